@@ -17,10 +17,11 @@ from typing import Any
 from kws.errors import KwsError
 
 #: int8 output quantization of the default MFCC front end, chosen by
-#: ``scripts/calibrate_frontend.py`` so that real speech from -60 to 0 dBFS fills the range:
+#: measuring the float MFCCs of real speech at -60 to 0 dBFS: they span -123.6 (digital silence,
+#: c0 = 40 * sqrt(2/40) * ln(1e-6)) to +27, so 0.6 * (q - 78) maps [-128, 127] onto [-123.6, 29.4]:
 #: real value = OUTPUT_SCALE * (q - OUTPUT_ZERO_POINT).
-DEFAULT_OUTPUT_SCALE = 0.5
-DEFAULT_OUTPUT_ZERO_POINT = 80
+DEFAULT_OUTPUT_SCALE = 0.6
+DEFAULT_OUTPUT_ZERO_POINT = 78
 
 
 @dataclasses.dataclass(frozen=True)
