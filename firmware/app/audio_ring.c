@@ -43,6 +43,11 @@ uint32_t kws_audio_ring_count(const kws_audio_ring *r)
     return r == NULL ? 0u : (uint32_t)(r->head - r->tail);
 }
 
+uint32_t kws_audio_ring_overruns(const kws_audio_ring *r)
+{
+    return r == NULL ? 0u : r->overruns;
+}
+
 int kws_audio_ring_push(kws_audio_ring *r, const int16_t *block, size_t n)
 {
     uint32_t head, slot;

@@ -64,7 +64,8 @@ int kws_audio_ring_push(kws_audio_ring *r, const int16_t *block, size_t n);
  * blocks were dropped just before this one. Returns KWS_RING_OK or KWS_RING_EMPTY. */
 int kws_audio_ring_pop(kws_audio_ring *r, int16_t *out, size_t out_len, int *gap);
 
-uint32_t kws_audio_ring_count(const kws_audio_ring *r);   /* blocks waiting */
+uint32_t kws_audio_ring_count(const kws_audio_ring *r);     /* blocks waiting */
+uint32_t kws_audio_ring_overruns(const kws_audio_ring *r);  /* blocks dropped so far */
 
 /* ---------------------------------------------------------------- DMA double buffer */
 typedef struct {
