@@ -117,7 +117,8 @@ class DetectorSettings:
         for lab, th in zip(self.labels, self.thresholds):
             if not 0 <= th <= THRESHOLD_OFF:
                 raise KwsError(f"detector setting thresholds: {lab}={th} is not in 0..256")
-            if not lab or any(ch in lab for ch in '"\\\n') or not lab.isprintable():
+            if not lab or any(ch in lab for ch in '"\\') or not (lab.isascii()
+                                                                 and lab.isprintable()):
                 raise KwsError(f"detector setting labels: {lab!r} is not a plain label")
         if not 1 <= self.average_window <= MAX_WINDOW:
             raise KwsError(f"detector setting average_window={self.average_window}: "

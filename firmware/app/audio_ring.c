@@ -60,19 +60,19 @@ int kws_audio_ring_push(kws_audio_ring *r, const int16_t *block, size_t n)
     head = r->head;
     if ((uint32_t)(head - r->tail) >= r->capacity) {
         r->overruns++;            /* drop the whole new block; never overwrite unread data */
-        r->pending_gap = 1u;
+        r->pending_gap++;
         return 1;
     }
     slot = head % r->capacity;
     memcpy(&r->storage[(size_t)slot * r->block_samples], block, n * sizeof(int16_t));
-    r->gap[slot] = (uint8_t)r->pending_gap;
+    r->gap[slot] = r->pending_gap;
     r->pending_gap = 0u;
     KWS_DMB();                    /* the block is in memory before the consumer can see it */
     r->head = head + 1u;
     return KWS_RING_OK;
 }
 
-int kws_audio_ring_pop(kws_audio_ring *r, int16_t *out, size_t out_len, int *gap)
+int kws_audio_ring_pop(kws_audio_ring *r, int16_t *out, size_t out_len, uint32_t *gap)
 {
     uint32_t tail, slot;
     if (r == NULL || out == NULL || gap == NULL) {
@@ -89,7 +89,7 @@ int kws_audio_ring_pop(kws_audio_ring *r, int16_t *out, size_t out_len, int *gap
     slot = tail % r->capacity;
     memcpy(out, &r->storage[(size_t)slot * r->block_samples],
            r->block_samples * sizeof(int16_t));
-    *gap = (int)r->gap[slot];
+    *gap = r->gap[slot];
     KWS_DMB();                    /* done reading before the producer may reuse the slot */
     r->tail = tail + 1u;
     return KWS_RING_OK;

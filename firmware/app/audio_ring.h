@@ -8,8 +8,9 @@
  * Consumer (main loop): takes whole blocks in order.
  *
  * Overruns: when a block completes and the ring is full, the NEW block is dropped whole and
- * counted. The next block that does get in carries a gap flag, so the consumer knows the
- * samples are not contiguous and restarts its sample history (the front end never computes a
+ * counted. The next block that does get in carries the number of blocks dropped just before
+ * it (its gap), so the consumer knows the samples are not contiguous, advances its clock by
+ * the missing samples and restarts its sample history (the front end never computes a
  * frame that mixes samples from before and after a gap). Blocks are never split or merged.
  *
  * Single producer, single consumer, lock-free: the producer writes only `head`, the consumer
@@ -46,8 +47,8 @@ typedef struct {
     volatile uint32_t head;               /* blocks written (producer) */
     volatile uint32_t tail;               /* blocks read (consumer) */
     volatile uint32_t overruns;           /* blocks dropped because the ring was full */
-    volatile uint32_t pending_gap;        /* producer: a block was dropped since the last write */
-    volatile uint8_t gap[KWS_AUDIO_RING_MAX_BLOCKS]; /* per slot: a gap precedes this block */
+    volatile uint32_t pending_gap;        /* producer: blocks dropped since the last write */
+    volatile uint32_t gap[KWS_AUDIO_RING_MAX_BLOCKS]; /* per slot: blocks dropped before it */
 } kws_audio_ring;
 
 /* storage_len is in int16 elements and must be >= capacity * block_samples. */
@@ -60,9 +61,9 @@ int kws_audio_ring_reset(kws_audio_ring *r);
  * ring was full and the block was dropped (counted in overruns). */
 int kws_audio_ring_push(kws_audio_ring *r, const int16_t *block, size_t n);
 
-/* Consumer: copy the oldest block into out (out_len >= block_samples). *gap is set to 1 when
- * blocks were dropped just before this one. Returns KWS_RING_OK or KWS_RING_EMPTY. */
-int kws_audio_ring_pop(kws_audio_ring *r, int16_t *out, size_t out_len, int *gap);
+/* Consumer: copy the oldest block into out (out_len >= block_samples). *gap is the number of
+ * blocks dropped just before this one (0: contiguous). Returns KWS_RING_OK or KWS_RING_EMPTY. */
+int kws_audio_ring_pop(kws_audio_ring *r, int16_t *out, size_t out_len, uint32_t *gap);
 
 uint32_t kws_audio_ring_count(const kws_audio_ring *r);     /* blocks waiting */
 uint32_t kws_audio_ring_overruns(const kws_audio_ring *r);  /* blocks dropped so far */

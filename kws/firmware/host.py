@@ -113,7 +113,7 @@ def load_library(path: Path | None = None) -> ctypes.CDLL:
         "kws_audio_ring_init": (ctypes.c_int, [vp, i16p, sz, sz, ctypes.c_uint32]),
         "kws_audio_ring_reset": (ctypes.c_int, [vp]),
         "kws_audio_ring_push": (ctypes.c_int, [vp, i16p, sz]),
-        "kws_audio_ring_pop": (ctypes.c_int, [vp, i16p, sz, ctypes.POINTER(ctypes.c_int)]),
+        "kws_audio_ring_pop": (ctypes.c_int, [vp, i16p, sz, ctypes.POINTER(ctypes.c_uint32)]),
         "kws_audio_ring_count": (ctypes.c_uint32, [vp]),
         "kws_audio_ring_overruns": (ctypes.c_uint32, [vp]),
         "kws_audio_dma_init": (ctypes.c_int, [vp, i16p, sz, vp]),
@@ -285,17 +285,17 @@ class CAudioRing:
         x = np.ascontiguousarray(samples, np.int16)
         return self.lib.kws_audio_ring_push(self._ring, _ptr(x, ctypes.c_int16), x.size)
 
-    def pop(self) -> tuple[np.ndarray, bool] | None:
-        """Pop one block: (samples, gap flag), or None when empty."""
+    def pop(self) -> tuple[np.ndarray, int] | None:
+        """Pop one block: (samples, blocks dropped just before it), or None when empty."""
         out = np.zeros(self.block, dtype=np.int16)
-        gap = ctypes.c_int(0)
+        gap = ctypes.c_uint32(0)
         rc = self.lib.kws_audio_ring_pop(self._ring, _ptr(out, ctypes.c_int16), out.size,
                                          ctypes.byref(gap))
         if rc == -4:
             return None
         if rc != 0:
             raise KwsError(f"kws_audio_ring_pop failed with {rc}")
-        return out, bool(gap.value)
+        return out, int(gap.value)
 
     def count(self) -> int:
         """Blocks waiting."""
