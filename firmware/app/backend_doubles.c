@@ -12,7 +12,7 @@ int kws_app_backend_init(void **frame_ctx, void **model_ctx)
     return 0;
 }
 
-/* frame[f] = clamp((sum_j x[j] * c(f, j)) >> 14, -128, 127), c(f, j) = (j*(2f+1) + f) % 9 - 4 */
+/* frame[f] = clamp((sum_j x[j] * c(f, j)) >> 10, -128, 127), c(f, j) = (j*(2f+1) + f) % 9 - 4 */
 int kws_app_frame(void *ctx, const int16_t *window, size_t window_len, int8_t *frame,
                   size_t frame_len)
 {
@@ -26,13 +26,13 @@ int kws_app_frame(void *ctx, const int16_t *window, size_t window_len, int8_t *f
             c += 2u * (uint32_t)f + 1u;
             c %= 9u;
         }
-        acc >>= 14;
+        acc >>= 10;
         frame[f] = (int8_t)(acc < -128 ? -128 : (acc > 127 ? 127 : acc));
     }
     return 0;
 }
 
-/* out[k] = clamp((sum_i W[k][i] * x[i]) >> 6, -128, 127) */
+/* out[k] = clamp((sum_i W[k][i] * x[i]) >> 4, -128, 127) */
 int kws_app_model(void *ctx, const int8_t *input, size_t input_len, int8_t *output,
                   size_t output_len)
 {
@@ -47,7 +47,7 @@ int kws_app_model(void *ctx, const int8_t *input, size_t input_len, int8_t *outp
         for (i = 0; i < input_len; i++) {
             acc += (int32_t)KWS_DOUBLES_WEIGHTS[k][i] * input[i];
         }
-        acc >>= 6;
+        acc >>= 4;
         output[k] = (int8_t)(acc < -128 ? -128 : (acc > 127 ? 127 : acc));
     }
     return 0;

@@ -18,10 +18,10 @@ def coefficients(num_features: int, window: int) -> np.ndarray:
 
 
 def frames(windows: np.ndarray, num_features: int) -> np.ndarray:
-    """int16 windows (B, L) -> int8 frames (B, num_features): ``clamp((x . c) >> 14)``."""
+    """int16 windows (B, L) -> int8 frames (B, num_features): ``clamp((x . c) >> 10)``."""
     c = coefficients(num_features, windows.shape[1])
     acc = windows.astype(np.int64) @ c.T
-    return np.clip(acc >> 14, -128, 127).astype(np.int8)
+    return np.clip(acc >> 10, -128, 127).astype(np.int8)
 
 
 def features(samples: np.ndarray, *, window: int, hop: int, num_features: int) -> np.ndarray:
@@ -39,6 +39,6 @@ def weights(num_classes: int, num_inputs: int, seed: int) -> np.ndarray:
 
 
 def model(inputs: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """int8 (B, frames, features) -> int8 (B, classes): ``clamp((W x) >> 6)``."""
+    """int8 (B, frames, features) -> int8 (B, classes): ``clamp((W x) >> 4)``."""
     x = inputs.reshape(len(inputs), -1).astype(np.int64)
-    return np.clip((x @ w.astype(np.int64).T) >> 6, -128, 127).astype(np.int8)
+    return np.clip((x @ w.astype(np.int64).T) >> 4, -128, 127).astype(np.int8)

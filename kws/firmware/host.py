@@ -26,6 +26,7 @@ SOURCES = (
     FIRMWARE / "detector" / "src" / "kws_detect.c",
     FIRMWARE / "detector" / "src" / "kws_detector.c",
     FIRMWARE / "app" / "audio_ring.c",
+    FIRMWARE / "app" / "jsonl.c",
     FIRMWARE / "detector" / "host" / "kws_host_shim.c",
 )
 INCLUDES = (FIRMWARE / "detector" / "include", FIRMWARE / "app")
@@ -120,6 +121,9 @@ def load_library(path: Path | None = None) -> ctypes.CDLL:
         "kws_audio_dma_half_complete": (ctypes.c_int, [vp]),
         "kws_audio_dma_full_complete": (ctypes.c_int, [vp]),
         "kws_audio_dma_next_half": (vp, [vp]),
+        "kws_fmt_u32": (ctypes.c_int, [ctypes.c_char_p, sz, ctypes.c_uint32]),
+        "kws_jsonl_detection": (ctypes.c_int, [ctypes.c_char_p, sz, ctypes.c_uint32,
+                                               ctypes.c_char_p, ctypes.c_uint32]),
     }
     for name, (res, args) in sigs.items():
         fn = getattr(lib, name)

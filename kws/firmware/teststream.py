@@ -64,10 +64,8 @@ def make_test_stream(audio_dir: str | Path, *, seconds: float = 60.0,
     noise_files = sorted((root / "_background_noise_").glob("*.wav"))
     if noise_files:
         noise = load_audio(noise_files[int(rng.integers(len(noise_files)))]).astype(np.float64)
-        reps = -(-total // len(noise))
-        noise = np.tile(noise, reps)[int(rng.integers(len(noise))):][:total]
-        if len(noise) < total:
-            noise = np.tile(noise, 2)[:total]
+        start = int(rng.integers(len(noise)))
+        noise = np.tile(noise, -(-(start + total) // len(noise)))[start:start + total]
     else:
         noise = rng.normal(0.0, 300.0, total)
     noise_rms = float(np.sqrt(np.mean(noise ** 2))) or 1.0
