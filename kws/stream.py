@@ -193,13 +193,38 @@ def detection_lines(detections: Sequence[Detection]) -> list[str]:
     return [d.to_json() for d in detections]
 
 
+def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSettings:
+    """The detector settings of a RUN: ``detector.json`` beside the model if present, else
+    :meth:`DetectorSettings.default_for` its labels; then ``overrides`` (``threshold`` sets
+    every keyword's threshold; other keys are DetectorSettings fields; None is ignored)."""
+    path = model.path.parent / "detector.json"
+    if path.is_file():
+        try:
+            base = DetectorSettings.from_dict(json.loads(path.read_text()))
+        except (ValueError, TypeError) as exc:
+            raise KwsError(f"{path}: bad detector settings ({exc})") from None
+    else:
+        base = DetectorSettings.default_for(model.labels)
+    fields = base.to_dict()
+    for key, value in overrides.items():
+        if value is None:
+            continue
+        if key == "threshold":
+            fields["thresholds"] = [t if t == 256 else int(value) for t in base.thresholds]
+        elif key in fields:
+            fields[key] = int(value)
+        else:
+            raise KwsError(f"unknown detector setting {key!r}")
+    return DetectorSettings.from_dict(fields)
+
+
 def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str], *,
                 detector: DetectorSettings | None = None, workers: int = 2) -> list[Detection]:
     """Load a model and a WAV (any format :func:`kws.audio.load_audio` converts) and simulate."""
     from kws.audio import load_audio
 
     model = load_run_model(model_path)
-    detector = detector or DetectorSettings.default_for(model.labels)
+    detector = detector or detector_settings_for(model)
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")

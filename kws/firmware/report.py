@@ -1,0 +1,121 @@
+"""Footprint and real-time report of a firmware image.
+
+- **Flash / RAM by section** from ``arm-none-eabi-size -A``: flash = text + rodata + data (its
+  load image) + ARM.exidx; static RAM = data + bss; stack = the high-water mark found by
+  painting (the app prints it at exit), against the stack reserved by the linker script.
+- **Instructions per hop / per inference** counted exactly on the M4 under QEMU between the
+  app's marker functions (``kws_marker_{frame,model}_{begin,end}``) with issue A's TCG plugin
+  (``kws.qemu.count_instructions``), split by class.
+- **Cycle estimate** weighting each class by the Cortex-M4 Technical Reference Manual
+  (ARM 100166_0001_00, r0p1, Table 3-1 "Processor instruction set summary", and its
+  FPU chapter for VDIV/VSQRT) cycle counts, for zero wait states; see
+  :data:`CYCLES_PER_CLASS` for the assumptions.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+from kws.errors import KwsError
+
+#: Cycles per instruction by class, from the Cortex-M4 TRM's instruction timing table.
+#: Assumptions: zero-wait-state flash and SRAM (no flash wait states: at 80 MHz most M4 parts
+#: need 2-4 wait states, hidden in part by an ART/prefetch accelerator, not modelled); loads and
+#: stores 2 cycles each (the TRM's 2 for a single LDR/STR; pipelined back-to-back loads take
+#: 1 more each, so this is the conservative end); LDM/STM/PUSH/POP counted as one instruction
+#: of 2 cycles (the TRM says 1 + N: an undercount for long register lists); multiply and
+#: multiply-accumulate 1 cycle (MUL, MLA, SMLA*, SMUL*, SMLAD: 1; the long forms SMLAL/UMLAL
+#: take 1 on the M4); taken branches 1 + P with P = 1..3 pipeline refill, we take 3 (2 + 1);
+#: VFP divide and square root 14 cycles (VDIV.F32, VSQRT.F32); everything else 1 cycle.
+CYCLES_PER_CLASS: dict[str, float] = {
+    "load_store": 2.0,
+    "mul_mac": 1.0,
+    "branch_taken": 3.0,
+    "vfp_div_sqrt": 14.0,
+    "other": 1.0,
+}
+
+#: The clock the duty cycle is quoted at.
+REFERENCE_MHZ = 80.0
+
+
+@dataclass(frozen=True)
+class Footprint:
+    """Bytes per section and the totals the targets are stated in."""
+
+    text: int
+    rodata: int
+    data: int
+    bss: int
+    exidx: int
+    stack_reserved: int
+    stack_used: int | None
+
+    @property
+    def flash(self) -> int:
+        """Bytes of flash: code, constants and the initial values of .data."""
+        return self.text + self.rodata + self.data + self.exidx
+
+    @property
+    def ram(self) -> int:
+        """Bytes of RAM in use: .data + .bss + the measured stack (reserved if not measured)."""
+        stack = self.stack_used if self.stack_used is not None else self.stack_reserved
+        return self.data + self.bss + stack
+
+    def lines(self) -> list[str]:
+        """Human-readable report lines."""
+        used = "n/a" if self.stack_used is None else f"{self.stack_used:,} B"
+        return [
+            f"flash {self.flash:>8,} B   text {self.text:,}  rodata {self.rodata:,}  "
+            f"data {self.data:,}  exidx {self.exidx:,}",
+            f"RAM   {self.ram:>8,} B   data {self.data:,}  bss {self.bss:,}  stack high-water "
+            f"{used} (of {self.stack_reserved:,} reserved)",
+        ]
+
+
+def section_sizes(elf: str | Path) -> dict[str, int]:
+    """``arm-none-eabi-size -A`` of an ELF: section name -> bytes."""
+    size = shutil.which("arm-none-eabi-size")
+    if size is None:
+        raise KwsError("arm-none-eabi-size not found: apt-get install binutils-arm-none-eabi")
+    proc = subprocess.run([size, "-A", "-d", str(elf)], capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise KwsError(f"{elf}: arm-none-eabi-size failed: {proc.stderr.strip()}")
+    out: dict[str, int] = {}
+    for line in proc.stdout.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0].startswith(".") and parts[1].isdigit():
+            out[parts[0]] = int(parts[1])
+    return out
+
+
+def footprint(elf: str | Path, *, stack_used: int | None = None) -> Footprint:
+    """The :class:`Footprint` of an app image (sections as named by mps2_an386.ld)."""
+    s = section_sizes(elf)
+    return Footprint(text=s.get(".text", 0), rodata=s.get(".rodata", 0),
+                     data=s.get(".data", 0), bss=s.get(".bss", 0),
+                     exidx=s.get(".ARM.exidx", 0), stack_reserved=s.get(".stack", 0),
+                     stack_used=stack_used)
+
+
+def estimate_cycles(classes: dict[str, int]) -> float:
+    """Cycles from instruction counts by class (keys of :data:`CYCLES_PER_CLASS`)."""
+    unknown = sorted(set(classes) - set(CYCLES_PER_CLASS))
+    if unknown:
+        raise KwsError(f"cycle estimate: unknown instruction class(es) {', '.join(unknown)}")
+    return sum(CYCLES_PER_CLASS[k] * n for k, n in classes.items())
+
+
+def realtime_lines(*, cycles_per_hop: float, cycles_per_inference: float, hop_ms: float,
+                   every: int) -> list[str]:
+    """Duty cycle at :data:`REFERENCE_MHZ` and the minimum clock for real time."""
+    per_second = (1000.0 / hop_ms) * (cycles_per_hop + cycles_per_inference / every)
+    duty = per_second / (REFERENCE_MHZ * 1e6)
+    return [
+        f"cycles/s {per_second / 1e6:.2f} M (hop every {hop_ms:g} ms, model every {every} hops)",
+        f"duty cycle at {REFERENCE_MHZ:g} MHz: {100 * duty:.1f} %",
+        f"minimum clock for real time: {per_second / 1e6:.1f} MHz",
+    ]
