@@ -140,8 +140,7 @@ def test_heap_use_fails_the_link(tmp_path: Path) -> None:
     cfg = AppConfig(frontend=FE, detector=det)
     with pytest.raises(KwsError, match="firmware build failed"):
         build_app(tmp_path / "heap.elf", cfg, extra_flags=["-Wl,--undefined=kws_test_keep"],
-                  extra_sources=[src, Path(__file__).parents[1] / "firmware" / "app" /
-                                 "backend_doubles.c"])
+                  extra_sources=[src])
 
 
 def test_jsonl_formatter_matches_python() -> None:

@@ -10,9 +10,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Prepare the backend; *frame_ctx / *model_ctx are passed back to the two functions below.
- * Returns 0, or a negative error code. */
-int kws_app_backend_init(void **frame_ctx, void **model_ctx);
+/* Prepare the front end / the model; *ctx is passed back to kws_app_frame / kws_app_model.
+ * Return 0, or a negative error code. (Two translation units in the real backend: the front
+ * end's and the runtime's headers are never included together.) */
+int kws_app_frontend_init(void **ctx);
+int kws_app_model_init(void **ctx);
 
 int kws_app_frame(void *ctx, const int16_t *window, size_t window_len, int8_t *frame,
                   size_t frame_len);

@@ -5,10 +5,15 @@
 #include "kws_app_config.h"
 #include "kws_app_doubles.h"   /* KWS_DOUBLES_WEIGHTS[classes][frames * features], int8 */
 
-int kws_app_backend_init(void **frame_ctx, void **model_ctx)
+int kws_app_frontend_init(void **ctx)
 {
-    *frame_ctx = NULL;
-    *model_ctx = NULL;
+    *ctx = NULL;
+    return 0;
+}
+
+int kws_app_model_init(void **ctx)
+{
+    *ctx = NULL;
     return 0;
 }
 

@@ -177,7 +177,7 @@ int main(void)
     app.out = board_open_console(0);
     app.err = board_open_console(1);
 
-    if (kws_app_backend_init(&frame_ctx, &model_ctx) != 0) {
+    if (kws_app_frontend_init(&frame_ctx) != 0 || kws_app_model_init(&model_ctx) != 0) {
         say(&app, app.err, "kws: backend init failed\n");
         return 2;
     }

@@ -144,43 +144,101 @@ def toolchain() -> str:
     return gcc
 
 
-def build_app(out_elf: str | Path, cfg: AppConfig, *, doubles_seed: int = 0,
-              build_dir: str | Path | None = None, extra_sources: Sequence[Path] = (),
-              extra_includes: Sequence[Path] = (), extra_flags: Sequence[str] = ()) -> Path:
-    """Build the firmware ELF with the test-double backend (or, with ``extra_sources``
-    providing ``kws_app_backend_*``, another backend). Returns the ELF path.
+@dataclasses.dataclass(frozen=True)
+class SourceGroup:
+    """C sources compiled with their own include folders and flags (the front end and the
+    runtime each ship a ``kws_fixed.h`` and a ``KWS_OK``, so they never share a unit)."""
 
-    The map file lands beside the ELF (``.map``); the link fails if malloc is pulled in.
+    sources: tuple[Path, ...]
+    includes: tuple[Path, ...] = ()
+    flags: tuple[str, ...] = ()
+
+
+def real_backend_groups(cfg: AppConfig, *, model_dir: Path, dsp_root: Path | None = None,
+                        runtime_root: Path | None = None) -> list[SourceGroup]:
+    """Source groups of the real backend: dsp/ front end + exported model + runtime kernels.
+
+    ``model_dir`` holds ``kws_model.h`` / ``kws_model.c`` from ``kws export``.
+    """
+    dsp = dsp_root or REPO / "dsp"
+    rt = runtime_root or REPO / "firmware" / "runtime"
+    missing = [str(p) for p in (dsp / "include" / "kws_frontend.h",
+                                dsp / "generated" / "kws_frontend_tables.c",
+                                rt / "include" / "kws_kernels.h",
+                                model_dir / "kws_model.c") if not p.exists()]
+    if missing:
+        raise KwsError(f"firmware build: missing {', '.join(missing)} (the C front end is "
+                       "issue A's dsp/, the runtime and `kws export` issue C's)")
+    fe = cfg.frontend
+    gen = (APP / "gen_placeholder",)  # replaced by build_app with its generated folder
+    return [
+        SourceGroup(tuple(sorted((dsp / "src").glob("*.c"))) +
+                    (dsp / "generated" / "kws_frontend_tables.c",
+                     APP / "backend_frontend.c"),
+                    gen + (APP, dsp / "include", dsp / "generated"),
+                    (f"-DKWS_FFT_MAX={fe.fft_size}", f"-DKWS_MEL_MAX={fe.num_mel}")),
+        SourceGroup(tuple(sorted((rt / "src").glob("*.c"))) +
+                    (model_dir / "kws_model.c", APP / "backend_model.c"),
+                    gen + (APP, rt / "include", rt / "src", model_dir)),
+    ]
+
+
+def build_app(out_elf: str | Path, cfg: AppConfig, *, doubles_seed: int = 0,
+              build_dir: str | Path | None = None, groups: Sequence[SourceGroup] = (),
+              extra_sources: Sequence[Path] = (), extra_flags: Sequence[str] = ()) -> Path:
+    """Build the firmware ELF; returns its path.
+
+    Without ``groups`` the app uses its integer test doubles (backend_doubles.c); with
+    :func:`real_backend_groups` the real front end and model. Each source compiles to an
+    object with its group's include folders; the map file lands beside the ELF (``.map``); the
+    link fails if any allocator is referenced (no heap).
     """
     gcc = toolchain()
     out_elf = Path(out_elf)
     gen = Path(build_dir) if build_dir else out_elf.parent / (out_elf.stem + "_gen")
     gen.mkdir(parents=True, exist_ok=True)
     write_text_atomic(gen / "kws_app_config.h", app_config_header(cfg))
-    sources = [APP / "main.c", APP / "audio_ring.c", APP / "jsonl.c",
-               APP / "board" / "mps2_an386.c",
-               DETECTOR / "src" / "kws_detect.c", DETECTOR / "src" / "kws_detector.c"]
-    if extra_sources:
-        sources += list(extra_sources)
+    common = SourceGroup(
+        (APP / "main.c", APP / "audio_ring.c", APP / "jsonl.c", APP / "board" / "mps2_an386.c",
+         DETECTOR / "src" / "kws_detect.c", DETECTOR / "src" / "kws_detector.c",
+         *extra_sources),
+        (gen, APP, DETECTOR / "include"))
+    all_groups = [common]
+    if groups:
+        all_groups += [dataclasses.replace(g, includes=tuple(gen if p.name == "gen_placeholder"
+                                                             else p for p in g.includes))
+                       for g in groups]
     else:
         write_text_atomic(gen / "kws_app_doubles.h", doubles_header(cfg, seed=doubles_seed))
-        sources.append(APP / "backend_doubles.c")
-    includes = [gen, APP, DETECTOR / "include", *extra_includes]
+        all_groups.append(SourceGroup((APP / "backend_doubles.c",), (gen, APP)))
+    flags = [*M4_FLAGS, *CFLAGS, *detector_size_flags(cfg), *extra_flags]
+    objects = []
+    for gi, group in enumerate(all_groups):
+        for src in group.sources:
+            obj = gen / "obj" / f"{gi}_{src.stem}.o"
+            obj.parent.mkdir(parents=True, exist_ok=True)
+            cmd = [gcc, *flags, *group.flags, *[f"-I{p}" for p in group.includes], "-c",
+                   str(src), "-o", str(obj)]
+            _run_compiler(cmd, out_elf)
+            objects.append(obj)
     out_elf.parent.mkdir(parents=True, exist_ok=True)
     map_file = out_elf.with_suffix(".map")
-    cmd = [gcc, *M4_FLAGS, *CFLAGS, *detector_size_flags(cfg), *extra_flags,
-           *[f"-I{p}" for p in includes], *[str(s) for s in sources],
-           "-nostartfiles", f"-T{APP / 'board' / 'mps2_an386.ld'}",
-           "-Wl,--gc-sections", f"-Wl,-Map={map_file}",
-           # no heap: a reference to any allocator becomes an undefined __wrap_* symbol
-           *[f"-Wl,--wrap={sym}" for sym in NO_HEAP_SYMBOLS],
-           "-o", str(out_elf)]
+    _run_compiler([gcc, *M4_FLAGS, *[f for f in extra_flags if f.startswith("-Wl,")],
+                   *[str(o) for o in objects], "-nostartfiles",
+                   f"-T{APP / 'board' / 'mps2_an386.ld'}", "-Wl,--gc-sections",
+                   f"-Wl,-Map={map_file}",
+                   # no heap: a reference to any allocator becomes an undefined __wrap_* symbol
+                   *[f"-Wl,--wrap={sym}" for sym in NO_HEAP_SYMBOLS],
+                   "-o", str(out_elf)], out_elf)
+    return out_elf
+
+
+def _run_compiler(cmd: list[str], out_elf: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
         err = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()] or \
             proc.stderr.splitlines()[-1:]
         raise KwsError(f"{out_elf}: firmware build failed: {err[0] if err else proc.returncode}")
-    return out_elf
 
 
 def check_no_heap(map_file: str | Path) -> None:
