@@ -28,7 +28,9 @@ DETECTOR = REPO / "firmware" / "detector"
 SYSCLK_HZ = 25_000_000
 M4_FLAGS = ("-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16")
 CFLAGS = ("-std=c99", "-O2", "-g", "-ffunction-sections", "-fdata-sections", "-Wall",
-          "-Wextra", "-Werror", "-fno-common")
+          "-Wextra", "-fno-common")
+#: Extra flags for the app's own sources (the front end and the runtime bring their own).
+APP_FLAGS = ("-Werror",)
 
 
 #: Allocator entry points; referencing any of them fails the firmware link.
@@ -202,7 +204,7 @@ def build_app(out_elf: str | Path, cfg: AppConfig, *, doubles_seed: int = 0,
         (APP / "main.c", APP / "audio_ring.c", APP / "jsonl.c", APP / "board" / "mps2_an386.c",
          DETECTOR / "src" / "kws_detect.c", DETECTOR / "src" / "kws_detector.c",
          *extra_sources),
-        (gen, APP, DETECTOR / "include"))
+        (gen, APP, DETECTOR / "include"), APP_FLAGS)
     all_groups = [common]
     if groups:
         all_groups += [dataclasses.replace(g, includes=tuple(gen if p.name == "gen_placeholder"
@@ -210,7 +212,7 @@ def build_app(out_elf: str | Path, cfg: AppConfig, *, doubles_seed: int = 0,
                        for g in groups]
     else:
         write_text_atomic(gen / "kws_app_doubles.h", doubles_header(cfg, seed=doubles_seed))
-        all_groups.append(SourceGroup((APP / "backend_doubles.c",), (gen, APP)))
+        all_groups.append(SourceGroup((APP / "backend_doubles.c",), (gen, APP), APP_FLAGS))
     flags = [*M4_FLAGS, *CFLAGS, *detector_size_flags(cfg), *extra_flags]
     objects = []
     for gi, group in enumerate(all_groups):
@@ -236,8 +238,13 @@ def build_app(out_elf: str | Path, cfg: AppConfig, *, doubles_seed: int = 0,
 def _run_compiler(cmd: list[str], out_elf: Path) -> None:
     proc = subprocess.run(cmd, capture_output=True, text=True)
     if proc.returncode != 0:
-        err = [ln for ln in proc.stderr.splitlines() if "error" in ln.lower()] or \
-            proc.stderr.splitlines()[-1:]
+        lines = proc.stderr.splitlines()
+        heap = [ln for ln in lines if "undefined reference to `__wrap_" in ln]
+        if heap:
+            sym = heap[0].split("__wrap_")[1].rstrip("'")
+            raise KwsError(f"{out_elf}: firmware build failed: {sym} is referenced, and the "
+                           "firmware must not use a heap")
+        err = [ln for ln in lines if "error" in ln.lower()] or lines[-1:]
         raise KwsError(f"{out_elf}: firmware build failed: {err[0] if err else proc.returncode}")
 
 

@@ -23,7 +23,7 @@ def ds_cnn(*, num_classes: int, frames: int, coeffs: int, channels: int = 64,
 
     tf.keras.utils.set_random_seed(seed)
     layers = tf.keras.layers
-    inp = layers.Input((frames, coeffs, 1))
+    inp = layers.Input((frames, coeffs, 1), batch_size=1)   # static shapes: no SHAPE ops
     x = layers.Conv2D(channels, (10, 4), strides=(2, 2), padding="same")(inp)
     x = layers.ReLU()(x)
     for _ in range(blocks):
@@ -31,7 +31,8 @@ def ds_cnn(*, num_classes: int, frames: int, coeffs: int, channels: int = 64,
         x = layers.ReLU()(x)
         x = layers.Conv2D(channels, (1, 1))(x)
         x = layers.ReLU()(x)
-    x = layers.GlobalAveragePooling2D()(x)
+    x = layers.AveragePooling2D(pool_size=tuple(x.shape[1:3]))(x)   # AVERAGE_POOL_2D, not MEAN
+    x = layers.Reshape((channels,))(x)
     x = layers.Dense(num_classes)(x)
     out = layers.Softmax()(x)
     return tf.keras.Model(inp, out)
