@@ -76,13 +76,10 @@ static void radix4_stage(int32_t *z, int32_t m, int32_t sub, const int16_t *twid
                 int32_t w1 = kws_load_pair(twiddle + 2 * (j * stride));
                 int32_t w2 = kws_load_pair(twiddle + 2 * (2 * j * stride));
                 int32_t w3 = kws_load_pair(twiddle + 2 * (3 * j * stride));
-                /* cmulw: (re wr - im wi, re wi + im wr), each product >> 16 (W in Q15) */
-                b1r = kws_mulwb(a1[0], w1) - kws_mulwt(a1[1], w1);
-                b1i = kws_mulwt(a1[0], w1) + kws_mulwb(a1[1], w1);
-                b2r = kws_mulwb(a2[0], w2) - kws_mulwt(a2[1], w2);
-                b2i = kws_mulwt(a2[0], w2) + kws_mulwb(a2[1], w2);
-                b3r = kws_mulwb(a3[0], w3) - kws_mulwt(a3[1], w3);
-                b3i = kws_mulwt(a3[0], w3) + kws_mulwb(a3[1], w3);
+                /* Q of z, halved by the Q15 twiddle multiply */
+                kws_cmulw(a1[0], a1[1], w1, &b1r, &b1i);
+                kws_cmulw(a2[0], a2[1], w2, &b2r, &b2i);
+                kws_cmulw(a3[0], a3[1], w3, &b3r, &b3i);
             }
             c0r = b0r + b2r; c0i = b0i + b2i;
             c1r = b0r - b2r; c1i = b0i - b2i;

@@ -46,8 +46,7 @@ int kws_split_process(const kws_split_state *st, const int32_t *z, int32_t z_len
             ti = oi >> 1;
         } else {
             int32_t w = kws_load_pair(st->twiddle + 2 * k);
-            tr = kws_mulwb(or_, w) - kws_mulwt(oi, w);
-            ti = kws_mulwt(or_, w) + kws_mulwb(oi, w);
+            kws_cmulw(or_, oi, w, &tr, &ti); /* halves o */
         }
         x[2 * k] = (er >> 1) + tr;
         x[2 * k + 1] = (ei >> 1) + ti;

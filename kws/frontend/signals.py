@@ -131,3 +131,29 @@ def real_clips(length: int, *, limit: int | None = None, include_noise: bool = T
         if limit is not None and len(clips) >= limit:
             break
     return np.stack(clips[:limit]), names[:limit]
+
+
+def random_settings(rng: np.random.Generator):
+    """A random valid :class:`~kws.frontend.settings.FrontendSettings` (for parity tests).
+
+    Covers both sample rates, every FFT size 128..2048, windows from a quarter of the FFT to all
+    of it, hops from 1 sample to the whole window, 1..128 mel bands, random band edges,
+    coefficient counts, MFCC and log-mel output, ``log_eps`` 1e-8..1e-3 and random int8 output
+    quantization.
+    """
+    from kws.frontend.settings import FrontendSettings
+
+    sr = int(rng.choice([8000, 16000]))
+    fft = int(rng.choice([128, 256, 512, 1024, 2048]))
+    win = int(rng.integers(max(fft // 4, 16), fft + 1))
+    hop = int(rng.integers(1, win + 1)) if rng.random() < 0.2 else int(rng.integers(win // 4 + 1, win + 1))
+    lo = float(rng.uniform(0, sr / 4))
+    hi = float(rng.uniform(lo + 50, sr / 2))
+    mel = int(rng.integers(1, 129))
+    dct = bool(rng.random() < 0.7)
+    return FrontendSettings(
+        sample_rate=sr, window_ms=win * 1000.0 / sr, hop_ms=hop * 1000.0 / sr, fft_size=fft,
+        num_mel=mel, lower_hz=lo, upper_hz=hi, num_coeffs=int(rng.integers(1, mel + 1)),
+        dct=dct, log_eps=float(10 ** rng.uniform(-8, -3)),
+        output_scale=float(rng.uniform(0.05, 2.0)),
+        output_zero_point=int(rng.integers(-128, 128)))
