@@ -53,7 +53,7 @@ def _detector(samples: np.ndarray, *, seed: int, every: int, k: int,
 
 
 def _run(tmp: Path, samples: np.ndarray, cfg: AppConfig, seed: int):
-    elf = build_app(tmp / "fw.elf", cfg, doubles_seed=seed)
+    elf = build_app(tmp / "fw", cfg, backend="doubles", doubles_seed=seed)
     write_audio_raw(tmp / "audio.raw", samples)
     res = run_elf(elf, args=["audio.raw"], cwd=tmp, timeout=300)
     summary = json.loads(res.stderr.strip().splitlines()[-1])
@@ -83,7 +83,7 @@ def test_firmware_lines_equal_python(tmp_path: Path, shared_audio: Path, seed: i
     block = 16000 * block_ms // 1000
     assert summary["blocks"] == len(samples) // block
     assert summary["tail_samples"] == len(samples) % block
-    check_no_heap(tmp_path / "fw.map")
+    check_no_heap(tmp_path / "fw" / "kws_fw.map")
 
 
 def _expected_drops(blocks: int, capacity: int, ticks_per_block: int) -> int:
@@ -123,24 +123,12 @@ def test_settings_hash_mismatch_fails_build_and_init(tmp_path: Path) -> None:
     det = DetectorSettings(labels=LABELS, thresholds=(256, 256, 200, 200))
     cfg = AppConfig(frontend=FE, detector=det, model_hash=FE.hash() ^ 1)
     with pytest.raises(KwsError, match="front-end settings"):
-        build_app(tmp_path / "bad.elf", cfg)
-    elf = build_app(tmp_path / "bad.elf", cfg,
-                    extra_flags=["-DKWS_APP_TEST_SKIP_STATIC_HASH_CHECK"])
+        build_app(tmp_path / "bad", cfg, backend="doubles")
+    elf = build_app(tmp_path / "bad2", cfg, backend="doubles",
+                    defines=["KWS_APP_TEST_SKIP_STATIC_HASH_CHECK"])
     write_audio_raw(tmp_path / "audio.raw", np.zeros(16000, np.int16))
     res = run_elf(elf, args=["audio.raw"], cwd=tmp_path, timeout=60)
     assert res.exit_code == 2 and "kws_detector_init failed" in res.stderr
-
-
-@pytest.mark.qemu
-def test_heap_use_fails_the_link(tmp_path: Path) -> None:
-    src = tmp_path / "uses_heap.c"
-    src.write_text("#include <stdlib.h>\nvoid *kws_test_alloc(void) { return malloc(4); }\n"
-                   "void *kws_test_keep = (void *)kws_test_alloc;\n")
-    det = DetectorSettings(labels=LABELS, thresholds=(256, 256, 200, 200))
-    cfg = AppConfig(frontend=FE, detector=det)
-    with pytest.raises(KwsError, match="malloc is referenced.*must not use a heap"):
-        build_app(tmp_path / "heap.elf", cfg, extra_flags=["-Wl,--undefined=kws_test_keep"],
-                  extra_sources=[src])
 
 
 def test_jsonl_formatter_matches_python() -> None:

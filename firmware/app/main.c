@@ -2,8 +2,8 @@
  * -> one JSON line per detection.
  *
  * Under QEMU the "microphone" is a raw file of 16 kHz mono int16 little-endian samples (the
- * host converts anything else with kws.audio.load_audio first), named by the semihosting
- * command line. A CMSDK timer interrupt every KWS_APP_BLOCK_US reads one block into the next
+ * host converts anything else with kws.audio.load_audio first), named by argv[1] (the
+ * semihosting command line). Board support: firmware/boards/mps2_an386 (kws_board.h). A CMSDK timer interrupt every KWS_APP_BLOCK_US reads one block into the next
  * half of the DMA buffer and raises the half/full-complete callback, as DMA hardware would.
  * The main loop takes whole blocks from the ring and feeds them to kws_detector_process.
  *
@@ -15,7 +15,7 @@
 
 #include "app_backend.h"
 #include "audio_ring.h"
-#include "board.h"
+#include "kws_board.h"
 #include "jsonl.h"
 #include "kws_app_config.h"
 #include "kws_detector.h"
@@ -36,7 +36,8 @@ typedef struct {
     kws_audio_dma dma;
     int16_t ring_storage[KWS_APP_RING_BLOCKS * KWS_APP_BLOCK_SAMPLES];
     int16_t dma_buffer[2 * KWS_APP_BLOCK_SAMPLES];
-    int file;                              /* semihosting handle of the audio */
+    int32_t file;                          /* semihosting handle of the audio */
+    kws_timer_t timer;                     /* CMSDK timer 0: one block per interrupt */
     volatile uint32_t ticks;               /* timer interrupts so far */
     volatile uint32_t blocks_in;           /* whole blocks the "DMA" delivered */
     volatile int eof;
@@ -51,31 +52,27 @@ typedef struct {
     int16_t block[KWS_APP_BLOCK_SAMPLES];
     kws_detection events[4];
     char line[160];
-    int out;
-    int err;
+    int32_t out;
+    int32_t err;
 } kws_app;
 
-/* Empty functions around the measured work: the TCG plugin counts instructions between them. */
-__attribute__((noinline)) void kws_marker_frame_begin(void) { __asm__ volatile(""); }
-__attribute__((noinline)) void kws_marker_frame_end(void) { __asm__ volatile(""); }
-__attribute__((noinline)) void kws_marker_model_begin(void) { __asm__ volatile(""); }
-__attribute__((noinline)) void kws_marker_model_end(void) { __asm__ volatile(""); }
-
+/* The TCG plugin counts instructions between the board's markers: one front-end frame between
+ * kws_mark_start/kws_mark_end, one inference between kws_mark_start2/kws_mark_end2. */
 static int frame_marked(void *ctx, const int16_t *w, size_t wl, int8_t *f, size_t fl)
 {
     int r;
-    kws_marker_frame_begin();
+    kws_mark_start();
     r = kws_app_frame(ctx, w, wl, f, fl);
-    kws_marker_frame_end();
+    kws_mark_end();
     return r;
 }
 
 static int model_marked(void *ctx, const int8_t *in, size_t il, int8_t *out, size_t ol)
 {
     int r;
-    kws_marker_model_begin();
+    kws_mark_start2();
     r = kws_app_model(ctx, in, il, out, ol);
-    kws_marker_model_end();
+    kws_mark_end2();
     return r;
 }
 
@@ -90,7 +87,7 @@ static void mic_tick(void *ctx)
         return;
     }
     half = kws_audio_dma_next_half(&m->dma);
-    got = board_read(m->file, half, sizeof(int16_t) * KWS_APP_BLOCK_SAMPLES);
+    got = kws_sh_read(m->file, half, sizeof(int16_t) * KWS_APP_BLOCK_SAMPLES);
     if (got == (long)(sizeof(int16_t) * KWS_APP_BLOCK_SAMPLES)) {
         m->blocks_in++;
         if (m->dma.next_half == 0u) {
@@ -107,13 +104,12 @@ static void mic_tick(void *ctx)
     memcpy(m->tail, half, (size_t)got);
     m->tail_len = (uint32_t)got / sizeof(int16_t);
     m->eof = 1;
-    board_timer_stop();
+    (void)kws_timer_stop(&m->timer);
 }
 
-static void say(kws_app *app, int handle, const char *s)
+static void say(int32_t handle, const char *s)
 {
-    (void)board_write(handle, s, strlen(s));
-    (void)app;
+    (void)kws_sh_write(handle, s, strlen(s));
 }
 
 static void print_events(kws_app *app, size_t count)
@@ -124,7 +120,7 @@ static void print_events(kws_app *app, size_t count)
         int len = kws_jsonl_detection(app->line, sizeof(app->line), app->events[i].time_ms,
                                       labels[app->events[i].label_index], app->events[i].score);
         if (len > 0) {
-            (void)board_write(app->out, app->line, (size_t)len);
+            (void)kws_sh_write(app->out, app->line, (size_t)len);
         }
     }
 }
@@ -138,34 +134,10 @@ static int feed(kws_app *app, const int16_t *samples, size_t n)
     return r;
 }
 
-/* The audio file: the first word of the semihosting command line after the program name. */
-static const char *audio_path(char *cmd, size_t n)
-{
-    char *p, *word = NULL;
-    if (board_cmdline(cmd, n) != 0) {
-        return "audio.raw";
-    }
-    cmd[n - 1] = '\0';
-    for (p = cmd; *p != '\0' && *p != ' '; p++) {
-    }
-    while (*p == ' ') {
-        p++;
-    }
-    if (*p != '\0') {
-        word = p;
-        while (*p != '\0' && *p != ' ') {
-            p++;
-        }
-        *p = '\0';
-    }
-    return word != NULL ? word : "audio.raw";
-}
-
-int main(void)
+int kws_app_main(int argc, char **argv)
 {
     static kws_app app;
     static const uint16_t thresholds[KWS_APP_NUM_CLASSES] = KWS_APP_THRESHOLDS;
-    static char cmd[256];
     static const char *const keys[6] = {"blocks", "overruns", "inferences", "tail_samples",
                                         "stack_bytes", "stack_size"};
     kws_detector_config cfg;
@@ -173,12 +145,11 @@ int main(void)
     void *frame_ctx, *model_ctx;
     int len;
 
-    board_stack_paint();
-    app.out = board_open_console(0);
-    app.err = board_open_console(1);
+    app.out = kws_sh_open(":tt", 4u);       /* "w": the host's stdout */
+    app.err = kws_sh_open(":tt", 8u);       /* "a": the host's stderr */
 
     if (kws_app_frontend_init(&frame_ctx) != 0 || kws_app_model_init(&model_ctx) != 0) {
-        say(&app, app.err, "kws: backend init failed\n");
+        say(app.err, "kws: backend init failed\n");
         return 2;
     }
     memset(&cfg, 0, sizeof(cfg));
@@ -200,13 +171,13 @@ int main(void)
     cfg.model_fn = model_marked;
     cfg.model_ctx = model_ctx;
     if (kws_detector_init(&app.detector, &cfg) != KWS_DETECTOR_OK) {
-        say(&app, app.err, "kws: kws_detector_init failed (settings hash or config)\n");
+        say(app.err, "kws: kws_detector_init failed (settings hash or config)\n");
         return 2;
     }
 
-    app.mic.file = board_open_read(audio_path(cmd, sizeof(cmd)));
+    app.mic.file = kws_sh_open(argc > 1 ? argv[1] : "audio.raw", KWS_SH_MODE_RB);
     if (app.mic.file < 0) {
-        say(&app, app.err, "kws: cannot open the audio file\n");
+        say(app.err, "kws: cannot open the audio file\n");
         return 4;
     }
     if (kws_audio_ring_init(&app.mic.ring, app.mic.ring_storage,
@@ -215,8 +186,10 @@ int main(void)
         kws_audio_dma_init(&app.mic.dma, app.mic.dma_buffer,
                            sizeof(app.mic.dma_buffer) / sizeof(int16_t),
                            &app.mic.ring) != KWS_RING_OK ||
-        board_timer_start(KWS_APP_BLOCK_US, mic_tick, &app.mic) != 0) {
-        say(&app, app.err, "kws: audio init failed\n");
+        kws_timer_start(&app.mic.timer, 0u,
+                        (uint32_t)((uint64_t)KWS_TIMER_CLOCK_HZ * KWS_APP_BLOCK_US / 1000000u),
+                        mic_tick, &app.mic) != KWS_BOARD_OK) {
+        say(app.err, "kws: audio init failed\n");
         return 2;
     }
 
@@ -232,7 +205,7 @@ int main(void)
             {
                 uint32_t t0 = app.mic.ticks;
                 while (app.mic.ticks - t0 < KWS_APP_SLOW_TICKS_PER_BLOCK && !app.mic.eof) {
-                    board_wait_for_interrupt();
+                    kws_wait_for_interrupt();
                 }
             }
 #endif
@@ -241,24 +214,24 @@ int main(void)
         if (app.mic.eof) {
             break;
         }
-        board_irq_disable();
+        kws_irq_disable();
         if (kws_audio_ring_count(&app.mic.ring) == 0u && !app.mic.eof) {
-            board_wait_for_interrupt();
+            kws_wait_for_interrupt();     /* wakes on the pending interrupt even when masked */
         }
-        board_irq_enable();
+        kws_irq_enable();
     }
     (void)feed(&app, app.mic.tail, app.mic.tail_len);
-    (void)board_close(app.mic.file);
+    (void)kws_sh_close(app.mic.file);
 
     values[0] = app.mic.blocks_in;
     values[1] = kws_audio_ring_overruns(&app.mic.ring);
     values[2] = app.detector.inferences;
     values[3] = app.mic.tail_len;
-    values[4] = (uint32_t)board_stack_high_water();
-    values[5] = (uint32_t)board_stack_size();
+    values[4] = kws_stack_high_water();
+    values[5] = kws_stack_size();
     len = kws_jsonl_counters(app.line, sizeof(app.line), keys, values, 6);
     if (len > 0) {
-        (void)board_write(app.err, app.line, (size_t)len);
+        (void)kws_sh_write(app.err, app.line, (size_t)len);
     }
     return app.mic.io_error ? 4 : 0;
 }
