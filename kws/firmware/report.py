@@ -21,20 +21,21 @@ from pathlib import Path
 
 from kws.errors import KwsError
 
-#: Cycles per instruction by class, from the Cortex-M4 TRM's instruction timing table.
-#: Assumptions: zero-wait-state flash and SRAM (no flash wait states: at 80 MHz most M4 parts
-#: need 2-4 wait states, hidden in part by an ART/prefetch accelerator, not modelled); loads and
-#: stores 2 cycles each (the TRM's 2 for a single LDR/STR; pipelined back-to-back loads take
-#: 1 more each, so this is the conservative end); LDM/STM/PUSH/POP counted as one instruction
-#: of 2 cycles (the TRM says 1 + N: an undercount for long register lists); multiply and
-#: multiply-accumulate 1 cycle (MUL, MLA, SMLA*, SMUL*, SMLAD: 1; the long forms SMLAL/UMLAL
-#: take 1 on the M4); taken branches 1 + P with P = 1..3 pipeline refill, we take 3 (2 + 1);
-#: VFP divide and square root 14 cycles (VDIV.F32, VSQRT.F32); everything else 1 cycle.
+#: Cycles per instruction by class (the classes of issue A's TCG plugin,
+#: tools/qemu-plugin/kws_insn_count.c), from the Cortex-M4 TRM's instruction timing table.
+#: Assumptions: zero-wait-state flash and SRAM (at 80 MHz real parts need 2-4 flash wait states,
+#: hidden in part by a prefetch/ART accelerator; not modelled); ``ldst`` 2 cycles each (the
+#: TRM's LDR/STR; back-to-back loads pipeline to 1 more each, so this is the conservative end;
+#: LDM/STM/PUSH/POP are 1 + N and count here as 2, an undercount for long register lists);
+#: ``mul`` 1 (MUL, MLA, MLS, SMLA*, SMLAD, SMULL, SMLAL: single cycle on the M4; VFP VMUL/VMLA
+#: are 1 and 3); ``branch`` (taken) 1 + P with P = 1..3 pipeline refill: we take 3;
+#: ``div`` 14 (VDIV.F32 and VSQRT.F32; the plugin also puts SDIV/UDIV here, 2-12 cycles, so
+#: this is an upper bound); ``other`` 1.
 CYCLES_PER_CLASS: dict[str, float] = {
-    "load_store": 2.0,
-    "mul_mac": 1.0,
-    "branch_taken": 3.0,
-    "vfp_div_sqrt": 14.0,
+    "ldst": 2.0,
+    "mul": 1.0,
+    "branch": 3.0,
+    "div": 14.0,
     "other": 1.0,
 }
 
