@@ -93,12 +93,58 @@ def section_sizes(elf: str | Path) -> dict[str, int]:
     return out
 
 
+def map_input_sizes(map_file: str | Path, prefix: str) -> int:
+    """Bytes of the input sections whose name starts with ``prefix`` (e.g. ``.rodata``) that
+    the linker kept, from a GNU ld map file (the board's script folds .rodata into .text)."""
+    total = 0
+    pending = False
+    in_discarded = False
+    for line in Path(map_file).read_text(errors="replace").splitlines():
+        if line.startswith("Discarded input sections"):
+            in_discarded = True
+            continue
+        if line.startswith("Memory Configuration") or line.startswith("Linker script and memory"):
+            in_discarded = False
+        if in_discarded:
+            continue
+        parts = line.split()
+        if pending:
+            pending = False
+            if len(parts) >= 2 and parts[0].startswith("0x") and parts[1].startswith("0x"):
+                total += int(parts[1], 16)
+            continue
+        if parts and line.startswith(" ") and parts[0].startswith(prefix):
+            if len(parts) >= 3 and parts[1].startswith("0x") and parts[2].startswith("0x"):
+                total += int(parts[2], 16)
+            elif len(parts) == 1:
+                pending = True          # long name: address and size on the next line
+    return total
+
+
+def _stack_reserved(elf: str | Path) -> int:
+    nm = shutil.which("arm-none-eabi-nm")
+    if nm is None:
+        return 0
+    proc = subprocess.run([nm, str(elf)], capture_output=True, text=True)
+    syms = {p[2]: int(p[0], 16) for p in (ln.split() for ln in proc.stdout.splitlines())
+            if len(p) == 3}
+    if "__stack_top" in syms and "__stack_limit" in syms:
+        return syms["__stack_top"] - syms["__stack_limit"]
+    return syms.get("__stack_top__", 0) - syms.get("__stack_bottom__", 0)
+
+
 def footprint(elf: str | Path, *, stack_used: int | None = None) -> Footprint:
-    """The :class:`Footprint` of an app image (sections as named by mps2_an386.ld)."""
+    """The :class:`Footprint` of an app image: sections from ``arm-none-eabi-size``; .rodata
+    from the map file beside the ELF when the linker script folds it into .text."""
     s = section_sizes(elf)
-    return Footprint(text=s.get(".text", 0), rodata=s.get(".rodata", 0),
-                     data=s.get(".data", 0), bss=s.get(".bss", 0),
-                     exidx=s.get(".ARM.exidx", 0), stack_reserved=s.get(".stack", 0),
+    text = s.get(".text", 0) + s.get(".isr_vector", 0)
+    rodata = s.get(".rodata", 0)
+    map_file = Path(elf).with_suffix(".map")
+    if not rodata and map_file.is_file():
+        rodata = map_input_sizes(map_file, ".rodata")
+        text -= rodata
+    return Footprint(text=text, rodata=rodata, data=s.get(".data", 0), bss=s.get(".bss", 0),
+                     exidx=s.get(".ARM.exidx", 0), stack_reserved=_stack_reserved(elf),
                      stack_used=stack_used)
 
 
