@@ -239,8 +239,11 @@ def qemu_command(
 ) -> list[str]:
     """The ``qemu-system-arm`` command line that runs ``elf`` on mps2-an386."""
     qemu = _require("qemu-system-arm", "qemu-system-arm")
+    # Semihosting console -> a stdio chardev (QEMU's default for it would be stderr).
     cmd = [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
-           "-semihosting-config", "enable=on,target=native", "-kernel", str(Path(elf).resolve())]
+           "-chardev", "stdio,id=kws_console,signal=off",
+           "-semihosting-config", "enable=on,target=native,chardev=kws_console",
+           "-kernel", str(Path(elf).resolve())]
     if icount:
         # sleep=off: an idle CPU (WFI) jumps to the next timer deadline instead of waiting in
         # real time; align=off: never slow down to real time. Both keep runs deterministic.
