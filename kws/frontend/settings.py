@@ -41,7 +41,7 @@ class FrontendSettings:
     window_ms, hop_ms : float
         Window length and hop in milliseconds; both must be whole numbers of samples.
     fft_size : int
-        Real FFT size: 128, 512 or 2048 (4 ** k * 2). The window must fit in it.
+        Real FFT size, a power of two from 128 to 2048. The window must fit in it.
     num_mel : int
         Number of mel bands.
     lower_hz, upper_hz : float
@@ -125,8 +125,8 @@ class FrontendSettings:
             samples = getattr(self, name) * self.sample_rate / 1000.0
             if samples <= 0 or abs(samples - round(samples)) > 1e-9:
                 raise bad(name, "must be a positive whole number of samples")
-        if self.fft_size not in (128, 512, 2048):
-            raise bad("fft_size", "must be 128, 512 or 2048 (a complex FFT of 4**k points)")
+        if self.fft_size not in (128, 256, 512, 1024, 2048):
+            raise bad("fft_size", "must be a power of two from 128 to 2048")
         if self.window_samples > self.fft_size:
             raise bad("window_ms", f"window of {self.window_samples} samples exceeds fft_size")
         if self.hop_samples > self.window_samples:

@@ -1,0 +1,1 @@
+"""Datasets: manifests, the synthetic corpus, Speech Commands, augmentation."""

@@ -1,0 +1,78 @@
+"""Dataset manifests: a dataset is a folder holding ``manifest.csv`` and its audio files.
+
+Columns: ``path`` (relative to the folder), ``label``, ``split`` (train, validation or test),
+``speaker``, ``source`` (a TTS engine or a corpus name) and ``params`` (a JSON string, e.g. the
+voice, pitch and speed of a synthetic clip).
+"""
+
+from __future__ import annotations
+
+import csv
+import dataclasses
+import io
+import os
+from pathlib import Path
+
+from kws.errors import KwsError
+from kws.fileio import write_text_atomic
+
+MANIFEST_NAME = "manifest.csv"
+SPLITS = ("train", "validation", "test")
+
+
+@dataclasses.dataclass(frozen=True)
+class Entry:
+    """One audio file of a dataset."""
+
+    path: str
+    label: str
+    split: str
+    speaker: str = ""
+    source: str = ""
+    params: str = ""
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(Entry))
+
+
+def manifest_path(folder: str | os.PathLike[str]) -> Path:
+    """The manifest file of a dataset folder (or the file itself if a .csv is given)."""
+    p = Path(folder)
+    return p if p.suffix == ".csv" else p / MANIFEST_NAME
+
+
+def read_manifest(folder: str | os.PathLike[str]) -> list[Entry]:
+    """Read a dataset's manifest.
+
+    Raises
+    ------
+    KwsError
+        If the manifest is missing, lacks a required column, or names an unknown split.
+    """
+    path = manifest_path(folder)
+    if not path.is_file():
+        raise KwsError(f"{path}: no dataset manifest here")
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        missing = [c for c in ("path", "label", "split") if c not in (reader.fieldnames or [])]
+        if missing:
+            raise KwsError(f"{path}: manifest lacks column(s) {', '.join(missing)}")
+        entries = []
+        for line, row in enumerate(reader, start=2):
+            if row["split"] not in SPLITS:
+                raise KwsError(f"{path}:{line}: unknown split {row['split']!r} "
+                               f"(expected one of {', '.join(SPLITS)})")
+            entries.append(Entry(**{k: row.get(k) or "" for k in FIELDS}))
+    return entries
+
+
+def write_manifest(folder: str | os.PathLike[str], entries: list[Entry]) -> Path:
+    """Write ``entries`` as the folder's manifest, atomically; returns its path."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=FIELDS, lineterminator="\n")
+    writer.writeheader()
+    for e in entries:
+        writer.writerow(dataclasses.asdict(e))
+    path = manifest_path(folder)
+    write_text_atomic(path, buf.getvalue())
+    return path
