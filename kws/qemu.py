@@ -396,3 +396,51 @@ def elf_size(elf: str | os.PathLike[str]) -> dict[str, int]:
     out = _run_checked([size, "-B", str(elf)], what=f"arm-none-eabi-size {elf}")
     fields = out.splitlines()[1].split()
     return {"text": int(fields[0]), "data": int(fields[1]), "bss": int(fields[2])}
+
+
+_MAP_SECTION = re.compile(r"^ (\.[\w.$]+)?\s*(0x[0-9a-f]+)\s+(0x[0-9a-f]+)\s+(\S.*)$")
+
+
+def map_footprint(map_file: str | os.PathLike[str], member: str) -> dict[str, int]:
+    """Bytes that input files matching ``member`` contribute to a linked image, by kind.
+
+    Parses the "Linker script and memory map" part of a GNU ld map file (sections removed by
+    ``--gc-sections`` are not in it) and sums the input sections whose file name contains
+    ``member`` (e.g. ``"libkws_frontend_m4.a"``).
+
+    Returns
+    -------
+    dict
+        ``code`` (.text), ``rodata`` (.rodata: tables and constants), ``data`` (.data, in both
+        flash and RAM) and ``bss`` (.bss), in bytes; ``flash`` = code + rodata + data and
+        ``ram`` = data + bss.
+    """
+    path = Path(map_file)
+    if not path.is_file():
+        raise KwsError(f"{path}: no such map file")
+    lines = path.read_text(errors="replace").splitlines()
+    try:
+        start = next(i for i, ln in enumerate(lines) if ln.startswith("Linker script and memory map"))
+    except StopIteration:
+        raise KwsError(f"{path}: not a GNU ld map file (no memory map)") from None
+    sums = {"code": 0, "rodata": 0, "data": 0, "bss": 0}
+    pending: str | None = None
+    for line in lines[start:]:
+        m = _MAP_SECTION.match(line)
+        if m is None:
+            name = line.strip()
+            pending = name if line.startswith(" .") and len(name.split()) == 1 else None
+            continue
+        section = m.group(1) or pending
+        pending = None
+        if section is None or member not in m.group(4):
+            continue
+        size = int(m.group(3), 16)
+        for prefix, kind in ((".text", "code"), (".rodata", "rodata"), (".data", "data"),
+                             (".bss", "bss")):
+            if section.startswith(prefix):
+                sums[kind] += size
+                break
+    sums["flash"] = sums["code"] + sums["rodata"] + sums["data"]
+    sums["ram"] = sums["data"] + sums["bss"]
+    return sums
