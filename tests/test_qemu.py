@@ -18,7 +18,7 @@ from kws.errors import KwsError
 
 pytestmark = pytest.mark.qemu
 
-SHARED = qemu.REPO_ROOT.parent / "shared"
+from kws.frontend.signals import SHARED  # <repo>/../shared, or $KWS_SHARED
 
 _missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake", "gcc", "pkg-config")
             if shutil.which(t) is None]

@@ -107,6 +107,11 @@ static int run(const kws_frontend_tables *t, const int16_t *audio, int32_t num_c
     }
     if (o - batch != 2 * total * outs) return 8;
   }
+  kws_puts("stack_high_water=");
+  kws_put_u32(kws_stack_high_water());
+  kws_puts(" state_bytes=");
+  kws_put_u32((uint32_t)sizeof state);
+  kws_puts("\n");
   return kws_write_file(out_path, out_buf, (size_t)(o - out_buf)) == 0 ? 0 : 4;
 }
 
