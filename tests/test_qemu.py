@@ -81,6 +81,28 @@ def test_missing_qemu_is_a_clear_error(m4: Path, monkeypatch: pytest.MonkeyPatch
         qemu.run_elf(m4 / "hello.elf")
 
 
+def test_missing_toolchain_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(KwsError, match="not found on PATH"):
+        qemu.build_firmware("hello")
+
+
+def _high_water(m4: Path, n: int) -> tuple[int, int]:
+    res = qemu.run_elf(m4 / "stack_probe.elf", args=[str(n)], timeout=30)
+    assert res.exit_code == 0
+    fields = dict(kv.split("=") for kv in res.stdout.split())
+    return int(fields["high_water"]), int(fields["size"])
+
+
+def test_stack_painting_measures_the_high_water_mark(m4: Path) -> None:
+    base, size = _high_water(m4, 0)
+    assert size == 0x10000 and 0 < base < 1024
+    for n in (1000, 5000, 20000):
+        hw, _ = _high_water(m4, n)
+        # The VLA sits below main's frame (which the printing calls of the n=0 run also use).
+        assert n < hw <= n + base + 128
+
+
 def test_malloc_fails_the_link(tmp_path: Path) -> None:
     with pytest.raises(KwsError, match="__wrap_malloc"):
         qemu.build_firmware("malloc_probe", build_dir=tmp_path / "m4",

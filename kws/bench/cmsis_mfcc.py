@@ -211,3 +211,36 @@ def quantize_like_kws(q87: np.ndarray, settings: FrontendSettings | None = None)
     """Map CMSIS q8.7 MFCCs to kws int8 features: ``quantize_output(q87 / 128, settings)``."""
     s = settings or FrontendSettings()
     return quantize_output(np.asarray(q87, np.float64) / 128.0, s)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``kws bench cmsis_mfcc``: int8 accuracy of arm_mfcc_q15 vs kws against the float definition.
+
+    For every frame of the clips, both are quantized the kws way and compared with the float64
+    reference quantized the same way; prints the share of outputs within 0 and 1 LSB.
+    """
+    import argparse
+
+    from kws.frontend import compute_features
+    from kws.frontend.reference import features_float
+    from kws.frontend.signals import adversarial_clips, real_clips, shared_audio_dir
+
+    ap = argparse.ArgumentParser(prog="kws bench cmsis_mfcc", description=main.__doc__.split("\n")[0])
+    ap.add_argument("--clips", type=int, default=60, help="real clips (default 60)")
+    args = ap.parse_args(argv)
+    s = FrontendSettings()
+    if shared_audio_dir() is not None:
+        clips, what = real_clips(16000, limit=args.clips, include_noise=False)[0], "real speech"
+    else:
+        clips, what = adversarial_clips(16000)[0], "synthetic (../shared/audio missing)"
+    ref = quantize_output(features_float(clips, s), s).astype(np.int32)
+    ours = compute_features(clips, s, backend="c").astype(np.int32)
+    q87 = arm_mfcc_q15_features(frames_from_samples(clips, s).reshape(-1, FFT_LEN), settings=s)
+    theirs = quantize_like_kws(q87, s).reshape(ours.shape).astype(np.int32)
+    print(f"int8 MFCC accuracy vs the float64 definition, {ours.shape[0]} clips of {what}, "
+          f"{ours.size} outputs")
+    for name, got in (("kws fixed point", ours), ("CMSIS arm_mfcc_q15", theirs)):
+        err = np.abs(got - ref)
+        print(f"  {name:20s} exact {np.mean(err == 0):7.2%}   within 1 LSB {np.mean(err <= 1):7.2%}"
+              f"   max {err.max()} LSB")
+    return 0
