@@ -81,3 +81,26 @@ def test_cli_features_qemu_backend(tmp_path) -> None:
     out = tmp_path / "f.npy"
     assert main(["features", *paths, "--backend", "qemu", "--out", str(out)]) == 0
     assert np.array_equal(np.load(out), compute_features(x, backend="numpy"))
+
+
+def _stream(audio: np.ndarray, shift: int) -> tuple[dict[str, int], np.ndarray]:
+    elf = qemu.build_firmware("stream_frontend")
+    res = qemu.run_elf(elf, args=["a.raw", "o.bin"], files={"a.raw": audio.astype("<i2").tobytes()},
+                       icount_shift=shift, timeout=120)
+    assert res.exit_code == 0, res.stdout
+    stats = {k: int(v) for k, v in (kv.split("=") for kv in res.stdout.split())}
+    return stats, np.frombuffer(res.files["o.bin"], np.int8).reshape(-1, 10)
+
+
+def test_timer_driven_stream_is_real_time_exact_and_deterministic() -> None:
+    audio = np.concatenate(adversarial_clips(16000, seed=1)[0][20:23])  # 3 s, 150 blocks
+    stats, frames = _stream(audio, 3)  # 8 ns per instruction: a ~125 MHz M4
+    assert stats["blocks"] == 150 and stats["dropped"] == 0
+    assert stats["period_ticks"] == 500000  # 20 ms at 25 MHz
+    assert stats["max_block_ticks"] < stats["period_ticks"]
+    assert np.array_equal(frames, compute_features(audio, backend="numpy"))
+    again, frames2 = _stream(audio, 3)
+    assert again == stats and np.array_equal(frames, frames2)
+    # 512 ns per instruction (~2 MHz): a hop takes longer than 20 ms, so blocks are dropped.
+    slow, _ = _stream(audio, 9)
+    assert slow["dropped"] > 0 and slow["max_block_ticks"] > slow["period_ticks"]
