@@ -31,6 +31,11 @@ fetch_cmsis_dsp() {
   local tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
+  # pip reads the sdist's metadata by running its setup.py, which imports setuptools and numpy.
+  if ! "$PY" -c "import setuptools, numpy" 2>/dev/null; then
+    echo "[fetch] ERROR: $PY lacks setuptools or numpy (run scripts/setup.sh, or set PYTHON=)" >&2
+    exit 1
+  fi
   echo "cmsisdsp==$CMSISDSP_VERSION --hash=sha256:$CMSISDSP_SHA256" >"$tmp/req.txt"
   echo "[fetch] CMSIS-DSP $CMSISDSP_VERSION (PyPI sdist)"
   # --no-build-isolation: pip prepares the sdist's metadata with the venv's setuptools instead
