@@ -144,6 +144,18 @@ def test_plugin_counts_loop_exactly(m4: Path, n: int) -> None:
         assert iv.other == it + 2
 
 
+def test_plugin_classes_many_encodings(m4: Path) -> None:
+    # firmware/tests/insn_mix.S, counted by hand from its comments: 16- and 32-bit loads and
+    # stores, VFP loads/stores, integer and VFP multiplies, SDIV/UDIV/VSQRT, CBZ/CBNZ, IT,
+    # B<cond> taken and not, TBB, B.W and BL.
+    res = qemu.count_instructions(m4 / "insn_loop.elf", "kws_mark_start2", "kws_mark_end2",
+                                  args=["1"], timeout=30)
+    assert len(res.intervals) == 2
+    for iv in res.intervals:
+        assert (iv.ldst, iv.mul, iv.branch, iv.div, iv.other) == (9, 8, 6, 3, 15)
+        assert iv.total == 41
+
+
 def test_plugin_second_pair_and_bad_symbol(m4: Path) -> None:
     # kws_mark_start..kws_mark_end again as pair 1: both pairs see the same intervals.
     res = qemu.count_instructions(m4 / "insn_loop.elf", args=["5"],
