@@ -104,3 +104,12 @@ def test_timer_driven_stream_is_real_time_exact_and_deterministic() -> None:
     # 512 ns per instruction (~2 MHz): a hop takes longer than 20 ms, so blocks are dropped.
     slow, _ = _stream(audio, 9)
     assert slow["dropped"] > 0 and slow["max_block_ticks"] > slow["period_ticks"]
+
+
+def test_bench_m4_frontend_runs(capsys) -> None:
+    from kws.bench import m4_frontend
+
+    assert m4_frontend.main(["--clips", "2"]) == 0
+    out = capsys.readouterr().out
+    assert "ratio kws / arm_mfcc_q15" in out and "kws_fft_process" in out
+    assert "per-hop == streamed frames: True" in out
