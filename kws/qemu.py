@@ -316,8 +316,10 @@ def run_elf(
                    if p.is_file() and p.name not in inputs}
     stdout = proc.stdout.decode("utf-8", errors="replace")
     stderr = proc.stderr.decode("utf-8", errors="replace")
-    if stderr.strip() and "qemu-system-arm:" in stderr:
-        raise KwsError(f"{elf}: qemu-system-arm: {stderr.strip().splitlines()[-1]}")
+    errors = [ln for ln in stderr.splitlines()
+              if ln.startswith("qemu-system-arm:") and "warning:" not in ln]
+    if errors:  # QEMU itself failed (bad option, plugin not loadable, ...), not the firmware
+        raise KwsError(f"{elf}: {errors[-1]}")
     return QemuResult(stdout=stdout, exit_code=proc.returncode, files=outputs)
 
 

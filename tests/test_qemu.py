@@ -81,6 +81,11 @@ def test_missing_qemu_is_a_clear_error(m4: Path, monkeypatch: pytest.MonkeyPatch
         qemu.run_elf(m4 / "hello.elf")
 
 
+def test_qemu_failure_is_a_clear_error(m4: Path) -> None:
+    with pytest.raises(KwsError, match="Could not load plugin"):
+        qemu.run_elf(m4 / "hello.elf", plugin="/nonexistent/plugin.so")
+
+
 def test_missing_toolchain_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
     with pytest.raises(KwsError, match="not found on PATH"):
