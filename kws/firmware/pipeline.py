@@ -139,8 +139,13 @@ def firmware_report(elf: str | Path, *, stack_used: int | None, frontend_hop_ms:
         return lines
     cyc = {k: estimate_cycles({c: counts[k][c] for c in CYCLES_PER_CLASS})
            for k in ("hop", "inference")}
-    lines += [f"instructions per hop (front end): {counts['hop']['total']:,.0f}",
-              f"instructions per inference:       {counts['inference']['total']:,.0f}",
+    def classes(name: str) -> str:
+        return ", ".join(f"{k} {counts[name][k]:,.0f}" for k in CYCLES_PER_CLASS)
+
+    lines += [f"instructions per hop (front end): {counts['hop']['total']:,.0f} "
+              f"({classes('hop')})",
+              f"instructions per inference:       {counts['inference']['total']:,.0f} "
+              f"({classes('inference')})",
               f"cycle estimate (TRM weights {CYCLES_PER_CLASS}): hop {cyc['hop']:,.0f}, "
               f"inference {cyc['inference']:,.0f}",
               *realtime_lines(cycles_per_hop=cyc["hop"], cycles_per_inference=cyc["inference"],
