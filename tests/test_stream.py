@@ -95,3 +95,21 @@ def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
     assert out == detection_lines(stream_file(small_run, wav, detector=det, workers=1))
     assert len(out) >= 2                       # threshold 0: fires after each refractory time
     assert all(json.loads(line)["label"] in ("yes", "no") for line in out)
+
+
+@pytest.mark.skipif(not __import__("kws.stream", fromlist=["x"]).c_runtime_available(),
+                    reason="needs issue C's host C runtime binding (kws.runtime.host)")
+def test_c_engine_equals_tflm(small_run: Path, shared_audio: Path) -> None:
+    from kws.firmware.teststream import make_test_stream
+    from kws.stream import tflm_model_fn
+
+    model = load_run_model(small_run)
+    samples, _ = make_test_stream(shared_audio, seconds=20.0, seed=5)
+    from kws.frontend.fixed import features_numpy
+
+    feats = features_numpy(samples, model.frontend)
+    wins = np.ascontiguousarray(np.lib.stride_tricks.sliding_window_view(
+        feats, (model.frontend.num_frames, model.frontend.num_outputs))[:, 0])
+    c = tflm_model_fn(model, workers=1, engine="c")(wins)
+    ref = tflm_model_fn(model, workers=1, engine="tflm")(wins)
+    assert np.array_equal(c, ref)
