@@ -154,9 +154,13 @@ def tflm_model_fn(model: StreamModel, *, workers: int = 2, engine: str = "tflm")
         if n == 1:
             init(arg)
             return _tflm_worker_run(inputs)
-        parts = np.array_split(inputs, n * 8)
+        from tqdm import tqdm
+
+        parts = np.array_split(inputs, max(n * 8, len(inputs) // 500))
         with ProcessPoolExecutor(n, initializer=init, initargs=(arg,)) as pool:
-            return np.concatenate(list(pool.map(_tflm_worker_run, parts)))
+            done = tqdm(pool.map(_tflm_worker_run, parts), total=len(parts), unit="part",
+                        desc=f"model ({engine})", disable=len(inputs) < 5000, leave=False)
+            return np.concatenate(list(done))
 
     return run
 
