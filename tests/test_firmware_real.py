@@ -36,8 +36,7 @@ def tiny_run(shared_audio: Path) -> Path:
     return run
 
 
-def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
-                                              shared_audio: Path) -> None:
+def _parity(tmp_path: Path, run_dir: Path, shared_audio: Path, seconds: float) -> int:
     from kws.detect import DetectorSettings
     from kws.firmware.pipeline import _build, run_firmware
     from kws.firmware.teststream import make_test_stream
@@ -45,8 +44,8 @@ def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
 
     from kws.frontend.fixed import features_numpy
 
-    model = load_run_model(tiny_run)
-    samples, events = make_test_stream(shared_audio, seconds=60.0, seed=3)
+    model = load_run_model(run_dir)
+    samples, events = make_test_stream(shared_audio, seconds=seconds, seed=3)
     fe = model.frontend
     feats = features_numpy(samples, fe)
     model_fn = tflm_model_fn(model, workers=1)
@@ -66,6 +65,23 @@ def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
     assert run.summary["blocks"] == len(samples) // 320
     assert len(expected) >= 3, "the parity run should see detections"
     assert run.lines == expected
+    return len(expected)
+
+
+def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
+                                              shared_audio: Path) -> None:
+    _parity(tmp_path, tiny_run, shared_audio, 60.0)
+
+
+@pytest.mark.slow
+def test_ds_cnn_s_firmware_equals_python(tmp_path: Path, shared_audio: Path) -> None:
+    """The full-size DS-CNN-S (trained briefly, so its posteriors move) on a 30 s stream."""
+    from kws.firmware.testmodel import make_trained_run
+
+    run = REPO / "build" / "test-runs" / "ds_cnn_s_yes_no_v1"
+    if not (run / "model.tflite").is_file():
+        make_trained_run(run, shared_audio, channels=64, blocks=4, epochs=4)
+    _parity(tmp_path, run, shared_audio, 30.0)
 
 
 def test_kws_stream_backends_print_the_same_lines(tmp_path: Path, tiny_run: Path,
