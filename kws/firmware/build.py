@@ -7,7 +7,6 @@ same Python settings objects the simulation uses (front end, detector, audio blo
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import shutil
 import subprocess
 from pathlib import Path
@@ -23,9 +22,8 @@ from kws.frontend.settings import FrontendSettings
 
 REPO = Path(__file__).resolve().parents[2]
 APP = REPO / "firmware" / "app"
-DETECTOR = REPO / "firmware" / "detector"
-#: Timer ticks of the CMSDK timer on mps2-an386 (SYSCLK).
-SYSCLK_HZ = 25_000_000
+
+
 @dataclasses.dataclass(frozen=True)
 class AppConfig:
     """Everything ``kws_app_config.h`` holds.
@@ -241,8 +239,3 @@ def write_audio_raw(path: str | Path, samples: np.ndarray) -> Path:
         raise KwsError(f"{path}: microphone input must be 1-D int16, got {x.dtype} {x.shape}")
     write_bytes_atomic(path, x.astype("<i2").tobytes())
     return Path(path)
-
-
-def config_digest(cfg: AppConfig, seed: int) -> str:
-    """A short hash of a configuration, for caching builds."""
-    return hashlib.sha256((app_config_header(cfg) + str(seed)).encode()).hexdigest()[:12]
