@@ -1,0 +1,256 @@
+/*
+ * conv.c - int8 conv2d and 1x1 (pointwise) conv, TFLite int8 semantics (kws_kernels.h).
+ *
+ * Portable path: the reference loop. DSP path (Cortex-M4, or emulated on the host):
+ *  - pointwise: the input offset is folded into the bias (no padding, so it is exact):
+ *      acc = bias[o] + input_offset * sum_i w[o][i] + sum_i x[p][i] * w[o][i]
+ *    and the int8 dot products run two pixels by two output channels at a time, four taps per
+ *    step, with SXTB16 widening and SMLAD (two 16x16 MACs per instruction).
+ *  - conv2d: im2col of one output pixel into int16 scratch with the input offset added
+ *    (padding becomes 0), stored in SXTB16 lane order, then SMLAD against the int8 filter.
+ */
+#include <string.h>
+
+#include "kws_internal.h"
+#include "kws_simd.h"
+
+static kws_status_t conv_check(const kws_conv_shape_t *s, const kws_act_t *act,
+                               const kws_requant_t *rq, const int8_t *input, size_t input_len,
+                               const int8_t *filter, size_t filter_len, const int32_t *bias,
+                               size_t bias_len, const int8_t *output, size_t output_len)
+{
+    if (s == NULL || act == NULL || rq == NULL || input == NULL || filter == NULL ||
+        output == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (!kws_shape_ok(s) || !kws_act_ok(act) || !kws_requant_ok(rq, s->out_c)) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
+        filter_len < (size_t)s->out_c * s->k_h * s->k_w * s->in_c ||
+        output_len < (size_t)s->out_h * s->out_w * s->out_c ||
+        (bias != NULL && bias_len < (size_t)s->out_c)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    return KWS_OK;
+}
+
+size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
+{
+    if (shape == NULL || !KWS_USE_DSP) {
+        return 0;
+    }
+    return (size_t)shape->k_h * shape->k_w * shape->in_c * sizeof(int16_t);
+}
+
+#if KWS_USE_DSP
+/* sum_i x[i] * w[i] over n int8 values, four at a time (SXTB16 + SMLAD). */
+static inline int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
+{
+    int32_t i = 0;
+    for (; i + 4 <= n; i += 4) {
+        const uint32_t xv = kws_read_u32(x + i), wv = kws_read_u32(w + i);
+        acc = kws_smlad(kws_sxtb16(xv), kws_sxtb16(wv), acc);
+        acc = kws_smlad(kws_sxtb16_ror8(xv), kws_sxtb16_ror8(wv), acc);
+    }
+    for (; i < n; ++i) {
+        acc += (int32_t)x[i] * w[i];
+    }
+    return acc;
+}
+
+static int32_t filter_sum(const int8_t *w, int32_t n)
+{
+    int32_t s = 0;
+    for (int32_t i = 0; i < n; ++i) {
+        s += w[i];
+    }
+    return s;
+}
+#endif
+
+kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                                   const kws_requant_t *rq,
+                                   const int8_t *input, size_t input_len,
+                                   const int8_t *filter, size_t filter_len,
+                                   const int32_t *bias, size_t bias_len,
+                                   int8_t *output, size_t output_len)
+{
+    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
+        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
+#if KWS_USE_DSP
+    int32_t p = 0;
+    for (; p + 2 <= pixels; p += 2) {
+        const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
+        int8_t *y0 = output + (size_t)p * oc_n, *y1 = y0 + oc_n;
+        int32_t o = 0;
+        for (; o + 2 <= oc_n; o += 2) {
+            const int8_t *w0 = filter + (size_t)o * n, *w1 = w0 + n;
+            /* bias + input_offset * sum(w): int32 */
+            const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
+            const int32_t b1 = (bias ? bias[o + 1] : 0) + act->input_offset * filter_sum(w1, n);
+            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+            int32_t i = 0;
+            for (; i + 4 <= n; i += 4) {
+                const uint32_t xa = kws_read_u32(x0 + i), xb = kws_read_u32(x1 + i);
+                const uint32_t xa_e = kws_sxtb16(xa), xa_o = kws_sxtb16_ror8(xa);
+                const uint32_t xb_e = kws_sxtb16(xb), xb_o = kws_sxtb16_ror8(xb);
+                uint32_t wv = kws_read_u32(w0 + i);
+                uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
+                a00 = kws_smlad(xa_e, we, a00);
+                a00 = kws_smlad(xa_o, wo, a00);
+                a10 = kws_smlad(xb_e, we, a10);
+                a10 = kws_smlad(xb_o, wo, a10);
+                wv = kws_read_u32(w1 + i);
+                we = kws_sxtb16(wv);
+                wo = kws_sxtb16_ror8(wv);
+                a01 = kws_smlad(xa_e, we, a01);
+                a01 = kws_smlad(xa_o, wo, a01);
+                a11 = kws_smlad(xb_e, we, a11);
+                a11 = kws_smlad(xb_o, wo, a11);
+            }
+            for (; i < n; ++i) {
+                a00 += (int32_t)x0[i] * w0[i];
+                a01 += (int32_t)x0[i] * w1[i];
+                a10 += (int32_t)x1[i] * w0[i];
+                a11 += (int32_t)x1[i] * w1[i];
+            }
+            y0[o] = kws_output_s8(a00, rq, o, act);
+            y0[o + 1] = kws_output_s8(a01, rq, o + 1, act);
+            y1[o] = kws_output_s8(a10, rq, o, act);
+            y1[o + 1] = kws_output_s8(a11, rq, o + 1, act);
+        }
+        for (; o < oc_n; ++o) {
+            const int8_t *w0 = filter + (size_t)o * n;
+            const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
+            y0[o] = kws_output_s8(dot_s8(x0, w0, n, b0), rq, o, act);
+            y1[o] = kws_output_s8(dot_s8(x1, w0, n, b0), rq, o, act);
+        }
+    }
+    for (; p < pixels; ++p) {
+        const int8_t *x0 = input + (size_t)p * n;
+        for (int32_t o = 0; o < oc_n; ++o) {
+            const int8_t *w0 = filter + (size_t)o * n;
+            const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
+            output[(size_t)p * oc_n + o] = kws_output_s8(dot_s8(x0, w0, n, b0), rq, o, act);
+        }
+    }
+#else
+    for (int32_t p = 0; p < pixels; ++p) {
+        const int8_t *x = input + (size_t)p * n;
+        for (int32_t o = 0; o < oc_n; ++o) {
+            const int8_t *w = filter + (size_t)o * n;
+            int32_t acc = bias ? bias[o] : 0;
+            for (int32_t i = 0; i < n; ++i) {
+                acc += ((int32_t)x[i] + act->input_offset) * w[i];
+            }
+            output[(size_t)p * oc_n + o] = kws_output_s8(acc, rq, o, act);
+        }
+    }
+#endif
+    return KWS_OK;
+}
+
+kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                           const kws_requant_t *rq,
+                           const int8_t *input, size_t input_len,
+                           const int8_t *filter, size_t filter_len,
+                           const int32_t *bias, size_t bias_len,
+                           int8_t *output, size_t output_len,
+                           void *scratch, size_t scratch_len)
+{
+    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+    const int32_t cin = s->in_c;
+#if KWS_USE_DSP
+    const int32_t kk = s->k_h * s->k_w * cin;
+    if (scratch == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    int16_t *col = (int16_t *)scratch; /* x + input_offset, int16, SXTB16 lane order */
+    const int32_t kk4 = kk & ~3;
+    for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        for (int32_t ox = 0; ox < s->out_w; ++ox) {
+            const int32_t iy0 = oy * s->stride_h - s->pad_top;
+            const int32_t ix0 = ox * s->stride_w - s->pad_left;
+            /* im2col: tap t = (ky * k_w + kx) * cin + ic; groups of four stored as t0 t2 t1 t3 */
+            int32_t t = 0;
+            for (int32_t ky = 0; ky < s->k_h; ++ky) {
+                const int32_t iy = iy0 + ky;
+                for (int32_t kx = 0; kx < s->k_w; ++kx) {
+                    const int32_t ix = ix0 + kx;
+                    const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
+                    const int8_t *x = inside ? input + ((size_t)iy * s->in_w + ix) * cin : NULL;
+                    for (int32_t ic = 0; ic < cin; ++ic, ++t) {
+                        const int16_t v = x ? (int16_t)(x[ic] + act->input_offset) : 0;
+                        const int32_t pos = t < kk4 ? (t & ~3) + ((t & 1) << 1) + ((t >> 1) & 1)
+                                                    : t;
+                        col[pos] = v;
+                    }
+                }
+            }
+            int8_t *y = output + ((size_t)oy * s->out_w + ox) * s->out_c;
+            for (int32_t o = 0; o < s->out_c; ++o) {
+                const int8_t *w = filter + (size_t)o * kk;
+                int32_t acc = bias ? bias[o] : 0;
+                int32_t i = 0;
+                for (; i < kk4; i += 4) {
+                    const uint32_t wv = kws_read_u32(w + i);
+                    acc = kws_smlad(kws_read_u32(col + i), kws_sxtb16(wv), acc);
+                    acc = kws_smlad(kws_read_u32(col + i + 2), kws_sxtb16_ror8(wv), acc);
+                }
+                for (; i < kk; ++i) {
+                    acc += (int32_t)col[i] * w[i];
+                }
+                y[o] = kws_output_s8(acc, rq, o, act);
+            }
+        }
+    }
+#else
+    (void)scratch;
+    (void)scratch_len;
+    for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        for (int32_t ox = 0; ox < s->out_w; ++ox) {
+            const int32_t iy0 = oy * s->stride_h - s->pad_top;
+            const int32_t ix0 = ox * s->stride_w - s->pad_left;
+            for (int32_t o = 0; o < s->out_c; ++o) {
+                int32_t acc = bias ? bias[o] : 0;
+                for (int32_t ky = 0; ky < s->k_h; ++ky) {
+                    const int32_t iy = iy0 + ky;
+                    if (iy < 0 || iy >= s->in_h) {
+                        continue;
+                    }
+                    for (int32_t kx = 0; kx < s->k_w; ++kx) {
+                        const int32_t ix = ix0 + kx;
+                        if (ix < 0 || ix >= s->in_w) {
+                            continue;
+                        }
+                        const int8_t *x = input + ((size_t)iy * s->in_w + ix) * cin;
+                        const int8_t *w = filter + (((size_t)o * s->k_h + ky) * s->k_w + kx) * cin;
+                        for (int32_t ic = 0; ic < cin; ++ic) {
+                            acc += ((int32_t)x[ic] + act->input_offset) * w[ic];
+                        }
+                    }
+                }
+                output[((size_t)oy * s->out_w + ox) * s->out_c + o] =
+                    kws_output_s8(acc, rq, o, act);
+            }
+        }
+    }
+#endif
+    return KWS_OK;
+}

@@ -1,0 +1,51 @@
+/* kws_internal.h - shared argument checks and the path switch of the kernels (not installed). */
+#ifndef KWS_INTERNAL_H
+#define KWS_INTERNAL_H
+
+#include "kws_fixed.h"
+#include "kws_kernels.h"
+
+/* KWS_USE_DSP: 1 for the DSP-extension path (on an M4, or emulated on the host). */
+#if !defined(KWS_PORTABLE) && (defined(__ARM_FEATURE_DSP) || defined(KWS_SIMD_EMULATE))
+#define KWS_USE_DSP 1
+#else
+#define KWS_USE_DSP 0
+#endif
+
+static inline int kws_act_ok(const kws_act_t *act)
+{
+    return act->input_offset >= -127 && act->input_offset <= 128 &&
+           act->output_offset >= -128 && act->output_offset <= 127 &&
+           act->act_min >= -128 && act->act_min <= act->act_max && act->act_max <= 127;
+}
+
+static inline int kws_requant_ok(const kws_requant_t *rq, int32_t channels)
+{
+    if (rq->multiplier == NULL || rq->shift == NULL || !(rq->num == 1 || rq->num == channels)) {
+        return 0;
+    }
+    for (int32_t i = 0; i < rq->num; ++i) {
+        if (rq->multiplier[i] < 0 || rq->shift[i] < -31 || rq->shift[i] > 30) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Requantize one accumulator of output channel c and clamp it to the fused activation. */
+static inline int8_t kws_output_s8(int32_t acc, const kws_requant_t *rq, int32_t c,
+                                   const kws_act_t *act)
+{
+    const int32_t i = rq->num == 1 ? 0 : c;
+    const int32_t y = kws_requantize(acc, rq->multiplier[i], rq->shift[i]) + act->output_offset;
+    return (int8_t)kws_clamp(y, act->act_min, act->act_max);
+}
+
+static inline int kws_shape_ok(const kws_conv_shape_t *s)
+{
+    return s->in_h > 0 && s->in_w > 0 && s->in_c > 0 && s->out_h > 0 && s->out_w > 0 &&
+           s->out_c > 0 && s->k_h > 0 && s->k_w > 0 && s->stride_h > 0 && s->stride_w > 0 &&
+           s->pad_top >= 0 && s->pad_left >= 0 && s->pad_top < s->k_h && s->pad_left < s->k_w;
+}
+
+#endif /* KWS_INTERNAL_H */
