@@ -368,20 +368,22 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
         calls.append(f"    KWS_LAYER_BEGIN({i});\n    st = {call};\n    KWS_LAYER_END({i});\n"
                      f"    if (st != KWS_OK) {{\n        return st;\n    }}\n")
     body = "".join(calls)
+    arena_null = " || arena == NULL" if arena.size else ""
+    arena_short = " ||\n        arena_len < KWS_MODEL_ARENA_BYTES" if arena.size else ""
     parts.append(f"""kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
                               int8_t *output, size_t output_len,
                               void *arena, size_t arena_len)
 {{
     int8_t *a = (int8_t *)arena;
     kws_status_t st;
-    if (input == NULL || output == NULL || (arena == NULL && KWS_MODEL_ARENA_BYTES > 0)) {{
+    if (input == NULL || output == NULL{arena_null}) {{
         return KWS_ERR_NULL;
     }}
-    if (input_len < KWS_MODEL_INPUT_SIZE || output_len < KWS_MODEL_OUTPUT_SIZE ||
-        arena_len < KWS_MODEL_ARENA_BYTES) {{
+    if (input_len < KWS_MODEL_INPUT_SIZE || output_len < KWS_MODEL_OUTPUT_SIZE{arena_short}) {{
         return KWS_ERR_SHORT_BUFFER;
     }}
     (void)a;
+    (void)arena_len;
 {body}    return KWS_OK;
 }}
 """)
