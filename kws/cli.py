@@ -18,6 +18,8 @@ from kws.errors import KwsError
 COMMANDS: tuple[str, ...] = (
     "features",
     "bench",
+    "export",
+    "infer",
 )
 
 

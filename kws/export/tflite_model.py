@@ -106,7 +106,7 @@ def parse_tflite(data: bytes, *, name: str = "<bytes>") -> TfliteModel:
     except KwsError:
         raise
     except Exception as exc:  # flatbuffers raise struct.error, IndexError, ... on bad offsets
-        raise KwsError(f"{name}: corrupted or truncated .tflite ({type(exc).__name__})") from exc
+        raise KwsError(f"{name}: corrupted or truncated .tflite ({type(exc).__name__}: {exc})") from exc
 
 
 def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
