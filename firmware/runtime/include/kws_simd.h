@@ -23,7 +23,12 @@
 #include <arm_acle.h>
 
 static inline uint32_t kws_sxtb16(uint32_t x) { return __sxtb16(x); }
-static inline uint32_t kws_sxtb16_ror8(uint32_t x) { return __sxtb16(__ror(x, 8)); }
+static inline uint32_t kws_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
 static inline int32_t kws_smlad(uint32_t x, uint32_t y, int32_t a) { return __smlad(x, y, a); }
 static inline uint32_t kws_sadd16(uint32_t x, uint32_t y) { return __sadd16(x, y); }
 static inline int32_t kws_smlabb(uint32_t x, uint32_t y, int32_t a) { return __smlabb(x, y, a); }
