@@ -34,7 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("model", help="int8 .tflite model")
     p.add_argument("input", help=".npy of int8, the model's input shape or a batch of it")
     p.add_argument("--backend", choices=BACKENDS, default="c")
-    p.add_argument("--path", choices=("portable", "dsp"), default="portable",
-                   help="C kernel path for --backend c (dsp: Cortex-M4 path, emulated)")
+    p.add_argument("--path", choices=("portable", "dsp"), default=None,
+                   help="C kernels: portable (default for c) or dsp (the Cortex-M4 DSP path; "
+                        "default for qemu, emulated on the host for c)")
     p.add_argument("--out", required=True, help="output .npy (int8)")
     p.set_defaults(func=run)

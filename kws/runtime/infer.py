@@ -47,9 +47,12 @@ def run_tflm(model_path: Path, xs: np.ndarray) -> np.ndarray:
     return np.stack(outs)
 
 
-def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: str = "portable",
+def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: str | None = None,
           input_name: str = "input") -> np.ndarray:
     """Run ``model_path`` on ``x`` (one input, or a batch on the first axis); int8 out.
+
+    ``path`` picks the C kernels: ``portable`` (default for ``c``) or ``dsp`` (the Cortex-M4
+    path; default for ``qemu``, emulated on the host for ``c``).
 
     Returns
     -------
@@ -68,11 +71,11 @@ def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: st
     elif backend == "c":
         from kws.runtime.host import HostModel
 
-        hm = HostModel(model_path, path=path)
+        hm = HostModel(model_path, path=path or "portable")
         ys = np.stack([hm.invoke(v) for v in tqdm(xs, desc="c", unit="input", leave=False,
                                                    disable=len(xs) < 50)])
     else:
         from kws.runtime import target
 
-        ys = target.run_qemu(model_path, xs)
+        ys = target.run_qemu(model_path, xs, path=path or "dsp")
     return ys[0] if single else ys
