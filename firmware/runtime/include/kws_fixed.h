@@ -3,7 +3,7 @@
  *
  * Legend (every kernel uses these and nothing else for rounding):
  *   kws_srdhm(a, b)        saturating rounding doubling high multiply: round(a * b / 2^31),
- *                          ties away from zero; (INT32_MIN, INT32_MIN) saturates to INT32_MAX.
+ *                          ties toward +infinity (what gemmlowp's nudge-and-truncate gives); (INT32_MIN, INT32_MIN) saturates to INT32_MAX.
  *                          With b a Q0.31 multiplier the result keeps a's Q format.
  *   kws_rdivpot(x, e)      x / 2^e rounded to nearest, ties away from zero (0 <= e <= 31).
  *   kws_requantize(x,m,s)  x * m * 2^s with m in Q0.31, as TFLite's
@@ -22,9 +22,10 @@ static inline int32_t kws_srdhm(int32_t a, int32_t b)
     if (a == b && a == INT32_MIN) {
         return INT32_MAX;
     }
+    /* gemmlowp adds a nudge of 2^30 (ab >= 0) or 1 - 2^30 (ab < 0) and divides by 2^31
+     * truncating toward zero; both cases equal floor((ab + 2^30) / 2^31), one shift. */
     const int64_t ab = (int64_t)a * (int64_t)b;                        /* Q(a) * Q0.31 */
-    const int64_t nudge = ab >= 0 ? (int64_t)(1 << 30) : (int64_t)(1 - (1 << 30));
-    return (int32_t)((ab + nudge) / ((int64_t)1 << 31));              /* truncates toward 0 */
+    return (int32_t)((ab + ((int64_t)1 << 30)) >> 31);                 /* arithmetic shift */
 }
 
 static inline int32_t kws_rdivpot(int32_t x, int32_t e)

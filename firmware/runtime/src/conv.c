@@ -87,16 +87,18 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     }
     const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
-    int32_t p = 0;
-    for (; p + 2 <= pixels; p += 2) {
-        const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
-        int8_t *y0 = output + (size_t)p * oc_n, *y1 = y0 + oc_n;
-        int32_t o = 0;
-        for (; o + 2 <= oc_n; o += 2) {
-            const int8_t *w0 = filter + (size_t)o * n, *w1 = w0 + n;
-            /* bias + input_offset * sum(w): int32 */
-            const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
-            const int32_t b1 = (bias ? bias[o + 1] : 0) + act->input_offset * filter_sum(w1, n);
+    /* Output channels outer, so sum(w) is computed once per channel. */
+    int32_t o = 0;
+    for (; o < oc_n; o += 2) {
+        const int two = o + 1 < oc_n;
+        const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
+        /* bias + input_offset * sum(w): int32 */
+        const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
+        const int32_t b1 = two ? (bias ? bias[o + 1] : 0) + act->input_offset * filter_sum(w1, n)
+                               : 0;
+        int32_t p = 0;
+        for (; p + 2 <= pixels; p += 2) {
+            const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
             int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
             int32_t i = 0;
             for (; i + 4 <= n; i += 4) {
@@ -123,24 +125,21 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
                 a10 += (int32_t)x1[i] * w0[i];
                 a11 += (int32_t)x1[i] * w1[i];
             }
-            y0[o] = kws_output_s8(a00, rq, o, act);
-            y0[o + 1] = kws_output_s8(a01, rq, o + 1, act);
-            y1[o] = kws_output_s8(a10, rq, o, act);
-            y1[o + 1] = kws_output_s8(a11, rq, o + 1, act);
+            int8_t *y0 = output + (size_t)p * oc_n + o, *y1 = y0 + oc_n;
+            y0[0] = kws_output_s8(a00, rq, o, act);
+            y1[0] = kws_output_s8(a10, rq, o, act);
+            if (two) {
+                y0[1] = kws_output_s8(a01, rq, o + 1, act);
+                y1[1] = kws_output_s8(a11, rq, o + 1, act);
+            }
         }
-        for (; o < oc_n; ++o) {
-            const int8_t *w0 = filter + (size_t)o * n;
-            const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
-            y0[o] = kws_output_s8(dot_s8(x0, w0, n, b0), rq, o, act);
-            y1[o] = kws_output_s8(dot_s8(x1, w0, n, b0), rq, o, act);
-        }
-    }
-    for (; p < pixels; ++p) {
-        const int8_t *x0 = input + (size_t)p * n;
-        for (int32_t o = 0; o < oc_n; ++o) {
-            const int8_t *w0 = filter + (size_t)o * n;
-            const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
+        if (p < pixels) {
+            const int8_t *x0 = input + (size_t)p * n;
             output[(size_t)p * oc_n + o] = kws_output_s8(dot_s8(x0, w0, n, b0), rq, o, act);
+            if (two) {
+                output[(size_t)p * oc_n + o + 1] =
+                    kws_output_s8(dot_s8(x0, w1, n, b1), rq, o + 1, act);
+            }
         }
     }
 #else
