@@ -30,9 +30,12 @@ static inline int32_t kws_srdhm(int32_t a, int32_t b)
 
 static inline int32_t kws_rdivpot(int32_t x, int32_t e)
 {
-    const int32_t mask = (int32_t)(((int64_t)1 << e) - 1);
+    if (e == 0) {
+        return x;
+    }
+    const int32_t mask = (int32_t)(0xFFFFFFFFu >> (32 - e));          /* 2^e - 1 */
     const int32_t remainder = x & mask;
-    const int32_t threshold = (mask >> 1) + (x < 0 ? 1 : 0);
+    const int32_t threshold = (mask >> 1) + (int32_t)((uint32_t)x >> 31);
     return (x >> e) + (remainder > threshold ? 1 : 0);
 }
 

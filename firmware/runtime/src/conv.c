@@ -96,6 +96,8 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
         const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
         const int32_t b1 = two ? (bias ? bias[o + 1] : 0) + act->input_offset * filter_sum(w1, n)
                                : 0;
+        const kws_rq1_t r0 = kws_rq1(rq, o), r1 = kws_rq1(rq, two ? o + 1 : o);
+        const int32_t out_off = act->output_offset, lo = act->act_min, hi = act->act_max;
         int32_t p = 0;
         for (; p + 2 <= pixels; p += 2) {
             const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
@@ -126,11 +128,11 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
                 a11 += (int32_t)x1[i] * w1[i];
             }
             int8_t *y0 = output + (size_t)p * oc_n + o, *y1 = y0 + oc_n;
-            y0[0] = kws_output_s8(a00, rq, o, act);
-            y1[0] = kws_output_s8(a10, rq, o, act);
+            y0[0] = kws_out1_s8(a00, r0, out_off, lo, hi);
+            y1[0] = kws_out1_s8(a10, r0, out_off, lo, hi);
             if (two) {
-                y0[1] = kws_output_s8(a01, rq, o + 1, act);
-                y1[1] = kws_output_s8(a11, rq, o + 1, act);
+                y0[1] = kws_out1_s8(a01, r1, out_off, lo, hi);
+                y1[1] = kws_out1_s8(a11, r1, out_off, lo, hi);
             }
         }
         if (p < pixels) {

@@ -45,12 +45,31 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
             if (m == 1) {
                 /* (input_offset, input_offset) as two int16 lanes */
                 const uint32_t off2 = ((uint32_t)(uint16_t)act->input_offset) * 0x00010001u;
+                const int32_t out_off = act->output_offset;
+                const int32_t lo = act->act_min, hi = act->act_max;
+                const int full3 = s->k_w == 3 && kx0 == 0 && kx1 == 3;
                 for (; o + 4 <= cout; o += 4) {
                     int32_t a0 = bias ? bias[o] : 0, a1 = bias ? bias[o + 1] : 0;
                     int32_t a2 = bias ? bias[o + 2] : 0, a3 = bias ? bias[o + 3] : 0;
                     for (int32_t ky = ky0; ky < ky1; ++ky) {
                         const int8_t *xr = input + ((size_t)(iy0 + ky) * s->in_w + ix0) * cin + o;
                         const int8_t *wr = filter + (size_t)ky * s->k_w * cout + o;
+                        if (full3) {
+                            /* three taps of a row, unrolled: 2 LDR, 4 SXTB16, 2 SADD16,
+                             * 4 SMLAxy per tap for four channels */
+                            for (int32_t kx = 0; kx < 3; ++kx) {
+                                const uint32_t xv = kws_read_u32(xr + (size_t)kx * cin);
+                                const uint32_t wv = kws_read_u32(wr + (size_t)kx * cout);
+                                const uint32_t xe = kws_sadd16(kws_sxtb16(xv), off2);
+                                const uint32_t xo = kws_sadd16(kws_sxtb16_ror8(xv), off2);
+                                const uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
+                                a0 = kws_smlabb(xe, we, a0);
+                                a2 = kws_smlatt(xe, we, a2);
+                                a1 = kws_smlabb(xo, wo, a1);
+                                a3 = kws_smlatt(xo, wo, a3);
+                            }
+                            continue;
+                        }
                         for (int32_t kx = kx0; kx < kx1; ++kx) {
                             const uint32_t xv = kws_read_u32(xr + (size_t)kx * cin);
                             const uint32_t wv = kws_read_u32(wr + (size_t)kx * cout);
@@ -63,10 +82,10 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
                             a3 = kws_smlatt(xo, wo, a3);
                         }
                     }
-                    y[o] = kws_output_s8(a0, rq, o, act);
-                    y[o + 1] = kws_output_s8(a1, rq, o + 1, act);
-                    y[o + 2] = kws_output_s8(a2, rq, o + 2, act);
-                    y[o + 3] = kws_output_s8(a3, rq, o + 3, act);
+                    y[o] = kws_out1_s8(a0, kws_rq1(rq, o), out_off, lo, hi);
+                    y[o + 1] = kws_out1_s8(a1, kws_rq1(rq, o + 1), out_off, lo, hi);
+                    y[o + 2] = kws_out1_s8(a2, kws_rq1(rq, o + 2), out_off, lo, hi);
+                    y[o + 3] = kws_out1_s8(a3, kws_rq1(rq, o + 3), out_off, lo, hi);
                 }
             }
 #endif

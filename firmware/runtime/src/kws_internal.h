@@ -41,6 +41,35 @@ static inline int8_t kws_output_s8(int32_t acc, const kws_requant_t *rq, int32_t
     return (int8_t)kws_clamp(y, act->act_min, act->act_max);
 }
 
+/* Requantization of one output channel, unpacked once per channel by the fast paths. */
+typedef struct {
+    int32_t multiplier; /* Q0.31, >= 0 (so kws_srdhm never saturates) */
+    int32_t left;       /* max(shift, 0) */
+    int32_t right;      /* max(-shift, 0) */
+} kws_rq1_t;
+
+static inline kws_rq1_t kws_rq1(const kws_requant_t *rq, int32_t c)
+{
+    const int32_t i = rq->num == 1 ? 0 : c;
+    kws_rq1_t r;
+    r.multiplier = rq->multiplier[i];
+    r.left = rq->shift[i] > 0 ? rq->shift[i] : 0;
+    r.right = rq->shift[i] > 0 ? 0 : -rq->shift[i];
+    return r;
+}
+
+/* kws_requantize + output offset + clamp, with the channel's parameters already unpacked.
+ * Same result as kws_output_s8 (the multiplier is never INT32_MIN, so no saturation). */
+static inline int8_t kws_out1_s8(int32_t acc, kws_rq1_t r, int32_t output_offset,
+                                 int32_t act_min, int32_t act_max)
+{
+    const int32_t xl = (int32_t)((uint32_t)acc << r.left);
+    const int64_t ab = (int64_t)xl * r.multiplier;
+    const int32_t hi = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);    /* kws_srdhm */
+    const int32_t y = kws_rdivpot(hi, r.right) + output_offset;
+    return (int8_t)(y < act_min ? act_min : (y > act_max ? act_max : y));
+}
+
 static inline int kws_shape_ok(const kws_conv_shape_t *s)
 {
     return s->in_h > 0 && s->in_w > 0 && s->in_c > 0 && s->out_h > 0 && s->out_w > 0 &&
