@@ -14,6 +14,10 @@
 #include "kws_internal.h"
 #include "kws_simd.h"
 
+/* Largest input depth (multiple of 4) of the pointwise DSP path: its stack buffer holds two
+ * widened filter rows, 4 * KWS_PW_MAX_IN bytes. Deeper layers use the portable loop. */
+#define KWS_PW_MAX_IN 512
+
 static kws_status_t conv_check(const kws_conv_shape_t *s, const kws_act_t *act,
                                const kws_requant_t *rq, const int8_t *input, size_t input_len,
                                const int8_t *filter, size_t filter_len, const int32_t *bias,
@@ -87,39 +91,49 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     }
     const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
-    /* Output channels outer, so sum(w) is computed once per channel. */
-    int32_t o = 0;
-    for (; o < oc_n; o += 2) {
+    /* Output channels outer, two at a time: sum(w) is computed and the two filter rows are
+     * widened to int16 once (on the stack, in the lane order of SXTB16: per four taps
+     * w0[0,2], w0[1,3], w1[0,2], w1[1,3]); then every pair of pixels costs, per four taps,
+     * 2 LDR + 4 SXTB16 for the inputs, 4 LDR for the weights and 8 SMLAD (16 MACs). */
+    uint32_t wq[KWS_PW_MAX_IN]; /* n / 4 * 4 words: two rows of int16 pairs */
+    const int32_t n4 = n & ~3;
+    if (n4 > KWS_PW_MAX_IN) {
+        goto portable;
+    }
+    for (int32_t o = 0; o < oc_n; o += 2) {
         const int two = o + 1 < oc_n;
         const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
         /* bias + input_offset * sum(w): int32 */
         const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
         const int32_t b1 = two ? (bias ? bias[o + 1] : 0) + act->input_offset * filter_sum(w1, n)
                                : 0;
+        for (int32_t i = 0; i < n4; i += 4) {
+            const uint32_t v0 = kws_read_u32(w0 + i), v1 = kws_read_u32(w1 + i);
+            wq[i] = kws_sxtb16(v0);
+            wq[i + 1] = kws_sxtb16_ror8(v0);
+            wq[i + 2] = kws_sxtb16(v1);
+            wq[i + 3] = kws_sxtb16_ror8(v1);
+        }
         const kws_rq1_t r0 = kws_rq1(rq, o), r1 = kws_rq1(rq, two ? o + 1 : o);
         const int32_t out_off = act->output_offset, lo = act->act_min, hi = act->act_max;
         int32_t p = 0;
         for (; p + 2 <= pixels; p += 2) {
             const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
             int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+            const uint32_t *wp = wq;
             int32_t i = 0;
-            for (; i + 4 <= n; i += 4) {
+            for (; i < n4; i += 4, wp += 4) {
                 const uint32_t xa = kws_read_u32(x0 + i), xb = kws_read_u32(x1 + i);
                 const uint32_t xa_e = kws_sxtb16(xa), xa_o = kws_sxtb16_ror8(xa);
                 const uint32_t xb_e = kws_sxtb16(xb), xb_o = kws_sxtb16_ror8(xb);
-                uint32_t wv = kws_read_u32(w0 + i);
-                uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
-                a00 = kws_smlad(xa_e, we, a00);
-                a00 = kws_smlad(xa_o, wo, a00);
-                a10 = kws_smlad(xb_e, we, a10);
-                a10 = kws_smlad(xb_o, wo, a10);
-                wv = kws_read_u32(w1 + i);
-                we = kws_sxtb16(wv);
-                wo = kws_sxtb16_ror8(wv);
-                a01 = kws_smlad(xa_e, we, a01);
-                a01 = kws_smlad(xa_o, wo, a01);
-                a11 = kws_smlad(xb_e, we, a11);
-                a11 = kws_smlad(xb_o, wo, a11);
+                a00 = kws_smlad(xa_e, wp[0], a00);
+                a10 = kws_smlad(xb_e, wp[0], a10);
+                a00 = kws_smlad(xa_o, wp[1], a00);
+                a10 = kws_smlad(xb_o, wp[1], a10);
+                a01 = kws_smlad(xa_e, wp[2], a01);
+                a11 = kws_smlad(xb_e, wp[2], a11);
+                a01 = kws_smlad(xa_o, wp[3], a01);
+                a11 = kws_smlad(xb_o, wp[3], a11);
             }
             for (; i < n; ++i) {
                 a00 += (int32_t)x0[i] * w0[i];
@@ -144,7 +158,9 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
             }
         }
     }
-#else
+    return KWS_OK;
+portable:
+#endif
     for (int32_t p = 0; p < pixels; ++p) {
         const int8_t *x = input + (size_t)p * n;
         for (int32_t o = 0; o < oc_n; ++o) {
@@ -156,7 +172,6 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
             output[(size_t)p * oc_n + o] = kws_output_s8(acc, rq, o, act);
         }
     }
-#endif
     return KWS_OK;
 }
 

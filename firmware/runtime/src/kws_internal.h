@@ -46,6 +46,8 @@ typedef struct {
     int32_t multiplier; /* Q0.31, >= 0 (so kws_srdhm never saturates) */
     int32_t left;       /* max(shift, 0) */
     int32_t right;      /* max(-shift, 0) */
+    int32_t mask;       /* 2^right - 1 (0 when right = 0) */
+    int32_t half;       /* mask >> 1 */
 } kws_rq1_t;
 
 static inline kws_rq1_t kws_rq1(const kws_requant_t *rq, int32_t c)
@@ -55,6 +57,8 @@ static inline kws_rq1_t kws_rq1(const kws_requant_t *rq, int32_t c)
     r.multiplier = rq->multiplier[i];
     r.left = rq->shift[i] > 0 ? rq->shift[i] : 0;
     r.right = rq->shift[i] > 0 ? 0 : -rq->shift[i];
+    r.mask = r.right ? (int32_t)(0xFFFFFFFFu >> (32 - r.right)) : 0;
+    r.half = r.mask >> 1;
     return r;
 }
 
@@ -66,7 +70,10 @@ static inline int8_t kws_out1_s8(int32_t acc, kws_rq1_t r, int32_t output_offset
     const int32_t xl = (int32_t)((uint32_t)acc << r.left);
     const int64_t ab = (int64_t)xl * r.multiplier;
     const int32_t hi = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);    /* kws_srdhm */
-    const int32_t y = kws_rdivpot(hi, r.right) + output_offset;
+    /* kws_rdivpot(hi, r.right) without a branch: with right = 0 the mask is 0 and the
+     * remainder never exceeds the threshold */
+    const int32_t threshold = r.half + (int32_t)((uint32_t)hi >> 31);
+    const int32_t y = (hi >> r.right) + ((hi & r.mask) > threshold ? 1 : 0) + output_offset;
     return (int8_t)(y < act_min ? act_min : (y > act_max ? act_max : y));
 }
 
