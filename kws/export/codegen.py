@@ -140,7 +140,8 @@ def lower(m: TfliteModel) -> list[Layer]:
             kernel = "depthwise" if dw else (
                 "pointwise" if (kh, kw, sh, sw) == (1, 1, 1, 1) else "conv2d")
             macs = oh * ow * oc * kh * kw * (1 if dw else ic)
-            scratch = kh * kw * ic * 2 if kernel == "conv2d" else 0
+            # kws_conv2d_s8_get_buffer_size: two int16 im2col columns, each word-aligned
+            scratch = 4 * ((kh * kw * ic + 1) // 2 * 2) if kernel == "conv2d" else 0
             layers.append(Layer(op.index, op.kind, kernel, x.index, y.index, params, arrays,
                                 macs, scratch))
         elif op.kind == "AVERAGE_POOL_2D":

@@ -44,7 +44,9 @@ size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
     if (shape == NULL || !KWS_USE_DSP) {
         return 0;
     }
-    return (size_t)shape->k_h * shape->k_w * shape->in_c * sizeof(int16_t);
+    /* two im2col columns of k_h * k_w * in_c int16, each rounded up to a whole word */
+    const size_t kk = (size_t)shape->k_h * shape->k_w * shape->in_c;
+    return 2 * ((kk + 1) & ~(size_t)1) * sizeof(int16_t);
 }
 
 #if KWS_USE_DSP
@@ -70,6 +72,31 @@ static int32_t filter_sum(const int8_t *w, int32_t n)
         s += w[i];
     }
     return s;
+}
+#endif
+
+#if KWS_USE_DSP
+/* im2col of output pixel p: tap t = (ky * k_w + kx) * in_c + ic holds x + input_offset
+ * (int16; 0 for padding). The first kk4 taps are stored in groups of four as t0 t2 t1 t3, the
+ * lane order of SXTB16 / SXTB16 ROR 8 applied to four int8 weights. */
+static void im2col_q15(const kws_conv_shape_t *s, int32_t input_offset, const int8_t *input,
+                       int32_t p, int32_t kk4, int16_t *col)
+{
+    const int32_t cin = s->in_c, oy = p / s->out_w, ox = p % s->out_w;
+    const int32_t iy0 = oy * s->stride_h - s->pad_top, ix0 = ox * s->stride_w - s->pad_left;
+    int32_t t = 0;
+    for (int32_t ky = 0; ky < s->k_h; ++ky) {
+        const int32_t iy = iy0 + ky;
+        for (int32_t kx = 0; kx < s->k_w; ++kx) {
+            const int32_t ix = ix0 + kx;
+            const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
+            const int8_t *x = inside ? input + ((size_t)iy * s->in_w + ix) * cin : NULL;
+            for (int32_t ic = 0; ic < cin; ++ic, ++t) {
+                const int16_t v = x ? (int16_t)(x[ic] + input_offset) : 0;
+                col[t < kk4 ? (t & ~3) + ((t & 1) << 1) + ((t >> 1) & 1) : t] = v;
+            }
+        }
+    }
 }
 #endif
 
@@ -190,49 +217,64 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
     }
     const int32_t cin = s->in_c;
 #if KWS_USE_DSP
-    const int32_t kk = s->k_h * s->k_w * cin;
     if (scratch == NULL) {
         return KWS_ERR_NULL;
     }
     if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    int16_t *col = (int16_t *)scratch; /* x + input_offset, int16, SXTB16 lane order */
-    const int32_t kk4 = kk & ~3;
-    for (int32_t oy = 0; oy < s->out_h; ++oy) {
-        for (int32_t ox = 0; ox < s->out_w; ++ox) {
-            const int32_t iy0 = oy * s->stride_h - s->pad_top;
-            const int32_t ix0 = ox * s->stride_w - s->pad_left;
-            /* im2col: tap t = (ky * k_w + kx) * cin + ic; groups of four stored as t0 t2 t1 t3 */
-            int32_t t = 0;
-            for (int32_t ky = 0; ky < s->k_h; ++ky) {
-                const int32_t iy = iy0 + ky;
-                for (int32_t kx = 0; kx < s->k_w; ++kx) {
-                    const int32_t ix = ix0 + kx;
-                    const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
-                    const int8_t *x = inside ? input + ((size_t)iy * s->in_w + ix) * cin : NULL;
-                    for (int32_t ic = 0; ic < cin; ++ic, ++t) {
-                        const int16_t v = x ? (int16_t)(x[ic] + act->input_offset) : 0;
-                        const int32_t pos = t < kk4 ? (t & ~3) + ((t & 1) << 1) + ((t >> 1) & 1)
-                                                    : t;
-                        col[pos] = v;
-                    }
-                }
+    /* Two output pixels at a time: their im2col columns (x + input_offset as int16, padding 0,
+     * SXTB16 lane order) in scratch, then two output channels at a time against the int8
+     * filter: per four taps 4 LDR + 2 LDR + 4 SXTB16 + 8 SMLAD (16 MACs). */
+    const int32_t kk = s->k_h * s->k_w * cin, kk4 = kk & ~3, stride = (kk + 1) & ~1;
+    int16_t *col0 = (int16_t *)scratch, *col1 = col0 + stride;
+    const int32_t pixels = s->out_h * s->out_w, oc_n = s->out_c;
+    const int32_t out_off = act->output_offset, lo = act->act_min, hi = act->act_max;
+    for (int32_t p = 0; p < pixels; p += 2) {
+        const int two_px = p + 1 < pixels;
+        im2col_q15(s, act->input_offset, input, p, kk4, col0);
+        im2col_q15(s, act->input_offset, input, two_px ? p + 1 : p, kk4, col1);
+        int8_t *y0 = output + (size_t)p * oc_n, *y1 = y0 + oc_n;
+        for (int32_t o = 0; o < oc_n; o += 2) {
+            const int two = o + 1 < oc_n;
+            const int8_t *w0 = filter + (size_t)o * kk, *w1 = two ? w0 + kk : w0;
+            const int32_t b0 = bias ? bias[o] : 0, b1 = bias && two ? bias[o + 1] : 0;
+            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+            int32_t i = 0;
+            for (; i < kk4; i += 4) {
+                const uint32_t c0a = kws_read_u32(col0 + i), c0b = kws_read_u32(col0 + i + 2);
+                const uint32_t c1a = kws_read_u32(col1 + i), c1b = kws_read_u32(col1 + i + 2);
+                uint32_t wv = kws_read_u32(w0 + i);
+                uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
+                a00 = kws_smlad(c0a, we, a00);
+                a00 = kws_smlad(c0b, wo, a00);
+                a10 = kws_smlad(c1a, we, a10);
+                a10 = kws_smlad(c1b, wo, a10);
+                wv = kws_read_u32(w1 + i);
+                we = kws_sxtb16(wv);
+                wo = kws_sxtb16_ror8(wv);
+                a01 = kws_smlad(c0a, we, a01);
+                a01 = kws_smlad(c0b, wo, a01);
+                a11 = kws_smlad(c1a, we, a11);
+                a11 = kws_smlad(c1b, wo, a11);
             }
-            int8_t *y = output + ((size_t)oy * s->out_w + ox) * s->out_c;
-            for (int32_t o = 0; o < s->out_c; ++o) {
-                const int8_t *w = filter + (size_t)o * kk;
-                int32_t acc = bias ? bias[o] : 0;
-                int32_t i = 0;
-                for (; i < kk4; i += 4) {
-                    const uint32_t wv = kws_read_u32(w + i);
-                    acc = kws_smlad(kws_read_u32(col + i), kws_sxtb16(wv), acc);
-                    acc = kws_smlad(kws_read_u32(col + i + 2), kws_sxtb16_ror8(wv), acc);
+            for (; i < kk; ++i) {
+                a00 += (int32_t)col0[i] * w0[i];
+                a01 += (int32_t)col0[i] * w1[i];
+                a10 += (int32_t)col1[i] * w0[i];
+                a11 += (int32_t)col1[i] * w1[i];
+            }
+            const kws_rq1_t r0 = kws_rq1(rq, o);
+            y0[o] = kws_out1_s8(a00, r0, out_off, lo, hi);
+            if (two_px) {
+                y1[o] = kws_out1_s8(a10, r0, out_off, lo, hi);
+            }
+            if (two) {
+                const kws_rq1_t r1 = kws_rq1(rq, o + 1);
+                y0[o + 1] = kws_out1_s8(a01, r1, out_off, lo, hi);
+                if (two_px) {
+                    y1[o + 1] = kws_out1_s8(a11, r1, out_off, lo, hi);
                 }
-                for (; i < kk; ++i) {
-                    acc += (int32_t)col[i] * w[i];
-                }
-                y[o] = kws_output_s8(acc, rq, o, act);
             }
         }
     }
