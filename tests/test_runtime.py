@@ -27,44 +27,19 @@ if shutil.which("cmake") is None or shutil.which("cc") is None:
 
 from kws.runtime.host import HostModel  # noqa: E402
 from kws.runtime.infer import infer, run_tflm  # noqa: E402
-from kws.runtime.testmodels import RANDOM_KINDS, ensure_model  # noqa: E402
+from kws.runtime.testmodels import RANDOM_KINDS, ensure_model, parity_inputs  # noqa: E402
 
 NUM_INPUTS = 200
-FULL_MODELS = ["tiny", "ds_cnn_s", "ds_cnn_m", "ds_cnn_l"]
+# DS-CNN-L (200 inputs through TFLM and two C builds) takes ~40 s on a loaded 2-core machine.
+FULL_MODELS = ["tiny", "ds_cnn_s", "ds_cnn_m", pytest.param("ds_cnn_l", marks=pytest.mark.slow)]
 RANDOM_MODELS = [f"random_{k}_{s}" for k in RANDOM_KINDS for s in range(3)]
-
-
-def parity_inputs(shape: tuple[int, ...], zero_point: int, *, n: int = NUM_INPUTS,
-                  seed: int = 0) -> np.ndarray:
-    """``n`` int8 inputs: adversarial ones first, then random at many levels."""
-    rng = np.random.default_rng(seed)
-    size = int(np.prod(shape))
-    xs = [np.full(size, -128), np.full(size, 127), np.full(size, zero_point),   # silence, clip
-          np.where(np.arange(size) % 2, 127, -128),                            # square wave
-          np.where((np.arange(size) // 7) % 2, 127, -128)]
-    for pos in (0, size // 2, size - 1):                                       # impulses
-        v = np.full(size, zero_point)
-        v[pos] = 127
-        xs.append(v)
-    for dc in (-100, -20, 40, 100):                                            # DC offsets
-        xs.append(np.clip(dc + rng.normal(0, 3, size), -128, 127))
-    while len(xs) < n:
-        kind = len(xs) % 3
-        if kind == 0:
-            xs.append(rng.integers(-128, 128, size))                          # full scale noise
-        elif kind == 1:
-            sigma = 10 ** rng.uniform(-1, 2.5)                                 # -90..0 dB levels
-            xs.append(np.clip(np.round(zero_point + rng.normal(0, sigma, size)), -128, 127))
-        else:
-            xs.append(np.clip(rng.integers(-128, 128) + rng.integers(-8, 9, size), -128, 127))
-    return np.stack([np.asarray(v).astype(np.int8).reshape(shape) for v in xs[:n]])
 
 
 def _check_parity(name: str) -> None:
     path = ensure_model(name)
     m = load_tflite(path)
     x = m.tensors[m.inputs[0]]
-    xs = parity_inputs(x.shape, int(x.zero_point[0]), seed=len(name))
+    xs = parity_inputs(x.shape, int(x.zero_point[0]), n=NUM_INPUTS, seed=len(name))
     want = run_tflm(path, xs)
     for kernel_path in ("portable", "dsp"):
         hm = HostModel(path, path=kernel_path)
@@ -81,6 +56,33 @@ def test_parity_full_models(name: str) -> None:
 @pytest.mark.parametrize("name", RANDOM_MODELS)
 def test_parity_random_single_layer(name: str) -> None:
     _check_parity(name)
+
+
+def test_parity_on_real_speech_features(shared_audio) -> None:
+    """DS-CNN-S and the tiny model on the front end's features of real recordings."""
+    import soundfile as sf
+
+    from kws.frontend.fixed import features_numpy
+
+    fe = FrontendSettings()
+    clips = []
+    for wav in sorted(shared_audio.glob("*/*.wav"))[:60]:
+        if wav.parent.name.startswith("_"):
+            continue
+        x, sr = sf.read(wav, dtype="int16")
+        if sr != fe.sample_rate or x.ndim != 1:
+            continue
+        clip = np.zeros(fe.clip_samples, np.int16)
+        clip[:min(len(x), len(clip))] = x[:len(clip)]
+        clips.append(clip)
+    assert clips, "no 16 kHz mono clips found"
+    feats = features_numpy(np.stack(clips), fe).astype(np.int8)[..., None][:, None]
+    for name in ("tiny", "ds_cnn_s"):
+        path = ensure_model(name)
+        want = run_tflm(path, feats)
+        for kernel_path in ("portable", "dsp"):
+            hm = HostModel(path, path=kernel_path)
+            np.testing.assert_array_equal(np.stack([hm.invoke(f) for f in feats]), want)
 
 
 def test_outputs_are_not_degenerate() -> None:

@@ -222,6 +222,38 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     return conv.convert()
 
 
+def parity_inputs(shape: tuple[int, ...], zero_point: int, *, n: int = 200,
+                  seed: int = 0) -> np.ndarray:
+    """``n`` int8 inputs of ``shape``, shaped ``(n,) + shape``, for parity tests.
+
+    Adversarial ones first (all -128 and all 127 as clipping, the zero point as silence,
+    square waves at full scale, single impulses, DC offsets with little noise), then noise at
+    many levels (sigma 0.1 to 300 LSB around the zero point: -90 to 0 dBFS and clipping) and
+    uniform full-scale noise.
+    """
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    xs = [np.full(size, -128), np.full(size, 127), np.full(size, zero_point),   # silence, clip
+          np.where(np.arange(size) % 2, 127, -128),                            # square wave
+          np.where((np.arange(size) // 7) % 2, 127, -128)]
+    for pos in (0, size // 2, size - 1):                                       # impulses
+        v = np.full(size, zero_point)
+        v[pos] = 127
+        xs.append(v)
+    for dc in (-100, -20, 40, 100):                                            # DC offsets
+        xs.append(np.clip(dc + rng.normal(0, 3, size), -128, 127))
+    while len(xs) < n:
+        kind = len(xs) % 3
+        if kind == 0:
+            xs.append(rng.integers(-128, 128, size))                          # full scale noise
+        elif kind == 1:
+            sigma = 10 ** rng.uniform(-1, 2.5)                                 # -90..0 dB levels
+            xs.append(np.clip(np.round(zero_point + rng.normal(0, sigma, size)), -128, 127))
+        else:
+            xs.append(np.clip(rng.integers(-128, 128) + rng.integers(-8, 9, size), -128, 127))
+    return np.stack([np.asarray(v).astype(np.int8).reshape(shape) for v in xs[:n]])
+
+
 def model_path(name: str) -> Path:
     """Path of the cached ``.tflite`` of test model ``name`` (whether or not it exists yet)."""
     spec = named_spec(name)
