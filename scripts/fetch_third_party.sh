@@ -31,6 +31,11 @@ fetch_cmsis_dsp() {
   local tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
+  # pip reads the sdist's metadata by running its setup.py, which imports setuptools and numpy.
+  if ! "$PY" -c "import setuptools, numpy" 2>/dev/null; then
+    echo "[fetch] ERROR: $PY lacks setuptools or numpy (run scripts/setup.sh, or set PYTHON=)" >&2
+    exit 1
+  fi
   echo "cmsisdsp==$CMSISDSP_VERSION --hash=sha256:$CMSISDSP_SHA256" >"$tmp/req.txt"
   echo "[fetch] CMSIS-DSP $CMSISDSP_VERSION (PyPI sdist)"
   # --no-build-isolation: pip prepares the sdist's metadata with the venv's setuptools instead
@@ -94,13 +99,22 @@ fetch_qemu_plugin_header() {
   local member
   member=$(tar -tf "$orig" | grep '/include/qemu/qemu-plugin.h$' || true)
   mkdir -p "$tmp/x"
-  tar -xf "$orig" -C "$tmp/x" "$member"
+  local top=${member%%/*}
+  tar -xf "$orig" -C "$tmp/x" "$member" "$top/VERSION"
   local hdr=$tmp/x/$member
+  # The header must come from the same QEMU release (major.minor) as qemu-system-arm.
+  local src_ver inst_ver
+  src_ver=$(cut -d. -f1,2 "$tmp/x/$top/VERSION")
+  inst_ver=$(qemu-system-arm --version 2>/dev/null | sed -n 's/^QEMU emulator version \([0-9]*\.[0-9]*\).*/\1/p')
+  if [[ -n $inst_ver && $src_ver != "$inst_ver" ]]; then
+    echo "[fetch] ERROR: qemu source $src_ver does not match qemu-system-arm $inst_ver" >&2
+    exit 1
+  fi
   grep -q "QEMU_PLUGIN_VERSION $QEMU_PLUGIN_API_VERSION\b" "$hdr" || {
     echo "[fetch] ERROR: $orig: qemu-plugin.h is not plugin API version $QEMU_PLUGIN_API_VERSION" >&2; exit 1; }
   mkdir -p "$dest"
   cp "$hdr" "$dest/qemu-plugin.h.new"
-  basename "$orig" >"$dest/SOURCE"
+  echo "$(basename "$orig") (QEMU $src_ver)" >"$dest/SOURCE"
   mv "$dest/qemu-plugin.h.new" "$dest/qemu-plugin.h"
 }
 

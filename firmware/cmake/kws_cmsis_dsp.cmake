@@ -19,6 +19,7 @@ set(KWS_CMSIS_DSP_SOURCES
   ${_d}/TransformFunctions/arm_cfft_radix4_q15.c
   ${_d}/TransformFunctions/arm_cfft_radix2_q15.c
   ${_d}/TransformFunctions/arm_bitreversal2.c
+  ${_d}/TransformFunctions/arm_bitreversal.c
   ${_d}/TransformFunctions/arm_mfcc_q15.c
   ${_d}/TransformFunctions/arm_mfcc_init_q15.c
   ${_d}/CommonTables/arm_common_tables.c

@@ -18,6 +18,7 @@ target_include_directories(kws_board_core PUBLIC "${KWS_BOARD_DIR}")
 add_library(kws_board STATIC
   "${KWS_BOARD_DIR}/semihost.c"
   "${KWS_BOARD_DIR}/timer.c"
+  "${KWS_BOARD_DIR}/audio_stream.c"
   "${KWS_BOARD_DIR}/app_main.c")
 target_include_directories(kws_board PUBLIC "${KWS_BOARD_DIR}")
 target_compile_options(kws_board_core PRIVATE -Wall -Wextra)

@@ -32,8 +32,6 @@ void kws_puts(const char *s) { fputs(s, stdout); }
 void kws_put_i32(int32_t v) { printf("%ld", (long)v); }
 void kws_put_u32(uint32_t v) { printf("%lu", (unsigned long)v); }
 void kws_put_hex32(uint32_t v) { printf("0x%08lx", (unsigned long)v); }
-void kws_mark_start(void) {}
-void kws_mark_end(void) {}
 void kws_mark_start2(void) {}
 void kws_mark_end2(void) {}
 uint32_t kws_stack_high_water(void) { return 0u; }

@@ -73,10 +73,41 @@ typedef struct {
 int32_t kws_timer_start(kws_timer_t *t, uint32_t index, uint32_t period,
                         kws_timer_callback callback, void *ctx);
 int32_t kws_timer_stop(kws_timer_t *t);
+/* Free-running tick counter on timer `index` (no interrupt): counts down from 0xFFFFFFFF at
+ * KWS_TIMER_CLOCK_HZ. Elapsed ticks between two reads a, b: a - b (mod 2^32). */
+int32_t kws_ticker_start(uint32_t index);
+uint32_t kws_ticker_read(uint32_t index);
 /* Wait for an interrupt (WFI). */
 void kws_wait_for_interrupt(void);
 void kws_irq_enable(void);
 void kws_irq_disable(void);
+
+/* ---- audio delivered by a timer interrupt ---------------------------------------------------
+ * Plays `source` (int16 samples) into a caller-owned ring of `ring_len` samples, one block of
+ * `block` samples per timer interrupt, like a microphone DMA would; the main loop takes blocks
+ * with kws_audio_stream_pop. Blocks arriving while the ring is full are dropped and counted.
+ * Period: block * KWS_TIMER_CLOCK_HZ / sample_rate ticks (must be whole). */
+typedef struct {
+  const int16_t *source;
+  uint32_t source_len;
+  uint32_t next;               /* next source sample to deliver */
+  int16_t *ring;
+  uint32_t ring_len;           /* a multiple of block */
+  uint32_t block;
+  volatile uint32_t head;      /* samples written (IRQ side) */
+  volatile uint32_t tail;      /* samples taken (main side) */
+  volatile uint32_t dropped;   /* blocks lost to a full ring */
+  volatile uint32_t done;      /* 1 once the whole source was delivered */
+  kws_timer_t timer;
+} kws_audio_stream;
+
+int32_t kws_audio_stream_start(kws_audio_stream *s, const int16_t *source, uint32_t source_len,
+                               int16_t *ring, uint32_t ring_len, uint32_t block,
+                               uint32_t sample_rate, uint32_t timer_index);
+/* Copy the oldest complete block into `out` (block samples); 1 if one was taken, 0 if none is
+ * ready, < 0 on error. */
+int32_t kws_audio_stream_pop(kws_audio_stream *s, int16_t *out, uint32_t out_len);
+int32_t kws_audio_stream_stop(kws_audio_stream *s);
 
 /* ---- stack high-water mark (the stack is painted at reset) -------------------------------- */
 /* Bytes of stack ever used since reset (the deepest non-painted word), and the stack size. */

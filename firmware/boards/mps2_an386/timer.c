@@ -61,6 +61,19 @@ int32_t kws_timer_stop(kws_timer_t *t) {
   return KWS_BOARD_OK;
 }
 
+int32_t kws_ticker_start(uint32_t index) {
+  if (index > 1u) return KWS_BOARD_ECONFIG;
+  if (kws_active_timer[index] != NULL) return KWS_BOARD_ECONFIG; /* in use with an IRQ */
+  kws_cmsdk_timer_regs *r = kws_timer_regs(index);
+  r->ctrl = 0u;
+  r->reload = 0xFFFFFFFFu;
+  r->value = 0xFFFFFFFFu;
+  r->ctrl = KWS_TIMER_CTRL_EN;
+  return KWS_BOARD_OK;
+}
+
+uint32_t kws_ticker_read(uint32_t index) { return index > 1u ? 0u : kws_timer_regs(index)->value; }
+
 static void kws_timer_irq(uint32_t index) {
   kws_timer_regs(index)->intstatus = 1u;
   kws_timer_t *t = kws_active_timer[index];
