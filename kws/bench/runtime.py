@@ -142,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  generated model code (kws_model_invoke, shapes): {code:,}")
     print(f"  runtime kernels (all of firmware/runtime/src): {sizes['runtime_code']:,}")
     print(f"  total: {sizes['model_total'] + sizes['runtime_code']:,}")
+    _, stack = target.run_qemu_stats(model, xs[:2], path="dsp")
+    print(f"RAM on the M4: arena {ex.arena.size:,} + input/output {x_t.size + y_t.size} + peak "
+          f"stack of the whole runner (painted) {stack:,} bytes")
 
     # ---------------------------------------------------------------- instructions
     x0 = xs[0]

@@ -77,6 +77,12 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp") -> M4Model:
 def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
              timeout: float = 300.0) -> np.ndarray:
     """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out."""
+    return run_qemu_stats(model_path, xs, path=path, timeout=timeout)[0]
+
+
+def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
+                   timeout: float = 300.0) -> tuple[np.ndarray, int]:
+    """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
     q = _qemu()
     m = build_m4_model(model_path, path=path)
     model = m.export.model
@@ -90,7 +96,9 @@ def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
     ys = np.frombuffer(res.files["out.bin"], np.int8)
     if ys.size != len(xs) * int(np.prod(out_shape)):
         raise KwsError(f"{m.elf}: {ys.size} output bytes for {len(xs)} inputs")
-    return ys.reshape((len(xs),) + tuple(out_shape)).copy()
+    words = res.stdout.split()
+    stack = int(words[words.index("stack") + 1]) if "stack" in words else -1
+    return ys.reshape((len(xs),) + tuple(out_shape)).copy(), stack
 
 
 @dataclasses.dataclass

@@ -3,7 +3,7 @@
  *
  *   model_runner IN OUT    IN: N * KWS_MODEL_INPUT_SIZE int8 bytes; OUT: N * output bytes.
  *
- * Prints "ok N" and returns 0, or prints the error and returns a non-zero status. The whole
+ * Prints "ok N stack S" (S: peak stack bytes since reset, by painting) and returns 0, or prints the error and returns a non-zero status. The whole
  * inference runs between kws_mark_start2() and kws_mark_end2() (the plugin's pair 1).
  */
 #include "kws_board.h"
@@ -60,6 +60,8 @@ int kws_app_main(int argc, char **argv)
     kws_sh_close(fout);
     kws_puts("ok ");
     kws_put_i32(n);
+    kws_puts(" stack ");
+    kws_put_u32(kws_stack_high_water());
     kws_puts("\n");
     return 0;
 }
