@@ -265,3 +265,28 @@ def test_cli_infer_and_export(tmp_path) -> None:
     args = parser.parse_args(["export", str(path), "--out", str(tmp_path / "gen")])
     assert args.func(args) == 0
     assert (tmp_path / "gen" / "kws_model.c").exists()
+
+
+@pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
+def test_kernels_reject_null_short_and_bad_config(kernel_path: str) -> None:
+    from kws.runtime.host import build_runtime
+
+    exe = build_runtime(kernel_path).parent / "kernel_errors"
+    proc = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert "0 failures" in proc.stdout
+
+
+def test_cli_main_exit_codes(tmp_path, capsys) -> None:
+    from kws.cli import main
+
+    path = ensure_model("tiny")
+    np.save(tmp_path / "bad.npy", np.zeros((2, 49, 11), np.int8))
+    assert main(["infer", str(path), str(tmp_path / "bad.npy"), "--out",
+                 str(tmp_path / "y.npy")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("kws: error:") and "does not match" in err and err.count("\n") == 1
+    assert not (tmp_path / "y.npy").exists()
+    (tmp_path / "junk.tflite").write_bytes(b"\x00" * 64)
+    assert main(["export", str(tmp_path / "junk.tflite"), "--out", str(tmp_path / "o")]) == 2
+    assert "junk.tflite" in capsys.readouterr().err
