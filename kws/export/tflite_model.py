@@ -1,4 +1,4 @@
-"""Read an int8 ``.tflite`` flatbuffer into plain Python objects, with the ``tflite`` schema package.
+"""Read an int8 ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
 
 Only what the C runtime supports is accepted: one subgraph of CONV_2D, DEPTHWISE_CONV_2D,
 AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX and RESHAPE with int8 activations, int8 symmetric
@@ -106,7 +106,8 @@ def parse_tflite(data: bytes, *, name: str = "<bytes>") -> TfliteModel:
     except KwsError:
         raise
     except Exception as exc:  # flatbuffers raise struct.error, IndexError, ... on bad offsets
-        raise KwsError(f"{name}: corrupted or truncated .tflite ({type(exc).__name__}: {exc})") from exc
+        raise KwsError(f"{name}: corrupted or truncated .tflite "
+                       f"({type(exc).__name__}: {exc})") from exc
 
 
 def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:

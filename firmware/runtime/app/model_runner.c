@@ -3,7 +3,8 @@
  *
  *   model_runner IN OUT    IN: N * KWS_MODEL_INPUT_SIZE int8 bytes; OUT: N * output bytes.
  *
- * Prints "ok N stack S" (S: peak stack bytes since reset, by painting) and returns 0, or prints the error and returns a non-zero status. The whole
+ * Prints "ok N stack S" (S: peak stack bytes since reset, by painting) and returns 0, or
+ * prints the error and returns a non-zero status. The whole
  * inference runs between kws_mark_start2() and kws_mark_end2() (the plugin's pair 1).
  */
 #include "kws_board.h"

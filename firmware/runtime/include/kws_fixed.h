@@ -3,7 +3,8 @@
  *
  * Legend (every kernel uses these and nothing else for rounding):
  *   kws_srdhm(a, b)        saturating rounding doubling high multiply: round(a * b / 2^31),
- *                          ties toward +infinity (what gemmlowp's nudge-and-truncate gives); (INT32_MIN, INT32_MIN) saturates to INT32_MAX.
+ *                          ties toward +infinity (what gemmlowp's nudge-and-truncate gives);
+ *                          (INT32_MIN, INT32_MIN) saturates to INT32_MAX.
  *                          With b a Q0.31 multiplier the result keeps a's Q format.
  *   kws_rdivpot(x, e)      x / 2^e rounded to nearest, ties away from zero (0 <= e <= 31).
  *   kws_requantize(x,m,s)  x * m * 2^s with m in Q0.31, as TFLite's
