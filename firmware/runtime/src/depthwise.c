@@ -17,6 +17,19 @@
 #define KWS_DW_MAX_TAPS 25
 
 #if KWS_USE_DSP
+/* One tap pair q of the interior loop: two words of four channels, paired per channel. */
+#define DW_PAIR(q)                                                                    \
+    do {                                                                              \
+        const uint32_t xa = kws_read_u32(base + tapoff[2 * (q)]);                     \
+        const uint32_t xb = kws_read_u32(base + tapoff[2 * (q) + 1]);                 \
+        const uint32_t ae = kws_sxtb16(xa), ao = kws_sxtb16_ror8(xa);                 \
+        const uint32_t be = kws_sxtb16(xb), bo = kws_sxtb16_ror8(xb);                 \
+        a0 = kws_smlad(kws_pkhbt(ae, be), wpack[q][0], a0);                           \
+        a1 = kws_smlad(kws_pkhbt(ao, bo), wpack[q][1], a1);                           \
+        a2 = kws_smlad(kws_pkhtb(be, ae), wpack[q][2], a2);                           \
+        a3 = kws_smlad(kws_pkhtb(bo, ao), wpack[q][3], a3);                           \
+    } while (0)
+
 /* Channels [0, 4 * groups) of a depthwise conv with depth_multiplier 1. */
 static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act,
                                  const kws_requant_t *rq, const int8_t *input,
@@ -66,6 +79,14 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     a2 = init[2];
                     a3 = init[3];
                     const int8_t *base = input + ((size_t)iy0 * s->in_w + ix0) * cin + o;
+                    if (taps == 9) {
+                        /* 3 x 3: the five tap pairs unrolled, every index a constant */
+                        DW_PAIR(0);
+                        DW_PAIR(1);
+                        DW_PAIR(2);
+                        DW_PAIR(3);
+                        DW_PAIR(4);
+                    } else {
                     for (int32_t q = 0; q < pairs; ++q) {
                         const uint32_t xa = kws_read_u32(base + tapoff[2 * q]);
                         const uint32_t xb = kws_read_u32(base + tapoff[2 * q + 1]);
@@ -75,6 +96,7 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                         a1 = kws_smlad(kws_pkhbt(ao, bo), wpack[q][1], a1);
                         a2 = kws_smlad(kws_pkhtb(be, ae), wpack[q][2], a2); /* (a.c2, b.c2) */
                         a3 = kws_smlad(kws_pkhtb(bo, ao), wpack[q][3], a3);
+                    }
                     }
                 } else {
                     a0 = bias ? bias[o] : 0;
