@@ -56,6 +56,10 @@ def test_infer_backend_qemu() -> None:
 
 def test_layer_counts_cover_the_inference() -> None:
     """Per-layer instruction counts are positive and add up to (nearly) the whole inference."""
+    from kws import qemu
+
+    if not (qemu.THIRD_PARTY / "qemu" / "qemu-plugin.h").is_file():
+        pytest.skip("third_party/qemu missing: run scripts/fetch_third_party.sh")
     model = ensure_model("tiny")
     layers, total = target.count_layers(model, parity_inputs((1, 49, 10, 1), 78, n=1)[0])
     assert all(l.instructions > 0 for l in layers)
