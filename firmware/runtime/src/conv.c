@@ -282,26 +282,21 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
     (void)scratch;
     (void)scratch_len;
     for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        const int32_t iy0 = oy * s->stride_h - s->pad_top;
+        const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
+        const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
         for (int32_t ox = 0; ox < s->out_w; ++ox) {
-            const int32_t iy0 = oy * s->stride_h - s->pad_top;
             const int32_t ix0 = ox * s->stride_w - s->pad_left;
+            const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+            const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+            const int32_t run = (kx1 - kx0) * cin; /* contiguous taps of one kernel row */
             for (int32_t o = 0; o < s->out_c; ++o) {
-                int32_t acc = bias ? bias[o] : 0;
-                for (int32_t ky = 0; ky < s->k_h; ++ky) {
-                    const int32_t iy = iy0 + ky;
-                    if (iy < 0 || iy >= s->in_h) {
-                        continue;
-                    }
-                    for (int32_t kx = 0; kx < s->k_w; ++kx) {
-                        const int32_t ix = ix0 + kx;
-                        if (ix < 0 || ix >= s->in_w) {
-                            continue;
-                        }
-                        const int8_t *x = input + ((size_t)iy * s->in_w + ix) * cin;
-                        const int8_t *w = filter + (((size_t)o * s->k_h + ky) * s->k_w + kx) * cin;
-                        for (int32_t ic = 0; ic < cin; ++ic) {
-                            acc += ((int32_t)x[ic] + act->input_offset) * w[ic];
-                        }
+                int32_t acc = bias ? bias[o] : 0; /* int32 */
+                for (int32_t ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *x = input + ((size_t)(iy0 + ky) * s->in_w + ix0 + kx0) * cin;
+                    const int8_t *w = filter + (((size_t)o * s->k_h + ky) * s->k_w + kx0) * cin;
+                    for (int32_t i = 0; i < run; ++i) {
+                        acc += ((int32_t)x[i] + act->input_offset) * w[i];
                     }
                 }
                 output[((size_t)oy * s->out_w + ox) * s->out_c + o] =
