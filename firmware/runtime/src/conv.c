@@ -147,22 +147,24 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
         for (; p + 2 <= pixels; p += 2) {
             const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
             int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-            const uint32_t *wp = wq;
-            int32_t i = 0;
-            for (; i < n4; i += 4, wp += 4) {
-                const uint32_t xa = kws_read_u32(x0 + i), xb = kws_read_u32(x1 + i);
-                const uint32_t xa_e = kws_sxtb16(xa), xa_o = kws_sxtb16_ror8(xa);
-                const uint32_t xb_e = kws_sxtb16(xb), xb_o = kws_sxtb16_ror8(xb);
-                a00 = kws_smlad(xa_e, wp[0], a00);
-                a10 = kws_smlad(xb_e, wp[0], a10);
-                a00 = kws_smlad(xa_o, wp[1], a00);
-                a10 = kws_smlad(xb_o, wp[1], a10);
-                a01 = kws_smlad(xa_e, wp[2], a01);
-                a11 = kws_smlad(xb_e, wp[2], a11);
-                a01 = kws_smlad(xa_o, wp[3], a01);
-                a11 = kws_smlad(xb_o, wp[3], a11);
+            const int8_t *xp0 = x0, *xp1 = x1;
+            for (const uint32_t *wp = wq, *wend = wq + n4; wp < wend; wp += 4) {
+                const uint32_t xa = kws_read_u32(xp0), xb = kws_read_u32(xp1);
+                xp0 += 4;
+                xp1 += 4;
+                uint32_t ve = kws_sxtb16(xa), vo = kws_sxtb16(xb);        /* taps 0, 2 */
+                a00 = kws_smlad(ve, wp[0], a00);
+                a10 = kws_smlad(vo, wp[0], a10);
+                a01 = kws_smlad(ve, wp[2], a01);
+                a11 = kws_smlad(vo, wp[2], a11);
+                ve = kws_sxtb16_ror8(xa);                                  /* taps 1, 3 */
+                vo = kws_sxtb16_ror8(xb);
+                a00 = kws_smlad(ve, wp[1], a00);
+                a10 = kws_smlad(vo, wp[1], a10);
+                a01 = kws_smlad(ve, wp[3], a01);
+                a11 = kws_smlad(vo, wp[3], a11);
             }
-            for (; i < n; ++i) {
+            for (int32_t i = n4; i < n; ++i) {
                 a00 += (int32_t)x0[i] * w0[i];
                 a01 += (int32_t)x0[i] * w1[i];
                 a10 += (int32_t)x1[i] * w0[i];
