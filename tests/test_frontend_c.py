@@ -118,6 +118,12 @@ def test_driver_batch_equals_stream(tmp_path):
         assert np.array_equal(batch, fixed.features_numpy(audio, s))
 
 
+def test_fixed_point_primitives():
+    """dsp/tests/test_fixed.c: isqrt32 on all perfect squares +-1 and 4M random values, mulw."""
+    proc = subprocess.run([str(cb.build() / "kws_test_fixed")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout
+
+
 # ------------------------------------------------------------------ generated tables
 def test_generated_files_are_up_to_date(repo_root: Path):
     header, source = codegen.render(DEFAULT)
@@ -278,7 +284,8 @@ def test_short_input_gives_zero_frames():
 def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
     """The ACLE path (__ARM_FEATURE_DSP) compiles with -Wall -Wextra -Wconversion -Werror."""
     dsp = repo_root / "dsp"
-    srcs = sorted((dsp / "src").glob("*.c")) + [dsp / "generated" / "kws_frontend_tables.c"]
+    srcs = sorted((dsp / "src").glob("*.c")) + [dsp / "generated" / "kws_frontend_tables.c",
+                                                 dsp / "tests" / "test_fixed.c"]
     flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
              "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion", "-Werror",
              "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",

@@ -85,7 +85,7 @@ def build(*, sanitize: bool = False, force: bool = False) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         newest = max(p.stat().st_mtime for p in _sources())
         if not force and stamp.exists() and stamp.stat().st_mtime >= newest \
-                and (out / "kws_frontend_driver").exists():
+                and (out / "kws_frontend_driver").exists() and (out / "kws_test_fixed").exists():
             return out
         if shutil.which("cmake") is None:
             raise KwsError("dsp/: cmake is not installed (apt-get install cmake ninja-build)")
