@@ -124,6 +124,14 @@ def test_fixed_point_primitives():
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout
 
 
+@pytest.mark.slow
+def test_isqrt32_every_uint32():
+    """kws_isqrt32 == floor(sqrt(x)) for all 2^32 inputs (about a minute)."""
+    proc = subprocess.run([str(cb.build() / "kws_test_fixed"), "--all"], capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout
+
+
 # ------------------------------------------------------------------ generated tables
 def test_generated_files_are_up_to_date(repo_root: Path):
     header, source = codegen.render(DEFAULT)

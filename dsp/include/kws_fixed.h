@@ -114,15 +114,19 @@ KWS_INLINE int8_t kws_sat_s8(int64_t x)
 }
 
 /* ---------------------------------------------------------------- square root */
-/* Exact floor(sqrt(x)): integer Newton iteration y <- (y + x / y) / 2 from y0 = 2^ceil(n/2) >=
- * sqrt(x) (n = bitlen(x)); from above it decreases strictly until y = floor(sqrt(x)), where the
- * next step would not decrease (Crandall & Pomerance, alg. 9.2.11). 32-bit UDIV only, 4-6 steps
- * for any uint32 (vs 16 for the digit-by-digit method); y + x / y <= 2^17, no overflow. */
+/* Exact floor(sqrt(x)): integer Newton iteration y <- (y + x / y) / 2 from a seed y0 >= sqrt(x);
+ * from above it decreases strictly until y = floor(sqrt(x)), where the next step would not
+ * decrease (Crandall & Pomerance, alg. 9.2.11), so the result is exact for any seed >= sqrt(x).
+ * Seed: with x = t 4^k, t in [1, 4), the tangent of sqrt at t = 9/4 lies above it:
+ * sqrt(t) <= t/3 + 3/4 (at most 8.3% high), so y0 = x 21846 / 2^(16+k) + 3 2^k / 4 + 2 >= sqrt(x)
+ * (21846 / 2^16 > 1/3; +2 covers the two floors). Then 3-4 steps of one 32-bit UDIV each;
+ * y + x / y < 2^18, no overflow. Checked on every uint32 by dsp/tests/test_fixed.c --all. */
 KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
 {
-    uint32_t y, z;
+    uint32_t k, y, z;
     if (x == 0u) return 0u;
-    y = 1u << ((uint32_t)(kws_bitlen32(x) + 1) >> 1);
+    k = (uint32_t)(kws_bitlen32(x) - 1) >> 1;                          /* x in [4^k, 4^(k+1)) */
+    y = (uint32_t)(((uint64_t)x * 21846u) >> (16u + k)) + ((3u << k) >> 2) + 2u; /* UMULL */
     for (;;) {
         z = (y + x / y) >> 1;
         if (z >= y) return y;
