@@ -76,7 +76,8 @@ kws_status kws_frontend_compute_frame(kws_frontend_state *st, const int16_t *sam
     rc = kws_window_process(&st->window, samples, num_samples, st->p, KWS_FFT_MAX + 2, &peak);
     if (rc == KWS_OK)
         rc = kws_normalize_process(st->p, t->window_samples, t->fft_size, peak, &shift);
-    if (rc == KWS_OK) rc = kws_fft_process(&st->fft, st->p, t->fft_size, st->z, KWS_FFT_MAX);
+    if (rc == KWS_OK)
+        rc = kws_fft_process(&st->fft, st->p, t->fft_size, shift, st->z, KWS_FFT_MAX);
     if (rc == KWS_OK) /* the products are dead after the FFT: p holds the spectrum X now */
         rc = kws_split_process(&st->split, st->z, KWS_FFT_MAX, st->p, KWS_FFT_MAX + 2);
     if (rc == KWS_OK)
