@@ -15,13 +15,22 @@
     quantization in dB (20 log10 of the mel magnitude ratio), mean and max. Extra columns (for
     instance CMSIS-DSP's ``arm_mfcc_q15``) plug in with :func:`register_accuracy_column`.
 (c) ``--clips N``: count of clips where the C backend equals NumPy bit for bit.
+(d) ``--m4``: Cortex-M4 instructions per hop, per stage, counted exactly under QEMU
+    (mps2-an386, ``-singlestep -d exec``: one trace line per executed instruction) for the
+    committed default tables, built with arm-none-eabi-gcc -O2 (target: <= ~45k per hop).
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
+import collections
 import math
+import re
+import shutil
+import subprocess
 import time
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -147,6 +156,63 @@ def parity_count(count: int, settings: FrontendSettings, *, chunk: int = 500, se
     return equal, count
 
 
+M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
+            "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", "--specs=nano.specs",
+            "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0"]
+
+
+def m4_instructions(*, frames: int = 10) -> tuple[float, dict[str, float]]:
+    """Instructions per hop on the Cortex-M4 (QEMU), in total and per function.
+
+    Builds ``dsp/tests/m4/m4_count.c`` with 1 and ``1 + frames`` frames and counts executed
+    instructions from QEMU's single-step exec trace; returns ((count difference) / frames,
+    {function: instructions per hop}).
+    """
+    from kws.errors import KwsError
+
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "arm-none-eabi-nm"):
+        if shutil.which(tool) is None:
+            raise KwsError(f"bench frontend --m4: {tool} is not installed")
+    repo = Path(__file__).resolve().parents[2]
+    dsp = repo / "dsp"
+    out = repo / "build" / "dsp-m4"
+    out.mkdir(parents=True, exist_ok=True)
+    srcs = [dsp / "tests" / "m4" / "startup.c", dsp / "tests" / "m4" / "m4_count.c",
+            *sorted((dsp / "src").glob("*.c")), dsp / "generated" / "kws_frontend_tables.c"]
+    counts: list[collections.Counter] = []
+    for n in (1, 1 + frames):
+        elf = out / f"m4_count{n}.elf"
+        subprocess.run(["arm-none-eabi-gcc", *M4_FLAGS, f"-DNFRAMES={n}", f"-I{dsp / 'include'}",
+                        f"-I{dsp / 'generated'}", *map(str, srcs), "-o", str(elf)], check=True)
+        syms = []
+        nm = subprocess.run(["arm-none-eabi-nm", "-n", str(elf)], capture_output=True, text=True)
+        for line in nm.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "tTwW":
+                syms.append((int(parts[0], 16), parts[2]))
+        addrs = [a for a, _ in syms]
+        pcs: collections.Counter = collections.Counter()
+        proc = subprocess.Popen(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
+                                 "-semihosting", "-singlestep", "-d", "exec,nochain",
+                                 "-kernel", str(elf)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        pattern = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            m = pattern.search(line)
+            if m:
+                pcs[int(m.group(1), 16)] += 1
+        if proc.wait() != 0:
+            raise KwsError(f"bench frontend --m4: {elf.name} failed under QEMU")
+        per_fn: collections.Counter = collections.Counter()
+        for pc, c in pcs.items():
+            per_fn[syms[bisect.bisect_right(addrs, pc) - 1][1]] += c
+        counts.append(per_fn)
+    diff = {k: (counts[1][k] - counts[0][k]) / frames for k in counts[1]}
+    total = sum(diff.values())
+    return total, {k: v for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v > 0}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark and print its tables."""
     parser = argparse.ArgumentParser(prog="kws bench frontend", description=__doc__.splitlines()[0])
@@ -157,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--clips", type=int, default=0,
                         help="clips for the C-vs-NumPy bit-exact count (e.g. 10000; 0 skips)")
     parser.add_argument("--no-librosa", action="store_true", help="skip the librosa peer")
+    parser.add_argument("--m4", action="store_true",
+                        help="also count Cortex-M4 instructions per hop under QEMU")
     parser.add_argument("--repeats", type=int, default=3, help="timing repeats (best of)")
     args = parser.parse_args(argv)
     settings = FrontendSettings()
@@ -199,6 +267,13 @@ def main(argv: Sequence[str] | None = None) -> int:
           "dynamic range): " + (", ".join(weak) if weak else "none"))
     if not ACCURACY_COLUMNS:
         print("  (arm_mfcc_q15 column: not registered; see register_accuracy_column)")
+
+    if args.m4:
+        total, per_fn = m4_instructions()
+        print(f"# (d) Cortex-M4 (QEMU mps2-an386, arm-none-eabi-gcc -O2): {total:.0f} "
+              f"instructions per {settings.hop_samples}-sample hop (target <= ~45k)")
+        for name, count in per_fn.items():
+            print(f"  {name:32s} {count:8.0f}")
 
     if args.clips:
         equal, total = parity_count(args.clips, settings)
