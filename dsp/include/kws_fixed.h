@@ -16,12 +16,13 @@
  *   kws_isqrt32(x)      exact floor(sqrt(x)) for any uint32
  *
  * ">>" on a negative signed value is an arithmetic (floor) shift: implementation-defined in C99,
- * but so on every compiler we target (GCC, Clang, armcc); kws_frontend.c checks it at init.
+ * but so on every compiler we target (GCC, Clang, armcc); src/frontend.c checks it at init.
  *
  * The multiplies have a portable C version and, where __ARM_FEATURE_DSP is defined (Cortex-M4,
  * M7, M33 with DSP), a version on the ACLE intrinsics of <arm_acle.h> (__smlawb/__smlawt) giving
- * identical results. kws_clz32 uses __builtin_clz (one CLZ; GCC 12's <arm_acle.h> has no
- * __clz); kws_sat_s8 is plain compares (GCC 12's __ssat macro trips -Wsign-conversion).
+ * identical results (dsp/tests/test_fixed.c, run on both by tests/test_frontend_c.py).
+ * kws_clz32 uses __builtin_clz (one CLZ; GCC 12's <arm_acle.h> has no __clz); kws_sat_s8 is
+ * plain compares (GCC 12's __ssat macro trips -Wsign-conversion).
  */
 #ifndef KWS_FIXED_H
 #define KWS_FIXED_H
