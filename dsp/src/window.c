@@ -19,12 +19,16 @@ int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in
 {
     const int16_t *w;
     uint32_t bits = 0u;
-    int32_t n;
+    int32_t n, len;
     if (st == NULL || in == NULL || out == NULL || peak == NULL) return KWS_ERR_NULL;
-    if (in_len < st->len || out_len < st->len) return KWS_ERR_SHORT_BUFFER;
+    len = st->len; /* a local: stores to out cannot alias it, so the loop vectorizes */
+    if (in_len < len || out_len < len) return KWS_ERR_SHORT_BUFFER;
     w = st->coeffs;
-    /* two samples per step: one 32-bit load of x and of w each, SMULBB + SMULTT on the M4 */
-    for (n = 0; n + 1 < st->len; n += 2) {
+    n = 0;
+#if defined(__ARM_FEATURE_DSP)
+    /* two samples per step: one 32-bit load of x and of w each, SMULBB + SMULTT on the M4
+     * (elsewhere the plain loop below vectorizes better) */
+    for (; n + 1 < len; n += 2) {
         int32_t xx = kws_load_pair(in + n), ww = kws_load_pair(w + n);
         int32_t p0 = (int32_t)(int16_t)(uint16_t)((uint32_t)xx & 0xFFFFu) *
                      (int32_t)(int16_t)(uint16_t)((uint32_t)ww & 0xFFFFu);    /* Q30 */
@@ -35,7 +39,8 @@ int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in
         out[n + 1] = p1;
         bits |= (((uint32_t)p0 ^ s0) - s0) | (((uint32_t)p1 ^ s1) - s1);     /* |p0| | |p1| */
     }
-    for (; n < st->len; n++) {
+#endif
+    for (; n < len; n++) {
         int32_t p = (int32_t)in[n] * (int32_t)w[n]; /* Q30 */
         uint32_t sign = (uint32_t)(p >> 31);
         out[n] = p;
