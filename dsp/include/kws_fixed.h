@@ -115,24 +115,22 @@ KWS_INLINE int8_t kws_sat_s8(int64_t x)
 }
 
 /* ---------------------------------------------------------------- square root */
-/* Exact floor(sqrt(x)): integer Newton iteration y <- (y + x / y) / 2 from a seed y0 >= sqrt(x);
- * from above it decreases strictly until y = floor(sqrt(x)), where the next step would not
- * decrease (Crandall & Pomerance, alg. 9.2.11), so the result is exact for any seed >= sqrt(x).
- * Seed: with x = t 4^k, t in [1, 4), the tangent of sqrt at t = 9/4 lies above it:
- * sqrt(t) <= t/3 + 3/4 (at most 8.3% high), so y0 = x 21846 / 2^(16+k) + 3 2^k / 4 + 2 >= sqrt(x)
- * (21846 / 2^16 > 1/3; +2 covers the two floors). Then 3-4 steps of one 32-bit UDIV each;
- * y + x / y < 2^18, no overflow. Checked on every uint32 by dsp/tests/test_fixed.c --all. */
+/* Exact floor(sqrt(x)). Integer Newton steps y <- (y + x / y) / 2 taken from any y >= sqrt(x)
+ * stay >= floor(sqrt(x)) (AM-GM; Crandall & Pomerance, alg. 9.2.11). Seed: with x = t 4^k,
+ * t in [1, 4), the tangent of sqrt at t = 9/4 lies above it: sqrt(t) <= t/3 + 3/4 (at most 8.3%
+ * high), so y0 = x 21846 / 2^(16+k) + 3 2^k / 4 + 2 >= sqrt(x) (21846 / 2^16 > 1/3; +2 covers
+ * the floors). Two steps bring the error to < 0.4 (8.3% -> 0.32% -> 5e-6 of <= 2^16), so
+ * y is floor(sqrt(x)) or one more: one 64-bit square (UMULL) decides. Two UDIVs in all.
+ * Checked on every uint32 by dsp/tests/test_fixed.c --all (a slow test). */
 KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
 {
-    uint32_t k, y, z;
+    uint32_t k, y;
     if (x == 0u) return 0u;
     k = (uint32_t)(kws_bitlen32(x) - 1) >> 1;                          /* x in [4^k, 4^(k+1)) */
     y = (uint32_t)(((uint64_t)x * 21846u) >> (16u + k)) + ((3u << k) >> 2) + 2u; /* UMULL */
-    for (;;) {
-        z = (y + x / y) >> 1;
-        if (z >= y) return y;
-        y = z;
-    }
+    y = (y + x / y) >> 1;
+    y = (y + x / y) >> 1;
+    return (uint64_t)y * y > x ? y - 1u : y;
 }
 
 #endif /* KWS_FIXED_H */
