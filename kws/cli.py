@@ -20,6 +20,8 @@ COMMANDS: tuple[str, ...] = (
     "bench",
     "stream",
     "firmware",
+    "export",
+    "infer",
 )
 
 

@@ -34,10 +34,13 @@ def _real(length: int, limit: int | None = None) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ parity
-def test_parity_corpus_default_settings(shared_audio):
-    """>= 500 clips: noise -90..0 dBFS, sweeps, squares, clipping, DC, impulses, silence, real."""
-    synth, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=1, repeat=5)
-    real = _real(DEFAULT.clip_samples)
+def test_parity_corpus_default_settings():
+    """>= 500 clips: noise -90..0 dBFS, sweeps, squares, clipping, DC, impulses, silence, and the
+    real recordings of ../shared/audio (more synthetic clips instead where it is missing)."""
+    have_real = signals.shared_audio_dir() is not None
+    synth, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=1,
+                                             repeat=5 if have_real else 11)
+    real = _real(DEFAULT.clip_samples) if have_real else synth[:0]
     clips = np.concatenate([synth, real])
     assert clips.shape[0] >= 500
     want = fixed.features_numpy(clips, DEFAULT)
@@ -116,6 +119,20 @@ def test_driver_batch_equals_stream(tmp_path):
         assert status == 0
         assert np.array_equal(batch, stream)
         assert np.array_equal(batch, fixed.features_numpy(audio, s))
+
+
+def test_fixed_point_primitives():
+    """dsp/tests/test_fixed.c: isqrt32 on all perfect squares +-1 and 4M random values, mulw."""
+    proc = subprocess.run([str(cb.build() / "kws_test_fixed")], capture_output=True, text=True)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout
+
+
+@pytest.mark.slow
+def test_isqrt32_every_uint32():
+    """kws_isqrt32 == floor(sqrt(x)) for all 2^32 inputs (about a minute)."""
+    proc = subprocess.run([str(cb.build() / "kws_test_fixed"), "--all"], capture_output=True,
+                          text=True, timeout=1200)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stdout
 
 
 # ------------------------------------------------------------------ generated tables
@@ -276,7 +293,8 @@ def test_short_input_gives_zero_frames():
 def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
     """The ACLE path (__ARM_FEATURE_DSP) compiles with -Wall -Wextra -Wconversion -Werror."""
     dsp = repo_root / "dsp"
-    srcs = sorted((dsp / "src").glob("*.c")) + [dsp / "generated" / "kws_frontend_tables.c"]
+    srcs = sorted((dsp / "src").glob("*.c")) + [dsp / "generated" / "kws_frontend_tables.c",
+                                                 dsp / "tests" / "test_fixed.c"]
     flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
              "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion", "-Werror",
              "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
@@ -288,6 +306,64 @@ def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
         proc = subprocess.run(["arm-none-eabi-gcc", *flags, "-c", str(src), "-o",
                                str(tmp_path / (src.stem + ".o"))], capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr
+
+
+def _m4_clips(settings: FrontendSettings) -> np.ndarray:
+    """The clips that dsp/tests/m4/m4_parity.c generates (same LCG, same families)."""
+    n = settings.clip_samples
+    clips = np.zeros((20, n), dtype=np.int16)
+    state = 1
+    for c in range(16):
+        vals = np.empty(n, dtype=np.uint32)
+        for i in range(n):
+            state = (state * 1664525 + 1013904223) & 0xFFFFFFFF
+            vals[i] = state >> 16
+        clips[c] = vals.astype(np.uint16).view(np.int16) >> c
+    clips[16] = np.where(np.arange(n) % 37 < 18, 32767, -32768)
+    clips[17, 7001] = -32768
+    clips[18] = 32767
+    return clips
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
+                    or shutil.which("qemu-system-arm") is None,
+                    reason="arm-none-eabi-gcc and qemu-system-arm are needed")
+def test_cortex_m4_qemu_matches_numpy(repo_root: Path):
+    """C on the Cortex-M4 (ACLE path, QEMU mps2-an386) == NumPy: primitives, batch, streaming."""
+    dsp = repo_root / "dsp"
+    out = repo_root / "build" / "dsp-m4"
+    out.mkdir(parents=True, exist_ok=True)
+    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
+             "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
+             f"-I{dsp / 'generated'}", "--specs=nano.specs", "--specs=rdimon.specs",
+             "-Wl,--section-start=.vectors=0x0"]
+    common = [str(dsp / "tests" / "m4" / "startup.c")]
+    lib = [str(p) for p in sorted((dsp / "src").glob("*.c"))]
+    lib.append(str(dsp / "generated" / "kws_frontend_tables.c"))
+    programs = {"test_fixed": [str(dsp / "tests" / "test_fixed.c")],
+                "m4_parity": [str(dsp / "tests" / "m4" / "m4_parity.c"), *lib]}
+    results = {}
+    for name, srcs in programs.items():
+        elf = out / f"{name}.elf"
+        proc = subprocess.run(["arm-none-eabi-gcc", *flags, *common, *srcs, "-o", str(elf)],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr
+        run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
+                              "-semihosting", "-kernel", str(elf)],
+                             capture_output=True, text=True, timeout=300)
+        assert run.returncode == 0, run.stdout[-500:] + run.stderr[-500:]
+        results[name] = run.stdout
+    assert results["test_fixed"].strip() == "ok"
+    lines = results["m4_parity"].splitlines()
+    assert lines[0].startswith(f"hash {DEFAULT.hash():08x}") and lines[-1] == "done"
+    want = fixed.features_numpy(_m4_clips(DEFAULT), DEFAULT)
+    body = lines[1:-1]
+    assert len(body) == 2 * want.shape[0]
+    for c in range(want.shape[0]):
+        expect = want[c].astype(np.uint8).tobytes().hex()
+        assert body[2 * c] == "B " + expect, f"batch differs on clip {c}"
+        assert body[2 * c + 1] == "S " + expect, f"stream differs on clip {c}"
 
 
 # ------------------------------------------------------------------ fuzzing (slow)

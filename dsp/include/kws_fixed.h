@@ -16,12 +16,13 @@
  *   kws_isqrt32(x)      exact floor(sqrt(x)) for any uint32
  *
  * ">>" on a negative signed value is an arithmetic (floor) shift: implementation-defined in C99,
- * but so on every compiler we target (GCC, Clang, armcc); kws_frontend.c checks it at init.
+ * but so on every compiler we target (GCC, Clang, armcc); src/frontend.c checks it at init.
  *
  * The multiplies have a portable C version and, where __ARM_FEATURE_DSP is defined (Cortex-M4,
  * M7, M33 with DSP), a version on the ACLE intrinsics of <arm_acle.h> (__smlawb/__smlawt) giving
- * identical results. kws_clz32 uses __builtin_clz (one CLZ; GCC 12's <arm_acle.h> has no
- * __clz); kws_sat_s8 is plain compares (GCC 12's __ssat macro trips -Wsign-conversion).
+ * identical results (dsp/tests/test_fixed.c, run on both by tests/test_frontend_c.py).
+ * kws_clz32 uses __builtin_clz (one CLZ; GCC 12's <arm_acle.h> has no __clz); kws_sat_s8 is
+ * plain compares (GCC 12's __ssat macro trips -Wsign-conversion).
  */
 #ifndef KWS_FIXED_H
 #define KWS_FIXED_H
@@ -114,25 +115,22 @@ KWS_INLINE int8_t kws_sat_s8(int64_t x)
 }
 
 /* ---------------------------------------------------------------- square root */
-/* Exact floor(sqrt(x)): the digit-by-digit method, one result bit per step, started at the
- * highest power of four <= x (found with CLZ). At most 16 steps, no division. */
+/* Exact floor(sqrt(x)). Integer Newton steps y <- (y + x / y) / 2 taken from any y >= sqrt(x)
+ * stay >= floor(sqrt(x)) (AM-GM; Crandall & Pomerance, alg. 9.2.11). Seed: with x = t 4^k,
+ * t in [1, 4), the tangent of sqrt at t = 9/4 lies above it: sqrt(t) <= t/3 + 3/4 (at most 8.3%
+ * high), so y0 = x 21846 / 2^(16+k) + 3 2^k / 4 + 2 >= sqrt(x) (21846 / 2^16 > 1/3; +2 covers
+ * the floors). Two steps bring the error to < 0.4 (8.3% -> 0.32% -> 5e-6 of <= 2^16), so
+ * y is floor(sqrt(x)) or one more: one 64-bit square (UMULL) decides. Two UDIVs in all.
+ * Checked on every uint32 by dsp/tests/test_fixed.c --all (a slow test). */
 KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
 {
-    uint32_t res = 0u;
-    uint32_t one;
+    uint32_t k, y;
     if (x == 0u) return 0u;
-    one = 1u << ((uint32_t)(31 - kws_clz32(x)) & ~1u);
-    while (one != 0u) {
-        uint32_t trial = res + one;
-        if (x >= trial) {
-            x -= trial;
-            res = (res >> 1) + one;
-        } else {
-            res >>= 1;
-        }
-        one >>= 2;
-    }
-    return res;
+    k = (uint32_t)(kws_bitlen32(x) - 1) >> 1;                          /* x in [4^k, 4^(k+1)) */
+    y = (uint32_t)(((uint64_t)x * 21846u) >> (16u + k)) + ((3u << k) >> 2) + 2u; /* UMULL */
+    y = (y + x / y) >> 1;
+    y = (y + x / y) >> 1;
+    return (uint64_t)y * y > x ? y - 1u : y;
 }
 
 #endif /* KWS_FIXED_H */

@@ -97,11 +97,19 @@ typedef struct {
     kws_project_state project;
     int32_t fill;                        /* samples waiting in ring */
     int16_t ring[KWS_FFT_MAX];           /* the current partial frame */
-    int32_t p[KWS_FFT_MAX + 2];          /* Q30 products, shifted; later the split spectrum X */
-    int32_t z[KWS_FFT_MAX];              /* M complex values (re, im interleaved) */
-    uint32_t mag[KWS_FFT_MAX / 2 + 1];   /* |X| per bin */
-    uint64_t mel_energy[KWS_MEL_MAX];    /* mel energies, exponent E(s) */
-    int32_t log_mel[KWS_MEL_MAX];        /* Q16 log2 of mel + eps */
+    /* Two work buffers, each reused by stages whose lifetimes do not overlap:
+     *   a: window products (Q30) -> split spectrum X -> mel energies
+     *   b: FFT data z (M complex, re/im interleaved) -> |X| -> Q16 log2-mel
+     * (each member is written before it is read; no value is read through another type) */
+    union {
+        int32_t p[KWS_FFT_MAX + 2];       /* Q30 products / X, (re, im) per bin */
+        uint64_t mel_energy[KWS_MEL_MAX]; /* mel energies, exponent E(s) */
+    } a;
+    union {
+        int32_t z[KWS_FFT_MAX];            /* M complex values */
+        uint32_t mag[KWS_FFT_MAX / 2 + 1]; /* |X| per bin */
+        int32_t log_mel[KWS_MEL_MAX];      /* Q16 log2 of mel + eps */
+    } b;
 } kws_frontend_state;
 
 /* sizeof(kws_frontend_state) as the library was compiled. */

@@ -18,11 +18,12 @@ typedef struct {
     int32_t len;
 } kws_window_state;
 int kws_window_init(kws_window_state *st, const int16_t *coeffs, int32_t len);
-/* Writes len products and returns the peak |p| (< 2^31) in *peak. */
+/* Writes len products; *peak gets the OR of all |p|, whose bit length is that of max |p|. */
 int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in_len,
                        int32_t *out, int32_t out_len, uint32_t *peak);
 
-/* 2. normalize: block floating point; shifts p[0..len) in place, zero-fills p[len..padded_len) */
+/* 2. normalize: block floating point; the shift s from the peak's bit length, and the zero
+ * padding p[len..padded_len). The FFT's input gather applies s (saves one pass over the frame). */
 int kws_normalize_process(int32_t *p, int32_t len, int32_t padded_len, uint32_t peak,
                           int32_t *shift);
 
@@ -37,8 +38,9 @@ typedef struct {
 int kws_fft_init(kws_fft_state *st, int32_t m, const uint16_t *perm, int32_t perm_len,
                  const int16_t *twiddle, int32_t twiddle_len, uint32_t *scratch,
                  int32_t scratch_len);
-int kws_fft_process(const kws_fft_state *st, const int32_t *p, int32_t p_len, int32_t *z,
-                    int32_t z_len);
+/* z[i] = (p[2 perm[i]] + j p[2 perm[i] + 1]) shifted by the block shift s, then the stages. */
+int kws_fft_process(const kws_fft_state *st, const int32_t *p, int32_t p_len, int32_t shift,
+                    int32_t *z, int32_t z_len);
 
 /* 4. split: M complex points -> bins [bin_lo, bin_hi) of the N-point real spectrum X ~ DFT/N,
  * written (re, im) at x[2k], x[2k+1]. Bins outside the mel bands are never computed. */

@@ -26,7 +26,7 @@ kws_status kws_frontend_init(kws_frontend_state *st, const kws_frontend_tables *
     rc = kws_window_init(&st->window, t->window, t->window_len);
     if (rc == KWS_OK)
         rc = kws_fft_init(&st->fft, m, t->perm, t->perm_len, t->twiddle, t->twiddle_len,
-                          (uint32_t *)(void *)st->z, KWS_FFT_MAX); /* z as scratch */
+                          (uint32_t *)(void *)st->b.z, KWS_FFT_MAX); /* z as scratch */
     if (rc == KWS_OK)
         rc = kws_mel_init(&st->mel, t->num_mel, m + 1, t->mel_start, t->mel_len,
                           t->mel_bands_len, t->mel_weights, t->mel_weights_len);
@@ -73,21 +73,24 @@ kws_status kws_frontend_compute_frame(kws_frontend_state *st, const int16_t *sam
     t = &st->tables;
     if (t->fft_size == 0) return KWS_ERR_BAD_CONFIG; /* not initialized */
     if (num_samples < t->window_samples || out_len < t->num_outputs) return KWS_ERR_SHORT_BUFFER;
-    rc = kws_window_process(&st->window, samples, num_samples, st->p, KWS_FFT_MAX + 2, &peak);
+    rc = kws_window_process(&st->window, samples, num_samples, st->a.p, KWS_FFT_MAX + 2, &peak);
     if (rc == KWS_OK)
-        rc = kws_normalize_process(st->p, t->window_samples, t->fft_size, peak, &shift);
-    if (rc == KWS_OK) rc = kws_fft_process(&st->fft, st->p, t->fft_size, st->z, KWS_FFT_MAX);
-    if (rc == KWS_OK) /* the products are dead after the FFT: p holds the spectrum X now */
-        rc = kws_split_process(&st->split, st->z, KWS_FFT_MAX, st->p, KWS_FFT_MAX + 2);
+        rc = kws_normalize_process(st->a.p, t->window_samples, t->fft_size, peak, &shift);
     if (rc == KWS_OK)
-        rc = kws_magnitude_process(st->p, KWS_FFT_MAX + 2, st->split.bin_lo, st->split.bin_hi,
-                                   st->mag, KWS_FFT_MAX / 2 + 1);
+        rc = kws_fft_process(&st->fft, st->a.p, t->fft_size, shift, st->b.z, KWS_FFT_MAX);
+    if (rc == KWS_OK) /* buffer a: the products are dead after the FFT, X goes there */
+        rc = kws_split_process(&st->split, st->b.z, KWS_FFT_MAX, st->a.p, KWS_FFT_MAX + 2);
     if (rc == KWS_OK)
-        rc = kws_mel_process(&st->mel, st->mag, KWS_FFT_MAX / 2 + 1, st->mel_energy, KWS_MEL_MAX);
+        rc = kws_magnitude_process(st->a.p, KWS_FFT_MAX + 2, st->split.bin_lo, st->split.bin_hi,
+                                   st->b.mag, KWS_FFT_MAX / 2 + 1);
     if (rc == KWS_OK)
-        rc = kws_log2_process(&st->log2, st->mel_energy, t->num_mel, shift, st->log_mel,
+        rc = kws_mel_process(&st->mel, st->b.mag, KWS_FFT_MAX / 2 + 1, st->a.mel_energy,
+                             KWS_MEL_MAX);
+    if (rc == KWS_OK)
+        rc = kws_log2_process(&st->log2, st->a.mel_energy, t->num_mel, shift, st->b.log_mel,
                               KWS_MEL_MAX);
-    if (rc == KWS_OK) rc = kws_project_process(&st->project, st->log_mel, t->num_mel, out, out_len);
+    if (rc == KWS_OK)
+        rc = kws_project_process(&st->project, st->b.log_mel, t->num_mel, out, out_len);
     return (kws_status)rc;
 }
 
