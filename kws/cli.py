@@ -18,6 +18,7 @@ from kws.errors import KwsError
 COMMANDS: tuple[str, ...] = (
     "features",
     "bench",
+    "data",
 )
 
 
