@@ -275,8 +275,9 @@ def _run_batch(engine: str, specs: Sequence[ClipSpec], out_dir: str
     return engine, time.perf_counter() - t0, results
 
 
-#: Clips per work unit (festival's process start costs ~1 s, so it gets big batches).
-BATCH = {"espeak": 200, "flite": 20, "festival": 60, "piper": 20, "noise": 200}
+#: Clips per work unit; each unit runs in a fresh process (~0.5 s to start; festival's own
+#: start costs ~1 s more, piper's model load ~1 s).
+BATCH = {"espeak": 500, "flite": 50, "festival": 100, "piper": 100, "noise": 500}
 
 
 def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.PathLike[str],
@@ -301,7 +302,7 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     seed : int, keyword-only
         The corpus is a pure function of the arguments other than ``jobs`` and ``progress``.
     jobs : int, keyword-only
-        Worker processes.
+        Worker processes (each batch of clips runs in a fresh one, even with ``jobs=1``).
     validation_fraction : float, keyword-only
         Fraction of clips assigned to the validation split.
     progress : bool, keyword-only
@@ -361,16 +362,26 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     elif out.exists() and any(out.iterdir()):
         raise KwsError(f"{out}: folder is not empty and holds no synth.json; use another --dir")
     write_text_atomic(cfg_path, json.dumps(config, indent=1, sort_keys=True) + "\n")
+    for stale in out.glob("*/.*.tmp"):  # temporaries of a run that was killed
+        stale.unlink()
 
     specs = plan_corpus(words=words, per_word=per_word, unknown=unknown, silence=silence,
                         engines=engines, seed=seed, validation_fraction=validation_fraction)
-    todo = [s for s in specs if not (out / s.path).exists()]
-    reused = len(specs) - len(todo)
+    # eSpeak NG keeps synthesis state from one utterance to the next (its output for a request
+    # depends on what the process spoke before), so every batch runs in a fresh process, and
+    # batches are fixed slices of each engine's clips: a batch is redone whole if any of its
+    # clips is missing. The corpus is then the same for any ``jobs`` and after a resume.
     batches: list[tuple[str, list[ClipSpec]]] = []
+    reused = 0
     for engine in engines + ["noise"]:
-        mine = [s for s in todo if s.engine == engine]
+        mine = [s for s in specs if s.engine == engine]
         step = BATCH[engine]
-        batches += [(engine, mine[i: i + step]) for i in range(0, len(mine), step)]
+        for i in range(0, len(mine), step):
+            group = mine[i: i + step]
+            if all((out / s.path).exists() for s in group):
+                reused += len(group)
+            else:
+                batches.append((engine, group))
 
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
@@ -385,13 +396,11 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
         bar.update(len(items))
 
     try:
-        if jobs == 1 or len(batches) <= 1:
-            for engine, group in batches:
-                collect(_run_batch(engine, group, str(out)))
-        else:
+        if batches:
             import multiprocessing as mp
 
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn")) as ex:
+            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
+                                     max_tasks_per_child=1) as ex:
                 futures = [ex.submit(_run_batch, e, g, str(out)) for e, g in batches]
                 for f in futures:
                     collect(f.result())
@@ -411,7 +420,7 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
         # manifest-in-progress if present; they are otherwise identical by construction.
         entries = _merge_previous(out, entries, set(extras))
     write_manifest(out, entries)
-    return SynthReport(out_dir=out, entries=entries, made=len(todo), reused=reused,
+    return SynthReport(out_dir=out, entries=entries, made=len(specs) - reused, reused=reused,
                        seconds=seconds, counts=counts)
 
 

