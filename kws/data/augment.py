@@ -24,7 +24,8 @@ Stages, in order, with the defaults of :class:`AugmentConfig`:
    ``1 - heldout_fraction`` = 80 % of each background file; the last 20 % is held out for
    ``_silence_`` evaluation clips) or, with probability ``synthetic_noise_prob`` (0.3),
    synthesized white, pink or brown noise. Speech clips get it at an SNR uniform in
-   ``snr_db`` (-5 to 30 dB) relative to the clip's speech RMS. ``_silence_`` clips (the
+   ``snr_db`` (-5 to 30 dB) relative to the clip's speech RMS (over 10 ms frames within 30 dB
+   of the loudest). ``_silence_`` clips (the
    ``is_silence`` mask) get noise at an absolute RMS level uniform in ``silence_dbfs``
    (-70 to -10 dBFS; real ``_silence_`` clips range from -66 to -12 dBFS, far louder than the
    background files), replacing their content with probability ``silence_replace_prob`` (0.5)
@@ -182,9 +183,15 @@ class NoiseBank:
         return np.tile(seg, reps)[:n], self.names[i]
 
 
+def shared_folder() -> Path:
+    """``$KWS_SHARED``, else ``<repo>/../shared`` (development data; never a default input)."""
+    env = os.environ.get("KWS_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
+
+
 def default_noise_folder() -> Path | None:
-    """``<repo>/../shared/audio/_background_noise_`` if it exists (development data only)."""
-    p = Path(__file__).resolve().parents[2].parent / "shared" / "audio" / "_background_noise_"
+    """``<shared>/audio/_background_noise_`` if it exists (development data only)."""
+    p = shared_folder() / "audio" / "_background_noise_"
     return p if p.is_dir() else None
 
 
@@ -211,13 +218,14 @@ def synthetic_rir(rng: np.random.Generator, *, rt60: float, drr_db: float,
 
 
 def _speech_rms(x: np.ndarray) -> float:
-    """RMS over the louder half of 10 ms frames (so leading/trailing silence does not count)."""
+    """RMS over the active 10 ms frames: those within 30 dB of the loudest frame (so the
+    silence around a word does not count)."""
     hop = SAMPLE_RATE // 100
     n = len(x) // hop
     if n == 0:
         return float(np.sqrt(np.mean(x ** 2))) if len(x) else 0.0
-    e = np.sort((x[: n * hop].reshape(n, hop) ** 2).mean(axis=1))[n // 2:]
-    return float(np.sqrt(e.mean()))
+    e = (x[: n * hop].reshape(n, hop) ** 2).mean(axis=1)
+    return float(np.sqrt(e[e >= e.max() * 1e-3].mean()))
 
 
 def augment(clips: np.ndarray, *, keys: Sequence[int], copy: int = 0, seed: int = 0,
