@@ -191,3 +191,17 @@ def test_killed_run_leaves_only_whole_files(tmp_path: Path) -> None:
     assert len(read_manifest(out)) == 600
     synth.synthesize_corpus(out_dir=tmp_path / "clean", **kw)
     assert _wavs(out) == _wavs(tmp_path / "clean")
+
+
+def test_wav_bytes_match_libsndfile(tmp_path: Path) -> None:
+    x = np.random.default_rng(0).integers(-32768, 32768, 16000).astype(np.int16)
+    sf.write(tmp_path / "ref.wav", x, 16000, subtype="PCM_16")
+    assert synth.wav_bytes(x) == (tmp_path / "ref.wav").read_bytes()
+
+
+def test_default_engines_leave_out_piper(tmp_path: Path) -> None:
+    _need("espeak")
+    report = synth.synthesize_corpus(words=["yes"], per_word=30, unknown=0, silence=0, seed=0,
+                                     jobs=2, progress=False, out_dir=tmp_path)
+    sources = {e.source for e in report.entries}
+    assert "piper" not in sources and sources <= set(synth.DEFAULT_ENGINES)
