@@ -36,7 +36,9 @@ import json
 import math
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
@@ -288,6 +290,43 @@ def _run_batch(engine: str, specs: Sequence[ClipSpec], out_dir: str
     return engine, time.perf_counter() - t0, results
 
 
+def _run_batch_in_subprocess(engine: str, specs: Sequence[ClipSpec], out_dir: Path
+                             ) -> tuple[str, float, list[tuple[int, dict]]]:
+    """Run :func:`_run_batch` in a fresh ``python -m kws.data.synth`` process.
+
+    A plain subprocess rather than multiprocessing: it needs no ``if __name__ == "__main__"``
+    guard in the caller's script, and no fork of a process that may hold TensorFlow's threads.
+    """
+    payload = json.dumps({"engine": engine, "out_dir": str(out_dir),
+                          "specs": [dataclasses.asdict(s) for s in specs]})
+    pkg_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    res = subprocess.run([sys.executable, "-m", "kws.data.synth"], input=payload.encode(),
+                         capture_output=True, env=env)
+    if res.returncode != 0:
+        lines = res.stderr.decode(errors="replace").strip().splitlines()
+        raise KwsError(f"{out_dir}: {engine} worker failed: {lines[-1] if lines else res.returncode}")
+    engine, secs, items = json.loads(res.stdout.decode().strip().splitlines()[-1])
+    return engine, secs, [(int(i), extra) for i, extra in items]
+
+
+def _worker_main() -> int:
+    """Entry point of a batch worker: JSON batch on stdin, JSON result on stdout."""
+    job = json.loads(sys.stdin.read())
+    specs = []
+    for d in job["specs"]:
+        req = tts.Request(**d["request"]) if d["request"] is not None else None
+        specs.append(ClipSpec(**{**d, "request": req}))
+    try:
+        result = _run_batch(job["engine"], specs, job["out_dir"])
+    except KwsError as exc:
+        print(f"kws: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result))
+    return 0
+
+
 #: Clips per work unit; each unit runs in a fresh process (~0.5 s to start; festival's own
 #: start costs ~1 s more, piper's model load ~1 s).
 BATCH = {"espeak": 500, "flite": 50, "festival": 100, "piper": 100, "noise": 500}
@@ -410,11 +449,8 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
 
     try:
         if batches:
-            import multiprocessing as mp
-
-            with ProcessPoolExecutor(max_workers=jobs, mp_context=mp.get_context("spawn"),
-                                     max_tasks_per_child=1) as ex:
-                futures = [ex.submit(_run_batch, e, g, str(out)) for e, g in batches]
+            with ThreadPoolExecutor(max_workers=jobs) as ex:
+                futures = [ex.submit(_run_batch_in_subprocess, e, g, out) for e, g in batches]
                 for f in futures:
                     collect(f.result())
     finally:
@@ -452,3 +488,7 @@ def _merge_previous(out: Path, entries: list[Entry], fresh: set[int]) -> list[En
         old = previous.get(e.path)
         merged.append(old if (i not in fresh and old is not None) else e)
     return merged
+
+
+if __name__ == "__main__":  # a batch worker (see _run_batch_in_subprocess)
+    sys.exit(_worker_main())
