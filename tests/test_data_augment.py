@@ -66,7 +66,7 @@ def test_gain_puts_peaks_in_range() -> None:
 
 
 def test_snr_is_as_drawn() -> None:
-    cfg = aug.AugmentConfig(noise_prob=1.0, synthetic_noise_prob=1.0, reverb_prob=0.0,
+    cfg = aug.AugmentConfig(noise_prob=1.0, synthetic_noise_prob=1.0, reverb_prob=0.0, eq_prob=0.0,
                             shift_ms=0.0, snr_db=(10.0, 10.0))
     clips = _speech(10)
     clean = aug.augment(clips, keys=range(10), config=dataclasses.replace(cfg, noise_prob=0.0))
@@ -90,7 +90,7 @@ def test_silence_levels_cover_the_real_range() -> None:
 
 
 def test_shift_moves_and_zero_fills() -> None:
-    cfg = aug.AugmentConfig(noise_prob=0.0, reverb_prob=0.0, peak_dbfs=(-6.0, -6.0))
+    cfg = aug.AugmentConfig(noise_prob=0.0, reverb_prob=0.0, eq_prob=0.0, peak_dbfs=(-6.0, -6.0))
     x = np.zeros((1, 16000), np.int16)
     x[0, 8000] = 20000
     for key in range(20):
@@ -102,7 +102,8 @@ def test_shift_moves_and_zero_fills() -> None:
 
 
 def test_reverb_adds_a_decaying_tail() -> None:
-    cfg = aug.AugmentConfig(noise_prob=0.0, reverb_prob=1.0, shift_ms=0.0, rt60_range=(0.5, 0.5),
+    cfg = aug.AugmentConfig(noise_prob=0.0, reverb_prob=1.0, shift_ms=0.0, eq_prob=0.0,
+                            rt60_range=(0.5, 0.5),
                             drr_db_range=(0.0, 0.0), peak_dbfs=(-6.0, -6.0))
     x = np.zeros((1, 16000), np.int16)
     x[0, 1000] = 20000
@@ -114,12 +115,27 @@ def test_reverb_adds_a_decaying_tail() -> None:
 
 def test_speed_changes_length_of_content() -> None:
     cfg = aug.AugmentConfig(noise_prob=0.0, reverb_prob=0.0, shift_ms=0.0, speed_prob=1.0,
+                            eq_prob=0.0,
                             speed_range=(1.25, 1.25), peak_dbfs=(-6.0, -6.0))
     x = np.zeros((1, 16000), np.int16)
     x[0, 4000:12000] = 10000
     out = aug.augment(x, keys=[0], config=cfg)[0]
     active = np.flatnonzero(np.abs(out) > 1000)
     assert 6000 < active[-1] - active[0] < 7000  # 8000 / 1.25 = 6400
+
+
+def test_microphone_colouring_band_limits() -> None:
+    cfg = aug.AugmentConfig(noise_prob=0.0, reverb_prob=0.0, shift_ms=0.0, eq_prob=1.0,
+                            highpass_hz=(300.0, 300.0), lowpass_hz=(3000.0, 3000.0),
+                            peak_dbfs=(-6.0, -6.0))
+    t = np.arange(16000) / 16000
+    tones = {f: (0.3 * np.sin(2 * np.pi * f * t) * 32767).astype(np.int16)
+             for f in (50.0, 1000.0, 7000.0)}
+    x = np.stack([tones[50.0] + tones[1000.0] + tones[7000.0]])
+    out = aug.augment(x, keys=[0], config=cfg)[0].astype(float)
+    spec = np.abs(np.fft.rfft(out))
+    a50, a1k, a7k = spec[50], spec[1000], spec[7000]
+    assert a1k > 4 * a50 and a1k > 2 * a7k
 
 
 @pytest.mark.parametrize("colour, slope", [("white", 0.0), ("pink", -1.0), ("brown", -2.0)])

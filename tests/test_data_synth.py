@@ -53,6 +53,16 @@ def test_unknown_engine_is_an_error() -> None:
         tts.engine_voices("sam")
 
 
+def test_unknown_words_leave_out_keywords_and_homophones() -> None:
+    pool = synth.unknown_words(["no", "go", "right"])
+    assert "no" not in pool and "go on" not in pool and "go" not in pool
+    assert "cat" in pool and "now" in pool
+    if tts.engine_voices("espeak"):
+        assert "know" not in pool and "write" not in pool
+    with pytest.raises(KwsError, match="no _unknown_ words"):
+        synth.unknown_words(list(synth.UNKNOWN_WORDS))
+
+
 def test_trim_silence() -> None:
     x = np.zeros(16000)
     x[4000:6000] = np.sin(np.arange(2000) * 0.3)

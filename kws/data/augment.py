@@ -17,10 +17,14 @@ Stages, in order, with the defaults of :class:`AugmentConfig`:
    exponentially decaying Gaussian noise with RT60 uniform in ``rt60_range`` (0.15-0.8 s),
    a direct path of 1, and the tail's energy scaled to a direct-to-reverberant ratio uniform
    in ``drr_db_range`` (0-15 dB).
-4. **Gain** (wide): speech clips are scaled so that their peak sits at a level uniform in
+4. **Microphone colouring** (``eq_prob`` = 0.5): a first-order high-pass with its corner
+   log-uniform in ``highpass_hz`` (30-400 Hz) and a first-order low-pass with its corner
+   log-uniform in ``lowpass_hz`` (2.5-8 kHz), applied as magnitude responses in the frequency
+   domain: cheap phones and laptops are band-limited, TTS is not.
+5. **Gain** (wide): speech clips are scaled so that their peak sits at a level uniform in
    ``peak_dbfs`` (-45 to -1 dBFS). Real Speech Commands clips are recorded at very different
    levels; quiet keywords must not become ``_silence_``.
-5. **Noise** (``noise_prob`` = 0.8): a recorded background segment (from the first
+6. **Noise** (``noise_prob`` = 0.8): a recorded background segment (from the first
    ``1 - heldout_fraction`` = 80 % of each background file; the last 20 % is held out for
    ``_silence_`` evaluation clips) or, with probability ``synthetic_noise_prob`` (0.3),
    synthesized white, pink or brown noise. Speech clips get it at an SNR uniform in
@@ -30,7 +34,7 @@ Stages, in order, with the defaults of :class:`AugmentConfig`:
    (-70 to -10 dBFS; real ``_silence_`` clips range from -66 to -12 dBFS, far louder than the
    background files), replacing their content with probability ``silence_replace_prob`` (0.5)
    and adding to it otherwise — so loud hiss is seen as silence, not as a keyword.
-6. Round and saturate to int16.
+7. Round and saturate to int16.
 """
 
 from __future__ import annotations
@@ -66,22 +70,27 @@ class AugmentConfig:
     drr_db_range: tuple[float, float] = (0.0, 15.0)
     speed_prob: float = 0.0
     speed_range: tuple[float, float] = (0.9, 1.1)
+    eq_prob: float = 0.5
+    highpass_hz: tuple[float, float] = (30.0, 400.0)
+    lowpass_hz: tuple[float, float] = (2500.0, 8000.0)
 
     def __post_init__(self) -> None:
         for name in ("noise_prob", "synthetic_noise_prob", "silence_replace_prob",
-                     "reverb_prob", "speed_prob"):
+                     "reverb_prob", "speed_prob", "eq_prob"):
             v = getattr(self, name)
             if not 0.0 <= v <= 1.0:
                 raise KwsError(f"augmentation: {name} must be in [0, 1] (got {v})")
         for name in ("peak_dbfs", "snr_db", "silence_dbfs", "rt60_range", "drr_db_range",
-                     "speed_range"):
+                     "speed_range", "highpass_hz", "lowpass_hz"):
             lo, hi = getattr(self, name)
             if lo > hi:
                 raise KwsError(f"augmentation: {name} range ({lo}, {hi}) is reversed")
         if self.shift_ms < 0:
             raise KwsError(f"augmentation: shift_ms must be >= 0 (got {self.shift_ms})")
-        if self.speed_range[0] <= 0 or self.rt60_range[0] <= 0:
-            raise KwsError("augmentation: speed_range and rt60_range must be positive")
+        if min(self.speed_range[0], self.rt60_range[0], self.highpass_hz[0],
+               self.lowpass_hz[0]) <= 0:
+            raise KwsError("augmentation: speed_range, rt60_range, highpass_hz and lowpass_hz "
+                           "must be positive")
 
 
 def colored_noise(n: int, *, colour: str, rng: np.random.Generator) -> np.ndarray:
@@ -311,7 +320,25 @@ def augment(clips: np.ndarray, *, keys: Sequence[int], copy: int = 0, seed: int 
         wet = np.fft.irfft(np.fft.rfft(y[idx], nfft) * np.fft.rfft(h, nfft), nfft)[:, :t]
         y[idx] = wet
 
-    # 4. gain: speech peak to a random level
+    # 4. microphone colouring: first-order high-pass and low-pass magnitude responses
+    eq = {}
+    for i, rng in enumerate(rngs):
+        if rng.uniform() < cfg.eq_prob and not sil[i]:
+            hp = float(np.exp(rng.uniform(*np.log(cfg.highpass_hz))))
+            lp = float(np.exp(rng.uniform(*np.log(cfg.lowpass_hz))))
+            eq[i] = (hp, lp)
+            params[i]["highpass_hz"], params[i]["lowpass_hz"] = round(hp, 1), round(lp, 1)
+    if eq:
+        idx = np.array(sorted(eq))
+        f = np.fft.rfftfreq(t, 1.0 / SAMPLE_RATE)[None, :]
+        hp = np.array([eq[i][0] for i in idx])[:, None]
+        lp = np.array([eq[i][1] for i in idx])[:, None]
+        with np.errstate(divide="ignore"):
+            h = 1.0 / np.sqrt(1.0 + (hp / np.maximum(f, 1e-9)) ** 2)
+        h = h / np.sqrt(1.0 + (f / lp) ** 2)
+        y[idx] = np.fft.irfft(np.fft.rfft(y[idx], axis=1) * h, t, axis=1)
+
+    # 5. gain: speech peak to a random level
     peak_target = np.array([10 ** (r.uniform(*cfg.peak_dbfs) / 20) for r in rngs])
     peaks = np.abs(y).max(axis=1)
     gain = np.where((peaks > 0) & ~sil, peak_target / np.maximum(peaks, 1e-12), 1.0)
@@ -320,7 +347,7 @@ def augment(clips: np.ndarray, *, keys: Sequence[int], copy: int = 0, seed: int 
         if not sil[i]:
             params[i]["peak_dbfs"] = round(20 * np.log10(peak_target[i]), 2)
 
-    # 5. noise
+    # 6. noise
     for i, rng in enumerate(rngs):
         use = sil[i] or rng.uniform() < cfg.noise_prob
         synthetic = noise is None or rng.uniform() < cfg.synthetic_noise_prob

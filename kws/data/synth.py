@@ -17,7 +17,8 @@ same whatever ``jobs`` is):
    frame), the clip is scaled to a random peak level (:data:`PEAK_DBFS`), and placed at a
    uniformly random offset within 1 s (a clip longer than 1 s is sped up to fit).
 
-``_unknown_`` clips say a word drawn from :data:`UNKNOWN_WORDS` (the keywords removed).
+``_unknown_`` clips say a word drawn from :data:`UNKNOWN_WORDS`, without the keywords, phrases
+that contain one, and their homophones (see :func:`unknown_words`).
 ``_silence_`` clips are synthesized white, pink or brown noise at -70 to -10 dBFS RMS (real
 Speech Commands ``_silence_`` clips range from -66 to -12 dBFS); training-time augmentation
 adds the recorded background noise on top.
@@ -92,6 +93,7 @@ UNKNOWN_WORDS: tuple[str, ...] = (
     "night", "open", "close", "start", "play", "pause", "next", "back", "volume", "table",
     "window", "computer", "phone", "maybe", "never", "always", "today", "tomorrow", "really",
     "wait", "listen", "help", "time", "what", "where", "when", "why", "who", "how",
+    "to", "too", "for", "ate", "won", "know", "write", "sea", "see", "bye", "buy",
 )
 
 
@@ -165,8 +167,7 @@ def plan_corpus(*, words: Sequence[str], per_word: int, unknown: int, silence: i
     voices = {e: tts.engine_voices(e) for e in engines}
     weights = np.array([ENGINE_WEIGHTS[e] for e in engines])
     weights = weights / weights.sum()
-    keyset = {w.lower() for w in words}
-    unknown_pool = [w for w in UNKNOWN_WORDS if w.lower() not in keyset]
+    unknown_pool = unknown_words(words)
     rng = np.random.default_rng([seed, 0x5EED])
     specs: list[ClipSpec] = []
 
@@ -198,6 +199,22 @@ def plan_corpus(*, words: Sequence[str], per_word: int, unknown: int, silence: i
                               noise_dbfs=float(rng.uniform(*SILENCE_DBFS)),
                               noise_seed=int(rng.integers(2**31))))
     return specs
+
+
+def unknown_words(keywords: Sequence[str]) -> list[str]:
+    """:data:`UNKNOWN_WORDS` without the keywords, phrases containing one, and homophones.
+
+    A homophone is a word that eSpeak NG (en-us) spells with the same phonemes, stress aside
+    ("know" for "no", "write" for "right"); without eSpeak NG only exact words are removed.
+    """
+    keys = {k.lower().strip() for k in keywords}
+    pool = [w for w in UNKNOWN_WORDS if w not in keys and not (set(w.split()) & keys)]
+    key_phones = {p for p in (tts.espeak_phonemes(k) for k in keys) if p}
+    if key_phones:
+        pool = [w for w in pool if tts.espeak_phonemes(w) not in key_phones]
+    if not pool:
+        raise KwsError("--words: no _unknown_ words left after removing the keywords")
+    return pool
 
 
 def _split(rng: np.random.Generator, validation_fraction: float) -> str:

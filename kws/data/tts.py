@@ -179,6 +179,35 @@ class _Espeak:
         return pcm.astype(np.float64) / 32768.0
 
 
+def espeak_phonemes(text: str, *, voice: str = "en-us") -> str | None:
+    """eSpeak NG's phonemes for ``text`` (stress marks removed), or None without eSpeak NG.
+
+    Used to keep homophones of a keyword ("know" for "no") out of ``_unknown_``.
+
+    Examples
+    --------
+    >>> espeak_phonemes("know") == espeak_phonemes("no")  # doctest: +SKIP
+    True
+    """
+    if _espeak_paths() is None:
+        return None
+    eng = _Espeak.get()
+    fn = eng.lib.espeak_TextToPhonemes
+    fn.restype = ctypes.c_char_p
+    fn.argtypes = [ctypes.POINTER(ctypes.c_char_p), ctypes.c_int, ctypes.c_int]
+    if eng.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+        raise KwsError(f"espeak: unknown voice {voice!r}")
+    buf = ctypes.c_char_p(text.encode("utf-8"))
+    ptr = ctypes.pointer(buf)
+    parts = []
+    while buf.value:
+        out = fn(ptr, 1, 0)  # textmode 1 = UTF-8, phonememode 0 = ASCII phoneme names
+        if out is None:
+            break
+        parts.append(out.decode("utf-8", errors="replace"))
+    return " ".join(parts).replace("'", "").replace(",", "").strip()
+
+
 def espeak_voices() -> list[str]:
     """Every eSpeak NG voice name used: dialect, or dialect+variant."""
     return [d if not v else f"{d}+{v}" for d in ESPEAK_DIALECTS for v in ESPEAK_VARIANTS]
