@@ -217,3 +217,27 @@ def test_default_engines_leave_out_piper(tmp_path: Path) -> None:
                                      jobs=2, progress=False, out_dir=tmp_path)
     sources = {e.source for e in report.entries}
     assert "piper" not in sources and sources <= set(synth.DEFAULT_ENGINES)
+
+
+def test_engine_failure_falls_back_to_default_prosody(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """A request the engine cannot speak is retried alone, then with the voice's defaults."""
+    specs = synth.plan_corpus(words=["yes"], per_word=3, unknown=0, silence=0,
+                              engines=["espeak"], seed=0)
+    cursed = specs[1].request
+    calls = []
+
+    def fake_speak(engine: str, reqs):
+        calls.append(len(reqs))
+        if cursed in reqs:
+            raise KwsError("engine crashed")
+        t = np.arange(8000) / 16000
+        return [(0.5 * np.sin(2 * np.pi * 200 * t) * (1 + r.pitch), 16000) for r in reqs]
+
+    monkeypatch.setattr(tts, "speak", fake_speak)
+    engine, _, results = synth._run_batch("espeak", specs, str(tmp_path))
+    extras = dict(results)
+    assert calls == [3, 1, 1, 1]  # batch, then one by one; the cursed one with defaults too
+    assert "fallback" not in extras[0] and "fallback" not in extras[2]
+    assert extras[1]["fallback"] == "default prosody"
+    assert all((tmp_path / s.path).is_file() for s in specs)

@@ -299,9 +299,26 @@ def _run_batch(engine: str, specs: Sequence[ClipSpec], out_dir: str
             write_bytes_atomic(Path(out_dir) / s.path, wav_bytes(render_silence(s)))
             results.append((s.index, {}))
     else:
-        spoken = tts.speak(engine, [s.request for s in specs])
-        for s, (x, rate) in zip(specs, spoken):
+        try:
+            spoken = tts.speak(engine, [s.request for s in specs])
+            fallback = [False] * len(specs)
+        except KwsError:
+            # An engine can fail on one rare combination (festival's diphone voices on a very
+            # low, slow, flat "no!"): speak the batch one by one, and where a request still
+            # fails, use the voice's default prosody, and say so in the clip's params.
+            spoken, fallback = [], []
+            for s in specs:
+                try:
+                    spoken += tts.speak(engine, [s.request])
+                    fallback.append(False)
+                except KwsError:
+                    neutral = tts.Request(text=s.request.text, voice=s.request.voice)
+                    spoken += tts.speak(engine, [neutral])
+                    fallback.append(True)
+        for s, (x, rate), fb in zip(specs, spoken, fallback):
             clip, extra = render_speech(x, rate, s)
+            if fb:
+                extra["fallback"] = "default prosody"
             write_bytes_atomic(Path(out_dir) / s.path, wav_bytes(clip))
             results.append((s.index, extra))
     return engine, time.perf_counter() - t0, results
@@ -323,7 +340,8 @@ def _run_batch_in_subprocess(engine: str, specs: Sequence[ClipSpec], out_dir: Pa
                          capture_output=True, env=env)
     if res.returncode != 0:
         lines = res.stderr.decode(errors="replace").strip().splitlines()
-        raise KwsError(f"{out_dir}: {engine} worker failed: {lines[-1] if lines else res.returncode}")
+        raise KwsError(f"{out_dir}: {engine} worker failed: "
+                       f"{lines[-1] if lines else res.returncode}")
     engine, secs, items = json.loads(res.stdout.decode().strip().splitlines()[-1])
     return engine, secs, [(int(i), extra) for i, extra in items]
 

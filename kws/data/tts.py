@@ -257,7 +257,9 @@ def _speak_festival(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
             lines.append(f"(voice_{r.voice})")
             lines.append(f"(Parameter.set 'Duration_Stretch {1.0 / r.speed:.4f})")
             if r.voice.endswith("_diphone"):
-                f0 = 105.0 * r.pitch  # the male diphone voices' default target mean, Hz
+                # The male diphone voices' default target mean is 105 Hz; below ~85 Hz their
+                # pitch-marking fails, so the factor is kept within [0.85, 1.6].
+                f0 = 105.0 * min(max(r.pitch, 0.85), 1.6)
                 lines.append(f"(set! int_lr_params (list (list 'target_f0_mean {f0:.1f}) "
                              f"(list 'target_f0_std {14.0 * r.pitch_range:.1f}) "
                              "(list 'model_f0_mean 170) (list 'model_f0_std 34)))")
@@ -270,8 +272,9 @@ def _speak_festival(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
         for i, r in enumerate(reqs):
             wav = Path(tmp) / f"{i}.wav"
             if not wav.exists():
-                raise KwsError(f"festival: voice {r.voice} failed on {r.text!r}: "
-                               f"{res.stderr.decode(errors='replace').strip()[:200]}")
+                err = res.stderr.decode(errors="replace").strip().splitlines()
+                raise KwsError(f"festival: voice {r.voice} failed on {r.text!r} "
+                               f"({err[-1][:120] if err else 'no output'})")
             out.append(_read_wav_float(wav))
     return out
 
