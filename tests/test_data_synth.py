@@ -237,7 +237,7 @@ def test_engine_failure_falls_back_to_default_prosody(tmp_path: Path,
     monkeypatch.setattr(tts, "speak", fake_speak)
     engine, _, results = synth._run_batch("espeak", specs, str(tmp_path))
     extras = dict(results)
-    assert calls == [3, 1, 1, 1]  # batch, then one by one; the cursed one with defaults too
+    assert calls == [3, 1, 1, 1, 1]  # batch, then one by one; the cursed one again with defaults
     assert "fallback" not in extras[0] and "fallback" not in extras[2]
     assert extras[1]["fallback"] == "default prosody"
     assert all((tmp_path / s.path).is_file() for s in specs)
