@@ -241,3 +241,21 @@ def test_engine_failure_falls_back_to_default_prosody(tmp_path: Path,
     assert "fallback" not in extras[0] and "fallback" not in extras[2]
     assert extras[1]["fallback"] == "default prosody"
     assert all((tmp_path / s.path).is_file() for s in specs)
+
+
+def test_cli_synth(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from kws.commands import data
+
+    _need("espeak")
+    parser = argparse.ArgumentParser(prog="kws")
+    data.register(parser.add_subparsers())
+    args = parser.parse_args(["data", "synth", "--words", "yes,no", "--per-word", "3",
+                              "--dir", str(tmp_path / "c"), "--engines", "espeak", "--quiet"])
+    assert args.func(args) == 0
+    assert "clips/s" in capsys.readouterr().out
+    assert len(read_manifest(tmp_path / "c")) == 3 + 3 + 3 + 1
+    args = parser.parse_args(["data", "synth", "--words", "yes,,no", "--dir", str(tmp_path / "d")])
+    with pytest.raises(KwsError, match="empty word"):
+        args.func(args)
