@@ -362,6 +362,8 @@ def _worker_main() -> int:
     return 0
 
 
+SLOWEST_FIRST = ("piper", "flite", "festival", "espeak", "noise")
+
 #: Clips per work unit; each unit runs in a fresh process (~0.5 s to start; festival's own
 #: start costs ~1 s more, piper's model load ~1 s).
 BATCH = {"espeak": 500, "flite": 50, "festival": 100, "piper": 100, "noise": 500}
@@ -460,7 +462,8 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     # clips is missing. The corpus is then the same for any ``jobs`` and after a resume.
     batches: list[tuple[str, list[ClipSpec]]] = []
     reused = 0
-    for engine in engines + ["noise"]:
+    # The slowest engines go first, so that the workers finish together.
+    for engine in sorted(engines + ["noise"], key=lambda e: SLOWEST_FIRST.index(e)):
         mine = [s for s in specs if s.engine == engine]
         step = BATCH[engine]
         for i in range(0, len(mine), step):
