@@ -103,7 +103,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="_silence_ clips (default: --per-word / 2)")
     s.add_argument("--engines", default=None,
                    help="comma-separated subset of espeak,flite,festival,piper "
-                        "(default: every installed one of espeak,flite,festival)")
+                        "(default: every installed one)")
     s.add_argument("--seed", type=int, default=0)
     s.add_argument("--jobs", type=int, default=2, help="worker processes (2)")
     s.add_argument("--validation-fraction", type=float, default=0.1)

@@ -63,9 +63,12 @@ SILENCE = "_silence_"
 #: espeak has by far the most voices (8 dialects x 68 variants), so it gets the largest share;
 #: piper is a single but natural-sounding voice.
 ENGINE_WEIGHTS: dict[str, float] = {"espeak": 0.5, "flite": 0.2, "festival": 0.2, "piper": 0.1}
-#: Engines used when none are named: piper is optional (an extra PyPI install, and ~5
-#: utterances/s against espeak's ~800), so it is used only when asked for.
-DEFAULT_ENGINES: tuple[str, ...] = ("espeak", "flite", "festival")
+#: Engines used when none are named (those installed). piper is optional (two extra PyPI
+#: packages, and ~7 utterances/s against espeak's ~1,000), but where it is installed its one
+#: natural voice at a 10 % share raised real-speech accuracy: on the real yes/no validation
+#: split, a small DS-CNN trained on espeak+flite+festival scored 75.8 % (natural, mean of 4
+#: training seeds: 69.8-81.2 %) and 82.3 % with piper added (81.4-83.0 %).
+DEFAULT_ENGINES: tuple[str, ...] = ("espeak", "flite", "festival", "piper")
 SPEED_RANGE = (0.75, 1.35)
 PITCH_RANGE = (0.7, 1.45)
 INTONATION_RANGE = (0.5, 1.6)
