@@ -25,9 +25,12 @@ adds the recorded background noise on top.
 
 Each clip goes to ``validation`` with probability ``validation_fraction``, else ``train``.
 
-Writes are atomic, so an interrupted run leaves only whole WAVs; re-running with the same
-settings resumes (existing clips are kept, since they would come out identical), and the manifest
-is written last.
+Work is split into fixed batches of clips, each made in a fresh ``python -m kws.data.synth``
+process (eSpeak NG's output depends on what its process spoke before; see :mod:`kws.data.tts`),
+``jobs`` at a time. Writes are atomic, so an interrupted run leaves only whole WAVs (and perhaps
+hidden ``.*.tmp`` files, removed by the next run); re-running with the same settings resumes:
+batches whose clips all exist are kept, the others are made again whole, and the manifest is
+written last. The result equals an uninterrupted run's, byte for byte.
 """
 
 from __future__ import annotations
