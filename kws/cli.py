@@ -18,10 +18,11 @@ from kws.errors import KwsError
 COMMANDS: tuple[str, ...] = (
     "features",
     "bench",
-    "stream",
-    "firmware",
+    "data",
     "export",
     "infer",
+    "stream",
+    "firmware",
 )
 
 
