@@ -23,6 +23,7 @@ COMMANDS: tuple[str, ...] = (
     "infer",
     "stream",
     "firmware",
+    "demo",
 )
 
 

@@ -15,6 +15,7 @@ import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -154,7 +155,8 @@ def firmware_report(elf: str | Path, *, stack_used: int | None, frontend_hop_ms:
 
 
 def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: float = 60.0,
-                      audio_dir: str | Path | None = None) -> int:
+                      audio_dir: str | Path | None = None,
+                      stream: tuple[np.ndarray, Sequence[Any]] | None = None) -> int:
     """Export, build, make a test stream, run it under QEMU, compare with Python, report.
 
     Prints the firmware's detections, whether they equal the Python simulation's, and the
@@ -168,7 +170,11 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     detector = detector_settings_for(model)
     audio = Path(audio_dir) if audio_dir else REPO.parent / "shared" / "audio"
     words = tuple(w for w in model.labels if not w.startswith("_"))
-    samples, events = make_test_stream(audio, seconds=seconds, words=words, seed=0)
+    if stream is None:
+        samples, events = make_test_stream(audio, seconds=seconds, words=words, seed=0)
+    else:
+        samples, events = stream
+        seconds = len(samples) / 16000.0
     elf = _build(model, detector, out / "build")
     shutil.copyfile(elf, out / "fw.elf")
     run = run_firmware(elf, samples, workdir=out / "run")
