@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import os
 import re
 from pathlib import Path
 
@@ -31,6 +32,12 @@ BACKGROUND = "_background_noise_"
 AUDIO_SUFFIXES = (".wav", ".flac")
 #: The recipe's constant: the speaker hash is taken modulo 2**27 (MAX_NUM_WAVS_PER_CLASS + 1).
 MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1
+
+
+def shared_dir() -> Path:
+    """The shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository."""
+    env = os.environ.get("KWS_SHARED")
+    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
 
 
 def speaker_hash_split(filename: str, *, validation_percent: float = 10.0,

@@ -32,11 +32,8 @@ from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
 from kws.train.augment import AugmentConfig, NoiseBank
 from kws.train.data import (BACKGROUND, Example, class_names, dataset_entries,
-                            select_examples, speech_commands_entries)
+                            select_examples, shared_dir, speech_commands_entries)
 from kws.train.features import FeatureSet, split_features
-
-REPO_SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-
 
 def default_cache() -> Path:
     """The cache root: ``$KWS_CACHE``, else ``~/.cache/kws``."""
@@ -101,7 +98,17 @@ def resolve_examples(cfg: TrainConfig, cache: Path) -> tuple[list[Example], Path
     if cfg.extra_unknown:
         from kws.train.data import UNKNOWN
 
-        extra_root = Path(cfg.extra_unknown)
+        if cfg.extra_unknown == "synth":
+            from kws.train.tts import build_synth_corpus
+
+            t1 = time.monotonic()
+            n = cfg.per_word * max(2, len(words) // 2)
+            extra_root = build_synth_corpus(
+                [], cache / "synth" / f"unknown-{'-'.join(words)}-{n}-{cfg.seed}",
+                unknown_count=n, seed=cfg.seed, exclude=tuple(words))
+            synth_s += time.monotonic() - t1
+        else:
+            extra_root = Path(cfg.extra_unknown)
         extra = [e for e in dataset_entries(extra_root) if e.label not in words]
         examples += [Example(str(extra_root / e.path), UNKNOWN, e.split, e.source)
                      for e in extra]
@@ -234,7 +241,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     examples, data_noise, times["synthesis"] = resolve_examples(cfg, cache)
     classes = class_names(cfg.words)
     noise_files = NoiseBank.find(Path(cfg.noise_dir) if cfg.noise_dir else None, data_noise,
-                                 REPO_SHARED / "audio" / BACKGROUND)
+                                 shared_dir() / "audio" / BACKGROUND)
     train_noise = NoiseBank(noise_files, part="train")
     eval_noise = NoiseBank(noise_files, part="heldout")
     times["data"] = time.monotonic() - t0 - times["synthesis"]

@@ -143,7 +143,8 @@ def engines_available() -> list[str]:
 
 
 def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int = 400,
-                       unknown_count: int | None = None, seed: int = 0) -> Path:
+                       unknown_count: int | None = None, seed: int = 0,
+                       exclude: tuple[str, ...] = ()) -> Path:
     """Synthesize (or reuse) a corpus of the keywords plus ``_unknown_`` words.
 
     Parameters
@@ -159,6 +160,8 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
         :data:`UNKNOWN_WORDS` minus the keywords.
     seed : int, keyword-only
         Seed of every random choice.
+    exclude : tuple of str, keyword-only
+        Words never spoken as ``_unknown_`` (besides the keywords).
 
     Returns
     -------
@@ -171,7 +174,8 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
         raise KwsError("no TTS engine found (need espeak-ng, flite or festival on PATH)")
     unknown_count = per_word * len(words) if unknown_count is None else unknown_count
     request = json.dumps({"v": CORPUS_VERSION, "words": words, "per_word": per_word,
-                          "unknown": unknown_count, "seed": seed, "engines": engines})
+                          "unknown": unknown_count, "seed": seed, "exclude": list(exclude),
+                          "engines": engines})
     stamp = out / "request.json"
     if stamp.is_file() and stamp.read_text() == request and (out / "manifest.csv").is_file():
         read_manifest(out)
@@ -180,7 +184,7 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
     todo: list[Utterance] = []
     for w in words:
         todo += [_draw(rng, w, w, i) for i in range(per_word)]
-    others = [w for w in UNKNOWN_WORDS if w not in words]
+    others = [w for w in UNKNOWN_WORDS if w not in words and w not in exclude]
     todo += [_draw(rng, str(others[i % len(others)]), UNKNOWN, i) for i in range(unknown_count)]
     todo = [u if u.engine in engines else dataclasses.replace(u, engine=engines[0],
             voice="en" if engines[0] == "espeak" else u.voice) for u in todo]
