@@ -7,6 +7,10 @@ Defaults (:class:`AugmentConfig`), chosen for real far-field-ish speech such as 
 
 - time shift: uniform in +-100 ms (zero fill);
 - speed (tempo and pitch together, by linear resampling): uniform in 0.9-1.1, half the clips;
+- room reverb, 50 % of clips: a synthetic impulse response (direct path plus exponentially
+  decaying noise, RT60 uniform 0.1-0.7 s, direct-to-reverb ratio 0-15 dB);
+- microphone colouring, 50 % of clips: a one-pole high-pass (60-400 Hz) and low-pass
+  (2.5-7.5 kHz);
 - speech level: the clip's peak is set to uniform -40 to -1 dBFS (TTS comes out loud and
   clean; real clips peak anywhere in that range);
 - background noise, 80 % of clips: a random segment of a background file (only the first 80 %
@@ -38,6 +42,10 @@ class AugmentConfig:
     shift_ms: float = 100.0
     speed: tuple[float, float] = (0.9, 1.1)
     speed_prob: float = 0.5
+    reverb_prob: float = 0.5
+    rt60_s: tuple[float, float] = (0.1, 0.7)
+    drr_db: tuple[float, float] = (0.0, 15.0)
+    eq_prob: float = 0.5
     peak_dbfs: tuple[float, float] = (-40.0, -1.0)
     noise_prob: float = 0.8
     snr_db: tuple[float, float] = (0.0, 40.0)
@@ -113,6 +121,28 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
     return np.clip(np.floor(x * 32768.0 + 0.5), -32768, 32767).astype(np.int16)
 
 
+def reverb(x: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
+    """Convolve with a synthetic room impulse response (see the module docstring)."""
+    rt60 = rng.uniform(*config.rt60_s)
+    n = int(min(rt60, 0.5) * 16000)
+    t = np.arange(n) / 16000.0
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    tail[:16] = 0.0
+    tail *= 1.0 / max(np.sqrt(np.sum(tail * tail)), 1e-12) / _db(rng.uniform(*config.drr_db))
+    tail[0] = 1.0
+    y = np.fft.irfft(np.fft.rfft(x, len(x) + n) * np.fft.rfft(tail, len(x) + n), len(x) + n)
+    return y[:len(x)].astype(np.float32)
+
+
+def one_pole(x: np.ndarray, cutoff_hz: float, *, highpass: bool) -> np.ndarray:
+    """A one-pole low-pass (or its complement, a high-pass) at ``cutoff_hz``."""
+    from scipy.signal import lfilter
+
+    a = float(np.exp(-2.0 * np.pi * cutoff_hz / 16000.0))
+    low = lfilter([1.0 - a], [1.0, -a], x)
+    return (x - low if highpass else low).astype(np.float32)
+
+
 def augment_clip(samples: np.ndarray, *, rng: np.random.Generator, noise: NoiseBank,
                  config: AugmentConfig, num_samples: int = 16000) -> np.ndarray:
     """One augmented copy of a speech clip.
@@ -139,6 +169,11 @@ def augment_clip(samples: np.ndarray, *, rng: np.random.Generator, noise: NoiseB
         rate = rng.uniform(*config.speed)
         pos = np.arange(0, len(x) - 1, rate)
         x = np.interp(pos, np.arange(len(x)), x).astype(np.float32)
+    if rng.random() < config.reverb_prob:
+        x = reverb(x, rng, config)
+    if rng.random() < config.eq_prob:
+        x = one_pole(x, rng.uniform(60.0, 400.0), highpass=True)
+        x = one_pole(x, rng.uniform(2500.0, 7500.0), highpass=False)
     out = np.zeros(num_samples, dtype=np.float32)
     shift = int(rng.uniform(-config.shift_ms, config.shift_ms) * 16)
     src = x[max(0, -shift):]
