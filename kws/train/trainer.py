@@ -132,6 +132,15 @@ def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
     return dequantize_features(q, settings)[..., None], fs.y[order]
 
 
+def _reseed_layers(model: Any, seed: int) -> None:
+    """Set every layer's random state (dropout) from ``seed``: a model loaded from a checkpoint
+    then draws exactly what the uninterrupted one would have drawn."""
+    for k, layer in enumerate(model.layers):
+        gen = getattr(layer, "seed_generator", None)
+        if gen is not None:
+            gen.state.assign(np.array([seed * 7919 + k, 0], dtype=str(gen.state.dtype)))
+
+
 def _save_checkpoint(model: Any, ckpt: Path, state: dict[str, Any]) -> None:
     """Write model + optimizer and the history atomically (a new folder renamed into place)."""
     tmp = ckpt.with_name(ckpt.name + ".tmp")
@@ -228,7 +237,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
             raise KwsError(f"{saved}: nothing to resume (no config.json in the run folder)")
         old = json.loads(saved.read_text())
         now = json.loads(cfg_json)
-        diff = sorted(k for k in now if k not in ("epochs",) and old.get(k) != now[k])
+        diff = sorted(k for k in now if k not in ("epochs", "cache_dir") and old.get(k) != now[k])
         if diff:
             raise KwsError(f"{saved}: --resume with different settings: {', '.join(diff)}")
     run.mkdir(parents=True, exist_ok=True)
@@ -267,6 +276,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
          + f" (x{cfg.copies} augmented copies)")
 
     t0 = time.monotonic()
+    tf.config.experimental.enable_op_determinism()
     state: dict[str, Any] = {"epoch": 0, "history": {}}
     loaded = _load_checkpoint(ckpt) if resume else None
     if loaded is not None:
@@ -287,6 +297,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
                initial=state["epoch"], total=cfg.epochs)
     for epoch in bar:
         tf.keras.utils.set_random_seed(cfg.seed * 1000 + epoch)
+        _reseed_layers(model, cfg.seed * 1000 + epoch)
         model.optimizer.learning_rate.assign(_lr(cfg, epoch))
         x, y = _epoch_data(train_fs, cfg, epoch, settings)
         h = model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=epoch, epochs=epoch + 1,
