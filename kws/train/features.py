@@ -58,7 +58,7 @@ def _digest(*parts: str | bytes) -> str:
 def split_features(examples: list[Example], classes: list[str], *, settings: FrontendSettings,
                    cache_dir: Path, copies: int, augment: AugmentConfig | None,
                    noise: NoiseBank, seed: int = 0, desc: str = "features",
-                   batch: int = 128) -> FeatureSet:
+                   workers: int = 2) -> FeatureSet:
     """Features of the examples of one split, from the cache or computed.
 
     Parameters
@@ -79,33 +79,84 @@ def split_features(examples: list[Example], classes: list[str], *, settings: Fro
         Background noise: the training part for training, the held-out part for evaluation.
     seed : int, keyword-only
         Augmentation seed.
+    workers : int, keyword-only
+        Processes computing missing features (results do not depend on it).
 
     Returns
     -------
     FeatureSet
         Missing or corrupt files are skipped and listed in ``skipped`` (with a warning).
     """
-    n = settings.clip_samples
     aug_json = augment.to_json() if augment is not None else "none"
     setup = _digest(settings.to_json(), aug_json, str(seed), str(copies), *noise.names)
+    jobs: list[tuple[int, Example, int]] = []
+    sil_index = 0
+    for i, ex in enumerate(examples):
+        jobs.append((i, ex, -1 if ex.path else sil_index))
+        sil_index += 0 if ex.path else 1
     xs: list[np.ndarray | None] = [None] * len(examples)
     skipped: list[str] = []
+    chunks = [jobs[k:k + 64] for k in range(0, len(jobs), 64)]
+    common = (setup, settings, Path(cache_dir), copies, augment)
+    bar = tqdm(total=len(jobs), desc=desc, unit="clip", leave=False,
+               disable=not sys.stderr.isatty())
+    if workers > 1 and len(chunks) > 2:
+        import concurrent.futures
+        import multiprocessing
+
+        ctx = multiprocessing.get_context("spawn")
+        with concurrent.futures.ProcessPoolExecutor(
+                max_workers=workers, mp_context=ctx, initializer=_init_worker,
+                initargs=(noise,)) as pool:
+            futs = [pool.submit(_compute_chunk, chunk, common) for chunk in chunks]
+            for fut in concurrent.futures.as_completed(futs):
+                done, bad = fut.result()
+                for i, f in done.items():
+                    xs[i] = f
+                skipped += bad
+                bar.update(len(done) + len(bad))
+    else:
+        _init_worker(noise)
+        for chunk in chunks:
+            done, bad = _compute_chunk(chunk, common)
+            for i, f in done.items():
+                xs[i] = f
+            skipped += bad
+            bar.update(len(chunk))
+    bar.close()
+    if skipped:
+        skipped.sort()
+        shown = ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else "")
+        print(f"kws: warning: skipped {len(skipped)} missing or corrupt audio file(s): {shown}",
+              file=sys.stderr)
+    keep = [i for i, x in enumerate(xs) if x is not None]
+    index = {c: k for k, c in enumerate(classes)}
+    frames = (settings.num_frames, settings.num_outputs)
+    x = np.stack([xs[i] for i in keep]) if keep else np.zeros((0, copies) + frames, np.int8)
+    y = np.array([index[examples[i].label] for i in keep], dtype=np.int64)
+    return FeatureSet(x=x, y=y, skipped=skipped)
+
+
+_NOISE: NoiseBank | None = None
+
+
+def _init_worker(noise: NoiseBank) -> None:
+    global _NOISE
+    _NOISE = noise
+
+
+def _compute_chunk(chunk: list[tuple[int, Example, int]],
+                   common: tuple[str, FrontendSettings, Path, int, AugmentConfig | None]
+                   ) -> tuple[dict[int, np.ndarray], list[str]]:
+    """Features of a chunk of examples (cached, or computed and cached); runs in a worker."""
+    setup, settings, cache_dir, copies, augment = common
+    noise = _NOISE
+    assert noise is not None
+    n = settings.clip_samples
+    done: dict[int, np.ndarray] = {}
+    skipped: list[str] = []
     pending: list[tuple[int, Path, np.ndarray]] = []
-
-    def flush() -> None:
-        if not pending:
-            return
-        audio = np.stack([a for _, _, a in pending])          # (B, copies, T) int16
-        feats = compute_features(audio.reshape(-1, n), settings)
-        feats = feats.reshape(len(pending), copies, *feats.shape[1:])
-        for (i, path, _), f in zip(pending, feats):
-            save_npy_atomic(path, f)
-            xs[i] = f
-        pending.clear()
-
-    sil_index = 0
-    for i, ex in enumerate(tqdm(examples, desc=desc, unit="clip", leave=False,
-                                disable=not sys.stderr.isatty())):
+    for i, ex, sil in chunk:
         if ex.path:
             try:
                 content = Path(ex.path).read_bytes()
@@ -114,12 +165,11 @@ def split_features(examples: list[Example], classes: list[str], *, settings: Fro
                 continue
             key = _digest(setup, content)
         else:
-            key = _digest(setup, SILENCE, str(sil_index))
-            sil_index += 1
-        path = Path(cache_dir) / key[:2] / f"{key}.npy"
+            key = _digest(setup, SILENCE, str(sil))
+        path = cache_dir / key[:2] / f"{key}.npy"
         if path.is_file():
             try:
-                xs[i] = np.load(path)
+                done[i] = np.load(path)
                 continue
             except (OSError, ValueError):
                 pass
@@ -140,16 +190,11 @@ def split_features(examples: list[Example], classes: list[str], *, settings: Fro
             audio = np.stack([make_silence(rng=rng, noise=noise, config=cfg, num_samples=n)
                               for _ in range(copies)])
         pending.append((i, path, audio))
-        if len(pending) >= batch:
-            flush()
-    flush()
-    if skipped:
-        shown = ", ".join(skipped[:10]) + (" ..." if len(skipped) > 10 else "")
-        print(f"kws: warning: skipped {len(skipped)} missing or corrupt audio file(s): {shown}",
-              file=sys.stderr)
-    keep = [i for i, x in enumerate(xs) if x is not None]
-    index = {c: k for k, c in enumerate(classes)}
-    frames = (settings.num_frames, settings.num_outputs)
-    x = np.stack([xs[i] for i in keep]) if keep else np.zeros((0, copies) + frames, np.int8)
-    y = np.array([index[examples[i].label] for i in keep], dtype=np.int64)
-    return FeatureSet(x=x, y=y, skipped=skipped)
+    if pending:
+        audio = np.stack([a for _, _, a in pending])          # (B, copies, T) int16
+        feats = compute_features(audio.reshape(-1, n), settings)
+        feats = feats.reshape(len(pending), copies, *feats.shape[1:])
+        for (i, path, _), f in zip(pending, feats):
+            save_npy_atomic(path, f)
+            done[i] = f
+    return done, skipped

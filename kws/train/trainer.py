@@ -46,6 +46,8 @@ class TrainConfig:
 
     ``data`` is ``synth`` (the offline TTS corpus, the default), ``speech-commands`` (with
     ``data_dir`` a Speech Commands folder) or a dataset folder with a manifest.csv.
+    ``balance`` weights each class's loss by ``(mean count / class count) ** balance`` (0: no
+    weighting, 1: fully balanced classes).
     """
 
     words: list[str]
@@ -64,6 +66,7 @@ class TrainConfig:
     cache_dir: str | None = None
     noise_dir: str | None = None
     extra_unknown: str | None = None
+    balance: float = 0.0
 
 
 def _log(msg: str) -> None:
@@ -293,6 +296,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
         val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
     tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
     history: dict[str, list[float]] = state["history"]
+    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
     bar = tqdm(range(state["epoch"], cfg.epochs), desc="train", unit="epoch",
                initial=state["epoch"], total=cfg.epochs)
     for epoch in bar:
@@ -301,7 +305,8 @@ def train(cfg: TrainConfig, *, resume: bool = False,
         model.optimizer.learning_rate.assign(_lr(cfg, epoch))
         x, y = _epoch_data(train_fs, cfg, epoch, settings)
         h = model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=epoch, epochs=epoch + 1,
-                      validation_data=val_data, shuffle=False, verbose=0, callbacks=[tb])
+                      validation_data=val_data, shuffle=False, verbose=0, callbacks=[tb],
+                      class_weight=weights if cfg.balance else None)
         for k, v in h.history.items():
             history.setdefault(k, []).append(float(v[-1]))
         bar.set_postfix({k: f"{history[k][-1]:.3f}" for k in ("loss", "accuracy",
