@@ -20,6 +20,8 @@ COMMANDS: tuple[str, ...] = (
     "train",
     "eval",
     "bench",
+    "export",
+    "infer",
 )
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+#: ../shared beside the repository (CI layout); KWS_SHARED overrides it (e.g. for git worktrees).
+SHARED = Path(os.environ.get("KWS_SHARED") or REPO.parent / "shared")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,114 @@
+/*
+ * kws_kernels.h - the int8 kernel interface (TFLite int8 semantics).
+ *
+ * Narrow on purpose: every kernel takes a shape struct, the quantization of its activations,
+ * per-channel requantization (multiplier, shift), and buffers with their lengths. A backend
+ * (portable C, the Cortex-M4 DSP path in this folder, or a future CMSIS-NN wrapper) implements
+ * exactly these functions. Layout is NHWC with batch 1; filters are OHWI for conv2d and
+ * 1HWO for depthwise, as in .tflite files.
+ *
+ * Arithmetic, for every output value (TFLite reference_integer_ops):
+ *   acc = bias[c] + sum over valid taps (x + input_offset) * w        (int32)
+ *   y   = clamp(kws_requantize(acc, multiplier[c], shift[c]) + output_offset, act_min, act_max)
+ * Taps outside the input (padding) contribute nothing.
+ */
+#ifndef KWS_KERNELS_H
+#define KWS_KERNELS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum {
+    KWS_OK = 0,
+    KWS_ERR_NULL = -1,         /* a required pointer is NULL */
+    KWS_ERR_SHORT_BUFFER = -2, /* a buffer is shorter than the shape needs */
+    KWS_ERR_BAD_CONFIG = -3    /* shape or quantization parameters out of range */
+} kws_status_t;
+
+/* Activation quantization of one layer. */
+typedef struct {
+    int32_t input_offset;  /* -(input zero point), in -127..128 */
+    int32_t output_offset; /* output zero point, in -128..127 */
+    int32_t act_min;       /* fused ReLU / ReLU6 clamp, in output int8 units */
+    int32_t act_max;
+} kws_act_t;
+
+/* Requantization: per output channel (num = channels) or per tensor (num = 1). */
+typedef struct {
+    const int32_t *multiplier; /* Q0.31, in [2^30, 2^31) or 0 */
+    const int32_t *shift;      /* power of two: > 0 left, < 0 right; in -31..30 */
+    int32_t num;
+} kws_requant_t;
+
+/* Geometry of conv2d, depthwise conv2d and average pool. */
+typedef struct {
+    int32_t in_h, in_w, in_c;
+    int32_t out_h, out_w, out_c;
+    int32_t k_h, k_w;
+    int32_t stride_h, stride_w;
+    int32_t pad_top, pad_left;  /* TFLite SAME/VALID padding, resolved by the exporter */
+    int32_t depth_multiplier;   /* depthwise only: out_c = in_c * depth_multiplier */
+} kws_conv_shape_t;
+
+/* Scratch (bytes) that kws_conv2d_s8 needs for this shape; 0 on the portable path. */
+size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
+
+/* Conv2d (any kernel, stride, padding). filter: out_c x k_h x k_w x in_c. */
+kws_status_t kws_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
+                           const kws_requant_t *rq,
+                           const int8_t *input, size_t input_len,
+                           const int8_t *filter, size_t filter_len,
+                           const int32_t *bias, size_t bias_len,
+                           int8_t *output, size_t output_len,
+                           void *scratch, size_t scratch_len);
+
+/* 1x1 conv, stride 1, no padding: out[p][o] = f(sum_i in[p][i] * w[o][i]). */
+kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
+                                   const kws_requant_t *rq,
+                                   const int8_t *input, size_t input_len,
+                                   const int8_t *filter, size_t filter_len,
+                                   const int32_t *bias, size_t bias_len,
+                                   int8_t *output, size_t output_len);
+
+/* Depthwise conv2d. filter: k_h x k_w x out_c. */
+kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
+                                     const kws_requant_t *rq,
+                                     const int8_t *input, size_t input_len,
+                                     const int8_t *filter, size_t filter_len,
+                                     const int32_t *bias, size_t bias_len,
+                                     int8_t *output, size_t output_len);
+
+/* Average pool (input and output share scale and zero point); uses k_*, stride_*, pad_*. */
+kws_status_t kws_avgpool_s8(const kws_conv_shape_t *shape, int32_t act_min, int32_t act_max,
+                            const int8_t *input, size_t input_len,
+                            int8_t *output, size_t output_len);
+
+/* Fully connected: out[o] = f(sum_i in[i] * w[o][i]), filter num_out x num_in, batch 1. */
+kws_status_t kws_fully_connected_s8(int32_t num_in, int32_t num_out, const kws_act_t *act,
+                                    const kws_requant_t *rq,
+                                    const int8_t *input, size_t input_len,
+                                    const int8_t *filter, size_t filter_len,
+                                    const int32_t *bias, size_t bias_len,
+                                    int8_t *output, size_t output_len);
+
+/* Softmax over the last axis (rows x depth), int8 out with scale 1/256, zero point -128.
+ * input_multiplier/input_left_shift/diff_min as TFLite's PreprocessSoftmaxScaling and
+ * CalculateInputRadius compute them (exporter). In place (input == output) is allowed. */
+kws_status_t kws_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplier,
+                            int32_t input_left_shift, int32_t diff_min,
+                            const int8_t *input, size_t input_len,
+                            int8_t *output, size_t output_len);
+
+/* Reshape: a copy (memmove, so overlapping or identical buffers are fine). */
+kws_status_t kws_reshape_s8(const int8_t *input, size_t input_len,
+                            int8_t *output, size_t output_len);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* KWS_KERNELS_H */

@@ -1,0 +1,99 @@
+/*
+ * kws_simd.h - the Cortex-M4 DSP-extension intrinsics the kernels use, through ACLE.
+ *
+ * On a target with __ARM_FEATURE_DSP these are <arm_acle.h>'s instructions. With
+ * KWS_SIMD_EMULATE (host builds), they are plain C with the same bit-for-bit results, so the
+ * DSP path can be tested on the host against the portable path.
+ *
+ *   kws_sxtb16(x)       two int8 (bytes 0 and 2) -> two int16 lanes               SXTB16
+ *   kws_sxtb16_ror8(x)  two int8 (bytes 1 and 3) -> two int16 lanes               SXTB16 ROR #8
+ *   kws_smlad(x, y, a)  a + x.lo * y.lo + x.hi * y.hi (int16 lanes)              SMLAD
+ *   kws_pkhbt(lo, hi)   low halfword of lo, low halfword of hi << 16            PKHBT
+ *   kws_pkhtb(hi, lo)   high halfword of hi, high halfword of lo >> 16          PKHTB
+ *   kws_sadd16(x, y)    wrap-around halfword add                                SADD16
+ *   kws_smlabb / kws_smlatt  a + lo(x) * lo(y) / a + hi(x) * hi(y)              SMLABB/SMLATT
+ */
+#ifndef KWS_SIMD_H
+#define KWS_SIMD_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+#include <arm_acle.h>
+
+static inline uint32_t kws_sxtb16(uint32_t x) { return __sxtb16(x); }
+static inline uint32_t kws_sxtb16_ror8(uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+    return r;
+}
+static inline int32_t kws_smlad(uint32_t x, uint32_t y, int32_t a) { return __smlad(x, y, a); }
+static inline uint32_t kws_sadd16(uint32_t x, uint32_t y) { return __sadd16(x, y); }
+static inline int32_t kws_smlabb(uint32_t x, uint32_t y, int32_t a) { return __smlabb(x, y, a); }
+static inline int32_t kws_smlatt(uint32_t x, uint32_t y, int32_t a) { return __smlatt(x, y, a); }
+static inline uint32_t kws_pkhbt(uint32_t lo, uint32_t hi)
+{
+    uint32_t r;
+    __asm__("pkhbt %0, %1, %2, lsl #16" : "=r"(r) : "r"(lo), "r"(hi));
+    return r;
+}
+static inline uint32_t kws_pkhtb(uint32_t hi, uint32_t lo)
+{
+    uint32_t r;
+    __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+#else
+static inline uint32_t kws_lanes(int32_t lo, int32_t hi)
+{
+    return ((uint32_t)(uint16_t)lo) | ((uint32_t)(uint16_t)hi << 16);
+}
+static inline int32_t kws_lane_lo(uint32_t x) { return (int16_t)(x & 0xFFFFu); }
+static inline int32_t kws_lane_hi(uint32_t x) { return (int16_t)(x >> 16); }
+static inline uint32_t kws_sxtb16(uint32_t x)
+{
+    return kws_lanes((int8_t)(x & 0xFFu), (int8_t)((x >> 16) & 0xFFu));
+}
+static inline uint32_t kws_sxtb16_ror8(uint32_t x)
+{
+    return kws_lanes((int8_t)((x >> 8) & 0xFFu), (int8_t)((x >> 24) & 0xFFu));
+}
+static inline int32_t kws_smlad(uint32_t x, uint32_t y, int32_t a)
+{
+    const int64_t r = (int64_t)a + (int64_t)kws_lane_lo(x) * kws_lane_lo(y)
+                    + (int64_t)kws_lane_hi(x) * kws_lane_hi(y);
+    return (int32_t)(uint32_t)r; /* the kernels never overflow; wrap like the hardware */
+}
+static inline uint32_t kws_sadd16(uint32_t x, uint32_t y)
+{
+    return kws_lanes(kws_lane_lo(x) + kws_lane_lo(y), kws_lane_hi(x) + kws_lane_hi(y));
+}
+static inline int32_t kws_smlabb(uint32_t x, uint32_t y, int32_t a)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)(kws_lane_lo(x) * kws_lane_lo(y)));
+}
+static inline int32_t kws_smlatt(uint32_t x, uint32_t y, int32_t a)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)(kws_lane_hi(x) * kws_lane_hi(y)));
+}
+static inline uint32_t kws_pkhbt(uint32_t lo, uint32_t hi)
+{
+    return (lo & 0xFFFFu) | (hi << 16);
+}
+static inline uint32_t kws_pkhtb(uint32_t hi, uint32_t lo)
+{
+    return (hi & 0xFFFF0000u) | (uint32_t)((int32_t)lo >> 16 & 0xFFFF);
+}
+#endif
+
+/* Unaligned 32-bit load (one LDR on the M4, which allows unaligned word loads). */
+static inline uint32_t kws_read_u32(const void *p)
+{
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+#endif /* KWS_SIMD_H */

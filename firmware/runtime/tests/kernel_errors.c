@@ -1,0 +1,97 @@
+/* kernel_errors.c - every kernel rejects NULL pointers, short buffers and bad configurations
+ * with its error code (run by tests/test_runtime.py). Prints one line per failed check and
+ * exits non-zero if any check failed. */
+#include <stdio.h>
+
+#include "kws_kernels.h"
+
+static int failures = 0;
+
+static void expect(int got, int want, const char *what)
+{
+    if (got != want) {
+        printf("FAIL %s: got %d, want %d\n", what, got, want);
+        ++failures;
+    }
+}
+
+int main(void)
+{
+    static int8_t in[64], out[64], w[64];
+    static int32_t b[8], mult[8] = {1 << 30, 1 << 30, 1 << 30, 1 << 30}, shift[8];
+    static int16_t scratch[64];
+    const kws_requant_t rq = {mult, shift, 4};
+    const kws_requant_t rq_bad = {mult, shift, 3};
+    const kws_act_t act = {0, 0, -128, 127};
+    const kws_act_t act_bad = {0, 0, 10, -10};
+    /* 4x4x1 input, 3x3 kernel, 4 output channels, stride 1, pad 1 */
+    const kws_conv_shape_t cs = {4, 4, 1, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1};
+    kws_conv_shape_t cs_bad = cs;
+    cs_bad.stride_h = 0;
+
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 4, out, 64, scratch, sizeof scratch),
+           KWS_OK, "conv ok");
+    expect(kws_conv2d_s8(&cs, &act, &rq, NULL, 16, w, 36, b, 4, out, 64, scratch,
+                         sizeof scratch), KWS_ERR_NULL, "conv NULL input");
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 15, w, 36, b, 4, out, 64, scratch, sizeof scratch),
+           KWS_ERR_SHORT_BUFFER, "conv short input");
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 35, b, 4, out, 64, scratch, sizeof scratch),
+           KWS_ERR_SHORT_BUFFER, "conv short filter");
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 3, out, 64, scratch, sizeof scratch),
+           KWS_ERR_SHORT_BUFFER, "conv short bias");
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 4, out, 63, scratch, sizeof scratch),
+           KWS_ERR_SHORT_BUFFER, "conv short output");
+    expect(kws_conv2d_s8(&cs_bad, &act, &rq, in, 16, w, 36, b, 4, out, 64, scratch,
+                         sizeof scratch), KWS_ERR_BAD_CONFIG, "conv stride 0");
+    expect(kws_conv2d_s8(&cs, &act_bad, &rq, in, 16, w, 36, b, 4, out, 64, scratch,
+                         sizeof scratch), KWS_ERR_BAD_CONFIG, "conv act_min > act_max");
+    expect(kws_conv2d_s8(&cs, &act, &rq_bad, in, 16, w, 36, b, 4, out, 64, scratch,
+                         sizeof scratch), KWS_ERR_BAD_CONFIG, "conv requant count");
+    if (kws_conv2d_s8_get_buffer_size(&cs) > 0) {
+        expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 4, out, 64, scratch, 1),
+               KWS_ERR_SHORT_BUFFER, "conv short scratch");
+    }
+
+    const kws_conv_shape_t ps = {4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 0, 0, 1};
+    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64), KWS_OK,
+           "pointwise ok");
+    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, NULL, 64), KWS_ERR_NULL,
+           "pointwise NULL output");
+    expect(kws_pointwise_conv_s8(&cs, &act, &rq, in, 64, w, 64, b, 4, out, 64),
+           KWS_ERR_BAD_CONFIG, "pointwise with a 3x3 kernel");
+
+    const kws_conv_shape_t ds = {4, 4, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1};
+    kws_conv_shape_t ds_bad = ds;
+    ds_bad.depth_multiplier = 2;
+    expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 36, b, 4, out, 64), KWS_OK,
+           "depthwise ok");
+    expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 35, b, 4, out, 64),
+           KWS_ERR_SHORT_BUFFER, "depthwise short filter");
+    expect(kws_depthwise_conv2d_s8(&ds_bad, &act, &rq, in, 64, w, 36, b, 4, out, 64),
+           KWS_ERR_BAD_CONFIG, "depthwise channel mismatch");
+
+    expect(kws_avgpool_s8(&ds, -128, 127, in, 64, out, 64), KWS_OK, "avgpool ok");
+    expect(kws_avgpool_s8(&ds, -128, 127, in, 63, out, 64), KWS_ERR_SHORT_BUFFER,
+           "avgpool short input");
+    expect(kws_avgpool_s8(&ds, 5, 4, in, 64, out, 64), KWS_ERR_BAD_CONFIG, "avgpool clamp");
+
+    expect(kws_fully_connected_s8(8, 4, &act, &rq, in, 8, w, 32, b, 4, out, 4), KWS_OK, "fc ok");
+    expect(kws_fully_connected_s8(8, 4, &act, &rq, in, 8, w, 31, b, 4, out, 4),
+           KWS_ERR_SHORT_BUFFER, "fc short filter");
+    expect(kws_fully_connected_s8(8, 4, NULL, &rq, in, 8, w, 32, b, 4, out, 4), KWS_ERR_NULL,
+           "fc NULL act");
+    expect(kws_fully_connected_s8(0, 4, &act, &rq, in, 8, w, 32, b, 4, out, 4),
+           KWS_ERR_BAD_CONFIG, "fc zero inputs");
+
+    expect(kws_softmax_s8(1, 8, 1 << 30, 20, -100, in, 8, out, 8), KWS_OK, "softmax ok");
+    expect(kws_softmax_s8(1, 8, 1 << 30, 20, -100, in, 8, out, 7), KWS_ERR_SHORT_BUFFER,
+           "softmax short output");
+    expect(kws_softmax_s8(1, 8, 1 << 30, 40, -100, in, 8, out, 8), KWS_ERR_BAD_CONFIG,
+           "softmax shift");
+    expect(kws_softmax_s8(1, 8, 1 << 30, 20, -100, in, 8, in, 8), KWS_OK, "softmax in place");
+
+    expect(kws_reshape_s8(in, 8, out, 7), KWS_ERR_SHORT_BUFFER, "reshape short");
+    expect(kws_reshape_s8(NULL, 8, out, 8), KWS_ERR_NULL, "reshape NULL");
+    printf("%d failures\n", failures);
+    return failures != 0;
+}

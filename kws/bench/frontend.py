@@ -1,0 +1,296 @@
+"""``kws bench frontend``: speed, accuracy and C-vs-NumPy parity of the fixed-point front end.
+
+(a) Throughput on the same one-second clips (real recordings from ../shared/audio, topped up
+    with synthetic ones): our C backend (2 threads) and our NumPy backend against librosa, the
+    peer measured in the same run. librosa is configured as close to our settings as it allows:
+    ``melspectrogram(n_fft=512, win_length=480, hop_length=320, window="hann"`` (scipy's
+    periodic Hann), ``center=False, power=1.0, n_mels=40, fmin=20, fmax=4000, htk=True,
+    norm=None)``, then ``np.log(mel + 1e-6)`` and ``feature.mfcc(S=..., n_mfcc=10,
+    dct_type=2, norm="ortho")``. Differences that remain: float32, and an orthonormal DCT (ours
+    follows tf.signal: coefficient 0 larger by sqrt 2). The ratio printed is librosa's time over
+    ours (higher is better for us).
+(b) Accuracy per input level (peak at -60, -40, -20, 0 dBFS) on real and synthetic audio: share
+    of int8 outputs within +-1 LSB of the float64 reference quantized the same way
+    (``reference.quantize_output``), share saturated at -128/127, and the log-mel error before
+    quantization in dB (20 log10 of the mel magnitude ratio), mean and max. Extra columns (for
+    instance CMSIS-DSP's ``arm_mfcc_q15``) plug in with :func:`register_accuracy_column`.
+(c) ``--clips N``: count of clips where the C backend equals NumPy bit for bit.
+(d) ``--m4``: Cortex-M4 instructions per hop, per stage, counted exactly under QEMU
+    (mps2-an386, ``-singlestep -d exec``: one trace line per executed instruction) for the
+    committed default tables, built with arm-none-eabi-gcc -O2 (target: <= ~45k per hop).
+"""
+
+from __future__ import annotations
+
+import argparse
+import bisect
+import collections
+import math
+import re
+import shutil
+import subprocess
+import time
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+from tqdm import tqdm
+
+from kws.frontend import compute_features, fixed, reference, signals
+from kws.frontend.settings import FrontendSettings
+
+#: Accuracy columns beyond ours: name -> fn(int16 clips (B, T), settings) -> int8 features
+#: (B, frames, num_outputs) in our output quantization. Hook for the ``arm_mfcc_q15`` column.
+ACCURACY_COLUMNS: dict[str, Callable[[np.ndarray, FrontendSettings], np.ndarray]] = {}
+
+LEVELS_DB = (-60, -40, -20, 0)
+
+
+def register_accuracy_column(name: str,
+                             fn: Callable[[np.ndarray, FrontendSettings], np.ndarray]) -> None:
+    """Add an accuracy column (e.g. ``"arm_mfcc_q15"``) computed on the same clips."""
+    ACCURACY_COLUMNS[name] = fn
+
+
+def bench_clips(count: int, settings: FrontendSettings, *, seed: int = 0
+                ) -> tuple[np.ndarray, str]:
+    """``count`` clips: the shared recordings first (cycled with random gains), else synthetic."""
+    rng = np.random.default_rng(seed)
+    length = settings.clip_samples
+    if signals.shared_audio_dir() is not None:
+        real, _ = signals.real_clips(length)
+        idx = np.arange(count) % real.shape[0]
+        gains = np.where(np.arange(count) < real.shape[0], 1.0, 10 ** rng.uniform(-2, 0.3, count))
+        clips = signals.to_int16(real[idx].astype(np.float64) * gains[:, None])
+        return clips, f"{real.shape[0]} real recordings (../shared/audio), cycled with gains"
+    synth, _ = signals.adversarial_clips(length, seed=seed, repeat=math.ceil(count / 47))
+    return synth[:count], "synthetic clips (../shared/audio missing)"
+
+
+def librosa_mfcc(clips: np.ndarray, settings: FrontendSettings) -> np.ndarray:
+    """librosa MFCCs configured as close to ``settings`` as librosa allows (see module doc)."""
+    import librosa
+
+    x = clips.astype(np.float32) / 32768.0
+    mel = librosa.feature.melspectrogram(
+        y=x, sr=settings.sample_rate, n_fft=settings.fft_size,
+        win_length=settings.window_samples, hop_length=settings.hop_samples, window="hann",
+        center=False, power=1.0, n_mels=settings.num_mel, fmin=settings.lower_hz,
+        fmax=settings.upper_hz, htk=True, norm=None)
+    return librosa.feature.mfcc(S=np.log(mel + settings.log_eps), n_mfcc=settings.num_coeffs,
+                                dct_type=2, norm="ortho")
+
+
+def _timed(fn: Callable[[], object], repeats: int) -> tuple[float, float]:
+    """Best-of-``repeats`` (wall seconds, CPU seconds of this process, all threads)."""
+    best = (float("inf"), float("inf"))
+    for _ in range(repeats):
+        start, cpu = time.perf_counter(), time.process_time()
+        fn()
+        run = (time.perf_counter() - start, time.process_time() - cpu)
+        best = min(best, run)
+    return best
+
+
+def throughput(clips: np.ndarray, settings: FrontendSettings, *, repeats: int = 3,
+               with_librosa: bool = True) -> dict[str, tuple[float, float]]:
+    """Best-of-``repeats`` (wall, CPU) seconds per backend on ``clips``.
+
+    CPU time is reported beside wall time because on a shared machine the wall time of a
+    2-thread run depends on what else runs; CPU time is the work done.
+    """
+    compute_features(clips[:4], settings, backend="c")  # build + load outside the timing
+    times = {"c": _timed(lambda: compute_features(clips, settings, backend="c"), repeats),
+             "numpy": _timed(lambda: compute_features(clips, settings, backend="numpy"),
+                             max(1, repeats - 1))}
+    if with_librosa:
+        librosa_mfcc(clips[:4], settings)  # imports and caches outside the timing
+        times["librosa"] = _timed(lambda: librosa_mfcc(clips, settings), max(1, repeats - 1))
+    return times
+
+
+def accuracy_rows(clips: np.ndarray, settings: FrontendSettings, source: str
+                  ) -> list[dict[str, object]]:
+    """Accuracy of the fixed-point front end (and extra columns) per input level."""
+    rows = []
+    for level in LEVELS_DB:
+        x = np.stack([signals.scale_to_peak(c, level) for c in clips])
+        got = fixed.features_numpy(x, settings).astype(int)
+        want = reference.quantize_output(reference.features_float(x, settings), settings)
+        want = want.astype(int)
+        frames = reference.frame_signal(x, settings).reshape(-1, settings.window_samples)
+        l2 = fixed.log2_mel_frames(frames, settings).astype(np.float64) / 65536.0
+        ln_ref = reference.log_mel_float(x, settings).reshape(l2.shape)
+        mel_ref = np.exp(ln_ref)  # includes eps
+        err_db = np.abs(l2 * math.log(2.0) - np.log(mel_ref)) * 20.0 / math.log(10.0)
+        row: dict[str, object] = {
+            "source": source, "level_db": level,
+            "within1": float(np.mean(np.abs(got - want) <= 1)),
+            "exact": float(np.mean(got == want)),
+            "saturated": float(np.mean((got == 127) | (got == -128))),
+            "ref_saturated": float(np.mean((want == 127) | (want == -128))),
+            "logmel_err_db_mean": float(np.mean(err_db)),
+            "logmel_err_db_max": float(np.max(err_db)),
+        }
+        for name, fn in ACCURACY_COLUMNS.items():
+            other = fn(x, settings).astype(int)
+            row[f"{name}_within1"] = float(np.mean(np.abs(other - want) <= 1))
+            row[f"{name}_saturated"] = float(np.mean((other == 127) | (other == -128)))
+        rows.append(row)
+    return rows
+
+
+def parity_count(count: int, settings: FrontendSettings, *, chunk: int = 500, seed: int = 1
+                 ) -> tuple[int, int]:
+    """(clips where C == NumPy bit for bit, clips) over ``count`` mixed real/synthetic clips."""
+    rng = np.random.default_rng(seed)
+    real = None
+    if signals.shared_audio_dir() is not None:
+        real = signals.real_clips(settings.clip_samples)[0]
+    synth = signals.adversarial_clips(settings.clip_samples, seed=seed, repeat=3)[0]
+    equal = 0
+    for start in tqdm(range(0, count, chunk), desc="parity", unit="chunk"):
+        n = min(chunk, count - start)
+        pool = synth if real is None or rng.random() < 0.3 else real
+        idx = rng.integers(0, pool.shape[0], n)
+        gain = 10 ** rng.uniform(-4.5, 1.0, n)  # -90 dB .. +20 dB (clipping)
+        mix = pool[idx].astype(np.float64) * gain[:, None]
+        mix += rng.standard_normal(mix.shape) * 10 ** rng.uniform(-1, 3, n)[:, None]
+        clips = signals.to_int16(mix)
+        a = compute_features(clips, settings, backend="c")
+        b = compute_features(clips, settings, backend="numpy")
+        equal += int(np.sum(np.all(a == b, axis=(1, 2))))
+    return equal, count
+
+
+M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
+            "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", "--specs=nano.specs",
+            "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0"]
+
+
+def m4_instructions(*, frames: int = 10) -> tuple[float, dict[str, float]]:
+    """Instructions per hop on the Cortex-M4 (QEMU), in total and per function.
+
+    Builds ``dsp/tests/m4/m4_count.c`` with 1 and ``1 + frames`` frames and counts executed
+    instructions from QEMU's single-step exec trace; returns ((count difference) / frames,
+    {function: instructions per hop}).
+    """
+    from kws.errors import KwsError
+
+    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "arm-none-eabi-nm"):
+        if shutil.which(tool) is None:
+            raise KwsError(f"bench frontend --m4: {tool} is not installed")
+    repo = Path(__file__).resolve().parents[2]
+    dsp = repo / "dsp"
+    out = repo / "build" / "dsp-m4"
+    out.mkdir(parents=True, exist_ok=True)
+    srcs = [dsp / "tests" / "m4" / "startup.c", dsp / "tests" / "m4" / "m4_count.c",
+            *sorted((dsp / "src").glob("*.c")), dsp / "generated" / "kws_frontend_tables.c"]
+    counts: list[collections.Counter] = []
+    for n in (1, 1 + frames):
+        elf = out / f"m4_count{n}.elf"
+        subprocess.run(["arm-none-eabi-gcc", *M4_FLAGS, f"-DNFRAMES={n}", f"-I{dsp / 'include'}",
+                        f"-I{dsp / 'generated'}", *map(str, srcs), "-o", str(elf)], check=True)
+        syms = []
+        nm = subprocess.run(["arm-none-eabi-nm", "-n", str(elf)], capture_output=True, text=True)
+        for line in nm.stdout.splitlines():
+            parts = line.split()
+            if len(parts) == 3 and parts[1] in "tTwW":
+                syms.append((int(parts[0], 16), parts[2]))
+        addrs = [a for a, _ in syms]
+        pcs: collections.Counter = collections.Counter()
+        proc = subprocess.Popen(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
+                                 "-semihosting", "-singlestep", "-d", "exec,nochain",
+                                 "-kernel", str(elf)], stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, text=True)
+        pattern = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            m = pattern.search(line)
+            if m:
+                pcs[int(m.group(1), 16)] += 1
+        if proc.wait() != 0:
+            raise KwsError(f"bench frontend --m4: {elf.name} failed under QEMU")
+        per_fn: collections.Counter = collections.Counter()
+        for pc, c in pcs.items():
+            per_fn[syms[bisect.bisect_right(addrs, pc) - 1][1]] += c
+        counts.append(per_fn)
+    diff = {k: (counts[1][k] - counts[0][k]) / frames for k in counts[1]}
+    total = sum(diff.values())
+    return total, {k: v for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v > 0}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmark and print its tables."""
+    parser = argparse.ArgumentParser(prog="kws bench frontend", description=__doc__.splitlines()[0])
+    parser.add_argument("--throughput-clips", type=int, default=1000,
+                        help="clips for the speed comparison (default 1000)")
+    parser.add_argument("--accuracy-clips", type=int, default=200,
+                        help="real and synthetic clips per level for accuracy (default 200)")
+    parser.add_argument("--clips", type=int, default=0,
+                        help="clips for the C-vs-NumPy bit-exact count (e.g. 10000; 0 skips)")
+    parser.add_argument("--no-librosa", action="store_true", help="skip the librosa peer")
+    parser.add_argument("--m4", action="store_true",
+                        help="also count Cortex-M4 instructions per hop under QEMU")
+    parser.add_argument("--repeats", type=int, default=3, help="timing repeats (best of)")
+    args = parser.parse_args(argv)
+    settings = FrontendSettings()
+
+    clips, what = bench_clips(args.throughput_clips, settings)
+    print(f"# (a) throughput: {clips.shape[0]} one-second clips ({what}), "
+          f"{clips.shape[0] * settings.num_frames} frames, best of {args.repeats}")
+    times = throughput(clips, settings, repeats=args.repeats, with_librosa=not args.no_librosa)
+    frames = clips.shape[0] * settings.num_frames
+    for name, (wall, cpu) in times.items():
+        line = (f"  {name:8s} wall {wall:7.3f} s ({wall / frames * 1e6:6.2f} us/frame)  "
+                f"cpu {cpu:7.3f} s ({cpu / frames * 1e6:6.2f} us/frame)")
+        if "librosa" in times:
+            lw, lc = times["librosa"]
+            line += f"  librosa/{name}: wall {lw / wall:5.2f}x cpu {lc / cpu:5.2f}x"
+        print(line)
+
+    print("# (b) accuracy vs float64 reference (int8 within +-1 LSB, saturated, log-mel dB error)")
+    header = (f"  {'source':9s} {'level':>6s} {'within1':>8s} {'exact':>7s} {'sat':>7s} "
+              f"{'ref_sat':>7s} {'dB_mean':>8s} {'dB_max':>7s}")
+    extra = "".join(f" {n + '_w1':>14s}" for n in ACCURACY_COLUMNS)
+    print(header + extra)
+    sources = [("synthetic", signals.adversarial_clips(settings.clip_samples, seed=9,
+                                                        repeat=math.ceil(args.accuracy_clips / 47))[0]
+                [:args.accuracy_clips])]
+    if signals.shared_audio_dir() is not None:
+        sources.insert(0, ("real", signals.real_clips(settings.clip_samples,
+                                                      limit=args.accuracy_clips)[0]))
+    for source, data in sources:
+        for row in accuracy_rows(data, settings, source):
+            line = (f"  {row['source']:9s} {row['level_db']:6d} {row['within1']:8.4f} "
+                    f"{row['exact']:7.4f} {row['saturated']:7.4f} {row['ref_saturated']:7.4f} "
+                    f"{row['logmel_err_db_mean']:8.4f} {row['logmel_err_db_max']:7.3f}")
+            line += "".join(f" {row[n + '_within1']:14.4f}" for n in ACCURACY_COLUMNS)
+            print(line)
+    synth, kinds = signals.adversarial_clips(settings.clip_samples, seed=9)
+    got = fixed.features_numpy(synth, settings).astype(int)
+    want = reference.quantize_output(reference.features_float(synth, settings), settings)
+    share = np.mean(np.abs(got - want.astype(int)) <= 1, axis=(1, 2))
+    weak = sorted({f"{k} {v:.2f}" for k, v in zip(kinds, share) if v < 0.99})
+    print("  synthetic families below 99% within 1 LSB (spectra wider than the fixed-point "
+          "dynamic range): " + (", ".join(weak) if weak else "none"))
+    if not ACCURACY_COLUMNS:
+        print("  (arm_mfcc_q15 column: not registered; see register_accuracy_column)")
+
+    if args.m4:
+        total, per_fn = m4_instructions()
+        print(f"# (d) Cortex-M4 (QEMU mps2-an386, arm-none-eabi-gcc -O2): {total:.0f} "
+              f"instructions per {settings.hop_samples}-sample hop (target <= ~45k)")
+        for name, count in per_fn.items():
+            print(f"  {name:32s} {count:8.0f}")
+
+    if args.clips:
+        equal, total = parity_count(args.clips, settings)
+        print(f"# (c) C == NumPy bit for bit on {equal} / {total} clips")
+        if equal != total:
+            return 1
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

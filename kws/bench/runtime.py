@@ -1,0 +1,176 @@
+"""``kws bench runtime``: the int8 C runtime on DS-CNN-S against TFLite Micro.
+
+Reports, for the MLPerf Tiny / Hello Edge DS-CNN-S shape (random weights, int8):
+
+- arena: our planned arena (+ the caller's input and output buffers) against TFLM's arena on
+  the M4 (22,820 B, cited) and against the host tflite-micro interpreter's activation arena
+  ("head", measured in this run; its total includes 64-bit bookkeeping, so it is not the M4
+  figure);
+- flash: const data (weights, biases, multipliers, shifts), the generated model code and the
+  runtime's kernels, from arm-none-eabi-size of the M4 build;
+- host time per inference: the C runtime (portable and emulated-DSP paths) against the
+  tflite-micro interpreter, measured in this run (a sanity figure; the device figure is the
+  instruction count);
+- instructions per inference on the Cortex-M4 under QEMU (TCG counting plugin), per layer and
+  overall, per MAC, against TFLM + CMSIS-NN's figures (cited constants below).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import io
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kws.errors import KwsError
+
+#: TFLM with CMSIS-NN kernels on DS-CNN-S (MLPerf Tiny KWS), QEMU mps2-an386, -O2, DSP on,
+#: counted with the same TCG plugin. Provenance: issue C ("Int8 C runtime and kws export"),
+#: section 4, measured by the project lead; TFLM + CMSIS-NN cannot be built here.
+CMSIS_NN_TOTAL = 7_700_733
+CMSIS_NN_PER_LAYER = {"conv2d": 1_118_000, "depthwise": 561_000, "pointwise": 1_069_000,
+                      "avgpool": 51_000, "fc": 2_500, "softmax": 5_000}
+TFLM_REFERENCE_TOTAL = 198_600_000
+#: TFLM's arena for DS-CNN-S on the M4 (TFLM firmware build); same provenance.
+TFLM_ARENA_M4 = 22_820
+
+
+def _tflm_arena_head(model: Path) -> tuple[int, int]:
+    """(head, total) arena bytes of the host tflite-micro interpreter (print_allocations)."""
+    from tflite_micro import runtime
+
+    interp = runtime.Interpreter.from_bytes(model.read_bytes())
+    with tempfile.TemporaryFile(mode="w+") as tmp:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        saved = (os.dup(1), os.dup(2))
+        os.dup2(tmp.fileno(), 1)
+        os.dup2(tmp.fileno(), 2)
+        try:
+            interp.print_allocations()
+        finally:
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os.dup2(saved[0], 1)
+            os.dup2(saved[1], 2)
+            os.close(saved[0])
+            os.close(saved[1])
+        tmp.seek(0)
+        text = tmp.read()
+    head = total = -1
+    for line in text.splitlines():
+        if "Arena allocation head" in line:
+            head = int(line.split()[-2])
+        if "Arena allocation total" in line:
+            total = int(line.split()[-2])
+    return head, total
+
+
+def _time_per_call(fn, xs: np.ndarray) -> float:
+    t = time.perf_counter()
+    for x in xs:
+        fn(x)
+    return (time.perf_counter() - t) / len(xs)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print a report."""
+    ap = argparse.ArgumentParser(prog="kws bench runtime", description=__doc__.split("\n")[0])
+    ap.add_argument("--model", default="ds_cnn_s",
+                    help="test model name (kws.runtime.testmodels) or a .tflite path")
+    ap.add_argument("--inputs", type=int, default=50, help="inputs for the host timing")
+    ap.add_argument("--no-qemu", action="store_true", help="skip the M4 build and QEMU counts")
+    args = ap.parse_args(argv)
+
+    from kws.runtime.host import HostModel
+    from kws.runtime.infer import run_tflm
+    from kws.runtime.testmodels import ensure_model
+
+    model = Path(args.model) if args.model.endswith(".tflite") else ensure_model(args.model)
+    hm = HostModel(model, path="portable")
+    ex = hm.export
+    m = ex.model
+    x_t, y_t = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
+    print(f"model: {model.name}  ({len(ex.layers)} layers, {ex.macs:,} MACs)")
+
+    # ---------------------------------------------------------------- arena
+    head, total = _tflm_arena_head(model)
+    ours = ex.arena.size + x_t.size + y_t.size
+    print("\narena (bytes)")
+    print(f"  ours: planned arena {ex.arena.size:,} + input {x_t.size} + output {y_t.size} "
+          f"= {ours:,}")
+    print(f"  TFLM on the M4 (cited, issue C): {TFLM_ARENA_M4:,}  -> ours / TFLM = "
+          f"{ours / TFLM_ARENA_M4:.3f}  (target <= 0.75)")
+    print(f"  host tflite-micro interpreter (this run): activations (head) {head:,}, total "
+          f"{total:,} (64-bit bookkeeping)  -> our activation bytes / its head = "
+          f"{ours / head:.3f}")
+
+    # ---------------------------------------------------------------- host time
+    rng = np.random.default_rng(0)
+    xs = rng.integers(-128, 128, size=(args.inputs,) + x_t.shape).astype(np.int8)
+    with contextlib.redirect_stderr(io.StringIO()):
+        t_tflm = (time.perf_counter(), run_tflm(model, xs), time.perf_counter())
+    tflm_s = (t_tflm[2] - t_tflm[0]) / len(xs)
+    print(f"\nhost time per inference ({args.inputs} inputs, this run)")
+    print(f"  tflite-micro interpreter (reference kernels): {tflm_s * 1e3:.2f} ms")
+    for path in ("portable", "dsp"):
+        h = hm if path == "portable" else HostModel(model, path=path)
+        s = _time_per_call(h.invoke, xs)
+        print(f"  C runtime, {path:8s} path: {s * 1e3:.2f} ms  -> {tflm_s / s:.2f}x faster")
+
+    if args.no_qemu:
+        return 0
+    try:
+        import kws.qemu  # noqa: F401
+    except ImportError:
+        print("\nM4 / QEMU figures skipped: kws.qemu is not in this tree")
+        return 0
+    from kws.runtime import target
+
+    # ---------------------------------------------------------------- flash
+    m4 = target.build_m4_model(model, path="dsp")
+    sizes = target.m4_sizes(m4)
+    code = sizes["model_total"] - sizes["model_const_data"]
+    print("\nflash on the M4 (bytes, arm-none-eabi-size, -O2, DSP path)")
+    print(f"  weights, biases, multipliers, shifts: {sizes['model_const_data']:,}")
+    print(f"  generated model code (kws_model_invoke, shapes): {code:,}")
+    print(f"  runtime kernels (all of firmware/runtime/src): {sizes['runtime_code']:,}")
+    print(f"  total: {sizes['model_total'] + sizes['runtime_code']:,}")
+    _, stack = target.run_qemu_stats(model, xs[:2], path="dsp")
+    print(f"RAM on the M4: arena {ex.arena.size:,} + input/output {x_t.size + y_t.size} + peak "
+          f"stack of the whole runner (painted) {stack:,} bytes")
+
+    # ---------------------------------------------------------------- instructions
+    x0 = xs[0]
+    for path in ("dsp", "portable"):
+        layers, inv = target.count_layers(model, x0, path=path)
+        macs = sum(l.macs for l in layers)
+        print(f"\ninstructions per inference on the Cortex-M4 (QEMU TCG plugin), {path} path")
+        print(f"  {'layer':>5} {'kernel':10} {'MACs':>9} {'instr':>10} {'instr/MAC':>9} "
+              f"{'CMSIS-NN':>9} {'ratio':>6}")
+        for l in layers:
+            peer = CMSIS_NN_PER_LAYER.get(l.kernel)
+            ratio = f"{l.instructions / peer:6.2f}" if peer else ""
+            per_mac = f"{l.per_mac:9.2f}" if l.macs else f"{'-':>9}"
+            print(f"  {l.index:5d} {l.kernel:10} {l.macs:9,} {l.instructions:10,} {per_mac} "
+                  f"{peer or 0:9,} {ratio}")
+        print(f"  whole inference: {inv:,} instructions, {inv / macs:.2f} per MAC "
+              f"(target <= 2.0)")
+        print(f"  vs TFLM + CMSIS-NN {CMSIS_NN_TOTAL:,} ({CMSIS_NN_TOTAL / macs:.2f}/MAC, cited): "
+              f"{inv / CMSIS_NN_TOTAL:.3f}x;  vs TFLM reference kernels "
+              f"{TFLM_REFERENCE_TOTAL:,} (cited): {inv / TFLM_REFERENCE_TOTAL:.4f}x")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    try:
+        sys.exit(main())
+    except KwsError as exc:
+        print(f"kws: error: {exc}", file=sys.stderr)
+        sys.exit(2)

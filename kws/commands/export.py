@@ -1,0 +1,28 @@
+"""``kws export MODEL.tflite --out DIR``: generate interpreter-free C for the int8 runtime."""
+
+from __future__ import annotations
+
+import argparse
+
+from kws.export import export_model
+
+
+def run(args: argparse.Namespace) -> int:
+    """Export the model and print a one-line summary per output."""
+    r = export_model(args.model, args.out)
+    print(f"wrote {r.header} and {r.source}: {len(r.layers)} layers, {r.macs} MACs, "
+          f"{r.weight_bytes} B const data, arena {r.arena.size} B, "
+          f"front-end settings hash 0x{r.settings_hash:08x}")
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``export`` sub-command."""
+    p = sub.add_parser("export", help="generate C for the int8 runtime from an int8 .tflite",
+                       description="Generate kws_model.h / kws_model.c (const weights, "
+                                   "requantization parameters, a planned arena and "
+                                   "kws_model_invoke) for firmware/runtime.")
+    p.add_argument("model", help="int8 .tflite model (labels.txt and settings.json beside it "
+                                 "are used when present)")
+    p.add_argument("--out", required=True, help="output folder")
+    p.set_defaults(func=run)

@@ -1,0 +1,191 @@
+"""Read an int8 ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
+
+Only what the C runtime supports is accepted: one subgraph of CONV_2D, DEPTHWISE_CONV_2D,
+AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX and RESHAPE with int8 activations, int8 symmetric
+(per-channel or per-tensor) weights and int32 biases. Anything else raises :class:`KwsError`
+naming the operator or tensor.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kws.errors import KwsError
+
+#: Operators the C runtime implements.
+SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED",
+                 "SOFTMAX", "RESHAPE")
+
+_DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT64": np.int64, "FLOAT32": np.float32,
+           "UINT8": np.uint8, "INT16": np.int16}
+
+
+@dataclasses.dataclass
+class Tensor:
+    """One tensor: shape, dtype name, quantization and (for constants) data."""
+
+    index: int
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    scale: np.ndarray          # float32, one per channel or one per tensor (empty if none)
+    zero_point: np.ndarray     # int64
+    quantized_dim: int
+    data: np.ndarray | None    # constant data, shaped, or None for activations
+
+    @property
+    def size(self) -> int:
+        """Number of elements."""
+        return int(np.prod(self.shape)) if self.shape else 1
+
+
+@dataclasses.dataclass
+class Op:
+    """One operator: its builtin name, input/output tensor indices and options."""
+
+    index: int
+    kind: str
+    inputs: list[int]
+    outputs: list[int]
+    options: dict[str, Any]
+
+
+@dataclasses.dataclass
+class TfliteModel:
+    """The single subgraph of a .tflite model."""
+
+    path: str
+    tensors: list[Tensor]
+    ops: list[Op]
+    inputs: list[int]
+    outputs: list[int]
+
+
+def _enum_names(cls: Any) -> dict[int, str]:
+    return {v: k for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, int)}
+
+
+def _options(op: Any, cls: Any) -> Any:
+    table = op.BuiltinOptions()
+    if table is None:
+        return None
+    opts = cls()
+    opts.Init(table.Bytes, table.Pos)
+    return opts
+
+
+def load_tflite(path: str | Path) -> TfliteModel:
+    """Parse ``path`` and return its single subgraph.
+
+    Raises
+    ------
+    KwsError
+        If the file is missing, not a TFLite flatbuffer, truncated or corrupted, or uses an
+        operator or quantization the C runtime does not support.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise KwsError(f"{p}: cannot read: {exc.strerror}") from exc
+    return parse_tflite(data, name=str(p))
+
+
+def parse_tflite(data: bytes, *, name: str = "<bytes>") -> TfliteModel:
+    """Parse the flatbuffer ``data`` (see :func:`load_tflite`)."""
+    import tflite
+
+    if len(data) < 8 or not tflite.Model.ModelBufferHasIdentifier(data, 0):
+        raise KwsError(f"{name}: not a TensorFlow Lite model (no TFL3 identifier)")
+    try:
+        return _parse(tflite, data, name)
+    except KwsError:
+        raise
+    except Exception as exc:  # flatbuffers raise struct.error, IndexError, ... on bad offsets
+        raise KwsError(f"{name}: corrupted or truncated .tflite "
+                       f"({type(exc).__name__}: {exc})") from exc
+
+
+def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
+    model = tflite.Model.GetRootAsModel(data, 0)
+    if model.SubgraphsLength() != 1:
+        raise KwsError(f"{name}: {model.SubgraphsLength()} subgraphs; exactly 1 is supported")
+    type_names = _enum_names(tflite.TensorType)
+    sg = model.Subgraphs(0)
+    tensors = []
+    for i in range(sg.TensorsLength()):
+        t = sg.Tensors(i)
+        dtype = type_names.get(t.Type(), str(t.Type()))
+        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+        q = t.Quantization()
+        scale = np.zeros(0, np.float32)
+        zp = np.zeros(0, np.int64)
+        qdim = 0
+        if q is not None and q.ScaleLength():
+            scale = q.ScaleAsNumpy().astype(np.float32)
+            zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(
+                len(scale), np.int64)
+            qdim = int(q.QuantizedDimension())
+        buf = model.Buffers(t.Buffer())
+        arr = None
+        if buf is not None and buf.DataLength():
+            if dtype not in _DTYPES:
+                raise KwsError(f"{name}: tensor {t.Name().decode()!r} has unsupported type {dtype}")
+            raw = buf.DataAsNumpy().tobytes()
+            arr = np.frombuffer(raw, dtype=_DTYPES[dtype])
+            if arr.size != int(np.prod(shape)):
+                raise KwsError(f"{name}: tensor {t.Name().decode()!r}: data size does not "
+                               f"match shape {shape}")
+            arr = arr.reshape(shape)
+        tensors.append(Tensor(i, t.Name().decode(errors="replace"), shape, dtype, scale, zp,
+                              qdim, arr))
+    op_names = tflite.BUILTIN_OPCODE2NAME
+    ops = []
+    for i in range(sg.OperatorsLength()):
+        op = sg.Operators(i)
+        oc = model.OperatorCodes(op.OpcodeIndex())
+        code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
+        kind = op_names.get(code, f"builtin code {code}")
+        if code == tflite.BuiltinOperator.CUSTOM:
+            kind = f"CUSTOM ({oc.CustomCode().decode(errors='replace')})"
+        if kind not in SUPPORTED_OPS:
+            raise KwsError(f"{name}: operator {i} is {kind}, which the C runtime does not "
+                           f"support (supported: {', '.join(SUPPORTED_OPS)})")
+        inputs = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
+        outputs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
+        ops.append(Op(i, kind, inputs, outputs, _op_options(tflite, op, kind)))
+    return TfliteModel(name, tensors, ops, [int(x) for x in sg.InputsAsNumpy()],
+                       [int(x) for x in sg.OutputsAsNumpy()])
+
+
+def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
+    act_names = _enum_names(tflite.ActivationFunctionType)
+    pad_names = _enum_names(tflite.Padding)
+    if kind == "CONV_2D":
+        o = _options(op, tflite.Conv2DOptions)
+        return {"padding": pad_names[o.Padding()], "stride": (o.StrideH(), o.StrideW()),
+                "dilation": (o.DilationHFactor(), o.DilationWFactor()),
+                "act": act_names[o.FusedActivationFunction()]}
+    if kind == "DEPTHWISE_CONV_2D":
+        o = _options(op, tflite.DepthwiseConv2DOptions)
+        return {"padding": pad_names[o.Padding()], "stride": (o.StrideH(), o.StrideW()),
+                "dilation": (o.DilationHFactor(), o.DilationWFactor()),
+                "depth_multiplier": o.DepthMultiplier(),
+                "act": act_names[o.FusedActivationFunction()]}
+    if kind == "AVERAGE_POOL_2D":
+        o = _options(op, tflite.Pool2DOptions)
+        return {"padding": pad_names[o.Padding()], "stride": (o.StrideH(), o.StrideW()),
+                "filter": (o.FilterHeight(), o.FilterWidth()),
+                "act": act_names[o.FusedActivationFunction()]}
+    if kind == "FULLY_CONNECTED":
+        o = _options(op, tflite.FullyConnectedOptions)
+        return {"act": act_names[o.FusedActivationFunction()] if o else "NONE",
+                "keep_num_dims": bool(o.KeepNumDims()) if o else False}
+    if kind == "SOFTMAX":
+        o = _options(op, tflite.SoftmaxOptions)
+        return {"beta": float(o.Beta()) if o else 1.0}
+    return {}

@@ -1,0 +1,120 @@
+"""Build an exported model with the C runtime on the host and run it through ctypes.
+
+The runtime library is built with CMake into ``build/runtime-host-<path>`` (path ``portable``
+or ``dsp``, the Cortex-M4 DSP path with emulated intrinsics). Each model is exported and linked
+into a shared library under ``build/models/<hash>-<path>/``, keyed by the sha256 of the .tflite
+bytes and of the runtime sources, so a model is only built once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import fcntl
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from kws.errors import KwsError
+from kws.export import ExportResult, export_model
+
+PATHS = ("portable", "dsp")
+
+
+def repo_root() -> Path:
+    """The repository root."""
+    return Path(__file__).resolve().parents[2]
+
+
+def runtime_dir() -> Path:
+    """``firmware/runtime``."""
+    return repo_root() / "firmware" / "runtime"
+
+
+def _sources_hash() -> str:
+    h = hashlib.sha256()
+    for f in sorted(runtime_dir().rglob("*")):
+        if f.is_file() and f.suffix in (".c", ".h", ".txt"):
+            h.update(f.name.encode())
+            h.update(f.read_bytes())
+    for f in sorted((repo_root() / "kws" / "export").glob("*.py")):
+        h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+def _run(cmd: list[str], what: str) -> None:
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise KwsError(f"{what} failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
+
+
+def build_runtime(path: str = "portable") -> Path:
+    """Build ``libkws_runtime.a`` for ``path`` with CMake; return the library's path."""
+    if path not in PATHS:
+        raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
+    if shutil.which("cmake") is None:
+        raise KwsError("cmake is not installed (needed to build the C runtime)")
+    build = repo_root() / "build" / f"runtime-host-{path}"
+    build.mkdir(parents=True, exist_ok=True)
+    with open(build.parent / f".runtime-host-{path}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (build / "CMakeCache.txt").exists():
+            gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+            _run(["cmake", "-S", str(runtime_dir()), "-B", str(build), *gen,
+                  f"-DKWS_RUNTIME_PATH={path}"], "configuring the C runtime")
+        _run(["cmake", "--build", str(build), "-j", "2"], "building the C runtime")
+    return build / "libkws_runtime.a"
+
+
+class HostModel:
+    """An exported model compiled for the host, callable from Python.
+
+    Parameters
+    ----------
+    model_path : path-like
+        The int8 .tflite model.
+    path : {"portable", "dsp"}
+        Which kernel path to build (``dsp`` emulates the Cortex-M4 intrinsics in C).
+    """
+
+    def __init__(self, model_path: str | Path, *, path: str = "portable") -> None:
+        model_path = Path(model_path)
+        try:
+            data = model_path.read_bytes()
+        except OSError as exc:
+            raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
+        lib_a = build_runtime(path)
+        key = hashlib.sha256(data + _sources_hash().encode()).hexdigest()[:16]
+        out = repo_root() / "build" / "models" / f"{key}-{path}"
+        so = out / "libkws_model.so"
+        out.mkdir(parents=True, exist_ok=True)
+        with open(out / ".lock", "w") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self.export: ExportResult = export_model(model_path, out)
+            if not so.exists():
+                tmp = out / "libkws_model.so.tmp"
+                _run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared",
+                      "-fPIC", f"-I{runtime_dir() / 'include'}", str(out / "kws_model.c"),
+                      str(lib_a), "-o", str(tmp)], f"compiling {model_path.name}")
+                tmp.replace(so)
+        self._lib = ctypes.CDLL(str(so))
+        self._invoke = self._lib.kws_model_invoke
+        self._invoke.restype = ctypes.c_int
+        self._invoke.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
+                                 ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t]
+        m = self.export.model
+        self.input_shape = m.tensors[m.inputs[0]].shape
+        self.output_shape = m.tensors[m.outputs[0]].shape
+        self._arena = np.zeros(max(self.export.arena.size, 4), np.int8)
+
+    def invoke(self, x: np.ndarray) -> np.ndarray:
+        """Run one inference: ``x`` int8 of the input shape -> int8 of the output shape."""
+        x = np.ascontiguousarray(x, dtype=np.int8)
+        y = np.zeros(self.output_shape, np.int8)
+        st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
+                          self._arena.ctypes.data, self._arena.size)
+        if st != 0:
+            raise KwsError(f"kws_model_invoke returned error {st}")
+        return y

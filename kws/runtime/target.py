@@ -1,0 +1,159 @@
+"""The C runtime on the Cortex-M4 (QEMU mps2-an386): build a model's runner ELF and run it.
+
+``build_m4_model`` exports the model and cross-compiles ``model_runner.elf`` (firmware/runtime,
+app/) with the M4 toolchain file into ``build/m4-models/<hash>-<path>/``. ``run_qemu`` runs a
+batch of inputs through it (``kws infer --backend qemu``); ``count_layers`` counts the exact
+instructions of every layer and of the whole inference with the TCG counting plugin.
+QEMU itself is driven by :mod:`kws.qemu` (firmware infrastructure).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fcntl
+import hashlib
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+
+from kws.errors import KwsError
+from kws.export import ExportResult, export_model
+from kws.runtime.host import PATHS, _run, _sources_hash, repo_root, runtime_dir
+
+
+@dataclasses.dataclass
+class M4Model:
+    """A model built for the M4: the runner ELF and what the export produced."""
+
+    elf: Path
+    export: ExportResult
+    path: str
+
+
+def _qemu():
+    try:
+        import kws.qemu as q
+    except ImportError as exc:
+        raise KwsError("backend qemu: kws.qemu (the QEMU runner of the firmware "
+                       "infrastructure) is not installed in this tree") from exc
+    return q
+
+
+def build_m4_model(model_path: str | Path, *, path: str = "dsp") -> M4Model:
+    """Export ``model_path`` and cross-compile its QEMU runner for kernel ``path``."""
+    if path not in PATHS:
+        raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
+    for tool, pkg in (("arm-none-eabi-gcc", "gcc-arm-none-eabi"), ("cmake", "cmake")):
+        if shutil.which(tool) is None:
+            raise KwsError(f"{tool}: not found; install the Debian package {pkg}")
+    model_path = Path(model_path)
+    try:
+        data = model_path.read_bytes()
+    except OSError as exc:
+        raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
+    board = repo_root() / "firmware" / "boards" / "mps2_an386"
+    h = hashlib.sha256(data + _sources_hash().encode())
+    for f in sorted(board.glob("*")):
+        h.update(f.read_bytes())
+    out = repo_root() / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{path}"
+    out.mkdir(parents=True, exist_ok=True)
+    elf = out / "build" / "model_runner.elf"
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        export = export_model(model_path, out / "model")
+        if not elf.exists():
+            gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+            toolchain = repo_root() / "firmware" / "cmake" / "arm-none-eabi.cmake"
+            _run(["cmake", "-S", str(runtime_dir()), "-B", str(out / "build"), *gen,
+                  f"-DCMAKE_TOOLCHAIN_FILE={toolchain}", "-DCMAKE_BUILD_TYPE=Release",
+                  f"-DKWS_RUNTIME_PATH={path}", f"-DKWS_MODEL_DIR={out / 'model'}"],
+                 "configuring the M4 runtime")
+            _run(["cmake", "--build", str(out / "build"), "-j", "2"], "building the M4 runtime")
+    return M4Model(elf, export, path)
+
+
+def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
+             timeout: float = 300.0) -> np.ndarray:
+    """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out."""
+    return run_qemu_stats(model_path, xs, path=path, timeout=timeout)[0]
+
+
+def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
+                   timeout: float = 300.0) -> tuple[np.ndarray, int]:
+    """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
+    q = _qemu()
+    m = build_m4_model(model_path, path=path)
+    model = m.export.model
+    out_shape = model.tensors[model.outputs[0]].shape
+    xs = np.ascontiguousarray(xs, dtype=np.int8)
+    res = q.run_elf(m.elf, args=["in.bin", "out.bin"], files={"in.bin": xs.tobytes()},
+                    timeout=timeout)
+    if res.exit_code != 0 or "out.bin" not in res.files:
+        raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "
+                       f"{res.stdout.strip()[-300:]}")
+    ys = np.frombuffer(res.files["out.bin"], np.int8)
+    if ys.size != len(xs) * int(np.prod(out_shape)):
+        raise KwsError(f"{m.elf}: {ys.size} output bytes for {len(xs)} inputs")
+    words = res.stdout.split()
+    stack = int(words[words.index("stack") + 1]) if "stack" in words else -1
+    return ys.reshape((len(xs),) + tuple(out_shape)).copy(), stack
+
+
+@dataclasses.dataclass
+class LayerCount:
+    """Instructions of one layer for one inference."""
+
+    index: int
+    kernel: str
+    macs: int
+    instructions: int
+
+    @property
+    def per_mac(self) -> float:
+        """Instructions per multiply-accumulate (inf for layers without MACs)."""
+        return self.instructions / self.macs if self.macs else float("inf")
+
+
+def count_layers(model_path: str | Path, x: np.ndarray, *,
+                 path: str = "dsp") -> tuple[list[LayerCount], int]:
+    """Count the instructions of every layer and of the whole inference of one input ``x``.
+
+    Returns
+    -------
+    (layers, total)
+        Per-layer counts (the marker calls excluded) and the whole ``kws_model_invoke``.
+    """
+    q = _qemu()
+    m = build_m4_model(model_path, path=path)
+    x = np.ascontiguousarray(x, dtype=np.int8).reshape(1, -1)
+    res = q.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
+                               args=["in.bin", "out.bin"], files={"in.bin": x.tobytes()})
+    if res.run.exit_code != 0:
+        raise KwsError(f"{m.elf}: model runner failed (exit {res.run.exit_code})")
+    per_layer = res.totals(0)
+    total = res.totals(1)
+    layers = m.export.layers
+    if len(per_layer) != len(layers) or len(total) != 1:
+        raise KwsError(f"{m.elf}: expected {len(layers)} layer intervals, got {len(per_layer)}")
+    return ([LayerCount(i, l.kernel, l.macs, n) for i, (l, n) in enumerate(zip(layers, per_layer))],
+            total[0])
+
+
+def m4_sizes(m: M4Model) -> dict[str, int]:
+    """Flash bytes of the runtime code, the generated model code and its const data (M4)."""
+    size = shutil.which("arm-none-eabi-size")
+    if size is None:
+        raise KwsError("arm-none-eabi-size: not found; install binutils-arm-none-eabi")
+    build = m.elf.parent
+
+    def text_of(objs: list[Path]) -> int:
+        out = subprocess.run([size, "-t", *map(str, objs)], capture_output=True, text=True,
+                             check=True).stdout.strip().splitlines()[-1].split()
+        return int(out[0]) + int(out[1])
+
+    runtime_objs = sorted((build / "CMakeFiles" / "kws_runtime.dir" / "src").glob("*.obj"))
+    model_obj = next((build / "CMakeFiles" / "model_runner.dir").rglob("kws_model.c.obj"))
+    return {"runtime_code": text_of(runtime_objs), "model_total": text_of([model_obj]),
+            "model_const_data": m.export.weight_bytes}

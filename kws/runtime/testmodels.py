@@ -1,0 +1,284 @@
+"""Int8 test models for the runtime's parity tests and benchmarks, generated with TensorFlow.
+
+The models are Keras networks with random weights, fully int8 post-training quantized with a
+representative data set whose range is the front end's int8 range, so their input quantization
+is the front end's (``FrontendSettings.output_scale`` / ``output_zero_point``). They exist to
+exercise the exporter and the C runtime, not to recognise words.
+
+- ``ds_cnn_s``, ``ds_cnn_m``, ``ds_cnn_l``: DS-CNN in the Hello Edge shapes (Zhang et al. 2017,
+  "Hello Edge: Keyword Spotting on Microcontrollers"; S is also MLPerf Tiny KWS's model) for a
+  49 x 10 x 1 input: a 10 x 4 conv, then depthwise 3 x 3 + pointwise blocks, each followed by
+  batch norm and ReLU, an average pool over the whole map, a dense layer and softmax.
+- ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
+- ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`).
+
+Generated files are cached under ``build/testmodels/`` keyed by a hash of the spec, so only the
+first test session pays for TensorFlow.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kws.errors import KwsError
+from kws.fileio import write_bytes_atomic
+from kws.frontend.settings import FrontendSettings
+
+#: Bump when the generator changes in a way that changes the generated models.
+GENERATOR_VERSION = 4
+
+#: Hello Edge DS-CNN shapes: (channels, first conv stride (h, w), strides of the DS blocks).
+DS_CNN_SHAPES: dict[str, tuple[int, tuple[int, int], tuple[tuple[int, int], ...]]] = {
+    "s": (64, (2, 2), ((1, 1),) * 4),
+    "m": (172, (2, 1), ((2, 2),) + ((1, 1),) * 3),
+    "l": (276, (2, 1), ((2, 2),) + ((1, 1),) * 4),
+}
+
+#: Kinds of random single-layer models.
+RANDOM_KINDS = ("conv", "depthwise", "pointwise", "avgpool", "dense", "softmax")
+
+
+def repo_root() -> Path:
+    """The repository root (the folder holding the ``kws`` package)."""
+    return Path(__file__).resolve().parents[2]
+
+
+def build_dir() -> Path:
+    """``build/testmodels`` in the repository root."""
+    return repo_root() / "build" / "testmodels"
+
+
+def random_spec(kind: str, seed: int) -> dict[str, Any]:
+    """A random single-layer spec: shapes, strides, padding, channels, activation, scales."""
+    rng = np.random.default_rng(seed)
+    act = str(rng.choice(["none", "relu", "relu6"]))
+    h, w = int(rng.integers(3, 14)), int(rng.integers(3, 12))
+    cin = int(rng.integers(1, 20))
+    spec: dict[str, Any] = {"kind": kind, "seed": seed, "act": act, "input": [h, w, cin]}
+    if kind in ("conv", "depthwise"):
+        spec["kernel"] = [int(rng.integers(1, min(h, 5) + 1)), int(rng.integers(1, min(w, 5) + 1))]
+        spec["strides"] = [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
+        spec["padding"] = str(rng.choice(["same", "valid"]))
+    if kind == "conv":
+        spec["filters"] = int(rng.integers(1, 24))
+    if kind == "depthwise":
+        spec["multiplier"] = int(rng.choice([1, 1, 2, 3]))
+    if kind == "pointwise":
+        spec["filters"] = int(rng.integers(1, 40))
+    if kind == "avgpool":
+        spec["pool"] = [int(rng.integers(1, h + 1)), int(rng.integers(1, w + 1))]
+        spec["strides"] = [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
+        spec["padding"] = str(rng.choice(["same", "valid"]))
+    if kind == "dense":
+        spec["input"] = [int(rng.integers(1, 200))]
+        spec["units"] = int(rng.integers(1, 40))
+    if kind == "softmax":
+        spec["input"] = [int(rng.integers(2, 40))]
+        spec["act"] = "none"
+    # Spread of the per-channel weight scales (log10), so the multipliers vary widely.
+    spec["weight_spread"] = float(rng.uniform(0.0, 2.0))
+    spec["input_range"] = [float(-rng.uniform(0.5, 50)), float(rng.uniform(0.5, 50))]
+    return spec
+
+
+def named_spec(name: str) -> dict[str, Any]:
+    """The spec of a named test model (``ds_cnn_s``, ``tiny``, ``random_conv_3``, ...)."""
+    if name.startswith("ds_cnn_") and name[7:] in DS_CNN_SHAPES:
+        return {"kind": "ds_cnn", "size": name[7:]}
+    if name == "tiny":
+        return {"kind": "tiny"}
+    parts = name.split("_")
+    if len(parts) == 3 and parts[0] == "random" and parts[1] in RANDOM_KINDS and parts[2].isdigit():
+        return random_spec(parts[1], int(parts[2]))
+    raise KwsError(f"unknown test model {name!r}")
+
+
+def _activation(act: str) -> Any:
+    import tensorflow as tf
+
+    if act == "relu":
+        return tf.keras.layers.ReLU()
+    if act == "relu6":
+        return tf.keras.layers.ReLU(max_value=6.0)
+    return None
+
+
+def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
+    """Build the Keras model of ``spec`` with random weights."""
+    import tensorflow as tf
+
+    L = tf.keras.layers
+    kind = spec["kind"]
+    tf.keras.utils.set_random_seed(int(rng.integers(0, 2**31)))
+    if kind == "ds_cnn":
+        ch, stride0, strides = DS_CNN_SHAPES[spec["size"]]
+        inp = L.Input((49, 10, 1), batch_size=1)
+        x = L.Conv2D(ch, (10, 4), strides=stride0, padding="same", use_bias=False)(inp)
+        x = L.BatchNormalization()(x)
+        x = L.ReLU()(x)
+        for s in strides:
+            x = L.DepthwiseConv2D((3, 3), strides=s, padding="same", use_bias=False)(x)
+            x = L.BatchNormalization()(x)
+            x = L.ReLU()(x)
+            x = L.Conv2D(ch, (1, 1), use_bias=False)(x)
+            x = L.BatchNormalization()(x)
+            x = L.ReLU()(x)
+        x = L.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+        x = L.Flatten()(x)
+        x = L.Dense(12)(x)
+        out = L.Softmax()(x)
+        model = tf.keras.Model(inp, out)
+        _randomize_batchnorm(model, rng)
+        return model
+    if kind == "tiny":
+        inp = L.Input((49, 10, 1), batch_size=1)
+        x = L.Conv2D(8, (5, 3), strides=(2, 2), padding="same", activation="relu")(inp)
+        x = L.DepthwiseConv2D((3, 3), padding="same", activation="relu")(x)
+        x = L.Conv2D(12, (1, 1), activation="relu")(x)
+        x = L.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+        x = L.Flatten()(x)
+        x = L.Dense(4)(x)
+        out = L.Softmax()(x)
+        return tf.keras.Model(inp, out)
+    inp = L.Input(tuple(spec["input"]), batch_size=1)
+    if kind == "conv":
+        layer = L.Conv2D(spec["filters"], tuple(spec["kernel"]), strides=tuple(spec["strides"]),
+                         padding=spec["padding"], bias_initializer="random_normal")
+    elif kind == "depthwise":
+        layer = L.DepthwiseConv2D(tuple(spec["kernel"]), strides=tuple(spec["strides"]),
+                                  padding=spec["padding"], depth_multiplier=spec["multiplier"],
+                                  bias_initializer="random_normal")
+    elif kind == "pointwise":
+        layer = L.Conv2D(spec["filters"], (1, 1), bias_initializer="random_normal")
+    elif kind == "avgpool":
+        layer = L.AveragePooling2D(tuple(spec["pool"]), strides=tuple(spec["strides"]),
+                                   padding=spec["padding"])
+    elif kind == "dense":
+        layer = L.Dense(spec["units"], bias_initializer="random_normal")
+    elif kind == "softmax":
+        layer = L.Softmax()
+    else:
+        raise KwsError(f"unknown test model kind {kind!r}")
+    x = layer(inp)
+    act = _activation(spec["act"])
+    if act is not None:
+        x = act(x)
+    model = tf.keras.Model(inp, x)
+    # Per-output-channel weight scales spread over weight_spread decades.
+    for var in layer.weights:
+        if "kernel" in var.name:
+            val = var.numpy()
+            scale = 10.0 ** rng.uniform(-spec["weight_spread"], 0.0, size=val.shape[-1])
+            var.assign(val * scale.astype(np.float32))
+    return model
+
+
+def _randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
+    """Give every batch-norm layer random statistics, so folding makes varied scales."""
+    import tensorflow as tf
+
+    for layer in model.layers:
+        if isinstance(layer, tf.keras.layers.BatchNormalization):
+            n = layer.gamma.shape[0]
+            layer.gamma.assign(rng.uniform(0.5, 2.0, n).astype(np.float32))
+            layer.beta.assign(rng.normal(0.0, 0.5, n).astype(np.float32))
+            layer.moving_mean.assign(rng.normal(0.0, 0.5, n).astype(np.float32))
+            layer.moving_variance.assign(rng.uniform(0.5, 4.0, n).astype(np.float32))
+
+
+def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
+    """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
+    import tensorflow as tf
+
+    rng = np.random.default_rng([seed, GENERATOR_VERSION])
+    model = _keras_model(spec, rng)
+    fe = FrontendSettings()
+    if spec["kind"] in ("ds_cnn", "tiny"):
+        lo = fe.output_scale * (-128 - fe.output_zero_point)
+        hi = fe.output_scale * (127 - fe.output_zero_point)
+    else:
+        lo, hi = spec["input_range"]
+    shape = tuple(int(d) for d in model.input.shape[1:])
+
+    def representative():
+        for _ in range(24):
+            x = rng.uniform(lo, hi, size=(1,) + shape).astype(np.float32)
+            flat = x.reshape(-1)
+            flat[0], flat[-1] = lo, hi  # pin the calibrated range to [lo, hi]
+            yield [x]
+
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    conv.inference_input_type = tf.int8
+    conv.inference_output_type = tf.int8
+    return conv.convert()
+
+
+def parity_inputs(shape: tuple[int, ...], zero_point: int, *, n: int = 200,
+                  seed: int = 0) -> np.ndarray:
+    """``n`` int8 inputs of ``shape``, shaped ``(n,) + shape``, for parity tests.
+
+    Adversarial ones first (all -128 and all 127 as clipping, the zero point as silence,
+    square waves at full scale, single impulses, DC offsets with little noise), then noise at
+    many levels (sigma 0.1 to 300 LSB around the zero point: -90 to 0 dBFS and clipping) and
+    uniform full-scale noise.
+    """
+    rng = np.random.default_rng(seed)
+    size = int(np.prod(shape))
+    xs = [np.full(size, -128), np.full(size, 127), np.full(size, zero_point),   # silence, clip
+          np.where(np.arange(size) % 2, 127, -128),                            # square wave
+          np.where((np.arange(size) // 7) % 2, 127, -128)]
+    for pos in (0, size // 2, size - 1):                                       # impulses
+        v = np.full(size, zero_point)
+        v[pos] = 127
+        xs.append(v)
+    for dc in (-100, -20, 40, 100):                                            # DC offsets
+        xs.append(np.clip(dc + rng.normal(0, 3, size), -128, 127))
+    while len(xs) < n:
+        kind = len(xs) % 3
+        if kind == 0:
+            xs.append(rng.integers(-128, 128, size))                          # full scale noise
+        elif kind == 1:
+            sigma = 10 ** rng.uniform(-1, 2.5)                                 # -90..0 dB levels
+            xs.append(np.clip(np.round(zero_point + rng.normal(0, sigma, size)), -128, 127))
+        else:
+            xs.append(np.clip(rng.integers(-128, 128) + rng.integers(-8, 9, size), -128, 127))
+    return np.stack([np.asarray(v).astype(np.int8).reshape(shape) for v in xs[:n]])
+
+
+def model_path(name: str) -> Path:
+    """Path of the cached ``.tflite`` of test model ``name`` (whether or not it exists yet)."""
+    spec = named_spec(name)
+    key = hashlib.sha256(json.dumps([spec, GENERATOR_VERSION], sort_keys=True).encode()).hexdigest()
+    return build_dir() / f"{name}-{key[:12]}.tflite"
+
+
+def ensure_model(name: str) -> Path:
+    """Return the path of test model ``name``, generating it with TensorFlow if not cached.
+
+    Safe under ``pytest -n``: generation is serialized by a file lock.
+    """
+    path = model_path(name)
+    if path.exists():
+        return path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not path.exists():
+            write_bytes_atomic(path, convert(named_spec(name)))
+    return path
+
+
+if __name__ == "__main__":  # pragma: no cover
+    import sys
+
+    for n in sys.argv[1:]:
+        print(ensure_model(n))

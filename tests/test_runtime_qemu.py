@@ -1,0 +1,66 @@
+"""The C runtime on the Cortex-M4 (mps2-an386 under QEMU) against TFLite Micro, bit for bit.
+
+A subset of the host parity models: the generated model and the runtime are cross-compiled
+(DSP path with real SXTB16 / SMLAD, and the portable path) and run on the emulated M4.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.qemu
+
+pytest.importorskip("tensorflow", reason="TensorFlow generates the test models")
+pytest.importorskip("tflite_micro", reason="tflite-micro is the reference interpreter")
+pytest.importorskip("kws.qemu", reason="kws.qemu (firmware infrastructure) runs QEMU")
+for _tool in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake"):
+    if shutil.which(_tool) is None:
+        pytest.skip(f"{_tool} is not installed", allow_module_level=True)
+
+from kws.export.tflite_model import load_tflite  # noqa: E402
+from kws.runtime import target  # noqa: E402
+from kws.runtime.infer import infer, run_tflm  # noqa: E402
+from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
+
+
+@pytest.mark.parametrize("name,path,n", [
+    ("ds_cnn_s", "dsp", 200),
+    ("tiny", "dsp", 200),
+    ("tiny", "portable", 50),
+    ("random_conv_0", "dsp", 50),
+    ("random_depthwise_1", "dsp", 50),
+    ("random_pointwise_2", "dsp", 50),
+    ("random_dense_0", "dsp", 50),
+    ("random_softmax_1", "dsp", 50),
+    ("random_avgpool_2", "dsp", 50),
+])
+def test_m4_matches_tflm(name: str, path: str, n: int) -> None:
+    model = ensure_model(name)
+    m = load_tflite(model)
+    x = m.tensors[m.inputs[0]]
+    xs = parity_inputs(x.shape, int(x.zero_point[0]), n=n, seed=7)
+    got = target.run_qemu(model, xs, path=path)
+    want = run_tflm(model, xs)
+    bad = np.flatnonzero((got != want).reshape(n, -1).any(axis=1))
+    assert bad.size == 0, f"{name} {path}: {bad.size}/{n} inputs differ on the M4"
+
+
+def test_infer_backend_qemu() -> None:
+    model = ensure_model("tiny")
+    xs = parity_inputs((1, 49, 10, 1), 78, n=5)
+    np.testing.assert_array_equal(infer(model, xs, backend="qemu"), run_tflm(model, xs))
+
+
+def test_layer_counts_cover_the_inference() -> None:
+    """Per-layer instruction counts are positive and add up to (nearly) the whole inference."""
+    from kws import qemu
+
+    if not (qemu.THIRD_PARTY / "qemu" / "qemu-plugin.h").is_file():
+        pytest.skip("third_party/qemu missing: run scripts/fetch_third_party.sh")
+    model = ensure_model("tiny")
+    layers, total = target.count_layers(model, parity_inputs((1, 49, 10, 1), 78, n=1)[0])
+    assert all(l.instructions > 0 for l in layers)
+    assert 0.9 * total < sum(l.instructions for l in layers) < total
