@@ -27,15 +27,30 @@ from kws.train.augment import AugmentConfig, NoiseBank, augment_clip, make_silen
 from kws.train.data import SILENCE, Example
 
 
+#: The front-end backend of training features: "c" (the C library, built on first use) or
+#: "numpy" (the oracle). Both give the very same integers (the front end's parity tests).
+FEATURE_BACKEND = "c"
+_fallback_warned = False
+
+
 def compute_features(samples: np.ndarray, settings: FrontendSettings) -> np.ndarray:
     """int8 features (N, frames, coeffs) of int16 clips (N, T): the bit-exact front end.
 
-    The NumPy oracle today; switch this line to
-    ``kws.frontend.compute_features(samples, settings, backend="c")`` for the C backend.
+    Uses :data:`FEATURE_BACKEND`; if the C library cannot be built here (no compiler or CMake),
+    it warns once and uses the NumPy oracle, which computes the same integers, only slower.
     """
-    from kws.frontend.fixed import features_numpy
+    from kws.frontend import compute_features as frontend
 
-    return features_numpy(samples, settings)
+    global _fallback_warned
+    samples = np.asarray(samples, dtype=np.int16)
+    if FEATURE_BACKEND == "c" and not _fallback_warned:
+        try:
+            return frontend(samples, settings, backend="c")
+        except KwsError as exc:
+            print(f"kws: warning: C front end unavailable ({exc}); using the NumPy front end",
+                  file=sys.stderr)
+            _fallback_warned = True
+    return frontend(samples, settings, backend="numpy")
 
 
 @dataclasses.dataclass

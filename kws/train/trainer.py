@@ -55,18 +55,18 @@ class TrainConfig:
     data: str = "synth"
     data_dir: str | None = None
     model: str = "ds-cnn-s"
-    epochs: int = 20
+    epochs: int = 25
     batch_size: int = 64
     learning_rate: float = 2e-3
     copies: int = 4
-    per_word: int = 600
-    unknown_percent: float = 150.0
+    per_word: int = 1000
+    unknown_percent: float = 70.0
     silence_percent: float = 25.0
     seed: int = 0
     cache_dir: str | None = None
     noise_dir: str | None = None
     extra_unknown: str | None = None
-    balance: float = 0.0
+    balance: float = 1.0
 
 
 def _log(msg: str) -> None:
