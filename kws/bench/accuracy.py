@@ -66,6 +66,30 @@ def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSet
     return out
 
 
+def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0) -> dict:
+    """Streaming false accepts/hour and miss rate of a yes/no run on a test stream built from
+    the real validation clips (yes/no as events, the other words as distractors) over the
+    held-out background noise at -50 dBFS RMS, clips at 5-30 dB SNR."""
+    import tempfile
+
+    from kws.audio import save_wav
+    from kws.evaluate import evaluate_stream, make_stream
+
+    entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
+    classes = (run / "labels.txt").read_text().split()
+    clips = [(load_audio(REAL / e.path), e.label if e.label in classes else UNKNOWN)
+             for e in entries]
+    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    noise = np.concatenate([c / max(np.sqrt(np.mean(c * c)), 1e-9) for c in bank.clips])
+    noise = noise * (10 ** (-50 / 20) * 32768.0)
+    samples, events = make_stream(clips, noise, duration_s=minutes * 60.0, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        save_wav(Path(tmp) / "s.wav", samples)
+        (Path(tmp) / "e.csv").write_text("".join(f"{a},{b},{c}\n" for a, b, c in events))
+        return evaluate_stream(run / "model.tflite", Path(tmp) / "s.wav", Path(tmp) / "e.csv",
+                               png_out=run / "det_curve_real.png")
+
+
 def train_run(name: str, out: Path, epochs: int | None) -> None:
     """Train experiment ``name`` into ``out``."""
     from kws.train.trainer import TrainConfig, train
@@ -91,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--train", action="store_true", help="train the runs that are missing")
     ap.add_argument("--epochs", type=int, default=None, help="override the epochs")
     ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--stream-minutes", type=float, default=20.0,
+                    help="length of the streaming test for yes/no runs (0: none)")
     args = ap.parse_args(argv)
     if not REAL.is_dir():
         print(f"kws bench accuracy: {REAL} is missing; nothing to measure")
@@ -120,6 +146,13 @@ def main(argv: list[str] | None = None) -> int:
         rec = {c: m["recall"] for c, m in res["int8"]["per_class"].items()}
         print("    int8 recall: " + ", ".join(f"{c} {r:.3f}" for c, r in rec.items()
                                              if r is not None))
+    for name in results:
+        run = Path(args.runs) / name
+        if len((run / "labels.txt").read_text().split()) == 4 and args.stream_minutes > 0:
+            r = stream_check(run, minutes=args.stream_minutes)
+            results[name]["stream"] = {k: v for k, v in r.items() if k != "det"}
+            print(f"{name}: stream {args.stream_minutes:.0f} min of real validation clips: "
+                  f"{r['fa_per_hour']:.1f} FA/h, miss rate {r['miss_rate']:.3f}")
     if args.json:
         from kws.fileio import write_text_atomic
 
