@@ -20,7 +20,8 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, copies=args.copies, per_word=args.per_word,
         seed=args.seed, cache_dir=args.cache_dir, noise_dir=args.noise_dir,
         extra_unknown=args.extra_unknown,
-        unknown_percent=args.unknown_percent, silence_percent=args.silence_percent)
+        unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
+        balance=args.balance)
     train(cfg, resume=args.resume)
     return 0
 
@@ -50,6 +51,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="_unknown_ clips, %% of the keyword clips")
     p.add_argument("--silence-percent", type=float, default=d.silence_percent,
                    help="_silence_ clips, %% of the keyword clips")
+    p.add_argument("--balance", type=float, default=d.balance,
+                   help="class weighting exponent: 0 none, 1 fully balanced (default)")
     p.add_argument("--extra-unknown", default=None,
                    help="more _unknown_ speech: synth, or a dataset folder")
     p.add_argument("--noise-dir", default=None, help="background-noise WAVs for augmentation")
