@@ -20,8 +20,11 @@ COMMANDS: tuple[str, ...] = (
     "train",
     "eval",
     "bench",
+    "data",
     "export",
     "infer",
+    "stream",
+    "firmware",
 )
 
 

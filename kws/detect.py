@@ -1,146 +1,192 @@
-"""Streaming detection: posterior smoothing, thresholds and a refractory time, in integers.
+"""The streaming detector: posterior smoothing, per-keyword thresholds and a refractory time.
 
-The firmware mirrors this module exactly, so it is defined on integers only.
+This module is the definition that the C detector (``firmware/detector/src/kws_detect.c``)
+mirrors line for line. Everything is integer arithmetic on the model's int8 outputs, so the
+firmware's detections equal the Python simulation's exactly.
 
-Definition
-----------
-The model runs every ``stride`` front-end hops on the last ``num_frames`` frames and outputs
-int8 softmax posteriors ``q`` (TFLite's fixed softmax output quantization: scale 1/256, zero
-point -128). Per inference ``n``:
+Integer definition (one step per model inference)
+-------------------------------------------------
+Inputs of inference ``i``: the model's int8 output vector ``q[c]`` (c = 0..C-1), its output zero
+point ``zp`` (-128 for TFLite's int8 softmax, whose scale is 1/256) and the time ``t`` in ms of
+the newest audio sample the inference has seen.
 
-1. ``p[c] = q[c] + 128``                             uint8, 0..255 (probability * 256)
-2. ``S[c] = p_n[c] + p_{n-1}[c] + ... + p_{n-K+1}[c]`` the sum of the last ``K`` posteriors, with
-   posteriors before the first inference taken as 0 (a ring buffer of K uint8 rows initialised to
-   zero), fits in uint16 for K <= 257; ``m[c] = S[c] // K`` (floor division), uint8.
-3. If ``refractory_left > 0``: decrement it, no detection.
-   Otherwise, among the keyword classes with ``m[c] >= threshold[c]``, the one with the largest
-   ``m[c]`` (the lowest index on ties) is detected, and ``refractory_left = R`` inferences.
+1. posterior  ``u[c] = clamp(q[c] - zp, 0, 255)``                     [uint8, Q0.8 probability]
+2. history    a ring of the last ``K`` posterior vectors, all zero after init/reset;
+              ``u`` replaces the oldest entry; ``S[c]`` = sum of the ring [uint16, <= 255 K]
+3. score      ``score[c] = S[c] // K``  (floor division; printed as is)  [uint8]
+4. suppress   if ``t < suppress_until``: no detection (the history was still updated)
+5. decide     candidates: classes with ``threshold[c] <= 255`` and ``score[c] >= threshold[c]``
+              (``threshold[c] = 256`` disables a class, e.g. ``_silence_``/``_unknown_``);
+              the winner has the highest score, ties go to the lowest class index
+6. detect     emit ``(t, label[c], score[c])``; ``suppress_until = t + refractory_ms``
+              (one refractory time shared by all keywords)
 
-``_silence_`` and ``_unknown_`` (classes 0 and 1) never fire. Time of a detection: the end of
-the window of inference ``n``.
+``suppress_until`` starts at 0. Times are ``uint32`` in C (49 days); Python ints here.
+
+Example
+-------
+>>> s = DetectorSettings(labels=("_silence_", "yes"), thresholds=(256, 200), average_window=2,
+...                      refractory_ms=500)
+>>> d = Detector(s, output_zero_point=-128)
+>>> d.process([-128, 127], time_ms=100) is None   # score 255 // 2 = 127 < 200
+True
+>>> d.process([-128, 127], time_ms=140)
+Detection(time_ms=140, label='yes', score=255)
+>>> d.process([-128, 127], time_ms=600) is None   # 600 < 140 + 500: suppressed
+True
 """
 
 from __future__ import annotations
 
 import dataclasses
+import json
+from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
 from kws.errors import KwsError
 
+#: Compile-time limits of the C detector (``KWS_DETECT_MAX_CLASSES``, ``KWS_DETECT_MAX_WINDOW``).
+MAX_CLASSES = 32
+MAX_WINDOW = 16
+#: A threshold of this value disables a class.
+THRESHOLD_OFF = 256
+#: Labels that are never reported as detections by default.
+NON_KEYWORDS = ("_silence_", "_unknown_", "_background_noise_")
+
+
+class Detection(NamedTuple):
+    """One detection: time in ms of the newest sample seen, label, smoothed uint8 score."""
+
+    time_ms: int
+    label: str
+    score: int
+
+    def to_json(self) -> str:
+        """The JSON line both backends print (fixed key order, no spaces)."""
+        return json.dumps({"time_ms": self.time_ms, "label": self.label, "score": self.score},
+                          separators=(",", ":"))
+
 
 @dataclasses.dataclass(frozen=True)
-class DetectorConfig:
-    """Parameters of :class:`Detector` (integers, as the firmware holds them).
+class DetectorSettings:
+    """Streaming parameters: stride, smoothing, thresholds and refractory time.
 
     Parameters
     ----------
-    num_classes : int
-        Model outputs.
-    keywords : tuple of int
-        Indices of the classes that may fire.
-    smooth : int
-        ``K``, posteriors averaged (1..255).
+    labels : tuple of str
+        The model's output labels, in output order.
     thresholds : tuple of int
-        Per class, 0..255 on the uint8 posterior scale (ignored for non-keywords).
-    refractory : int
-        ``R``, inferences after a detection during which nothing fires.
+        Per label, the smoothed uint8 score (0..255) at or above which it fires; 256 disables.
+    average_window : int
+        ``K``, the number of inferences in the moving average (1..16).
+    model_every_hops : int
+        ``N``, the model runs every N front-end hops (1..64).
+    refractory_ms : int
+        Time after a detection during which no keyword is reported.
     """
 
-    num_classes: int
-    keywords: tuple[int, ...]
-    smooth: int = 3
-    thresholds: tuple[int, ...] = ()
-    refractory: int = 25
+    labels: tuple[str, ...]
+    thresholds: tuple[int, ...]
+    average_window: int = 3
+    model_every_hops: int = 2
+    refractory_ms: int = 1000
 
     def __post_init__(self) -> None:
-        if not 1 <= self.smooth <= 255:
-            raise KwsError(f"detector smooth={self.smooth}: must be in 1..255")
-        if self.refractory < 0:
-            raise KwsError(f"detector refractory={self.refractory}: must be >= 0")
-        if len(self.thresholds) != self.num_classes:
-            raise KwsError(f"detector: {len(self.thresholds)} thresholds for "
-                           f"{self.num_classes} classes")
-        if list(self.keywords) != sorted(set(self.keywords)) or any(
-                not 0 <= c < self.num_classes for c in self.keywords):
-            raise KwsError("detector: keywords must be ascending, distinct class indices")
-        if any(not 0 <= t <= 255 for t in self.thresholds):
-            raise KwsError("detector: thresholds must be in 0..255")
+        object.__setattr__(self, "labels", tuple(self.labels))
+        object.__setattr__(self, "thresholds", tuple(int(t) for t in self.thresholds))
+        self.validate()
 
+    @classmethod
+    def default_for(cls, labels: Sequence[str], *, threshold: int = 180,
+                    average_window: int = 3, model_every_hops: int = 2,
+                    refractory_ms: int = 1000) -> "DetectorSettings":
+        """Settings with one ``threshold`` for every keyword; non-keywords disabled."""
+        th = tuple(THRESHOLD_OFF if lab in NON_KEYWORDS else threshold for lab in labels)
+        return cls(labels=tuple(labels), thresholds=th, average_window=average_window,
+                   model_every_hops=model_every_hops, refractory_ms=refractory_ms)
 
-def posteriors_uint8(q: np.ndarray) -> np.ndarray:
-    """int8 softmax outputs (scale 1/256, zero point -128) -> uint8 ``q + 128``."""
-    return (np.asarray(q, dtype=np.int16) + 128).astype(np.uint8)
+    def validate(self) -> None:
+        """Raise :class:`KwsError` naming the first bad parameter."""
+        if not 1 <= len(self.labels) <= MAX_CLASSES:
+            raise KwsError(f"detector setting labels: need 1..{MAX_CLASSES} labels, "
+                           f"got {len(self.labels)}")
+        if len(self.thresholds) != len(self.labels):
+            raise KwsError(f"detector setting thresholds: {len(self.thresholds)} values for "
+                           f"{len(self.labels)} labels")
+        for lab, th in zip(self.labels, self.thresholds):
+            if not 0 <= th <= THRESHOLD_OFF:
+                raise KwsError(f"detector setting thresholds: {lab}={th} is not in 0..256")
+            if not lab or any(ch in lab for ch in '"\\') or not (lab.isascii()
+                                                                 and lab.isprintable()):
+                raise KwsError(f"detector setting labels: {lab!r} is not a plain label")
+        if not 1 <= self.average_window <= MAX_WINDOW:
+            raise KwsError(f"detector setting average_window={self.average_window}: "
+                           f"must be in 1..{MAX_WINDOW}")
+        if not 1 <= self.model_every_hops <= 64:
+            raise KwsError(f"detector setting model_every_hops={self.model_every_hops}: "
+                           "must be in 1..64")
+        if not 0 <= self.refractory_ms <= 600000:
+            raise KwsError(f"detector setting refractory_ms={self.refractory_ms}: "
+                           "must be in 0..600000")
 
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable dict."""
+        d = dataclasses.asdict(self)
+        d["labels"], d["thresholds"] = list(self.labels), list(self.thresholds)
+        return d
 
-def smoothed(p: np.ndarray, k: int) -> np.ndarray:
-    """``m[n, c] = (p[n] + ... + p[n-k+1]) // k`` with zeros before the start; uint8 (N, C)."""
-    p = np.asarray(p, dtype=np.int64)
-    c = np.cumsum(np.vstack([np.zeros((1, p.shape[1]), np.int64), p]), axis=0)
-    n = np.arange(1, len(p) + 1)
-    s = c[n] - c[np.maximum(n - k, 0)]
-    return (s // k).astype(np.uint8)
-
-
-def detect(p: np.ndarray, cfg: DetectorConfig) -> list[tuple[int, int]]:
-    """Run the detector over uint8 posteriors (N, C); returns ``[(inference, class), ...]``.
-
-    Equivalent to feeding :class:`Detector` one row at a time, but vectorized.
-    """
-    m = smoothed(p, cfg.smooth).astype(np.int64)
-    thr = np.asarray(cfg.thresholds, dtype=np.int64)
-    mask = np.zeros(cfg.num_classes, dtype=bool)
-    mask[list(cfg.keywords)] = True
-    ok = (m >= thr) & mask
-    score = np.where(ok, m, -1)
-    best = score.argmax(axis=1)          # first maximum = lowest index on ties
-    fire = np.nonzero(score.max(axis=1) >= 0)[0]
-    out: list[tuple[int, int]] = []
-    last = -(10 ** 12)
-    for n in fire:
-        if n - last > cfg.refractory:
-            out.append((int(n), int(best[n])))
-            last = n
-    return out
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "DetectorSettings":
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - names)
+        if unknown:
+            raise KwsError(f"unknown detector setting(s): {', '.join(unknown)}")
+        return cls(**data)
 
 
 class Detector:
-    """The streaming detector, one inference at a time (the firmware's structure).
+    """The integer detector of the module docstring; feed it one inference at a time."""
 
-    Examples
-    --------
-    >>> cfg = DetectorConfig(num_classes=3, keywords=(2,), smooth=2, thresholds=(0, 0, 200),
-    ...                      refractory=1)
-    >>> d = Detector(cfg)
-    >>> [d.step(np.array([0, 0, v], np.uint8)) for v in (250, 250, 250, 250)]
-    [-1, 2, -1, 2]
-    """
-
-    def __init__(self, cfg: DetectorConfig) -> None:
-        self.cfg = cfg
+    def __init__(self, settings: DetectorSettings, *, output_zero_point: int = -128) -> None:
+        if not -128 <= output_zero_point <= 127:
+            raise KwsError(f"detector: output_zero_point={output_zero_point} not in -128..127")
+        self.settings = settings
+        self.output_zero_point = int(output_zero_point)
+        self._th = np.asarray(settings.thresholds, dtype=np.int64)
         self.reset()
 
     def reset(self) -> None:
-        """Zero the ring buffer and the refractory counter."""
-        self.ring = np.zeros((self.cfg.smooth, self.cfg.num_classes), dtype=np.uint8)
-        self.pos = 0
-        self.sums = np.zeros(self.cfg.num_classes, dtype=np.uint16)
-        self.refractory_left = 0
+        """Zero the history and end any refractory time."""
+        k, c = self.settings.average_window, len(self.settings.labels)
+        self._history = np.zeros((k, c), dtype=np.int64)
+        self._sum = np.zeros(c, dtype=np.int64)
+        self._pos = 0
+        self.suppress_until = 0
 
-    def step(self, p: np.ndarray) -> int:
-        """Feed one row of uint8 posteriors; return the detected class or -1."""
-        p = np.asarray(p, dtype=np.uint8)
-        self.sums = (self.sums + p - self.ring[self.pos].astype(np.uint16)).astype(np.uint16)
-        self.ring[self.pos] = p
-        self.pos = (self.pos + 1) % self.cfg.smooth
-        m = self.sums // self.cfg.smooth
-        if self.refractory_left > 0:
-            self.refractory_left -= 1
-            return -1
-        best, best_m = -1, -1
-        for c in self.cfg.keywords:
-            if m[c] >= self.cfg.thresholds[c] and m[c] > best_m:
-                best, best_m = c, int(m[c])
-        if best >= 0:
-            self.refractory_left = self.cfg.refractory
-        return best
+    def scores(self) -> np.ndarray:
+        """The current smoothed scores ``S // K`` (int64, one per class)."""
+        return self._sum // self.settings.average_window
+
+    def process(self, output: Iterable[int], *, time_ms: int) -> Detection | None:
+        """Push one int8 output vector seen at ``time_ms``; return a detection or None."""
+        q = np.asarray(list(output) if not isinstance(output, np.ndarray) else output,
+                       dtype=np.int64)
+        if q.shape != (len(self.settings.labels),):
+            raise KwsError(f"detector: output has shape {q.shape}, expected "
+                           f"({len(self.settings.labels)},)")
+        u = np.clip(q - self.output_zero_point, 0, 255)
+        self._sum += u - self._history[self._pos]
+        self._history[self._pos] = u
+        self._pos = (self._pos + 1) % self.settings.average_window
+        if time_ms < self.suppress_until:
+            return None
+        score = self.scores()
+        ok = (self._th <= 255) & (score >= self._th)
+        if not ok.any():
+            return None
+        cand = np.where(ok, score, -1)
+        c = int(np.argmax(cand))           # first maximum: lowest index wins ties
+        self.suppress_until = time_ms + self.settings.refractory_ms
+        return Detection(int(time_ms), self.settings.labels[c], int(score[c]))

@@ -7,7 +7,7 @@ the bit-exact front end; labels come from each file's folder name or from a CSV
 ``_background_noise_`` are cut into 1 s ``_silence_`` clips.
 
 Stream evaluation slides the model over a long recording at the firmware's stride, runs the
-integer detector of :mod:`kws.detect`, and scores detections against an events CSV
+firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events CSV
 (``start_s,end_s,label``): a detection of the event's label between its start and 1 s after
 its end is a hit (one per event); every other detection is a false accept.
 """
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from kws.audio import fit_clip, load_audio
-from kws.detect import DetectorConfig, detect, posteriors_uint8
+from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
@@ -141,11 +142,18 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     return out
 
 
-def read_events(path: str | Path) -> list[tuple[float, float, str]]:
-    """Events CSV rows ``start_s,end_s,label`` (a header row is allowed)."""
+def read_events(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
+    """Events ``(start_s, end_s, label)`` from a CSV: ``start_s,end_s,label`` rows, or the
+    ``time_ms,label[,end_ms]`` file that ``kws data stream`` writes."""
     p = Path(path)
     if not p.is_file():
         raise KwsError(f"{p}: no such events file")
+    with open(p, newline="", encoding="utf-8") as fh:
+        first = fh.readline()
+    if "time_ms" in first:
+        from kws.data.stream import read_events as read_ms
+
+        return [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in read_ms(p)]
     events = []
     with open(p, newline="", encoding="utf-8") as fh:
         for line, row in enumerate(csv.reader(fh), start=1):
@@ -158,9 +166,10 @@ def read_events(path: str | Path) -> list[tuple[float, float, str]]:
     return events
 
 
-def stream_posteriors(model: TfliteModel, samples: np.ndarray, settings: FrontendSettings, *,
-                      stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """uint8 posteriors (N, C) of the int8 model every ``stride`` hops, and their end times (s).
+def stream_outputs(model: TfliteModel, samples: np.ndarray, settings: FrontendSettings, *,
+                   stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """int8 outputs (N, C) of the int8 model every ``stride`` hops, and the time in ms of the
+    newest sample each inference has seen.
 
     Inference ``n`` sees frames ``n*stride .. n*stride + num_frames - 1``.
     """
@@ -174,8 +183,8 @@ def stream_posteriors(model: TfliteModel, samples: np.ndarray, settings: Fronten
     windows = np.stack([feats[s:s + nf] for s in starts])
     q = model.predict_raw(windows)
     ends = (starts * settings.hop_samples + settings.window_samples
-            + (nf - 1) * settings.hop_samples) / settings.sample_rate
-    return posteriors_uint8(q), ends
+            + (nf - 1) * settings.hop_samples) * 1000 // settings.sample_rate
+    return q, ends
 
 
 def score_detections(dets: list[tuple[float, str]], events: list[tuple[float, float, str]],
@@ -219,23 +228,26 @@ def evaluate_stream(model_path: str | Path, stream: str | Path, events_csv: str 
     model = TfliteModel(int8)
     samples = load_audio(stream)
     events = read_events(events_csv)
-    p, ends = stream_posteriors(model, samples, settings, stride=stride)
-    hop_s = stride * settings.hop_samples / settings.sample_rate
-    refractory = int(round(refractory_s / hop_s))
-    keywords = tuple(i for i, c in enumerate(classes) if c not in (SILENCE, UNKNOWN))
+    q, ends = stream_outputs(model, samples, settings, stride=stride)
+    zp = int(model.output_details["quantization"][1])
     duration = len(samples) / settings.sample_rate
 
     def run(thr: int) -> dict[str, float]:
-        cfg = DetectorConfig(num_classes=len(classes), keywords=keywords, smooth=smooth,
-                             thresholds=tuple([thr] * len(classes)), refractory=refractory)
-        dets = [(float(ends[n]), classes[c]) for n, c in detect(p, cfg)]
+        det = Detector(DetectorSettings.default_for(
+            classes, threshold=thr, average_window=smooth, model_every_hops=stride,
+            refractory_ms=int(round(refractory_s * 1000))), output_zero_point=zp)
+        dets = []
+        for row, t in zip(q, ends):
+            d = det.process(row, time_ms=int(t))
+            if d is not None:
+                dets.append((d.time_ms / 1000.0, d.label))
         return score_detections(dets, events, duration)
 
     point = run(threshold)
-    curve = [{"threshold": t, **run(t)} for t in range(0, 256, 5)]
+    curve = [{"threshold": t, **run(t)} for t in range(0, 256, 15)]
     out = {"model": str(model_path), "stream": str(stream), "duration_s": duration,
            "stride": stride, "smooth": smooth, "threshold": threshold,
-           "refractory_inferences": refractory, **point, "det": curve}
+           "refractory_s": refractory_s, **point, "det": curve}
     print(f"stream {duration / 60:.1f} min, {point['events']} events: "
           f"{point['fa_per_hour']:.2f} false accepts/hour, miss rate {point['miss_rate']:.3f} "
           f"(threshold {threshold}/255, smoothing {smooth}, stride {stride} hops)")

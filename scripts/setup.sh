@@ -12,7 +12,7 @@ APT_PKGS=(
   gcc-arm-none-eabi libnewlib-arm-none-eabi binutils-arm-none-eabi
   qemu-system-arm libglib2.0-dev
   libsndfile1 sox
-  espeak-ng flite festival festvox-kallpc16k festvox-us-slt-hts
+  espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
   python3-venv
 )
 

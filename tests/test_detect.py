@@ -1,63 +1,116 @@
-"""The integer streaming detector: the one-step class and the vectorized function agree."""
+"""The detector: Python definition (kws/detect.py) == C twin (firmware/detector) exactly."""
 
 from __future__ import annotations
+
+import doctest
 
 import numpy as np
 import pytest
 
-from kws.detect import Detector, DetectorConfig, detect, posteriors_uint8, smoothed
+import kws.detect
+from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
+from kws.firmware.host import CDetector, DetectConfig, load_library
 
 
-def stepwise(p: np.ndarray, cfg: DetectorConfig) -> list[tuple[int, int]]:
-    d = Detector(cfg)
-    out = []
-    for n, row in enumerate(p):
-        c = d.step(row)
-        if c >= 0:
-            out.append((n, c))
-    return out
+def test_doctest() -> None:
+    assert doctest.testmod(kws.detect).failed == 0
 
 
-def cases():
-    rng = np.random.default_rng(7)
-    for i in range(40):
-        c = int(rng.integers(3, 8))
-        n = int(rng.integers(1, 400))
-        p = rng.integers(0, 256, (n, c)).astype(np.uint8)
-        yield p, int(rng.integers(1, 9)), int(rng.integers(0, 256)), int(rng.integers(0, 30))
-    yield np.full((100, 4), 255, np.uint8), 3, 255, 5        # saturated
-    yield np.zeros((100, 4), np.uint8), 1, 0, 0              # all zero, threshold 0
-    tie = np.zeros((50, 4), np.uint8)
-    tie[:, 2:] = 200                                         # ties between keywords
-    yield tie, 2, 100, 3
-    burst = np.zeros((300, 3), np.uint8)
-    burst[100:110, 2] = 255                                  # one impulse-like event
-    yield burst, 5, 128, 25
+def _settings(rng: np.random.Generator, classes: int) -> DetectorSettings:
+    th = rng.integers(0, 257, size=classes)
+    th[rng.random(classes) < 0.2] = 256
+    return DetectorSettings(labels=tuple(f"w{i}" for i in range(classes)),
+                            thresholds=tuple(int(t) for t in th),
+                            average_window=int(rng.integers(1, 17)),
+                            refractory_ms=int(rng.choice([0, 1, 40, 500, 1000])))
 
 
-@pytest.mark.parametrize("case", list(cases()))
-def test_stepwise_equals_vectorized(case) -> None:
-    p, k, thr, refr = case
-    c = p.shape[1]
-    cfg = DetectorConfig(num_classes=c, keywords=tuple(range(2, c)), smooth=k,
-                         thresholds=tuple([thr] * c), refractory=refr)
-    assert stepwise(p, cfg) == detect(p, cfg)
+def _outputs(rng: np.random.Generator, kind: str, steps: int, classes: int) -> np.ndarray:
+    if kind == "random":
+        return rng.integers(-128, 128, size=(steps, classes))
+    if kind == "max":
+        return np.full((steps, classes), 127)
+    if kind == "min":
+        return np.full((steps, classes), -128)
+    if kind == "ties":           # several classes always equal: lowest index must win
+        col = rng.integers(-128, 128, size=(steps, 1))
+        return np.repeat(col, classes, axis=1)
+    if kind == "bursts":         # one-hot posteriors in bursts, like keywords in speech
+        out = np.full((steps, classes), -128)
+        for s in range(0, steps, 7):
+            out[s:s + int(rng.integers(1, 6)), int(rng.integers(classes))] = 127
+        return out
+    if kind == "alternate":
+        out = np.full((steps, classes), -128)
+        out[::2, 0] = 127
+        out[1::2, classes - 1] = 127
+        return out
+    raise AssertionError(kind)
 
 
-def test_smoothed_is_floor_mean_with_zero_history() -> None:
-    p = np.array([[255], [255], [1], [0]], np.uint8)
-    assert smoothed(p, 2)[:, 0].tolist() == [127, 255, 128, 0]
+KINDS = ("random", "max", "min", "ties", "bursts", "alternate")
 
 
-def test_posteriors_uint8() -> None:
-    assert posteriors_uint8(np.array([-128, 0, 127], np.int8)).tolist() == [0, 128, 255]
+@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("seed", range(25))
+def test_c_equals_python(kind: str, seed: int) -> None:
+    rng = np.random.default_rng(seed * 31 + KINDS.index(kind))
+    classes = int(rng.integers(1, 33))
+    settings = _settings(rng, classes)
+    zp = int(rng.choice([-128, -128, 0, 127, int(rng.integers(-128, 128))]))
+    py, c = Detector(settings, output_zero_point=zp), CDetector(settings, output_zero_point=zp)
+    steps = 300
+    out = _outputs(rng, kind, steps, classes).astype(np.int8)
+    times = np.cumsum(rng.integers(0, 60, size=steps))          # repeats allowed (step 0)
+    py_hits, c_hits = [], []
+    for q, t in zip(out, times):
+        py_hits.append(py.process(q, time_ms=int(t)))
+        c_hits.append(c.process(q, time_ms=int(t)))
+    assert py_hits == c_hits
+    if kind == "max" and zp == -128 and min(settings.thresholds) <= 255:
+        assert any(h is not None for h in py_hits)   # the comparison saw detections
 
 
-def test_bad_config() -> None:
-    with pytest.raises(KwsError):
-        DetectorConfig(num_classes=3, keywords=(2,), smooth=0, thresholds=(0, 0, 0))
-    with pytest.raises(KwsError):
-        DetectorConfig(num_classes=3, keywords=(2,), thresholds=(0, 0))
-    with pytest.raises(KwsError):
-        DetectorConfig(num_classes=3, keywords=(2, 1), thresholds=(0, 0, 0))
+def test_smoothing_by_hand() -> None:
+    s = DetectorSettings(labels=("a", "b"), thresholds=(256, 100), average_window=4,
+                         refractory_ms=100)
+    d = Detector(s, output_zero_point=-128)
+    # u = q + 128; b's sum after each step: 100, 200, 300, 400 -> scores 25, 50, 75, 100
+    hits = [d.process([-128, -28], time_ms=t) for t in (0, 20, 40, 60)]
+    assert hits[:3] == [None, None, None]
+    assert hits[3] == kws.detect.Detection(60, "b", 100)
+    assert d.process([-128, -28], time_ms=159) is None      # 159 < 60 + 100
+    assert d.process([-128, -28], time_ms=160) == kws.detect.Detection(160, "b", 100)
+
+
+def test_bad_settings() -> None:
+    with pytest.raises(KwsError, match="thresholds"):
+        DetectorSettings(labels=("a",), thresholds=(257,))
+    with pytest.raises(KwsError, match="average_window"):
+        DetectorSettings(labels=("a",), thresholds=(1,), average_window=17)
+    with pytest.raises(KwsError, match="2 values for 1 labels"):
+        DetectorSettings(labels=("a",), thresholds=(1, 2))
+    with pytest.raises(KwsError, match="unknown detector"):
+        DetectorSettings.from_dict({"labels": ["a"], "thresholds": [1], "bogus": 1})
+
+
+def test_c_error_codes() -> None:
+    import ctypes
+
+    lib = load_library()
+    state = (ctypes.c_uint64 * 512)()
+    th = (ctypes.c_uint16 * 2)(10, 256)
+    assert lib.kws_detect_init(None, ctypes.byref(DetectConfig(2, 3, 0, -128, th))) == -1
+    assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(2, 0, 0, -128, th))) == -2
+    assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(33, 1, 0, -128, th))) == -2
+    assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(2, 1, 0, -129, th))) == -2
+    bad = (ctypes.c_uint16 * 2)(10, 257)
+    assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(2, 1, 0, -128, bad))) == -2
+    assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(2, 1, 0, -128, th))) == 0
+    q = (ctypes.c_int8 * 3)()
+    from kws.firmware.host import CDetection
+    hit = CDetection()
+    assert lib.kws_detect_process_s8(state, q, 3, 0, ctypes.byref(hit)) == -3
+    assert lib.kws_detect_process_s8(state, None, 2, 0, ctypes.byref(hit)) == -1
+    assert lib.kws_detect_process_s8(state, q, 2, 0, None) == -1

@@ -1,0 +1,191 @@
+"""Long test streams: keyword clips at known times in background noise, with an events file.
+
+``make_stream`` lays down a noise bed (recorded background noise from the *held-out* last 20 %
+of each file, or synthesized white/pink/brown noise where no recordings are given), in 5 s
+segments at a level uniform in ``noise_dbfs`` (-65 to -35 dBFS RMS) with 50 ms cross-fades,
+then adds clips from a dataset: keywords (each with an event) and, with probability
+``distractor_prob``, ``_unknown_`` clips (no event) between them. Gaps between clips are
+uniform in ``gap_s`` (1.5-6 s), so detections of neighbouring events cannot merge. Each clip is
+scaled to a peak uniform in ``peak_dbfs`` (-30 to -3 dBFS).
+
+The events CSV has one row per keyword: ``time_ms`` (the start of the speech in the clip,
+found as for trimming: the first 10 ms frame within 40 dB of the loudest), ``label`` and
+``end_ms`` (the end of the speech).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import csv
+import os
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from kws.audio import load_audio, quantize_int16, save_wav
+from kws.data.augment import NoiseBank, colored_noise, NOISE_COLOURS
+from kws.data.dataset import drop_bad_entries
+from kws.data.manifest import Entry, read_manifest
+from kws.errors import KwsError
+from kws.fileio import write_text_atomic
+
+SAMPLE_RATE = 16000
+UNKNOWN = "_unknown_"
+
+
+@dataclasses.dataclass(frozen=True)
+class Event:
+    """A keyword in the stream."""
+
+    time_ms: float
+    label: str
+    end_ms: float
+
+
+def speech_bounds(clip: np.ndarray, *, threshold_db: float = 40.0) -> tuple[int, int]:
+    """(first, last+1) sample of the 10 ms frames within ``threshold_db`` of the loudest."""
+    x = np.asarray(clip, dtype=np.float64)
+    hop = SAMPLE_RATE // 100
+    n = len(x) // hop
+    if n == 0:
+        return 0, len(x)
+    e = (x[: n * hop].reshape(n, hop) ** 2).mean(axis=1)
+    if e.max() <= 0:
+        return 0, 0
+    loud = np.flatnonzero(e >= e.max() * 10 ** (-threshold_db / 10))
+    return int(loud[0] * hop), int((loud[-1] + 1) * hop)
+
+
+def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes: float,
+                seed: int = 0, noise: NoiseBank | None = None, split: str | None = None,
+                distractor_prob: float = 0.3, gap_s: tuple[float, float] = (1.5, 6.0),
+                noise_dbfs: tuple[float, float] = (-65.0, -35.0),
+                peak_dbfs: tuple[float, float] = (-30.0, -3.0)
+                ) -> tuple[np.ndarray, list[Event]]:
+    """Build a test stream from a dataset folder.
+
+    Parameters
+    ----------
+    source : path-like, keyword-only
+        A dataset folder with a manifest (e.g. made by ``kws data synth``).
+    words : sequence of str, keyword-only
+        Keywords to place (labels of the dataset).
+    minutes : float, keyword-only
+        Stream length.
+    seed : int, keyword-only
+    noise : NoiseBank or None, keyword-only
+        Recorded noise for the bed (use ``part="heldout"``); None: synthesized noise only.
+    split : str or None, keyword-only
+        Take clips only from this split (e.g. ``validation``); None: any.
+    distractor_prob, gap_s, noise_dbfs, peak_dbfs
+        See the module docstring.
+
+    Returns
+    -------
+    samples : ndarray of int16, shape (minutes * 60 * 16000,)
+    events : list of Event
+    """
+    if minutes <= 0:
+        raise KwsError(f"--minutes: must be positive (got {minutes})")
+    entries = read_manifest(source)
+    if split is not None:
+        entries = [e for e in entries if e.split == split]
+    entries = drop_bad_entries(source, entries)
+    labels = {e.label for e in entries}
+    missing = [w for w in words if w not in labels]
+    if missing:
+        raise KwsError(f"{source}: no clips of {', '.join(missing)} (labels there: "
+                       f"{', '.join(sorted(labels))})")
+    keyword_entries = [e for e in entries if e.label in set(words)]
+    distractors = [e for e in entries if e.label == UNKNOWN]
+    rng = np.random.default_rng([seed, 0x57])
+    total = int(round(minutes * 60 * SAMPLE_RATE))
+
+    # Noise bed: 5 s segments with 50 ms linear cross-fades.
+    seg, fade = 5 * SAMPLE_RATE, SAMPLE_RATE // 20
+    bed = np.zeros(total + seg + fade)
+    ramp = np.linspace(0.0, 1.0, fade)
+    for start in range(0, total, seg):
+        n = seg + fade
+        if noise is not None and rng.uniform() < 0.7:
+            z, _ = noise.pick(n, rng)
+            z = np.array(z, dtype=np.float64)
+        else:
+            z = colored_noise(n, colour=NOISE_COLOURS[int(rng.integers(3))], rng=rng)
+        rms = float(np.sqrt(np.mean(z ** 2)))
+        z *= 10 ** (rng.uniform(*noise_dbfs) / 20) / max(rms, 1e-12)
+        z[:fade] *= ramp
+        z[-fade:] *= ramp[::-1]
+        bed[start: start + n] += z
+    y = bed[:total]
+
+    cache: dict[str, np.ndarray] = {}
+
+    def clip_of(e: Entry) -> np.ndarray:
+        if e.path not in cache:
+            cache[e.path] = load_audio(Path(source) / e.path).astype(np.float64) / 32768.0
+        return cache[e.path]
+
+    events: list[Event] = []
+    pos = int(rng.uniform(*gap_s) * SAMPLE_RATE)
+    silent = 0
+    while True:
+        distract = bool(distractors) and rng.uniform() < distractor_prob
+        pool = distractors if distract else keyword_entries
+        e = pool[int(rng.integers(len(pool)))]
+        x = clip_of(e)
+        lo, hi = speech_bounds(x)
+        if hi <= lo:
+            silent += 1
+            if silent > 1000:
+                raise KwsError(f"{source}: its clips are silent; cannot build a stream")
+            continue
+        x = x[lo:hi]
+        if pos + len(x) > total:
+            break
+        x = x * (10 ** (rng.uniform(*peak_dbfs) / 20) / max(np.abs(x).max(), 1e-12))
+        y[pos: pos + len(x)] += x
+        if not distract:
+            events.append(Event(time_ms=round(pos * 1000 / SAMPLE_RATE, 2), label=e.label,
+                                end_ms=round((pos + len(x)) * 1000 / SAMPLE_RATE, 2)))
+        pos += len(x) + int(rng.uniform(*gap_s) * SAMPLE_RATE)
+    return quantize_int16(np.clip(y, -1.0, 1.0)), events
+
+
+def write_events(path: str | os.PathLike[str], events: Sequence[Event]) -> None:
+    """Write events as CSV (time_ms, label, end_ms), atomically."""
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["time_ms", "label", "end_ms"])
+    for e in events:
+        w.writerow([f"{e.time_ms:.2f}", e.label, f"{e.end_ms:.2f}"])
+    write_text_atomic(path, buf.getvalue())
+
+
+def read_events(path: str | os.PathLike[str]) -> list[Event]:
+    """Read an events CSV written by :func:`write_events` (``end_ms`` optional)."""
+    p = Path(path)
+    if not p.is_file():
+        raise KwsError(f"{p}: events file not found")
+    with open(p, newline="", encoding="utf-8") as fh:
+        reader = csv.DictReader(fh)
+        if not {"time_ms", "label"} <= set(reader.fieldnames or []):
+            raise KwsError(f"{p}: events file needs columns time_ms,label")
+        out = []
+        for line, row in enumerate(reader, start=2):
+            try:
+                t = float(row["time_ms"])
+                end = float(row["end_ms"]) if row.get("end_ms") else t
+            except ValueError:
+                raise KwsError(f"{p}:{line}: time_ms is not a number") from None
+            out.append(Event(time_ms=t, label=row["label"], end_ms=end))
+    return out
+
+
+def write_stream(*, out: str | os.PathLike[str], events_path: str | os.PathLike[str],
+                 samples: np.ndarray, events: Sequence[Event]) -> None:
+    """Write the stream WAV and its events CSV, each atomically."""
+    save_wav(out, samples)
+    write_events(events_path, events)
