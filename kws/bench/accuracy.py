@@ -13,6 +13,20 @@ class-balanced accuracy, float and int8 (reference kernels), for:
 - ``c``: the eight words trained on the real training split, ``_unknown_`` from synthetic speech.
 
 Runs that are missing under ``--runs`` are trained first (``--train``).
+
+Measured 2026-11-24 (default settings, seed 0; 969 clips: 643 _unknown_, 114 yes, 105 no,
+107 _silence_), natural / class-balanced accuracy:
+
+====  =================================  ===============  ===============
+run   what                               float            int8
+====  =================================  ===============  ===============
+a     synthetic-only yes/no (default)    0.865 / 0.818    0.863 / 0.811
+b     real-trained yes/no                0.927 / 0.944    0.925 / 0.941
+c     real 8 words + synthetic unknown   0.921 / 0.920    0.916 / 0.916
+====  =================================  ===============  ===============
+
+Streaming, 20 min of real validation clips over held-out noise, threshold 200, K=3, stride 2,
+refractory 1 s: a 144 false accepts/hour with miss rate 0.15; b 39 FA/h, miss rate 0.025.
 """
 
 from __future__ import annotations
