@@ -17,6 +17,8 @@ from kws.errors import KwsError
 #: Sub-command modules under kws.commands, in the order ``kws --help`` lists them.
 COMMANDS: tuple[str, ...] = (
     "features",
+    "train",
+    "eval",
     "bench",
     "data",
     "export",

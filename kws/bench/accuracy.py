@@ -1,0 +1,174 @@
+"""``kws bench accuracy``: real-speech accuracy of trained models on the speaker-disjoint
+validation split of ../shared/speech_commands_train.
+
+Protocol (issue B section 3): the validation split is the Speech Commands speaker-hash rule's
+(SHA-1 of the name before ``_nohash_``, 10 % validation); words the model does not know count
+as ``_unknown_``; ``_silence_`` clips are cut from the last 20 % of each background-noise file
+(augmentation only ever uses the first 80 %), one per 8 speech clips, each scaled to an RMS
+uniform in -66..-12 dBFS (the range of real Speech Commands silence; seeded). Natural and
+class-balanced accuracy, float and int8 (reference kernels), for:
+
+- ``a``: the default synthetic-only yes/no model (``kws train --words yes,no``);
+- ``b``: yes/no trained on the real training split (the six other words as ``_unknown_``);
+- ``c``: the eight words trained on the real training split, ``_unknown_`` from synthetic speech.
+
+Runs that are missing under ``--runs`` are trained first (``--train``).
+
+Measured 2026-11-24 (default settings, seed 0; 969 clips: 643 _unknown_, 114 yes, 105 no,
+107 _silence_), natural / class-balanced accuracy:
+
+====  =================================  ===============  ===============
+run   what                               float            int8
+====  =================================  ===============  ===============
+a     synthetic-only yes/no (default)    0.865 / 0.818    0.863 / 0.811
+b     real-trained yes/no                0.927 / 0.944    0.925 / 0.941
+c     real 8 words + synthetic unknown   0.921 / 0.920    0.916 / 0.916
+====  =================================  ===============  ===============
+
+Streaming, 20 min of real validation clips over held-out noise, threshold 200, K=3, stride 2,
+refractory 1 s: a 144 false accepts/hour with miss rate 0.15; b 39 FA/h, miss rate 0.025.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from kws.audio import fit_clip, load_audio
+from kws.frontend.settings import FrontendSettings
+from kws.metrics import report
+from kws.train.augment import AugmentConfig, NoiseBank, make_silence
+from kws.train.data import BACKGROUND, SILENCE, UNKNOWN, shared_dir, speech_commands_entries
+from kws.train.features import compute_features
+from kws.train.quantize import TfliteModel
+
+SHARED = shared_dir()
+REAL = SHARED / "speech_commands_train"
+EIGHT = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
+
+
+def real_validation(settings: FrontendSettings, *, seed: int = 0
+                    ) -> tuple[np.ndarray, list[str]]:
+    """int8 features and labels (words, plus ``_silence_``) of the real validation split."""
+    entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
+    audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
+    labels = [e.label for e in entries]
+    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
+    rng = np.random.default_rng(seed)
+    for _ in range(len(entries) // 8):
+        audio.append(make_silence(rng=rng, noise=bank, config=cfg,
+                                  num_samples=settings.clip_samples))
+        labels.append(SILENCE)
+    return compute_features(np.stack(audio), settings), labels
+
+
+def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSettings
+          ) -> dict[str, dict]:
+    """Reports of a run's int8 and float models on the features."""
+    classes = (run / "labels.txt").read_text().split()
+    y = np.array([classes.index(lab) if lab in classes else classes.index(UNKNOWN)
+                  for lab in labels])
+    out = {}
+    for name, file in (("int8", "model.tflite"), ("float", "model_float.tflite")):
+        probs = TfliteModel((run / file).read_bytes()).predict_features(feats, settings)
+        out[name] = report(y, probs.argmax(axis=1), classes)
+    return out
+
+
+def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0) -> dict:
+    """Streaming false accepts/hour and miss rate of a yes/no run on a test stream built from
+    the real validation clips (yes/no as events, the other words as distractors) over the
+    held-out background noise at -50 dBFS RMS, clips at 5-30 dB SNR."""
+    import tempfile
+
+    from kws.audio import save_wav
+    from kws.evaluate import evaluate_stream, make_stream
+
+    entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
+    classes = (run / "labels.txt").read_text().split()
+    clips = [(load_audio(REAL / e.path), e.label if e.label in classes else UNKNOWN)
+             for e in entries]
+    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    noise = np.concatenate([c / max(np.sqrt(np.mean(c * c)), 1e-9) for c in bank.clips])
+    noise = noise * (10 ** (-50 / 20) * 32768.0)
+    samples, events = make_stream(clips, noise, duration_s=minutes * 60.0, seed=seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        save_wav(Path(tmp) / "s.wav", samples)
+        (Path(tmp) / "e.csv").write_text("".join(f"{a},{b},{c}\n" for a, b, c in events))
+        return evaluate_stream(run / "model.tflite", Path(tmp) / "s.wav", Path(tmp) / "e.csv",
+                               png_out=run / "det_curve_real.png")
+
+
+def train_run(name: str, out: Path, epochs: int | None) -> None:
+    """Train experiment ``name`` into ``out``."""
+    from kws.train.trainer import TrainConfig, train
+
+    extra = {"epochs": epochs} if epochs else {}
+    if name == "a":
+        cfg = TrainConfig(words=["yes", "no"], out=str(out), **extra)
+    elif name == "b":
+        cfg = TrainConfig(words=["yes", "no"], out=str(out), data="speech-commands",
+                          data_dir=str(REAL), **extra)
+    else:
+        cfg = TrainConfig(words=EIGHT, out=str(out), data="speech-commands", data_dir=str(REAL),
+                          extra_unknown="synth", unknown_percent=0.0, silence_percent=12.0,
+                          **extra)
+    train(cfg)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the accuracy table (training missing runs with ``--train``)."""
+    ap = argparse.ArgumentParser(prog="kws bench accuracy", description=__doc__.split("\n")[0])
+    ap.add_argument("--runs", default="build/accuracy", help="folder of runs a, b, c")
+    ap.add_argument("--only", default="abc", help="which experiments (default abc)")
+    ap.add_argument("--train", action="store_true", help="train the runs that are missing")
+    ap.add_argument("--epochs", type=int, default=None, help="override the epochs")
+    ap.add_argument("--json", default=None, help="write the results here")
+    ap.add_argument("--stream-minutes", type=float, default=20.0,
+                    help="length of the streaming test for yes/no runs (0: none)")
+    args = ap.parse_args(argv)
+    if not REAL.is_dir():
+        print(f"kws bench accuracy: {REAL} is missing; nothing to measure")
+        return 2
+    settings = FrontendSettings()
+    feats, labels = real_validation(settings)
+    results = {}
+    for name in args.only:
+        run = Path(args.runs) / name
+        if not (run / "model.tflite").is_file():
+            if not args.train:
+                print(f"{run}: not trained (use --train)")
+                continue
+            t0 = time.monotonic()
+            train_run(name, run, args.epochs)
+            print(f"{name}: trained in {time.monotonic() - t0:.0f} s")
+        results[name] = score(run, feats, labels, settings)
+    counts = {c: labels.count(c) for c in sorted(set(labels))}
+    print(f"real validation split of {REAL}: {len(labels)} clips {counts}")
+    print(f"{'run':<4}{'classes':<40}{'float nat':>10}{'float bal':>10}{'int8 nat':>10}"
+          f"{'int8 bal':>10}")
+    for name, res in results.items():
+        cls = ",".join(res["int8"]["classes"])
+        print(f"{name:<4}{cls[:39]:<40}{res['float']['accuracy']:>10.4f}"
+              f"{res['float']['balanced_accuracy']:>10.4f}{res['int8']['accuracy']:>10.4f}"
+              f"{res['int8']['balanced_accuracy']:>10.4f}")
+        rec = {c: m["recall"] for c, m in res["int8"]["per_class"].items()}
+        print("    int8 recall: " + ", ".join(f"{c} {r:.3f}" for c, r in rec.items()
+                                             if r is not None))
+    for name in results:
+        run = Path(args.runs) / name
+        if len((run / "labels.txt").read_text().split()) == 4 and args.stream_minutes > 0:
+            r = stream_check(run, minutes=args.stream_minutes)
+            results[name]["stream"] = {k: v for k, v in r.items() if k != "det"}
+            print(f"{name}: stream {args.stream_minutes:.0f} min of real validation clips: "
+                  f"{r['fa_per_hour']:.1f} FA/h, miss rate {r['miss_rate']:.3f}")
+    if args.json:
+        from kws.fileio import write_text_atomic
+
+        write_text_atomic(args.json, json.dumps(results, indent=1) + "\n")
+    return 0

@@ -1,0 +1,61 @@
+"""``kws train --words yes,no``: train, quantize and evaluate a keyword model."""
+
+from __future__ import annotations
+
+import argparse
+
+from kws.models import MODELS
+from kws.train.trainer import TrainConfig
+
+
+def run(args: argparse.Namespace) -> int:
+    """Build a :class:`TrainConfig` from the arguments and train."""
+    from kws.train.trainer import train
+
+    defaults = TrainConfig(words=[])
+    cfg = TrainConfig(
+        words=[w.strip() for w in args.words.split(",")],
+        out=args.out, data=args.data, data_dir=args.data_dir, model=args.model,
+        epochs=args.epochs if args.epochs is not None else defaults.epochs,
+        batch_size=args.batch_size, copies=args.copies, per_word=args.per_word,
+        seed=args.seed, cache_dir=args.cache_dir, noise_dir=args.noise_dir,
+        extra_unknown=args.extra_unknown,
+        unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
+        balance=args.balance)
+    train(cfg, resume=args.resume)
+    return 0
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``train`` sub-command."""
+    d = TrainConfig(words=[])
+    p = sub.add_parser("train", help="train a keyword model and quantize it to int8",
+                       description="Train a DS-CNN on the named words, quantize it to int8 "
+                                   "and write a run folder.")
+    p.add_argument("--words", required=True, help="comma-separated keywords, e.g. yes,no")
+    p.add_argument("--data", default=d.data,
+                   help="synth (offline TTS corpus, default), speech-commands, or a dataset "
+                        "folder with manifest.csv")
+    p.add_argument("--data-dir", default=None, help="the Speech Commands folder")
+    p.add_argument("--model", default=d.model, choices=list(MODELS), help="model size")
+    p.add_argument("--epochs", type=int, default=None, help=f"epochs (default {d.epochs})")
+    p.add_argument("--out", default=d.out, help="run folder (default ./run)")
+    p.add_argument("--resume", action="store_true", help="continue after the last checkpoint")
+    p.add_argument("--seed", type=int, default=d.seed)
+    p.add_argument("--batch-size", type=int, default=d.batch_size)
+    p.add_argument("--copies", type=int, default=d.copies,
+                   help="pre-generated augmented copies per training clip")
+    p.add_argument("--per-word", type=int, default=d.per_word,
+                   help="synthetic clips per keyword (--data synth)")
+    p.add_argument("--unknown-percent", type=float, default=d.unknown_percent,
+                   help="_unknown_ clips, %% of the keyword clips")
+    p.add_argument("--silence-percent", type=float, default=d.silence_percent,
+                   help="_silence_ clips, %% of the keyword clips")
+    p.add_argument("--balance", type=float, default=d.balance,
+                   help="class weighting exponent: 0 none, 1 fully balanced (default)")
+    p.add_argument("--extra-unknown", default=None,
+                   help="more _unknown_ speech: synth, or a dataset folder")
+    p.add_argument("--noise-dir", default=None, help="background-noise WAVs for augmentation")
+    p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
+                                                     "~/.cache/kws)")
+    p.set_defaults(func=run)

@@ -1,0 +1,315 @@
+"""``kws eval``: a trained model on labelled WAV files, and on long streams.
+
+Clip evaluation runs the int8 model on reference kernels (ai-edge-litert's BUILTIN_REF op
+resolver, or the PyPI tflite-micro interpreter) and the float model beside it, on features from
+the bit-exact front end; labels come from each file's folder name or from a CSV
+(``path,label``). Words the model does not know count as ``_unknown_``; folders named
+``_background_noise_`` are cut into 1 s ``_silence_`` clips.
+
+Stream evaluation slides the model over a long recording at the firmware's stride, runs the
+firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events CSV
+(``start_s,end_s,label``): a detection of the event's label between its start and 1 s after
+its end is a hit (one per event); every other detection is a false accept.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kws.audio import fit_clip, load_audio
+from kws.detect import Detector, DetectorSettings
+from kws.errors import KwsError
+from kws.fileio import write_text_atomic
+from kws.frontend.settings import FrontendSettings
+from kws.metrics import format_report, plot_confusion, report
+from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN
+from kws.train.features import compute_features
+from kws.train.quantize import TfliteModel
+
+HIT_TOLERANCE_S = 1.0
+
+
+def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], FrontendSettings]:
+    """A model file and, from its folder, the float model, labels.txt and settings.json."""
+    path = Path(model_path)
+    if not path.is_file():
+        raise KwsError(f"{path}: no such model file")
+    labels_file = path.parent / "labels.txt"
+    if not labels_file.is_file():
+        raise KwsError(f"{labels_file}: missing (the run folder must hold labels.txt)")
+    classes = labels_file.read_text().split()
+    settings_file = path.parent / "settings.json"
+    settings = (FrontendSettings.from_dict(json.loads(settings_file.read_text()))
+                if settings_file.is_file() else FrontendSettings())
+    flt = path.parent / "model_float.tflite"
+    return (path.read_bytes(), flt.read_bytes() if flt.is_file() and flt != path else None,
+            classes, settings)
+
+
+def labelled_files(folder: str | Path, classes: list[str], *,
+                   labels_csv: str | Path | None = None) -> list[tuple[Path, str]]:
+    """(file, class) pairs of a folder of audio: label = CSV entry, else the parent folder.
+
+    Labels that are not classes of the model become ``_unknown_``.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise KwsError(f"{root}: no such folder of WAV files")
+    table: dict[str, str] = {}
+    if labels_csv is not None:
+        with open(labels_csv, newline="", encoding="utf-8") as fh:
+            for row in csv.reader(fh):
+                if len(row) >= 2 and row[0] != "path":
+                    table[row[0]] = row[1]
+    pairs = []
+    for f in sorted(root.rglob("*")):
+        if f.suffix.lower() not in AUDIO_SUFFIXES or not f.is_file():
+            continue
+        rel = f.relative_to(root).as_posix()
+        label = table.get(rel) or table.get(f.name) or (
+            f.parent.name if labels_csv is None or not table else None)
+        if label is None:
+            continue
+        if label == BACKGROUND:
+            label = SILENCE
+        pairs.append((f, label if label in classes else UNKNOWN))
+    if not pairs:
+        raise KwsError(f"{root}: no labelled .wav or .flac files")
+    return pairs
+
+
+def clip_features(pairs: list[tuple[Path, str]], settings: FrontendSettings
+                  ) -> tuple[np.ndarray, list[str], list[str]]:
+    """int8 features (N, F, C) of labelled files, their labels, and the files skipped.
+
+    Files longer than 1 s that are ``_silence_`` are cut into 1 s clips; others keep their
+    first second.
+    """
+    n = settings.clip_samples
+    audio, labels, skipped = [], [], []
+    for f, label in pairs:
+        try:
+            x = load_audio(f)
+        except KwsError:
+            skipped.append(str(f))
+            continue
+        if label == SILENCE and len(x) >= 2 * n:
+            for start in range(0, len(x) - n + 1, n):
+                audio.append(x[start:start + n])
+                labels.append(label)
+        else:
+            audio.append(fit_clip(x, n))
+            labels.append(label)
+    if skipped:
+        print(f"kws: warning: skipped {len(skipped)} unreadable file(s): "
+              f"{', '.join(skipped[:10])}", file=sys.stderr)
+    if not audio:
+        raise KwsError("no readable audio files to evaluate")
+    return compute_features(np.stack(audio), settings), labels, skipped
+
+
+def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
+                   labels_csv: str | Path | None = None, json_out: str | Path | None = None,
+                   png_out: str | Path | None = None, backend: str = "litert") -> dict[str, Any]:
+    """Clip accuracy of a run's int8 model (and its float model) on a folder of audio.
+
+    Returns the dict written to ``json_out``: ``{"int8": report, "float": report}``.
+    """
+    int8, flt, classes, settings = load_run(model_path)
+    pairs = labelled_files(wavs, classes, labels_csv=labels_csv)
+    feats, labels, skipped = clip_features(pairs, settings)
+    y = np.array([classes.index(lab) for lab in labels])
+    out: dict[str, Any] = {"model": str(model_path), "wavs": str(wavs), "skipped": skipped}
+    for name, blob in (("int8", int8), ("float", flt)):
+        if blob is None:
+            continue
+        probs = TfliteModel(blob, backend=backend).predict_features(feats, settings)
+        out[name] = report(y, probs.argmax(axis=1), classes)
+        print(format_report(out[name], title=f"{name:<6}"))
+    png = Path(png_out) if png_out else Path(model_path).parent / "confusion_eval.png"
+    plot_confusion(out["int8"], png, title=f"int8 on {Path(wavs).name}: "
+                   f"accuracy {out['int8']['accuracy']:.3f}")
+    print(f"kws: confusion matrix: {png}")
+    if json_out:
+        write_text_atomic(json_out, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def read_events(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
+    """Events ``(start_s, end_s, label)`` from a CSV: ``start_s,end_s,label`` rows, or the
+    ``time_ms,label[,end_ms]`` file that ``kws data stream`` writes."""
+    p = Path(path)
+    if not p.is_file():
+        raise KwsError(f"{p}: no such events file")
+    with open(p, newline="", encoding="utf-8") as fh:
+        first = fh.readline()
+    if "time_ms" in first:
+        from kws.data.stream import read_events as read_ms
+
+        return [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in read_ms(p)]
+    events = []
+    with open(p, newline="", encoding="utf-8") as fh:
+        for line, row in enumerate(csv.reader(fh), start=1):
+            if not row or row[0] == "start_s":
+                continue
+            try:
+                events.append((float(row[0]), float(row[1]), row[2].strip()))
+            except (ValueError, IndexError):
+                raise KwsError(f"{p}:{line}: expected start_s,end_s,label") from None
+    return events
+
+
+def stream_outputs(model: TfliteModel, samples: np.ndarray, settings: FrontendSettings, *,
+                   stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """int8 outputs (N, C) of the int8 model every ``stride`` hops, and the time in ms of the
+    newest sample each inference has seen.
+
+    Inference ``n`` sees frames ``n*stride .. n*stride + num_frames - 1``.
+    """
+    if model.input_dtype != np.int8:
+        raise KwsError("stream evaluation needs the int8 model (model.tflite)")
+    feats = compute_features(samples, settings)
+    nf = settings.num_frames
+    if len(feats) < nf:
+        raise KwsError("stream is shorter than one model window")
+    starts = np.arange(0, len(feats) - nf + 1, stride)
+    windows = np.stack([feats[s:s + nf] for s in starts])
+    q = model.predict_raw(windows)
+    ends = (starts * settings.hop_samples + settings.window_samples
+            + (nf - 1) * settings.hop_samples) * 1000 // settings.sample_rate
+    return q, ends
+
+
+def score_detections(dets: list[tuple[float, str]], events: list[tuple[float, float, str]],
+                     duration_s: float) -> dict[str, float]:
+    """False accepts per hour and miss rate of (time, label) detections against events."""
+    used = [False] * len(events)
+    fa = 0
+    for t, label in dets:
+        hit = next((i for i, (s, e, lab) in enumerate(events)
+                    if not used[i] and lab == label and s <= t <= e + HIT_TOLERANCE_S), None)
+        if hit is None:
+            fa += 1
+        else:
+            used[hit] = True
+    n = len(events)
+    return {"false_accepts": fa, "fa_per_hour": fa / (duration_s / 3600.0),
+            "misses": n - sum(used), "miss_rate": (n - sum(used)) / n if n else float("nan"),
+            "events": n}
+
+
+def evaluate_stream(model_path: str | Path, stream: str | Path, events_csv: str | Path, *,
+                    stride: int = 2, smooth: int = 3, threshold: int = 200,
+                    refractory_s: float = 1.0, json_out: str | Path | None = None,
+                    png_out: str | Path | None = None) -> dict[str, Any]:
+    """False accepts per hour and miss rate over a long recording, and a DET curve PNG.
+
+    Parameters
+    ----------
+    model_path : path-like
+        A run's int8 model.tflite.
+    stream, events_csv : path-like
+        The recording and its ``start_s,end_s,label`` events.
+    stride : int, keyword-only
+        Model every ``stride`` front-end hops (the firmware's stride).
+    smooth, threshold : int, keyword-only
+        Detector ``K`` and the uint8 threshold of every keyword (the operating point).
+    refractory_s : float, keyword-only
+        Refractory time, rounded to whole inferences.
+    """
+    int8, _, classes, settings = load_run(model_path)
+    model = TfliteModel(int8)
+    samples = load_audio(stream)
+    events = read_events(events_csv)
+    q, ends = stream_outputs(model, samples, settings, stride=stride)
+    zp = int(model.output_details["quantization"][1])
+    duration = len(samples) / settings.sample_rate
+
+    def run(thr: int) -> dict[str, float]:
+        det = Detector(DetectorSettings.default_for(
+            classes, threshold=thr, average_window=smooth, model_every_hops=stride,
+            refractory_ms=int(round(refractory_s * 1000))), output_zero_point=zp)
+        dets = []
+        for row, t in zip(q, ends):
+            d = det.process(row, time_ms=int(t))
+            if d is not None:
+                dets.append((d.time_ms / 1000.0, d.label))
+        return score_detections(dets, events, duration)
+
+    point = run(threshold)
+    curve = [{"threshold": t, **run(t)} for t in range(0, 256, 15)]
+    out = {"model": str(model_path), "stream": str(stream), "duration_s": duration,
+           "stride": stride, "smooth": smooth, "threshold": threshold,
+           "refractory_s": refractory_s, **point, "det": curve}
+    print(f"stream {duration / 60:.1f} min, {point['events']} events: "
+          f"{point['fa_per_hour']:.2f} false accepts/hour, miss rate {point['miss_rate']:.3f} "
+          f"(threshold {threshold}/255, smoothing {smooth}, stride {stride} hops)")
+    png = Path(png_out) if png_out else Path(model_path).parent / "det_curve.png"
+    _plot_det(curve, png)
+    print(f"kws: DET curve: {png}")
+    if json_out:
+        write_text_atomic(json_out, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def _plot_det(curve: list[dict[str, float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kws.fileio import atomic_path
+
+    fig, ax = plt.subplots(figsize=(5, 4))
+    ax.plot([c["fa_per_hour"] for c in curve], [c["miss_rate"] for c in curve], marker=".")
+    ax.set_xlabel("false accepts per hour")
+    ax.set_ylabel("miss rate")
+    ax.set_xscale("symlog", linthresh=1.0)
+    ax.set_title("DET over thresholds 0..255")
+    ax.grid(True, alpha=0.3)
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def make_stream(clips: list[tuple[np.ndarray, str]], noise: np.ndarray | None, *,
+                duration_s: float, seed: int = 0, gap_s: tuple[float, float] = (2.0, 5.0),
+                snr_db: tuple[float, float] = (5.0, 30.0)
+                ) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
+    """A test stream: labelled 1 s clips at random gaps over (looped) noise.
+
+    Returns the int16 samples and the events ``(start_s, end_s, label)`` of the clips whose
+    label is not ``_unknown_`` (unknown words are distractors: firing on them is a false
+    accept).
+    """
+    rng = np.random.default_rng(seed)
+    sr = 16000
+    total = int(duration_s * sr)
+    out = np.zeros(total, dtype=np.float64)
+    if noise is not None and len(noise):
+        out += np.resize(noise.astype(np.float64), total)
+    events = []
+    t = rng.uniform(*gap_s)
+    while t + 1.0 < duration_s and clips:
+        x, label = clips[int(rng.integers(len(clips)))]
+        x = x.astype(np.float64)
+        start = int(t * sr)
+        seg = out[start:start + len(x)]
+        rms_n = np.sqrt(np.mean(seg * seg)) if noise is not None else 0.0
+        rms_x = max(np.sqrt(np.mean(x * x)), 1e-9)
+        if rms_n > 0:
+            x = x * (rms_n * 10 ** (rng.uniform(*snr_db) / 20) / rms_x)
+        out[start:start + len(x)] += x[:len(seg)]
+        if label != UNKNOWN:
+            nz = np.nonzero(np.abs(x) > np.max(np.abs(x)) / 10)[0]
+            events.append((round(t + nz[0] / sr, 3), round(t + nz[-1] / sr, 3), label))
+        t += len(x) / sr + rng.uniform(*gap_s)
+    return np.clip(np.round(out), -32768, 32767).astype(np.int16), events

@@ -1,0 +1,118 @@
+"""Keras keyword-spotting models: the DS-CNN family of Hello Edge (Zhang et al., 2017) and
+MLPerf Tiny KWS, plus an extra-small DS-CNN for two-word tasks.
+
+Every model takes the front end's features as float ``real = scale * (q - zero_point)`` shaped
+``(num_frames, num_outputs, 1)`` and ends in a softmax. The int8 model's input scale and zero
+point must equal the front end's output quantization, so that the device feeds int8 frames
+straight in: :mod:`kws.train.quantize` pins them by calibrating the input over exactly
+:func:`input_range` (the converter derives ``scale = (max - min) / 255`` and
+``zero_point = -128 - min / scale`` from the calibrated range; a fake-quantization layer would
+instead add a DEQUANTIZE/QUANTIZE pair in front of the first convolution). Batch normalization
+is folded into the convolutions by the TFLite converter.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from kws.errors import KwsError
+from kws.frontend.settings import FrontendSettings
+
+
+@dataclasses.dataclass(frozen=True)
+class DsCnnShape:
+    """Shape of a DS-CNN: one standard convolution, then depthwise-separable blocks.
+
+    Parameters
+    ----------
+    filters : int
+        Channels of every layer.
+    first_kernel, first_strides : tuple of int
+        Kernel (time, frequency) and strides of the first, standard convolution.
+    blocks : int
+        Number of depthwise (3x3) + pointwise (1x1) blocks.
+    dropout_in, dropout_out : float
+        Dropout after the first convolution and before the pooling.
+    """
+
+    filters: int
+    first_kernel: tuple[int, int]
+    first_strides: tuple[int, int]
+    blocks: int
+    dropout_in: float = 0.2
+    dropout_out: float = 0.4
+
+
+#: The model family. S is MLPerf Tiny's KWS reference (64 channels, first conv stride 2x2,
+#: 4 blocks); M (172 channels, 4 blocks) and L (276 channels, 5 blocks) are Hello Edge's, with
+#: its first-conv stride of 2x1. XS is ours, for two-word tasks: 32 channels, 2 blocks.
+MODELS: dict[str, DsCnnShape] = {
+    "ds-cnn-xs": DsCnnShape(32, (10, 4), (2, 2), 2, 0.1, 0.2),
+    "ds-cnn-s": DsCnnShape(64, (10, 4), (2, 2), 4),
+    "ds-cnn-m": DsCnnShape(172, (10, 4), (2, 1), 4),
+    "ds-cnn-l": DsCnnShape(276, (10, 4), (2, 1), 5),
+}
+
+
+def input_range(settings: FrontendSettings) -> tuple[float, float]:
+    """The real-valued range of the front end's int8 output: ``scale * (-128 - zp)`` to
+    ``scale * (127 - zp)``. A uint8 fake quantization over it has exactly the front end's
+    scale, ``(max - min) / 255``, and zero point, ``-128 - min / scale``."""
+    s, zp = settings.output_scale, settings.output_zero_point
+    return s * (-128 - zp), s * (127 - zp)
+
+
+def dequantize_features(q: Any, settings: FrontendSettings) -> Any:
+    """int8 features -> the model's float input ``scale * (q - zp)`` (float32 NumPy array)."""
+    import numpy as np
+
+    return (np.asarray(q, dtype=np.float32) - np.float32(settings.output_zero_point)) \
+        * np.float32(settings.output_scale)
+
+
+def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> Any:
+    """Build a DS-CNN ``tf.keras.Model``.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`MODELS` (``ds-cnn-xs``, ``ds-cnn-s``, ``ds-cnn-m``, ``ds-cnn-l``).
+    num_classes : int, keyword-only
+        Output classes (softmax).
+    settings : FrontendSettings, keyword-only
+        Gives the input shape ``(num_frames, num_outputs, 1)`` and the input quantization.
+
+    Returns
+    -------
+    tf.keras.Model
+        Input float32 ``(batch, frames, coeffs, 1)``, output softmax ``(batch, num_classes)``.
+    """
+    import tensorflow as tf
+
+    if name not in MODELS:
+        raise KwsError(f"unknown model {name!r}; available: {', '.join(MODELS)}")
+    if num_classes < 2:
+        raise KwsError(f"model {name}: need at least 2 classes, got {num_classes}")
+    shape = MODELS[name]
+    L = tf.keras.layers
+    reg = tf.keras.regularizers.l2(1e-4)
+    inp = L.Input(shape=(settings.num_frames, settings.num_outputs, 1), name="features")
+    x = L.Conv2D(shape.filters, shape.first_kernel, strides=shape.first_strides,
+                 padding="same", use_bias=False, kernel_regularizer=reg, name="conv0")(inp)
+    x = L.BatchNormalization(name="bn0")(x)
+    x = L.ReLU(name="relu0")(x)
+    x = L.Dropout(shape.dropout_in)(x)
+    for i in range(1, shape.blocks + 1):
+        x = L.DepthwiseConv2D((3, 3), padding="same", use_bias=False,
+                              depthwise_regularizer=reg, name=f"dw{i}")(x)
+        x = L.BatchNormalization(name=f"dw{i}_bn")(x)
+        x = L.ReLU(name=f"dw{i}_relu")(x)
+        x = L.Conv2D(shape.filters, (1, 1), use_bias=False, kernel_regularizer=reg,
+                     name=f"pw{i}")(x)
+        x = L.BatchNormalization(name=f"pw{i}_bn")(x)
+        x = L.ReLU(name=f"pw{i}_relu")(x)
+    x = L.Dropout(shape.dropout_out)(x)
+    x = L.GlobalAveragePooling2D(name="pool")(x)
+    out = L.Dense(num_classes, activation="softmax", name="logits")(x)
+    return tf.keras.Model(inp, out, name=name.replace("-", "_"))

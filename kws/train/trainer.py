@@ -1,0 +1,361 @@
+"""``kws train``: data, cached features, DS-CNN training with per-epoch checkpoints, int8
+quantization, and a run folder.
+
+RUN/ holds ``model.keras``, ``model.tflite`` (int8 in and out), ``model_float.tflite``,
+``labels.txt``, ``settings.json`` (the front end's :meth:`FrontendSettings.to_dict`),
+``metrics.json``, ``logs/`` (TensorBoard), ``curves.png`` and ``checkpoint/`` (the model and
+optimizer after the last finished epoch, plus the history). ``resume=True`` continues after the
+last checkpoint. Every random choice derives from the seed and the epoch (the copy of each clip
+shown, the shuffle, dropout), so a resumed run repeats exactly what the killed one would have
+done.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from tqdm import tqdm
+
+from kws.errors import KwsError
+from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.frontend.settings import FrontendSettings
+from kws.metrics import format_report, plot_confusion, report
+from kws.models import MODELS, build_model, dequantize_features
+from kws.train.augment import AugmentConfig, NoiseBank
+from kws.train.data import (BACKGROUND, Example, class_names, dataset_entries,
+                            select_examples, shared_dir, speech_commands_entries)
+from kws.train.features import FeatureSet, split_features
+
+def default_cache() -> Path:
+    """The cache root: ``$KWS_CACHE``, else ``~/.cache/kws``."""
+    return Path(os.environ.get("KWS_CACHE") or Path.home() / ".cache" / "kws")
+
+
+@dataclasses.dataclass
+class TrainConfig:
+    """Everything a training run depends on (saved in RUN/config.json).
+
+    ``data`` is ``synth`` (the offline TTS corpus, the default), ``speech-commands`` (with
+    ``data_dir`` a Speech Commands folder) or a dataset folder with a manifest.csv.
+    ``balance`` weights each class's loss by ``(mean count / class count) ** balance`` (0: no
+    weighting, 1: fully balanced classes).
+    """
+
+    words: list[str]
+    out: str = "run"
+    data: str = "synth"
+    data_dir: str | None = None
+    model: str = "ds-cnn-s"
+    epochs: int = 25
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    copies: int = 4
+    per_word: int = 1000
+    unknown_percent: float = 70.0
+    silence_percent: float = 25.0
+    seed: int = 0
+    cache_dir: str | None = None
+    noise_dir: str | None = None
+    extra_unknown: str | None = None
+    balance: float = 1.0
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def resolve_examples(cfg: TrainConfig, cache: Path) -> tuple[list[Example], Path | None, float]:
+    """The examples of every split, the dataset's background-noise folder, synthesis seconds."""
+    t0 = time.monotonic()
+    synth_s = 0.0
+    words = cfg.words
+    if cfg.data == "synth":
+        from kws.train.tts import build_synth_corpus
+
+        key = "-".join(words) + f"-{cfg.per_word}-{cfg.seed}"
+        root = build_synth_corpus(words, cache / "synth" / key, per_word=cfg.per_word,
+                                  seed=cfg.seed)
+        synth_s = time.monotonic() - t0
+        entries = dataset_entries(root)
+    elif cfg.data == "speech-commands":
+        if not cfg.data_dir:
+            raise KwsError("--data speech-commands needs --data-dir (a Speech Commands folder)")
+        root = Path(cfg.data_dir)
+        entries = speech_commands_entries(root)
+    else:
+        root = Path(cfg.data)
+        if not root.is_dir():
+            raise KwsError(f"{root}: --data must be synth, speech-commands or a dataset folder")
+        entries = dataset_entries(root)
+    examples = select_examples(entries, root, words, unknown_percent=cfg.unknown_percent,
+                               silence_percent=cfg.silence_percent, seed=cfg.seed)
+    if cfg.extra_unknown:
+        from kws.train.data import UNKNOWN
+
+        if cfg.extra_unknown == "synth":
+            from kws.train.tts import build_synth_corpus
+
+            t1 = time.monotonic()
+            n = cfg.per_word * max(2, len(words) // 2)
+            extra_root = build_synth_corpus(
+                [], cache / "synth" / f"unknown-{'-'.join(words)}-{n}-{cfg.seed}",
+                unknown_count=n, seed=cfg.seed, exclude=tuple(words))
+            synth_s += time.monotonic() - t1
+        else:
+            extra_root = Path(cfg.extra_unknown)
+        extra = [e for e in dataset_entries(extra_root) if e.label not in words]
+        examples += [Example(str(extra_root / e.path), UNKNOWN, e.split, e.source)
+                     for e in extra]
+    noise = root / BACKGROUND if (root / BACKGROUND).is_dir() else None
+    return examples, noise, synth_s
+
+
+def _lr(cfg: TrainConfig, epoch: int) -> float:
+    """Cosine decay from ``learning_rate`` to 5 % of it over the run."""
+    frac = epoch / max(1, cfg.epochs - 1)
+    return cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * frac)))
+
+
+def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
+                settings: FrontendSettings) -> tuple[np.ndarray, np.ndarray]:
+    """This epoch's inputs: one seeded copy of each clip, shuffled (depends on seed, epoch)."""
+    rng = np.random.default_rng([cfg.seed, epoch])
+    copy = rng.integers(fs.x.shape[1], size=len(fs.x))
+    order = rng.permutation(len(fs.x))
+    q = fs.x[order, copy[order]]
+    return dequantize_features(q, settings)[..., None], fs.y[order]
+
+
+def _reseed_layers(model: Any, seed: int) -> None:
+    """Set every layer's random state (dropout) from ``seed``: a model loaded from a checkpoint
+    then draws exactly what the uninterrupted one would have drawn."""
+    for k, layer in enumerate(model.layers):
+        gen = getattr(layer, "seed_generator", None)
+        if gen is not None:
+            gen.state.assign(np.array([seed * 7919 + k, 0], dtype=str(gen.state.dtype)))
+
+
+def _save_checkpoint(model: Any, ckpt: Path, state: dict[str, Any]) -> None:
+    """Write model + optimizer and the history atomically (a new folder renamed into place)."""
+    tmp = ckpt.with_name(ckpt.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    model.save(tmp / "model.keras")
+    (tmp / "state.json").write_text(json.dumps(state))
+    old = ckpt.with_name(ckpt.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if ckpt.exists():
+        os.replace(ckpt, old)
+    os.replace(tmp, ckpt)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _load_checkpoint(ckpt: Path) -> tuple[Any, dict[str, Any]] | None:
+    """The model and state of the last finished epoch, or None."""
+    import tensorflow as tf
+
+    for folder in (ckpt, ckpt.with_name(ckpt.name + ".old")):
+        if (folder / "state.json").is_file() and (folder / "model.keras").is_file():
+            state = json.loads((folder / "state.json").read_text())
+            return tf.keras.models.load_model(folder / "model.keras"), state
+    return None
+
+
+def _plot_curves(history: dict[str, list[float]], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from kws.fileio import atomic_path
+
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    for k in ("loss", "val_loss"):
+        if history.get(k):
+            a.plot(range(1, len(history[k]) + 1), history[k], label=k)
+    for k in ("accuracy", "val_accuracy"):
+        if history.get(k):
+            b.plot(range(1, len(history[k]) + 1), history[k], label=k)
+    a.set_xlabel("epoch"), b.set_xlabel("epoch"), a.legend(), b.legend()
+    a.set_title("loss"), b.set_title("accuracy")
+    fig.tight_layout()
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=90)
+    plt.close(fig)
+
+
+def evaluate_tflite(tflite: bytes, fs: FeatureSet, settings: FrontendSettings,
+                    classes: list[str]) -> dict[str, Any]:
+    """Clip accuracy of a .tflite model (reference kernels) on copy 0 of a feature set."""
+    from kws.train.quantize import TfliteModel
+
+    probs = TfliteModel(tflite).predict_features(fs.x[:, 0], settings)
+    return report(fs.y, probs.argmax(axis=1), classes)
+
+
+def train(cfg: TrainConfig, *, resume: bool = False,
+          settings: FrontendSettings | None = None) -> dict[str, Any]:
+    """Train, quantize and evaluate a keyword model; returns the metrics written to RUN/.
+
+    Parameters
+    ----------
+    cfg : TrainConfig
+        The run's configuration.
+    resume : bool, keyword-only
+        Continue from RUN/checkpoint (the config must match the saved one).
+    settings : FrontendSettings, optional, keyword-only
+        The front end (default settings when omitted).
+
+    Raises
+    ------
+    KwsError
+        Bad words, data, model or a RUN/ folder that holds another run.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")     # TensorFlow's C++ info lines
+    import tensorflow as tf
+
+    settings = settings or FrontendSettings()
+    if not cfg.words or any(not w or "," in w for w in cfg.words):
+        raise KwsError(f"--words: need a comma-separated list of words, got {cfg.words!r}")
+    if len(set(cfg.words)) != len(cfg.words):
+        raise KwsError(f"--words: repeated word in {','.join(cfg.words)}")
+    if cfg.model not in MODELS:
+        raise KwsError(f"--model {cfg.model!r}: unknown; available: {', '.join(MODELS)}")
+    if cfg.epochs < 1:
+        raise KwsError(f"--epochs {cfg.epochs}: must be at least 1")
+    run = Path(cfg.out)
+    ckpt = run / "checkpoint"
+    cfg_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True, indent=1)
+    if resume:
+        saved = run / "config.json"
+        if not saved.is_file():
+            raise KwsError(f"{saved}: nothing to resume (no config.json in the run folder)")
+        old = json.loads(saved.read_text())
+        now = json.loads(cfg_json)
+        diff = sorted(k for k in now if k not in ("epochs", "cache_dir") and old.get(k) != now[k])
+        if diff:
+            raise KwsError(f"{saved}: --resume with different settings: {', '.join(diff)}")
+    run.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run / "config.json", cfg_json)
+    cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache()
+    times: dict[str, float] = {}
+    t_all = time.monotonic()
+
+    t0 = time.monotonic()
+    examples, data_noise, times["synthesis"] = resolve_examples(cfg, cache)
+    classes = class_names(cfg.words)
+    noise_files = NoiseBank.find(Path(cfg.noise_dir) if cfg.noise_dir else None, data_noise,
+                                 shared_dir() / "audio" / BACKGROUND)
+    train_noise = NoiseBank(noise_files, part="train")
+    eval_noise = NoiseBank(noise_files, part="heldout")
+    times["data"] = time.monotonic() - t0 - times["synthesis"]
+
+    t0 = time.monotonic()
+    aug = AugmentConfig()
+    feat_cache = cache / "features"
+    by_split = {s: [e for e in examples if e.split == s] for s in ("train", "validation", "test")}
+    train_fs = split_features(by_split["train"], classes, settings=settings,
+                              cache_dir=feat_cache, copies=cfg.copies, augment=aug,
+                              noise=train_noise, seed=cfg.seed, desc="train features")
+    eval_fs = {s: split_features(by_split[s], classes, settings=settings, cache_dir=feat_cache,
+                                 copies=1, augment=None, noise=eval_noise, seed=cfg.seed,
+                                 desc=f"{s} features")
+               for s in ("validation", "test") if by_split[s]}
+    times["features"] = time.monotonic() - t0
+    counts = np.bincount(train_fs.y, minlength=len(classes))
+    for c, n in zip(classes, counts):
+        if n < 2:
+            raise KwsError(f"{cfg.data}: too few training examples of class {c!r}: {n} "
+                           f"(need at least 2)")
+    _log("kws: train clips per class: " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
+         + f" (x{cfg.copies} augmented copies)")
+
+    t0 = time.monotonic()
+    tf.config.experimental.enable_op_determinism()
+    state: dict[str, Any] = {"epoch": 0, "history": {}}
+    loaded = _load_checkpoint(ckpt) if resume else None
+    if loaded is not None:
+        model, state = loaded
+        _log(f"kws: resuming after epoch {state['epoch']}")
+    else:
+        tf.keras.utils.set_random_seed(cfg.seed)
+        model = build_model(cfg.model, num_classes=len(classes), settings=settings)
+        model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
+                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    val = eval_fs.get("validation")
+    val_data = None
+    if val is not None and len(val.x):
+        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
+    history: dict[str, list[float]] = state["history"]
+    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
+    bar = tqdm(range(state["epoch"], cfg.epochs), desc="train", unit="epoch",
+               initial=state["epoch"], total=cfg.epochs)
+    for epoch in bar:
+        tf.keras.utils.set_random_seed(cfg.seed * 1000 + epoch)
+        _reseed_layers(model, cfg.seed * 1000 + epoch)
+        model.optimizer.learning_rate.assign(_lr(cfg, epoch))
+        x, y = _epoch_data(train_fs, cfg, epoch, settings)
+        h = model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=epoch, epochs=epoch + 1,
+                      validation_data=val_data, shuffle=False, verbose=0, callbacks=[tb],
+                      class_weight=weights if cfg.balance else None)
+        for k, v in h.history.items():
+            history.setdefault(k, []).append(float(v[-1]))
+        bar.set_postfix({k: f"{history[k][-1]:.3f}" for k in ("loss", "accuracy",
+                                                              "val_accuracy") if k in history})
+        _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
+    bar.close()
+    times["training"] = time.monotonic() - t0
+
+    t0 = time.monotonic()
+    from kws.train.quantize import check_input_quantization, convert, representative_examples
+
+    rep = representative_examples(train_fs.x[:, 0], settings, seed=cfg.seed)
+    int8 = convert(model, representative=rep)
+    check_input_quantization(int8, settings, name=str(run / "model.tflite"))
+    flt = convert(model)
+    times["quantization"] = time.monotonic() - t0
+
+    model.save(run / "model.keras.tmp.keras")
+    os.replace(run / "model.keras.tmp.keras", run / "model.keras")
+    write_bytes_atomic(run / "model.tflite", int8)
+    write_bytes_atomic(run / "model_float.tflite", flt)
+    write_text_atomic(run / "labels.txt", "\n".join(classes) + "\n")
+    write_text_atomic(run / "settings.json", json.dumps(settings.to_dict(), indent=1) + "\n")
+    _plot_curves(history, run / "curves.png")
+
+    t0 = time.monotonic()
+    metrics: dict[str, Any] = {"words": cfg.words, "classes": classes, "model": cfg.model,
+                               "data": cfg.data, "epochs": cfg.epochs,
+                               "train_clips": int(len(train_fs.x)),
+                               "skipped_files": train_fs.skipped + sum(
+                                   (f.skipped for f in eval_fs.values()), []),
+                               "history": history, "splits": {}}
+    for split, fs in eval_fs.items():
+        if not len(fs.x):
+            continue
+        res = {"float": evaluate_tflite(flt, fs, settings, classes),
+               "int8": evaluate_tflite(int8, fs, settings, classes)}
+        metrics["splits"][split] = res
+        _log(format_report(res["float"], title=f"{split} float: "))
+        _log(format_report(res["int8"], title=f"{split} int8:  "))
+        if split == "validation":
+            plot_confusion(res["int8"], run / "confusion_validation.png",
+                           title=f"validation int8, accuracy {res['int8']['accuracy']:.3f}")
+    times["evaluation"] = time.monotonic() - t0
+    times["total"] = time.monotonic() - t_all
+    metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
+    write_text_atomic(run / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    _log("kws: time: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
+    _log(f"kws: wrote {run}/model.tflite (int8), model_float.tflite, model.keras, labels.txt, "
+         f"settings.json, metrics.json, curves.png, logs/")
+    return metrics

@@ -1,0 +1,173 @@
+"""``kws eval`` on clips and on a stream, the feature cache, the speaker-hash split and the
+metrics."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kws.audio import load_audio, save_wav
+from kws.errors import KwsError
+from kws.frontend.settings import FrontendSettings
+from kws.metrics import report
+from kws.train.augment import AugmentConfig, NoiseBank
+from kws.train.data import Example, speaker_hash_split
+from kws.train.features import split_features
+from tests.tiny_data import make_tiny_speech_commands, word_clip
+
+pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> tuple[Path, Path]:
+    from kws.train.trainer import TrainConfig, train
+
+    tmp = tmp_path_factory.mktemp("ev")
+    data = make_tiny_speech_commands(tmp / "sc", per_word=18)
+    train(TrainConfig(words=["yes", "no"], out=str(tmp / "run"), data="speech-commands",
+                      data_dir=str(data), model="ds-cnn-xs", epochs=1, copies=1,
+                      cache_dir=str(tmp / "cache"), noise_dir=str(data / "_background_noise_")))
+    return tmp / "run", data
+
+
+def test_eval_clips_folder_labels(run, tmp_path) -> None:
+    from kws.evaluate import evaluate_clips
+
+    model, data = run
+    out = evaluate_clips(model / "model.tflite", data, json_out=tmp_path / "e.json",
+                         png_out=tmp_path / "c.png")
+    saved = json.loads((tmp_path / "e.json").read_text())
+    assert (tmp_path / "c.png").stat().st_size > 1000
+    for kind in ("int8", "float"):
+        rep = saved[kind]
+        # 4 words x 18 clips, plus the 4 s background file cut into four 1 s silences
+        assert rep["count"] == 4 * 18 + 4
+        sup = {c: m["support"] for c, m in rep["per_class"].items()}
+        assert sup == {"_silence_": 4, "_unknown_": 36, "yes": 18, "no": 18}
+    assert out["int8"]["confusion"] == saved["int8"]["confusion"]
+
+
+def test_eval_micro_interpreter_matches_litert(run, tmp_path) -> None:
+    """Both reference interpreters give the same int8 outputs."""
+    pytest.importorskip("tflite_micro")
+    from kws.train.quantize import TfliteModel
+
+    model, _ = run
+    blob = (model / "model.tflite").read_bytes()
+    s = FrontendSettings()
+    q = np.random.default_rng(3).integers(-128, 128, (12, s.num_frames, s.num_outputs),
+                                          dtype=np.int64).astype(np.int8)
+    a = TfliteModel(blob, backend="litert").predict_raw(q)
+    b = TfliteModel(blob, backend="micro").predict_raw(q)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_eval_labels_csv_and_bad_input(run, tmp_path) -> None:
+    from kws.evaluate import evaluate_clips
+
+    model, data = run
+    wavs = tmp_path / "w"
+    rng = np.random.default_rng(5)
+    rows = ["path,label"]
+    for i in range(6):
+        save_wav(wavs / f"c{i}.wav", word_clip("yes" if i % 2 else "no", rng))
+        rows.append(f"c{i}.wav,{'yes' if i % 2 else 'no'}")
+    (wavs / "broken.wav").write_bytes(b"RIFF0000WAVEfmt ")
+    rows.append("broken.wav,yes")
+    (tmp_path / "labels.csv").write_text("\n".join(rows) + "\n")
+    out = evaluate_clips(model / "model.tflite", wavs, labels_csv=tmp_path / "labels.csv",
+                         png_out=tmp_path / "c.png")
+    assert out["int8"]["count"] == 6
+    assert [Path(p).name for p in out["skipped"]] == ["broken.wav"]
+    with pytest.raises(KwsError, match="no such model file"):
+        evaluate_clips(tmp_path / "nope.tflite", wavs)
+    with pytest.raises(KwsError, match="no such folder"):
+        evaluate_clips(model / "model.tflite", tmp_path / "missing")
+
+
+def test_eval_stream(run, tmp_path) -> None:
+    from kws.evaluate import evaluate_stream, make_stream
+
+    model, data = run
+    rng = np.random.default_rng(9)
+    clips = [(word_clip(w, rng), w if w in ("yes", "no") else "_unknown_")
+             for w in ("yes", "no", "up", "go") * 5]
+    noise = load_audio(data / "_background_noise_" / "white.wav")
+    samples, events = make_stream(clips, noise, duration_s=60.0, seed=1)
+    assert len(samples) == 60 * 16000 and events
+    assert all(lab in ("yes", "no") and s < e for s, e, lab in events)
+    save_wav(tmp_path / "s.wav", samples)
+    (tmp_path / "ev.csv").write_text("start_s,end_s,label\n" + "".join(
+        f"{s},{e},{lab}\n" for s, e, lab in events))
+    out = evaluate_stream(model / "model.tflite", tmp_path / "s.wav", tmp_path / "ev.csv",
+                          json_out=tmp_path / "r.json", png_out=tmp_path / "det.png")
+    assert out["events"] == len(events)
+    assert 0.0 <= out["miss_rate"] <= 1.0 and out["fa_per_hour"] >= 0.0
+    det = out["det"]
+    # threshold 0 fires whenever the refractory time allows; the highest threshold rarely
+    assert det[0]["miss_rate"] <= det[-1]["miss_rate"]
+    assert det[0]["false_accepts"] >= det[-1]["false_accepts"]
+    assert (tmp_path / "det.png").stat().st_size > 1000
+
+
+def test_score_detections() -> None:
+    from kws.evaluate import score_detections
+
+    events = [(1.0, 1.5, "yes"), (5.0, 5.4, "no")]
+    dets = [(1.7, "yes"), (2.0, "yes"), (5.2, "yes"), (9.0, "no")]
+    r = score_detections(dets, events, 3600.0)
+    assert (r["false_accepts"], r["misses"], r["fa_per_hour"]) == (3, 1, 3.0)
+
+
+def test_feature_cache_hits_and_is_deterministic(tmp_path) -> None:
+    data = make_tiny_speech_commands(tmp_path / "sc", per_word=4)
+    exs = [Example(str(p), p.parent.name, "train") for p in sorted(data.rglob("*_nohash_*"))]
+    exs.append(Example("", "_silence_", "train"))
+    classes = ["_silence_", "_unknown_", "yes", "no", "up", "go"]
+    noise = NoiseBank(NoiseBank.find(data / "_background_noise_"))
+    kw = dict(settings=FrontendSettings(), copies=3, augment=AugmentConfig(), noise=noise,
+              seed=4, workers=1)
+    a = split_features(exs, classes, cache_dir=tmp_path / "c1", **kw)
+    files = sorted((tmp_path / "c1").rglob("*.npy"))
+    assert len(files) == len(exs)
+    assert not list((tmp_path / "c1").rglob("*.tmp"))
+    stamp = [f.stat().st_mtime_ns for f in files]
+    time.sleep(0.01)
+    b = split_features(exs, classes, cache_dir=tmp_path / "c1", **kw)
+    assert [f.stat().st_mtime_ns for f in files] == stamp          # served from the cache
+    np.testing.assert_array_equal(a.x, b.x)
+    c = split_features(exs, classes, cache_dir=tmp_path / "c2", **{**kw, "workers": 2})
+    np.testing.assert_array_equal(a.x, c.x)                         # same without the cache
+    assert a.x.shape == (len(exs), 3, 49, 10) and a.x.dtype == np.int8
+    assert not np.array_equal(a.x[:, 0], a.x[:, 1])                 # copies differ
+    d = split_features(exs, classes, cache_dir=tmp_path / "c1", **{**kw, "seed": 5})
+    assert not np.array_equal(a.x, d.x)                             # the seed is in the key
+
+
+def test_speaker_hash_split_matches_recipe() -> None:
+    """The split of every clip of ../shared/speech_commands_train equals its recorded
+    canonical split (computed by the dataset's own rule)."""
+    import csv
+
+    from kws.train.data import shared_dir
+
+    manifest = shared_dir() / "speech_commands_train" / "manifest.csv"
+    if not manifest.is_file():
+        pytest.skip(f"{manifest} is missing: the shared data sits beside the repository")
+    names = {"training": "train", "validation": "validation", "testing": "test"}
+    with open(manifest, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) > 7000
+    for r in rows:
+        assert speaker_hash_split(r["file"]) == names[r["canonical_split"]], r["file"]
+
+
+def test_report_balanced_accuracy() -> None:
+    rep = report(np.array([0, 0, 0, 1]), np.array([0, 0, 1, 1]), ["a", "b", "c"])
+    assert rep["accuracy"] == 0.75
+    assert rep["balanced_accuracy"] == pytest.approx((2 / 3 + 1) / 2)
+    assert rep["per_class"]["c"]["recall"] is None

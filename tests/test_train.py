@@ -1,0 +1,168 @@
+"""Training end to end at a tiny scale: run folder, int8 input quantization, resume after a
+kill, bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kws.errors import KwsError
+from kws.frontend.settings import FrontendSettings
+from kws.train import trainer
+from kws.train.trainer import TrainConfig, train
+from tests.tiny_data import make_tiny_speech_commands
+
+pytest.importorskip("tensorflow")
+
+
+def tiny_config(data: Path, out: Path, cache: Path, **kw) -> TrainConfig:
+    base = dict(words=["yes", "no"], out=str(out), data="speech-commands", data_dir=str(data),
+                model="ds-cnn-xs", epochs=2, copies=2, batch_size=16, cache_dir=str(cache),
+                unknown_percent=100.0, silence_percent=20.0, noise_dir=str(data /
+                                                                          "_background_noise_"))
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+@pytest.fixture(scope="module")
+def tiny(tmp_path_factory) -> Path:
+    return make_tiny_speech_commands(tmp_path_factory.mktemp("sc"))
+
+
+@pytest.fixture(scope="module")
+def trained(tiny, tmp_path_factory) -> tuple[Path, dict]:
+    tmp = tmp_path_factory.mktemp("run")
+    metrics = train(tiny_config(tiny, tmp / "run", tmp / "cache"))
+    return tmp / "run", metrics
+
+
+def test_run_folder(trained) -> None:
+    run, metrics = trained
+    for name in ("model.keras", "model.tflite", "model_float.tflite", "labels.txt",
+                 "settings.json", "metrics.json", "curves.png", "confusion_validation.png"):
+        assert (run / name).is_file(), name
+    assert any((run / "logs").rglob("*tfevents*"))
+    assert (run / "labels.txt").read_text().split() == ["_silence_", "_unknown_", "yes", "no"]
+    assert FrontendSettings.from_dict(json.loads((run / "settings.json").read_text())) \
+        == FrontendSettings()
+    saved = json.loads((run / "metrics.json").read_text())
+    for split in ("validation", "test"):
+        for kind in ("float", "int8"):
+            assert 0.0 <= saved["splits"][split][kind]["accuracy"] <= 1.0
+    assert set(saved["seconds"]) >= {"synthesis", "features", "training", "quantization"}
+    assert len(saved["history"]["loss"]) == 2
+
+
+def test_int8_input_quantization_equals_front_end(trained) -> None:
+    from kws.train.quantize import TfliteModel
+
+    run, _ = trained
+    settings = FrontendSettings()
+    m = TfliteModel((run / "model.tflite").read_bytes())
+    scale, zp = m.input_details["quantization"][:2]
+    assert m.input_dtype == np.int8
+    assert np.float32(scale) == np.float32(settings.output_scale)
+    assert zp == settings.output_zero_point
+    assert np.dtype(m.output_details["dtype"]) == np.int8
+
+
+@pytest.mark.parametrize("scale,zp", [(0.6, 78), (0.5, -10), (0.25, 100), (1.0 / 3.0, 0)])
+def test_input_quantization_pinned_for_other_settings(scale, zp) -> None:
+    """The pinning holds for any front-end quantization, not only the default one."""
+    from kws.models import build_model
+    from kws.train.quantize import check_input_quantization, convert, representative_examples
+
+    settings = FrontendSettings(output_scale=scale, output_zero_point=zp)
+    model = build_model("ds-cnn-xs", num_classes=3, settings=settings)
+    rng = np.random.default_rng(1)
+    q = rng.integers(-20, 20, (40, settings.num_frames, settings.num_outputs)).astype(np.int8)
+    tfl = convert(model, representative=representative_examples(q, settings, count=20))
+    check_input_quantization(tfl, settings)
+    wrong = FrontendSettings(output_scale=scale * 1.01, output_zero_point=zp)
+    with pytest.raises(KwsError, match="input quantization"):
+        check_input_quantization(tfl, wrong)
+
+
+def test_resume_after_kill_matches_uninterrupted(tiny, tmp_path, monkeypatch, trained) -> None:
+    """Kill the run in its second epoch; --resume ends with the very same weights."""
+    cfg = tiny_config(tiny, tmp_path / "run", tmp_path / "cache")
+    real_epoch_data = trainer._epoch_data
+
+    def killed(fs, c, epoch, settings):
+        if epoch == 1:
+            raise KeyboardInterrupt
+        return real_epoch_data(fs, c, epoch, settings)
+
+    monkeypatch.setattr(trainer, "_epoch_data", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg)
+    state = json.loads((tmp_path / "run" / "checkpoint" / "state.json").read_text())
+    assert state["epoch"] == 1
+    assert not (tmp_path / "run" / "model.tflite").exists()
+    monkeypatch.setattr(trainer, "_epoch_data", real_epoch_data)
+    metrics = train(cfg, resume=True)
+    full_run, full_metrics = trained
+    assert metrics["history"]["loss"] == pytest.approx(full_metrics["history"]["loss"],
+                                                       rel=1e-5)
+    import tensorflow as tf
+
+    a = tf.keras.models.load_model(tmp_path / "run" / "model.keras").get_weights()
+    b = tf.keras.models.load_model(full_run / "model.keras").get_weights()
+    for wa, wb in zip(a, b):
+        np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
+
+
+def test_resume_with_other_settings_is_refused(tiny, tmp_path, trained) -> None:
+    run, _ = trained
+    cfg = tiny_config(tiny, run, tmp_path / "cache", model="ds-cnn-s")
+    with pytest.raises(KwsError, match="different settings: model"):
+        train(cfg, resume=True)
+
+
+def test_unknown_word_lists_available(tiny, tmp_path) -> None:
+    cfg = tiny_config(tiny, tmp_path / "run", tmp_path / "cache", words=["yes", "banana"])
+    with pytest.raises(KwsError, match=r"no word\(s\) banana.*available: go, no, up, yes"):
+        train(cfg)
+
+
+def test_too_few_examples(tmp_path) -> None:
+    data = make_tiny_speech_commands(tmp_path / "sc", per_word=3)
+    cfg = tiny_config(data, tmp_path / "run", tmp_path / "cache")
+    with pytest.raises(KwsError, match="too few training examples of 'yes'"):
+        train(cfg)
+
+
+def test_corrupt_files_are_skipped_with_warning(tmp_path, capsys) -> None:
+    data = make_tiny_speech_commands(tmp_path / "sc", per_word=12)
+    (data / "yes" / "ffff_nohash_0.wav").write_bytes(b"RIFF\x10\x00\x00\x00WAVEjunk")
+    (data / "no" / "fffe_nohash_0.wav").write_bytes(b"")
+    cfg = tiny_config(data, tmp_path / "run", tmp_path / "cache", epochs=1)
+    metrics = train(cfg)
+    err = capsys.readouterr().err
+    assert "skipped" in err and "corrupt" in err
+    skipped = [Path(p).name for p in metrics["skipped_files"]]
+    assert sorted(skipped) == ["fffe_nohash_0.wav", "ffff_nohash_0.wav"]
+
+
+def test_bad_model_and_words(tiny, tmp_path) -> None:
+    with pytest.raises(KwsError, match="unknown; available: ds-cnn-xs"):
+        train(tiny_config(tiny, tmp_path / "r", tmp_path / "c", model="resnet"))
+    with pytest.raises(KwsError, match="repeated word"):
+        train(tiny_config(tiny, tmp_path / "r", tmp_path / "c", words=["yes", "yes"]))
+
+
+def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
+    import argparse
+
+    from kws.commands import train as train_cmd
+
+    parser = argparse.ArgumentParser()
+    train_cmd.register(parser.add_subparsers())
+    args = parser.parse_args(["train", "--words", "yes,zebra", "--data", "speech-commands",
+                              "--data-dir", str(tiny), "--out", str(tmp_path / "r"),
+                              "--cache-dir", str(tmp_path / "c")])
+    with pytest.raises(KwsError, match="zebra"):
+        args.func(args)

@@ -1,0 +1,46 @@
+"""The offline TTS corpus stand-in: deterministic, a manifest with engine and parameters,
+clips of 1 s at 16 kHz, atomic and reusable."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from kws.audio import load_audio
+from kws.data.manifest import read_manifest
+from kws.train.tts import build_synth_corpus, engines_available
+
+
+@pytest.fixture(scope="module")
+def engines() -> list[str]:
+    found = engines_available()
+    if not found:
+        pytest.skip("no TTS engine (espeak-ng, flite, festival) installed")
+    return found
+
+
+def test_corpus_is_deterministic(engines, tmp_path) -> None:
+    a = build_synth_corpus(["yes", "no"], tmp_path / "a", per_word=4, unknown_count=4, seed=3)
+    b = build_synth_corpus(["yes", "no"], tmp_path / "b", per_word=4, unknown_count=4, seed=3)
+    ea, eb = read_manifest(a), read_manifest(b)
+    assert ea == eb and len(ea) == 12
+    assert {e.label for e in ea} == {"yes", "no", "_unknown_"}
+    for e in ea:
+        x = load_audio(a / e.path)
+        assert x.shape == (16000,) and np.max(np.abs(x)) > 1000
+        np.testing.assert_array_equal(x, load_audio(b / e.path))
+        assert e.source in engines
+        params = json.loads(e.params)
+        assert {"text", "voice", "speed", "pitch"} <= set(params)
+        if e.label == "_unknown_":
+            assert params["text"] not in ("yes", "no")
+    assert not list(a.rglob("*.tmp"))
+
+
+def test_corpus_is_reused(engines, tmp_path) -> None:
+    a = build_synth_corpus(["up"], tmp_path / "a", per_word=2, unknown_count=1, seed=0)
+    stamp = (a / "manifest.csv").stat().st_mtime_ns
+    build_synth_corpus(["up"], tmp_path / "a", per_word=2, unknown_count=1, seed=0)
+    assert (a / "manifest.csv").stat().st_mtime_ns == stamp
