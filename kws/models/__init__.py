@@ -113,6 +113,9 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
         x = L.BatchNormalization(name=f"pw{i}_bn")(x)
         x = L.ReLU(name=f"pw{i}_relu")(x)
     x = L.Dropout(shape.dropout_out)(x)
-    x = L.GlobalAveragePooling2D(name="pool")(x)
+    # AVERAGE_POOL_2D over the whole feature map (TFLite's MEAN op, which
+    # GlobalAveragePooling2D becomes, is not among the C runtime's kernels), then a reshape.
+    x = L.AveragePooling2D(pool_size=tuple(int(d) for d in x.shape[1:3]), name="pool")(x)
+    x = L.Reshape((shape.filters,), name="flatten")(x)
     out = L.Dense(num_classes, activation="softmax", name="logits")(x)
     return tf.keras.Model(inp, out, name=name.replace("-", "_"))

@@ -13,6 +13,10 @@ derives ``scale = (max - min) / 255 = output_scale`` and ``zero_point = output_z
 
 from __future__ import annotations
 
+import contextlib
+import io
+import warnings
+
 from typing import Any, Iterator
 
 import numpy as np
@@ -68,6 +72,13 @@ def convert(model: Any, *, representative: np.ndarray | None = None) -> bytes:
     """
     import tensorflow as tf
 
+    if model.inputs[0].shape[0] is None:
+        # A static batch of 1: with a dynamic batch, the converter lowers reshapes to
+        # SHAPE/STRIDED_SLICE/PACK ops, which the C runtime has no kernels for.
+        fixed = tf.keras.models.clone_model(
+            model, input_tensors=tf.keras.Input(shape=model.inputs[0].shape[1:], batch_size=1))
+        fixed.set_weights(model.get_weights())
+        model = fixed
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     if representative is not None:
         def gen() -> Iterator[list[np.ndarray]]:
@@ -79,7 +90,11 @@ def convert(model: Any, *, representative: np.ndarray | None = None) -> bytes:
         conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
         conv.inference_input_type = tf.int8
         conv.inference_output_type = tf.int8
-    return conv.convert()
+    # The converter prints its SavedModel signature on stdout and warns about the pinned
+    # input statistics; neither tells the user anything.
+    with contextlib.redirect_stdout(io.StringIO()), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return conv.convert()
 
 
 def input_quantization(tflite: bytes) -> tuple[float, int]:

@@ -220,7 +220,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     KwsError
         Bad words, data, model or a RUN/ folder that holds another run.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")     # TensorFlow's C++ info lines
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # TensorFlow's C++ log lines
     import tensorflow as tf
 
     settings = settings or FrontendSettings()
