@@ -84,17 +84,30 @@ static void im2col_q15(const kws_conv_shape_t *s, int32_t input_offset, const in
 {
     const int32_t cin = s->in_c, oy = p / s->out_w, ox = p % s->out_w;
     const int32_t iy0 = oy * s->stride_h - s->pad_top, ix0 = ox * s->stride_w - s->pad_left;
+    /* kernel columns [kx0, kx1) are inside the input on every row that is */
+    const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+    const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+    const int32_t row = s->k_w * cin, lead = kx0 * cin, run = (kx1 - kx0) * cin;
+    static const uint8_t perm4[4] = {0, 2, 1, 3}; /* SXTB16 lane order within four taps */
     int32_t t = 0;
     for (int32_t ky = 0; ky < s->k_h; ++ky) {
-        const int32_t iy = iy0 + ky;
-        for (int32_t kx = 0; kx < s->k_w; ++kx) {
-            const int32_t ix = ix0 + kx;
-            const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
-            const int8_t *x = inside ? input + ((size_t)iy * s->in_w + ix) * cin : NULL;
-            for (int32_t ic = 0; ic < cin; ++ic, ++t) {
-                const int16_t v = x ? (int16_t)(x[ic] + input_offset) : 0;
-                col[t < kk4 ? (t & ~3) + ((t & 1) << 1) + ((t >> 1) & 1) : t] = v;
+        const int32_t iy = iy0 + ky, end = t + row;
+        if (iy < 0 || iy >= s->in_h) {
+            for (; t < end; ++t) {
+                col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
             }
+            continue;
+        }
+        const int8_t *x = input + ((size_t)iy * s->in_w + ix0 + kx0) * cin;
+        const int32_t lead_end = t + lead, run_end = lead_end + run;
+        for (; t < lead_end; ++t) {
+            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
+        }
+        for (; t < run_end; ++t, ++x) {
+            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = (int16_t)(*x + input_offset);
+        }
+        for (; t < end; ++t) {
+            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
         }
     }
 }
