@@ -34,7 +34,7 @@
 static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act,
                                  const kws_requant_t *rq, const int8_t *input,
                                  const int8_t *filter, const int32_t *bias, int8_t *output,
-                                 int32_t groups)
+                                 int32_t groups, int full_range)
 {
     const int32_t cin = s->in_c, cout = s->out_c;
     const int32_t taps = s->k_h * s->k_w, pairs = (taps + 1) / 2;
@@ -120,10 +120,17 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     }
                 }
                 int8_t *y = output + ((size_t)oy * s->out_w + ox) * cout + o;
-                y[0] = kws_out1_s8(a0, r[0], out_off, lo, hi);
-                y[1] = kws_out1_s8(a1, r[1], out_off, lo, hi);
-                y[2] = kws_out1_s8(a2, r[2], out_off, lo, hi);
-                y[3] = kws_out1_s8(a3, r[3], out_off, lo, hi);
+                if (full_range) { /* a constant in each of the two calls below */
+                    y[0] = kws_out1_s8_full(a0, r[0], out_off);
+                    y[1] = kws_out1_s8_full(a1, r[1], out_off);
+                    y[2] = kws_out1_s8_full(a2, r[2], out_off);
+                    y[3] = kws_out1_s8_full(a3, r[3], out_off);
+                } else {
+                    y[0] = kws_out1_s8(a0, r[0], out_off, lo, hi);
+                    y[1] = kws_out1_s8(a1, r[1], out_off, lo, hi);
+                    y[2] = kws_out1_s8(a2, r[2], out_off, lo, hi);
+                    y[3] = kws_out1_s8(a3, r[3], out_off, lo, hi);
+                }
             }
         }
     }
@@ -155,7 +162,12 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
     int32_t first = 0; /* channels [0, first) done by the DSP path */
 #if KWS_USE_DSP
     if (m == 1 && s->k_h * s->k_w <= KWS_DW_MAX_TAPS && cout >= 4) {
-        depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4);
+        /* two call sites, so the compiler specializes the output clamp (SSAT or min/max) */
+        if (act->act_min == -128 && act->act_max == 127) {
+            depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4, 1);
+        } else {
+            depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4, 0);
+        }
         first = cout / 4 * 4;
     }
 #endif

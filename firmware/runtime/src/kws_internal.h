@@ -85,6 +85,13 @@ static inline int32_t kws_rq1_apply(int32_t acc, kws_rq1_t r)
     return (int32_t)(((int64_t)xl * r.multiplier + r.round) >> 31);        /* kws_srdhm */
 }
 
+/* kws_out1_s8 for an activation range of the whole int8 range (-128..127, the usual case:
+ * a ReLU output's zero point is -128): the clamp is one SSAT. */
+static inline int8_t kws_out1_s8_full(int32_t acc, kws_rq1_t r, int32_t output_offset)
+{
+    return (int8_t)kws_ssat8(kws_rq1_apply(acc, r) + output_offset);
+}
+
 /* kws_requantize + output offset + clamp, with the channel's parameters already unpacked.
  * Same result as kws_output_s8 (the multiplier is never INT32_MIN, so no saturation). */
 static inline int8_t kws_out1_s8(int32_t acc, kws_rq1_t r, int32_t output_offset,
