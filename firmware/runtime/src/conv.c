@@ -113,33 +113,20 @@ static void im2col_q15(const kws_conv_shape_t *s, int32_t input_offset, const in
 }
 #endif
 
-kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
-                                   const kws_requant_t *rq,
-                                   const int8_t *input, size_t input_len,
-                                   const int8_t *filter, size_t filter_len,
-                                   const int32_t *bias, size_t bias_len,
-                                   int8_t *output, size_t output_len)
-{
-    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
-                                 bias_len, output, output_len);
-    if (st != KWS_OK) {
-        return st;
-    }
-    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
-        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
-        return KWS_ERR_BAD_CONFIG;
-    }
-    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
+/* The pointwise DSP path (input depth n <= KWS_PW_MAX_IN); full_range: the activation range is
+ * -128..127, so the clamp is one SSAT (two call sites: the compiler specializes both). */
+static void pointwise_dsp(const kws_conv_shape_t *s, const kws_act_t *act,
+                          const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output, int full_range)
+{
+    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
     /* Output channels outer, two at a time: sum(w) is computed and the two filter rows are
      * widened to int16 once (on the stack, in the lane order of SXTB16: per four taps
      * w0[0,2], w0[1,3], w1[0,2], w1[1,3]); then every pair of pixels costs, per four taps,
      * 2 LDR + 4 SXTB16 for the inputs, 4 LDR for the weights and 8 SMLAD (16 MACs). */
     uint32_t wq[KWS_PW_MAX_IN]; /* n / 4 * 4 words: two rows of int16 pairs */
     const int32_t n4 = n & ~3;
-    if (n4 > KWS_PW_MAX_IN) {
-        goto portable;
-    }
     for (int32_t o = 0; o < oc_n; o += 2) {
         const int two = o + 1 < oc_n;
         const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
@@ -184,11 +171,20 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
                 a11 += (int32_t)x1[i] * w1[i];
             }
             int8_t *y0 = output + (size_t)p * oc_n + o, *y1 = y0 + oc_n;
-            y0[0] = kws_out1_s8(a00, r0, out_off, lo, hi);
-            y1[0] = kws_out1_s8(a10, r0, out_off, lo, hi);
-            if (two) {
-                y0[1] = kws_out1_s8(a01, r1, out_off, lo, hi);
-                y1[1] = kws_out1_s8(a11, r1, out_off, lo, hi);
+            if (full_range) { /* a constant in each of the two calls */
+                y0[0] = kws_out1_s8_full(a00, r0, out_off);
+                y1[0] = kws_out1_s8_full(a10, r0, out_off);
+                if (two) {
+                    y0[1] = kws_out1_s8_full(a01, r1, out_off);
+                    y1[1] = kws_out1_s8_full(a11, r1, out_off);
+                }
+            } else {
+                y0[0] = kws_out1_s8(a00, r0, out_off, lo, hi);
+                y1[0] = kws_out1_s8(a10, r0, out_off, lo, hi);
+                if (two) {
+                    y0[1] = kws_out1_s8(a01, r1, out_off, lo, hi);
+                    y1[1] = kws_out1_s8(a11, r1, out_off, lo, hi);
+                }
             }
         }
         if (p < pixels) {
@@ -200,8 +196,35 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
             }
         }
     }
-    return KWS_OK;
-portable:
+}
+#endif
+
+kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                                   const kws_requant_t *rq,
+                                   const int8_t *input, size_t input_len,
+                                   const int8_t *filter, size_t filter_len,
+                                   const int32_t *bias, size_t bias_len,
+                                   int8_t *output, size_t output_len)
+{
+    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
+        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
+#if KWS_USE_DSP
+    if ((n & ~3) <= KWS_PW_MAX_IN) {
+        if (act->act_min == -128 && act->act_max == 127) {
+            pointwise_dsp(s, act, rq, input, filter, bias, output, 1);
+        } else {
+            pointwise_dsp(s, act, rq, input, filter, bias, output, 0);
+        }
+        return KWS_OK;
+    }
 #endif
     for (int32_t p = 0; p < pixels; ++p) {
         const int8_t *x = input + (size_t)p * n;
