@@ -240,27 +240,18 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     return KWS_OK;
 }
 
-kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
-                           const kws_requant_t *rq,
-                           const int8_t *input, size_t input_len,
-                           const int8_t *filter, size_t filter_len,
-                           const int32_t *bias, size_t bias_len,
-                           int8_t *output, size_t output_len,
-                           void *scratch, size_t scratch_len)
-{
-    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
-                                 bias_len, output, output_len);
-    if (st != KWS_OK) {
-        return st;
-    }
-    const int32_t cin = s->in_c;
 #if KWS_USE_DSP
-    if (scratch == NULL) {
-        return KWS_ERR_NULL;
-    }
-    if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
-        return KWS_ERR_SHORT_BUFFER;
-    }
+/* One output value: SSAT when the activation range is all of int8 (full_range, a constant in
+ * each of the two calls of conv2d_dsp, which the compiler specializes), else min / max. */
+#define OUT1(acc, r)                                                                          \
+    (full_range ? kws_out1_s8_full((acc), (r), out_off) : kws_out1_s8((acc), (r), out_off, lo, hi))
+
+/* The conv2d DSP path; scratch holds two im2col columns (kws_conv2d_s8_get_buffer_size). */
+static void conv2d_dsp(const kws_conv_shape_t *s, const kws_act_t *act, const kws_requant_t *rq,
+                       const int8_t *input, const int8_t *filter, const int32_t *bias,
+                       int8_t *output, void *scratch, int full_range)
+{
+    const int32_t cin = s->in_c;
     /* Two output pixels at a time: their im2col columns (x + input_offset as int16, padding 0,
      * SXTB16 lane order) in scratch, then two output channels at a time against the int8
      * filter: per four taps 4 LDR + 2 LDR + 4 SXTB16 + 8 SMLAD (16 MACs). */
@@ -303,20 +294,50 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
                 a11 += (int32_t)col1[i] * w1[i];
             }
             const kws_rq1_t r0 = kws_rq1(rq, o);
-            y0[o] = kws_out1_s8(a00, r0, out_off, lo, hi);
+            y0[o] = OUT1(a00, r0);
             if (two_px) {
-                y1[o] = kws_out1_s8(a10, r0, out_off, lo, hi);
+                y1[o] = OUT1(a10, r0);
             }
             if (two) {
                 const kws_rq1_t r1 = kws_rq1(rq, o + 1);
-                y0[o + 1] = kws_out1_s8(a01, r1, out_off, lo, hi);
+                y0[o + 1] = OUT1(a01, r1);
                 if (two_px) {
-                    y1[o + 1] = kws_out1_s8(a11, r1, out_off, lo, hi);
+                    y1[o + 1] = OUT1(a11, r1);
                 }
             }
         }
     }
+}
+#undef OUT1
+#endif
+
+kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                           const kws_requant_t *rq,
+                           const int8_t *input, size_t input_len,
+                           const int8_t *filter, size_t filter_len,
+                           const int32_t *bias, size_t bias_len,
+                           int8_t *output, size_t output_len,
+                           void *scratch, size_t scratch_len)
+{
+    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+#if KWS_USE_DSP
+    if (scratch == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    if (act->act_min == -128 && act->act_max == 127) {
+        conv2d_dsp(s, act, rq, input, filter, bias, output, scratch, 1);
+    } else {
+        conv2d_dsp(s, act, rq, input, filter, bias, output, scratch, 0);
+    }
 #else
+    const int32_t cin = s->in_c;
     (void)scratch;
     (void)scratch_len;
     for (int32_t oy = 0; oy < s->out_h; ++oy) {
