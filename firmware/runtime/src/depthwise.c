@@ -30,6 +30,18 @@
         a3 = kws_smlad(kws_pkhtb(bo, ao), wpack[q][3], a3);                           \
     } while (0)
 
+/* DW_PAIR with the two taps' addresses given (3 x 3: row pointers, no offset table). */
+#define DW_PAIR3(q, pa, pb)                                                           \
+    do {                                                                              \
+        const uint32_t xa = kws_read_u32(pa), xb = kws_read_u32(pb);                  \
+        const uint32_t ae = kws_sxtb16(xa), ao = kws_sxtb16_ror8(xa);                 \
+        const uint32_t be = kws_sxtb16(xb), bo = kws_sxtb16_ror8(xb);                 \
+        a0 = kws_smlad(kws_pkhbt(ae, be), wpack[q][0], a0);                           \
+        a1 = kws_smlad(kws_pkhbt(ao, bo), wpack[q][1], a1);                           \
+        a2 = kws_smlad(kws_pkhtb(be, ae), wpack[q][2], a2);                           \
+        a3 = kws_smlad(kws_pkhtb(bo, ao), wpack[q][3], a3);                           \
+    } while (0)
+
 /* Channels [0, 4 * groups) of a depthwise conv with depth_multiplier 1. */
 static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act,
                                  const kws_requant_t *rq, const int8_t *input,
@@ -79,13 +91,16 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     a2 = init[2];
                     a3 = init[3];
                     const int8_t *base = input + ((size_t)iy0 * s->in_w + ix0) * cin + o;
-                    if (taps == 9) {
-                        /* 3 x 3: the five tap pairs unrolled, every index a constant */
-                        DW_PAIR(0);
-                        DW_PAIR(1);
-                        DW_PAIR(2);
-                        DW_PAIR(3);
-                        DW_PAIR(4);
+                    if (s->k_h == 3 && s->k_w == 3) {
+                        /* 3 x 3: the five tap pairs unrolled, taps addressed from three row
+                         * pointers (no offset table on the stack) */
+                        const int32_t c1 = cin, c2 = 2 * cin, rs = s->in_w * cin;
+                        const int8_t *b1 = base + rs, *b2 = b1 + rs;
+                        DW_PAIR3(0, base, base + c1);
+                        DW_PAIR3(1, base + c2, b1);
+                        DW_PAIR3(2, b1 + c1, b1 + c2);
+                        DW_PAIR3(3, b2, b2 + c1);
+                        DW_PAIR3(4, b2 + c2, b2 + c2);
                     } else {
                     for (int32_t q = 0; q < pairs; ++q) {
                         const uint32_t xa = kws_read_u32(base + tapoff[2 * q]);
