@@ -60,14 +60,15 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
     tapoff[taps] = tapoff[taps - 1]; /* odd count: the pad tap re-reads the last one */
     for (int32_t g = 0; g < groups; ++g) {
         const int32_t o = 4 * g;
-        int32_t init[4];
+        int32_t init[4], b4[4];
         kws_rq1_t r[4];
         for (int32_t j = 0; j < 4; ++j) {
             int32_t wsum = 0;
             for (int32_t t = 0; t < taps; ++t) {
                 wsum += filter[(size_t)t * cout + o + j];
             }
-            init[j] = (bias ? bias[o + j] : 0) + act->input_offset * wsum; /* int32 */
+            b4[j] = bias ? bias[o + j] : 0;
+            init[j] = b4[j] + act->input_offset * wsum; /* int32 */
             r[j] = kws_rq1(rq, o + j);
             for (int32_t q = 0; q < pairs; ++q) {
                 const int32_t w0 = filter[(size_t)(2 * q) * cout + o + j];
@@ -114,10 +115,10 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     }
                     }
                 } else {
-                    a0 = bias ? bias[o] : 0;
-                    a1 = bias ? bias[o + 1] : 0;
-                    a2 = bias ? bias[o + 2] : 0;
-                    a3 = bias ? bias[o + 3] : 0;
+                    a0 = b4[0];
+                    a1 = b4[1];
+                    a2 = b4[2];
+                    a3 = b4[3];
                     for (int32_t ky = ky0; ky < ky1; ++ky) {
                         const int8_t *xr = input + ((size_t)(iy0 + ky) * s->in_w + ix0) * cin + o;
                         const int8_t *wr = filter + (size_t)ky * s->k_w * cout + o;
