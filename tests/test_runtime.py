@@ -278,6 +278,17 @@ def test_kernels_reject_null_short_and_bad_config(kernel_path: str) -> None:
     assert "0 failures" in proc.stdout
 
 
+@pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
+def test_fused_requantization_equals_two_step(kernel_path: str) -> None:
+    """kws_rq1_apply (one 64-bit rounding) == kws_requantize over ~30 M adversarial cases."""
+    from kws.runtime.host import build_runtime
+
+    exe = build_runtime(kernel_path).parent / "requant_fused"
+    proc = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert " 0 failures" in proc.stdout and "30072480 checks" in proc.stdout
+
+
 def test_cli_main_exit_codes(tmp_path, capsys) -> None:
     from kws.cli import main
 

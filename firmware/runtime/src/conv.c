@@ -84,49 +84,49 @@ static void im2col_q15(const kws_conv_shape_t *s, int32_t input_offset, const in
 {
     const int32_t cin = s->in_c, oy = p / s->out_w, ox = p % s->out_w;
     const int32_t iy0 = oy * s->stride_h - s->pad_top, ix0 = ox * s->stride_w - s->pad_left;
+    /* kernel columns [kx0, kx1) are inside the input on every row that is */
+    const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+    const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+    const int32_t row = s->k_w * cin, lead = kx0 * cin, run = (kx1 - kx0) * cin;
+    static const uint8_t perm4[4] = {0, 2, 1, 3}; /* SXTB16 lane order within four taps */
     int32_t t = 0;
     for (int32_t ky = 0; ky < s->k_h; ++ky) {
-        const int32_t iy = iy0 + ky;
-        for (int32_t kx = 0; kx < s->k_w; ++kx) {
-            const int32_t ix = ix0 + kx;
-            const int inside = iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w;
-            const int8_t *x = inside ? input + ((size_t)iy * s->in_w + ix) * cin : NULL;
-            for (int32_t ic = 0; ic < cin; ++ic, ++t) {
-                const int16_t v = x ? (int16_t)(x[ic] + input_offset) : 0;
-                col[t < kk4 ? (t & ~3) + ((t & 1) << 1) + ((t >> 1) & 1) : t] = v;
+        const int32_t iy = iy0 + ky, end = t + row;
+        if (iy < 0 || iy >= s->in_h) {
+            for (; t < end; ++t) {
+                col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
             }
+            continue;
+        }
+        const int8_t *x = input + ((size_t)iy * s->in_w + ix0 + kx0) * cin;
+        const int32_t lead_end = t + lead, run_end = lead_end + run;
+        for (; t < lead_end; ++t) {
+            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
+        }
+        for (; t < run_end; ++t, ++x) {
+            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = (int16_t)(*x + input_offset);
+        }
+        for (; t < end; ++t) {
+            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
         }
     }
 }
 #endif
 
-kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
-                                   const kws_requant_t *rq,
-                                   const int8_t *input, size_t input_len,
-                                   const int8_t *filter, size_t filter_len,
-                                   const int32_t *bias, size_t bias_len,
-                                   int8_t *output, size_t output_len)
-{
-    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
-                                 bias_len, output, output_len);
-    if (st != KWS_OK) {
-        return st;
-    }
-    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
-        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
-        return KWS_ERR_BAD_CONFIG;
-    }
-    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
+/* The pointwise DSP path (input depth n <= KWS_PW_MAX_IN); full_range: the activation range is
+ * -128..127, so the clamp is one SSAT (two call sites: the compiler specializes both). */
+static void pointwise_dsp(const kws_conv_shape_t *s, const kws_act_t *act,
+                          const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
+                          const int32_t *bias, int8_t *output, int full_range)
+{
+    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
     /* Output channels outer, two at a time: sum(w) is computed and the two filter rows are
      * widened to int16 once (on the stack, in the lane order of SXTB16: per four taps
      * w0[0,2], w0[1,3], w1[0,2], w1[1,3]); then every pair of pixels costs, per four taps,
      * 2 LDR + 4 SXTB16 for the inputs, 4 LDR for the weights and 8 SMLAD (16 MACs). */
     uint32_t wq[KWS_PW_MAX_IN]; /* n / 4 * 4 words: two rows of int16 pairs */
     const int32_t n4 = n & ~3;
-    if (n4 > KWS_PW_MAX_IN) {
-        goto portable;
-    }
     for (int32_t o = 0; o < oc_n; o += 2) {
         const int two = o + 1 < oc_n;
         const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
@@ -171,11 +171,20 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
                 a11 += (int32_t)x1[i] * w1[i];
             }
             int8_t *y0 = output + (size_t)p * oc_n + o, *y1 = y0 + oc_n;
-            y0[0] = kws_out1_s8(a00, r0, out_off, lo, hi);
-            y1[0] = kws_out1_s8(a10, r0, out_off, lo, hi);
-            if (two) {
-                y0[1] = kws_out1_s8(a01, r1, out_off, lo, hi);
-                y1[1] = kws_out1_s8(a11, r1, out_off, lo, hi);
+            if (full_range) { /* a constant in each of the two calls */
+                y0[0] = kws_out1_s8_full(a00, r0, out_off);
+                y1[0] = kws_out1_s8_full(a10, r0, out_off);
+                if (two) {
+                    y0[1] = kws_out1_s8_full(a01, r1, out_off);
+                    y1[1] = kws_out1_s8_full(a11, r1, out_off);
+                }
+            } else {
+                y0[0] = kws_out1_s8(a00, r0, out_off, lo, hi);
+                y1[0] = kws_out1_s8(a10, r0, out_off, lo, hi);
+                if (two) {
+                    y0[1] = kws_out1_s8(a01, r1, out_off, lo, hi);
+                    y1[1] = kws_out1_s8(a11, r1, out_off, lo, hi);
+                }
             }
         }
         if (p < pixels) {
@@ -187,8 +196,35 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
             }
         }
     }
-    return KWS_OK;
-portable:
+}
+#endif
+
+kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                                   const kws_requant_t *rq,
+                                   const int8_t *input, size_t input_len,
+                                   const int8_t *filter, size_t filter_len,
+                                   const int32_t *bias, size_t bias_len,
+                                   int8_t *output, size_t output_len)
+{
+    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
+        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
+#if KWS_USE_DSP
+    if ((n & ~3) <= KWS_PW_MAX_IN) {
+        if (act->act_min == -128 && act->act_max == 127) {
+            pointwise_dsp(s, act, rq, input, filter, bias, output, 1);
+        } else {
+            pointwise_dsp(s, act, rq, input, filter, bias, output, 0);
+        }
+        return KWS_OK;
+    }
 #endif
     for (int32_t p = 0; p < pixels; ++p) {
         const int8_t *x = input + (size_t)p * n;
@@ -204,27 +240,18 @@ portable:
     return KWS_OK;
 }
 
-kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
-                           const kws_requant_t *rq,
-                           const int8_t *input, size_t input_len,
-                           const int8_t *filter, size_t filter_len,
-                           const int32_t *bias, size_t bias_len,
-                           int8_t *output, size_t output_len,
-                           void *scratch, size_t scratch_len)
-{
-    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
-                                 bias_len, output, output_len);
-    if (st != KWS_OK) {
-        return st;
-    }
-    const int32_t cin = s->in_c;
 #if KWS_USE_DSP
-    if (scratch == NULL) {
-        return KWS_ERR_NULL;
-    }
-    if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
-        return KWS_ERR_SHORT_BUFFER;
-    }
+/* One output value: SSAT when the activation range is all of int8 (full_range, a constant in
+ * each of the two calls of conv2d_dsp, which the compiler specializes), else min / max. */
+#define OUT1(acc, r)                                                                          \
+    (full_range ? kws_out1_s8_full((acc), (r), out_off) : kws_out1_s8((acc), (r), out_off, lo, hi))
+
+/* The conv2d DSP path; scratch holds two im2col columns (kws_conv2d_s8_get_buffer_size). */
+static void conv2d_dsp(const kws_conv_shape_t *s, const kws_act_t *act, const kws_requant_t *rq,
+                       const int8_t *input, const int8_t *filter, const int32_t *bias,
+                       int8_t *output, void *scratch, int full_range)
+{
+    const int32_t cin = s->in_c;
     /* Two output pixels at a time: their im2col columns (x + input_offset as int16, padding 0,
      * SXTB16 lane order) in scratch, then two output channels at a time against the int8
      * filter: per four taps 4 LDR + 2 LDR + 4 SXTB16 + 8 SMLAD (16 MACs). */
@@ -267,20 +294,50 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
                 a11 += (int32_t)col1[i] * w1[i];
             }
             const kws_rq1_t r0 = kws_rq1(rq, o);
-            y0[o] = kws_out1_s8(a00, r0, out_off, lo, hi);
+            y0[o] = OUT1(a00, r0);
             if (two_px) {
-                y1[o] = kws_out1_s8(a10, r0, out_off, lo, hi);
+                y1[o] = OUT1(a10, r0);
             }
             if (two) {
                 const kws_rq1_t r1 = kws_rq1(rq, o + 1);
-                y0[o + 1] = kws_out1_s8(a01, r1, out_off, lo, hi);
+                y0[o + 1] = OUT1(a01, r1);
                 if (two_px) {
-                    y1[o + 1] = kws_out1_s8(a11, r1, out_off, lo, hi);
+                    y1[o + 1] = OUT1(a11, r1);
                 }
             }
         }
     }
+}
+#undef OUT1
+#endif
+
+kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                           const kws_requant_t *rq,
+                           const int8_t *input, size_t input_len,
+                           const int8_t *filter, size_t filter_len,
+                           const int32_t *bias, size_t bias_len,
+                           int8_t *output, size_t output_len,
+                           void *scratch, size_t scratch_len)
+{
+    kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+#if KWS_USE_DSP
+    if (scratch == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    if (act->act_min == -128 && act->act_max == 127) {
+        conv2d_dsp(s, act, rq, input, filter, bias, output, scratch, 1);
+    } else {
+        conv2d_dsp(s, act, rq, input, filter, bias, output, scratch, 0);
+    }
 #else
+    const int32_t cin = s->in_c;
     (void)scratch;
     (void)scratch_len;
     for (int32_t oy = 0; oy < s->out_h; ++oy) {

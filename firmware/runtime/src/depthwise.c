@@ -30,11 +30,23 @@
         a3 = kws_smlad(kws_pkhtb(bo, ao), wpack[q][3], a3);                           \
     } while (0)
 
+/* DW_PAIR with the two taps' addresses given (3 x 3: row pointers, no offset table). */
+#define DW_PAIR3(q, pa, pb)                                                           \
+    do {                                                                              \
+        const uint32_t xa = kws_read_u32(pa), xb = kws_read_u32(pb);                  \
+        const uint32_t ae = kws_sxtb16(xa), ao = kws_sxtb16_ror8(xa);                 \
+        const uint32_t be = kws_sxtb16(xb), bo = kws_sxtb16_ror8(xb);                 \
+        a0 = kws_smlad(kws_pkhbt(ae, be), wpack[q][0], a0);                           \
+        a1 = kws_smlad(kws_pkhbt(ao, bo), wpack[q][1], a1);                           \
+        a2 = kws_smlad(kws_pkhtb(be, ae), wpack[q][2], a2);                           \
+        a3 = kws_smlad(kws_pkhtb(bo, ao), wpack[q][3], a3);                           \
+    } while (0)
+
 /* Channels [0, 4 * groups) of a depthwise conv with depth_multiplier 1. */
 static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act,
                                  const kws_requant_t *rq, const int8_t *input,
                                  const int8_t *filter, const int32_t *bias, int8_t *output,
-                                 int32_t groups)
+                                 int32_t groups, int full_range)
 {
     const int32_t cin = s->in_c, cout = s->out_c;
     const int32_t taps = s->k_h * s->k_w, pairs = (taps + 1) / 2;
@@ -48,14 +60,15 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
     tapoff[taps] = tapoff[taps - 1]; /* odd count: the pad tap re-reads the last one */
     for (int32_t g = 0; g < groups; ++g) {
         const int32_t o = 4 * g;
-        int32_t init[4];
+        int32_t init[4], b4[4];
         kws_rq1_t r[4];
         for (int32_t j = 0; j < 4; ++j) {
             int32_t wsum = 0;
             for (int32_t t = 0; t < taps; ++t) {
                 wsum += filter[(size_t)t * cout + o + j];
             }
-            init[j] = (bias ? bias[o + j] : 0) + act->input_offset * wsum; /* int32 */
+            b4[j] = bias ? bias[o + j] : 0;
+            init[j] = b4[j] + act->input_offset * wsum; /* int32 */
             r[j] = kws_rq1(rq, o + j);
             for (int32_t q = 0; q < pairs; ++q) {
                 const int32_t w0 = filter[(size_t)(2 * q) * cout + o + j];
@@ -79,13 +92,16 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     a2 = init[2];
                     a3 = init[3];
                     const int8_t *base = input + ((size_t)iy0 * s->in_w + ix0) * cin + o;
-                    if (taps == 9) {
-                        /* 3 x 3: the five tap pairs unrolled, every index a constant */
-                        DW_PAIR(0);
-                        DW_PAIR(1);
-                        DW_PAIR(2);
-                        DW_PAIR(3);
-                        DW_PAIR(4);
+                    if (s->k_h == 3 && s->k_w == 3) {
+                        /* 3 x 3: the five tap pairs unrolled, taps addressed from three row
+                         * pointers (no offset table on the stack) */
+                        const int32_t c1 = cin, c2 = 2 * cin, rs = s->in_w * cin;
+                        const int8_t *b1 = base + rs, *b2 = b1 + rs;
+                        DW_PAIR3(0, base, base + c1);
+                        DW_PAIR3(1, base + c2, b1);
+                        DW_PAIR3(2, b1 + c1, b1 + c2);
+                        DW_PAIR3(3, b2, b2 + c1);
+                        DW_PAIR3(4, b2 + c2, b2 + c2);
                     } else {
                     for (int32_t q = 0; q < pairs; ++q) {
                         const uint32_t xa = kws_read_u32(base + tapoff[2 * q]);
@@ -99,10 +115,10 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     }
                     }
                 } else {
-                    a0 = bias ? bias[o] : 0;
-                    a1 = bias ? bias[o + 1] : 0;
-                    a2 = bias ? bias[o + 2] : 0;
-                    a3 = bias ? bias[o + 3] : 0;
+                    a0 = b4[0];
+                    a1 = b4[1];
+                    a2 = b4[2];
+                    a3 = b4[3];
                     for (int32_t ky = ky0; ky < ky1; ++ky) {
                         const int8_t *xr = input + ((size_t)(iy0 + ky) * s->in_w + ix0) * cin + o;
                         const int8_t *wr = filter + (size_t)ky * s->k_w * cout + o;
@@ -120,10 +136,17 @@ static void depthwise_dsp_groups(const kws_conv_shape_t *s, const kws_act_t *act
                     }
                 }
                 int8_t *y = output + ((size_t)oy * s->out_w + ox) * cout + o;
-                y[0] = kws_out1_s8(a0, r[0], out_off, lo, hi);
-                y[1] = kws_out1_s8(a1, r[1], out_off, lo, hi);
-                y[2] = kws_out1_s8(a2, r[2], out_off, lo, hi);
-                y[3] = kws_out1_s8(a3, r[3], out_off, lo, hi);
+                if (full_range) { /* a constant in each of the two calls below */
+                    y[0] = kws_out1_s8_full(a0, r[0], out_off);
+                    y[1] = kws_out1_s8_full(a1, r[1], out_off);
+                    y[2] = kws_out1_s8_full(a2, r[2], out_off);
+                    y[3] = kws_out1_s8_full(a3, r[3], out_off);
+                } else {
+                    y[0] = kws_out1_s8(a0, r[0], out_off, lo, hi);
+                    y[1] = kws_out1_s8(a1, r[1], out_off, lo, hi);
+                    y[2] = kws_out1_s8(a2, r[2], out_off, lo, hi);
+                    y[3] = kws_out1_s8(a3, r[3], out_off, lo, hi);
+                }
             }
         }
     }
@@ -155,7 +178,12 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
     int32_t first = 0; /* channels [0, first) done by the DSP path */
 #if KWS_USE_DSP
     if (m == 1 && s->k_h * s->k_w <= KWS_DW_MAX_TAPS && cout >= 4) {
-        depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4);
+        /* two call sites, so the compiler specializes the output clamp (SSAT or min/max) */
+        if (act->act_min == -128 && act->act_max == 127) {
+            depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4, 1);
+        } else {
+            depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4, 0);
+        }
         first = cout / 4 * 4;
     }
 #endif

@@ -4,6 +4,7 @@
 
 #include "kws_fixed.h"
 #include "kws_kernels.h"
+#include "kws_simd.h"
 
 /* KWS_USE_DSP: 1 for the DSP-extension path (on an M4, or emulated on the host). */
 #if !defined(KWS_PORTABLE) && (defined(__ARM_FEATURE_DSP) || defined(KWS_SIMD_EMULATE))
@@ -41,13 +42,22 @@ static inline int8_t kws_output_s8(int32_t acc, const kws_requant_t *rq, int32_t
     return (int8_t)kws_clamp(y, act->act_min, act->act_max);
 }
 
-/* Requantization of one output channel, unpacked once per channel by the fast paths. */
+/* Requantization of one output channel, unpacked once per channel by the fast paths.
+ *
+ * With a right shift r >= 1 (left shift 0) the two roundings of kws_requantize fuse into one
+ * 64-bit floor division. With h = kws_srdhm(a, m) = floor((a*m + 2^30) / 2^31):
+ *   kws_rdivpot(h, r) = floor((h + 2^(r-1) - [h < 0]) / 2^r)          (ties away from zero)
+ * and [h < 0] may be replaced by [a < 0] (m >= 0: h != 0 has the sign of a, and for h = 0 both
+ * give 0 when r >= 1). Nested floors by powers of two combine (floor(floor(Y/p)/q) =
+ * floor(Y/(pq)), an integer added inside moves through), so
+ *   y = floor((a*m + 2^30 + 2^(r+30) - [a < 0] * 2^31) / 2^(31+r))
+ *     = (int32)(Y >> 32) >> (r - 1),  Y the int64 in the parentheses (|Y| < 2^63).
+ * On the M4: SMLAL (a*m + round), LSR + SMLAL (the [a < 0] term), ASR. */
 typedef struct {
     int32_t multiplier; /* Q0.31, >= 0 (so kws_srdhm never saturates) */
     int32_t left;       /* max(shift, 0) */
     int32_t right;      /* max(-shift, 0) */
-    int32_t mask;       /* 2^right - 1 (0 when right = 0) */
-    int32_t half;       /* mask >> 1 */
+    int64_t round;      /* right >= 1: 2^30 + 2^(right+30); right = 0: 2^30 */
 } kws_rq1_t;
 
 static inline kws_rq1_t kws_rq1(const kws_requant_t *rq, int32_t c)
@@ -57,9 +67,29 @@ static inline kws_rq1_t kws_rq1(const kws_requant_t *rq, int32_t c)
     r.multiplier = rq->multiplier[i];
     r.left = rq->shift[i] > 0 ? rq->shift[i] : 0;
     r.right = rq->shift[i] > 0 ? 0 : -rq->shift[i];
-    r.mask = r.right ? (int32_t)(0xFFFFFFFFu >> (32 - r.right)) : 0;
-    r.half = r.mask >> 1;
+    r.round = ((int64_t)1 << 30) + (r.right ? (int64_t)1 << (r.right + 30) : 0);
     return r;
+}
+
+/* kws_requantize(acc, multiplier, shift) with the channel's parameters already unpacked. */
+static inline int32_t kws_rq1_apply(int32_t acc, kws_rq1_t r)
+{
+    if (r.right) {
+        /* fused kws_srdhm + kws_rdivpot (see kws_rq1_t); the [acc < 0] term is
+         * (acc >>> 31) * INT32_MIN, a second multiply-accumulate */
+        const int64_t t = kws_smlal(kws_smlal(r.round, acc, r.multiplier),
+                                    (int32_t)((uint32_t)acc >> 31), INT32_MIN);
+        return (int32_t)(t >> 32) >> (r.right - 1);
+    }
+    const int32_t xl = (int32_t)((uint32_t)acc << r.left);                 /* wraps like TFLite */
+    return (int32_t)(((int64_t)xl * r.multiplier + r.round) >> 31);        /* kws_srdhm */
+}
+
+/* kws_out1_s8 for an activation range of the whole int8 range (-128..127, the usual case:
+ * a ReLU output's zero point is -128): the clamp is one SSAT. */
+static inline int8_t kws_out1_s8_full(int32_t acc, kws_rq1_t r, int32_t output_offset)
+{
+    return (int8_t)kws_ssat8(kws_rq1_apply(acc, r) + output_offset);
 }
 
 /* kws_requantize + output offset + clamp, with the channel's parameters already unpacked.
@@ -67,13 +97,7 @@ static inline kws_rq1_t kws_rq1(const kws_requant_t *rq, int32_t c)
 static inline int8_t kws_out1_s8(int32_t acc, kws_rq1_t r, int32_t output_offset,
                                  int32_t act_min, int32_t act_max)
 {
-    const int32_t xl = (int32_t)((uint32_t)acc << r.left);
-    const int64_t ab = (int64_t)xl * r.multiplier;
-    const int32_t hi = (int32_t)((ab + ((int64_t)1 << 30)) >> 31);    /* kws_srdhm */
-    /* kws_rdivpot(hi, r.right) without a branch: with right = 0 the mask is 0 and the
-     * remainder never exceeds the threshold */
-    const int32_t threshold = r.half + (int32_t)((uint32_t)hi >> 31);
-    const int32_t y = (hi >> r.right) + ((hi & r.mask) > threshold ? 1 : 0) + output_offset;
+    const int32_t y = kws_rq1_apply(acc, r) + output_offset;
     return (int8_t)(y < act_min ? act_min : (y > act_max ? act_max : y));
 }
 
