@@ -65,6 +65,26 @@ def test_parity_random_configs(seed):
     assert got.shape == want.shape and np.array_equal(got, want), s
 
 
+@pytest.mark.parametrize("upper_frac,window,fft,lower", [
+    (1.0, 401, 512, 0.0),     # bands up to fs/2: split's pair loop, Nyquist bin M, odd window
+    (0.75, 512, 512, 0.0),    # window == N: no zero padding in the FFT gather
+    (0.5, 255, 256, 40.0),    # bands end exactly at M/2: split's ascending in-place loop
+    (0.9, 127, 128, 300.0),   # small FFT, partner pairs with both bins used
+])
+def test_parity_split_paths(upper_frac, window, fft, lower):
+    """The in-place split (ascending loop below M/2, pair loop above it) and the FFT gather's
+    window products (odd window: its last pair straddles the zero padding) == NumPy."""
+    sr = 16000
+    s = FrontendSettings(sample_rate=sr, window_ms=window * 1000.0 / sr, hop_ms=min(160, window) * 1000.0 / sr,
+                         fft_size=fft, lower_hz=lower, upper_hz=upper_frac * sr / 2)
+    clips, _ = signals.adversarial_clips(sr // 2, seed=7)
+    if signals.shared_audio_dir() is not None:
+        clips = np.concatenate([clips, _real(sr // 2, limit=6)])
+    want = fixed.features_numpy(clips, s)
+    got = cb.features_c(clips, s)
+    assert got.shape == want.shape and np.array_equal(got, want), s
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_stream_equals_batch(seed):
     """Streaming with random chunk sizes 1..4000 and random frame buffers == one batch call."""

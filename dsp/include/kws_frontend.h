@@ -97,18 +97,19 @@ typedef struct {
     kws_project_state project;
     int32_t fill;                        /* samples waiting in ring */
     int16_t ring[KWS_FFT_MAX];           /* the current partial frame */
-    /* Two work buffers, each reused by stages whose lifetimes do not overlap:
-     *   a: window products (Q30) -> split spectrum X -> mel energies
-     *   b: FFT data z (M complex, re/im interleaved) -> |X| -> Q16 log2-mel
-     * (each member is written before it is read; no value is read through another type) */
+    /* One work buffer, reused by stages whose lifetimes do not overlap (no window-product
+     * buffer: the FFT's gather recomputes x[n] w[n] from the samples):
+     *   z: FFT data (M complex, re/im interleaved) -> split's X in place (M+1 bins)
+     *      -> |X| in place (mag[k] over word k, as uint32: same object size, signedness only)
+     *   w: mel energies and Q16 log2-mel, after the M+1 magnitude words
+     * (each member is written before it is read through that member) */
     union {
-        int32_t p[KWS_FFT_MAX + 2];       /* Q30 products / X, (re, im) per bin */
-        uint64_t mel_energy[KWS_MEL_MAX]; /* mel energies, exponent E(s) */
-    } a;
-    union {
-        int32_t z[KWS_FFT_MAX];            /* M complex values */
-        uint32_t mag[KWS_FFT_MAX / 2 + 1]; /* |X| per bin */
-        int32_t log_mel[KWS_MEL_MAX];      /* Q16 log2 of mel + eps */
+        int32_t z[KWS_FFT_MAX + 2]; /* M+1 complex values */
+        struct {
+            int32_t spectrum[KWS_FFT_MAX / 2 + 2]; /* mag[0..M] lives here (through z) */
+            uint64_t mel_energy[KWS_MEL_MAX];      /* mel energies, exponent E(s) */
+            int32_t log_mel[KWS_MEL_MAX];          /* Q16 log2 of mel + eps */
+        } w;
     } b;
 } kws_frontend_state;
 

@@ -18,14 +18,13 @@ typedef struct {
     int32_t len;
 } kws_window_state;
 int kws_window_init(kws_window_state *st, const int16_t *coeffs, int32_t len);
-/* Writes len products; *peak gets the OR of all |p|, whose bit length is that of max |p|. */
+/* *peak gets the OR of all |p| (products not stored), whose bit length is that of max |p|. */
 int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in_len,
-                       int32_t *out, int32_t out_len, uint32_t *peak);
+                       uint32_t *peak);
 
-/* 2. normalize: block floating point; the shift s from the peak's bit length, and the zero
- * padding p[len..padded_len). The FFT's input gather applies s (saves one pass over the frame). */
-int kws_normalize_process(int32_t *p, int32_t len, int32_t padded_len, uint32_t peak,
-                          int32_t *shift);
+/* 2. normalize: block floating point; the shift s from the peak's bit length. The FFT's input
+ * gather forms the products, applies s and pads with zeros (one pass over the frame). */
+int kws_normalize_process(uint32_t peak, int32_t *shift);
 
 /* 3. fft: complex DIT FFT of M = N/2 points on z = p[even] + j p[odd]; every stage divides by
  * its radix (radix 2 first when log2 M is odd, then radix 4). */
@@ -38,12 +37,14 @@ typedef struct {
 int kws_fft_init(kws_fft_state *st, int32_t m, const uint16_t *perm, int32_t perm_len,
                  const int16_t *twiddle, int32_t twiddle_len, uint32_t *scratch,
                  int32_t scratch_len);
-/* z[i] = (p[2 perm[i]] + j p[2 perm[i] + 1]) shifted by the block shift s, then the stages. */
-int kws_fft_process(const kws_fft_state *st, const int32_t *p, int32_t p_len, int32_t shift,
-                    int32_t *z, int32_t z_len);
+/* z[i] = (p[2 perm[i]] + j p[2 perm[i] + 1]) with p[n] = (x[n] w[n]) << s for n < len, else 0;
+ * then the stages. */
+int kws_fft_process(const kws_fft_state *st, const int16_t *x, int32_t x_len, const int16_t *w,
+                    int32_t len, int32_t shift, int32_t *z, int32_t z_len);
 
 /* 4. split: M complex points -> bins [bin_lo, bin_hi) of the N-point real spectrum X ~ DFT/N,
- * written (re, im) at x[2k], x[2k+1]. Bins outside the mel bands are never computed. */
+ * in place: (re, im) of X[k] at z[2k], z[2k+1] (z holds 2(M+1) words). Bins outside the mel
+ * bands are never computed. */
 typedef struct {
     int32_t m;
     const int16_t *twiddle; /* [2 * (m+1)] */
@@ -51,10 +52,10 @@ typedef struct {
 } kws_split_state;
 int kws_split_init(kws_split_state *st, int32_t m, const int16_t *twiddle, int32_t twiddle_len,
                    int32_t bin_lo, int32_t bin_hi);
-int kws_split_process(const kws_split_state *st, const int32_t *z, int32_t z_len, int32_t *x,
-                      int32_t x_len);
+int kws_split_process(const kws_split_state *st, int32_t *z, int32_t z_len);
 
-/* 5. magnitude: mag[k] = isqrt(P >> 2r) << r, P = re^2 + im^2, for k in [bin_lo, bin_hi) */
+/* 5. magnitude: mag[k] = isqrt(P >> 2r) << r, P = re^2 + im^2, for k in [bin_lo, bin_hi); mag may
+ * overlay x (mag[k] over word k: written after x[2k], x[2k+1] are read) */
 int kws_magnitude_process(const int32_t *x, int32_t x_len, int32_t bin_lo, int32_t bin_hi,
                           uint32_t *mag, int32_t mag_len);
 

@@ -100,27 +100,49 @@ static void radix4_stage(int32_t *z, int32_t m, int32_t sub, const int16_t *twid
     }
 }
 
-int kws_fft_process(const kws_fft_state *st, const int32_t *p, int32_t p_len, int32_t shift,
-                    int32_t *z, int32_t z_len)
+/* Product n of the windowed frame, Q30, shifted by s to Q(30 + s); 0 past the window (the
+ * zero padding to N). Same value as window.c's p[n], then normalize's shift. */
+KWS_INLINE int32_t windowed(const int16_t *x, const int16_t *w, int32_t len, int32_t n,
+                            int32_t shift)
+{
+    int32_t p;
+    if (n >= len) return 0;
+    p = (int32_t)x[n] * (int32_t)w[n]; /* Q30, exact */
+    return shift >= 0 ? kws_shl32(p, shift) : p >> -shift; /* floor shift when s < 0 */
+}
+
+int kws_fft_process(const kws_fft_state *st, const int16_t *x, int32_t x_len, const int16_t *w,
+                    int32_t len, int32_t shift, int32_t *z, int32_t z_len)
 {
     int32_t m, i, sub, stages;
-    if (st == NULL || p == NULL || z == NULL) return KWS_ERR_NULL;
+    if (st == NULL || x == NULL || w == NULL || z == NULL) return KWS_ERR_NULL;
     m = st->m;
-    if (p_len < 2 * m || z_len < 2 * m) return KWS_ERR_SHORT_BUFFER;
+    if (len < 0 || len > 2 * m || x_len < len || z_len < 2 * m) return KWS_ERR_SHORT_BUFFER;
     if (shift < KWS_S_MIN || shift > KWS_S_MAX) return KWS_ERR_BAD_CONFIG;
-    /* gather in DIT order, with normalize's block shift: z[i] = p[2 perm[i]] + j p[2 perm[i]+1],
+    /* gather in DIT order, with the window products and normalize's block shift:
+     * z[i] = p[2 perm[i]] + j p[2 perm[i]+1], p[n] = (x[n] w[n]) << s, 0 for n >= len;
      * Q(30 + s), |z| < 2^29 per component */
     if (shift >= 0) {
         for (i = 0; i < m; i++) {
-            const int32_t *src = p + 2 * (int32_t)st->perm[i];
-            z[2 * i] = kws_shl32(src[0], shift);
-            z[2 * i + 1] = kws_shl32(src[1], shift);
+            int32_t n = 2 * (int32_t)st->perm[i];
+            if (n + 1 < len) { /* both inside the window: one 32-bit load of x and of w each */
+                int32_t xx = kws_load_pair(x + n), ww = kws_load_pair(w + n);
+                int32_t p0 = (int32_t)(int16_t)(uint16_t)((uint32_t)xx & 0xFFFFu) *
+                             (int32_t)(int16_t)(uint16_t)((uint32_t)ww & 0xFFFFu); /* Q30 */
+                int32_t p1 = (int32_t)(int16_t)(uint16_t)((uint32_t)xx >> 16) *
+                             (int32_t)(int16_t)(uint16_t)((uint32_t)ww >> 16);     /* Q30 */
+                z[2 * i] = kws_shl32(p0, shift);
+                z[2 * i + 1] = kws_shl32(p1, shift);
+            } else {
+                z[2 * i] = windowed(x, w, len, n, shift);
+                z[2 * i + 1] = windowed(x, w, len, n + 1, shift);
+            }
         }
     } else {
         for (i = 0; i < m; i++) {
-            const int32_t *src = p + 2 * (int32_t)st->perm[i];
-            z[2 * i] = src[0] >> -shift; /* floor shift */
-            z[2 * i + 1] = src[1] >> -shift;
+            int32_t n = 2 * (int32_t)st->perm[i];
+            z[2 * i] = windowed(x, w, len, n, shift);
+            z[2 * i + 1] = windowed(x, w, len, n + 1, shift);
         }
     }
     stages = log2_exact(m);

@@ -73,24 +73,23 @@ kws_status kws_frontend_compute_frame(kws_frontend_state *st, const int16_t *sam
     t = &st->tables;
     if (t->fft_size == 0) return KWS_ERR_BAD_CONFIG; /* not initialized */
     if (num_samples < t->window_samples || out_len < t->num_outputs) return KWS_ERR_SHORT_BUFFER;
-    rc = kws_window_process(&st->window, samples, num_samples, st->a.p, KWS_FFT_MAX + 2, &peak);
+    rc = kws_window_process(&st->window, samples, num_samples, &peak);
+    if (rc == KWS_OK) rc = kws_normalize_process(peak, &shift);
     if (rc == KWS_OK)
-        rc = kws_normalize_process(st->a.p, t->window_samples, t->fft_size, peak, &shift);
+        rc = kws_fft_process(&st->fft, samples, num_samples, t->window, t->window_samples, shift,
+                             st->b.z, KWS_FFT_MAX + 2);
+    if (rc == KWS_OK) rc = kws_split_process(&st->split, st->b.z, KWS_FFT_MAX + 2);
+    if (rc == KWS_OK) /* in place: mag[k] (word k) after X[k] (words 2k, 2k+1) is read */
+        rc = kws_magnitude_process(st->b.z, KWS_FFT_MAX + 2, st->split.bin_lo, st->split.bin_hi,
+                                   (uint32_t *)(void *)st->b.z, KWS_FFT_MAX / 2 + 1);
     if (rc == KWS_OK)
-        rc = kws_fft_process(&st->fft, st->a.p, t->fft_size, shift, st->b.z, KWS_FFT_MAX);
-    if (rc == KWS_OK) /* buffer a: the products are dead after the FFT, X goes there */
-        rc = kws_split_process(&st->split, st->b.z, KWS_FFT_MAX, st->a.p, KWS_FFT_MAX + 2);
+        rc = kws_mel_process(&st->mel, (const uint32_t *)(const void *)st->b.z,
+                             KWS_FFT_MAX / 2 + 1, st->b.w.mel_energy, KWS_MEL_MAX);
     if (rc == KWS_OK)
-        rc = kws_magnitude_process(st->a.p, KWS_FFT_MAX + 2, st->split.bin_lo, st->split.bin_hi,
-                                   st->b.mag, KWS_FFT_MAX / 2 + 1);
-    if (rc == KWS_OK)
-        rc = kws_mel_process(&st->mel, st->b.mag, KWS_FFT_MAX / 2 + 1, st->a.mel_energy,
-                             KWS_MEL_MAX);
-    if (rc == KWS_OK)
-        rc = kws_log2_process(&st->log2, st->a.mel_energy, t->num_mel, shift, st->b.log_mel,
+        rc = kws_log2_process(&st->log2, st->b.w.mel_energy, t->num_mel, shift, st->b.w.log_mel,
                               KWS_MEL_MAX);
     if (rc == KWS_OK)
-        rc = kws_project_process(&st->project, st->b.log_mel, t->num_mel, out, out_len);
+        rc = kws_project_process(&st->project, st->b.w.log_mel, t->num_mel, out, out_len);
     return (kws_status)rc;
 }
 

@@ -1,5 +1,7 @@
 /* Stage 1, window: p[n] = x[n] * w[n], int16 * Q15 -> Q30 (exact, |p| <= 2^30).
- * Mirror: window_stage in kws/frontend/fixed.py. Also returns, for normalize, the OR of all |p|:
+ * Mirror: window_stage in kws/frontend/fixed.py. The products are not stored (that would take an
+ * int32 buffer of N words of state): this pass only finds their peak for normalize, and the FFT's
+ * input gather (fft.c) recomputes each product, one multiply, as it reads it. The peak is the OR of all |p|:
  * it has the same bit length as max |p| (normalize needs only that), for 3 instructions a sample
  * (EOR, SUB with ASR #31 operands, ORR) instead of an abs and a compare-select. */
 #include "kws_frontend.h"
@@ -15,14 +17,14 @@ int kws_window_init(kws_window_state *st, const int16_t *coeffs, int32_t len)
 }
 
 int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in_len,
-                       int32_t *out, int32_t out_len, uint32_t *peak)
+                       uint32_t *peak)
 {
     const int16_t *w;
     uint32_t bits = 0u;
     int32_t n, len;
-    if (st == NULL || in == NULL || out == NULL || peak == NULL) return KWS_ERR_NULL;
-    len = st->len; /* a local: stores to out cannot alias it, so the loop vectorizes */
-    if (in_len < len || out_len < len) return KWS_ERR_SHORT_BUFFER;
+    if (st == NULL || in == NULL || peak == NULL) return KWS_ERR_NULL;
+    len = st->len;
+    if (in_len < len) return KWS_ERR_SHORT_BUFFER;
     w = st->coeffs;
     n = 0;
 #if defined(__ARM_FEATURE_DSP)
@@ -35,15 +37,12 @@ int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in
         int32_t p1 = (int32_t)(int16_t)(uint16_t)((uint32_t)xx >> 16) *
                      (int32_t)(int16_t)(uint16_t)((uint32_t)ww >> 16);        /* Q30 */
         uint32_t s0 = (uint32_t)(p0 >> 31), s1 = (uint32_t)(p1 >> 31);      /* 0 or all ones */
-        out[n] = p0;
-        out[n + 1] = p1;
         bits |= (((uint32_t)p0 ^ s0) - s0) | (((uint32_t)p1 ^ s1) - s1);     /* |p0| | |p1| */
     }
 #endif
     for (; n < len; n++) {
         int32_t p = (int32_t)in[n] * (int32_t)w[n]; /* Q30 */
         uint32_t sign = (uint32_t)(p >> 31);
-        out[n] = p;
         bits |= ((uint32_t)p ^ sign) - sign;
     }
     *peak = bits;

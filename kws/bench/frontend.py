@@ -140,6 +140,17 @@ def accuracy_rows(clips: np.ndarray, settings: FrontendSettings, source: str
     return rows
 
 
+def arm_mfcc_q15_column(clips: np.ndarray, settings: FrontendSettings) -> np.ndarray:
+    """CMSIS-DSP ``arm_mfcc_q15`` (host build of kws/bench/cmsis_mfcc.py, configured like our
+    settings) on the same frames, its q8.7 MFCCs mapped to our int8 output quantization."""
+    from kws.bench import cmsis_mfcc
+    frames = cmsis_mfcc.frames_from_samples(np.asarray(clips, np.int16), settings)
+    flat = frames.reshape(-1, frames.shape[-1])
+    q87 = cmsis_mfcc.arm_mfcc_q15_features(flat, settings=settings)
+    out = cmsis_mfcc.quantize_like_kws(q87, settings)
+    return out.reshape(frames.shape[:-1] + (q87.shape[-1],))
+
+
 def parity_count(count: int, settings: FrontendSettings, *, chunk: int = 500, seed: int = 1
                  ) -> tuple[int, int]:
     """(clips where C == NumPy bit for bit, clips) over ``count`` mixed real/synthetic clips."""
@@ -235,6 +246,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timing repeats (best of)")
     args = parser.parse_args(argv)
     settings = FrontendSettings()
+    if "arm_mfcc_q15" not in ACCURACY_COLUMNS:
+        try:
+            from kws.bench import cmsis_mfcc
+            cmsis_mfcc.arm_mfcc_q15_features(np.zeros((1, cmsis_mfcc.FFT_LEN), np.int16),
+                                             settings=settings)
+            register_accuracy_column("arm_mfcc_q15", arm_mfcc_q15_column)
+        except Exception as exc:  # noqa: BLE001 - the peer is optional; say why it is absent
+            print(f"  (arm_mfcc_q15 column unavailable: {exc})")
 
     clips, what = bench_clips(args.throughput_clips, settings)
     print(f"# (a) throughput: {clips.shape[0]} one-second clips ({what}), "
@@ -252,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("# (b) accuracy vs float64 reference (int8 within +-1 LSB, saturated, log-mel dB error)")
     header = (f"  {'source':9s} {'level':>6s} {'within1':>8s} {'exact':>7s} {'sat':>7s} "
               f"{'ref_sat':>7s} {'dB_mean':>8s} {'dB_max':>7s}")
-    extra = "".join(f" {n + '_w1':>14s}" for n in ACCURACY_COLUMNS)
+    extra = "".join(f" {n + '_w1':>14s} {n + '_sat':>14s}" for n in ACCURACY_COLUMNS)
     print(header + extra)
     sources = [("synthetic", signals.adversarial_clips(settings.clip_samples, seed=9,
                                                         repeat=math.ceil(args.accuracy_clips / 47))[0]
@@ -265,7 +284,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             line = (f"  {row['source']:9s} {row['level_db']:6d} {row['within1']:8.4f} "
                     f"{row['exact']:7.4f} {row['saturated']:7.4f} {row['ref_saturated']:7.4f} "
                     f"{row['logmel_err_db_mean']:8.4f} {row['logmel_err_db_max']:7.3f}")
-            line += "".join(f" {row[n + '_within1']:14.4f}" for n in ACCURACY_COLUMNS)
+            line += "".join(f" {row[n + '_within1']:14.4f} {row[n + '_saturated']:14.4f}"
+                            for n in ACCURACY_COLUMNS)
             print(line)
     synth, kinds = signals.adversarial_clips(settings.clip_samples, seed=9)
     got = fixed.features_numpy(synth, settings).astype(int)
@@ -274,6 +294,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     weak = sorted({f"{k} {v:.2f}" for k, v in zip(kinds, share) if v < 0.99})
     print("  synthetic families below 99% within 1 LSB (spectra wider than the fixed-point "
           "dynamic range): " + (", ".join(weak) if weak else "none"))
+    if "arm_mfcc_q15" in ACCURACY_COLUMNS:
+        print("  arm_mfcc_q15: no log-mel dB column: it returns only the DCT'd MFCCs (10 of 40), "
+              "its log-mel is not recoverable from them")
     if not ACCURACY_COLUMNS:
         print("  (arm_mfcc_q15 column: not registered; see register_accuracy_column)")
 
