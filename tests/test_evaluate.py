@@ -15,7 +15,7 @@ from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
 from kws.train.augment import AugmentConfig, NoiseBank
-from kws.train.data import Example, speaker_hash_split
+from kws.train.data import Example
 from kws.train.features import split_features
 from tests.tiny_data import make_tiny_speech_commands, word_clip
 
@@ -146,24 +146,6 @@ def test_feature_cache_hits_and_is_deterministic(tmp_path) -> None:
     assert not np.array_equal(a.x[:, 0], a.x[:, 1])                 # copies differ
     d = split_features(exs, classes, cache_dir=tmp_path / "c1", **{**kw, "seed": 5})
     assert not np.array_equal(a.x, d.x)                             # the seed is in the key
-
-
-def test_speaker_hash_split_matches_recipe() -> None:
-    """The split of every clip of ../shared/speech_commands_train equals its recorded
-    canonical split (computed by the dataset's own rule)."""
-    import csv
-
-    from kws.train.data import shared_dir
-
-    manifest = shared_dir() / "speech_commands_train" / "manifest.csv"
-    if not manifest.is_file():
-        pytest.skip(f"{manifest} is missing: the shared data sits beside the repository")
-    names = {"training": "train", "validation": "validation", "testing": "test"}
-    with open(manifest, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    assert len(rows) > 7000
-    for r in rows:
-        assert speaker_hash_split(r["file"]) == names[r["canonical_split"]], r["file"]
 
 
 def test_report_balanced_accuracy() -> None:
