@@ -39,13 +39,13 @@ def tiny_run(shared_audio: Path) -> Path:
 def _parity(tmp_path: Path, run_dir: Path, shared_audio: Path, seconds: float) -> int:
     from kws.detect import DetectorSettings
     from kws.firmware.pipeline import _build, run_firmware
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
     from kws.stream import detection_lines, load_run_model, simulate, tflm_model_fn
 
     from kws.frontend.fixed import features_numpy
 
     model = load_run_model(run_dir)
-    samples, events = make_test_stream(shared_audio, seconds=seconds, seed=3)
+    samples, events = parity_stream(shared_audio, seconds=seconds, seed=3)
     fe = model.frontend
     feats = features_numpy(samples, fe)
     model_fn = tflm_model_fn(model, workers=1)
@@ -88,9 +88,9 @@ def test_kws_stream_backends_print_the_same_lines(tmp_path: Path, tiny_run: Path
                                                   shared_audio: Path, capsys) -> None:
     from kws.audio import save_wav
     from kws.cli import main
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
 
-    samples, _ = make_test_stream(shared_audio, seconds=12.0, seed=4)
+    samples, _ = parity_stream(shared_audio, seconds=12.0, seed=4)
     wav = tmp_path / "stream.wav"
     save_wav(wav, samples)
     outs = {}
