@@ -28,7 +28,7 @@ pytestmark = [
 @pytest.fixture(scope="session")
 def tiny_run(shared_audio: Path) -> Path:
     """A tiny trained yes/no DS-CNN RUN folder, cached across sessions under build/."""
-    from kws.firmware.testmodel import make_trained_run
+    from kws.runtime.testmodels import make_trained_run
 
     run = REPO / "build" / "test-runs" / "tiny_yes_no_v1"
     if not (run / "model.tflite").is_file():
@@ -76,7 +76,7 @@ def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
 @pytest.mark.slow
 def test_ds_cnn_s_firmware_equals_python(tmp_path: Path, shared_audio: Path) -> None:
     """The full-size DS-CNN-S (trained briefly, so its posteriors move) on a 30 s stream."""
-    from kws.firmware.testmodel import make_trained_run
+    from kws.runtime.testmodels import make_trained_run
 
     run = REPO / "build" / "test-runs" / "ds_cnn_s_yes_no_v1"
     if not (run / "model.tflite").is_file():
@@ -108,7 +108,7 @@ def test_ds_cnn_s_fits_the_targets(tmp_path: Path) -> None:
     flash <= 96 KB, with the stack high-water mark measured by painting."""
     from kws.firmware.pipeline import _build, run_firmware
     from kws.firmware.report import footprint
-    from kws.firmware.testmodel import make_random_run
+    from kws.runtime.testmodels import make_random_run
     from kws.stream import detector_settings_for, load_run_model
 
     model = load_run_model(make_random_run(tmp_path / "run"))

@@ -18,7 +18,7 @@ from kws.stream import (detector_settings_for, inference_frames, inference_times
 
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kws.firmware.testmodel import make_random_run
+    from kws.runtime.testmodels import make_random_run
 
     return make_random_run(tmp_path_factory.mktemp("run"), channels=8, blocks=1)
 

@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.model:
             model = load_run_model(args.model)
         else:
-            from kws.firmware.testmodel import make_random_run
+            from kws.runtime.testmodels import make_random_run
 
             model = load_run_model(make_random_run(Path(tmp) / "run"))
         det = DetectorSettings.default_for(model.labels, model_every_hops=2)
