@@ -234,6 +234,16 @@ def _read_wav_float(path: Path) -> tuple[np.ndarray, int]:
     return x.mean(axis=1), int(sr)
 
 
+def _run_to_wav(cmd: list[str], wav: Path, *, engine: str, req: Request
+                ) -> tuple[np.ndarray, int]:
+    """Run an engine's command that writes ``wav``; its samples, or KwsError naming it."""
+    res = subprocess.run(cmd, capture_output=True, timeout=60)
+    if res.returncode != 0 or not wav.exists():
+        raise KwsError(f"{engine}: voice {req.voice} failed on {req.text!r}: "
+                       f"{res.stderr.decode(errors='replace').strip()[:200]}")
+    return _read_wav_float(wav)
+
+
 def _speak_flite(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
     out = []
     with tempfile.TemporaryDirectory(prefix="kws-flite-") as tmp:
@@ -243,11 +253,7 @@ def _speak_flite(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
             f0 = (170.0 if r.voice == "slt" else 110.0) * r.pitch
             cmd = ["flite", "-voice", r.voice, "--setf", f"duration_stretch={1.0 / r.speed:.4f}",
                    "--setf", f"int_f0_target_mean={f0:.1f}", "-t", r.text, str(wav)]
-            res = subprocess.run(cmd, capture_output=True, timeout=60)
-            if res.returncode != 0 or not wav.exists():
-                raise KwsError(f"flite: voice {r.voice} failed on {r.text!r}: "
-                               f"{res.stderr.decode(errors='replace').strip()[:200]}")
-            out.append(_read_wav_float(wav))
+            out.append(_run_to_wav(cmd, wav, engine="flite", req=r))
     return out
 
 
@@ -265,11 +271,7 @@ def _speak_espeak_cli(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
             wav = Path(tmp) / f"{i}.wav"
             cmd = ["espeak-ng", "-v", r.voice, "-s", str(int(round(175 * r.speed))),
                    "-p", str(int(np.clip(round(50 * r.pitch), 0, 100))), "-w", str(wav), r.text]
-            res = subprocess.run(cmd, capture_output=True, timeout=60)
-            if res.returncode != 0 or not wav.exists():
-                raise KwsError(f"espeak-cli: voice {r.voice} failed on {r.text!r}: "
-                               f"{res.stderr.decode(errors='replace').strip()[:200]}")
-            out.append(_read_wav_float(wav))
+            out.append(_run_to_wav(cmd, wav, engine="espeak-cli", req=r))
     return out
 
 

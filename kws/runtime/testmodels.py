@@ -145,19 +145,15 @@ def ds_cnn(*, num_classes: int, frames: int = 49, coeffs: int = 10, channels: in
 
 
 def int8_tflite(model: Any, representative: Any) -> bytes:
-    """Full-int8 post-training quantization of a Keras model (int8 input and output).
+    """Full-int8 post-training quantization of a Keras model (int8 input and output), with
+    the trainer's converter (:func:`kws.train.quantize.convert`).
 
-    ``representative`` is the converter's representative data set (a generator function).
+    ``representative`` is a generator function yielding ``[batch of one]`` lists, in order.
     """
-    import tensorflow as tf
+    from kws.train.quantize import convert as convert_keras
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    calib = np.concatenate([np.asarray(x[0], dtype=np.float32) for x in representative()])
+    return convert_keras(model, representative=calib)
 
 
 def _activation(act: str) -> Any:
