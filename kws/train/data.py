@@ -32,9 +32,11 @@ AUDIO_SUFFIXES = (".wav", ".flac")
 
 
 def shared_dir() -> Path:
-    """The shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository."""
-    env = os.environ.get("KWS_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
+    """The shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository
+    (:func:`kws.data.augment.shared_folder`)."""
+    from kws.data.augment import shared_folder
+
+    return shared_folder()
 
 
 def speech_commands_entries(folder: str | Path) -> list[Entry]:
