@@ -16,7 +16,6 @@ Classes follow the Speech Commands recipe: ``_silence_``, ``_unknown_``, then th
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
