@@ -90,6 +90,7 @@ def test_eval_labels_csv_and_bad_input(run, tmp_path) -> None:
 
 
 def test_eval_stream(run, tmp_path) -> None:
+    from kws.data.augment import NoiseBank as DataNoiseBank
     from kws.data.stream import make_stream, write_events
     from kws.evaluate import evaluate_stream
 
@@ -98,7 +99,7 @@ def test_eval_stream(run, tmp_path) -> None:
     src = tmp_path / "clips"                       # a folder of word sub-folders
     for i, w in enumerate(("yes", "no", "up", "go") * 5):
         save_wav(src / w / f"c{i:02d}.wav", word_clip(w, rng))
-    bank = NoiseBank.from_folder(data / "_background_noise_", part="all")
+    bank = DataNoiseBank.from_folder(data / "_background_noise_", part="all")
     samples, events = make_stream(source=src, words=["yes", "no"], minutes=1.0, seed=1,
                                   noise=bank, distractor_prob=0.5, gap_s=(2.0, 5.0),
                                   snr_db=(5.0, 30.0), noise_prob=1.0)
@@ -131,7 +132,7 @@ def test_feature_cache_hits_and_is_deterministic(tmp_path) -> None:
     exs = [Example(str(p), p.parent.name, "train") for p in sorted(data.rglob("*_nohash_*"))]
     exs.append(Example("", "_silence_", "train"))
     classes = ["_silence_", "_unknown_", "yes", "no", "up", "go"]
-    noise = NoiseBank.from_files(NoiseBank.find(data / "_background_noise_"))
+    noise = NoiseBank(NoiseBank.find(data / "_background_noise_"))
     kw = dict(settings=FrontendSettings(), copies=3, augment=AugmentConfig(), noise=noise,
               seed=4, workers=1)
     a = split_features(exs, classes, cache_dir=tmp_path / "c1", **kw)

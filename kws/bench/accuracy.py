@@ -57,7 +57,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0
     entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
-    bank = NoiseBank.from_files(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
     cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
     rng = np.random.default_rng(seed)
     for _ in range(len(entries) // 8):
@@ -88,6 +88,7 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0) -> dict:
     import tempfile
 
     from kws.audio import save_wav
+    from kws.data.augment import NoiseBank as HeldoutBank
     from kws.data.stream import make_stream, write_events
     from kws.evaluate import evaluate_stream
 
@@ -95,7 +96,7 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0) -> dict:
     words = [c for c in classes if not c.startswith("_")]
     entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
-    bank = NoiseBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
+    bank = HeldoutBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
                                   noise=bank, split="validation", distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),

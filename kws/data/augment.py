@@ -155,27 +155,6 @@ class NoiseBank:
             seg = rec[:cut] if part == "train" else rec[cut:] if part == "heldout" else rec
             self.segments.append(np.asarray(seg, dtype=np.float64))
 
-    @staticmethod
-    def find(*folders: str | os.PathLike[str] | None) -> list[Path]:
-        """The .wav files of the first of ``folders`` that exists and holds any."""
-        for folder in folders:
-            if folder is not None and Path(folder).is_dir():
-                files = sorted(Path(folder).glob("*.wav"))
-                if files:
-                    return files
-        return []
-
-    @classmethod
-    def from_files(cls, files: Sequence[str | os.PathLike[str]], *, part: str = "train",
-                   heldout_fraction: float = 0.2) -> "NoiseBank":
-        """Load these recordings (any rate; converted to 16 kHz mono); an empty list gives an
-        empty bank (callers then use synthesized noise only)."""
-        from kws.audio import load_audio
-
-        recs = [load_audio(f).astype(np.float64) / 32768.0 for f in files]
-        return cls(recs, [Path(f).name for f in files], part=part,
-                   heldout_fraction=heldout_fraction)
-
     @classmethod
     def from_folder(cls, folder: str | os.PathLike[str], *, part: str = "train",
                     heldout_fraction: float = 0.2, min_seconds: float = 1.0) -> "NoiseBank":
@@ -232,51 +211,19 @@ def clip_key(samples: np.ndarray) -> int:
 
 
 def synthetic_rir(rng: np.random.Generator, *, rt60: float, drr_db: float,
-                  sample_rate: int = SAMPLE_RATE, max_seconds: float | None = None,
-                  predelay: int = 0) -> np.ndarray:
+                  sample_rate: int = SAMPLE_RATE) -> np.ndarray:
     """A synthetic room impulse response: direct path 1, then a decaying noise tail.
 
     The tail decays by 60 dB in ``rt60`` seconds and its energy is ``drr_db`` below the
-    direct path's. Returns float64 of length ``rt60 * sample_rate`` (at least 2), or
-    ``min(rt60, max_seconds) * sample_rate`` when ``max_seconds`` is given; the first
-    ``predelay`` samples after the direct path are silent (no reflection yet).
+    direct path's. Returns float64 of length ``rt60 * sample_rate`` (at least 2).
     """
-    n = max(2, int((rt60 if max_seconds is None else min(rt60, max_seconds)) * sample_rate))
+    n = max(2, int(rt60 * sample_rate))
     t = np.arange(1, n) / sample_rate
     tail = rng.standard_normal(n - 1) * np.exp(-6.9078 * t / rt60)  # ln(1000) = 6.9078
-    tail[: max(0, predelay - 1)] = 0.0
     energy = float(np.sum(tail ** 2))
     if energy > 0:
         tail *= np.sqrt(10 ** (-drr_db / 10) / energy)
     return np.concatenate([[1.0], tail])
-
-
-def apply_rir(x: np.ndarray, rir: np.ndarray) -> np.ndarray:
-    """Convolve one clip with an impulse response (FFT), cut to the clip's length."""
-    m = len(x) + len(rir)
-    return np.fft.irfft(np.fft.rfft(x, m) * np.fft.rfft(rir, m), m)[: len(x)]
-
-
-def one_pole(x: np.ndarray, cutoff_hz: float, *, highpass: bool,
-             sample_rate: int = SAMPLE_RATE) -> np.ndarray:
-    """A time-domain one-pole low-pass at ``cutoff_hz`` (or its complement, a high-pass).
-
-    The training recipe's microphone colouring (:mod:`kws.train.augment`); :func:`augment`
-    applies first-order magnitude responses in the frequency domain instead.
-    """
-    from scipy.signal import lfilter
-
-    a = float(np.exp(-2.0 * np.pi * cutoff_hz / sample_rate))
-    low = lfilter([1.0 - a], [1.0, -a], x)
-    return x - low if highpass else low
-
-
-def speed_linear(x: np.ndarray, rate: float) -> np.ndarray:
-    """Play ``x`` ``rate`` times faster (tempo, pitch and formants together) by linear
-    interpolation; the output is shorter (rate > 1) or longer. The training recipe's speed
-    change; :func:`augment` resamples with soxr instead."""
-    pos = np.arange(0, len(x) - 1, rate)
-    return np.interp(pos, np.arange(len(x)), x)
 
 
 def _speech_rms(x: np.ndarray) -> float:

@@ -1,17 +1,7 @@
 """Training-time augmentation: time shift, speed, speech level, background noise, silence.
 
-The training recipe (:func:`augment_clip`, :func:`make_silence`, :class:`AugmentConfig`), built
-from :mod:`kws.data.augment`'s primitives (the noise bank with its first-80 %/last-20 %
-split, coloured noise, synthetic room impulse responses, one-pole colouring, linear speed
-change). ``kws.data.augment.augment`` is a second recipe over the same primitives (batched,
-seeded per clip key, soxr speed, frequency-domain colouring, speech-RMS SNR); this one keeps
-the parameters and choices below because the default model's real-speech accuracy was
-measured with them. Where they differ for the same purpose: speed 0.8-1.3 on 80 % of clips by
-linear interpolation (data: off by default, soxr), reverb on 50 % with RT60 0.1-0.7 s cut at
-0.5 s and a 1 ms pre-delay (data: 20 %, 0.15-0.8 s), colouring by time-domain one-pole filters
-with uniform corners (data: magnitude responses, log-uniform corners), peak -40..-1 dBFS (data:
--45..-1), SNR 0-40 dB against the whole clip's RMS (data: -5..30 dB against the speech RMS),
-``_silence_`` 10 % digital near-silence (data: replaces or adds noise).
+This is the one place that changes the audio of training clips (:func:`augment_clip`), so the
+data helper's ``kws.data.augment`` can replace it behind the same call.
 
 Defaults (:class:`AugmentConfig`), chosen for real far-field-ish speech such as Speech Commands:
 
@@ -36,18 +26,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import numpy as np
 
-from kws.data.augment import (NOISE_COLOURS, NoiseBank, apply_rir, colored_noise, one_pole,
-                               speed_linear, synthetic_rir)
+from kws.audio import load_audio
 
-#: Fraction at the end of every background file reserved for evaluation (never augmentation;
-#: the default of :meth:`kws.data.augment.NoiseBank.from_files`).
+#: Fraction at the end of every background file reserved for evaluation (never augmentation).
 HOLDOUT_FRACTION = 0.2
-#: Bump when augmentation changes its output for the same config (part of the feature-cache
-#: key). 2: the primitives moved to :mod:`kws.data.augment`.
-AUGMENT_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -72,15 +58,60 @@ class AugmentConfig:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
 
-def noise_segment(noise: NoiseBank, rng: np.random.Generator, n: int, *,
-                  synthetic_prob: float = 0.3) -> np.ndarray:
-    """A noise segment of ``n`` samples: recorded (a random excerpt of the bank), or with
-    probability ``synthetic_prob`` (always, for an empty bank) white, pink or brown noise at
-    RMS 0.1."""
-    if not noise.segments or rng.random() < synthetic_prob:
-        colour = NOISE_COLOURS[int(rng.integers(len(NOISE_COLOURS)))]
-        return 0.1 * colored_noise(n, colour=colour, rng=rng)
-    return noise.pick(n, rng)[0]
+class NoiseBank:
+    """Background-noise recordings, cut to their training part or their held-out part.
+
+    Parameters
+    ----------
+    files : list of path-like
+        Background WAVs (any rate; converted to 16 kHz mono int16).
+    part : {"train", "heldout"}, keyword-only
+        ``train``: the first 80 % of each file; ``heldout``: the last 20 %.
+    """
+
+    def __init__(self, files: list[Path], *, part: str = "train") -> None:
+        self.names = [Path(f).name for f in files]
+        self.clips: list[np.ndarray] = []
+        for f in files:
+            x = load_audio(f).astype(np.float32) / 32768.0
+            cut = int(len(x) * (1.0 - HOLDOUT_FRACTION))
+            self.clips.append(x[:cut] if part == "train" else x[cut:])
+
+    @staticmethod
+    def find(*folders: Path | None) -> list[Path]:
+        """The .wav files of the first of ``folders`` that exists and holds any."""
+        for folder in folders:
+            if folder is not None and Path(folder).is_dir():
+                files = sorted(Path(folder).glob("*.wav"))
+                if files:
+                    return files
+        return []
+
+    def segment(self, rng: np.random.Generator, n: int, *, synthetic_prob: float = 0.3
+                ) -> np.ndarray:
+        """A float noise segment of ``n`` samples (recorded, or synthesized when none)."""
+        if not self.clips or rng.random() < synthetic_prob:
+            return synthetic_noise(rng, n)
+        clip = self.clips[int(rng.integers(len(self.clips)))]
+        if len(clip) <= n:
+            return np.resize(clip, n)
+        start = int(rng.integers(len(clip) - n))
+        return clip[start:start + n]
+
+
+def synthetic_noise(rng: np.random.Generator, n: int) -> np.ndarray:
+    """White, pink or brown noise of ``n`` samples, RMS 0.1."""
+    kind = int(rng.integers(3))
+    white = rng.standard_normal(n)
+    if kind == 0:
+        x = white
+    else:
+        spec = np.fft.rfft(white)
+        f = np.arange(len(spec), dtype=np.float64)
+        f[0] = 1.0
+        spec /= f ** (0.5 if kind == 1 else 1.0)
+        x = np.fft.irfft(spec, n)
+    return (0.1 * x / max(np.sqrt(np.mean(x * x)), 1e-12)).astype(np.float32)
 
 
 def _db(level: float) -> float:
@@ -92,12 +123,25 @@ def _to_int16(x: np.ndarray) -> np.ndarray:
 
 
 def reverb(x: np.ndarray, rng: np.random.Generator, config: AugmentConfig) -> np.ndarray:
-    """Convolve with a synthetic room impulse response (see the module docstring): at most
-    0.5 s long, no reflection in the first millisecond."""
-    rt60 = float(rng.uniform(*config.rt60_s))
-    drr = float(rng.uniform(*config.drr_db))
-    rir = synthetic_rir(rng, rt60=rt60, drr_db=drr, max_seconds=0.5, predelay=16)
-    return apply_rir(x, rir)
+    """Convolve with a synthetic room impulse response (see the module docstring)."""
+    rt60 = rng.uniform(*config.rt60_s)
+    n = int(min(rt60, 0.5) * 16000)
+    t = np.arange(n) / 16000.0
+    tail = rng.standard_normal(n) * np.exp(-6.9 * t / rt60)
+    tail[:16] = 0.0
+    tail *= 1.0 / max(np.sqrt(np.sum(tail * tail)), 1e-12) / _db(rng.uniform(*config.drr_db))
+    tail[0] = 1.0
+    y = np.fft.irfft(np.fft.rfft(x, len(x) + n) * np.fft.rfft(tail, len(x) + n), len(x) + n)
+    return y[:len(x)].astype(np.float32)
+
+
+def one_pole(x: np.ndarray, cutoff_hz: float, *, highpass: bool) -> np.ndarray:
+    """A one-pole low-pass (or its complement, a high-pass) at ``cutoff_hz``."""
+    from scipy.signal import lfilter
+
+    a = float(np.exp(-2.0 * np.pi * cutoff_hz / 16000.0))
+    low = lfilter([1.0 - a], [1.0, -a], x)
+    return (x - low if highpass else low).astype(np.float32)
 
 
 def augment_clip(samples: np.ndarray, *, rng: np.random.Generator, noise: NoiseBank,
@@ -121,15 +165,17 @@ def augment_clip(samples: np.ndarray, *, rng: np.random.Generator, noise: NoiseB
     -------
     ndarray of int16, shape (num_samples,)
     """
-    x = samples.astype(np.float64) / 32768.0
+    x = samples.astype(np.float32) / 32768.0
     if rng.random() < config.speed_prob:
-        x = speed_linear(x, rng.uniform(*config.speed))
+        rate = rng.uniform(*config.speed)
+        pos = np.arange(0, len(x) - 1, rate)
+        x = np.interp(pos, np.arange(len(x)), x).astype(np.float32)
     if rng.random() < config.reverb_prob:
         x = reverb(x, rng, config)
     if rng.random() < config.eq_prob:
         x = one_pole(x, rng.uniform(60.0, 400.0), highpass=True)
         x = one_pole(x, rng.uniform(2500.0, 7500.0), highpass=False)
-    out = np.zeros(num_samples, dtype=np.float64)
+    out = np.zeros(num_samples, dtype=np.float32)
     shift = int(rng.uniform(-config.shift_ms, config.shift_ms) * 16)
     src = x[max(0, -shift):]
     dst0 = max(0, shift)
@@ -141,7 +187,7 @@ def augment_clip(samples: np.ndarray, *, rng: np.random.Generator, noise: NoiseB
         out *= _db(rng.uniform(*config.peak_dbfs)) / peak
     if rng.random() < config.noise_prob:
         rms = float(np.sqrt(np.mean(out * out)))
-        n = noise_segment(noise, rng, num_samples, synthetic_prob=config.synthetic_noise_prob)
+        n = noise.segment(rng, num_samples, synthetic_prob=config.synthetic_noise_prob)
         n_rms = max(float(np.sqrt(np.mean(n * n))), 1e-9)
         out += n * (rms / n_rms / _db(rng.uniform(*config.snr_db)))
     return _to_int16(out)
@@ -152,6 +198,6 @@ def make_silence(*, rng: np.random.Generator, noise: NoiseBank, config: AugmentC
     """A ``_silence_`` clip: background noise at a random level (int16, (num_samples,))."""
     if rng.random() < 0.1:
         return _to_int16(rng.standard_normal(num_samples) * _db(-90.0))
-    n = noise_segment(noise, rng, num_samples, synthetic_prob=config.synthetic_noise_prob)
+    n = noise.segment(rng, num_samples, synthetic_prob=config.synthetic_noise_prob)
     n_rms = max(float(np.sqrt(np.mean(n * n))), 1e-9)
     return _to_int16(n * (_db(rng.uniform(*config.silence_dbfs)) / n_rms))

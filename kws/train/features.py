@@ -23,8 +23,7 @@ from kws.audio import fit_clip, load_audio
 from kws.errors import KwsError
 from kws.fileio import save_npy_atomic
 from kws.frontend.settings import FrontendSettings
-from kws.train.augment import (AUGMENT_VERSION, AugmentConfig, NoiseBank, augment_clip,
-                               make_silence)
+from kws.train.augment import AugmentConfig, NoiseBank, augment_clip, make_silence
 from kws.train.data import SILENCE, Example
 
 
@@ -103,8 +102,7 @@ def split_features(examples: list[Example], classes: list[str], *, settings: Fro
     FeatureSet
         Missing or corrupt files are skipped and listed in ``skipped`` (with a warning).
     """
-    aug_json = (f"{AUGMENT_VERSION}:{augment.to_json()}" if augment is not None
-                else f"{AUGMENT_VERSION}:none")
+    aug_json = augment.to_json() if augment is not None else "none"
     setup = _digest(settings.to_json(), aug_json, str(seed), str(copies), *noise.names)
     jobs: list[tuple[int, Example, int]] = []
     sil_index = 0

@@ -255,8 +255,8 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     classes = class_names(cfg.words)
     noise_files = NoiseBank.find(Path(cfg.noise_dir) if cfg.noise_dir else None, data_noise,
                                  shared_dir() / "audio" / BACKGROUND)
-    train_noise = NoiseBank.from_files(noise_files, part="train")
-    eval_noise = NoiseBank.from_files(noise_files, part="heldout")
+    train_noise = NoiseBank(noise_files, part="train")
+    eval_noise = NoiseBank(noise_files, part="heldout")
     times["data"] = time.monotonic() - t0 - times["synthesis"]
 
     t0 = time.monotonic()
