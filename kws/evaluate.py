@@ -278,38 +278,3 @@ def _plot_det(curve: list[dict[str, float]], path: Path) -> None:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=90)
     plt.close(fig)
-
-
-def make_stream(clips: list[tuple[np.ndarray, str]], noise: np.ndarray | None, *,
-                duration_s: float, seed: int = 0, gap_s: tuple[float, float] = (2.0, 5.0),
-                snr_db: tuple[float, float] = (5.0, 30.0)
-                ) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
-    """A test stream: labelled 1 s clips at random gaps over (looped) noise.
-
-    Returns the int16 samples and the events ``(start_s, end_s, label)`` of the clips whose
-    label is not ``_unknown_`` (unknown words are distractors: firing on them is a false
-    accept).
-    """
-    rng = np.random.default_rng(seed)
-    sr = 16000
-    total = int(duration_s * sr)
-    out = np.zeros(total, dtype=np.float64)
-    if noise is not None and len(noise):
-        out += np.resize(noise.astype(np.float64), total)
-    events = []
-    t = rng.uniform(*gap_s)
-    while t + 1.0 < duration_s and clips:
-        x, label = clips[int(rng.integers(len(clips)))]
-        x = x.astype(np.float64)
-        start = int(t * sr)
-        seg = out[start:start + len(x)]
-        rms_n = np.sqrt(np.mean(seg * seg)) if noise is not None else 0.0
-        rms_x = max(np.sqrt(np.mean(x * x)), 1e-9)
-        if rms_n > 0:
-            x = x * (rms_n * 10 ** (rng.uniform(*snr_db) / 20) / rms_x)
-        out[start:start + len(x)] += x[:len(seg)]
-        if label != UNKNOWN:
-            nz = np.nonzero(np.abs(x) > np.max(np.abs(x)) / 10)[0]
-            events.append((round(t + nz[0] / sr, 3), round(t + nz[-1] / sr, 3), label))
-        t += len(x) / sr + rng.uniform(*gap_s)
-    return np.clip(np.round(out), -32768, 32767).astype(np.int16), events

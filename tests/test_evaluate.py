@@ -15,7 +15,7 @@ from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
 from kws.train.augment import AugmentConfig, NoiseBank
-from kws.train.data import Example, speaker_hash_split
+from kws.train.data import Example
 from kws.train.features import split_features
 from tests.tiny_data import make_tiny_speech_commands, word_clip
 
@@ -90,19 +90,23 @@ def test_eval_labels_csv_and_bad_input(run, tmp_path) -> None:
 
 
 def test_eval_stream(run, tmp_path) -> None:
-    from kws.evaluate import evaluate_stream, make_stream
+    from kws.data.augment import NoiseBank as DataNoiseBank
+    from kws.data.stream import make_stream, write_events
+    from kws.evaluate import evaluate_stream
 
     model, data = run
     rng = np.random.default_rng(9)
-    clips = [(word_clip(w, rng), w if w in ("yes", "no") else "_unknown_")
-             for w in ("yes", "no", "up", "go") * 5]
-    noise = load_audio(data / "_background_noise_" / "white.wav")
-    samples, events = make_stream(clips, noise, duration_s=60.0, seed=1)
+    src = tmp_path / "clips"                       # a folder of word sub-folders
+    for i, w in enumerate(("yes", "no", "up", "go") * 5):
+        save_wav(src / w / f"c{i:02d}.wav", word_clip(w, rng))
+    bank = DataNoiseBank.from_folder(data / "_background_noise_", part="all")
+    samples, events = make_stream(source=src, words=["yes", "no"], minutes=1.0, seed=1,
+                                  noise=bank, distractor_prob=0.5, gap_s=(2.0, 5.0),
+                                  snr_db=(5.0, 30.0), noise_prob=1.0)
     assert len(samples) == 60 * 16000 and events
-    assert all(lab in ("yes", "no") and s < e for s, e, lab in events)
+    assert all(e.label in ("yes", "no") and e.time_ms < e.end_ms for e in events)
     save_wav(tmp_path / "s.wav", samples)
-    (tmp_path / "ev.csv").write_text("start_s,end_s,label\n" + "".join(
-        f"{s},{e},{lab}\n" for s, e, lab in events))
+    write_events(tmp_path / "ev.csv", events)
     out = evaluate_stream(model / "model.tflite", tmp_path / "s.wav", tmp_path / "ev.csv",
                           json_out=tmp_path / "r.json", png_out=tmp_path / "det.png")
     assert out["events"] == len(events)
@@ -146,24 +150,6 @@ def test_feature_cache_hits_and_is_deterministic(tmp_path) -> None:
     assert not np.array_equal(a.x[:, 0], a.x[:, 1])                 # copies differ
     d = split_features(exs, classes, cache_dir=tmp_path / "c1", **{**kw, "seed": 5})
     assert not np.array_equal(a.x, d.x)                             # the seed is in the key
-
-
-def test_speaker_hash_split_matches_recipe() -> None:
-    """The split of every clip of ../shared/speech_commands_train equals its recorded
-    canonical split (computed by the dataset's own rule)."""
-    import csv
-
-    from kws.train.data import shared_dir
-
-    manifest = shared_dir() / "speech_commands_train" / "manifest.csv"
-    if not manifest.is_file():
-        pytest.skip(f"{manifest} is missing: the shared data sits beside the repository")
-    names = {"training": "train", "validation": "validation", "testing": "test"}
-    with open(manifest, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    assert len(rows) > 7000
-    for r in rows:
-        assert speaker_hash_split(r["file"]) == names[r["canonical_split"]], r["file"]
 
 
 def test_report_balanced_accuracy() -> None:

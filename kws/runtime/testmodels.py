@@ -1,4 +1,10 @@
-"""Int8 test models for the runtime's parity tests and benchmarks, generated with TensorFlow.
+"""Int8 test models for the runtime, firmware and streaming tests and benchmarks (TensorFlow).
+
+The project's one test-model generator: single ``.tflite`` files by name
+(:func:`ensure_model`, for the runtime's parity tests and ``kws bench runtime``) and RUN folders
+(:func:`make_random_run`, :func:`make_trained_run`, for the firmware / streaming parity tests,
+``kws bench stream`` and footprint checks), all from one DS-CNN builder (:func:`ds_cnn`) and one
+int8 converter call (:func:`int8_tflite`).
 
 The models are Keras networks with random weights, fully int8 post-training quantized with a
 representative data set whose range is the front end's int8 range, so their input quantization
@@ -27,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from kws.errors import KwsError
-from kws.fileio import write_bytes_atomic
+from kws.fileio import write_bytes_atomic, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 
 #: Bump when the generator changes in a way that changes the generated models.
@@ -99,6 +105,57 @@ def named_spec(name: str) -> dict[str, Any]:
     raise KwsError(f"unknown test model {name!r}")
 
 
+def ds_cnn(*, num_classes: int, frames: int = 49, coeffs: int = 10, channels: int = 64,
+           first_stride: tuple[int, int] = (2, 2),
+           block_strides: tuple[tuple[int, int], ...] = ((1, 1),) * 4,
+           batchnorm: bool = False, seed: int | None = None) -> Any:
+    """A DS-CNN (Hello Edge / MLPerf Tiny shape) Keras model with random weights.
+
+    A 10 x 4 conv, then one depthwise 3 x 3 + pointwise block per entry of ``block_strides``,
+    each conv followed by ReLU (and batch norm before it, without biases, when ``batchnorm``),
+    an average pool over the whole map (AVERAGE_POOL_2D, not MEAN), a dense layer and softmax.
+    The input has a static batch of 1 (no SHAPE ops). ``seed`` seeds Keras's initializers
+    (None: the caller has).
+    """
+    import tensorflow as tf
+
+    if seed is not None:
+        tf.keras.utils.set_random_seed(seed)
+    L = tf.keras.layers
+    inp = L.Input((frames, coeffs, 1), batch_size=1)
+    x = L.Conv2D(channels, (10, 4), strides=first_stride, padding="same",
+                 use_bias=not batchnorm)(inp)
+    if batchnorm:
+        x = L.BatchNormalization()(x)
+    x = L.ReLU()(x)
+    for s in block_strides:
+        x = L.DepthwiseConv2D((3, 3), strides=s, padding="same", use_bias=not batchnorm)(x)
+        if batchnorm:
+            x = L.BatchNormalization()(x)
+        x = L.ReLU()(x)
+        x = L.Conv2D(channels, (1, 1), use_bias=not batchnorm)(x)
+        if batchnorm:
+            x = L.BatchNormalization()(x)
+        x = L.ReLU()(x)
+    x = L.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
+    x = L.Reshape((channels,))(x)
+    x = L.Dense(num_classes)(x)
+    out = L.Softmax()(x)
+    return tf.keras.Model(inp, out)
+
+
+def int8_tflite(model: Any, representative: Any) -> bytes:
+    """Full-int8 post-training quantization of a Keras model (int8 input and output), with
+    the trainer's converter (:func:`kws.train.quantize.convert`).
+
+    ``representative`` is a generator function yielding ``[batch of one]`` lists, in order.
+    """
+    from kws.train.quantize import convert as convert_keras
+
+    calib = np.concatenate([np.asarray(x[0], dtype=np.float32) for x in representative()])
+    return convert_keras(model, representative=calib)
+
+
 def _activation(act: str) -> Any:
     import tensorflow as tf
 
@@ -118,22 +175,8 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     tf.keras.utils.set_random_seed(int(rng.integers(0, 2**31)))
     if kind == "ds_cnn":
         ch, stride0, strides = DS_CNN_SHAPES[spec["size"]]
-        inp = L.Input((49, 10, 1), batch_size=1)
-        x = L.Conv2D(ch, (10, 4), strides=stride0, padding="same", use_bias=False)(inp)
-        x = L.BatchNormalization()(x)
-        x = L.ReLU()(x)
-        for s in strides:
-            x = L.DepthwiseConv2D((3, 3), strides=s, padding="same", use_bias=False)(x)
-            x = L.BatchNormalization()(x)
-            x = L.ReLU()(x)
-            x = L.Conv2D(ch, (1, 1), use_bias=False)(x)
-            x = L.BatchNormalization()(x)
-            x = L.ReLU()(x)
-        x = L.AveragePooling2D(pool_size=(int(x.shape[1]), int(x.shape[2])))(x)
-        x = L.Flatten()(x)
-        x = L.Dense(12)(x)
-        out = L.Softmax()(x)
-        model = tf.keras.Model(inp, out)
+        model = ds_cnn(num_classes=12, channels=ch, first_stride=stride0,
+                       block_strides=strides, batchnorm=True)
         _randomize_batchnorm(model, rng)
         return model
     if kind == "tiny":
@@ -213,13 +256,7 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
             flat[0], flat[-1] = lo, hi  # pin the calibrated range to [lo, hi]
             yield [x]
 
-    conv = tf.lite.TFLiteConverter.from_keras_model(model)
-    conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative
-    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
-    conv.inference_input_type = tf.int8
-    conv.inference_output_type = tf.int8
-    return conv.convert()
+    return int8_tflite(model, representative)
 
 
 def parity_inputs(shape: tuple[int, ...], zero_point: int, *, n: int = 200,
@@ -275,6 +312,98 @@ def ensure_model(name: str) -> Path:
         if not path.exists():
             write_bytes_atomic(path, convert(named_spec(name)))
     return path
+
+
+# RUN folders (model.tflite + labels.txt + settings.json) for the firmware and streaming tests.
+
+
+def make_random_run(run_dir: str | Path, *, labels: tuple[str, ...] = ("_silence_", "_unknown_",
+                                                                      "yes", "no"),
+                    channels: int = 64, blocks: int = 4, seed: int = 0,
+                    settings: FrontendSettings | None = None) -> Path:
+    """Write a RUN folder (``model.tflite`` int8, ``labels.txt``, ``settings.json``) holding a
+    random-weight DS-CNN (``channels=64, blocks=4`` is DS-CNN-S). Returns the folder."""
+    settings = settings or FrontendSettings()
+    run = Path(run_dir)
+    frames, coeffs = settings.num_frames, settings.num_outputs
+    model = ds_cnn(num_classes=len(labels), frames=frames, coeffs=coeffs, channels=channels,
+                   block_strides=((1, 1),) * blocks, seed=seed)
+    rng = np.random.default_rng(seed)
+    lo = settings.output_scale * (-128 - settings.output_zero_point)
+    hi = settings.output_scale * (127 - settings.output_zero_point)
+
+    def representative():
+        for _ in range(32):
+            q = rng.integers(-128, 128, size=(1, frames, coeffs, 1))
+            yield [np.clip(settings.output_scale * (q - settings.output_zero_point), lo, hi)
+                   .astype(np.float32)]
+
+    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
+    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
+    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
+    return run
+
+
+def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
+                     words: tuple[str, ...] = ("yes", "no"), channels: int = 16,
+                     blocks: int = 2, epochs: int = 12, seed: int = 0) -> Path:
+    """Train a tiny DS-CNN for a few seconds on the clips in ``audio_dir`` (one folder per
+    word, plus ``_background_noise_``), quantize it to int8 and write a RUN folder.
+
+    Labels: ``_silence_``, ``_unknown_`` (every other word folder), then ``words``. Parity
+    tests need a model whose posteriors move with the audio, not an accurate one.
+    """
+    import tensorflow as tf
+
+    from kws.audio import fit_clip, load_audio
+    from kws.frontend.fixed import features_numpy
+
+    settings = FrontendSettings()
+    root = Path(audio_dir)
+    labels = ("_silence_", "_unknown_", *words)
+    rng = np.random.default_rng(seed)
+    clips, ys = [], []
+    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
+        if folder.name == "_background_noise_":
+            for wav in sorted(folder.glob("*.wav")):
+                noise = load_audio(wav)
+                for _ in range(6):
+                    start = int(rng.integers(0, len(noise) - settings.clip_samples))
+                    gain = 10 ** rng.uniform(-1.5, 0.5)
+                    clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
+                                         -32768, 32767).astype(np.int16))
+                    ys.append(0)
+            continue
+        label = labels.index(folder.name) if folder.name in words else 1
+        for wav in sorted(folder.glob("*.wav")):
+            clips.append(fit_clip(load_audio(wav), settings.clip_samples))
+            ys.append(label)
+    q = features_numpy(np.stack(clips), settings).astype(np.float32)
+    x = (settings.output_scale * (q - settings.output_zero_point))[..., None]
+    y = np.asarray(ys)
+    model = ds_cnn(num_classes=len(labels), frames=settings.num_frames,
+                   coeffs=settings.num_outputs, channels=channels,
+                   block_strides=((1, 1),) * blocks, seed=seed)
+    model.compile(optimizer=tf.keras.optimizers.Adam(3e-3),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    weights = len(y) / (len(labels) * np.bincount(y, minlength=len(labels)).clip(1))
+    model.fit(x, y, epochs=epochs, batch_size=32, verbose=0,
+              class_weight={i: float(w) for i, w in enumerate(weights)})
+    lo = settings.output_scale * (-128 - settings.output_zero_point)
+    hi = settings.output_scale * (127 - settings.output_zero_point)
+
+    def representative():
+        # the full int8 range first pins the input quantization to the front end's
+        yield [np.full((1, *x.shape[1:]), lo, np.float32)]
+        yield [np.full((1, *x.shape[1:]), hi, np.float32)]
+        for i in rng.permutation(len(x))[:64]:
+            yield [x[i:i + 1]]
+
+    run = Path(run_dir)
+    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
+    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
+    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
+    return run
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -7,7 +7,7 @@ A dataset is a folder with a ``manifest.csv`` (:mod:`kws.data.manifest`). Three 
 - ``speech-commands``: a folder in the Speech Commands layout (``<word>/<file>.wav|.flac``,
   optional ``validation_list.txt`` / ``testing_list.txt``, ``_background_noise_/``), split by
   the list files or, for files in neither, by the recipe's speaker-hash rule
-  (:func:`speaker_hash_split`);
+  (:func:`kws.data.speech_commands.which_set`, the one implementation of it);
 - any other folder with a ``manifest.csv``.
 
 Classes follow the Speech Commands recipe: ``_silence_``, ``_unknown_``, then the keywords.
@@ -16,51 +16,26 @@ Classes follow the Speech Commands recipe: ``_silence_``, ``_unknown_``, then th
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import os
-import re
 from pathlib import Path
 
 import numpy as np
 
 from kws.data.manifest import Entry, read_manifest
+from kws.data.speech_commands import _read_list, speaker_of, which_set
 from kws.errors import KwsError
 
 SILENCE = "_silence_"
 UNKNOWN = "_unknown_"
 BACKGROUND = "_background_noise_"
 AUDIO_SUFFIXES = (".wav", ".flac")
-#: The recipe's constant: the speaker hash is taken modulo 2**27 (MAX_NUM_WAVS_PER_CLASS + 1).
-MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1
 
 
 def shared_dir() -> Path:
-    """The shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository."""
-    env = os.environ.get("KWS_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
+    """The shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository
+    (:func:`kws.data.augment.shared_folder`)."""
+    from kws.data.augment import shared_folder
 
-
-def speaker_hash_split(filename: str, *, validation_percent: float = 10.0,
-                       testing_percent: float = 10.0) -> str:
-    """The Speech Commands speaker-hash split of a file (``train``, ``validation`` or ``test``).
-
-    The part of the base name before ``_nohash_`` (the speaker) is hashed with SHA-1, so every
-    clip of one speaker lands in the same split, as in TensorFlow's ``input_data.which_set``.
-
-    Examples
-    --------
-    >>> speaker_hash_split("yes/004ae714_nohash_0.flac") in ("train", "validation", "test")
-    True
-    """
-    base = Path(filename).name
-    name = re.sub(r"_nohash_.*$", "", base)
-    digest = int(hashlib.sha1(name.encode()).hexdigest(), 16)
-    percent = (digest % (MAX_NUM_WAVS_PER_CLASS + 1)) * (100.0 / MAX_NUM_WAVS_PER_CLASS)
-    if percent < validation_percent:
-        return "validation"
-    if percent < validation_percent + testing_percent:
-        return "test"
-    return "train"
+    return shared_folder()
 
 
 def speech_commands_entries(folder: str | Path) -> list[Entry]:
@@ -74,10 +49,8 @@ def speech_commands_entries(folder: str | Path) -> list[Entry]:
     root = Path(folder)
     if not root.is_dir():
         raise KwsError(f"{root}: no such Speech Commands folder")
-    lists: dict[str, set[str]] = {}
-    for split, name in (("validation", "validation_list.txt"), ("test", "testing_list.txt")):
-        f = root / name
-        lists[split] = set(f.read_text().split()) if f.is_file() else set()
+    lists = {"validation": _read_list(root / "validation_list.txt"),
+             "test": _read_list(root / "testing_list.txt")}
     entries = []
     for word_dir in sorted(p for p in root.iterdir() if p.is_dir()):
         if word_dir.name.startswith("_"):
@@ -86,14 +59,15 @@ def speech_commands_entries(folder: str | Path) -> list[Entry]:
             if f.suffix.lower() not in AUDIO_SUFFIXES:
                 continue
             rel = f"{word_dir.name}/{f.name}"
-            if rel in lists["validation"]:
+            key = f"{word_dir.name}/{f.stem}"  # list files match without the suffix
+            if key in lists["validation"]:
                 split = "validation"
-            elif rel in lists["test"]:
+            elif key in lists["test"]:
                 split = "test"
             else:
-                split = speaker_hash_split(rel)
+                split = which_set(rel)
             entries.append(Entry(path=rel, label=word_dir.name, split=split,
-                                 speaker=re.sub(r"_nohash_.*$", "", f.stem),
+                                 speaker=speaker_of(rel),
                                  source="speech-commands"))
     if not entries:
         raise KwsError(f"{root}: no <word>/<clip>.wav or .flac files in Speech Commands layout")
