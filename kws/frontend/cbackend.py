@@ -28,9 +28,11 @@ from kws.frontend.tables import FrontendTables, make_tables
 
 REPO = Path(__file__).resolve().parents[2]
 DSP_DIR = REPO / "dsp"
+#: kws_status.h, shared by the front end and the int8 runtime.
+COMMON_INCLUDE_DIR = REPO / "common" / "include"
 BUILD_ROOT = REPO / "build"
 
-#: kws_status values (dsp/include/kws_frontend.h).
+#: kws_status values (common/include/kws_status.h).
 STATUS = {0: "ok", -1: "NULL pointer", -2: "short buffer", -3: "bad config", -4: "bad table",
           -5: "platform without arithmetic right shift"}
 KWS_ERR_NULL, KWS_ERR_SHORT_BUFFER, KWS_ERR_BAD_CONFIG, KWS_ERR_BAD_TABLE = -1, -2, -3, -4
@@ -64,7 +66,8 @@ class CTables(ctypes.Structure):
 
 # ------------------------------------------------------------------ build
 def _sources() -> list[Path]:
-    return [p for p in DSP_DIR.rglob("*") if p.suffix in (".c", ".h", ".txt") and p.is_file()]
+    return [p for d in (DSP_DIR, COMMON_INCLUDE_DIR) for p in d.rglob("*")
+            if p.suffix in (".c", ".h", ".txt") and p.is_file()]
 
 
 def build(*, sanitize: bool = False, force: bool = False) -> Path:
