@@ -86,3 +86,17 @@ def test_cortex_m4_single_unit_links(repo_root: Path, model_dir: Path, tmp_path:
     build = subprocess.run(cmd, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr
     assert elf.stat().st_size > 0
+
+
+def test_python_mirror_matches_kws_status_h(repo_root: Path) -> None:
+    """kws.cstatus (used by the ctypes bindings) has exactly the codes of kws_status.h."""
+    from kws import cstatus
+
+    text = (repo_root / "common" / "include" / "kws_status.h").read_text()
+    codes = {name: int(value) for name, value in
+             re.findall(r"^\s*(KWS_(?:OK|ERR_\w+))\s*=\s*(-?\d+)", text, re.M)}
+    assert len(codes) == 6
+    assert codes == {name: getattr(cstatus, name) for name in codes}
+    assert set(cstatus.STATUS) == set(codes.values())
+    assert cstatus.describe(-2) == "short buffer (-2)"
+    assert cstatus.describe(7) == "unknown status 7"

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kws.cstatus import describe
 from kws.errors import KwsError
 from kws.export import ExportResult, export_model
 
@@ -122,5 +123,5 @@ class HostModel:
         st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
                           self._arena.ctypes.data, self._arena.size)
         if st != 0:
-            raise KwsError(f"kws_model_invoke returned error {st}")
+            raise KwsError(f"kws_model_invoke returned {describe(st)}")
         return y
