@@ -318,7 +318,7 @@ def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
     flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
              "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion", "-Werror",
              "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
-             f"-I{dsp / 'generated'}"]
+             f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}"]
     probe = subprocess.run(["arm-none-eabi-gcc", *flags[:4], "-dM", "-E", "-x", "c", "-"],
                            input="", capture_output=True, text=True)
     assert "__ARM_FEATURE_DSP 1" in probe.stdout
@@ -356,7 +356,8 @@ def test_cortex_m4_qemu_matches_numpy(repo_root: Path):
     out.mkdir(parents=True, exist_ok=True)
     flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
              "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
-             f"-I{dsp / 'generated'}", "--specs=nano.specs", "--specs=rdimon.specs",
+             f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}",
+             "--specs=nano.specs", "--specs=rdimon.specs",
              "-Wl,--section-start=.vectors=0x0"]
     common = [str(dsp / "tests" / "m4" / "startup.c")]
     lib = [str(p) for p in sorted((dsp / "src").glob("*.c"))]

@@ -144,10 +144,11 @@ def test_ds_cnn_s_arena_is_two_activation_maps(tmp_path) -> None:
 
 # ---------------------------------------------------------------- generated code
 def _compile(src_dir, *defines: str) -> subprocess.CompletedProcess:
-    from kws.runtime.host import runtime_dir
+    from kws.runtime.host import common_include_dir, runtime_dir
 
     return subprocess.run(["cc", "-std=c99", "-pedantic", "-Wall", "-Werror", "-c",
-                           f"-I{runtime_dir() / 'include'}", *defines,
+                           f"-I{runtime_dir() / 'include'}", f"-I{common_include_dir()}",
+                           *defines,
                            str(src_dir / "kws_model.c"), "-o", str(src_dir / "m.o")],
                           capture_output=True, text=True)
 

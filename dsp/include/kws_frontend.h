@@ -25,6 +25,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kws_status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -44,14 +46,8 @@ extern "C" {
 #define KWS_EPS_LEN (KWS_S_MAX - KWS_S_MIN + 1)
 #define KWS_LOG2_LEN ((1 << KWS_LOG2_BITS) + 1)
 
-typedef enum {
-    KWS_OK = 0,
-    KWS_ERR_NULL = -1,         /* a required pointer is NULL */
-    KWS_ERR_SHORT_BUFFER = -2, /* a buffer is shorter than needed */
-    KWS_ERR_BAD_CONFIG = -3,   /* sizes out of range or inconsistent */
-    KWS_ERR_BAD_TABLE = -4,    /* a table has the wrong length or a value out of range */
-    KWS_ERR_PLATFORM = -5      /* ">>" on negative values is not arithmetic here */
-} kws_status;
+/* kws_status: KWS_OK, KWS_ERR_NULL, KWS_ERR_SHORT_BUFFER, KWS_ERR_BAD_CONFIG,
+ * KWS_ERR_BAD_TABLE, KWS_ERR_PLATFORM (common/include/kws_status.h). */
 
 /* Everything Python computes for one FrontendSettings (see kws/frontend/tables.py).
  * Lengths count elements of the pointed-to type. */

@@ -201,7 +201,7 @@ def m4_instructions(*, frames: int = 10) -> tuple[float, dict[str, float]]:
     for n in (1, 1 + frames):
         elf = out / f"m4_count{n}.elf"
         subprocess.run(["arm-none-eabi-gcc", *M4_FLAGS, f"-DNFRAMES={n}", f"-I{dsp / 'include'}",
-                        f"-I{dsp / 'generated'}", *map(str, srcs), "-o", str(elf)], check=True)
+                        f"-I{repo / 'common' / 'include'}", f"-I{dsp / 'generated'}", *map(str, srcs), "-o", str(elf)], check=True)
         syms = []
         nm = subprocess.run(["arm-none-eabi-nm", "-n", str(elf)], capture_output=True, text=True)
         for line in nm.stdout.splitlines():

@@ -142,7 +142,8 @@ def toolchain() -> str:
 
 def real_backend_missing() -> list[str]:
     """What the real backend needs and this checkout lacks (empty when it can build)."""
-    need = [REPO / "dsp" / "include" / "kws_frontend.h",
+    need = [REPO / "common" / "include" / "kws_status.h",
+            REPO / "dsp" / "include" / "kws_frontend.h",
             REPO / "dsp" / "generated" / "kws_frontend_tables.c",
             REPO / "firmware" / "runtime" / "include" / "kws_kernels.h"]
     missing = [str(p.relative_to(REPO)) for p in need if not p.exists()]

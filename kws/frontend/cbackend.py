@@ -22,18 +22,19 @@ from pathlib import Path
 
 import numpy as np
 
+# kws_status values (common/include/kws_status.h); re-exported for the tests.
+from kws.cstatus import (KWS_ERR_BAD_CONFIG, KWS_ERR_BAD_TABLE, KWS_ERR_NULL,  # noqa: F401
+                         KWS_ERR_SHORT_BUFFER, STATUS)
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import FrontendTables, make_tables
 
 REPO = Path(__file__).resolve().parents[2]
 DSP_DIR = REPO / "dsp"
+#: kws_status.h, shared by the front end and the int8 runtime.
+COMMON_INCLUDE_DIR = REPO / "common" / "include"
 BUILD_ROOT = REPO / "build"
 
-#: kws_status values (dsp/include/kws_frontend.h).
-STATUS = {0: "ok", -1: "NULL pointer", -2: "short buffer", -3: "bad config", -4: "bad table",
-          -5: "platform without arithmetic right shift"}
-KWS_ERR_NULL, KWS_ERR_SHORT_BUFFER, KWS_ERR_BAD_CONFIG, KWS_ERR_BAD_TABLE = -1, -2, -3, -4
 
 _i16p = ctypes.POINTER(ctypes.c_int16)
 _u16p = ctypes.POINTER(ctypes.c_uint16)
@@ -64,7 +65,8 @@ class CTables(ctypes.Structure):
 
 # ------------------------------------------------------------------ build
 def _sources() -> list[Path]:
-    return [p for p in DSP_DIR.rglob("*") if p.suffix in (".c", ".h", ".txt") and p.is_file()]
+    return [p for d in (DSP_DIR, COMMON_INCLUDE_DIR) for p in d.rglob("*")
+            if p.suffix in (".c", ".h", ".txt") and p.is_file()]
 
 
 def build(*, sanitize: bool = False, force: bool = False) -> Path:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kws.cstatus import describe
 from kws.errors import KwsError
 from kws.export import ExportResult, export_model
 
@@ -33,9 +34,14 @@ def runtime_dir() -> Path:
     return repo_root() / "firmware" / "runtime"
 
 
+def common_include_dir() -> Path:
+    """``common/include``: ``kws_status.h``, shared by the runtime and the front end."""
+    return repo_root() / "common" / "include"
+
+
 def _sources_hash() -> str:
     h = hashlib.sha256()
-    for f in sorted(runtime_dir().rglob("*")):
+    for f in [*sorted(runtime_dir().rglob("*")), *sorted(common_include_dir().glob("*"))]:
         if f.is_file() and f.suffix in (".c", ".h", ".txt"):
             h.update(f.name.encode())
             h.update(f.read_bytes())
@@ -96,7 +102,8 @@ class HostModel:
             if not so.exists():
                 tmp = out / "libkws_model.so.tmp"
                 _run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared",
-                      "-fPIC", f"-I{runtime_dir() / 'include'}", str(out / "kws_model.c"),
+                      "-fPIC", f"-I{runtime_dir() / 'include'}", f"-I{common_include_dir()}",
+                      str(out / "kws_model.c"),
                       str(lib_a), "-o", str(tmp)], f"compiling {model_path.name}")
                 tmp.replace(so)
         self._lib = ctypes.CDLL(str(so))
@@ -116,5 +123,5 @@ class HostModel:
         st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
                           self._arena.ctypes.data, self._arena.size)
         if st != 0:
-            raise KwsError(f"kws_model_invoke returned error {st}")
+            raise KwsError(f"kws_model_invoke returned {describe(st)}")
         return y

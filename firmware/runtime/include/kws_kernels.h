@@ -18,16 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kws_status.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-typedef enum {
-    KWS_OK = 0,
-    KWS_ERR_NULL = -1,         /* a required pointer is NULL */
-    KWS_ERR_SHORT_BUFFER = -2, /* a buffer is shorter than the shape needs */
-    KWS_ERR_BAD_CONFIG = -3    /* shape or quantization parameters out of range */
-} kws_status_t;
+/* kws_status_t (= kws_status): the kernels return KWS_OK, KWS_ERR_NULL, KWS_ERR_SHORT_BUFFER
+ * (a buffer shorter than the shape needs) or KWS_ERR_BAD_CONFIG (shape or quantization
+ * parameters out of range); see common/include/kws_status.h. */
 
 /* Activation quantization of one layer. */
 typedef struct {

@@ -2,7 +2,7 @@
 #ifndef KWS_INTERNAL_H
 #define KWS_INTERNAL_H
 
-#include "kws_fixed.h"
+#include "kws_nn_fixed.h"
 #include "kws_kernels.h"
 #include "kws_simd.h"
 

@@ -1,5 +1,5 @@
 /*
- * kws_fixed.h - fixed-point primitives of the int8 runtime, with TFLite / gemmlowp rounding.
+ * kws_nn_fixed.h - fixed-point primitives of the int8 runtime, with TFLite / gemmlowp rounding.
  *
  * Legend (every kernel uses these and nothing else for rounding):
  *   kws_srdhm(a, b)        saturating rounding doubling high multiply: round(a * b / 2^31),
@@ -13,8 +13,8 @@
  *   kws_clamp(x, lo, hi)   min(max(x, lo), hi).
  * The Python exporter computes (m, s) with TFLite's QuantizeMultiplier.
  */
-#ifndef KWS_FIXED_H
-#define KWS_FIXED_H
+#ifndef KWS_NN_FIXED_H
+#define KWS_NN_FIXED_H
 
 #include <stdint.h>
 
@@ -53,4 +53,4 @@ static inline int32_t kws_clamp(int32_t x, int32_t lo, int32_t hi)
     return x < lo ? lo : (x > hi ? hi : x);
 }
 
-#endif /* KWS_FIXED_H */
+#endif /* KWS_NN_FIXED_H */
