@@ -13,7 +13,8 @@
  *
  * The front end and the model are reached through two function pointers, so the same detector
  * drives the generated model on the device, a CMSIS-NN backend, or host test doubles.
- * kws_detector_bind.h wires them to the dsp/ front end and the exported kws_model_invoke().
+ * firmware/app/app_backend.h (backend_frontend.c, backend_model.c) wires them to the dsp/ front
+ * end and the exported kws_model_invoke().
  *
  * Memory: kws_detector_state is caller-owned (static or on the stack); no malloc, no globals.
  * Audio gaps (dropped blocks): kws_detector_skip() advances the clock and restarts the sample
