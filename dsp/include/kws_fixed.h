@@ -122,6 +122,19 @@ KWS_INLINE int8_t kws_sat_s8(int64_t x)
  * the floors). Two steps bring the error to < 0.4 (8.3% -> 0.32% -> 5e-6 of <= 2^16), so
  * y is floor(sqrt(x)) or one more: one 64-bit square (UMULL) decides. Two UDIVs in all.
  * Checked on every uint32 by dsp/tests/test_fixed.c --all (a slow test). */
+#if defined(KWS_HOST_FAST)
+/* Host build only (CMake KWS_NATIVE: the ctypes library, never the M4): the same exact
+ * floor(sqrt(x)) from the FPU. x < 2^32 is exact in a double and sqrt is correctly rounded, so y
+ * is floor(sqrt(x)) or one above it (when the rounding reaches the next integer); the two
+ * corrections make it exact regardless. No divides (the Newton steps below take two). */
+KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
+{
+    uint32_t y = (uint32_t)__builtin_sqrt((double)x); /* <= 65536 */
+    y -= (uint32_t)((uint64_t)y * y > x);
+    y += (uint32_t)((uint64_t)(y + 1u) * (y + 1u) <= x);
+    return y;
+}
+#else
 KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
 {
     uint32_t k, y;
@@ -132,5 +145,6 @@ KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
     y = (y + x / y) >> 1;
     return (uint64_t)y * y > x ? y - 1u : y;
 }
+#endif
 
 #endif /* KWS_FIXED_H */
