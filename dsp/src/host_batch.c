@@ -1,6 +1,6 @@
 /* Host-only batch kernel (compiled in only with KWS_HOST_FAST, the CMake KWS_NATIVE build that
  * Python loads through ctypes; never on the M4). kws_frontend_batch hands it up to KWS_HOST_LANES
- * frames at a time; it runs the FFT (stage 3) on all of them at once, structure of arrays: one
+ * frames at a time; it runs the FFT and split (stages 3, 4) on all of them at once, structure of arrays: one
  * GCC vector of KWS_HOST_LANES int32 holds the same element of every frame, so each butterfly
  * is a handful of SIMD instructions for all frames. Every other stage is the scalar code of
  * dsp/src, per frame. Same integers as fft.c, operation for operation:
@@ -81,23 +81,15 @@ static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int16_
     }
 }
 
-/* fft.c's windowed(): p[n] = x[n] w[n] (Q30) shifted by s, 0 past the window */
-KWS_INLINE int32_t hwindowed(const int16_t *x, const int16_t *w, int32_t len, int32_t n,
-                             int32_t shift)
-{
-    int32_t p;
-    if (n >= len) return 0;
-    p = (int32_t)x[n] * (int32_t)w[n];
-    return shift >= 0 ? kws_shl32(p, shift) : p >> -shift;
-}
-
 int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_t count,
                     int32_t frame_len, int8_t *const *outs, int32_t out_len)
 {
     kws_v8 zr[KWS_FFT_MAX / 2], zi[KWS_FFT_MAX / 2]; /* Q(30 + s) per lane, as in fft.c */
+    kws_v8 xr[KWS_FFT_MAX / 2 + 1], xi[KWS_FFT_MAX / 2 + 1]; /* split's X[lo..hi), Q of z */
+    int32_t p[KWS_FFT_MAX];                          /* one frame's products, Q(30 + s) */
     int32_t shift[KWS_HOST_LANES];
     const kws_frontend_tables *t;
-    int32_t m, i, lane, sub, stages, rc = KWS_OK;
+    int32_t m, i, k, lo, hi, lane, sub, stages, len, s, rc = KWS_OK;
     if (st == NULL || frames == NULL || outs == NULL) return KWS_ERR_NULL;
     t = &st->tables;
     if (t->fft_size == 0) return KWS_ERR_BAD_CONFIG;
@@ -116,10 +108,21 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
         rc = kws_window_process(&st->window, x, frame_len, &peak);
         if (rc == KWS_OK) rc = kws_normalize_process(peak, &shift[lane]);
         if (rc != KWS_OK) return rc;
-        for (i = 0; i < m; i++) { /* the gather of fft.c, into lane `lane` */
+        /* the gather of fft.c, into lane `lane`: first the products p[n] (fft.c's windowed(),
+         * Q(30 + s), 0 past the window) in plain loops that vectorize, then the permutation */
+        len = t->window_samples;
+        s = shift[lane];
+        if (s >= 0) {
+            for (i = 0; i < len; i++)
+                p[i] = (int32_t)((uint32_t)((int32_t)x[i] * (int32_t)t->window[i]) << s);
+        } else {
+            for (i = 0; i < len; i++) p[i] = ((int32_t)x[i] * (int32_t)t->window[i]) >> -s;
+        }
+        for (i = len; i < 2 * m; i++) p[i] = 0;
+        for (i = 0; i < m; i++) {
             int32_t n = 2 * (int32_t)st->fft.perm[i];
-            zr[i][lane] = hwindowed(x, t->window, t->window_samples, n, shift[lane]);
-            zi[i][lane] = hwindowed(x, t->window, t->window_samples, n + 1, shift[lane]);
+            zr[i][lane] = p[n];
+            zi[i][lane] = p[n + 1];
         }
     }
     stages = 0;
@@ -130,14 +133,34 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
         sub = 2;
     }
     for (; sub < m; sub *= 4) vradix4(zr, zi, m, sub, st->fft.twiddle);
-    for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stages 4-8 per frame */
-        for (i = 0; i < m; i++) {
-            st->b.z[2 * i] = zr[i][lane];
-            st->b.z[2 * i + 1] = zi[i][lane];
+    /* stage 4, split (split.c's split_bin on vectors), bins [lo, hi) only, out of place into
+     * xr, xi (never aliased: any lo, hi):
+     *   Zk = Z[k mod M], Zc = conj(Z[(M - k) mod M]), e = (Zk + Zc) >> 1, d = (Zk - Zc) >> 1,
+     *   o = (d.im, -d.re), t = cmulw(o, W_N^k) (k = 0: o >> 1), X[k] = (e >> 1) + t */
+    lo = st->split.bin_lo;
+    hi = st->split.bin_hi;
+    for (k = lo; k < hi; k++) {
+        int32_t a = k % m, b = (m - k) % m;
+        kws_v8 cr = zr[b], ci = -zi[b];
+        kws_v8 er = (zr[a] + cr) >> 1, ei = (zi[a] + ci) >> 1;
+        kws_v8 dr = (zr[a] - cr) >> 1, di = (zi[a] - ci) >> 1;
+        kws_v8 tr, ti;
+        if (k == 0) {
+            tr = di >> 1;
+            ti = (-dr) >> 1;
+        } else {
+            vcmulw(di, -dr, splat(st->split.twiddle[2 * k]), splat(st->split.twiddle[2 * k + 1]),
+                   &tr, &ti);
         }
-        rc = kws_split_process(&st->split, st->b.z, KWS_FFT_MAX + 2);
-        if (rc == KWS_OK)
-            rc = kws_magnitude_process(st->b.z, KWS_FFT_MAX + 2, st->split.bin_lo,
+        xr[k - lo] = (er >> 1) + tr;
+        xi[k - lo] = (ei >> 1) + ti;
+    }
+    for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stages 5-8 per frame */
+        for (k = lo; k < hi; k++) {
+            st->b.z[2 * k] = xr[k - lo][lane];
+            st->b.z[2 * k + 1] = xi[k - lo][lane];
+        }
+        rc = kws_magnitude_process(st->b.z, KWS_FFT_MAX + 2, st->split.bin_lo,
                                        st->split.bin_hi, (uint32_t *)(void *)st->b.z,
                                        KWS_FFT_MAX / 2 + 1);
         if (rc == KWS_OK)
