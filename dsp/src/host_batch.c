@@ -1,6 +1,6 @@
 /* Host-only batch kernel (compiled in only with KWS_HOST_FAST, the CMake KWS_NATIVE build that
  * Python loads through ctypes; never on the M4). kws_frontend_batch hands it up to KWS_HOST_LANES
- * frames at a time; it runs the FFT and split (stages 3, 4) on all of them at once, structure of arrays: one
+ * frames at a time; it runs the FFT and split (stages 3, 4) (and the mel sums, stage 6) on all of them at once, structure of arrays: one
  * GCC vector of KWS_HOST_LANES int32 holds the same element of every frame, so each butterfly
  * is a handful of SIMD instructions for all frames. Every other stage is the scalar code of
  * dsp/src, per frame. Same integers as fft.c, operation for operation:
@@ -14,6 +14,8 @@
 #if defined(KWS_HOST_FAST) && defined(__GNUC__)
 
 typedef int32_t kws_v8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
+typedef uint32_t kws_u8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
+typedef uint64_t kws_u4 __attribute__((vector_size(32)));
 
 static kws_v8 splat(int32_t v)
 {
@@ -86,6 +88,8 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
 {
     kws_v8 zr[KWS_FFT_MAX / 2], zi[KWS_FFT_MAX / 2]; /* Q(30 + s) per lane, as in fft.c */
     kws_v8 xr[KWS_FFT_MAX / 2 + 1], xi[KWS_FFT_MAX / 2 + 1]; /* split's X[lo..hi), Q of z */
+    kws_u8 mag[KWS_FFT_MAX / 2 + 1];                 /* |X|[lo..hi) per lane */
+    uint64_t mel[KWS_MEL_MAX][KWS_HOST_LANES];       /* mel energies per lane */
     int32_t p[KWS_FFT_MAX];                          /* one frame's products, Q(30 + s) */
     int32_t shift[KWS_HOST_LANES];
     const kws_frontend_tables *t;
@@ -155,20 +159,43 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
         xr[k - lo] = (er >> 1) + tr;
         xi[k - lo] = (ei >> 1) + ti;
     }
-    for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stages 5-8 per frame */
+    for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stage 5 per frame (scalar) */
         for (k = lo; k < hi; k++) {
             st->b.z[2 * k] = xr[k - lo][lane];
             st->b.z[2 * k + 1] = xi[k - lo][lane];
         }
-        rc = kws_magnitude_process(st->b.z, KWS_FFT_MAX + 2, st->split.bin_lo,
-                                       st->split.bin_hi, (uint32_t *)(void *)st->b.z,
-                                       KWS_FFT_MAX / 2 + 1);
-        if (rc == KWS_OK)
-            rc = kws_mel_process(&st->mel, (const uint32_t *)(const void *)st->b.z,
-                                 KWS_FFT_MAX / 2 + 1, st->b.w.mel_energy, KWS_MEL_MAX);
-        if (rc == KWS_OK)
-            rc = kws_log2_process(&st->log2, st->b.w.mel_energy, t->num_mel, shift[lane],
-                                  st->b.w.log_mel, KWS_MEL_MAX);
+        rc = kws_magnitude_process(st->b.z, KWS_FFT_MAX + 2, lo, hi,
+                                   (uint32_t *)(void *)st->b.z, KWS_FFT_MAX / 2 + 1);
+        for (k = lo; k < hi; k++) mag[k - lo][lane] = (uint32_t)st->b.z[k];
+    }
+    if (rc != KWS_OK) return rc;
+    /* stage 6, mel (mel.c on vectors): mel[j] = sum_k |X|[start_j + k] w[k], uint64 per lane,
+     * Q15 * |X| (each product < 2^48, exact); same products and sum, in the same order */
+    {
+        const uint16_t *w = st->mel.weights;
+        int32_t j, n;
+        for (j = 0; j < st->mel.num_mel; j++) {
+            int32_t first = (int32_t)st->mel.start[j] - lo;
+            kws_u4 acc0 = {0u, 0u, 0u, 0u}, acc1 = {0u, 0u, 0u, 0u};
+            n = st->mel.len[j];
+            for (k = 0; k < n; k++) {
+                kws_u8 v = mag[first + k];
+                kws_u4 lo4 = {v[0], v[1], v[2], v[3]}, hi4 = {v[4], v[5], v[6], v[7]};
+                uint64_t wk = w[k];
+                acc0 += lo4 * wk;
+                acc1 += hi4 * wk;
+            }
+            w += n;
+            for (lane = 0; lane < 4; lane++) {
+                mel[j][lane] = acc0[lane];
+                mel[j][lane + 4] = acc1[lane];
+            }
+        }
+    }
+    for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stages 7, 8 per frame */
+        for (k = 0; k < st->mel.num_mel; k++) st->b.w.mel_energy[k] = mel[k][lane];
+        rc = kws_log2_process(&st->log2, st->b.w.mel_energy, t->num_mel, shift[lane],
+                              st->b.w.log_mel, KWS_MEL_MAX);
         if (rc == KWS_OK)
             rc = kws_project_process(&st->project, st->b.w.log_mel, t->num_mel, outs[lane],
                                      out_len);
