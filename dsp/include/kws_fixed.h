@@ -147,4 +147,18 @@ KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
 }
 #endif
 
+/* ---------------------------------------------------------------- magnitude of one bin */
+/* Stage 5 for one bin (dsp/src/magnitude.c): P = re^2 + im^2 (uint64, < 2^62),
+ * r = max(0, (bitlen(P) - 31) / 2), |X| = isqrt(P >> 2r) << r. */
+KWS_INLINE uint32_t kws_mag32(int32_t re32, int32_t im32)
+{
+    int64_t re = re32, im = im32;
+    uint64_t power = (uint64_t)(re * re) + (uint64_t)(im * im); /* SMULL + SMLAL, < 2^62 */
+    uint32_t hi = (uint32_t)(power >> 32), lo = (uint32_t)power, r, top;
+    if (hi == 0u) return kws_isqrt32(lo); /* bitlen(P) <= 32: r = 0 */
+    r = (uint32_t)(kws_bitlen32(hi) + 1) >> 1; /* (bitlen(P) - 31) / 2, 1 <= r <= 15 */
+    top = (lo >> (2u * r)) | (hi << (32u - 2u * r)); /* P >> 2r, < 2^32 */
+    return kws_isqrt32(top) << r;
+}
+
 #endif /* KWS_FIXED_H */

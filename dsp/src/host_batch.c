@@ -159,15 +159,9 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
         xr[k - lo] = (er >> 1) + tr;
         xi[k - lo] = (ei >> 1) + ti;
     }
-    for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stage 5 per frame (scalar) */
-        for (k = lo; k < hi; k++) {
-            st->b.z[2 * k] = xr[k - lo][lane];
-            st->b.z[2 * k + 1] = xi[k - lo][lane];
-        }
-        rc = kws_magnitude_process(st->b.z, KWS_FFT_MAX + 2, lo, hi,
-                                   (uint32_t *)(void *)st->b.z, KWS_FFT_MAX / 2 + 1);
-        for (k = lo; k < hi; k++) mag[k - lo][lane] = (uint32_t)st->b.z[k];
-    }
+    for (k = lo; k < hi; k++) /* stage 5 (magnitude.c's kws_mag32), scalar per lane */
+        for (lane = 0; lane < KWS_HOST_LANES; lane++)
+            mag[k - lo][lane] = kws_mag32(xr[k - lo][lane], xi[k - lo][lane]);
     if (rc != KWS_OK) return rc;
     /* stage 6, mel (mel.c on vectors): mel[j] = sum_k |X|[start_j + k] w[k], uint64 per lane,
      * Q15 * |X| (each product < 2^48, exact); same products and sum, in the same order */
