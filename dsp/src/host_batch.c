@@ -15,7 +15,7 @@
 
 typedef int32_t kws_v8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
 typedef uint32_t kws_u8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
-typedef uint64_t kws_u4 __attribute__((vector_size(32)));
+typedef uint64_t kws_u64v __attribute__((vector_size(8 * KWS_HOST_LANES)));
 
 static kws_v8 splat(int32_t v)
 {
@@ -170,20 +170,13 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
         int32_t j, n;
         for (j = 0; j < st->mel.num_mel; j++) {
             int32_t first = (int32_t)st->mel.start[j] - lo;
-            kws_u4 acc0 = {0u, 0u, 0u, 0u}, acc1 = {0u, 0u, 0u, 0u};
+            kws_u64v acc = {0u};
             n = st->mel.len[j];
             for (k = 0; k < n; k++) {
-                kws_u8 v = mag[first + k];
-                kws_u4 lo4 = {v[0], v[1], v[2], v[3]}, hi4 = {v[4], v[5], v[6], v[7]};
-                uint64_t wk = w[k];
-                acc0 += lo4 * wk;
-                acc1 += hi4 * wk;
+                acc += __builtin_convertvector(mag[first + k], kws_u64v) * (uint64_t)w[k];
             }
             w += n;
-            for (lane = 0; lane < 4; lane++) {
-                mel[j][lane] = acc0[lane];
-                mel[j][lane + 4] = acc1[lane];
-            }
+            for (lane = 0; lane < KWS_HOST_LANES; lane++) mel[j][lane] = acc[lane];
         }
     }
     for (lane = 0; lane < count && rc == KWS_OK; lane++) { /* stages 7, 8 per frame */
