@@ -65,6 +65,19 @@ def test_parity_random_configs(seed):
     assert got.shape == want.shape and np.array_equal(got, want), s
 
 
+@pytest.mark.parametrize("frames", [1, 2, 7, 8, 9, 15, 17])
+def test_parity_partial_lane_groups(frames):
+    """The host build runs kws_frontend_batch 8 frames at a time (dsp/src/host_batch.c): batch
+    totals that are not a multiple of 8, and neighbouring lanes with very different block shifts
+    (silence, full-scale squares, -90 dBFS noise, impulses side by side)."""
+    length = DEFAULT.window_samples + (frames - 1) * DEFAULT.hop_samples
+    clips, _ = signals.adversarial_clips(length, seed=frames)
+    for count in (1, 3, clips.shape[0]):
+        got = cb.features_c(clips[:count], DEFAULT, threads=1)  # first: its output buffer is
+        want = fixed.features_numpy(clips[:count], DEFAULT)    # np.empty, never NumPy's freed one
+        assert got.shape == want.shape and np.array_equal(got, want), (frames, count)
+
+
 @pytest.mark.parametrize("upper_frac,window,fft,lower", [
     (1.0, 401, 512, 0.0),     # bands up to fs/2: split's pair loop, Nyquist bin M, odd window
     (0.75, 512, 512, 0.0),    # window == N: no zero padding in the FFT gather

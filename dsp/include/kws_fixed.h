@@ -122,6 +122,19 @@ KWS_INLINE int8_t kws_sat_s8(int64_t x)
  * the floors). Two steps bring the error to < 0.4 (8.3% -> 0.32% -> 5e-6 of <= 2^16), so
  * y is floor(sqrt(x)) or one more: one 64-bit square (UMULL) decides. Two UDIVs in all.
  * Checked on every uint32 by dsp/tests/test_fixed.c --all (a slow test). */
+#if defined(KWS_HOST_FAST)
+/* Host build only (CMake KWS_NATIVE: the ctypes library, never the M4): the same exact
+ * floor(sqrt(x)) from the FPU. x < 2^32 is exact in a double and sqrt is correctly rounded, so y
+ * is floor(sqrt(x)) or one above it (when the rounding reaches the next integer); the two
+ * corrections make it exact regardless. No divides (the Newton steps below take two). */
+KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
+{
+    uint32_t y = (uint32_t)__builtin_sqrt((double)x); /* <= 65536 */
+    y -= (uint32_t)((uint64_t)y * y > x);
+    y += (uint32_t)((uint64_t)(y + 1u) * (y + 1u) <= x);
+    return y;
+}
+#else
 KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
 {
     uint32_t k, y;
@@ -131,6 +144,21 @@ KWS_INLINE uint32_t kws_isqrt32(uint32_t x)
     y = (y + x / y) >> 1;
     y = (y + x / y) >> 1;
     return (uint64_t)y * y > x ? y - 1u : y;
+}
+#endif
+
+/* ---------------------------------------------------------------- magnitude of one bin */
+/* Stage 5 for one bin (dsp/src/magnitude.c): P = re^2 + im^2 (uint64, < 2^62),
+ * r = max(0, (bitlen(P) - 31) / 2), |X| = isqrt(P >> 2r) << r. */
+KWS_INLINE uint32_t kws_mag32(int32_t re32, int32_t im32)
+{
+    int64_t re = re32, im = im32;
+    uint64_t power = (uint64_t)(re * re) + (uint64_t)(im * im); /* SMULL + SMLAL, < 2^62 */
+    uint32_t hi = (uint32_t)(power >> 32), lo = (uint32_t)power, r, top;
+    if (hi == 0u) return kws_isqrt32(lo); /* bitlen(P) <= 32: r = 0 */
+    r = (uint32_t)(kws_bitlen32(hi) + 1) >> 1; /* (bitlen(P) - 31) / 2, 1 <= r <= 15 */
+    top = (lo >> (2u * r)) | (hi << (32u - 2u * r)); /* P >> 2r, < 2^32 */
+    return kws_isqrt32(top) << r;
 }
 
 #endif /* KWS_FIXED_H */

@@ -109,6 +109,18 @@ typedef struct {
     } b;
 } kws_frontend_state;
 
+/* Host-only multi-frame kernel (dsp/src/host_batch.c, only with KWS_HOST_FAST): the frames
+ * frames[0..count) (each frame_len >= window samples) into outs[0..count) (each out_len bytes),
+ * 1 <= count <= KWS_HOST_LANES. Same results as kws_frontend_compute_frame on each. */
+#ifndef KWS_HOST_LANES
+#define KWS_HOST_LANES 8 /* frames per SIMD group (power of two) */
+#endif
+#if defined(KWS_HOST_FAST)
+int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_t count,
+                    int32_t frame_len, int8_t *const *outs, int32_t out_len);
+#endif
+
+
 /* sizeof(kws_frontend_state) as the library was compiled. */
 size_t kws_frontend_state_size(void);
 

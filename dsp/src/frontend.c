@@ -156,6 +156,27 @@ kws_status kws_frontend_batch(kws_frontend_state *st, const int16_t *clips, int3
     frames = kws_frontend_frames_for(st, clip_len);
     outs = st->tables.num_outputs;
     if (out_len < (int64_t)num_clips * frames * outs) return KWS_ERR_SHORT_BUFFER;
+#if defined(KWS_HOST_FAST)
+    { /* host build: KWS_HOST_LANES frames at a time through the SIMD kernel (host_batch.c) */
+        const int16_t *srcs[KWS_HOST_LANES];
+        int8_t *dsts[KWS_HOST_LANES];
+        int64_t total = (int64_t)num_clips * frames, g;
+        int32_t n = 0, hop = st->tables.hop_samples;
+        for (g = 0; g < total; g++) {
+            int32_t cc = (int32_t)(g / frames), ff = (int32_t)(g % frames);
+            srcs[n] = clips + (size_t)cc * (size_t)clip_len + (size_t)ff * (size_t)hop;
+            dsts[n] = out + (size_t)g * (size_t)outs;
+            if (++n == KWS_HOST_LANES || g + 1 == total) {
+                /* every frame has at least window samples: the shortest is the last of a clip */
+                kws_status rc = (kws_status)kws_host_frames(
+                    st, srcs, n, st->tables.window_samples, dsts, outs);
+                if (rc != KWS_OK) return rc;
+                n = 0;
+            }
+        }
+        return KWS_OK;
+    }
+#endif
     for (c = 0; c < num_clips; c++) {
         const int16_t *clip = clips + (size_t)c * (size_t)clip_len;
         for (f = 0; f < frames; f++) {

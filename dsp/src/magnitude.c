@@ -12,17 +12,6 @@ int kws_magnitude_process(const int32_t *x, int32_t x_len, int32_t bin_lo, int32
     if (x == NULL || mag == NULL) return KWS_ERR_NULL;
     if (bin_lo < 0 || bin_hi < bin_lo) return KWS_ERR_BAD_CONFIG;
     if (x_len < 2 * bin_hi || mag_len < bin_hi) return KWS_ERR_SHORT_BUFFER;
-    for (k = bin_lo; k < bin_hi; k++) {
-        int64_t re = x[2 * k], im = x[2 * k + 1];
-        uint64_t power = (uint64_t)(re * re) + (uint64_t)(im * im); /* SMULL + SMLAL, < 2^62 */
-        uint32_t hi = (uint32_t)(power >> 32), lo = (uint32_t)power;
-        if (hi == 0u) { /* bitlen(P) <= 32: r = 0 */
-            mag[k] = kws_isqrt32(lo);
-        } else {        /* r = (bitlen(P) - 31) / 2 = (bitlen(hi) + 1) / 2, 1 <= r <= 15 */
-            uint32_t r = (uint32_t)(kws_bitlen32(hi) + 1) >> 1;
-            uint32_t top = (lo >> (2u * r)) | (hi << (32u - 2u * r)); /* P >> 2r, < 2^32 */
-            mag[k] = kws_isqrt32(top) << r;
-        }
-    }
+    for (k = bin_lo; k < bin_hi; k++) mag[k] = kws_mag32(x[2 * k], x[2 * k + 1]);
     return KWS_OK;
 }
