@@ -33,7 +33,7 @@ class Layer:
     params: dict[str, Any]        # scalar parameters of the C call
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
-    scratch: int = 0              # scratch bytes (conv2d im2col of the DSP path)
+    scratch: int = 0              # scratch bytes of the DSP path (conv2d, depthwise)
 
 
 @dataclasses.dataclass
@@ -101,6 +101,24 @@ def _hw(t: Tensor, path: str) -> tuple[int, int, int]:
     return t.shape[1], t.shape[2], t.shape[3]
 
 
+def _scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
+    """Scratch bytes of the DSP path's kernel (mirrors the C ``*_get_buffer_size``)."""
+    if kernel == "conv2d":
+        # kws_conv2d_s8_get_buffer_size: two int16 im2col columns, each word-aligned
+        return 4 * ((p["k_h"] * p["k_w"] * p["in_c"] + 1) // 2 * 2)
+    if kernel == "depthwise":
+        # kws_depthwise_conv2d_s8_get_buffer_size: one int16 plane (3x3, stride 1,
+        # depth multiplier 1), rows of an even number of int16 >= out_w + 2, out_h + 2 rows
+        if (p["depth_multiplier"], p["k_h"], p["k_w"], p["stride_h"], p["stride_w"]) != (
+                1, 3, 3, 1, 1):
+            return 0
+        row = 2 * ((p["out_w"] + 1) // 2) + 2
+        if p["in_w"] + p["pad_left"] > row or p["in_h"] + p["pad_top"] > p["out_h"] + 2:
+            return 0
+        return 2 * row * (p["out_h"] + 2)
+    return 0
+
+
 def lower(m: TfliteModel) -> list[Layer]:
     """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported."""
     if len(m.inputs) != 1 or len(m.outputs) != 1:
@@ -143,8 +161,7 @@ def lower(m: TfliteModel) -> list[Layer]:
             kernel = "depthwise" if dw else (
                 "pointwise" if (kh, kw, sh, sw) == (1, 1, 1, 1) else "conv2d")
             macs = oh * ow * oc * kh * kw * (1 if dw else ic)
-            # kws_conv2d_s8_get_buffer_size: two int16 im2col columns, each word-aligned
-            scratch = 4 * ((kh * kw * ic + 1) // 2 * 2) if kernel == "conv2d" else 0
+            scratch = _scratch_bytes(kernel, params)
             layers.append(Layer(op.index, op.kind, kernel, x.index, y.index, params, arrays,
                                 macs, scratch))
         elif op.kind == "AVERAGE_POOL_2D":
@@ -357,7 +374,9 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
         elif l.kernel == "pointwise":
             call = f"kws_pointwise_conv_s8(&{n}_shape, &{n}_act, &{n}_rq, {common})"
         elif l.kernel == "depthwise":
-            call = f"kws_depthwise_conv2d_s8(&{n}_shape, &{n}_act, &{n}_rq, {common})"
+            scr = (f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch}" if l.scratch
+                   else "NULL, 0")
+            call = f"kws_depthwise_conv2d_s8(&{n}_shape, &{n}_act, &{n}_rq, {common}, {scr})"
         elif l.kernel == "fc":
             call = (f"kws_fully_connected_s8({p['num_in']}, {p['num_out']}, &{n}_act, &{n}_rq, "
                     f"{common})")

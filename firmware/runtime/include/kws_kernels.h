@@ -73,13 +73,18 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_
                                    const int32_t *bias, size_t bias_len,
                                    int8_t *output, size_t output_len);
 
-/* Depthwise conv2d. filter: k_h x k_w x out_c. */
+/* Scratch (bytes) that kws_depthwise_conv2d_s8 needs for this shape: one int16 plane with its
+ * padding on the DSP path's 3 x 3 stride-1 shapes, else 0 (scratch may then be NULL). */
+size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
+
+/* Depthwise conv2d. filter: k_h x k_w x out_c. scratch: 2-byte aligned. */
 kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                                      const kws_requant_t *rq,
                                      const int8_t *input, size_t input_len,
                                      const int8_t *filter, size_t filter_len,
                                      const int32_t *bias, size_t bias_len,
-                                     int8_t *output, size_t output_len);
+                                     int8_t *output, size_t output_len,
+                                     void *scratch, size_t scratch_len);
 
 /* Average pool (input and output share scale and zero point); uses k_*, stride_*, pad_*. */
 kws_status_t kws_avgpool_s8(const kws_conv_shape_t *shape, int32_t act_min, int32_t act_max,

@@ -12,8 +12,10 @@
  *   kws_pkhtb(hi, lo)   high halfword of hi, high halfword of lo >> 16          PKHTB
  *   kws_sadd16(x, y)    wrap-around halfword add                                SADD16
  *   kws_smlabb / kws_smlatt  a + lo(x) * lo(y) / a + hi(x) * hi(y)              SMLABB/SMLATT
+ *   kws_smlabt / kws_smlatb  a + lo(x) * hi(y) / a + hi(x) * lo(y)              SMLABT/SMLATB
  *   kws_smlal(a, x, y)  int64 a + int32 x * int32 y (wraps like the hardware)      SMLAL
  *   kws_ssat8(x)        x saturated to -128..127                                  SSAT #8
+ *   kws_smmulr(x, y)    (x * y + 2^31) >> 32, the rounded high word               SMMULR
  */
 #ifndef KWS_SIMD_H
 #define KWS_SIMD_H
@@ -35,7 +37,15 @@ static inline int32_t kws_smlad(uint32_t x, uint32_t y, int32_t a) { return __sm
 static inline uint32_t kws_sadd16(uint32_t x, uint32_t y) { return __sadd16(x, y); }
 static inline int32_t kws_smlabb(uint32_t x, uint32_t y, int32_t a) { return __smlabb(x, y, a); }
 static inline int32_t kws_smlatt(uint32_t x, uint32_t y, int32_t a) { return __smlatt(x, y, a); }
+static inline int32_t kws_smlabt(uint32_t x, uint32_t y, int32_t a) { return __smlabt(x, y, a); }
+static inline int32_t kws_smlatb(uint32_t x, uint32_t y, int32_t a) { return __smlatb(x, y, a); }
 static inline int32_t kws_ssat8(int32_t x) { return __ssat(x, 8); }
+static inline int32_t kws_smmulr(int32_t x, int32_t y)
+{
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
 static inline int64_t kws_smlal(int64_t a, int32_t x, int32_t y)
 {
     __asm__("smlal %Q0, %R0, %1, %2" : "+r"(a) : "r"(x), "r"(y));
@@ -86,7 +96,19 @@ static inline int32_t kws_smlatt(uint32_t x, uint32_t y, int32_t a)
 {
     return (int32_t)((uint32_t)a + (uint32_t)(kws_lane_hi(x) * kws_lane_hi(y)));
 }
+static inline int32_t kws_smlabt(uint32_t x, uint32_t y, int32_t a)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)(kws_lane_lo(x) * kws_lane_hi(y)));
+}
+static inline int32_t kws_smlatb(uint32_t x, uint32_t y, int32_t a)
+{
+    return (int32_t)((uint32_t)a + (uint32_t)(kws_lane_hi(x) * kws_lane_lo(y)));
+}
 static inline int32_t kws_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ? 127 : x); }
+static inline int32_t kws_smmulr(int32_t x, int32_t y)
+{
+    return (int32_t)(((int64_t)x * y + ((int64_t)1 << 31)) >> 32); /* arithmetic shift */
+}
 static inline int64_t kws_smlal(int64_t a, int32_t x, int32_t y)
 {
     return (int64_t)((uint64_t)a + (uint64_t)((int64_t)x * y));

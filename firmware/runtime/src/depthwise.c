@@ -9,6 +9,17 @@
  * PKHTB and accumulated with one SMLAD (two MACs). Border pixels add the input offset to each
  * tap (SADD16) and accumulate only the taps inside, with SMLABB / SMLATT. Channels left over
  * (out_c % 4) use the portable loop.
+ *
+ * DSP plane path (depth_multiplier 1, 3 x 3 kernel, stride 1; any channel count): one channel
+ * at a time, the input channel is copied to an int16 plane in the caller's scratch with the
+ * padding around it (rows of an even number of int16, so two neighbours are one word). The
+ * padding holds -input_offset, so that (x + input_offset) is 0 there: the whole 3 x 3 window is
+ * always summed, and acc = bias + input_offset * sum(w) + sum(x * w) is exact. Per kernel row,
+ * two outputs (ox, ox + 1) read the words A = (p[ox], p[ox+1]) and B = (p[ox+2], p[ox+3]):
+ *   y0 += SMLAD(A, (w0, w1)) + SMLABT(B, (w1, w2))     p[ox]   w0 + p[ox+1] w1 + p[ox+2] w2
+ *   y1 += SMLAD(B, (w1, w2)) + SMLATB(A, (w0, w1))     p[ox+1] w0 + p[ox+2] w1 + p[ox+3] w2
+ * so 12 MAC instructions for 18 MACs, with the channel's weights and requantization in
+ * registers for the whole plane.
  */
 #include "kws_internal.h"
 #include "kws_simd.h"
@@ -16,7 +27,145 @@
 /* The DSP path's stack tables: (KWS_DW_MAX_TAPS + 1) / 2 * 16 + 4 * KWS_DW_MAX_TAPS bytes. */
 #define KWS_DW_MAX_TAPS 25
 
+/* Plane path geometry: int16 per plane row (even, >= out_w + 2, and a whole word past the
+ * last odd output) and plane rows; 0 when the shape does not take the plane path. */
+static int32_t dw_plane_row(const kws_conv_shape_t *s)
+{
+    if (!KWS_USE_DSP || s->depth_multiplier != 1 || s->k_h != 3 || s->k_w != 3 ||
+        s->stride_h != 1 || s->stride_w != 1) {
+        return 0;
+    }
+    const int32_t row = 2 * ((s->out_w + 1) / 2) + 2;
+    /* every input pixel has its place in the plane (shapes from the exporter always do) */
+    if (s->in_w + s->pad_left > row || s->in_h + s->pad_top > s->out_h + 2) {
+        return 0;
+    }
+    return row;
+}
+
+size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
+{
+    if (shape == NULL || !kws_shape_ok(shape)) {
+        return 0;
+    }
+    const int32_t row = dw_plane_row(shape);
+    return (size_t)row * (size_t)(shape->out_h + 2) * sizeof(int16_t);
+}
+
 #if KWS_USE_DSP
+/* Output modes of the plane path: fast requantization (kws_rqf_t, weights and bias doubled)
+ * with an SSAT clamp or a min / max clamp, or the exact general path (kws_rq1_t). */
+enum { DW_FAST_SSAT, DW_FAST_CLAMP, DW_EXACT };
+
+/* One channel over its plane; mode is a constant at every call, so each call is specialized. */
+static inline void dw_plane_channel(const int16_t *plane, int32_t row, int32_t out_h,
+                                    int32_t out_w, int32_t cout, const uint32_t *w01,
+                                    const uint32_t *w12, int32_t init, int mode, kws_rqf_t f,
+                                    kws_rq1_t r, const kws_act_t *act, int8_t *y)
+{
+    const int32_t lo = act->act_min, hi = act->act_max, out_off = act->output_offset;
+    const int32_t odd = out_w & 1, pairs = out_w / 2;
+    for (int32_t oy = 0; oy < out_h; ++oy) {
+        const int16_t *p0 = plane + (size_t)oy * row;
+        const int16_t *p1 = p0 + row, *p2 = p1 + row;
+        for (int32_t j = 0; j <= pairs; ++j) {
+            if (j == pairs && !odd) {
+                break;
+            }
+            /* words (p[ox], p[ox+1]) and (p[ox+2], p[ox+3]) of the three plane rows */
+            uint32_t a = kws_read_u32(p0), b = kws_read_u32(p0 + 2);
+            int32_t y0 = kws_smlabt(b, w12[0], kws_smlad(a, w01[0], init));
+            int32_t y1 = kws_smlatb(a, w01[0], kws_smlad(b, w12[0], init));
+            a = kws_read_u32(p1);
+            b = kws_read_u32(p1 + 2);
+            y0 = kws_smlabt(b, w12[1], kws_smlad(a, w01[1], y0));
+            y1 = kws_smlatb(a, w01[1], kws_smlad(b, w12[1], y1));
+            a = kws_read_u32(p2);
+            b = kws_read_u32(p2 + 2);
+            y0 = kws_smlabt(b, w12[2], kws_smlad(a, w01[2], y0));
+            y1 = kws_smlatb(a, w01[2], kws_smlad(b, w12[2], y1));
+            p0 += 2;
+            p1 += 2;
+            p2 += 2;
+            int32_t v0, v1;
+            if (mode == DW_EXACT) {
+                v0 = kws_out1_s8(y0, r, out_off, lo, hi);
+                v1 = kws_out1_s8(y1, r, out_off, lo, hi);
+            } else if (mode == DW_FAST_SSAT) {
+                v0 = kws_ssat8(kws_rqf_apply(y0, f));
+                v1 = kws_ssat8(kws_rqf_apply(y1, f));
+            } else {
+                v0 = kws_clamp(kws_rqf_apply(y0, f), lo, hi);
+                v1 = kws_clamp(kws_rqf_apply(y1, f), lo, hi);
+            }
+            y[0] = (int8_t)v0;
+            if (j < pairs) {
+                y[cout] = (int8_t)v1;
+            }
+            y += 2 * cout;
+        }
+        y -= odd * cout; /* the last pair of an odd row wrote one output */
+    }
+}
+
+/* The plane path (see the file comment); plane: dw_plane_row(s) * (out_h + 2) int16. */
+static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
+                                const kws_requant_t *rq, const int8_t *input,
+                                const int8_t *filter, const int32_t *bias, int8_t *output,
+                                int16_t *plane)
+{
+    const int32_t cin = s->in_c, cout = s->out_c, row = dw_plane_row(s);
+    const int32_t rows = s->out_h + 2;
+    const int full_range = act->act_min == -128 && act->act_max == 127;
+    const int16_t pad = (int16_t)(-act->input_offset); /* x + input_offset = 0 */
+    for (int32_t i = 0; i < row * rows; ++i) {
+        plane[i] = pad; /* the interior is overwritten per channel, the border stays */
+    }
+    for (int32_t c = 0; c < cout; ++c) {
+        /* the channel's input into the plane interior: LDRSB + STRH per value */
+        for (int32_t iy = 0; iy < s->in_h; ++iy) {
+            const int8_t *x = input + (size_t)iy * s->in_w * cin + c;
+            int16_t *q = plane + (size_t)(iy + s->pad_top) * row + s->pad_left;
+            for (int32_t ix = 0; ix < s->in_w; ++ix, x += cin) {
+                q[ix] = *x;
+            }
+        }
+        /* weights, their sum and |sum|, per kernel row: (w0, w1) and (w1, w2) */
+        int32_t w[9], wsum = 0;
+        uint32_t wabs = 0;
+        for (int32_t t = 0; t < 9; ++t) {
+            w[t] = filter[(size_t)t * cout + c];
+            wsum += w[t];
+            wabs += (uint32_t)(w[t] < 0 ? -w[t] : w[t]);
+        }
+        const int32_t b = bias ? bias[c] : 0;
+        const int32_t init = b + act->input_offset * wsum; /* int32 */
+        /* |acc| <= |bias| + 255 * sum |w| (|x + input_offset| <= 255) */
+        const uint32_t bound = (uint32_t)(b < 0 ? -(int64_t)b : b) > (1u << 30)
+                                   ? (1u << 30) : (uint32_t)(b < 0 ? -(int64_t)b : b) + 255u * wabs;
+        kws_rqf_t f = {0, 0, 1};
+        const int fast = kws_rqf(rq, c, act->output_offset, bound, &f);
+        const int32_t m = fast ? 2 : 1; /* fast: doubled weights and bias give 2 * acc */
+        uint32_t w01[3], w12[3];
+        for (int32_t ky = 0; ky < 3; ++ky) {
+            w01[ky] = kws_pkhbt((uint32_t)(m * w[3 * ky]), (uint32_t)(m * w[3 * ky + 1]));
+            w12[ky] = kws_pkhbt((uint32_t)(m * w[3 * ky + 1]), (uint32_t)(m * w[3 * ky + 2]));
+        }
+        const kws_rq1_t r = kws_rq1(rq, c);
+        int8_t *y = output + c;
+        if (!fast) {
+            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, w01, w12, init, DW_EXACT, f,
+                             r, act, y);
+        } else if (full_range) {
+            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, w01, w12, 2 * init,
+                             DW_FAST_SSAT, f, r, act, y);
+        } else {
+            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, w01, w12, 2 * init,
+                             DW_FAST_CLAMP, f, r, act, y);
+        }
+    }
+}
+
 /* One tap pair q of the interior loop: two words of four channels, paired per channel. */
 #define DW_PAIR(q)                                                                    \
     do {                                                                              \
@@ -158,7 +307,8 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
                                      const int8_t *input, size_t input_len,
                                      const int8_t *filter, size_t filter_len,
                                      const int32_t *bias, size_t bias_len,
-                                     int8_t *output, size_t output_len)
+                                     int8_t *output, size_t output_len,
+                                     void *scratch, size_t scratch_len)
 {
     if (s == NULL || act == NULL || rq == NULL || input == NULL || filter == NULL ||
         output == NULL) {
@@ -174,9 +324,20 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
         (bias != NULL && bias_len < (size_t)s->out_c)) {
         return KWS_ERR_SHORT_BUFFER;
     }
+    const size_t need = kws_depthwise_conv2d_s8_get_buffer_size(s);
+    if (need > 0 && scratch == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (scratch_len < need) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
     const int32_t cin = s->in_c, cout = s->out_c, m = s->depth_multiplier;
     int32_t first = 0; /* channels [0, first) done by the DSP path */
 #if KWS_USE_DSP
+    if (need > 0) {
+        depthwise_dsp_plane(s, act, rq, input, filter, bias, output, (int16_t *)scratch);
+        return KWS_OK;
+    }
     if (m == 1 && s->k_h * s->k_w <= KWS_DW_MAX_TAPS && cout >= 4) {
         /* two call sites, so the compiler specializes the output clamp (SSAT or min/max) */
         if (act->act_min == -128 && act->act_max == 127) {

@@ -101,6 +101,48 @@ static inline int8_t kws_out1_s8(int32_t acc, kws_rq1_t r, int32_t output_offset
     return (int8_t)(y < act_min ? act_min : (y > act_max ? act_max : y));
 }
 
+#if KWS_USE_DSP
+/* Fast exact requantization of a doubled accumulator (DSP path).
+ *
+ * For a multiplier m in [0, 2^31) and a right shift r >= 1 (TFLite shift = -r, no left shift):
+ *   kws_srdhm(a, m) = floor((a*m + 2^30) / 2^31) = floor((2a*m + 2^31) / 2^32) = SMMULR(2a, m)
+ * whenever 2a fits in int32, and kws_rdivpot(t, r) + output_offset
+ *   = (t + 2^(r-1) - [t < 0] + output_offset * 2^r) >> r          (arithmetic shift)
+ * (ties away from zero; the output offset, a multiple of 2^r, moves through the floor).
+ * The kernels get 2a for free by doubling their int16 weights and the bias, so one output is
+ * SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT (or a min / max clamp).
+ * Exactness needs |2a| < 2^31 (the caller proves |a| < 2^30 from the bias and the weights)
+ * and |t| + |k| < 2^31: |t| <= |a| / 2 < 2^29 and |k| < 2^(r-1) + 2^(r+7) < 2^30 for r <= 22. */
+typedef struct {
+    int32_t multiplier; /* Q0.31 */
+    int32_t k;          /* 2^(r-1) + output_offset * 2^r */
+    int32_t right;      /* r, 1..22 */
+} kws_rqf_t;
+
+/* 1 and the channel's fast parameters if the fast path is exact for channel c, given a bound
+ * on |acc| (TFLite's int32 accumulator, before doubling); else 0. */
+static inline int kws_rqf(const kws_requant_t *rq, int32_t c, int32_t output_offset,
+                          uint32_t acc_bound, kws_rqf_t *f)
+{
+    const int32_t i = rq->num == 1 ? 0 : c;
+    const int32_t r = -rq->shift[i];
+    if (r < 1 || r > 22 || acc_bound >= (1u << 30)) {
+        return 0;
+    }
+    f->multiplier = rq->multiplier[i];
+    f->right = r;
+    f->k = (int32_t)(1u << (r - 1)) + output_offset * (int32_t)(1u << r);
+    return 1;
+}
+
+/* kws_requantize(acc) + output_offset, from acc2 = 2 * acc (see kws_rqf_t). */
+static inline int32_t kws_rqf_apply(int32_t acc2, kws_rqf_t f)
+{
+    const int32_t t = kws_smmulr(acc2, f.multiplier);                  /* Q(acc) */
+    return (t + f.k - (int32_t)((uint32_t)t >> 31)) >> f.right;        /* arithmetic shift */
+}
+#endif
+
 static inline int kws_shape_ok(const kws_conv_shape_t *s)
 {
     return s->in_h > 0 && s->in_w > 0 && s->in_c > 0 && s->out_h > 0 && s->out_w > 0 &&

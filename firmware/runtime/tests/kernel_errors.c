@@ -63,12 +63,20 @@ int main(void)
     const kws_conv_shape_t ds = {4, 4, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1};
     kws_conv_shape_t ds_bad = ds;
     ds_bad.depth_multiplier = 2;
-    expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 36, b, 4, out, 64), KWS_OK,
-           "depthwise ok");
-    expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 35, b, 4, out, 64),
-           KWS_ERR_SHORT_BUFFER, "depthwise short filter");
-    expect(kws_depthwise_conv2d_s8(&ds_bad, &act, &rq, in, 64, w, 36, b, 4, out, 64),
-           KWS_ERR_BAD_CONFIG, "depthwise channel mismatch");
+    expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 36, b, 4, out, 64, scratch,
+                                   sizeof scratch), KWS_OK, "depthwise ok");
+    expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 35, b, 4, out, 64, scratch,
+                                   sizeof scratch), KWS_ERR_SHORT_BUFFER,
+           "depthwise short filter");
+    expect(kws_depthwise_conv2d_s8(&ds_bad, &act, &rq, in, 64, w, 36, b, 4, out, 64, scratch,
+                                   sizeof scratch), KWS_ERR_BAD_CONFIG,
+           "depthwise channel mismatch");
+    if (kws_depthwise_conv2d_s8_get_buffer_size(&ds) > 0) {
+        expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 36, b, 4, out, 64, scratch,
+                                       1), KWS_ERR_SHORT_BUFFER, "depthwise short scratch");
+        expect(kws_depthwise_conv2d_s8(&ds, &act, &rq, in, 64, w, 36, b, 4, out, 64, NULL,
+                                       sizeof scratch), KWS_ERR_NULL, "depthwise NULL scratch");
+    }
 
     expect(kws_avgpool_s8(&ds, -128, 127, in, 64, out, 64), KWS_OK, "avgpool ok");
     expect(kws_avgpool_s8(&ds, -128, 127, in, 63, out, 64), KWS_ERR_SHORT_BUFFER,
