@@ -33,6 +33,8 @@ NUM_INPUTS = 200
 # DS-CNN-L (200 inputs through TFLM and two C builds) takes ~40 s on a loaded 2-core machine.
 FULL_MODELS = ["tiny", "ds_cnn_s", "ds_cnn_m", pytest.param("ds_cnn_l", marks=pytest.mark.slow)]
 RANDOM_MODELS = [f"random_{k}_{s}" for k in RANDOM_KINDS for s in range(3)]
+# dw3x3 seeds with VALID padding (seeds 0-2 are all SAME): odd width 7, 10 channels
+RANDOM_MODELS += ["random_dw3x3_6", "random_dw3x3_11"]
 
 
 def _check_parity(name: str) -> None:
@@ -137,7 +139,9 @@ def test_planner_never_overlaps_live_buffers() -> None:
 
 def test_ds_cnn_s_arena_is_two_activation_maps(tmp_path) -> None:
     r = export_model(ensure_model("ds_cnn_s"), tmp_path)
-    assert r.arena.size == 2 * 25 * 5 * 64  # ping-pong between 25x5x64 maps; scratch fits
+    # ping-pong between 25x5x64 maps, plus the depthwise DSP path's int16 plane: 27 rows of 8
+    assert r.arena.size == 2 * 25 * 5 * 64 + 2 * 8 * 27
+    assert r.arena.size <= 0.75 * 22_820  # TFLM's arena for DS-CNN-S on the M4 (cited)
     maps = 25 * 5 * 64
     assert r.macs == maps * 40 + 4 * (maps * 9 + maps * 64) + maps + 64 * 12
 
@@ -277,6 +281,19 @@ def test_kernels_reject_null_short_and_bad_config(kernel_path: str) -> None:
     proc = subprocess.run([str(exe)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
     assert "0 failures" in proc.stdout
+
+
+@pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
+def test_depthwise_plane_kernel_matches_reference_loop(kernel_path: str) -> None:
+    """The 3x3 stride-1 depthwise kernel (DSP: the int16 plane path in each output mode: fast
+    requantization with SSAT or min / max clamp, exact fallback) == an inline TFLite reference
+    loop over ~2,500 random and adversarial cases, ~1 M outputs."""
+    from kws.runtime.host import build_runtime
+
+    exe = build_runtime(kernel_path).parent / "depthwise_fuzz"
+    proc = subprocess.run([str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout
+    assert " 0 mismatches" in proc.stdout and "2564 cases" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

@@ -32,6 +32,8 @@ from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
     ("tiny", "portable", 50),
     ("random_conv_0", "dsp", 50),
     ("random_depthwise_1", "dsp", 50),
+    ("random_dw3x3_0", "dsp", 50),
+    ("random_dw3x3_2", "dsp", 50),
     ("random_pointwise_2", "dsp", 50),
     ("random_dense_0", "dsp", 50),
     ("random_softmax_1", "dsp", 50),

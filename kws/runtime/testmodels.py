@@ -16,7 +16,8 @@ exercise the exporter and the C runtime, not to recognise words.
   49 x 10 x 1 input: a 10 x 4 conv, then depthwise 3 x 3 + pointwise blocks, each followed by
   batch norm and ReLU, an average pool over the whole map, a dense layer and softmax.
 - ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
-- ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`).
+- ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
+  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
 
 Generated files are cached under ``build/testmodels/`` keyed by a hash of the spec, so only the
 first test session pays for TensorFlow.
@@ -47,7 +48,7 @@ DS_CNN_SHAPES: dict[str, tuple[int, tuple[int, int], tuple[tuple[int, int], ...]
 }
 
 #: Kinds of random single-layer models.
-RANDOM_KINDS = ("conv", "depthwise", "pointwise", "avgpool", "dense", "softmax")
+RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "softmax")
 
 
 def repo_root() -> Path:
@@ -70,6 +71,9 @@ def random_spec(kind: str, seed: int) -> dict[str, Any]:
     if kind in ("conv", "depthwise"):
         spec["kernel"] = [int(rng.integers(1, min(h, 5) + 1)), int(rng.integers(1, min(w, 5) + 1))]
         spec["strides"] = [int(rng.integers(1, 3)), int(rng.integers(1, 3))]
+        spec["padding"] = str(rng.choice(["same", "valid"]))
+    if kind == "dw3x3":  # the depthwise DSP plane path: 3 x 3, stride 1, multiplier 1
+        spec["kernel"], spec["strides"], spec["multiplier"] = [3, 3], [1, 1], 1
         spec["padding"] = str(rng.choice(["same", "valid"]))
     if kind == "conv":
         spec["filters"] = int(rng.integers(1, 24))
@@ -193,7 +197,7 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     if kind == "conv":
         layer = L.Conv2D(spec["filters"], tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                          padding=spec["padding"], bias_initializer="random_normal")
-    elif kind == "depthwise":
+    elif kind in ("depthwise", "dw3x3"):
         layer = L.DepthwiseConv2D(tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                                   padding=spec["padding"], depth_multiplier=spec["multiplier"],
                                   bias_initializer="random_normal")

@@ -58,7 +58,7 @@ size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
 enum { DW_FAST_SSAT, DW_FAST_CLAMP, DW_EXACT };
 
 /* One channel over its plane; mode is a constant at every call, so each call is specialized. */
-static inline void dw_plane_channel(const int16_t *plane, int32_t row, int32_t out_h,
+static KWS_ALWAYS_INLINE void dw_plane_channel(const int16_t *plane, int32_t row, int32_t out_h,
                                     int32_t out_w, int32_t cout, const uint32_t *w01,
                                     const uint32_t *w12, int32_t init, int mode, kws_rqf_t f,
                                     kws_rq1_t r, const kws_act_t *act, int8_t *y)
@@ -141,8 +141,8 @@ static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
         const int32_t b = bias ? bias[c] : 0;
         const int32_t init = b + act->input_offset * wsum; /* int32 */
         /* |acc| <= |bias| + 255 * sum |w| (|x + input_offset| <= 255) */
-        const uint32_t bound = (uint32_t)(b < 0 ? -(int64_t)b : b) > (1u << 30)
-                                   ? (1u << 30) : (uint32_t)(b < 0 ? -(int64_t)b : b) + 255u * wabs;
+        const uint32_t babs = b < 0 ? 0u - (uint32_t)b : (uint32_t)b;
+        const uint32_t bound = babs >= (1u << 30) ? babs : babs + 255u * wabs; /* no wrap */
         kws_rqf_t f = {0, 0, 1};
         const int fast = kws_rqf(rq, c, act->output_offset, bound, &f);
         const int32_t m = fast ? 2 : 1; /* fast: doubled weights and bias give 2 * acc */

@@ -6,6 +6,13 @@
 #include "kws_kernels.h"
 #include "kws_simd.h"
 
+/* KWS_ALWAYS_INLINE: force inlining where a constant argument specializes a kernel body. */
+#if defined(__GNUC__)
+#define KWS_ALWAYS_INLINE __attribute__((always_inline)) inline
+#else
+#define KWS_ALWAYS_INLINE inline
+#endif
+
 /* KWS_USE_DSP: 1 for the DSP-extension path (on an M4, or emulated on the host). */
 #if !defined(KWS_PORTABLE) && (defined(__ARM_FEATURE_DSP) || defined(KWS_SIMD_EMULATE))
 #define KWS_USE_DSP 1
