@@ -33,7 +33,7 @@ class Layer:
     params: dict[str, Any]        # scalar parameters of the C call
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
-    scratch: int = 0              # scratch bytes of the DSP path (conv2d, depthwise)
+    scratch: int = 0              # scratch bytes of the DSP path (conv2d, pointwise, depthwise)
 
 
 @dataclasses.dataclass
@@ -106,6 +106,9 @@ def _scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     if kernel == "conv2d":
         # kws_conv2d_s8_get_buffer_size: two int16 im2col columns, each word-aligned
         return 4 * ((p["k_h"] * p["k_w"] * p["in_c"] + 1) // 2 * 2)
+    if kernel == "pointwise":
+        # kws_pointwise_conv_s8_get_buffer_size: two filter rows widened to int16
+        return 4 * (p["in_c"] // 4 * 4)
     if kernel == "depthwise":
         # kws_depthwise_conv2d_s8_get_buffer_size: one int16 plane (3x3, stride 1,
         # depth multiplier 1), rows of an even number of int16 >= out_w + 2, out_h + 2 rows
@@ -372,7 +375,9 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
             call = (f"kws_conv2d_s8(&{n}_shape, &{n}_act, &{n}_rq, {common}, "
                     f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch})")
         elif l.kernel == "pointwise":
-            call = f"kws_pointwise_conv_s8(&{n}_shape, &{n}_act, &{n}_rq, {common})"
+            scr = (f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch}" if l.scratch
+                   else "NULL, 0")
+            call = f"kws_pointwise_conv_s8(&{n}_shape, &{n}_act, &{n}_rq, {common}, {scr})"
         elif l.kernel == "depthwise":
             scr = (f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch}" if l.scratch
                    else "NULL, 0")

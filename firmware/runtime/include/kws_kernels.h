@@ -65,13 +65,19 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                            int8_t *output, size_t output_len,
                            void *scratch, size_t scratch_len);
 
-/* 1x1 conv, stride 1, no padding: out[p][o] = f(sum_i in[p][i] * w[o][i]). */
+/* Scratch (bytes) that kws_pointwise_conv_s8 needs: two filter rows widened to int16 on the
+ * DSP path (4 * (in_c rounded down to a multiple of 4)), 0 on the portable path. */
+size_t kws_pointwise_conv_s8_get_buffer_size(const kws_conv_shape_t *shape);
+
+/* 1x1 conv, stride 1, no padding: out[p][o] = f(sum_i in[p][i] * w[o][i]). scratch: 4-byte
+ * aligned (NULL allowed when the size is 0). */
 kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                                    const kws_requant_t *rq,
                                    const int8_t *input, size_t input_len,
                                    const int8_t *filter, size_t filter_len,
                                    const int32_t *bias, size_t bias_len,
-                                   int8_t *output, size_t output_len);
+                                   int8_t *output, size_t output_len,
+                                   void *scratch, size_t scratch_len);
 
 /* Scratch (bytes) that kws_depthwise_conv2d_s8 needs for this shape: one int16 plane with its
  * padding on the DSP path's 3 x 3 stride-1 shapes, else 0 (scratch may then be NULL). */

@@ -14,10 +14,6 @@
 #include "kws_internal.h"
 #include "kws_simd.h"
 
-/* Largest input depth (multiple of 4) of the pointwise DSP path: its stack buffer holds two
- * widened filter rows, 4 * KWS_PW_MAX_IN bytes. Deeper layers use the portable loop. */
-#define KWS_PW_MAX_IN 512
-
 static kws_status_t conv_check(const kws_conv_shape_t *s, const kws_act_t *act,
                                const kws_requant_t *rq, const int8_t *input, size_t input_len,
                                const int8_t *filter, size_t filter_len, const int32_t *bias,
@@ -49,31 +45,6 @@ size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
     return 2 * ((kk + 1) & ~(size_t)1) * sizeof(int16_t);
 }
 
-#if KWS_USE_DSP
-/* sum_i x[i] * w[i] over n int8 values, four at a time (SXTB16 + SMLAD). */
-static inline int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t acc)
-{
-    int32_t i = 0;
-    for (; i + 4 <= n; i += 4) {
-        const uint32_t xv = kws_read_u32(x + i), wv = kws_read_u32(w + i);
-        acc = kws_smlad(kws_sxtb16(xv), kws_sxtb16(wv), acc);
-        acc = kws_smlad(kws_sxtb16_ror8(xv), kws_sxtb16_ror8(wv), acc);
-    }
-    for (; i < n; ++i) {
-        acc += (int32_t)x[i] * w[i];
-    }
-    return acc;
-}
-
-static int32_t filter_sum(const int8_t *w, int32_t n)
-{
-    int32_t s = 0;
-    for (int32_t i = 0; i < n; ++i) {
-        s += w[i];
-    }
-    return s;
-}
-#endif
 
 #if KWS_USE_DSP
 /* im2col of output pixel p: tap t = (ky * k_w + kx) * in_c + ic holds x + input_offset
@@ -114,97 +85,192 @@ static void im2col_q15(const kws_conv_shape_t *s, int32_t input_offset, const in
 #endif
 
 #if KWS_USE_DSP
-/* The pointwise DSP path (input depth n <= KWS_PW_MAX_IN); full_range: the activation range is
- * -128..127, so the clamp is one SSAT (two call sites: the compiler specializes both). */
-static void pointwise_dsp(const kws_conv_shape_t *s, const kws_act_t *act,
-                          const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
-                          const int32_t *bias, int8_t *output, int full_range)
+/* Output modes of the pointwise path: doubled accumulators (2 * acc: the widened weights and
+ * the bias are doubled) with the fast requantization kws_rqf_t and an SSAT or a min / max
+ * clamp, or plain accumulators with the exact requantization. */
+enum { PW_FAST_SSAT, PW_FAST_CLAMP, PW_EXACT };
+
+/* One output of channel o from its accumulator a (2 * acc in the fast modes; fast: the
+ * channel's kws_rqf_t is valid, else the exact path on acc = a / 2, exact since a is even). */
+static KWS_ALWAYS_INLINE int8_t pw_out(int32_t a, int mode, int fast, kws_rqf_t f,
+                                       const kws_requant_t *rq, int32_t o, const kws_act_t *act)
+{
+    if (mode == PW_EXACT) {
+        return kws_output_s8(a, rq, o, act);
+    }
+    if (!fast) {
+        return kws_output_s8(a >> 1, rq, o, act);
+    }
+    const int32_t y = kws_rqf_apply(a, f);
+    return (int8_t)(mode == PW_FAST_SSAT ? kws_ssat8(y) : kws_clamp(y, act->act_min, act->act_max));
+}
+
+/* Four input channels of two pixels against two output channels: the pixels' int8 words
+ * xa, xb widened by SXTB16 (lanes 0 2 and 1 3), the weights from the widened rows
+ * wq = (w0[0,2], w0[1,3], w1[0,2], w1[1,3]) (2 LDRD): 2 LDR + 4 SXTB16 + 2 LDRD + 8 SMLAD. */
+#define PW_STEP(xp0, xp1, wq)                                                               \
+    do {                                                                                    \
+        const uint32_t xa = kws_read_u32(xp0), xb = kws_read_u32(xp1);                      \
+        const uint32_t ae = kws_sxtb16(xa), be = kws_sxtb16(xb);                            \
+        const uint32_t ao = kws_sxtb16_ror8(xa), bo = kws_sxtb16_ror8(xb);                  \
+        a00 = kws_smlad(ae, (wq)[0], a00);                                                  \
+        a10 = kws_smlad(be, (wq)[0], a10);                                                  \
+        a00 = kws_smlad(ao, (wq)[1], a00);                                                  \
+        a10 = kws_smlad(bo, (wq)[1], a10);                                                  \
+        a01 = kws_smlad(ae, (wq)[2], a01);                                                  \
+        a11 = kws_smlad(be, (wq)[2], a11);                                                  \
+        a01 = kws_smlad(ao, (wq)[3], a01);                                                  \
+        a11 = kws_smlad(bo, (wq)[3], a11);                                                  \
+    } while (0)
+
+/* The pointwise DSP path. Output channels outer, two at a time: their filter rows are widened
+ * once to int16 in scratch (SXTB16 lane order, doubled in the fast modes) and the input offset
+ * goes into the bias (no padding, so acc = bias + input_offset * sum(w) + sum(x * w) exactly);
+ * then every pair of pixels costs, per four input channels, 2 LDR + 4 SXTB16 (inputs),
+ * 2 LDRD (weights) and 8 SMLAD for 16 MACs, sixteen channels per loop step. */
+static KWS_ALWAYS_INLINE void pointwise_dsp(const kws_conv_shape_t *s, const kws_act_t *act,
+                                            const kws_requant_t *rq, const int8_t *input,
+                                            const int8_t *filter, const int32_t *bias,
+                                            int8_t *output, uint32_t *wq, int mode)
 {
     const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
-    /* Output channels outer, two at a time: sum(w) is computed and the two filter rows are
-     * widened to int16 once (on the stack, in the lane order of SXTB16: per four taps
-     * w0[0,2], w0[1,3], w1[0,2], w1[1,3]); then every pair of pixels costs, per four taps,
-     * 2 LDR + 4 SXTB16 for the inputs, 4 LDR for the weights and 8 SMLAD (16 MACs). */
-    uint32_t wq[KWS_PW_MAX_IN]; /* n / 4 * 4 words: two rows of int16 pairs */
-    const int32_t n4 = n & ~3;
+    const int32_t n4 = n & ~3, n16 = n & ~15, m = mode == PW_EXACT ? 1 : 2;
     for (int32_t o = 0; o < oc_n; o += 2) {
         const int two = o + 1 < oc_n;
         const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
-        /* bias + input_offset * sum(w): int32 */
-        const int32_t b0 = (bias ? bias[o] : 0) + act->input_offset * filter_sum(w0, n);
-        const int32_t b1 = two ? (bias ? bias[o + 1] : 0) + act->input_offset * filter_sum(w1, n)
-                               : 0;
+        int32_t sum0 = 0, sum1 = 0;
+        for (int32_t i = 0; i < n; ++i) {
+            sum0 += w0[i];
+            sum1 += w1[i];
+        }
         for (int32_t i = 0; i < n4; i += 4) {
             const uint32_t v0 = kws_read_u32(w0 + i), v1 = kws_read_u32(w1 + i);
-            wq[i] = kws_sxtb16(v0);
-            wq[i + 1] = kws_sxtb16_ror8(v0);
-            wq[i + 2] = kws_sxtb16(v1);
-            wq[i + 3] = kws_sxtb16_ror8(v1);
+            uint32_t q[4] = {kws_sxtb16(v0), kws_sxtb16_ror8(v0), kws_sxtb16(v1),
+                             kws_sxtb16_ror8(v1)};
+            for (int j = 0; j < 4; ++j) {
+                wq[i + j] = m == 2 ? kws_sadd16(q[j], q[j]) : q[j]; /* |2w| <= 256 */
+            }
         }
-        const kws_rq1_t r0 = kws_rq1(rq, o), r1 = kws_rq1(rq, two ? o + 1 : o);
-        const int32_t out_off = act->output_offset, lo = act->act_min, hi = act->act_max;
-        int32_t p = 0;
-        for (; p + 2 <= pixels; p += 2) {
-            const int8_t *x0 = input + (size_t)p * n, *x1 = x0 + n;
+        /* m * (bias + input_offset * sum(w)): int32 (the caller bounded |acc| < 2^30) */
+        const int32_t b0 = m * ((bias ? bias[o] : 0) + act->input_offset * sum0);
+        const int32_t b1 = m * ((bias && two ? bias[o + 1] : 0) + act->input_offset * sum1);
+        kws_rqf_t f0 = {0, 0, 1}, f1 = {0, 0, 1};
+        const int fast0 = mode != PW_EXACT && kws_rqf(rq, o, act->output_offset, 0, &f0);
+        const int fast1 = mode != PW_EXACT && kws_rqf(rq, two ? o + 1 : o, act->output_offset,
+                                                      0, &f1);
+        for (int32_t p = 0; p < pixels; p += 2) {
+            const int two_px = p + 1 < pixels;
+            const int8_t *x0 = input + (size_t)p * n, *x1 = two_px ? x0 + n : x0;
             int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+            /* PW_STEP in assembly, sixteen channels per loop step: GCC spills registers in
+             * the C loop (4 accumulators, 3 pointers, a counter and 6 temporaries need all 14
+             * allocatable registers), here 16 instructions per 16 MACs + 2 per loop step. */
+            if (n4 > 0) {
+                const int8_t *xp = x0;
+                const uint32_t *wp = wq;
+                const int32_t dx = (int32_t)(x1 - x0);
+                uint32_t xa, xb, ae, be, wa, wb;
+#define PW_ASM_GROUP                                                                        \
+    "ldr %[xb], [%[xp], %[dx]]\n\t"                                                          \
+    "ldr %[xa], [%[xp]], #4\n\t"                                                              \
+    "sxtb16 %[ae], %[xa]\n\t"                                                                 \
+    "sxtb16 %[xa], %[xa], ror #8\n\t"                                                         \
+    "sxtb16 %[be], %[xb]\n\t"                                                                 \
+    "sxtb16 %[xb], %[xb], ror #8\n\t"                                                         \
+    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
+    "smlad %[a00], %[ae], %[wa], %[a00]\n\t"                                                  \
+    "smlad %[a00], %[xa], %[wb], %[a00]\n\t"                                                  \
+    "smlad %[a10], %[be], %[wa], %[a10]\n\t"                                                  \
+    "smlad %[a10], %[xb], %[wb], %[a10]\n\t"                                                  \
+    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
+    "smlad %[a01], %[ae], %[wa], %[a01]\n\t"                                                  \
+    "smlad %[a01], %[xa], %[wb], %[a01]\n\t"                                                  \
+    "smlad %[a11], %[be], %[wa], %[a11]\n\t"                                                  \
+    "smlad %[a11], %[xb], %[wb], %[a11]\n\t"
+                int32_t cnt = n16 / 16;
+                if (cnt > 0) {
+                    __asm__ volatile("1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
+                                     "subs %[cnt], %[cnt], #1\n\t"
+                                     "bne 1b\n\t"
+                                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
+                                       [a11] "+r"(a11), [xp] "+r"(xp), [wp] "+r"(wp),
+                                       [cnt] "+r"(cnt), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                                       [ae] "=&r"(ae), [be] "=&r"(be), [wa] "=&r"(wa),
+                                       [wb] "=&r"(wb)
+                                     : [dx] "r"(dx)
+                                     : "cc", "memory");
+                }
+                cnt = (n4 - n16) / 4;
+                if (cnt > 0) {
+                    __asm__ volatile("2:\n\t" PW_ASM_GROUP
+                                     "subs %[cnt], %[cnt], #1\n\t"
+                                     "bne 2b\n\t"
+                                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
+                                       [a11] "+r"(a11), [xp] "+r"(xp), [wp] "+r"(wp),
+                                       [cnt] "+r"(cnt), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                                       [ae] "=&r"(ae), [be] "=&r"(be), [wa] "=&r"(wa),
+                                       [wb] "=&r"(wb)
+                                     : [dx] "r"(dx)
+                                     : "cc", "memory");
+                }
+#undef PW_ASM_GROUP
+            }
+#else
             const int8_t *xp0 = x0, *xp1 = x1;
-            for (const uint32_t *wp = wq, *wend = wq + n4; wp < wend; wp += 4) {
-                const uint32_t xa = kws_read_u32(xp0), xb = kws_read_u32(xp1);
+            const uint32_t *wp = wq;
+            for (const uint32_t *wend = wq + n16; wp < wend; wp += 16) {
+                PW_STEP(xp0, xp1, wp);
+                PW_STEP(xp0 + 4, xp1 + 4, wp + 4);
+                PW_STEP(xp0 + 8, xp1 + 8, wp + 8);
+                PW_STEP(xp0 + 12, xp1 + 12, wp + 12);
+                xp0 += 16;
+                xp1 += 16;
+            }
+            for (const uint32_t *wend = wq + n4; wp < wend; wp += 4) {
+                PW_STEP(xp0, xp1, wp);
                 xp0 += 4;
                 xp1 += 4;
-                uint32_t ve = kws_sxtb16(xa), vo = kws_sxtb16(xb);        /* taps 0, 2 */
-                a00 = kws_smlad(ve, wp[0], a00);
-                a10 = kws_smlad(vo, wp[0], a10);
-                a01 = kws_smlad(ve, wp[2], a01);
-                a11 = kws_smlad(vo, wp[2], a11);
-                ve = kws_sxtb16_ror8(xa);                                  /* taps 1, 3 */
-                vo = kws_sxtb16_ror8(xb);
-                a00 = kws_smlad(ve, wp[1], a00);
-                a10 = kws_smlad(vo, wp[1], a10);
-                a01 = kws_smlad(ve, wp[3], a01);
-                a11 = kws_smlad(vo, wp[3], a11);
             }
+#endif
             for (int32_t i = n4; i < n; ++i) {
-                a00 += (int32_t)x0[i] * w0[i];
-                a01 += (int32_t)x0[i] * w1[i];
-                a10 += (int32_t)x1[i] * w0[i];
-                a11 += (int32_t)x1[i] * w1[i];
+                a00 += m * x0[i] * w0[i];
+                a01 += m * x0[i] * w1[i];
+                a10 += m * x1[i] * w0[i];
+                a11 += m * x1[i] * w1[i];
             }
             int8_t *y0 = output + (size_t)p * oc_n + o, *y1 = y0 + oc_n;
-            if (full_range) { /* a constant in each of the two calls */
-                y0[0] = kws_out1_s8_full(a00, r0, out_off);
-                y1[0] = kws_out1_s8_full(a10, r0, out_off);
-                if (two) {
-                    y0[1] = kws_out1_s8_full(a01, r1, out_off);
-                    y1[1] = kws_out1_s8_full(a11, r1, out_off);
-                }
-            } else {
-                y0[0] = kws_out1_s8(a00, r0, out_off, lo, hi);
-                y1[0] = kws_out1_s8(a10, r0, out_off, lo, hi);
-                if (two) {
-                    y0[1] = kws_out1_s8(a01, r1, out_off, lo, hi);
-                    y1[1] = kws_out1_s8(a11, r1, out_off, lo, hi);
-                }
+            y0[0] = pw_out(a00, mode, fast0, f0, rq, o, act);
+            if (two_px) {
+                y1[0] = pw_out(a10, mode, fast0, f0, rq, o, act);
             }
-        }
-        if (p < pixels) {
-            const int8_t *x0 = input + (size_t)p * n;
-            output[(size_t)p * oc_n + o] = kws_output_s8(dot_s8(x0, w0, n, b0), rq, o, act);
             if (two) {
-                output[(size_t)p * oc_n + o + 1] =
-                    kws_output_s8(dot_s8(x0, w1, n, b1), rq, o + 1, act);
+                y0[1] = pw_out(a01, mode, fast1, f1, rq, o + 1, act);
+                if (two_px) {
+                    y1[1] = pw_out(a11, mode, fast1, f1, rq, o + 1, act);
+                }
             }
         }
     }
 }
 #endif
 
+size_t kws_pointwise_conv_s8_get_buffer_size(const kws_conv_shape_t *shape)
+{
+    if (shape == NULL || !KWS_USE_DSP) {
+        return 0;
+    }
+    /* two filter rows widened to int16: in_c rounded down to a multiple of 4, 2 bytes each */
+    return 2 * (size_t)(shape->in_c & ~3) * sizeof(int16_t);
+}
+
 kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
                                    const kws_requant_t *rq,
                                    const int8_t *input, size_t input_len,
                                    const int8_t *filter, size_t filter_len,
                                    const int32_t *bias, size_t bias_len,
-                                   int8_t *output, size_t output_len)
+                                   int8_t *output, size_t output_len,
+                                   void *scratch, size_t scratch_len)
 {
     kws_status_t st = conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
                                  bias_len, output, output_len);
@@ -217,14 +283,32 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     }
     const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
-    if ((n & ~3) <= KWS_PW_MAX_IN) {
-        if (act->act_min == -128 && act->act_max == 127) {
-            pointwise_dsp(s, act, rq, input, filter, bias, output, 1);
-        } else {
-            pointwise_dsp(s, act, rq, input, filter, bias, output, 0);
-        }
-        return KWS_OK;
+    const size_t need = kws_pointwise_conv_s8_get_buffer_size(s);
+    if (need > 0 && scratch == NULL) {
+        return KWS_ERR_NULL;
     }
+    if (scratch_len < need) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    /* Doubled accumulators fit in int32 when |acc| < 2^30 for every channel:
+     * |acc| <= |bias| + 255 * 128 * n (|x + input_offset| <= 255, |w| <= 128). */
+    uint32_t bmax = 0;
+    for (int32_t o = 0; bias != NULL && o < oc_n; ++o) {
+        const uint32_t b = bias[o] < 0 ? 0u - (uint32_t)bias[o] : (uint32_t)bias[o];
+        bmax = b > bmax ? b : bmax;
+    }
+    uint32_t *wq = (uint32_t *)scratch; /* 4-byte aligned */
+    if (n >= 32768 || bmax >= (1u << 30) - 32640u * (uint32_t)n) {
+        pointwise_dsp(s, act, rq, input, filter, bias, output, wq, PW_EXACT);
+    } else if (act->act_min == -128 && act->act_max == 127) {
+        pointwise_dsp(s, act, rq, input, filter, bias, output, wq, PW_FAST_SSAT);
+    } else {
+        pointwise_dsp(s, act, rq, input, filter, bias, output, wq, PW_FAST_CLAMP);
+    }
+    return KWS_OK;
+#else
+    (void)scratch;
+    (void)scratch_len;
 #endif
     for (int32_t p = 0; p < pixels; ++p) {
         const int8_t *x = input + (size_t)p * n;

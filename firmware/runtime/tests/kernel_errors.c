@@ -53,12 +53,19 @@ int main(void)
     }
 
     const kws_conv_shape_t ps = {4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 0, 0, 1};
-    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64), KWS_OK,
-           "pointwise ok");
-    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, NULL, 64), KWS_ERR_NULL,
-           "pointwise NULL output");
-    expect(kws_pointwise_conv_s8(&cs, &act, &rq, in, 64, w, 64, b, 4, out, 64),
-           KWS_ERR_BAD_CONFIG, "pointwise with a 3x3 kernel");
+    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, scratch,
+                                 sizeof scratch), KWS_OK, "pointwise ok");
+    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, NULL, 64, scratch,
+                                 sizeof scratch), KWS_ERR_NULL, "pointwise NULL output");
+    expect(kws_pointwise_conv_s8(&cs, &act, &rq, in, 64, w, 64, b, 4, out, 64, scratch,
+                                 sizeof scratch), KWS_ERR_BAD_CONFIG,
+           "pointwise with a 3x3 kernel");
+    if (kws_pointwise_conv_s8_get_buffer_size(&ps) > 0) {
+        expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, scratch, 1),
+               KWS_ERR_SHORT_BUFFER, "pointwise short scratch");
+        expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, NULL,
+                                     sizeof scratch), KWS_ERR_NULL, "pointwise NULL scratch");
+    }
 
     const kws_conv_shape_t ds = {4, 4, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1};
     kws_conv_shape_t ds_bad = ds;
