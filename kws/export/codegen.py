@@ -104,18 +104,21 @@ def _hw(t: Tensor, path: str) -> tuple[int, int, int]:
 def _scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     """Scratch bytes of the DSP path's kernel (mirrors the C ``*_get_buffer_size``)."""
     if kernel == "conv2d":
-        # kws_conv2d_s8_get_buffer_size: two int16 im2col columns, each word-aligned
-        return 4 * ((p["k_h"] * p["k_w"] * p["in_c"] + 1) // 2 * 2)
+        # kws_conv2d_s8_get_buffer_size: two filter rows widened to int16, then a block of
+        # int8 im2col columns (all pixels if they fit in 8192 bytes, else an even count >= 2)
+        kk, pixels = p["k_h"] * p["k_w"] * p["in_c"], p["out_h"] * p["out_w"]
+        block = pixels if kk * pixels <= 8192 else max(2, (8192 // kk) & ~1)
+        return 4 * (kk // 4 * 4) + kk * block
     if kernel == "pointwise":
         # kws_pointwise_conv_s8_get_buffer_size: two filter rows widened to int16
         return 4 * (p["in_c"] // 4 * 4)
     if kernel == "depthwise":
         # kws_depthwise_conv2d_s8_get_buffer_size: one int16 plane (3x3, stride 1,
-        # depth multiplier 1), rows of an even number of int16 >= out_w + 2, out_h + 2 rows
+        # depth multiplier 1), rows of 6 * ceil(out_w / 6) + 2 int16, out_h + 2 rows
         if (p["depth_multiplier"], p["k_h"], p["k_w"], p["stride_h"], p["stride_w"]) != (
                 1, 3, 3, 1, 1):
             return 0
-        row = 2 * ((p["out_w"] + 1) // 2) + 2
+        row = 6 * ((p["out_w"] + 5) // 6) + 2
         if p["in_w"] + p["pad_left"] > row or p["in_h"] + p["pad_top"] > p["out_h"] + 2:
             return 0
         return 2 * row * (p["out_h"] + 2)

@@ -1,13 +1,19 @@
 /*
  * conv.c - int8 conv2d and 1x1 (pointwise) conv, TFLite int8 semantics (kws_kernels.h).
  *
- * Portable path: the reference loop. DSP path (Cortex-M4, or emulated on the host):
- *  - pointwise: the input offset is folded into the bias (no padding, so it is exact):
- *      acc = bias[o] + input_offset * sum_i w[o][i] + sum_i x[p][i] * w[o][i]
- *    and the int8 dot products run two pixels by two output channels at a time, four taps per
- *    step, with SXTB16 widening and SMLAD (two 16x16 MACs per instruction).
- *  - conv2d: im2col of one output pixel into int16 scratch with the input offset added
- *    (padding becomes 0), stored in SXTB16 lane order, then SMLAD against the int8 filter.
+ * Portable path: the reference loops. DSP path (Cortex-M4, or emulated on the host): one core,
+ * dot_dsp, computes out[p][o] for P pixels of n int8 values each (stride n) against the
+ * int8 filter rows (o x n):
+ *  - the input offset goes into the bias, acc = bias[o] + input_offset * sum_i w[o][i] +
+ *    sum_i x[p][i] * w[o][i], exact because every x[p][i] is either an input value or, for
+ *    conv2d padding, -input_offset (its (x + input_offset) is 0, as TFLite's skipped taps);
+ *  - output channels two at a time: their rows are widened once to int16 in scratch (SXTB16
+ *    lane order), doubled when the fast requantization applies (kws_rqf_t: 2 * acc, SMMULR);
+ *  - pixels two at a time: per four values, 2 LDR + 4 SXTB16 (inputs), 2 LDRD (weights) and
+ *    8 SMLAD (16 MACs), sixteen values per loop step, in assembly on the M4.
+ * pointwise runs dot_dsp on the input itself (P = all pixels, n = in_c); conv2d first copies
+ * blocks of pixels' receptive fields into int8 im2col columns (n = k_h * k_w * in_c) in
+ * scratch, padding with -input_offset.
  */
 #include <string.h>
 
@@ -35,50 +41,66 @@ static kws_status_t conv_check(const kws_conv_shape_t *s, const kws_act_t *act,
     return KWS_OK;
 }
 
-size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
+/* im2col bytes of conv2d's DSP path: at most KWS_CONV_COL_BYTES per block of pixels (at
+ * least two pixels per block). */
+#define KWS_CONV_COL_BYTES 8192
+
+/* Pixels per im2col block of conv2d's DSP path (even unless it is all of them). */
+static int32_t conv_block_pixels(const kws_conv_shape_t *s)
 {
-    if (shape == NULL || !KWS_USE_DSP) {
-        return 0;
+    const int32_t kk = s->k_h * s->k_w * s->in_c, pixels = s->out_h * s->out_w;
+    if ((int64_t)kk * pixels <= KWS_CONV_COL_BYTES) {
+        return pixels;
     }
-    /* two im2col columns of k_h * k_w * in_c int16, each rounded up to a whole word */
-    const size_t kk = (size_t)shape->k_h * shape->k_w * shape->in_c;
-    return 2 * ((kk + 1) & ~(size_t)1) * sizeof(int16_t);
+    const int32_t b = (KWS_CONV_COL_BYTES / kk) & ~1;
+    return b < 2 ? 2 : b;
 }
 
+size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
+{
+    if (shape == NULL || !KWS_USE_DSP || !kws_shape_ok(shape)) {
+        return 0;
+    }
+    /* two filter rows widened to int16 (kk rounded down to a multiple of 4), then one block
+     * of im2col columns of kk int8 */
+    const size_t kk = (size_t)shape->k_h * shape->k_w * shape->in_c;
+    return 4 * (kk & ~(size_t)3) + kk * (size_t)conv_block_pixels(shape);
+}
 
 #if KWS_USE_DSP
-/* im2col of output pixel p: tap t = (ky * k_w + kx) * in_c + ic holds x + input_offset
- * (int16; 0 for padding). The first kk4 taps are stored in groups of four as t0 t2 t1 t3, the
- * lane order of SXTB16 / SXTB16 ROR 8 applied to four int8 weights. */
-static void im2col_q15(const kws_conv_shape_t *s, int32_t input_offset, const int8_t *input,
-                       int32_t p, int32_t kk4, int16_t *col)
+/* im2col of output pixels [p0, p0 + count): pixel p's column at col + (p - p0) * kk holds its
+ * receptive field in filter order (ky, kx, ic), -input_offset where it is padding. */
+static void im2col_s8(const kws_conv_shape_t *s, int32_t input_offset, const int8_t *input,
+                      int32_t p0, int32_t count, int8_t *col)
 {
-    const int32_t cin = s->in_c, oy = p / s->out_w, ox = p % s->out_w;
-    const int32_t iy0 = oy * s->stride_h - s->pad_top, ix0 = ox * s->stride_w - s->pad_left;
-    /* kernel columns [kx0, kx1) are inside the input on every row that is */
-    const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
-    const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
-    const int32_t row = s->k_w * cin, lead = kx0 * cin, run = (kx1 - kx0) * cin;
-    static const uint8_t perm4[4] = {0, 2, 1, 3}; /* SXTB16 lane order within four taps */
-    int32_t t = 0;
-    for (int32_t ky = 0; ky < s->k_h; ++ky) {
-        const int32_t iy = iy0 + ky, end = t + row;
-        if (iy < 0 || iy >= s->in_h) {
-            for (; t < end; ++t) {
-                col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
+    const int32_t cin = s->in_c, row = s->k_w * cin;
+    const int8_t pad = (int8_t)(-input_offset); /* in -128..127 */
+    for (int32_t p = p0; p < p0 + count; ++p) {
+        const int32_t oy = p / s->out_w, ox = p % s->out_w;
+        const int32_t iy0 = oy * s->stride_h - s->pad_top, ix0 = ox * s->stride_w - s->pad_left;
+        /* kernel columns [kx0, kx1) are inside the input on every row that is */
+        const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+        const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+        const int32_t lead = kx0 * cin, run = (kx1 - kx0) * cin;
+        for (int32_t ky = 0; ky < s->k_h; ++ky, col += row) {
+            const int32_t iy = iy0 + ky;
+            if (iy < 0 || iy >= s->in_h) {
+                for (int32_t t = 0; t < row; ++t) {
+                    col[t] = pad;
+                }
+                continue;
             }
-            continue;
-        }
-        const int8_t *x = input + ((size_t)iy * s->in_w + ix0 + kx0) * cin;
-        const int32_t lead_end = t + lead, run_end = lead_end + run;
-        for (; t < lead_end; ++t) {
-            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
-        }
-        for (; t < run_end; ++t, ++x) {
-            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = (int16_t)(*x + input_offset);
-        }
-        for (; t < end; ++t) {
-            col[t < kk4 ? (t & ~3) + perm4[t & 3] : t] = 0;
+            const int8_t *x = input + ((size_t)iy * s->in_w + ix0 + kx0) * cin;
+            int32_t t = 0;
+            for (; t < lead; ++t) {
+                col[t] = pad;
+            }
+            for (int32_t i = 0; i < run; ++i) {
+                col[t + i] = x[i];
+            }
+            for (t += run; t < row; ++t) {
+                col[t] = pad;
+            }
         }
     }
 }
@@ -123,17 +145,14 @@ static KWS_ALWAYS_INLINE int8_t pw_out(int32_t a, int mode, int fast, kws_rqf_t 
         a11 = kws_smlad(bo, (wq)[3], a11);                                                  \
     } while (0)
 
-/* The pointwise DSP path. Output channels outer, two at a time: their filter rows are widened
- * once to int16 in scratch (SXTB16 lane order, doubled in the fast modes) and the input offset
- * goes into the bias (no padding, so acc = bias + input_offset * sum(w) + sum(x * w) exactly);
- * then every pair of pixels costs, per four input channels, 2 LDR + 4 SXTB16 (inputs),
- * 2 LDRD (weights) and 8 SMLAD for 16 MACs, sixteen channels per loop step. */
-static KWS_ALWAYS_INLINE void pointwise_dsp(const kws_conv_shape_t *s, const kws_act_t *act,
-                                            const kws_requant_t *rq, const int8_t *input,
-                                            const int8_t *filter, const int32_t *bias,
-                                            int8_t *output, uint32_t *wq, int mode)
+/* The DSP core (see the file comment): out[p][o] for pixels [0, pixels) of x (n int8 each,
+ * stride n), output pixel stride oc_n; wq: scratch for two widened filter rows. */
+static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
+                                      const kws_act_t *act, const kws_requant_t *rq,
+                                      const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, int8_t *output, uint32_t *wq,
+                                      int mode)
 {
-    const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
     const int32_t n4 = n & ~3, n16 = n & ~15, m = mode == PW_EXACT ? 1 : 2;
     for (int32_t o = 0; o < oc_n; o += 2) {
         const int two = o + 1 < oc_n;
@@ -255,6 +274,29 @@ static KWS_ALWAYS_INLINE void pointwise_dsp(const kws_conv_shape_t *s, const kws
 }
 #endif
 
+#if KWS_USE_DSP
+/* dot_dsp in the mode the layer allows: doubled accumulators fit in int32 when |acc| < 2^30
+ * for every channel, |acc| <= |bias| + 255 * 128 * n (|x + input_offset| <= 255, |w| <= 128);
+ * an activation range of all of int8 clamps with SSAT. */
+static void dot_dispatch(int32_t pixels, int32_t n, int32_t oc_n, const kws_act_t *act,
+                         const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
+                         const int32_t *bias, int8_t *output, uint32_t *wq)
+{
+    uint32_t bmax = 0;
+    for (int32_t o = 0; bias != NULL && o < oc_n; ++o) {
+        const uint32_t b = bias[o] < 0 ? 0u - (uint32_t)bias[o] : (uint32_t)bias[o];
+        bmax = b > bmax ? b : bmax;
+    }
+    if (n >= 32768 || bmax >= (1u << 30) - 32640u * (uint32_t)n) {
+        dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_EXACT);
+    } else if (act->act_min == -128 && act->act_max == 127) {
+        dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_FAST_SSAT);
+    } else {
+        dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_FAST_CLAMP);
+    }
+}
+#endif
+
 size_t kws_pointwise_conv_s8_get_buffer_size(const kws_conv_shape_t *shape)
 {
     if (shape == NULL || !KWS_USE_DSP) {
@@ -290,21 +332,8 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     if (scratch_len < need) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    /* Doubled accumulators fit in int32 when |acc| < 2^30 for every channel:
-     * |acc| <= |bias| + 255 * 128 * n (|x + input_offset| <= 255, |w| <= 128). */
-    uint32_t bmax = 0;
-    for (int32_t o = 0; bias != NULL && o < oc_n; ++o) {
-        const uint32_t b = bias[o] < 0 ? 0u - (uint32_t)bias[o] : (uint32_t)bias[o];
-        bmax = b > bmax ? b : bmax;
-    }
-    uint32_t *wq = (uint32_t *)scratch; /* 4-byte aligned */
-    if (n >= 32768 || bmax >= (1u << 30) - 32640u * (uint32_t)n) {
-        pointwise_dsp(s, act, rq, input, filter, bias, output, wq, PW_EXACT);
-    } else if (act->act_min == -128 && act->act_max == 127) {
-        pointwise_dsp(s, act, rq, input, filter, bias, output, wq, PW_FAST_SSAT);
-    } else {
-        pointwise_dsp(s, act, rq, input, filter, bias, output, wq, PW_FAST_CLAMP);
-    }
+    dot_dispatch(pixels, n, oc_n, act, rq, input, filter, bias, output,
+                 (uint32_t *)scratch); /* 4-byte aligned */
     return KWS_OK;
 #else
     (void)scratch;
@@ -324,76 +353,6 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     return KWS_OK;
 }
 
-#if KWS_USE_DSP
-/* One output value: SSAT when the activation range is all of int8 (full_range, a constant in
- * each of the two calls of conv2d_dsp, which the compiler specializes), else min / max. */
-#define OUT1(acc, r)                                                                          \
-    (full_range ? kws_out1_s8_full((acc), (r), out_off) : kws_out1_s8((acc), (r), out_off, lo, hi))
-
-/* The conv2d DSP path; scratch holds two im2col columns (kws_conv2d_s8_get_buffer_size). */
-static void conv2d_dsp(const kws_conv_shape_t *s, const kws_act_t *act, const kws_requant_t *rq,
-                       const int8_t *input, const int8_t *filter, const int32_t *bias,
-                       int8_t *output, void *scratch, int full_range)
-{
-    const int32_t cin = s->in_c;
-    /* Two output pixels at a time: their im2col columns (x + input_offset as int16, padding 0,
-     * SXTB16 lane order) in scratch, then two output channels at a time against the int8
-     * filter: per four taps 4 LDR + 2 LDR + 4 SXTB16 + 8 SMLAD (16 MACs). */
-    const int32_t kk = s->k_h * s->k_w * cin, kk4 = kk & ~3, stride = (kk + 1) & ~1;
-    int16_t *col0 = (int16_t *)scratch, *col1 = col0 + stride;
-    const int32_t pixels = s->out_h * s->out_w, oc_n = s->out_c;
-    const int32_t out_off = act->output_offset, lo = act->act_min, hi = act->act_max;
-    for (int32_t p = 0; p < pixels; p += 2) {
-        const int two_px = p + 1 < pixels;
-        im2col_q15(s, act->input_offset, input, p, kk4, col0);
-        im2col_q15(s, act->input_offset, input, two_px ? p + 1 : p, kk4, col1);
-        int8_t *y0 = output + (size_t)p * oc_n, *y1 = y0 + oc_n;
-        for (int32_t o = 0; o < oc_n; o += 2) {
-            const int two = o + 1 < oc_n;
-            const int8_t *w0 = filter + (size_t)o * kk, *w1 = two ? w0 + kk : w0;
-            const int32_t b0 = bias ? bias[o] : 0, b1 = bias && two ? bias[o + 1] : 0;
-            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-            int32_t i = 0;
-            for (; i < kk4; i += 4) {
-                const uint32_t c0a = kws_read_u32(col0 + i), c0b = kws_read_u32(col0 + i + 2);
-                const uint32_t c1a = kws_read_u32(col1 + i), c1b = kws_read_u32(col1 + i + 2);
-                uint32_t wv = kws_read_u32(w0 + i);
-                uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
-                a00 = kws_smlad(c0a, we, a00);
-                a00 = kws_smlad(c0b, wo, a00);
-                a10 = kws_smlad(c1a, we, a10);
-                a10 = kws_smlad(c1b, wo, a10);
-                wv = kws_read_u32(w1 + i);
-                we = kws_sxtb16(wv);
-                wo = kws_sxtb16_ror8(wv);
-                a01 = kws_smlad(c0a, we, a01);
-                a01 = kws_smlad(c0b, wo, a01);
-                a11 = kws_smlad(c1a, we, a11);
-                a11 = kws_smlad(c1b, wo, a11);
-            }
-            for (; i < kk; ++i) {
-                a00 += (int32_t)col0[i] * w0[i];
-                a01 += (int32_t)col0[i] * w1[i];
-                a10 += (int32_t)col1[i] * w0[i];
-                a11 += (int32_t)col1[i] * w1[i];
-            }
-            const kws_rq1_t r0 = kws_rq1(rq, o);
-            y0[o] = OUT1(a00, r0);
-            if (two_px) {
-                y1[o] = OUT1(a10, r0);
-            }
-            if (two) {
-                const kws_rq1_t r1 = kws_rq1(rq, o + 1);
-                y0[o + 1] = OUT1(a01, r1);
-                if (two_px) {
-                    y1[o + 1] = OUT1(a11, r1);
-                }
-            }
-        }
-    }
-}
-#undef OUT1
-#endif
 
 kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
                            const kws_requant_t *rq,
@@ -415,10 +374,16 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
     if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    if (act->act_min == -128 && act->act_max == 127) {
-        conv2d_dsp(s, act, rq, input, filter, bias, output, scratch, 1);
-    } else {
-        conv2d_dsp(s, act, rq, input, filter, bias, output, scratch, 0);
+    /* blocks of im2col columns after the two widened filter rows, then the DSP core */
+    const int32_t kk = s->k_h * s->k_w * s->in_c, pixels = s->out_h * s->out_w;
+    const int32_t block = conv_block_pixels(s);
+    uint32_t *wq = (uint32_t *)scratch; /* 4-byte aligned */
+    int8_t *col = (int8_t *)scratch + 4 * (size_t)(kk & ~3);
+    for (int32_t p = 0; p < pixels; p += block) {
+        const int32_t count = pixels - p < block ? pixels - p : block;
+        im2col_s8(s, act->input_offset, input, p, count, col);
+        dot_dispatch(count, kk, s->out_c, act, rq, col, filter, bias,
+                     output + (size_t)p * s->out_c, wq);
     }
 #else
     const int32_t cin = s->in_c;

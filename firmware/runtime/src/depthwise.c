@@ -12,14 +12,17 @@
  *
  * DSP plane path (depth_multiplier 1, 3 x 3 kernel, stride 1; any channel count): one channel
  * at a time, the input channel is copied to an int16 plane in the caller's scratch with the
- * padding around it (rows of an even number of int16, so two neighbours are one word). The
- * padding holds -input_offset, so that (x + input_offset) is 0 there: the whole 3 x 3 window is
- * always summed, and acc = bias + input_offset * sum(w) + sum(x * w) is exact. Per kernel row,
- * two outputs (ox, ox + 1) read the words A = (p[ox], p[ox+1]) and B = (p[ox+2], p[ox+3]):
- *   y0 += SMLAD(A, (w0, w1)) + SMLABT(B, (w1, w2))     p[ox]   w0 + p[ox+1] w1 + p[ox+2] w2
- *   y1 += SMLAD(B, (w1, w2)) + SMLATB(A, (w0, w1))     p[ox+1] w0 + p[ox+2] w1 + p[ox+3] w2
- * so 12 MAC instructions for 18 MACs, with the channel's weights and requantization in
- * registers for the whole plane.
+ * padding around it (rows of 6 * ceil(out_w / 6) + 2 int16, so two neighbours are one word).
+ * The padding holds -input_offset, so that (x + input_offset) is 0 there: the whole 3 x 3
+ * window is always summed, and acc = bias + input_offset * sum(w) + sum(x * w) is exact.
+ * Six outputs ox0..ox0+5 of a row at a time: per kernel row, the words W0..W3 =
+ * (p0,p1) (p2,p3) (p4,p5) (p6,p7) of the plane row and the weight pairs wa = (w0, w1),
+ * wb = (w1, w2) give, with one SMLAD and one SMLABT / SMLATB per output,
+ *   y0 = W0.wa + p2 w2   y1 = W1.wb + p1 w0   y2 = W1.wa + p4 w2
+ *   y3 = W2.wb + p3 w0   y4 = W2.wa + p6 w2   y5 = W3.wb + p5 w0
+ * i.e. 4 LDR + 1 LDRD + 12 MAC instructions for 18 MACs (in assembly on the M4: C spills).
+ * Weights and bias are doubled so that the fast requantization (kws_rqf_t) applies; the
+ * exact path is kept per channel where it does not.
  */
 #include "kws_internal.h"
 #include "kws_simd.h"
@@ -27,15 +30,15 @@
 /* The DSP path's stack tables: (KWS_DW_MAX_TAPS + 1) / 2 * 16 + 4 * KWS_DW_MAX_TAPS bytes. */
 #define KWS_DW_MAX_TAPS 25
 
-/* Plane path geometry: int16 per plane row (even, >= out_w + 2, and a whole word past the
- * last odd output) and plane rows; 0 when the shape does not take the plane path. */
+/* Plane path geometry: int16 per plane row (6 * ceil(out_w / 6) + 2: the last chunk of six
+ * outputs reads eight columns), 0 when the shape does not take the plane path. */
 static int32_t dw_plane_row(const kws_conv_shape_t *s)
 {
     if (!KWS_USE_DSP || s->depth_multiplier != 1 || s->k_h != 3 || s->k_w != 3 ||
         s->stride_h != 1 || s->stride_w != 1) {
         return 0;
     }
-    const int32_t row = 2 * ((s->out_w + 1) / 2) + 2;
+    const int32_t row = 6 * ((s->out_w + 5) / 6) + 2;
     /* every input pixel has its place in the plane (shapes from the exporter always do) */
     if (s->in_w + s->pad_left > row || s->in_h + s->pad_top > s->out_h + 2) {
         return 0;
@@ -53,58 +56,94 @@ size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
 }
 
 #if KWS_USE_DSP
+/* Accumulators of six outputs of one plane row (see the file comment): p the plane at
+ * (oy, ox0), 4-byte aligned; row_bytes the plane row stride; wk the channel's six weight words
+ * (wa, wb) per kernel row; every accumulator starts at init. */
+static KWS_ALWAYS_INLINE void dw_chunk6(const int16_t *p, int32_t row_bytes, const uint32_t *wk,
+                                        int32_t init, int32_t acc[6])
+{
+    int32_t a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init;
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+    uint32_t d0, d1, wa, wb;
+#define DW_ASM_KROW                                                                     \
+    "ldrd %[wa], %[wb], [%[wk]], #8\n\t"                                                  \
+    "ldr %[d0], [%[p]]\n\t"                                                               \
+    "ldr %[d1], [%[p], #4]\n\t"                                                           \
+    "smlad %[a0], %[d0], %[wa], %[a0]\n\t"                                                \
+    "smlabt %[a0], %[d1], %[wb], %[a0]\n\t"                                               \
+    "smlad %[a1], %[d1], %[wb], %[a1]\n\t"                                                \
+    "smlatb %[a1], %[d0], %[wa], %[a1]\n\t"                                               \
+    "ldr %[d0], [%[p], #8]\n\t"                                                           \
+    "smlad %[a2], %[d1], %[wa], %[a2]\n\t"                                                \
+    "smlabt %[a2], %[d0], %[wb], %[a2]\n\t"                                               \
+    "smlad %[a3], %[d0], %[wb], %[a3]\n\t"                                                \
+    "smlatb %[a3], %[d1], %[wa], %[a3]\n\t"                                               \
+    "ldr %[d1], [%[p], #12]\n\t"                                                          \
+    "smlad %[a4], %[d0], %[wa], %[a4]\n\t"                                                \
+    "smlabt %[a4], %[d1], %[wb], %[a4]\n\t"                                               \
+    "smlad %[a5], %[d1], %[wb], %[a5]\n\t"                                                \
+    "smlatb %[a5], %[d0], %[wa], %[a5]\n\t"                                               \
+    "add %[p], %[p], %[rb]\n\t"
+    __asm__(DW_ASM_KROW DW_ASM_KROW DW_ASM_KROW
+            : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
+              [a5] "+r"(a5), [p] "+r"(p), [wk] "+r"(wk), [d0] "=&r"(d0), [d1] "=&r"(d1),
+              [wa] "=&r"(wa), [wb] "=&r"(wb)
+            : [rb] "r"(row_bytes)
+            : "memory");
+#undef DW_ASM_KROW
+#else
+    for (int ky = 0; ky < 3; ++ky) {
+        const uint32_t *q = (const uint32_t *)(const void *)p; /* 4-byte aligned words */
+        const uint32_t w0 = q[0], w1 = q[1], w2 = q[2], w3 = q[3];
+        const uint32_t wa = wk[2 * ky], wb = wk[2 * ky + 1];
+        a0 = kws_smlabt(w1, wb, kws_smlad(w0, wa, a0));
+        a1 = kws_smlatb(w0, wa, kws_smlad(w1, wb, a1));
+        a2 = kws_smlabt(w2, wb, kws_smlad(w1, wa, a2));
+        a3 = kws_smlatb(w1, wa, kws_smlad(w2, wb, a3));
+        a4 = kws_smlabt(w3, wb, kws_smlad(w2, wa, a4));
+        a5 = kws_smlatb(w2, wa, kws_smlad(w3, wb, a5));
+        p = (const int16_t *)(const void *)((const uint8_t *)(const void *)p + row_bytes);
+    }
+#endif
+    acc[0] = a0;
+    acc[1] = a1;
+    acc[2] = a2;
+    acc[3] = a3;
+    acc[4] = a4;
+    acc[5] = a5;
+}
+
 /* Output modes of the plane path: fast requantization (kws_rqf_t, weights and bias doubled)
  * with an SSAT clamp or a min / max clamp, or the exact general path (kws_rq1_t). */
 enum { DW_FAST_SSAT, DW_FAST_CLAMP, DW_EXACT };
 
 /* One channel over its plane; mode is a constant at every call, so each call is specialized. */
-static KWS_ALWAYS_INLINE void dw_plane_channel(const int16_t *plane, int32_t row, int32_t out_h,
-                                    int32_t out_w, int32_t cout, const uint32_t *w01,
-                                    const uint32_t *w12, int32_t init, int mode, kws_rqf_t f,
-                                    kws_rq1_t r, const kws_act_t *act, int8_t *y)
+static KWS_ALWAYS_INLINE void dw_plane_channel(const int16_t *plane, int32_t row,
+                                               int32_t out_h, int32_t out_w, int32_t cout,
+                                               const uint32_t *wk, int32_t init, int mode,
+                                               kws_rqf_t f, kws_rq1_t r, const kws_act_t *act,
+                                               int8_t *y)
 {
     const int32_t lo = act->act_min, hi = act->act_max, out_off = act->output_offset;
-    const int32_t odd = out_w & 1, pairs = out_w / 2;
+    const int32_t row_bytes = row * (int32_t)sizeof(int16_t);
     for (int32_t oy = 0; oy < out_h; ++oy) {
-        const int16_t *p0 = plane + (size_t)oy * row;
-        const int16_t *p1 = p0 + row, *p2 = p1 + row;
-        for (int32_t j = 0; j <= pairs; ++j) {
-            if (j == pairs && !odd) {
-                break;
+        for (int32_t ox = 0; ox < out_w; ox += 6) {
+            int32_t acc[6];
+            dw_chunk6(plane + (size_t)oy * row + ox, row_bytes, wk, init, acc);
+            const int32_t n = out_w - ox < 6 ? out_w - ox : 6;
+            for (int32_t j = 0; j < n; ++j) {
+                int32_t v;
+                if (mode == DW_EXACT) {
+                    v = kws_out1_s8(acc[j], r, out_off, lo, hi);
+                } else if (mode == DW_FAST_SSAT) {
+                    v = kws_ssat8(kws_rqf_apply(acc[j], f));
+                } else {
+                    v = kws_clamp(kws_rqf_apply(acc[j], f), lo, hi);
+                }
+                y[(size_t)j * cout] = (int8_t)v;
             }
-            /* words (p[ox], p[ox+1]) and (p[ox+2], p[ox+3]) of the three plane rows */
-            uint32_t a = kws_read_u32(p0), b = kws_read_u32(p0 + 2);
-            int32_t y0 = kws_smlabt(b, w12[0], kws_smlad(a, w01[0], init));
-            int32_t y1 = kws_smlatb(a, w01[0], kws_smlad(b, w12[0], init));
-            a = kws_read_u32(p1);
-            b = kws_read_u32(p1 + 2);
-            y0 = kws_smlabt(b, w12[1], kws_smlad(a, w01[1], y0));
-            y1 = kws_smlatb(a, w01[1], kws_smlad(b, w12[1], y1));
-            a = kws_read_u32(p2);
-            b = kws_read_u32(p2 + 2);
-            y0 = kws_smlabt(b, w12[2], kws_smlad(a, w01[2], y0));
-            y1 = kws_smlatb(a, w01[2], kws_smlad(b, w12[2], y1));
-            p0 += 2;
-            p1 += 2;
-            p2 += 2;
-            int32_t v0, v1;
-            if (mode == DW_EXACT) {
-                v0 = kws_out1_s8(y0, r, out_off, lo, hi);
-                v1 = kws_out1_s8(y1, r, out_off, lo, hi);
-            } else if (mode == DW_FAST_SSAT) {
-                v0 = kws_ssat8(kws_rqf_apply(y0, f));
-                v1 = kws_ssat8(kws_rqf_apply(y1, f));
-            } else {
-                v0 = kws_clamp(kws_rqf_apply(y0, f), lo, hi);
-                v1 = kws_clamp(kws_rqf_apply(y1, f), lo, hi);
-            }
-            y[0] = (int8_t)v0;
-            if (j < pairs) {
-                y[cout] = (int8_t)v1;
-            }
-            y += 2 * cout;
+            y += (size_t)n * cout;
         }
-        y -= odd * cout; /* the last pair of an odd row wrote one output */
     }
 }
 
@@ -115,7 +154,7 @@ static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
                                 int16_t *plane)
 {
     const int32_t cin = s->in_c, cout = s->out_c, row = dw_plane_row(s);
-    const int32_t rows = s->out_h + 2;
+    const int32_t rows = s->out_h + 2, in_w = s->in_w;
     const int full_range = act->act_min == -128 && act->act_max == 127;
     const int16_t pad = (int16_t)(-act->input_offset); /* x + input_offset = 0 */
     for (int32_t i = 0; i < row * rows; ++i) {
@@ -124,10 +163,15 @@ static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
     for (int32_t c = 0; c < cout; ++c) {
         /* the channel's input into the plane interior: LDRSB + STRH per value */
         for (int32_t iy = 0; iy < s->in_h; ++iy) {
-            const int8_t *x = input + (size_t)iy * s->in_w * cin + c;
+            const int8_t *x = input + (size_t)iy * in_w * cin + c;
             int16_t *q = plane + (size_t)(iy + s->pad_top) * row + s->pad_left;
-            for (int32_t ix = 0; ix < s->in_w; ++ix, x += cin) {
-                q[ix] = *x;
+            int32_t ix = 0;
+            for (; ix + 2 <= in_w; ix += 2, x += 2 * cin) {
+                q[ix] = x[0];
+                q[ix + 1] = x[cin];
+            }
+            if (ix < in_w) {
+                q[ix] = x[0];
             }
         }
         /* weights, their sum and |sum|, per kernel row: (w0, w1) and (w1, w2) */
@@ -146,22 +190,23 @@ static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
         kws_rqf_t f = {0, 0, 1};
         const int fast = kws_rqf(rq, c, act->output_offset, bound, &f);
         const int32_t m = fast ? 2 : 1; /* fast: doubled weights and bias give 2 * acc */
-        uint32_t w01[3], w12[3];
+        uint32_t wk[6];
         for (int32_t ky = 0; ky < 3; ++ky) {
-            w01[ky] = kws_pkhbt((uint32_t)(m * w[3 * ky]), (uint32_t)(m * w[3 * ky + 1]));
-            w12[ky] = kws_pkhbt((uint32_t)(m * w[3 * ky + 1]), (uint32_t)(m * w[3 * ky + 2]));
+            wk[2 * ky] = kws_pkhbt((uint32_t)(m * w[3 * ky]), (uint32_t)(m * w[3 * ky + 1]));
+            wk[2 * ky + 1] = kws_pkhbt((uint32_t)(m * w[3 * ky + 1]),
+                                       (uint32_t)(m * w[3 * ky + 2]));
         }
         const kws_rq1_t r = kws_rq1(rq, c);
         int8_t *y = output + c;
         if (!fast) {
-            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, w01, w12, init, DW_EXACT, f,
-                             r, act, y);
+            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, wk, init, DW_EXACT, f, r,
+                             act, y);
         } else if (full_range) {
-            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, w01, w12, 2 * init,
-                             DW_FAST_SSAT, f, r, act, y);
+            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, wk, 2 * init, DW_FAST_SSAT,
+                             f, r, act, y);
         } else {
-            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, w01, w12, 2 * init,
-                             DW_FAST_CLAMP, f, r, act, y);
+            dw_plane_channel(plane, row, s->out_h, s->out_w, cout, wk, 2 * init, DW_FAST_CLAMP,
+                             f, r, act, y);
         }
     }
 }

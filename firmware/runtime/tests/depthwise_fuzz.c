@@ -27,7 +27,7 @@ int main(void)
     enum { MAX_H = 13, MAX_W = 12, MAX_C = 19 };
     static int8_t in[MAX_H * MAX_W * MAX_C], out[MAX_H * MAX_W * MAX_C], w[9 * MAX_C];
     static int32_t bias[MAX_C], mult[MAX_C], shift[MAX_C];
-    static int16_t scratch[(MAX_W + 4) * (MAX_H + 2)];
+    static int32_t scratch[(MAX_W + 4) * (MAX_H + 2) / 2]; /* 4-byte aligned int16 plane */
     long cases = 0, outputs = 0, bad = 0;
     for (int it = 0; it < 3000; ++it) {
         const int32_t h = rnd_in(1, MAX_H), wd = rnd_in(1, MAX_W), c = rnd_in(1, MAX_C);

@@ -19,7 +19,7 @@ int main(void)
 {
     static int8_t in[64], out[64], w[64];
     static int32_t b[8], mult[8] = {1 << 30, 1 << 30, 1 << 30, 1 << 30}, shift[8];
-    static int16_t scratch[64];
+    static int32_t scratch[128]; /* 4-byte aligned */
     const kws_requant_t rq = {mult, shift, 4};
     const kws_requant_t rq_bad = {mult, shift, 3};
     const kws_act_t act = {0, 0, -128, 127};
