@@ -284,16 +284,19 @@ def test_kernels_reject_null_short_and_bad_config(kernel_path: str) -> None:
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
-def test_depthwise_plane_kernel_matches_reference_loop(kernel_path: str) -> None:
-    """The 3x3 stride-1 depthwise kernel (DSP: the int16 plane path in each output mode: fast
-    requantization with SSAT or min / max clamp, exact fallback) == an inline TFLite reference
-    loop over ~2,500 random and adversarial cases, ~1 M outputs."""
+def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
+    """Depthwise 3x3 stride 1 (DSP: the int16 plane kernel), conv2d (DSP: int8 im2col blocks,
+    several blocks included) and pointwise (DSP: the shared dot core) == inline TFLite reference
+    loops, in every DSP output mode (fast requantization with SSAT or min / max clamp, exact
+    per channel and per layer), over random and adversarial inputs: ~5,600 cases, ~1.3 M
+    outputs."""
     from kws.runtime.host import build_runtime
 
-    exe = build_runtime(kernel_path).parent / "depthwise_fuzz"
+    exe = build_runtime(kernel_path).parent / "kernel_fuzz"
     proc = subprocess.run([str(exe)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
-    assert " 0 mismatches" in proc.stdout and "2564 cases" in proc.stdout
+    assert "2564 cases 1024375 outputs 0 mismatches" in proc.stdout
+    assert "3000 cases (107 multi-block) 321748 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

@@ -1,0 +1,204 @@
+/* kernel_fuzz.c - the conv kernels against inline TFLite reference loops. Depthwise: over
+ * random shapes that take the DSP path's 3 x 3 stride-1 plane kernel (odd and even widths,
+ * SAME and VALID padding, 1..19 channels) and random quantization chosen to reach each of its
+ * output modes: fast requantization with the SSAT clamp (activation range -128..127) and with
+ * a min / max clamp (narrow range), and the exact fallback (TFLite shift >= 0, or a bias too
+ * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
+ * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
+ * padding, in the same quantization modes. Run by tests/test_runtime.py on both kernel paths;
+ * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kws_kernels.h"
+#include "kws_nn_fixed.h"
+
+static uint32_t rng_state = 12345u;
+
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 1664525u + 1013904223u;
+    return rng_state >> 8;
+}
+
+static int32_t rnd_in(int32_t lo, int32_t hi) { return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1)); }
+
+int main(void)
+{
+    enum { MAX_H = 13, MAX_W = 12, MAX_C = 19 };
+    static int8_t in[MAX_H * MAX_W * 40], out[MAX_H * MAX_W * 40], w[9 * MAX_C];
+    static int32_t bias[MAX_C], mult[MAX_C], shift[MAX_C];
+    static int32_t scratch[(MAX_W + 4) * (MAX_H + 2) / 2]; /* 4-byte aligned int16 plane */
+    long cases = 0, outputs = 0, bad = 0;
+    for (int it = 0; it < 3000; ++it) {
+        const int32_t h = rnd_in(1, MAX_H), wd = rnd_in(1, MAX_W), c = rnd_in(1, MAX_C);
+        const int same = (int)(rnd() & 1);
+        if (!same && (h < 3 || wd < 3)) {
+            continue;
+        }
+        const kws_conv_shape_t s = {h, wd, c, same ? h : h - 2, same ? wd : wd - 2, c, 3, 3,
+                                    1, 1, same, same, 1};
+        const int mode = it % 4; /* 0: full range, 1: narrow clamp, 2: shift >= 0, 3: big bias */
+        kws_act_t act = {rnd_in(-127, 128), rnd_in(-128, 127), -128, 127};
+        if (mode == 1) {
+            act.act_min = rnd_in(-128, 0);
+            act.act_max = rnd_in(act.act_min, 127);
+        }
+        for (int32_t i = 0; i < c; ++i) {
+            mult[i] = (int32_t)((1u << 30) + (rnd() << 6 & 0x3FFFFFFFu));
+            shift[i] = mode == 2 ? rnd_in(-2, 3) : rnd_in(-20, -1);
+            bias[i] = mode == 3 ? (int32_t)(rnd() << 8) : rnd_in(-40000, 40000);
+        }
+        const kws_requant_t rq = {mult, shift, (rnd() & 1) ? c : 1};
+        for (int32_t i = 0; i < 9 * c; ++i) {
+            w[i] = (int8_t)rnd_in(-128, 127);
+        }
+        const int32_t n_in = h * wd * c, kind = (int32_t)(rnd() % 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            in[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
+                  : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
+                  : (int8_t)(i == n_in / 2 ? 127 : -128);
+        }
+        const size_t need = kws_depthwise_conv2d_s8_get_buffer_size(&s);
+        if (need > sizeof scratch) {
+            printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof scratch);
+            return 1;
+        }
+        const int32_t n_out = s.out_h * s.out_w * c;
+        if (kws_depthwise_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, w, (size_t)(9 * c), bias,
+                                    (size_t)c, out, (size_t)n_out, scratch,
+                                    sizeof scratch) != KWS_OK) {
+            printf("case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        for (int32_t oy = 0; oy < s.out_h; ++oy) {
+            for (int32_t ox = 0; ox < s.out_w; ++ox) {
+                for (int32_t o = 0; o < c; ++o) {
+                    int32_t acc = bias[o];
+                    for (int32_t ky = 0; ky < 3; ++ky) {
+                        for (int32_t kx = 0; kx < 3; ++kx) {
+                            const int32_t iy = oy + ky - same, ix = ox + kx - same;
+                            if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
+                                acc += (in[(iy * wd + ix) * c + o] + act.input_offset) *
+                                       w[(ky * 3 + kx) * c + o];
+                            }
+                        }
+                    }
+                    const int32_t q = rq.num == 1 ? 0 : o;
+                    const int32_t y = kws_clamp(kws_requantize(acc, mult[q], shift[q]) +
+                                                act.output_offset, act.act_min, act.act_max);
+                    ++outputs;
+                    if (out[(oy * s.out_w + ox) * c + o] != y) {
+                        if (bad < 5) {
+                            printf("case %d mode %d (%d,%d,%d): got %d want %d\n", it, mode, oy,
+                                   ox, o, out[(oy * s.out_w + ox) * c + o], y);
+                        }
+                        ++bad;
+                    }
+                }
+            }
+        }
+    }
+    printf("%ld cases %ld outputs %ld mismatches\n", cases, outputs, bad);
+    if (bad != 0) {
+        return 1;
+    }
+    /* conv2d (any kernel, stride, SAME / VALID) and pointwise: the DSP path's dot core in each
+     * mode (fast SSAT, fast min / max, exact per channel (shift >= 0), exact per layer (a bias
+     * too large for the doubled accumulator)) and its tails (n % 4, n % 16, odd pixel and
+     * channel counts) */
+    static int8_t cw[9 * 5 * 5 * 40];
+    static int32_t cscratch[4096];
+    long ccases = 0, coutputs = 0, cbad = 0, blocks = 0;
+    for (int it = 0; it < 3000; ++it) {
+        const int pw = it % 2;
+        const int big = !pw && it % 20 == 2; /* im2col in several blocks */
+        const int32_t h = big ? rnd_in(9, 12) : rnd_in(1, 9), wd = big ? rnd_in(9, 12) : rnd_in(1, 9);
+        const int32_t cin = pw ? rnd_in(1, 40) : big ? rnd_in(6, 8) : rnd_in(1, 6), oc = rnd_in(1, 9);
+        const int32_t kh = pw ? 1 : big ? 5 : rnd_in(1, h < 5 ? h : 5);
+        const int32_t kw = pw ? 1 : big ? 5 : rnd_in(1, wd < 5 ? wd : 5);
+        const int32_t sh = pw || big ? 1 : rnd_in(1, 2), sw = pw || big ? 1 : rnd_in(1, 2);
+        const int same = pw ? 0 : (int)(rnd() & 1);
+        const int32_t oh = same ? (h + sh - 1) / sh : (h - kh + sh) / sh;
+        const int32_t ow = same ? (wd + sw - 1) / sw : (wd - kw + sw) / sw;
+        const int32_t pt = same ? ((oh - 1) * sh + kh - h > 0 ? ((oh - 1) * sh + kh - h) / 2 : 0) : 0;
+        const int32_t pl = same ? ((ow - 1) * sw + kw - wd > 0 ? ((ow - 1) * sw + kw - wd) / 2 : 0) : 0;
+        const kws_conv_shape_t s = {h, wd, cin, oh, ow, oc, kh, kw, sh, sw, pt, pl, 1};
+        const int mode = (it / 2) % 4;
+        kws_act_t act = {rnd_in(-127, 128), rnd_in(-128, 127), -128, 127};
+        if (mode == 1) {
+            act.act_min = rnd_in(-128, 0);
+            act.act_max = rnd_in(act.act_min, 127);
+        }
+        for (int32_t i = 0; i < oc; ++i) {
+            mult[i] = (int32_t)((1u << 30) + (rnd() << 6 & 0x3FFFFFFFu));
+            shift[i] = mode == 2 ? rnd_in(-2, 3) : rnd_in(-20, -1);
+            bias[i] = mode == 3 && i == 0 ? (int32_t)(rnd() << 8) : rnd_in(-40000, 40000);
+        }
+        const kws_requant_t rq = {mult, shift, (rnd() & 1) ? oc : 1};
+        const int32_t kk = kh * kw * cin, n_in = h * wd * cin, n_out = oh * ow * oc;
+        for (int32_t i = 0; i < oc * kk; ++i) {
+            cw[i] = (int8_t)rnd_in(-128, 127);
+        }
+        const int32_t kind = (int32_t)(rnd() % 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            in[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
+                  : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
+                  : (int8_t)(i == n_in / 2 ? 127 : -128);
+        }
+        const size_t need = pw ? kws_pointwise_conv_s8_get_buffer_size(&s)
+                               : kws_conv2d_s8_get_buffer_size(&s);
+        if (need > sizeof cscratch) {
+            printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof cscratch);
+            return 1;
+        }
+        const kws_status_t st =
+            pw ? kws_pointwise_conv_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk),
+                                       bias, (size_t)oc, out, (size_t)n_out, cscratch,
+                                       sizeof cscratch)
+               : kws_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk), bias,
+                               (size_t)oc, out, (size_t)n_out, cscratch, sizeof cscratch);
+        if (st != KWS_OK) {
+            printf("conv case %d: kernel error %d\n", it, st);
+            return 1;
+        }
+        ++ccases;
+        blocks += !pw && (long)kk * oh * ow > 8192; /* conv2d im2col in several blocks */
+        for (int32_t oy = 0; oy < oh; ++oy) {
+            for (int32_t ox = 0; ox < ow; ++ox) {
+                for (int32_t o = 0; o < oc; ++o) {
+                    int32_t acc = bias[o];
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        for (int32_t kx = 0; kx < kw; ++kx) {
+                            const int32_t iy = oy * sh + ky - pt, ix = ox * sw + kx - pl;
+                            if (iy < 0 || iy >= h || ix < 0 || ix >= wd) {
+                                continue;
+                            }
+                            for (int32_t ic = 0; ic < cin; ++ic) {
+                                acc += (in[(iy * wd + ix) * cin + ic] + act.input_offset) *
+                                       cw[((o * kh + ky) * kw + kx) * cin + ic];
+                            }
+                        }
+                    }
+                    const int32_t q = rq.num == 1 ? 0 : o;
+                    const int32_t y = kws_clamp(kws_requantize(acc, mult[q], shift[q]) +
+                                                act.output_offset, act.act_min, act.act_max);
+                    ++coutputs;
+                    if (out[(oy * ow + ox) * oc + o] != y) {
+                        if (cbad < 5) {
+                            printf("%s case %d mode %d (%d,%d,%d): got %d want %d\n",
+                                   pw ? "pointwise" : "conv", it, mode, oy, ox, o,
+                                   out[(oy * ow + ox) * oc + o], y);
+                        }
+                        ++cbad;
+                    }
+                }
+            }
+        }
+    }
+    printf("conv/pointwise: %ld cases (%ld multi-block) %ld outputs %ld mismatches\n", ccases,
+           blocks, coutputs, cbad);
+    bad += cbad;
+    return bad != 0;
+}
