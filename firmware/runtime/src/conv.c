@@ -145,6 +145,28 @@ static KWS_ALWAYS_INLINE int8_t pw_out(int32_t a, int mode, int fast, kws_rqf_t 
         a11 = kws_smlad(bo, (wq)[3], a11);                                                  \
     } while (0)
 
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+/* PW_STEP in assembly (operands named as in dot_dsp's asm blocks): ldr / ldr post-increment,
+ * 4 SXTB16, 2 LDRD post-increment, 8 SMLAD. */
+#define PW_ASM_GROUP                                                                        \
+    "ldr %[xb], [%[xp], %[dx]]\n\t"                                                          \
+    "ldr %[xa], [%[xp]], #4\n\t"                                                              \
+    "sxtb16 %[ae], %[xa]\n\t"                                                                 \
+    "sxtb16 %[xa], %[xa], ror #8\n\t"                                                         \
+    "sxtb16 %[be], %[xb]\n\t"                                                                 \
+    "sxtb16 %[xb], %[xb], ror #8\n\t"                                                         \
+    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
+    "smlad %[a00], %[ae], %[wa], %[a00]\n\t"                                                  \
+    "smlad %[a00], %[xa], %[wb], %[a00]\n\t"                                                  \
+    "smlad %[a10], %[be], %[wa], %[a10]\n\t"                                                  \
+    "smlad %[a10], %[xb], %[wb], %[a10]\n\t"                                                  \
+    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
+    "smlad %[a01], %[ae], %[wa], %[a01]\n\t"                                                  \
+    "smlad %[a01], %[xa], %[wb], %[a01]\n\t"                                                  \
+    "smlad %[a11], %[be], %[wa], %[a11]\n\t"                                                  \
+    "smlad %[a11], %[xb], %[wb], %[a11]\n\t"
+#endif
+
 /* The DSP core (see the file comment): out[p][o] for pixels [0, pixels) of x (n int8 each,
  * stride n), output pixel stride oc_n; wq: scratch for two widened filter rows. */
 static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
@@ -177,11 +199,83 @@ static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
         const int fast0 = mode != PW_EXACT && kws_rqf(rq, o, act->output_offset, 0, &f0);
         const int fast1 = mode != PW_EXACT && kws_rqf(rq, two ? o + 1 : o, act->output_offset,
                                                       0, &f1);
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+        /* the asm tile's parameters: loop counts, (multiplier, k, right) of both channels,
+         * output pointer (per tile), output pixel stride */
+        int32_t tile[10] = {n16 / 16, (n4 - n16) / 4, f0.multiplier, f0.k, f0.right,
+                            f1.multiplier, f1.k, f1.right, 0, oc_n};
+#endif
         for (int32_t p = 0; p < pixels; p += 2) {
             const int two_px = p + 1 < pixels;
             const int8_t *x0 = input + (size_t)p * n, *x1 = two_px ? x0 + n : x0;
             int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+            if (mode == PW_FAST_SSAT && fast0 && fast1 && two && two_px && n4 == n) {
+                /* The whole tile in one assembly block: the MAC loops as below, then the
+                 * fast requantization of the four accumulators (SMMULR, ADD k, SUB t LSR 31,
+                 * ASR r, SSAT) and the four stores, with the parameters read from ctx (whose
+                 * register is pushed and serves as a temporary during the loops). */
+                tile[8] = (int32_t)(intptr_t)(output + (size_t)p * oc_n + o);
+                int32_t *ctx = tile;
+                const int8_t *xp = x0;
+                const uint32_t *wp = wq;
+                int32_t dx = n, cnt = n16 / 16;
+                uint32_t xa, xb, ae, be, wa;
+                __asm__ volatile(
+                    "push {%[wb]}\n\t"
+                    "cmp %[cnt], #0\n\t"
+                    "beq 3f\n\t"
+                    "1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
+                    "subs %[cnt], %[cnt], #1\n\t"
+                    "bne 1b\n\t"
+                    "3:\n\t"
+                    "ldr %[wb], [sp]\n\t"
+                    "ldr %[cnt], [%[wb], #4]\n\t"
+                    "cmp %[cnt], #0\n\t"
+                    "beq 4f\n\t"
+                    "2:\n\t" PW_ASM_GROUP
+                    "subs %[cnt], %[cnt], #1\n\t"
+                    "bne 2b\n\t"
+                    "4:\n\t"
+                    "pop {%[wb]}\n\t"
+                    "ldrd %[xa], %[xb], [%[wb], #8]\n\t"
+                    "ldr %[ae], [%[wb], #16]\n\t"
+                    "smmulr %[be], %[a00], %[xa]\n\t"
+                    "add %[wa], %[be], %[xb]\n\t"
+                    "sub %[wa], %[wa], %[be], lsr #31\n\t"
+                    "asr %[wa], %[wa], %[ae]\n\t"
+                    "ssat %[wa], #8, %[wa]\n\t"
+                    "smmulr %[be], %[a10], %[xa]\n\t"
+                    "add %[a00], %[be], %[xb]\n\t"
+                    "sub %[a00], %[a00], %[be], lsr #31\n\t"
+                    "asr %[a00], %[a00], %[ae]\n\t"
+                    "ssat %[a00], #8, %[a00]\n\t"
+                    "ldrd %[xa], %[xb], [%[wb], #20]\n\t"
+                    "ldr %[ae], [%[wb], #28]\n\t"
+                    "smmulr %[be], %[a01], %[xa]\n\t"
+                    "add %[cnt], %[be], %[xb]\n\t"
+                    "sub %[cnt], %[cnt], %[be], lsr #31\n\t"
+                    "asr %[cnt], %[cnt], %[ae]\n\t"
+                    "ssat %[cnt], #8, %[cnt]\n\t"
+                    "smmulr %[be], %[a11], %[xa]\n\t"
+                    "add %[a10], %[be], %[xb]\n\t"
+                    "sub %[a10], %[a10], %[be], lsr #31\n\t"
+                    "asr %[a10], %[a10], %[ae]\n\t"
+                    "ssat %[a10], #8, %[a10]\n\t"
+                    "ldrd %[xp], %[dx], [%[wb], #32]\n\t"
+                    "strb %[wa], [%[xp]]\n\t"
+                    "strb %[cnt], [%[xp], #1]\n\t"
+                    "strb %[a00], [%[xp], %[dx]]\n\t"
+                    "add %[xp], %[xp], %[dx]\n\t"
+                    "strb %[a10], [%[xp], #1]\n\t"
+                    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
+                      [xp] "+r"(xp), [wp] "+r"(wp), [cnt] "+r"(cnt), [dx] "+r"(dx),
+                      [wb] "+r"(ctx), [xa] "=&r"(xa), [xb] "=&r"(xb), [ae] "=&r"(ae),
+                      [be] "=&r"(be), [wa] "=&r"(wa)
+                    :
+                    : "cc", "memory");
+                continue;
+            }
             /* PW_STEP in assembly, sixteen channels per loop step: GCC spills registers in
              * the C loop (4 accumulators, 3 pointers, a counter and 6 temporaries need all 14
              * allocatable registers), here 16 instructions per 16 MACs + 2 per loop step. */
@@ -190,23 +284,6 @@ static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
                 const uint32_t *wp = wq;
                 const int32_t dx = (int32_t)(x1 - x0);
                 uint32_t xa, xb, ae, be, wa, wb;
-#define PW_ASM_GROUP                                                                        \
-    "ldr %[xb], [%[xp], %[dx]]\n\t"                                                          \
-    "ldr %[xa], [%[xp]], #4\n\t"                                                              \
-    "sxtb16 %[ae], %[xa]\n\t"                                                                 \
-    "sxtb16 %[xa], %[xa], ror #8\n\t"                                                         \
-    "sxtb16 %[be], %[xb]\n\t"                                                                 \
-    "sxtb16 %[xb], %[xb], ror #8\n\t"                                                         \
-    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
-    "smlad %[a00], %[ae], %[wa], %[a00]\n\t"                                                  \
-    "smlad %[a00], %[xa], %[wb], %[a00]\n\t"                                                  \
-    "smlad %[a10], %[be], %[wa], %[a10]\n\t"                                                  \
-    "smlad %[a10], %[xb], %[wb], %[a10]\n\t"                                                  \
-    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
-    "smlad %[a01], %[ae], %[wa], %[a01]\n\t"                                                  \
-    "smlad %[a01], %[xa], %[wb], %[a01]\n\t"                                                  \
-    "smlad %[a11], %[be], %[wa], %[a11]\n\t"                                                  \
-    "smlad %[a11], %[xb], %[wb], %[a11]\n\t"
                 int32_t cnt = n16 / 16;
                 if (cnt > 0) {
                     __asm__ volatile("1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
@@ -233,7 +310,6 @@ static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
                                      : [dx] "r"(dx)
                                      : "cc", "memory");
                 }
-#undef PW_ASM_GROUP
             }
 #else
             const int8_t *xp0 = x0, *xp1 = x1;
