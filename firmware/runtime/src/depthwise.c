@@ -56,15 +56,8 @@ size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
 }
 
 #if KWS_USE_DSP
-/* Accumulators of six outputs of one plane row (see the file comment): p the plane at
- * (oy, ox0), 4-byte aligned; row_bytes the plane row stride; wk the channel's six weight words
- * (wa, wb) per kernel row; every accumulator starts at init. */
-static KWS_ALWAYS_INLINE void dw_chunk6(const int16_t *p, int32_t row_bytes, const uint32_t *wk,
-                                        int32_t init, int32_t acc[6])
-{
-    int32_t a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init;
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
-    uint32_t d0, d1, wa, wb;
+/* One kernel row of dw_chunk6 in assembly: LDRD (wa, wb), 4 LDR, 12 MACs, next plane row. */
 #define DW_ASM_KROW                                                                     \
     "ldrd %[wa], %[wb], [%[wk]], #8\n\t"                                                  \
     "ldr %[d0], [%[p]]\n\t"                                                               \
@@ -84,13 +77,23 @@ static KWS_ALWAYS_INLINE void dw_chunk6(const int16_t *p, int32_t row_bytes, con
     "smlad %[a5], %[d1], %[wb], %[a5]\n\t"                                                \
     "smlatb %[a5], %[d0], %[wa], %[a5]\n\t"                                               \
     "add %[p], %[p], %[rb]\n\t"
+#endif
+
+/* Accumulators of six outputs of one plane row (see the file comment): p the plane at
+ * (oy, ox0), 4-byte aligned; row_bytes the plane row stride; wk the channel's six weight words
+ * (wa, wb) per kernel row; every accumulator starts at init. */
+static KWS_ALWAYS_INLINE void dw_chunk6(const int16_t *p, int32_t row_bytes, const uint32_t *wk,
+                                        int32_t init, int32_t acc[6])
+{
+    int32_t a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init;
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+    uint32_t d0, d1, wa, wb;
     __asm__(DW_ASM_KROW DW_ASM_KROW DW_ASM_KROW
             : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [a4] "+r"(a4),
               [a5] "+r"(a5), [p] "+r"(p), [wk] "+r"(wk), [d0] "=&r"(d0), [d1] "=&r"(d1),
               [wa] "=&r"(wa), [wb] "=&r"(wb)
             : [rb] "r"(row_bytes)
             : "memory");
-#undef DW_ASM_KROW
 #else
     for (int ky = 0; ky < 3; ++ky) {
         const uint32_t *q = (const uint32_t *)(const void *)p; /* 4-byte aligned words */
@@ -126,6 +129,54 @@ static KWS_ALWAYS_INLINE void dw_plane_channel(const int16_t *plane, int32_t row
 {
     const int32_t lo = act->act_min, hi = act->act_max, out_off = act->output_offset;
     const int32_t row_bytes = row * (int32_t)sizeof(int16_t);
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+    if (mode == DW_FAST_SSAT) {
+        /* chunk and output stage in one assembly block: the 3 kernel rows, then per output
+         * SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT, STRB (stride cout), n of the six stored;
+         * ctx: multiplier, k, right, output pointer, cout, n */
+        int32_t ctx[6] = {f.multiplier, f.k, f.right, 0, cout, 0};
+        for (int32_t oy = 0; oy < out_h; ++oy) {
+            for (int32_t ox = 0; ox < out_w; ox += 6) {
+                const int32_t n = out_w - ox < 6 ? out_w - ox : 6;
+                ctx[3] = (int32_t)(intptr_t)y;
+                ctx[5] = n;
+                int32_t a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init;
+                const int16_t *p = plane + (size_t)oy * row + ox;
+                const uint32_t *wkp = wk;
+                int32_t rb = row_bytes;
+                const int32_t *c = ctx;
+                uint32_t d0, d1, wa, wb;
+#define DW_ASM_OUT(ai)                                                                  \
+    "smmulr %[d0], %[" ai "], %[wa]\n\t"                                                  \
+    "add %[" ai "], %[d0], %[wb]\n\t"                                                     \
+    "sub %[" ai "], %[" ai "], %[d0], lsr #31\n\t"                                          \
+    "asr %[" ai "], %[" ai "], %[rb]\n\t"                                                 \
+    "ssat %[" ai "], #8, %[" ai "]\n\t"                                                   \
+    "strb %[" ai "], [%[p]]\n\t"                                                         \
+    "add %[p], %[p], %[wk]\n\t"                                                          \
+    "subs %[d1], %[d1], #1\n\t"                                                          \
+    "beq 5f\n\t"
+                __asm__ volatile(DW_ASM_KROW DW_ASM_KROW DW_ASM_KROW
+                                 "ldrd %[wa], %[wb], [%[c]]\n\t"
+                                 "ldr %[rb], [%[c], #8]\n\t"
+                                 "ldrd %[p], %[wk], [%[c], #12]\n\t"
+                                 "ldr %[d1], [%[c], #20]\n\t"
+                                 DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("a2")
+                                 DW_ASM_OUT("a3") DW_ASM_OUT("a4") DW_ASM_OUT("a5")
+                                 "5:\n\t"
+                                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
+                                   [a4] "+r"(a4), [a5] "+r"(a5), [p] "+r"(p), [wk] "+r"(wkp),
+                                   [rb] "+r"(rb), [d0] "=&r"(d0), [d1] "=&r"(d1),
+                                   [wa] "=&r"(wa), [wb] "=&r"(wb)
+                                 : [c] "r"(c)
+                                 : "cc", "memory");
+#undef DW_ASM_OUT
+                y += (size_t)n * cout;
+            }
+        }
+        return;
+    }
+#endif
     for (int32_t oy = 0; oy < out_h; ++oy) {
         for (int32_t ox = 0; ox < out_w; ox += 6) {
             int32_t acc[6];
