@@ -301,13 +301,16 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
 def test_fused_requantization_equals_two_step(kernel_path: str) -> None:
-    """kws_rq1_apply (one 64-bit rounding) == kws_requantize over ~30 M adversarial cases."""
+    """kws_rq1_apply (one 64-bit rounding) == kws_requantize over ~30 M adversarial cases, and
+    on the DSP path the fast kws_rqf_apply too, over ~12.7 M."""
     from kws.runtime.host import build_runtime
 
     exe = build_runtime(kernel_path).parent / "requant_fused"
     proc = subprocess.run([str(exe)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
-    assert " 0 failures" in proc.stdout and "30072480 checks" in proc.stdout
+    assert "30072480 checks, 0 failures" in proc.stdout
+    if kernel_path == "dsp":  # kws_rqf_apply (SMMULR of 2 acc) == kws_requantize + offset
+        assert "rqf: 12659328 checks, 0 failures" in proc.stdout
 
 
 def test_cli_main_exit_codes(tmp_path, capsys) -> None:

@@ -119,7 +119,8 @@ static inline int8_t kws_out1_s8(int32_t acc, kws_rq1_t r, int32_t output_offset
  * The kernels get 2a for free by doubling their int16 weights and the bias, so one output is
  * SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT (or a min / max clamp).
  * Exactness needs |2a| < 2^31 (the caller proves |a| < 2^30 from the bias and the weights)
- * and |t| + |k| < 2^31: |t| <= |a| / 2 < 2^29 and |k| < 2^(r-1) + 2^(r+7) < 2^30 for r <= 22. */
+ * and no overflow in t + k - 1: |t| <= |a| < 2^30 (m < 2^31) and |k| <= 2^(r-1) + 2^(r+7)
+ * <= 2^21 + 2^29 for r <= 22. Checked by tests/requant_fused.c. */
 typedef struct {
     int32_t multiplier; /* Q0.31 */
     int32_t k;          /* 2^(r-1) + output_offset * 2^r */
