@@ -199,83 +199,103 @@ static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
         const int fast0 = mode != PW_EXACT && kws_rqf(rq, o, act->output_offset, 0, &f0);
         const int fast1 = mode != PW_EXACT && kws_rqf(rq, two ? o + 1 : o, act->output_offset,
                                                       0, &f1);
+        int32_t p0 = 0; /* pixels [0, p0) done by the assembly loop below */
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
-        /* the asm tile's parameters: loop counts, (multiplier, k, right) of both channels,
-         * output pointer (per tile), output pixel stride */
-        int32_t tile[10] = {n16 / 16, (n4 - n16) / 4, f0.multiplier, f0.k, f0.right,
-                            f1.multiplier, f1.k, f1.right, 0, oc_n};
+        if (mode == PW_FAST_SSAT && fast0 && fast1 && two && n4 == n && pixels >= 2) {
+            /* Every complete pixel pair in one assembly loop: per pair, the accumulators from
+             * the biases, the MAC loops as below, the fast requantization of the four
+             * accumulators (SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT), the four stores and
+             * the next pair. Its state lives in ctx (whose register is pushed during the MAC
+             * loops, where it serves as a temporary): loop counts, (multiplier, k, right) of
+             * both channels, output pointer and pixel stride, biases, pairs left, input
+             * pointer, widened rows, n. */
+            int32_t ctx[16] = {n16 / 16, (n4 - n16) / 4, f0.multiplier, f0.k, f0.right,
+                               f1.multiplier, f1.k, f1.right,
+                               (int32_t)(intptr_t)(output + o), oc_n, b0, b1, pixels / 2,
+                               (int32_t)(intptr_t)input, (int32_t)(intptr_t)wq, n};
+            int32_t *c = ctx;
+            const int8_t *xp;
+            const uint32_t *wp;
+            int32_t a00, a01, a10, a11, dx, cnt;
+            uint32_t xa, xb, ae, be, wa;
+            __asm__ volatile(
+                "5:\n\t"
+                "ldrd %[a00], %[a01], [%[wb], #40]\n\t"
+                "mov %[a10], %[a00]\n\t"
+                "mov %[a11], %[a01]\n\t"
+                "ldrd %[xp], %[wp], [%[wb], #52]\n\t"
+                "ldr %[dx], [%[wb], #60]\n\t"
+                "ldr %[cnt], [%[wb]]\n\t"
+                "push {%[wb]}\n\t"
+                "cmp %[cnt], #0\n\t"
+                "beq 3f\n\t"
+                "1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
+                "subs %[cnt], %[cnt], #1\n\t"
+                "bne 1b\n\t"
+                "3:\n\t"
+                "ldr %[wb], [sp]\n\t"
+                "ldr %[cnt], [%[wb], #4]\n\t"
+                "cmp %[cnt], #0\n\t"
+                "beq 4f\n\t"
+                "2:\n\t" PW_ASM_GROUP
+                "subs %[cnt], %[cnt], #1\n\t"
+                "bne 2b\n\t"
+                "4:\n\t"
+                "pop {%[wb]}\n\t"
+                "ldrd %[xa], %[xb], [%[wb], #8]\n\t"
+                "ldr %[ae], [%[wb], #16]\n\t"
+                "smmulr %[be], %[a00], %[xa]\n\t"
+                "add %[wa], %[be], %[xb]\n\t"
+                "sub %[wa], %[wa], %[be], lsr #31\n\t"
+                "asr %[wa], %[wa], %[ae]\n\t"
+                "ssat %[wa], #8, %[wa]\n\t"
+                "smmulr %[be], %[a10], %[xa]\n\t"
+                "add %[a00], %[be], %[xb]\n\t"
+                "sub %[a00], %[a00], %[be], lsr #31\n\t"
+                "asr %[a00], %[a00], %[ae]\n\t"
+                "ssat %[a00], #8, %[a00]\n\t"
+                "ldrd %[xa], %[xb], [%[wb], #20]\n\t"
+                "ldr %[ae], [%[wb], #28]\n\t"
+                "smmulr %[be], %[a01], %[xa]\n\t"
+                "add %[cnt], %[be], %[xb]\n\t"
+                "sub %[cnt], %[cnt], %[be], lsr #31\n\t"
+                "asr %[cnt], %[cnt], %[ae]\n\t"
+                "ssat %[cnt], #8, %[cnt]\n\t"
+                "smmulr %[be], %[a11], %[xa]\n\t"
+                "add %[a10], %[be], %[xb]\n\t"
+                "sub %[a10], %[a10], %[be], lsr #31\n\t"
+                "asr %[a10], %[a10], %[ae]\n\t"
+                "ssat %[a10], #8, %[a10]\n\t"
+                "ldrd %[xp], %[dx], [%[wb], #32]\n\t"
+                "strb %[wa], [%[xp]]\n\t"
+                "strb %[cnt], [%[xp], #1]\n\t"
+                "strb %[a00], [%[xp], %[dx]]\n\t"
+                "add %[xp], %[xp], %[dx]\n\t"
+                "strb %[a10], [%[xp], #1]\n\t"
+                "add %[xp], %[xp], %[dx]\n\t"
+                "str %[xp], [%[wb], #32]\n\t"
+                "ldr %[xa], [%[wb], #52]\n\t"
+                "ldr %[xb], [%[wb], #60]\n\t"
+                "add %[xa], %[xa], %[xb], lsl #1\n\t"
+                "str %[xa], [%[wb], #52]\n\t"
+                "ldr %[cnt], [%[wb], #48]\n\t"
+                "subs %[cnt], %[cnt], #1\n\t"
+                "str %[cnt], [%[wb], #48]\n\t"
+                "bne 5b\n\t"
+                : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                  [xp] "=&r"(xp), [wp] "=&r"(wp), [cnt] "=&r"(cnt), [dx] "=&r"(dx),
+                  [wb] "+r"(c), [xa] "=&r"(xa), [xb] "=&r"(xb), [ae] "=&r"(ae),
+                  [be] "=&r"(be), [wa] "=&r"(wa)
+                :
+                : "cc", "memory");
+            p0 = pixels / 2 * 2;
+        }
 #endif
-        for (int32_t p = 0; p < pixels; p += 2) {
+        for (int32_t p = p0; p < pixels; p += 2) {
             const int two_px = p + 1 < pixels;
             const int8_t *x0 = input + (size_t)p * n, *x1 = two_px ? x0 + n : x0;
             int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
-            if (mode == PW_FAST_SSAT && fast0 && fast1 && two && two_px && n4 == n) {
-                /* The whole tile in one assembly block: the MAC loops as below, then the
-                 * fast requantization of the four accumulators (SMMULR, ADD k, SUB t LSR 31,
-                 * ASR r, SSAT) and the four stores, with the parameters read from ctx (whose
-                 * register is pushed and serves as a temporary during the loops). */
-                tile[8] = (int32_t)(intptr_t)(output + (size_t)p * oc_n + o);
-                int32_t *ctx = tile;
-                const int8_t *xp = x0;
-                const uint32_t *wp = wq;
-                int32_t dx = n, cnt = n16 / 16;
-                uint32_t xa, xb, ae, be, wa;
-                __asm__ volatile(
-                    "push {%[wb]}\n\t"
-                    "cmp %[cnt], #0\n\t"
-                    "beq 3f\n\t"
-                    "1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
-                    "subs %[cnt], %[cnt], #1\n\t"
-                    "bne 1b\n\t"
-                    "3:\n\t"
-                    "ldr %[wb], [sp]\n\t"
-                    "ldr %[cnt], [%[wb], #4]\n\t"
-                    "cmp %[cnt], #0\n\t"
-                    "beq 4f\n\t"
-                    "2:\n\t" PW_ASM_GROUP
-                    "subs %[cnt], %[cnt], #1\n\t"
-                    "bne 2b\n\t"
-                    "4:\n\t"
-                    "pop {%[wb]}\n\t"
-                    "ldrd %[xa], %[xb], [%[wb], #8]\n\t"
-                    "ldr %[ae], [%[wb], #16]\n\t"
-                    "smmulr %[be], %[a00], %[xa]\n\t"
-                    "add %[wa], %[be], %[xb]\n\t"
-                    "sub %[wa], %[wa], %[be], lsr #31\n\t"
-                    "asr %[wa], %[wa], %[ae]\n\t"
-                    "ssat %[wa], #8, %[wa]\n\t"
-                    "smmulr %[be], %[a10], %[xa]\n\t"
-                    "add %[a00], %[be], %[xb]\n\t"
-                    "sub %[a00], %[a00], %[be], lsr #31\n\t"
-                    "asr %[a00], %[a00], %[ae]\n\t"
-                    "ssat %[a00], #8, %[a00]\n\t"
-                    "ldrd %[xa], %[xb], [%[wb], #20]\n\t"
-                    "ldr %[ae], [%[wb], #28]\n\t"
-                    "smmulr %[be], %[a01], %[xa]\n\t"
-                    "add %[cnt], %[be], %[xb]\n\t"
-                    "sub %[cnt], %[cnt], %[be], lsr #31\n\t"
-                    "asr %[cnt], %[cnt], %[ae]\n\t"
-                    "ssat %[cnt], #8, %[cnt]\n\t"
-                    "smmulr %[be], %[a11], %[xa]\n\t"
-                    "add %[a10], %[be], %[xb]\n\t"
-                    "sub %[a10], %[a10], %[be], lsr #31\n\t"
-                    "asr %[a10], %[a10], %[ae]\n\t"
-                    "ssat %[a10], #8, %[a10]\n\t"
-                    "ldrd %[xp], %[dx], [%[wb], #32]\n\t"
-                    "strb %[wa], [%[xp]]\n\t"
-                    "strb %[cnt], [%[xp], #1]\n\t"
-                    "strb %[a00], [%[xp], %[dx]]\n\t"
-                    "add %[xp], %[xp], %[dx]\n\t"
-                    "strb %[a10], [%[xp], #1]\n\t"
-                    : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11),
-                      [xp] "+r"(xp), [wp] "+r"(wp), [cnt] "+r"(cnt), [dx] "+r"(dx),
-                      [wb] "+r"(ctx), [xa] "=&r"(xa), [xb] "=&r"(xb), [ae] "=&r"(ae),
-                      [be] "=&r"(be), [wa] "=&r"(wa)
-                    :
-                    : "cc", "memory");
-                continue;
-            }
             /* PW_STEP in assembly, sixteen channels per loop step: GCC spills registers in
              * the C loop (4 accumulators, 3 pointers, a counter and 6 temporaries need all 14
              * allocatable registers), here 16 instructions per 16 MACs + 2 per loop step. */
