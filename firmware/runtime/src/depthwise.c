@@ -130,22 +130,18 @@ static KWS_ALWAYS_INLINE void dw_plane_channel(const int16_t *plane, int32_t row
     const int32_t lo = act->act_min, hi = act->act_max, out_off = act->output_offset;
     const int32_t row_bytes = row * (int32_t)sizeof(int16_t);
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
-    if (mode == DW_FAST_SSAT) {
-        /* chunk and output stage in one assembly block: the 3 kernel rows, then per output
-         * SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT, STRB (stride cout), n of the six stored;
-         * ctx: multiplier, k, right, output pointer, cout, n */
-        int32_t ctx[6] = {f.multiplier, f.k, f.right, 0, cout, 0};
-        for (int32_t oy = 0; oy < out_h; ++oy) {
-            for (int32_t ox = 0; ox < out_w; ox += 6) {
-                const int32_t n = out_w - ox < 6 ? out_w - ox : 6;
-                ctx[3] = (int32_t)(intptr_t)y;
-                ctx[5] = n;
-                int32_t a0 = init, a1 = init, a2 = init, a3 = init, a4 = init, a5 = init;
-                const int16_t *p = plane + (size_t)oy * row + ox;
-                const uint32_t *wkp = wk;
-                int32_t rb = row_bytes;
-                const int32_t *c = ctx;
-                uint32_t d0, d1, wa, wb;
+    if (mode == DW_FAST_SSAT && out_w <= 6) {
+        /* all rows of the channel in one assembly loop (one chunk per row): per row the 3
+         * kernel rows, then per output SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT, STRB
+         * (stride cout), out_w of the six stored. ctx: multiplier, k, right, output pointer,
+         * cout, out_w, init, plane row pointer, weights, plane row bytes, rows left. */
+        int32_t ctx[11] = {f.multiplier, f.k, f.right, (int32_t)(intptr_t)y, cout, out_w, init,
+                           (int32_t)(intptr_t)plane, (int32_t)(intptr_t)wk, row_bytes, out_h};
+        const int32_t *c = ctx;
+        int32_t a0, a1, a2, a3, a4, a5, rb;
+        const int16_t *p;
+        const uint32_t *wkp;
+        uint32_t d0, d1, wa, wb;
 #define DW_ASM_OUT(ai)                                                                  \
     "smmulr %[d0], %[" ai "], %[wa]\n\t"                                                  \
     "add %[" ai "], %[d0], %[wb]\n\t"                                                     \
@@ -156,24 +152,39 @@ static KWS_ALWAYS_INLINE void dw_plane_channel(const int16_t *plane, int32_t row
     "add %[p], %[p], %[wk]\n\t"                                                          \
     "subs %[d1], %[d1], #1\n\t"                                                          \
     "beq 5f\n\t"
-                __asm__ volatile(DW_ASM_KROW DW_ASM_KROW DW_ASM_KROW
-                                 "ldrd %[wa], %[wb], [%[c]]\n\t"
-                                 "ldr %[rb], [%[c], #8]\n\t"
-                                 "ldrd %[p], %[wk], [%[c], #12]\n\t"
-                                 "ldr %[d1], [%[c], #20]\n\t"
-                                 DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("a2")
-                                 DW_ASM_OUT("a3") DW_ASM_OUT("a4") DW_ASM_OUT("a5")
-                                 "5:\n\t"
-                                 : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3),
-                                   [a4] "+r"(a4), [a5] "+r"(a5), [p] "+r"(p), [wk] "+r"(wkp),
-                                   [rb] "+r"(rb), [d0] "=&r"(d0), [d1] "=&r"(d1),
-                                   [wa] "=&r"(wa), [wb] "=&r"(wb)
-                                 : [c] "r"(c)
-                                 : "cc", "memory");
+        __asm__ volatile("6:\n\t"
+                         "ldr %[a0], [%[c], #24]\n\t"
+                         "mov %[a1], %[a0]\n\t"
+                         "mov %[a2], %[a0]\n\t"
+                         "mov %[a3], %[a0]\n\t"
+                         "mov %[a4], %[a0]\n\t"
+                         "mov %[a5], %[a0]\n\t"
+                         "ldrd %[p], %[wk], [%[c], #28]\n\t"
+                         "ldr %[rb], [%[c], #36]\n\t"
+                         DW_ASM_KROW DW_ASM_KROW DW_ASM_KROW
+                         "ldrd %[wa], %[wb], [%[c]]\n\t"
+                         "ldr %[rb], [%[c], #8]\n\t"
+                         "ldrd %[p], %[wk], [%[c], #12]\n\t"
+                         "ldr %[d1], [%[c], #20]\n\t"
+                         DW_ASM_OUT("a0") DW_ASM_OUT("a1") DW_ASM_OUT("a2")
+                         DW_ASM_OUT("a3") DW_ASM_OUT("a4") DW_ASM_OUT("a5")
+                         "5:\n\t"
+                         "str %[p], [%[c], #12]\n\t"
+                         "ldr %[p], [%[c], #28]\n\t"
+                         "ldr %[rb], [%[c], #36]\n\t"
+                         "add %[p], %[p], %[rb]\n\t"
+                         "str %[p], [%[c], #28]\n\t"
+                         "ldr %[d1], [%[c], #40]\n\t"
+                         "subs %[d1], %[d1], #1\n\t"
+                         "str %[d1], [%[c], #40]\n\t"
+                         "bne 6b\n\t"
+                         : [a0] "=&r"(a0), [a1] "=&r"(a1), [a2] "=&r"(a2), [a3] "=&r"(a3),
+                           [a4] "=&r"(a4), [a5] "=&r"(a5), [p] "=&r"(p), [wk] "=&r"(wkp),
+                           [rb] "=&r"(rb), [d0] "=&r"(d0), [d1] "=&r"(d1), [wa] "=&r"(wa),
+                           [wb] "=&r"(wb)
+                         : [c] "r"(c)
+                         : "cc", "memory");
 #undef DW_ASM_OUT
-                y += (size_t)n * cout;
-            }
-        }
         return;
     }
 #endif
