@@ -7,11 +7,48 @@
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
  * padding, in the same quantization modes. Run by tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdarg.h>
 
 #include "kws_kernels.h"
 #include "kws_nn_fixed.h"
+
+/* Output: printf on the host; on the M4 (KWS_FUZZ_M4, run under QEMU by
+ * tests/test_runtime_qemu.py) the board's semihosting console, with %d / %ld / %s only. */
+#ifdef KWS_FUZZ_M4
+#include "kws_board.h"
+
+static void fz_printf(const char *fmt, ...)
+{
+    char lit[2] = {0, 0};
+    va_list ap;
+    va_start(ap, fmt);
+    for (const char *f = fmt; *f != '\0'; ++f) {
+        if (*f != '%') {
+            lit[0] = *f;
+            kws_puts(lit);
+            continue;
+        }
+        ++f;
+        if (*f == 'l') {
+            ++f;
+            const long v = va_arg(ap, long);
+            if (*f == 'u') {
+                kws_put_u32((uint32_t)v);
+            } else {
+                kws_put_i32((int32_t)v);
+            }
+        } else if (*f == 's') {
+            kws_puts(va_arg(ap, const char *));
+        } else {
+            kws_put_i32((int32_t)va_arg(ap, int));
+        }
+    }
+    va_end(ap);
+}
+#else
+#include <stdio.h>
+#define fz_printf printf
+#endif
 
 static uint32_t rng_state = 12345u;
 
@@ -61,14 +98,14 @@ int main(void)
         }
         const size_t need = kws_depthwise_conv2d_s8_get_buffer_size(&s);
         if (need > sizeof scratch) {
-            printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof scratch);
+            fz_printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof scratch);
             return 1;
         }
         const int32_t n_out = s.out_h * s.out_w * c;
         if (kws_depthwise_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, w, (size_t)(9 * c), bias,
                                     (size_t)c, out, (size_t)n_out, scratch,
                                     sizeof scratch) != KWS_OK) {
-            printf("case %d: kernel error\n", it);
+            fz_printf("case %d: kernel error\n", it);
             return 1;
         }
         ++cases;
@@ -91,7 +128,7 @@ int main(void)
                     ++outputs;
                     if (out[(oy * s.out_w + ox) * c + o] != y) {
                         if (bad < 5) {
-                            printf("case %d mode %d (%d,%d,%d): got %d want %d\n", it, mode, oy,
+                            fz_printf("case %d mode %d (%d,%d,%d): got %d want %d\n", it, mode, oy,
                                    ox, o, out[(oy * s.out_w + ox) * c + o], y);
                         }
                         ++bad;
@@ -100,7 +137,7 @@ int main(void)
             }
         }
     }
-    printf("%ld cases %ld outputs %ld mismatches\n", cases, outputs, bad);
+    fz_printf("%ld cases %ld outputs %ld mismatches\n", cases, outputs, bad);
     if (bad != 0) {
         return 1;
     }
@@ -150,7 +187,7 @@ int main(void)
         const size_t need = pw ? kws_pointwise_conv_s8_get_buffer_size(&s)
                                : kws_conv2d_s8_get_buffer_size(&s);
         if (need > sizeof cscratch) {
-            printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof cscratch);
+            fz_printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof cscratch);
             return 1;
         }
         const kws_status_t st =
@@ -160,7 +197,7 @@ int main(void)
                : kws_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk), bias,
                                (size_t)oc, out, (size_t)n_out, cscratch, sizeof cscratch);
         if (st != KWS_OK) {
-            printf("conv case %d: kernel error %d\n", it, st);
+            fz_printf("conv case %d: kernel error %d\n", it, st);
             return 1;
         }
         ++ccases;
@@ -187,7 +224,7 @@ int main(void)
                     ++coutputs;
                     if (out[(oy * ow + ox) * oc + o] != y) {
                         if (cbad < 5) {
-                            printf("%s case %d mode %d (%d,%d,%d): got %d want %d\n",
+                            fz_printf("%s case %d mode %d (%d,%d,%d): got %d want %d\n",
                                    pw ? "pointwise" : "conv", it, mode, oy, ox, o,
                                    out[(oy * ow + ox) * oc + o], y);
                         }
@@ -197,7 +234,7 @@ int main(void)
             }
         }
     }
-    printf("conv/pointwise: %ld cases (%ld multi-block) %ld outputs %ld mismatches\n", ccases,
+    fz_printf("conv/pointwise: %ld cases (%ld multi-block) %ld outputs %ld mismatches\n", ccases,
            blocks, coutputs, cbad);
     bad += cbad;
     return bad != 0;
