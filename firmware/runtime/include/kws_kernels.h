@@ -53,7 +53,13 @@ typedef struct {
     int32_t depth_multiplier;   /* depthwise only: out_c = in_c * depth_multiplier */
 } kws_conv_shape_t;
 
-/* Scratch (bytes) that kws_conv2d_s8 needs for this shape; 0 on the portable path. */
+/* Scratch: conv2d, pointwise and depthwise take a caller-owned scratch buffer of the size their
+ * *_get_buffer_size returns (0 on the portable path and for shapes whose DSP path needs none;
+ * scratch may then be NULL), 4-byte aligned; `kws export` places it in the arena (planner).
+ * The DSP paths return KWS_ERR_NULL / KWS_ERR_SHORT_BUFFER for a missing or short one. */
+
+/* Scratch (bytes) that kws_conv2d_s8 needs: two filter rows widened to int16 and a block of
+ * int8 im2col columns on the DSP path; 0 on the portable path. */
 size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
 /* Conv2d (any kernel, stride, padding). filter: out_c x k_h x k_w x in_c. */
@@ -83,7 +89,7 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_
  * padding on the DSP path's 3 x 3 stride-1 shapes, else 0 (scratch may then be NULL). */
 size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
-/* Depthwise conv2d. filter: k_h x k_w x out_c. scratch: 2-byte aligned. */
+/* Depthwise conv2d. filter: k_h x k_w x out_c. scratch: 4-byte aligned. */
 kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                                      const kws_requant_t *rq,
                                      const int8_t *input, size_t input_len,

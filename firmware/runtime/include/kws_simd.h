@@ -16,6 +16,8 @@
  *   kws_smlal(a, x, y)  int64 a + int32 x * int32 y (wraps like the hardware)      SMLAL
  *   kws_ssat8(x)        x saturated to -128..127                                  SSAT #8
  *   kws_smmulr(x, y)    (x * y + 2^31) >> 32, the rounded high word               SMMULR
+ *   kws_sxtab16(a, x)   a + SXTB16(x), wrap-around halfword lanes                  SXTAB16
+ *   kws_sxtab16_ror8(a, x)  a + SXTB16(x ROR 8)                                    SXTAB16 ROR #8
  */
 #ifndef KWS_SIMD_H
 #define KWS_SIMD_H
@@ -44,6 +46,13 @@ static inline int32_t kws_smmulr(int32_t x, int32_t y)
 {
     int32_t r;
     __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+static inline uint32_t kws_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
+static inline uint32_t kws_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    uint32_t r;
+    __asm__("sxtab16 %0, %1, %2, ror #8" : "=r"(r) : "r"(a), "r"(x));
     return r;
 }
 static inline int64_t kws_smlal(int64_t a, int32_t x, int32_t y)
@@ -108,6 +117,14 @@ static inline int32_t kws_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ?
 static inline int32_t kws_smmulr(int32_t x, int32_t y)
 {
     return (int32_t)(((int64_t)x * y + ((int64_t)1 << 31)) >> 32); /* arithmetic shift */
+}
+static inline uint32_t kws_sxtab16(uint32_t a, uint32_t x)
+{
+    return kws_sadd16(a, kws_sxtb16(x));
+}
+static inline uint32_t kws_sxtab16_ror8(uint32_t a, uint32_t x)
+{
+    return kws_sadd16(a, kws_sxtb16_ror8(x));
 }
 static inline int64_t kws_smlal(int64_t a, int32_t x, int32_t y)
 {

@@ -2,7 +2,8 @@
  * depthwise.c - int8 depthwise conv2d, TFLite int8 semantics (kws_kernels.h).
  *
  * Output channel o reads input channel o / depth_multiplier. Portable path: the reference
- * loop. DSP path (depth_multiplier 1, groups of four channels, up to KWS_DW_MAX_TAPS taps):
+ * loop. DSP group path (the shapes the plane path below does not take: depth_multiplier 1,
+ * groups of four channels, up to KWS_DW_MAX_TAPS taps):
  * per group, the weights are packed once in tap pairs (w[t0] | w[t1] << 16, on the stack) and
  * bias + input_offset * sum(w) is precomputed; at an interior pixel (every tap inside the
  * input) the inputs of two taps are widened with SXTB16, paired per channel with PKHBT /

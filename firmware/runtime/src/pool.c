@@ -1,5 +1,18 @@
-/* pool.c - int8 average pool, TFLite reference_integer_ops::AveragePool semantics. */
+/* pool.c - int8 average pool, TFLite reference_integer_ops::AveragePool semantics.
+ *
+ * DSP path (windows of at most 256 pixels, so that 16-bit lane sums of int8 cannot wrap:
+ * 256 * 128 = 32768 fits as -32768, 256 * 127 < 32767): four channels at a time, one word load
+ * per pixel and SXTAB16 / SXTAB16 ROR 8 into two words of 16-bit lane sums (channels 0 2 and
+ * 1 3); then the portable rounding division. */
 #include "kws_internal.h"
+#include "kws_simd.h"
+
+/* TFLite's rounding of acc / count: to nearest, ties away from zero (C division truncates). */
+static inline int8_t avg_out(int32_t acc, int32_t count, int32_t act_min, int32_t act_max)
+{
+    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+    return (int8_t)kws_clamp(acc, act_min, act_max);
+}
 
 kws_status_t kws_avgpool_s8(const kws_conv_shape_t *s, int32_t act_min, int32_t act_max,
                             const int8_t *input, size_t input_len,
@@ -31,7 +44,28 @@ kws_status_t kws_avgpool_s8(const kws_conv_shape_t *s, int32_t act_min, int32_t 
             if (count <= 0) {
                 return KWS_ERR_BAD_CONFIG; /* TFLite fails the same way */
             }
-            for (int32_t c = 0; c < c_n; ++c) {
+            int32_t c = 0;
+#if KWS_USE_DSP
+            if (count <= 256) {
+                for (; c + 4 <= c_n; c += 4) {
+                    uint32_t s02 = 0, s13 = 0; /* int16 lanes: channels c, c+2 and c+1, c+3 */
+                    for (int32_t iy = y0; iy < y1; ++iy) {
+                        const int8_t *x = input + ((size_t)iy * s->in_w + x0) * c_n + c;
+                        for (int32_t ix = x0; ix < x1; ++ix, x += c_n) {
+                            const uint32_t v = kws_read_u32(x);
+                            s02 = kws_sxtab16(s02, v);
+                            s13 = kws_sxtab16_ror8(s13, v);
+                        }
+                    }
+                    int8_t *y = output + ((size_t)oy * s->out_w + ox) * c_n + c;
+                    y[0] = avg_out((int16_t)(s02 & 0xFFFFu), count, act_min, act_max);
+                    y[1] = avg_out((int16_t)(s13 & 0xFFFFu), count, act_min, act_max);
+                    y[2] = avg_out((int16_t)(s02 >> 16), count, act_min, act_max);
+                    y[3] = avg_out((int16_t)(s13 >> 16), count, act_min, act_max);
+                }
+            }
+#endif
+            for (; c < c_n; ++c) {
                 int32_t acc = 0; /* sum of int8: int32 */
                 for (int32_t iy = y0; iy < y1; ++iy) {
                     const int8_t *x = input + ((size_t)iy * s->in_w) * c_n + c;
@@ -39,10 +73,8 @@ kws_status_t kws_avgpool_s8(const kws_conv_shape_t *s, int32_t act_min, int32_t 
                         acc += x[(size_t)ix * c_n];
                     }
                 }
-                /* round to nearest, ties away from zero (C division truncates) */
-                acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
                 output[((size_t)oy * s->out_w + ox) * c_n + c] =
-                    (int8_t)kws_clamp(acc, act_min, act_max);
+                    avg_out(acc, count, act_min, act_max);
             }
         }
     }

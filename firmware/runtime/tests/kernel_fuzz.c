@@ -5,7 +5,8 @@
  * a min / max clamp (narrow range), and the exact fallback (TFLite shift >= 0, or a bias too
  * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
- * padding, in the same quantization modes. Run by tests/test_runtime.py on both kernel paths;
+ * padding, in the same quantization modes; average pool over random windows (up to 256 pixels,
+ * the limit of the DSP path's 16-bit lane sums). Run by tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
 
@@ -237,5 +238,63 @@ int main(void)
     fz_printf("conv/pointwise: %ld cases (%ld multi-block) %ld outputs %ld mismatches\n", ccases,
            blocks, coutputs, cbad);
     bad += cbad;
+    /* average pool: random shapes, windows, strides, SAME / VALID, clamps; inputs as above
+     * (all 127 / all -128 over the largest windows reach the 16-bit lane sums' limits) */
+    long pcases = 0, poutputs = 0, pbad = 0;
+    for (int it = 0; it < 2000; ++it) {
+        const int32_t h = rnd_in(1, 16), wd = rnd_in(1, 16), c = rnd_in(1, 19);
+        const int32_t kh = rnd_in(1, h), kw = rnd_in(1, wd);
+        const int32_t sh = rnd_in(1, 3), sw = rnd_in(1, 3);
+        const int same = (int)(rnd() & 1);
+        const int32_t oh = same ? (h + sh - 1) / sh : (h - kh + sh) / sh;
+        const int32_t ow = same ? (wd + sw - 1) / sw : (wd - kw + sw) / sw;
+        const int32_t pt = same ? ((oh - 1) * sh + kh - h > 0 ? ((oh - 1) * sh + kh - h) / 2 : 0) : 0;
+        const int32_t pl = same ? ((ow - 1) * sw + kw - wd > 0 ? ((ow - 1) * sw + kw - wd) / 2 : 0) : 0;
+        const kws_conv_shape_t s = {h, wd, c, oh, ow, c, kh, kw, sh, sw, pt, pl, 1};
+        int32_t lo = -128, hi = 127;
+        if (it % 3 == 1) {
+            lo = rnd_in(-128, 0);
+            hi = rnd_in(lo, 127);
+        }
+        const int32_t n_in = h * wd * c, kind = (int32_t)(rnd() % 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            in[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
+                  : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
+                  : (int8_t)(i == n_in / 2 ? 127 : -128);
+        }
+        if (kws_avgpool_s8(&s, lo, hi, in, (size_t)n_in, out, (size_t)(oh * ow * c)) != KWS_OK) {
+            fz_printf("avgpool case %d: kernel error\n", it);
+            return 1;
+        }
+        ++pcases;
+        for (int32_t oy = 0; oy < oh; ++oy) {
+            for (int32_t ox = 0; ox < ow; ++ox) {
+                for (int32_t o = 0; o < c; ++o) {
+                    int32_t acc = 0, count = 0;
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        for (int32_t kx = 0; kx < kw; ++kx) {
+                            const int32_t iy = oy * sh + ky - pt, ix = ox * sw + kx - pl;
+                            if (iy >= 0 && iy < h && ix >= 0 && ix < wd) {
+                                acc += in[(iy * wd + ix) * c + o];
+                                ++count;
+                            }
+                        }
+                    }
+                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    const int32_t y = kws_clamp(acc, lo, hi);
+                    ++poutputs;
+                    if (out[(oy * ow + ox) * c + o] != y) {
+                        if (pbad < 5) {
+                            fz_printf("avgpool case %d (%d,%d,%d): got %d want %d\n", it, oy, ox,
+                                      o, out[(oy * ow + ox) * c + o], y);
+                        }
+                        ++pbad;
+                    }
+                }
+            }
+        }
+    }
+    fz_printf("avgpool: %ld cases %ld outputs %ld mismatches\n", pcases, poutputs, pbad);
+    bad += pbad;
     return bad != 0;
 }
