@@ -288,8 +288,8 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     """Depthwise 3x3 stride 1 (DSP: the int16 plane kernel), conv2d (DSP: int8 im2col blocks,
     several blocks included) and pointwise (DSP: the shared dot core) == inline TFLite reference
     loops, in every DSP output mode (fast requantization with SSAT or min / max clamp, exact
-    per channel and per layer), and average pool (DSP: 16-bit lane sums), over random and
-    adversarial inputs: ~7,600 cases, ~1.7 M outputs."""
+    per channel and per layer), average pool (DSP: 16-bit lane sums) and fully connected, over
+    random and adversarial inputs: ~9,600 cases, ~1.7 M outputs."""
     from kws.runtime.host import build_runtime
 
     exe = build_runtime(kernel_path).parent / "kernel_fuzz"
@@ -298,6 +298,7 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert "2564 cases 1024375 outputs 0 mismatches" in proc.stdout
     assert "3000 cases (107 multi-block) 321748 outputs 0 mismatches" in proc.stdout
     assert "avgpool: 2000 cases 380961 outputs 0 mismatches" in proc.stdout
+    assert "fc: 2000 cases 10089 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

@@ -79,3 +79,4 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert "2564 cases 1024375 outputs 0 mismatches" in res.stdout
     assert "3000 cases (107 multi-block) 321748 outputs 0 mismatches" in res.stdout
     assert "avgpool: 2000 cases 380961 outputs 0 mismatches" in res.stdout
+    assert "fc: 2000 cases 10089 outputs 0 mismatches" in res.stdout

@@ -1,5 +1,7 @@
-/* fully_connected.c - int8 fully connected (batch 1), TFLite int8 semantics. The DSP path
- * folds the input offset into the bias and uses SXTB16 + SMLAD, four taps per step. */
+/* fully_connected.c - int8 fully connected (batch 1), TFLite int8 semantics. The DSP path:
+ * two outputs at a time; per four inputs, one word load widened by SXTB16 (lanes 0 2, 1 3)
+ * with the input offset added (SADD16: |x + input_offset| <= 255 fits a lane), shared by both
+ * outputs, then per output one word load of weights, 2 SXTB16 and 2 SMLAD. */
 #include "kws_internal.h"
 #include "kws_simd.h"
 
@@ -20,29 +22,40 @@ kws_status_t kws_fully_connected_s8(int32_t num_in, int32_t num_out, const kws_a
         output_len < (size_t)num_out || (bias != NULL && bias_len < (size_t)num_out)) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    for (int32_t o = 0; o < num_out; ++o) {
+    int32_t o = 0;
+#if KWS_USE_DSP
+    const uint32_t off2 = ((uint32_t)(uint16_t)act->input_offset) * 0x00010001u;
+    const int32_t n4 = num_in & ~3;
+    for (; o + 2 <= num_out; o += 2) {
+        const int8_t *w0 = filter + (size_t)o * num_in, *w1 = w0 + num_in;
+        int32_t a0 = bias ? bias[o] : 0, a1 = bias ? bias[o + 1] : 0; /* int32 */
+        int32_t i = 0;
+        for (; i < n4; i += 4) {
+            const uint32_t xv = kws_read_u32(input + i);
+            const uint32_t xe = kws_sadd16(kws_sxtb16(xv), off2);      /* x0 x2 + offset */
+            const uint32_t xo = kws_sadd16(kws_sxtb16_ror8(xv), off2); /* x1 x3 + offset */
+            uint32_t wv = kws_read_u32(w0 + i);
+            a0 = kws_smlad(xe, kws_sxtb16(wv), a0);
+            a0 = kws_smlad(xo, kws_sxtb16_ror8(wv), a0);
+            wv = kws_read_u32(w1 + i);
+            a1 = kws_smlad(xe, kws_sxtb16(wv), a1);
+            a1 = kws_smlad(xo, kws_sxtb16_ror8(wv), a1);
+        }
+        for (; i < num_in; ++i) {
+            const int32_t x = (int32_t)input[i] + act->input_offset;
+            a0 += x * w0[i];
+            a1 += x * w1[i];
+        }
+        output[o] = kws_output_s8(a0, rq, o, act);
+        output[o + 1] = kws_output_s8(a1, rq, o + 1, act);
+    }
+#endif
+    for (; o < num_out; ++o) {
         const int8_t *w = filter + (size_t)o * num_in;
         int32_t acc = bias ? bias[o] : 0; /* int32 */
-        int32_t i = 0;
-#if KWS_USE_DSP
-        int32_t wsum = 0;
-        for (int32_t j = 0; j < num_in; ++j) {
-            wsum += w[j];
-        }
-        acc += act->input_offset * wsum;
-        for (; i + 4 <= num_in; i += 4) {
-            const uint32_t xv = kws_read_u32(input + i), wv = kws_read_u32(w + i);
-            acc = kws_smlad(kws_sxtb16(xv), kws_sxtb16(wv), acc);
-            acc = kws_smlad(kws_sxtb16_ror8(xv), kws_sxtb16_ror8(wv), acc);
-        }
-        for (; i < num_in; ++i) {
-            acc += (int32_t)input[i] * w[i];
-        }
-#else
-        for (; i < num_in; ++i) {
+        for (int32_t i = 0; i < num_in; ++i) {
             acc += ((int32_t)input[i] + act->input_offset) * w[i];
         }
-#endif
         output[o] = kws_output_s8(acc, rq, o, act);
     }
     return KWS_OK;

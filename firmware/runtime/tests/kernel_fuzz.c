@@ -6,7 +6,7 @@
  * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
  * padding, in the same quantization modes; average pool over random windows (up to 256 pixels,
- * the limit of the DSP path's 16-bit lane sums). Run by tests/test_runtime.py on both kernel paths;
+ * the limit of the DSP path's 16-bit lane sums); fully connected. Run by tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
 
@@ -296,5 +296,54 @@ int main(void)
     }
     fz_printf("avgpool: %ld cases %ld outputs %ld mismatches\n", pcases, poutputs, pbad);
     bad += pbad;
+    /* fully connected: 1..200 inputs (tails of 4), 1..9 outputs (odd counts), every mode */
+    long fcases = 0, foutputs = 0, fbad = 0;
+    for (int it = 0; it < 2000; ++it) {
+        const int32_t ni = rnd_in(1, 200), no = rnd_in(1, 9), mode = it % 4;
+        kws_act_t act = {rnd_in(-127, 128), rnd_in(-128, 127), -128, 127};
+        if (mode == 1) {
+            act.act_min = rnd_in(-128, 0);
+            act.act_max = rnd_in(act.act_min, 127);
+        }
+        for (int32_t i = 0; i < no; ++i) {
+            mult[i] = (int32_t)((1u << 30) + (rnd() << 6 & 0x3FFFFFFFu));
+            shift[i] = mode == 2 ? rnd_in(-2, 3) : rnd_in(-20, -1);
+            bias[i] = mode == 3 ? (int32_t)(rnd() << 8) : rnd_in(-40000, 40000);
+        }
+        const kws_requant_t rq = {mult, shift, (rnd() & 1) ? no : 1};
+        for (int32_t i = 0; i < ni * no; ++i) {
+            cw[i] = (int8_t)rnd_in(-128, 127);
+        }
+        const int32_t kind = (int32_t)(rnd() % 5);
+        for (int32_t i = 0; i < ni; ++i) {
+            in[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
+                  : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
+                  : (int8_t)(i == ni / 2 ? 127 : -128);
+        }
+        if (kws_fully_connected_s8(ni, no, &act, &rq, in, (size_t)ni, cw, (size_t)(ni * no), bias,
+                                   (size_t)no, out, (size_t)no) != KWS_OK) {
+            fz_printf("fc case %d: kernel error\n", it);
+            return 1;
+        }
+        ++fcases;
+        for (int32_t o = 0; o < no; ++o) {
+            int32_t acc = bias[o];
+            for (int32_t i = 0; i < ni; ++i) {
+                acc += (in[i] + act.input_offset) * cw[o * ni + i];
+            }
+            const int32_t q = rq.num == 1 ? 0 : o;
+            const int32_t y = kws_clamp(kws_requantize(acc, mult[q], shift[q]) + act.output_offset,
+                                        act.act_min, act.act_max);
+            ++foutputs;
+            if (out[o] != y) {
+                if (fbad < 5) {
+                    fz_printf("fc case %d (%d): got %d want %d\n", it, o, out[o], y);
+                }
+                ++fbad;
+            }
+        }
+    }
+    fz_printf("fc: %ld cases %ld outputs %ld mismatches\n", fcases, foutputs, fbad);
+    bad += fbad;
     return bad != 0;
 }
