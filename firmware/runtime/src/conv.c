@@ -179,18 +179,20 @@ static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
     for (int32_t o = 0; o < oc_n; o += 2) {
         const int two = o + 1 < oc_n;
         const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
-        int32_t sum0 = 0, sum1 = 0;
-        for (int32_t i = 0; i < n; ++i) {
-            sum0 += w0[i];
-            sum1 += w1[i];
-        }
+        int32_t sum0 = 0, sum1 = 0; /* sum(w) of both rows, by SMLAD with (1, 1) */
         for (int32_t i = 0; i < n4; i += 4) {
             const uint32_t v0 = kws_read_u32(w0 + i), v1 = kws_read_u32(w1 + i);
             uint32_t q[4] = {kws_sxtb16(v0), kws_sxtb16_ror8(v0), kws_sxtb16(v1),
                              kws_sxtb16_ror8(v1)};
+            sum0 = kws_smlad(q[0], 0x00010001u, kws_smlad(q[1], 0x00010001u, sum0));
+            sum1 = kws_smlad(q[2], 0x00010001u, kws_smlad(q[3], 0x00010001u, sum1));
             for (int j = 0; j < 4; ++j) {
                 wq[i + j] = m == 2 ? kws_sadd16(q[j], q[j]) : q[j]; /* |2w| <= 256 */
             }
+        }
+        for (int32_t i = n4; i < n; ++i) {
+            sum0 += w0[i];
+            sum1 += w1[i];
         }
         /* m * (bias + input_offset * sum(w)): int32 (the caller bounded |acc| < 2^30) */
         const int32_t b0 = m * ((bias ? bias[o] : 0) + act->input_offset * sum0);

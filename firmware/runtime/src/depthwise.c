@@ -224,17 +224,27 @@ static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
         plane[i] = pad; /* the interior is overwritten per channel, the border stays */
     }
     for (int32_t c = 0; c < cout; ++c) {
-        /* the channel's input into the plane interior: LDRSB + STRH per value */
-        for (int32_t iy = 0; iy < s->in_h; ++iy) {
-            const int8_t *x = input + (size_t)iy * in_w * cin + c;
-            int16_t *q = plane + (size_t)(iy + s->pad_top) * row + s->pad_left;
+        /* the channel's input into the plane interior: LDRSB + ADD + STRH per value, rows of
+         * up to eight unrolled */
+        const int8_t *x = input + c;
+        int16_t *q = plane + (size_t)s->pad_top * row + s->pad_left;
+        for (int32_t iy = 0; iy < s->in_h; ++iy, q += row) {
             int32_t ix = 0;
-            for (; ix + 2 <= in_w; ix += 2, x += 2 * cin) {
-                q[ix] = x[0];
-                q[ix + 1] = x[cin];
+            if (in_w <= 8) {
+                switch (in_w) { /* each case falls through to the next */
+                case 8: q[ix++] = *x; x += cin; /* fall through */
+                case 7: q[ix++] = *x; x += cin; /* fall through */
+                case 6: q[ix++] = *x; x += cin; /* fall through */
+                case 5: q[ix++] = *x; x += cin; /* fall through */
+                case 4: q[ix++] = *x; x += cin; /* fall through */
+                case 3: q[ix++] = *x; x += cin; /* fall through */
+                case 2: q[ix++] = *x; x += cin; /* fall through */
+                default: q[ix++] = *x; x += cin;
+                }
+                continue;
             }
-            if (ix < in_w) {
-                q[ix] = x[0];
+            for (; ix < in_w; ++ix, x += cin) {
+                q[ix] = *x;
             }
         }
         /* weights, their sum and |sum|, per kernel row: (w0, w1) and (w1, w2) */
