@@ -297,6 +297,7 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert proc.returncode == 0, proc.stdout
     assert "2564 cases 1024375 outputs 0 mismatches" in proc.stdout
     assert "3000 cases (107 multi-block) 321748 outputs 0 mismatches" in proc.stdout
+    assert "prepared pointwise: 375 cases 47392 outputs 0 mismatches" in proc.stdout
     assert "avgpool: 2000 cases 380961 outputs 0 mismatches" in proc.stdout
     assert "fc: 2000 cases 10089 outputs 0 mismatches" in proc.stdout
 

@@ -78,5 +78,6 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert res.exit_code == 0, res.stdout[-2000:]
     assert "2564 cases 1024375 outputs 0 mismatches" in res.stdout
     assert "3000 cases (107 multi-block) 321748 outputs 0 mismatches" in res.stdout
+    assert "prepared pointwise: 375 cases 47392 outputs 0 mismatches" in res.stdout
     assert "avgpool: 2000 cases 380961 outputs 0 mismatches" in res.stdout
     assert "fc: 2000 cases 10089 outputs 0 mismatches" in res.stdout

@@ -125,6 +125,49 @@ def _scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     return 0
 
 
+def _prepare_pointwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
+                       ) -> dict[str, np.ndarray] | None:
+    """The ``kws_pw_prepared_t`` arrays of a pointwise layer, or None where the fast exact
+    requantization is not proven: every TFLite shift in -22..-1, the activation range all of
+    int8, and |bias| + 255 * sum|w| < 2^30 for every channel (so that 2 * acc fits int32 and
+    SMMULR(2 acc, m) is TFLite's rounding doubling high multiply; see kws_internal.h).
+
+    Layout (``kws_kernels.h``): channels in pairs (out_c rounded up to even, a zero padding
+    channel), inputs in groups of four (in_c rounded up to a multiple of 4, zeros); per pair and
+    group, channel o's int16 pairs (2 w[i], 2 w[i+2]), (2 w[i+1], 2 w[i+3]) as words (low half
+    first), then channel o+1's. Bias: 2 * (bias + input_offset * sum(w)). rqf: per channel
+    multiplier, 2^(r-1) + output_offset * 2^r, r.
+    """
+    oc, ic = p["out_c"], p["in_c"]
+    if (p["act_min"], p["act_max"]) != (-128, 127):
+        return None
+    w = arrays["filter"].astype(np.int64).reshape(oc, ic)
+    mult = np.broadcast_to(arrays["multiplier"].astype(np.int64), (oc,))
+    shift = np.broadcast_to(arrays["shift"].astype(np.int64), (oc,))
+    bias = arrays["bias"].astype(np.int64) if "bias" in arrays else np.zeros(oc, np.int64)
+    if np.any(shift < -22) or np.any(shift > -1):
+        return None
+    if np.any(np.abs(bias) + 255 * np.abs(w).sum(axis=1) >= 2**30):
+        return None
+    oc2, ic4 = (oc + 1) // 2 * 2, (ic + 3) // 4 * 4
+    w2 = np.zeros((oc2, ic4), np.int64)
+    w2[:oc, :ic] = 2 * w
+    g = w2.reshape(oc2 // 2, 2, ic4 // 4, 4)                 # pair, channel, group, input
+    lo = np.stack([g[..., 0], g[..., 1]], axis=-1)           # words (w0, w2), (w1, w3)
+    hi = np.stack([g[..., 2], g[..., 3]], axis=-1)
+    words = (lo & 0xFFFF) | ((hi & 0xFFFF) << 16)            # pair, channel, group, word
+    words = words.transpose(0, 2, 1, 3).reshape(-1)          # pair, group, channel, word
+    bias2 = np.zeros(oc2, np.int64)
+    bias2[:oc] = 2 * (bias + p["input_offset"] * w.sum(axis=1))
+    r = -shift
+    k = (1 << (r - 1)) + p["output_offset"] * (1 << r)
+    rqf = np.stack([mult, k, r], axis=1)
+    rqf = np.concatenate([rqf, rqf[-1:]]) if oc2 > oc else rqf
+    return {"pw_filter": words.astype(np.uint32), "pw_bias": bias2.astype(np.int32),
+            "pw_rqf": rqf.reshape(-1).astype(np.int32),
+            "multiplier": arrays["multiplier"], "shift": arrays["shift"]}
+
+
 def lower(m: TfliteModel) -> list[Layer]:
     """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported."""
     if len(m.inputs) != 1 or len(m.outputs) != 1:
@@ -168,6 +211,11 @@ def lower(m: TfliteModel) -> list[Layer]:
                 "pointwise" if (kh, kw, sh, sw) == (1, 1, 1, 1) else "conv2d")
             macs = oh * ow * oc * kh * kw * (1 if dw else ic)
             scratch = _scratch_bytes(kernel, params)
+            prepared = _prepare_pointwise(params, arrays) if kernel == "pointwise" else None
+            if prepared is not None:
+                # kws_pointwise_conv_s8_prepared_get_buffer_size: two pixels of in_c4 int16
+                arrays, params["in_c4"] = prepared, (ic + 3) // 4 * 4
+                scratch = 4 * params["in_c4"]
             layers.append(Layer(op.index, op.kind, kernel, x.index, y.index, params, arrays,
                                 macs, scratch))
         elif op.kind == "AVERAGE_POOL_2D":
@@ -355,7 +403,8 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
         p, n = l.params, f"l{i}"
         parts.append(f"/* layer {i}: {l.op} -> {l.kernel}, {l.macs} MACs */\n")
         for key, ctype in (("filter", "int8_t"), ("bias", "int32_t"), ("multiplier", "int32_t"),
-                           ("shift", "int32_t")):
+                           ("shift", "int32_t"), ("pw_filter", "uint32_t"),
+                           ("pw_bias", "int32_t"), ("pw_rqf", "int32_t")):
             if key in l.arrays:
                 parts.append(_c_array(ctype, f"{n}_{key}", l.arrays[key]))
         src, src_len = buf(l.input)
@@ -372,10 +421,17 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
             parts.append(f"static const kws_requant_t {n}_rq = {{{n}_multiplier, {n}_shift, "
                          f"{len(l.arrays['multiplier'])}}};\n")
             bias = (f"{n}_bias, {len(l.arrays['bias'])}" if "bias" in l.arrays else "NULL, 0")
-            common = (f"{src}, {src_len}, {n}_filter, {len(l.arrays['filter'])}, {bias}, "
-                      f"{dst}, {dst_len}")
+            if "filter" in l.arrays:
+                common = (f"{src}, {src_len}, {n}_filter, {len(l.arrays['filter'])}, {bias}, "
+                          f"{dst}, {dst_len}")
         if l.kernel == "conv2d":
             call = (f"kws_conv2d_s8(&{n}_shape, &{n}_act, &{n}_rq, {common}, "
+                    f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch})")
+        elif l.kernel == "pointwise" and "pw_filter" in l.arrays:
+            parts.append(f"static const kws_pw_prepared_t {n}_prep = {{{n}_pw_filter, "
+                         f"{n}_pw_bias, {n}_pw_rqf, {p['in_c4']}}};\n")
+            call = (f"kws_pointwise_conv_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, &{n}_prep, "
+                    f"{src}, {src_len}, {dst}, {dst_len}, "
                     f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch})")
         elif l.kernel == "pointwise":
             scr = (f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch}" if l.scratch

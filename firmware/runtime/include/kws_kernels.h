@@ -85,6 +85,38 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_
                                    int8_t *output, size_t output_len,
                                    void *scratch, size_t scratch_len);
 
+/* Pointwise weights prepared by `kws export` (kws/export/codegen.py) for the fast exact
+ * requantization, where it proves it applies: every channel's TFLite shift in -22..-1, the
+ * activation range all of int8, and |bias| + 255 * sum|w| < 2^30 (so 2 * acc fits int32).
+ * Output channels are taken in pairs (out_c rounded up to even: a padding channel has zero
+ * weights) and input channels in groups of four (in_c4 = in_c rounded up to a multiple of
+ * four: zero weights). */
+typedef struct {
+    const uint32_t *filter; /* int16 pairs (low half first) per pair of channels, per group of
+                               four inputs i: channel o's (2 w[i], 2 w[i+2]),
+                               (2 w[i+1], 2 w[i+3]), then channel o+1's; out_c2 * in_c4 / 2
+                               words */
+    const int32_t *bias;   /* per channel: 2 * (bias + input_offset * sum(w)); out_c2 values */
+    const int32_t *rqf;    /* per channel: multiplier, 2^(r-1) + output_offset * 2^r, r (the
+                              TFLite right shift); 3 * out_c2 values */
+    int32_t in_c4;
+} kws_pw_prepared_t;
+
+/* Scratch (bytes) that kws_pointwise_conv_s8_prepared needs: two input pixels widened to int16
+ * on the DSP path (4 * in_c4), 0 on the portable path. */
+size_t kws_pointwise_conv_s8_prepared_get_buffer_size(const kws_conv_shape_t *shape);
+
+/* kws_pointwise_conv_s8 with prepared weights (no int8 filter and bias: the portable path
+ * computes acc = (bias + sum(2 w (x + input_offset))) / 2 from them and requantizes with rq as
+ * TFLite does; the DSP path per four inputs of two pixels and two channels: 4 LDRD + 8 SMLAD).
+ * KWS_ERR_BAD_CONFIG if the activation range is not all of int8 or in_c4 does not match. */
+kws_status_t kws_pointwise_conv_s8_prepared(const kws_conv_shape_t *shape, const kws_act_t *act,
+                                            const kws_requant_t *rq,
+                                            const kws_pw_prepared_t *prep,
+                                            const int8_t *input, size_t input_len,
+                                            int8_t *output, size_t output_len,
+                                            void *scratch, size_t scratch_len);
+
 /* Scratch (bytes) that kws_depthwise_conv2d_s8 needs for this shape: one int16 plane with its
  * padding on the DSP path's 3 x 3 stride-1 shapes, else 0 (scratch may then be NULL). */
 size_t kws_depthwise_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);

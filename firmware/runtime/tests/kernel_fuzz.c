@@ -148,7 +148,7 @@ int main(void)
      * channel counts) */
     static int8_t cw[9 * 5 * 5 * 40];
     static int32_t cscratch[4096];
-    long ccases = 0, coutputs = 0, cbad = 0, blocks = 0;
+    long ccases = 0, coutputs = 0, cbad = 0, blocks = 0, prcases = 0, proutputs = 0, prbad = 0;
     for (int it = 0; it < 3000; ++it) {
         const int pw = it % 2;
         const int big = !pw && it % 20 == 2; /* im2col in several blocks */
@@ -234,10 +234,61 @@ int main(void)
                 }
             }
         }
+        if (pw && mode == 0) {
+            /* the same layer through kws_pointwise_conv_s8_prepared, its weights prepared as
+             * kws export does (kws/export/codegen.py _prepare_pointwise): equal to the output
+             * just checked against the reference */
+            static uint32_t pf[10 * 40 / 2];
+            static int32_t pb[10], pr[30];
+            static int8_t out2[MAX_H * MAX_W * 40];
+            const int32_t oc2 = (oc + 1) & ~1, ic4 = (cin + 3) & ~3;
+            for (int32_t o = 0; o < oc2; ++o) {
+                int32_t sum = 0;
+                for (int32_t i = 0; o < oc && i < cin; ++i) {
+                    sum += cw[o * cin + i];
+                }
+                pb[o] = o < oc ? 2 * (bias[o] + act.input_offset * sum) : 0;
+                const int32_t q = rq.num == 1 ? 0 : (o < oc ? o : oc - 1);
+                const int32_t r = -shift[q];
+                pr[3 * o] = mult[q];
+                pr[3 * o + 1] = (1 << (r - 1)) + act.output_offset * (1 << r);
+                pr[3 * o + 2] = r;
+                for (int32_t g = 0; g < ic4 / 4; ++g) {
+                    for (int32_t t = 0; t < 2; ++t) {
+                        const int32_t il = 4 * g + t, ih = il + 2;
+                        const int32_t wl = o < oc && il < cin ? 2 * cw[o * cin + il] : 0;
+                        const int32_t wh = o < oc && ih < cin ? 2 * cw[o * cin + ih] : 0;
+                        pf[(((o / 2) * (ic4 / 4) + g) * 2 + (o % 2)) * 2 + t] =
+                            (uint32_t)(uint16_t)wl | (uint32_t)(uint16_t)wh << 16;
+                    }
+                }
+            }
+            const kws_pw_prepared_t prep = {pf, pb, pr, ic4};
+            if (kws_pointwise_conv_s8_prepared(&s, &act, &rq, &prep, in, (size_t)n_in, out2,
+                                               (size_t)n_out, cscratch,
+                                               sizeof cscratch) != KWS_OK) {
+                fz_printf("prepared case %d: kernel error\n", it);
+                return 1;
+            }
+            ++prcases;
+            for (int32_t i = 0; i < n_out; ++i) {
+                ++proutputs;
+                if (out2[i] != out[i]) {
+                    if (prbad < 5) {
+                        fz_printf("prepared case %d (%d): got %d want %d\n", it, i, out2[i],
+                                  out[i]);
+                    }
+                    ++prbad;
+                }
+            }
+        }
     }
     fz_printf("conv/pointwise: %ld cases (%ld multi-block) %ld outputs %ld mismatches\n", ccases,
            blocks, coutputs, cbad);
     bad += cbad;
+    fz_printf("prepared pointwise: %ld cases %ld outputs %ld mismatches\n", prcases, proutputs,
+              prbad);
+    bad += prbad;
     /* average pool: random shapes, windows, strides, SAME / VALID, clamps; inputs as above
      * (all 127 / all -128 over the largest windows reach the 16-bit lane sums' limits) */
     long pcases = 0, poutputs = 0, pbad = 0;
