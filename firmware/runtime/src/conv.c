@@ -714,11 +714,18 @@ kws_status_t kws_pointwise_conv_s8_prepared(const kws_conv_shape_t *s, const kws
             /* channel o's words: pair o / 2 (n4 words), group i / 4 (4 words), o % 2 (2) */
             const uint32_t *wr = prep->filter + (size_t)(o / 2) * n4 + (o % 2) * 2;
             int32_t acc2 = prep->bias[o]; /* 2 * (bias + input_offset * sum(w)) */
-            for (int32_t i = 0; i < n; ++i) {
-                /* input i: word i % 2 of its group (lanes i % 4 / 2: w0 w2 | w1 w3) */
-                const uint32_t word = wr[(size_t)(i / 4) * 4 + (i % 2)];
-                const int32_t w2 = (int16_t)((i % 4) < 2 ? (word & 0xFFFFu) : (word >> 16));
-                acc2 += x[i] * w2;
+            for (int32_t i = 0; i < n; i += 4, wr += 4) {
+                /* inputs i..i+3: words (2 w[i], 2 w[i+2]) and (2 w[i+1], 2 w[i+3]); the
+                 * padding inputs past n have zero weights */
+                const int32_t w[4] = {(int16_t)(wr[0] & 0xFFFFu), (int16_t)(wr[1] & 0xFFFFu),
+                                      (int16_t)(wr[0] >> 16), (int16_t)(wr[1] >> 16)};
+                if (i + 4 <= n) {
+                    acc2 += x[i] * w[0] + x[i + 1] * w[1] + x[i + 2] * w[2] + x[i + 3] * w[3];
+                } else {
+                    for (int32_t j = 0; i + j < n; ++j) {
+                        acc2 += x[i + j] * w[j];
+                    }
+                }
             }
             output[(size_t)p * oc_n + o] = kws_output_s8(acc2 / 2, rq, o, act);
         }
