@@ -168,8 +168,12 @@ def _prepare_pointwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
             "multiplier": arrays["multiplier"], "shift": arrays["shift"]}
 
 
-def lower(m: TfliteModel) -> list[Layer]:
-    """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported."""
+def lower(m: TfliteModel, *, prepare: bool = True) -> list[Layer]:
+    """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported.
+
+    ``prepare``: store pointwise weights prepared for the DSP path where it is proven exact
+    (:func:`_prepare_pointwise`); False keeps the int8 weights of every layer.
+    """
     if len(m.inputs) != 1 or len(m.outputs) != 1:
         raise KwsError(f"{m.path}: the model needs exactly one input and one output")
     layers = []
@@ -211,7 +215,8 @@ def lower(m: TfliteModel) -> list[Layer]:
                 "pointwise" if (kh, kw, sh, sw) == (1, 1, 1, 1) else "conv2d")
             macs = oh * ow * oc * kh * kw * (1 if dw else ic)
             scratch = _scratch_bytes(kernel, params)
-            prepared = _prepare_pointwise(params, arrays) if kernel == "pointwise" else None
+            prepared = (_prepare_pointwise(params, arrays)
+                        if prepare and kernel == "pointwise" else None)
             if prepared is not None:
                 # kws_pointwise_conv_s8_prepared_get_buffer_size: two pixels of in_c4 int16
                 arrays, params["in_c4"] = prepared, (ic + 3) // 4 * 4

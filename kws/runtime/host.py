@@ -83,9 +83,12 @@ class HostModel:
         The int8 .tflite model.
     path : {"portable", "dsp"}
         Which kernel path to build (``dsp`` emulates the Cortex-M4 intrinsics in C).
+    prepare : bool
+        Export with prepared pointwise weights (``kws export``'s default) or int8 only.
     """
 
-    def __init__(self, model_path: str | Path, *, path: str = "portable") -> None:
+    def __init__(self, model_path: str | Path, *, path: str = "portable",
+                 prepare: bool = True) -> None:
         model_path = Path(model_path)
         try:
             data = model_path.read_bytes()
@@ -93,12 +96,12 @@ class HostModel:
             raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
         lib_a = build_runtime(path)
         key = hashlib.sha256(data + _sources_hash().encode()).hexdigest()[:16]
-        out = repo_root() / "build" / "models" / f"{key}-{path}"
+        out = repo_root() / "build" / "models" / f"{key}-{path}{'' if prepare else '-int8'}"
         so = out / "libkws_model.so"
         out.mkdir(parents=True, exist_ok=True)
         with open(out / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self.export: ExportResult = export_model(model_path, out)
+            self.export: ExportResult = export_model(model_path, out, prepare=prepare)
             if not so.exists():
                 tmp = out / "libkws_model.so.tmp"
                 _run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared",
