@@ -434,7 +434,9 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
                     f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch})")
         elif l.kernel == "pointwise" and "pw_filter" in l.arrays:
             parts.append(f"static const kws_pw_prepared_t {n}_prep = {{{n}_pw_filter, "
-                         f"{n}_pw_bias, {n}_pw_rqf, {p['in_c4']}}};\n")
+                         f"{len(l.arrays['pw_filter'])}, {n}_pw_bias, "
+                         f"{len(l.arrays['pw_bias'])}, {n}_pw_rqf, {len(l.arrays['pw_rqf'])}, "
+                         f"{p['in_c4']}}};\n")
             call = (f"kws_pointwise_conv_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, &{n}_prep, "
                     f"{src}, {src_len}, {dst}, {dst_len}, "
                     f"(a + {arena.offsets[f'scratch{l.index}']}), {l.scratch})")

@@ -96,9 +96,13 @@ typedef struct {
                                four inputs i: channel o's (2 w[i], 2 w[i+2]),
                                (2 w[i+1], 2 w[i+3]), then channel o+1's; out_c2 * in_c4 / 2
                                words */
-    const int32_t *bias;   /* per channel: 2 * (bias + input_offset * sum(w)); out_c2 values */
-    const int32_t *rqf;    /* per channel: multiplier, 2^(r-1) + output_offset * 2^r, r (the
-                              TFLite right shift); 3 * out_c2 values */
+    size_t filter_len;      /* words */
+    const int32_t *bias;    /* per channel: 2 * (bias + input_offset * sum(w)) (Q of acc, x2);
+                               out_c2 values */
+    size_t bias_len;
+    const int32_t *rqf;     /* per channel: multiplier (Q0.31), 2^(r-1) + output_offset * 2^r,
+                               r (the TFLite right shift); 3 * out_c2 values */
+    size_t rqf_len;
     int32_t in_c4;
 } kws_pw_prepared_t;
 
@@ -109,7 +113,8 @@ size_t kws_pointwise_conv_s8_prepared_get_buffer_size(const kws_conv_shape_t *sh
 /* kws_pointwise_conv_s8 with prepared weights (no int8 filter and bias: the portable path
  * computes acc = (bias + sum(2 w (x + input_offset))) / 2 from them and requantizes with rq as
  * TFLite does; the DSP path per four inputs of two pixels and two channels: 4 LDRD + 8 SMLAD).
- * KWS_ERR_BAD_CONFIG if the activation range is not all of int8 or in_c4 does not match. */
+ * KWS_ERR_BAD_CONFIG if the activation range is not all of int8 or in_c4 does not match,
+ * KWS_ERR_SHORT_BUFFER if a prepared array is shorter than the shape needs. */
 kws_status_t kws_pointwise_conv_s8_prepared(const kws_conv_shape_t *shape, const kws_act_t *act,
                                             const kws_requant_t *rq,
                                             const kws_pw_prepared_t *prep,

@@ -568,8 +568,11 @@ kws_status_t kws_pointwise_conv_s8_prepared(const kws_conv_shape_t *s, const kws
         act->act_min != -128 || act->act_max != 127 || prep->in_c4 != ((s->in_c + 3) & ~3)) {
         return KWS_ERR_BAD_CONFIG;
     }
+    const size_t oc2 = (size_t)((s->out_c + 1) & ~1);
     if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
-        output_len < (size_t)s->out_h * s->out_w * s->out_c) {
+        output_len < (size_t)s->out_h * s->out_w * s->out_c ||
+        prep->filter_len < oc2 * (size_t)prep->in_c4 / 2 || prep->bias_len < oc2 ||
+        prep->rqf_len < 3 * oc2) {
         return KWS_ERR_SHORT_BUFFER;
     }
     const int32_t n = s->in_c, n4 = prep->in_c4, oc_n = s->out_c, pixels = s->in_h * s->in_w;

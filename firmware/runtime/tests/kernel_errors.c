@@ -67,6 +67,35 @@ int main(void)
                                      sizeof scratch), KWS_ERR_NULL, "pointwise NULL scratch");
     }
 
+    /* prepared pointwise: 4 inputs, 4 outputs -> 8 filter words, 4 biases, 12 rqf values */
+    static uint32_t pw_w[8];
+    static int32_t pw_b[4], pw_r[12] = {1 << 30, 1, 1, 1 << 30, 1, 1, 1 << 30, 1, 1, 1 << 30, 1, 1};
+    static int32_t shift_r[8] = {-1, -1, -1, -1};
+    const kws_requant_t rq_r = {mult, shift_r, 4};
+    kws_pw_prepared_t prep = {pw_w, 8, pw_b, 4, pw_r, 12, 4};
+    expect(kws_pointwise_conv_s8_prepared(&ps, &act, &rq_r, &prep, in, 64, out, 64, scratch,
+                                          sizeof scratch), KWS_OK, "prepared ok");
+    expect(kws_pointwise_conv_s8_prepared(&ps, &act, &rq_r, NULL, in, 64, out, 64, scratch,
+                                          sizeof scratch), KWS_ERR_NULL, "prepared NULL prep");
+    prep.filter_len = 7;
+    expect(kws_pointwise_conv_s8_prepared(&ps, &act, &rq_r, &prep, in, 64, out, 64, scratch,
+                                          sizeof scratch), KWS_ERR_SHORT_BUFFER,
+           "prepared short filter");
+    prep.filter_len = 8;
+    prep.in_c4 = 8;
+    expect(kws_pointwise_conv_s8_prepared(&ps, &act, &rq_r, &prep, in, 64, out, 64, scratch,
+                                          sizeof scratch), KWS_ERR_BAD_CONFIG,
+           "prepared in_c4 mismatch");
+    prep.in_c4 = 4;
+    const kws_act_t act_relu = {0, 0, 0, 127};
+    expect(kws_pointwise_conv_s8_prepared(&ps, &act_relu, &rq_r, &prep, in, 64, out, 64,
+                                          scratch, sizeof scratch), KWS_ERR_BAD_CONFIG,
+           "prepared narrow activation range");
+    if (kws_pointwise_conv_s8_prepared_get_buffer_size(&ps) > 0) {
+        expect(kws_pointwise_conv_s8_prepared(&ps, &act, &rq_r, &prep, in, 64, out, 64, scratch,
+                                              1), KWS_ERR_SHORT_BUFFER, "prepared short scratch");
+    }
+
     const kws_conv_shape_t ds = {4, 4, 4, 4, 4, 4, 3, 3, 1, 1, 1, 1, 1};
     kws_conv_shape_t ds_bad = ds;
     ds_bad.depth_multiplier = 2;

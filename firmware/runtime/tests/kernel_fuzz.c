@@ -263,7 +263,8 @@ int main(void)
                     }
                 }
             }
-            const kws_pw_prepared_t prep = {pf, pb, pr, ic4};
+            const kws_pw_prepared_t prep = {pf, (size_t)(oc2 * ic4 / 2), pb, (size_t)oc2, pr,
+                                            (size_t)(3 * oc2), ic4};
             if (kws_pointwise_conv_s8_prepared(&s, &act, &rq, &prep, in, (size_t)n_in, out2,
                                                (size_t)n_out, cscratch,
                                                sizeof cscratch) != KWS_OK) {
