@@ -14,6 +14,12 @@
  * pointwise runs dot_dsp on the input itself (P = all pixels, n = in_c); conv2d first copies
  * blocks of pixels' receptive fields into int8 im2col columns (n = k_h * k_w * in_c) in
  * scratch, padding with -input_offset.
+ *
+ * kws_pointwise_conv_s8_prepared (weights prepared by `kws export`, kws_pw_prepared_t): pixels
+ * outer, two at a time, widened once to int16 in scratch; then per pair of channels and four
+ * inputs 4 LDRD + 8 SMLAD (16 MACs) on the doubled int16 weights, and the fast requantization
+ * with the exported per-channel parameters. Its portable path is TFLite's arithmetic on the
+ * prepared values (acc = (prepared bias + sum(x * 2 w)) / 2, then kws_requantize).
  */
 #include <string.h>
 
