@@ -97,8 +97,9 @@ static KWS_ALWAYS_INLINE void dw_chunk6(const int16_t *p, int32_t row_bytes, con
             : "memory");
 #else
     for (int ky = 0; ky < 3; ++ky) {
-        const uint32_t *q = (const uint32_t *)(const void *)p; /* 4-byte aligned words */
-        const uint32_t w0 = q[0], w1 = q[1], w2 = q[2], w3 = q[3];
+        /* the plane row's words (int16 pairs; memcpy: no aliasing of the int16 stores) */
+        const uint32_t w0 = kws_read_u32(p), w1 = kws_read_u32(p + 2);
+        const uint32_t w2 = kws_read_u32(p + 4), w3 = kws_read_u32(p + 6);
         const uint32_t wa = wk[2 * ky], wb = wk[2 * ky + 1];
         a0 = kws_smlabt(w1, wb, kws_smlad(w0, wa, a0));
         a1 = kws_smlatb(w0, wa, kws_smlad(w1, wb, a1));
@@ -106,7 +107,7 @@ static KWS_ALWAYS_INLINE void dw_chunk6(const int16_t *p, int32_t row_bytes, con
         a3 = kws_smlatb(w1, wa, kws_smlad(w2, wb, a3));
         a4 = kws_smlabt(w3, wb, kws_smlad(w2, wa, a4));
         a5 = kws_smlatb(w2, wa, kws_smlad(w3, wb, a5));
-        p = (const int16_t *)(const void *)((const uint8_t *)(const void *)p + row_bytes);
+        p += row_bytes / (int32_t)sizeof(int16_t);
     }
 #endif
     acc[0] = a0;
