@@ -6,8 +6,8 @@ Reports, for the MLPerf Tiny / Hello Edge DS-CNN-S shape (random weights, int8):
   the M4 (22,820 B, cited) and against the host tflite-micro interpreter's activation arena
   ("head", measured in this run; its total includes 64-bit bookkeeping, so it is not the M4
   figure);
-- flash: const data (weights, biases, multipliers, shifts), the generated model code and the
-  runtime's kernels, from arm-none-eabi-size of the M4 build;
+- flash: const data (weights, biases, multipliers, shifts, prepared pointwise arrays), the
+  generated model code and the runtime's kernels, from arm-none-eabi-size of the M4 build;
 - host time per inference: the C runtime (portable and emulated-DSP paths) against the
   tflite-micro interpreter, measured in this run (a sanity figure; the device figure is the
   instruction count);
@@ -138,7 +138,8 @@ def main(argv: list[str] | None = None) -> int:
     sizes = target.m4_sizes(m4)
     code = sizes["model_total"] - sizes["model_const_data"]
     print("\nflash on the M4 (bytes, arm-none-eabi-size, -O2, DSP path)")
-    print(f"  weights, biases, multipliers, shifts: {sizes['model_const_data']:,}")
+    print(f"  weights, biases, multipliers, shifts (prepared pointwise: int16): "
+          f"{sizes['model_const_data']:,}")
     print(f"  generated model code (kws_model_invoke, shapes): {code:,}")
     print(f"  runtime kernels (all of firmware/runtime/src): {sizes['runtime_code']:,}")
     print(f"  total: {sizes['model_total'] + sizes['runtime_code']:,}")
