@@ -60,21 +60,21 @@ def test_parity_random_single_layer(name: str) -> None:
     _check_parity(name)
 
 
-def test_int8_only_export_keeps_int8_weights_and_parity(tmp_path) -> None:
-    """`kws export --int8-only`: no prepared layout, less const data, the same outputs (the
-    runtime pointwise path instead of the prepared one) on both C paths."""
+def test_int16_pointwise_export_and_parity(tmp_path) -> None:
+    """`kws export --int16-pointwise`: the prepared pointwise layout (more const data than the
+    default int8 export) gives the same outputs as TFLM on both C paths."""
     path = ensure_model("ds_cnn_s")
-    full = export_model(path, tmp_path / "full")
-    small = export_model(path, tmp_path / "small", prepare=False)
+    full = export_model(path, tmp_path / "full", prepare=True)
+    small = export_model(path, tmp_path / "small")
     assert "kws_pointwise_conv_s8_prepared(" in full.source.read_text()
     assert "kws_pointwise_conv_s8_prepared(" not in small.source.read_text()
     assert small.weight_bytes < full.weight_bytes
     m = load_tflite(path)
     x = m.tensors[m.inputs[0]]
-    xs = parity_inputs(x.shape, int(x.zero_point[0]), n=100, seed=3)
+    xs = parity_inputs(x.shape, int(x.zero_point[0]), n=NUM_INPUTS, seed=3)
     want = run_tflm(path, xs)
     for kernel_path in ("portable", "dsp"):
-        hm = HostModel(path, path=kernel_path, prepare=False)
+        hm = HostModel(path, path=kernel_path, prepare=True)
         got = np.stack([hm.invoke(v) for v in xs])
         assert np.array_equal(got, want), kernel_path
 

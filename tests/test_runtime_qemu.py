@@ -28,6 +28,7 @@ from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
 
 @pytest.mark.parametrize("name,path,n", [
     ("ds_cnn_s", "dsp", 200),
+    ("ds_cnn_s", "dsp-pw16", 100),
     ("tiny", "dsp", 200),
     ("tiny", "portable", 50),
     ("random_conv_0", "dsp", 50),
@@ -44,7 +45,8 @@ def test_m4_matches_tflm(name: str, path: str, n: int) -> None:
     m = load_tflite(model)
     x = m.tensors[m.inputs[0]]
     xs = parity_inputs(x.shape, int(x.zero_point[0]), n=n, seed=7)
-    got = target.run_qemu(model, xs, path=path)
+    kernels, _, variant = path.partition("-")  # "dsp-pw16": kws export --int16-pointwise
+    got = target.run_qemu(model, xs, path=kernels, prepare=variant == "pw16")
     want = run_tflm(model, xs)
     bad = np.flatnonzero((got != want).reshape(n, -1).any(axis=1))
     assert bad.size == 0, f"{name} {path}: {bad.size}/{n} inputs differ on the M4"

@@ -6,13 +6,15 @@ Reports, for the MLPerf Tiny / Hello Edge DS-CNN-S shape (random weights, int8):
   the M4 (22,820 B, cited) and against the host tflite-micro interpreter's activation arena
   ("head", measured in this run; its total includes 64-bit bookkeeping, so it is not the M4
   figure);
-- flash: const data (weights, biases, multipliers, shifts, prepared pointwise arrays), the
-  generated model code and the runtime's kernels, from arm-none-eabi-size of the M4 build;
+- flash: const data (weights, biases, multipliers, shifts), the generated model code and the
+  runtime's kernels, from arm-none-eabi-size of the M4 build, for the default export (int8
+  weights) and for ``kws export --int16-pointwise`` (pointwise weights widened to int16);
 - host time per inference: the C runtime (portable and emulated-DSP paths) against the
   tflite-micro interpreter, measured in this run (a sanity figure; the device figure is the
   instruction count);
 - instructions per inference on the Cortex-M4 under QEMU (TCG counting plugin), per layer and
-  overall, per MAC, against TFLM + CMSIS-NN's figures (cited constants below).
+  overall, per MAC, against TFLM + CMSIS-NN's figures (cited constants below): the DSP path
+  with both exports, and the portable path.
 """
 
 from __future__ import annotations
@@ -134,25 +136,30 @@ def main(argv: list[str] | None = None) -> int:
     from kws.runtime import target
 
     # ---------------------------------------------------------------- flash
-    m4 = target.build_m4_model(model, path="dsp")
-    sizes = target.m4_sizes(m4)
-    code = sizes["model_total"] - sizes["model_const_data"]
     print("\nflash on the M4 (bytes, arm-none-eabi-size, -O2, DSP path)")
-    print(f"  weights, biases, multipliers, shifts (prepared pointwise: int16): "
-          f"{sizes['model_const_data']:,}")
-    print(f"  generated model code (kws_model_invoke, shapes): {code:,}")
-    print(f"  runtime kernels (all of firmware/runtime/src): {sizes['runtime_code']:,}")
-    print(f"  total: {sizes['model_total'] + sizes['runtime_code']:,}")
+    for prepare in (False, True):
+        m4 = target.build_m4_model(model, path="dsp", prepare=prepare)
+        sizes = target.m4_sizes(m4)
+        code = sizes["model_total"] - sizes["model_const_data"]
+        print(f"  kws export{' --int16-pointwise' if prepare else ' (default, int8 weights)'}:")
+        print(f"    weights, biases, multipliers, shifts"
+              f"{' (pointwise weights int16)' if prepare else ''}: "
+              f"{sizes['model_const_data']:,}")
+        print(f"    generated model code (kws_model_invoke, shapes): {code:,}")
+        print(f"    runtime kernels (all of firmware/runtime/src): {sizes['runtime_code']:,}")
+        print(f"    total: {sizes['model_total'] + sizes['runtime_code']:,}")
     _, stack = target.run_qemu_stats(model, xs[:2], path="dsp")
     print(f"RAM on the M4: arena {ex.arena.size:,} + input/output {x_t.size + y_t.size} + peak "
           f"stack of the whole runner (painted) {stack:,} bytes")
 
     # ---------------------------------------------------------------- instructions
     x0 = xs[0]
-    for path in ("dsp", "portable"):
-        layers, inv = target.count_layers(model, x0, path=path)
+    for path, prepare in (("dsp", False), ("dsp", True), ("portable", False)):
+        layers, inv = target.count_layers(model, x0, path=path, prepare=prepare)
         macs = sum(l.macs for l in layers)
-        print(f"\ninstructions per inference on the Cortex-M4 (QEMU TCG plugin), {path} path")
+        variant = "kws export --int16-pointwise" if prepare else "default int8 weights"
+        print(f"\ninstructions per inference on the Cortex-M4 (QEMU TCG plugin), {path} path, "
+              f"{variant}")
         print(f"  {'layer':>5} {'kernel':10} {'MACs':>9} {'instr':>10} {'instr/MAC':>9} "
               f"{'CMSIS-NN':>9} {'ratio':>6}")
         for l in layers:

@@ -168,7 +168,7 @@ def _prepare_pointwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
             "multiplier": arrays["multiplier"], "shift": arrays["shift"]}
 
 
-def lower(m: TfliteModel, *, prepare: bool = True) -> list[Layer]:
+def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
     """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported.
 
     ``prepare``: store pointwise weights prepared for the DSP path where it is proven exact

@@ -84,11 +84,12 @@ class HostModel:
     path : {"portable", "dsp"}
         Which kernel path to build (``dsp`` emulates the Cortex-M4 intrinsics in C).
     prepare : bool
-        Export with prepared pointwise weights (``kws export``'s default) or int8 only.
+        Export with int16 prepared pointwise weights (``kws export --int16-pointwise``) or with
+        every weight int8 (the default).
     """
 
     def __init__(self, model_path: str | Path, *, path: str = "portable",
-                 prepare: bool = True) -> None:
+                 prepare: bool = False) -> None:
         model_path = Path(model_path)
         try:
             data = model_path.read_bytes()
@@ -96,7 +97,7 @@ class HostModel:
             raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
         lib_a = build_runtime(path)
         key = hashlib.sha256(data + _sources_hash().encode()).hexdigest()[:16]
-        out = repo_root() / "build" / "models" / f"{key}-{path}{'' if prepare else '-int8'}"
+        out = repo_root() / "build" / "models" / f"{key}-{path}{'-pw16' if prepare else ''}"
         so = out / "libkws_model.so"
         out.mkdir(parents=True, exist_ok=True)
         with open(out / ".lock", "w") as lock:

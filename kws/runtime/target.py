@@ -41,8 +41,13 @@ def _qemu():
     return q
 
 
-def build_m4_model(model_path: str | Path, *, path: str = "dsp") -> M4Model:
-    """Export ``model_path`` and cross-compile its QEMU runner for kernel ``path``."""
+def build_m4_model(model_path: str | Path, *, path: str = "dsp",
+                   prepare: bool = False) -> M4Model:
+    """Export ``model_path`` and cross-compile its QEMU runner for kernel ``path``.
+
+    ``prepare``: export with int16 prepared pointwise weights (``kws export --int16-pointwise``)
+    instead of the default int8 weights.
+    """
     if path not in PATHS:
         raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
     for tool, pkg in (("arm-none-eabi-gcc", "gcc-arm-none-eabi"), ("cmake", "cmake")):
@@ -57,12 +62,13 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp") -> M4Model:
     h = hashlib.sha256(data + _sources_hash().encode())
     for f in sorted(board.glob("*")):
         h.update(f.read_bytes())
-    out = repo_root() / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{path}"
+    variant = f"{path}-pw16" if prepare else path
+    out = repo_root() / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{variant}"
     out.mkdir(parents=True, exist_ok=True)
     elf = out / "build" / "model_runner.elf"
     with open(out / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        export = export_model(model_path, out / "model")
+        export = export_model(model_path, out / "model", prepare=prepare)
         if not elf.exists():
             gen = ["-G", "Ninja"] if shutil.which("ninja") else []
             toolchain = repo_root() / "firmware" / "cmake" / "arm-none-eabi.cmake"
@@ -75,16 +81,16 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp") -> M4Model:
 
 
 def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
-             timeout: float = 300.0) -> np.ndarray:
+             timeout: float = 300.0, prepare: bool = False) -> np.ndarray:
     """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out."""
-    return run_qemu_stats(model_path, xs, path=path, timeout=timeout)[0]
+    return run_qemu_stats(model_path, xs, path=path, timeout=timeout, prepare=prepare)[0]
 
 
 def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
-                   timeout: float = 300.0) -> tuple[np.ndarray, int]:
+                   timeout: float = 300.0, prepare: bool = False) -> tuple[np.ndarray, int]:
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
     q = _qemu()
-    m = build_m4_model(model_path, path=path)
+    m = build_m4_model(model_path, path=path, prepare=prepare)
     model = m.export.model
     out_shape = model.tensors[model.outputs[0]].shape
     xs = np.ascontiguousarray(xs, dtype=np.int8)
@@ -116,8 +122,8 @@ class LayerCount:
         return self.instructions / self.macs if self.macs else float("inf")
 
 
-def count_layers(model_path: str | Path, x: np.ndarray, *,
-                 path: str = "dsp") -> tuple[list[LayerCount], int]:
+def count_layers(model_path: str | Path, x: np.ndarray, *, path: str = "dsp",
+                 prepare: bool = False) -> tuple[list[LayerCount], int]:
     """Count the instructions of every layer and of the whole inference of one input ``x``.
 
     Returns
@@ -126,7 +132,7 @@ def count_layers(model_path: str | Path, x: np.ndarray, *,
         Per-layer counts (the marker calls excluded) and the whole ``kws_model_invoke``.
     """
     q = _qemu()
-    m = build_m4_model(model_path, path=path)
+    m = build_m4_model(model_path, path=path, prepare=prepare)
     x = np.ascontiguousarray(x, dtype=np.int8).reshape(1, -1)
     res = q.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
                                args=["in.bin", "out.bin"], files={"in.bin": x.tobytes()})
