@@ -2,23 +2,20 @@
  * into bins k of the N-point real spectrum, X ~ DFT_N(p << s) / N. Mirror: split_stage.
  *   Zk = Z[k mod M], Zc = conj(Z[(M - k) mod M])
  *   e = (Zk + Zc) >> 1, d = (Zk - Zc) >> 1, o = (d.im, -d.re)
- *   t = cmulw(o, W_N^k) (k = 0: o >> 1),  X[k] = (e >> 1) + t
+ *   t = cmulr(o, W_N^k) (k = 0: o >> 1),  X[k] = (e >> 1) + t
+ *   (W_N^k: the Q31 table shared with fft.c; kws_cmulr halves: t ~ o W / 2)
  * Only bins [bin_lo, bin_hi) are computed: the others never reach the mel stage. In place:
  * X[k] is written over Z[k] (x[2k], x[2k+1]), X[M] into the slot after Z (z has 2(M+1) words). */
 #include "kws_frontend.h"
 #include "kws_fixed.h"
 
-int kws_split_init(kws_split_state *st, int32_t m, const int16_t *twiddle, int32_t twiddle_len,
+int kws_split_init(kws_split_state *st, int32_t m, const int32_t *twiddle, int32_t twiddle_len,
                    int32_t bin_lo, int32_t bin_hi)
 {
-    int32_t i;
     if (st == NULL || twiddle == NULL) return KWS_ERR_NULL;
     if (m < 1 || bin_lo < 0 || bin_hi < bin_lo || bin_hi > m + 1) return KWS_ERR_BAD_CONFIG;
     if (twiddle_len != 2 * (m + 1)) return KWS_ERR_BAD_TABLE;
-    for (i = 0; i <= m; i++) {
-        int32_t re = twiddle[2 * i], im = twiddle[2 * i + 1];
-        if (re * re + im * im > (1 << 30) + (1 << 16)) return KWS_ERR_BAD_TABLE;
-    }
+    if (!kws_twiddle_q31_ok(twiddle, m + 1)) return KWS_ERR_BAD_TABLE;
     st->m = m;
     st->twiddle = twiddle;
     st->bin_lo = bin_lo;
@@ -33,7 +30,8 @@ KWS_INLINE void split_bin_tw(const kws_split_state *st, int32_t k, int32_t zr, i
     int32_t er = (zr + cr) >> 1, ei = (zi + ci) >> 1;
     int32_t dr = (zr - cr) >> 1, di = (zi - ci) >> 1;
     int32_t tr, ti;
-    kws_cmulw(di, -dr, kws_load_pair(st->twiddle + 2 * k), &tr, &ti); /* t = o W, halves o */
+    const int32_t *w = st->twiddle + 2 * k;
+    kws_cmulr(di, -dr, w[0], w[1], &tr, &ti); /* t = o W / 2, Q31 twiddle */
     *xr = (er >> 1) + tr;
     *xi = (ei >> 1) + ti;
 }

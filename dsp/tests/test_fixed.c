@@ -1,6 +1,7 @@
 /* Checks of the kws_fixed.h primitives against plain 64-bit arithmetic:
  * kws_isqrt32 on every perfect square and its neighbours, every power of two and 4M random
- * values (with --all: every uint32); kws_mulw* / kws_cmulw on random and extreme operands; bit lengths.
+ * values (with --all: every uint32); kws_mulw*, kws_mulr / kws_mlar / kws_mlsr / kws_cmulr on
+ * random and extreme operands; bit lengths.
  * Prints "ok" and exits 0, or prints the first failure and exits 1. */
 #include <stdio.h>
 
@@ -60,9 +61,25 @@ int main(int argc, char **argv)
             printf("mulw(%ld, %ld)\n", (long)x, (long)pair);
             return 1;
         }
-        kws_cmulw(x >> 2, (int32_t)lcg(&seed) >> 2, pair, &re, &im);
-        (void)re;
-        (void)im;
+        { /* the Q31 multiplies: x, w any int32 (extremes first), acc small enough not to wrap */
+            int32_t w = i < 100u ? ext[(i / 10u) % 10u] : (int32_t)lcg(&seed);
+            int32_t y = (int32_t)lcg(&seed) >> 2, xx = i < 100u ? ext[i % 10u] : x;
+            int64_t mr = ((int64_t)xx * w + ((int64_t)1 << 31)) >> 32;
+            int64_t ms = ((((int64_t)1 << 31) - (int64_t)xx * w) >> 32);
+            if (kws_mulr(xx, w) != (int32_t)mr || kws_mlar(acc, xx, w) != acc + (int32_t)mr ||
+                kws_mlsr(acc, xx, w) != acc + (int32_t)ms) {
+                printf("mulr/mlar/mlsr(%ld, %ld, %ld)\n", (long)acc, (long)xx, (long)w);
+                return 1;
+            }
+            kws_cmulr(x >> 2, y, w, pair, &re, &im);
+            if (re != (int32_t)(((int64_t)(x >> 2) * w + ((int64_t)1 << 31)) >> 32) +
+                          (int32_t)((((int64_t)1 << 31) - (int64_t)y * pair) >> 32) ||
+                im != (int32_t)(((int64_t)y * w + ((int64_t)1 << 31)) >> 32) +
+                          (int32_t)(((int64_t)(x >> 2) * pair + ((int64_t)1 << 31)) >> 32)) {
+                printf("cmulr(%ld, %ld, %ld, %ld)\n", (long)x, (long)y, (long)w, (long)pair);
+                return 1;
+            }
+        }
         if (kws_bitlen32((uint32_t)x) != (x == 0 ? 0 : 32 - __builtin_clz((uint32_t)x))) {
             printf("bitlen32(%ld)\n", (long)x);
             return 1;
