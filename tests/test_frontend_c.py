@@ -263,10 +263,19 @@ def _corrupt(name: str, ts: "cb.TableSet") -> "cb.CTables":
         point("log2", a["log2"], ctypes.c_int32)
     elif name == "log2-length":
         st.log2_len = 64
-    elif name == "twiddle-too-big":
-        a["twiddle"][10] = 32767
-        a["twiddle"][11] = 32767
-        point("twiddle", a["twiddle"], ctypes.c_int16)
+    elif name == "twiddle-too-big":  # |W| = sqrt(2): would break the FFT's int32 bounds
+        a["twiddle"][10] = 2 ** 31 - 1
+        a["twiddle"][11] = 2 ** 31 - 1
+        point("twiddle", a["twiddle"], ctypes.c_int32)
+    elif name == "twiddle-int32-min":  # could not be negated (W_M^e = -W_N^(2e-M))
+        a["twiddle"][2 * 200 + 1] = -2 ** 31
+        point("twiddle", a["twiddle"], ctypes.c_int32)
+    elif name == "split-too-big":
+        a["split"][20] = -2 ** 31 + 1
+        a["split"][21] = 2 ** 31 - 1
+        point("split", a["split"], ctypes.c_int32)
+    elif name == "twiddle-length":
+        st.twiddle_len = 2 * 192  # the former 3M/4 pairs
     elif name == "split-length":
         st.split_len -= 2
     elif name == "window-length":
@@ -280,7 +289,8 @@ def _corrupt(name: str, ts: "cb.TableSet") -> "cb.CTables":
 
 @pytest.mark.parametrize("name", ["perm-duplicate", "perm-out-of-range", "mel-past-last-bin",
                                   "mel-weights-count", "eps-too-big", "log2-decreasing",
-                                  "log2-length", "twiddle-too-big", "split-length",
+                                  "log2-length", "twiddle-too-big", "twiddle-int32-min",
+                                  "split-too-big", "twiddle-length", "split-length",
                                   "window-length", "proj-length"])
 def test_bad_tables_rejected(lib, name):
     ts = cb.TableSet(DEFAULT)
