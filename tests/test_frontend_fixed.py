@@ -63,3 +63,16 @@ def test_within_one_lsb_of_float(level_db):
     got = fixed.features_numpy(x, s).astype(int)
     want = reference.quantize_output(reference.features_float(x, s), s).astype(int)
     assert np.mean(np.abs(got - want) <= 1) >= 0.99
+
+
+def test_arithmetic_digest_keys_feature_caches(monkeypatch):
+    """Feature caches are keyed by the tables and the arithmetic version: both change it."""
+    from kws.frontend import tables
+
+    base = tables.arithmetic_digest(FrontendSettings())
+    assert base == tables.arithmetic_digest(FrontendSettings())
+    assert base != tables.arithmetic_digest(FrontendSettings(num_mel=32))
+    tables.arithmetic_digest.cache_clear()
+    monkeypatch.setattr(tables, "ARITHMETIC_VERSION", tables.ARITHMETIC_VERSION + 1)
+    assert tables.arithmetic_digest(FrontendSettings()) != base
+    tables.arithmetic_digest.cache_clear()

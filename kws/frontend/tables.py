@@ -21,6 +21,8 @@ Q formats
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
 
 import numpy as np
@@ -34,6 +36,10 @@ S_MIN = -2
 S_MAX = 28
 #: Resolution of the log2 lookup: 2**LOG2_BITS intervals.
 LOG2_BITS = 6
+#: Version of the front end's integer arithmetic (kws/frontend/fixed.py == dsp/src). Bump it
+#: whenever an operation changes the integers without changing a table. 1: Q15 window and
+#: twiddles (SMULW); 2: Q31 window (SMULWB) and Q31 twiddles (SMMULR / SMMLAR / SMMLSR).
+ARITHMETIC_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -197,3 +203,20 @@ def make_tables(settings: FrontendSettings) -> FrontendTables:
         proj_q=proj_q,
         exp_base=exp_base,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def arithmetic_digest(settings: FrontendSettings) -> str:
+    """SHA-256 (hex) of :data:`ARITHMETIC_VERSION` and every integer table of ``settings``.
+
+    Caches of features (training features, test models trained on them) put this in their keys,
+    so that a change of the fixed-point arithmetic or of a table never serves stale features.
+    """
+    tab = make_tables(settings)
+    h = hashlib.sha256(f"kws-frontend-arithmetic-{ARITHMETIC_VERSION}".encode())
+    for field in dataclasses.fields(tab):
+        value = getattr(tab, field.name)
+        h.update(field.name.encode())
+        h.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray)
+                 else repr(value).encode())
+    return h.hexdigest()
