@@ -8,40 +8,70 @@
  *   lanes as (w >> 16) x + (((w & 0xFFFF) x) >> 16): w = 2^16 hi + lo with 0 <= lo < 2^16, so
  *   w x / 2^16 = hi x + lo x / 2^16 and hi x is an integer; |lo x| < 2^31, |hi x| <= 2^30,
  *   and the sum is the (in-range) exact result;
- *   the Q31 twiddle multiplies kws_mulr / kws_mlar / kws_mlsr widen to 64-bit lanes (one
- *   vector multiply of 8 int64 lanes with AVX-512, a few with AVX2), add the rounding constant,
- *   shift by 32 and narrow back: the exact formulas of kws_fixed.h. */
+ *   the Q31 twiddle multiplies kws_mulr / kws_mlar / kws_mlsr form the exact 64-bit products,
+ *   add the rounding constant and keep the high 32 bits: the formulas of kws_fixed.h. With AVX2
+ *   and 8 lanes: VPMULDQ on the even lanes and on the odd lanes shifted down, the high halves
+ *   blended back in lane order (7 instructions per 8 products, no 64-bit multiply); elsewhere
+ *   GCC vectors of int64. */
 #include "kws_frontend.h"
 #include "kws_fixed.h"
 
 #if defined(KWS_HOST_FAST) && defined(__GNUC__)
+
+#if defined(__AVX2__) && KWS_HOST_LANES == 8
+#include <immintrin.h>
+#define KWS_HOST_AVX2 1
+#endif
 
 typedef int32_t kws_v8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
 typedef uint32_t kws_u8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
 typedef uint64_t kws_u64v __attribute__((vector_size(8 * KWS_HOST_LANES)));
 typedef int64_t kws_l8 __attribute__((vector_size(8 * KWS_HOST_LANES)));
 
-static kws_l8 splat64(int32_t v)
+static kws_v8 splat(int32_t v)
 {
-    kws_l8 r;
+    kws_v8 r;
     int i;
     for (i = 0; i < KWS_HOST_LANES; i++) r[i] = v;
     return r;
 }
 
-/* kws_mulr per lane: (x w + 2^31) >> 32, w a Q31 scalar widened to int64 */
-KWS_INLINE kws_v8 vmulr(kws_v8 x, kws_l8 w)
+#if defined(KWS_HOST_AVX2)
+/* high 32 bits of (sign * x w + 2^31) per lane (sign = +1 or -1; w a splat): the products of
+ * the even lanes (VPMULDQ reads the low int32 of each int64) and of the odd lanes (shifted
+ * down), each plus 2^31 in 64 bits; the even results' high halves shifted down into the even
+ * lanes, blended with the odd results' high halves (already in the odd lanes) */
+KWS_INLINE kws_v8 vhigh(kws_v8 x, kws_v8 w, int negate)
 {
-    kws_l8 p = __builtin_convertvector(x, kws_l8) * w; /* |p| <= 2^62 */
-    return __builtin_convertvector((p + ((int64_t)1 << 31)) >> 32, kws_v8);
+    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 31);
+    __m256i xv = (__m256i)x, wv = (__m256i)w;
+    __m256i even = _mm256_mul_epi32(xv, wv);                          /* lanes 0, 2, 4, 6 */
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(xv, 32), wv);    /* lanes 1, 3, 5, 7 */
+    even = negate ? _mm256_sub_epi64(half, even) : _mm256_add_epi64(even, half);
+    odd = negate ? _mm256_sub_epi64(half, odd) : _mm256_add_epi64(odd, half);
+    return (kws_v8)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
+}
+
+/* kws_mulr per lane: (x w + 2^31) >> 32, w a Q31 splat */
+KWS_INLINE kws_v8 vmulr(kws_v8 x, kws_v8 w) { return vhigh(x, w, 0); }
+
+/* kws_mlsr per lane: acc + ((2^31 - x w) >> 32) */
+KWS_INLINE kws_v8 vmlsr(kws_v8 acc, kws_v8 x, kws_v8 w) { return acc + vhigh(x, w, 1); }
+#else
+/* kws_mulr per lane: (x w + 2^31) >> 32, w a Q31 splat, in int64 lanes */
+KWS_INLINE kws_v8 vmulr(kws_v8 x, kws_v8 w)
+{
+    kws_l8 p = __builtin_convertvector(x, kws_l8) * __builtin_convertvector(w, kws_l8);
+    return __builtin_convertvector((p + ((int64_t)1 << 31)) >> 32, kws_v8); /* |p| <= 2^62 */
 }
 
 /* kws_mlsr per lane: acc + ((2^31 - x w) >> 32) */
-KWS_INLINE kws_v8 vmlsr(kws_v8 acc, kws_v8 x, kws_l8 w)
+KWS_INLINE kws_v8 vmlsr(kws_v8 acc, kws_v8 x, kws_v8 w)
 {
-    kws_l8 p = __builtin_convertvector(x, kws_l8) * w;
+    kws_l8 p = __builtin_convertvector(x, kws_l8) * __builtin_convertvector(w, kws_l8);
     return acc + __builtin_convertvector((((int64_t)1 << 31) - p) >> 32, kws_v8);
 }
+#endif
 
 static void vradix2(kws_v8 *zr, kws_v8 *zi, int32_t m)
 {
@@ -68,22 +98,22 @@ KWS_INLINE void vr4out(kws_v8 *zr, kws_v8 *zi, int32_t i, int32_t q, kws_v8 b0r,
 }
 
 /* kws_cmulr: (mlsr(mulr(re, wr), im, wi), mlar(mulr(im, wr), re, wi)) */
-KWS_INLINE void vcmulr(kws_v8 re, kws_v8 im, kws_l8 wr, kws_l8 wi, kws_v8 *or_, kws_v8 *oi)
+KWS_INLINE void vcmulr(kws_v8 re, kws_v8 im, kws_v8 wr, kws_v8 wi, kws_v8 *or_, kws_v8 *oi)
 {
     *or_ = vmlsr(vmulr(re, wr), im, wi);
     *oi = vmulr(im, wr) + vmulr(re, wi); /* mlar(acc, x, w) = acc + mulr(x, w) exactly */
 }
 
 /* fft.c's twiddle_m: W_M^e from the shared Q31 table of W_N^k, widened */
-static void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_l8 *wr, kws_l8 *wi)
+static void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_v8 *wr, kws_v8 *wi)
 {
     int32_t k = 2 * e, sign = 1;
     if (k > m) {
         k -= m;
         sign = -1;
     }
-    *wr = splat64(sign * t[2 * k]);
-    *wi = splat64(sign * t[2 * k + 1]);
+    *wr = splat(sign * t[2 * k]);
+    *wi = splat(sign * t[2 * k + 1]);
 }
 
 static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int32_t *tw)
@@ -94,7 +124,7 @@ static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int32_
                zr[blk + 2 * q] >> 1, zi[blk + 2 * q] >> 1, zr[blk + 3 * q] >> 1,
                zi[blk + 3 * q] >> 1);
     for (j = 1; j < sub; j++) {
-        kws_l8 w1r, w1i, w2r, w2i, w3r, w3i;
+        kws_v8 w1r, w1i, w2r, w2i, w3r, w3i;
         vtwiddle(tw, m, j * stride, &w1r, &w1i);
         vtwiddle(tw, m, 2 * j * stride, &w2r, &w2i);
         vtwiddle(tw, m, 3 * j * stride, &w3r, &w3i);
@@ -185,8 +215,8 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
             tr = di >> 1;
             ti = (-dr) >> 1;
         } else {
-            vcmulr(di, -dr, splat64(st->split.twiddle[2 * k]),
-                   splat64(st->split.twiddle[2 * k + 1]), &tr, &ti);
+            vcmulr(di, -dr, splat(st->split.twiddle[2 * k]), splat(st->split.twiddle[2 * k + 1]),
+                   &tr, &ti);
         }
         xr[k - lo] = (er >> 1) + tr;
         xi[k - lo] = (ei >> 1) + ti;
