@@ -57,9 +57,12 @@ KWS_INLINE int32_t kws_mlawb(int32_t x, int32_t pair, int32_t acc) { return __sm
 KWS_INLINE int32_t kws_mlawt(int32_t x, int32_t pair, int32_t acc) { return __smlawt(x, pair, acc); }
 KWS_INLINE int32_t kws_mulw(int32_t x, int16_t w) { return __smlawb(x, (int32_t)w, 0); }
 #else
+/* floor(x w / 2^16) without a 64-bit product (it vectorizes in 32-bit lanes): with
+ * x = 2^16 hi + lo, 0 <= lo < 2^16, x w / 2^16 = hi w + lo w / 2^16 and hi w is an integer;
+ * |hi w| <= 2^30, 0 <= |lo w| < 2^31, so every term and the sum fit in int32. */
 KWS_INLINE int32_t kws_mulw(int32_t x, int16_t w)
 {
-    return (int32_t)(((int64_t)x * (int64_t)w) >> 16); /* 48-bit product, floor >> 16 */
+    return (x >> 16) * w + (((x & 0xFFFF) * w) >> 16);
 }
 KWS_INLINE int32_t kws_mulwb(int32_t x, int32_t pair)
 {
