@@ -293,14 +293,14 @@ def _corrupt(name: str, ts: "cb.TableSet") -> "cb.CTables":
         a["twiddle"][11] = 2 ** 31 - 1
         point("twiddle", a["twiddle"], ctypes.c_int32)
     elif name == "twiddle-int32-min":  # could not be negated (W_M^e = -W_N^(2e-M))
-        a["twiddle"][2 * 200 + 1] = -2 ** 31
+        a["twiddle"][2 * 100 + 1] = -2 ** 31
         point("twiddle", a["twiddle"], ctypes.c_int32)
     elif name == "split-too-big":
         a["split"][20] = -2 ** 31 + 1
         a["split"][21] = 2 ** 31 - 1
         point("split", a["split"], ctypes.c_int32)
     elif name == "twiddle-length":
-        st.twiddle_len = 2 * 192  # the former 3M/4 pairs
+        st.twiddle_len = 2 * 257  # M + 1 pairs: the table holds k in [0, M/2] only
     elif name == "split-length":
         st.split_len -= 2
     elif name == "window-length":

@@ -133,6 +133,20 @@ KWS_INLINE void kws_cmulr(int32_t re, int32_t im, int32_t wr, int32_t wi, int32_
     *out_im = kws_mlar(kws_mulr(im, wr), re, wi);
 }
 
+/* W_N^k for k in [0, M] from the Q31 table t of W_N^k, k in [0, M/2] (tables.py):
+ * t[k] for 2k <= M, else (-t[M-k].re, t[M-k].im), as W_N^k = -conj(W_N^(M-k)).
+ * Entries are clipped to +-(2^31 - 1), so the negation never overflows. */
+KWS_INLINE void kws_twiddle_n(const int32_t *t, int32_t m, int32_t k, int32_t *wr, int32_t *wi)
+{
+    if (2 * k <= m) {
+        *wr = t[2 * k];
+        *wi = t[2 * k + 1];
+    } else {
+        *wr = -t[2 * (m - k)];
+        *wi = t[2 * (m - k) + 1];
+    }
+}
+
 /* ---------------------------------------------------------------- bit counting */
 #if defined(__GNUC__) /* one CLZ instruction on the M4 (GCC 12's <arm_acle.h> lacks __clz) */
 KWS_INLINE int32_t kws_clz32(uint32_t x) { return x ? (int32_t)__builtin_clz(x) : 32; }

@@ -64,10 +64,10 @@ typedef struct {
     int32_t window_len;
     const uint16_t *perm;      /* [M] DIT input order of the M = N/2 point complex FFT */
     int32_t perm_len;
-    const int32_t *twiddle;    /* [2 * (M+1)] Q31 (re, im) of exp(-2 pi i k / N), k in [0, M],
-                                * for the FFT (W_M^e = W_N^2e, negated past k = M) */
+    const int32_t *twiddle;    /* [2 * (M/2+1)] Q31 (re, im) of exp(-2 pi i k / N), k in [0, M/2],
+                                * for the FFT (W_M^e = W_N^2e; W_N^k = -conj(W_N^(M-k))) */
     int32_t twiddle_len;
-    const int32_t *split;      /* [2 * (M+1)] the same table for the real-FFT split (the generated
+    const int32_t *split;      /* [2 * (M/2+1)] the same table for the real-FFT split (the generated
                                 * tables point both at one array; run-time tables may too) */
     int32_t split_len;
     const uint16_t *mel_start; /* [num_mel] first bin of each band */

@@ -31,7 +31,7 @@ int kws_normalize_process(uint32_t peak, int32_t *shift);
 typedef struct {
     int32_t m;              /* complex points */
     const uint16_t *perm;   /* [m] */
-    const int32_t *twiddle; /* [2 * (m+1)] Q31 W_N^k, k in [0, m] (W_M^e = W_N^2e) */
+    const int32_t *twiddle; /* [2 * (m/2+1)] Q31 W_N^k, k in [0, m/2] (W_M^e = W_N^2e) */
 } kws_fft_state;
 /* 1 if every (re, im) of twiddle[0..count) has |W| <= 1 (+ rounding) and no INT32_MIN part. */
 int kws_twiddle_q31_ok(const int32_t *twiddle, int32_t count);
@@ -49,7 +49,7 @@ int kws_fft_process(const kws_fft_state *st, const int16_t *x, int32_t x_len, co
  * bands are never computed. */
 typedef struct {
     int32_t m;
-    const int32_t *twiddle; /* [2 * (m+1)] Q31 W_N^k */
+    const int32_t *twiddle; /* [2 * (m/2+1)] Q31 W_N^k, k in [0, m/2] */
     int32_t bin_lo, bin_hi;
 } kws_split_state;
 int kws_split_init(kws_split_state *st, int32_t m, const int32_t *twiddle, int32_t twiddle_len,

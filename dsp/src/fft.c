@@ -8,8 +8,9 @@
  *            c0 = b0 + b2, c1 = b0 - b2, c2 = b1 + b3, c3 = b1 - b3
  *            y0 = (c0 + c2) >> 1, y1 = (c1 - j c3) >> 1, y2 = (c0 - c2) >> 1,
  *            y3 = (c1 + j c3) >> 1
- * Twiddles: one Q31 table T of W_N^k, k in [0, M] (shared with split.c): W_M^e = T[2e] for
- * 2e <= M, else -T[2e - M] (every entry is negatable: tables.py clips to +-(2^31 - 1)). */
+ * Twiddles: one Q31 table of W_N^k, k in [0, M/2] (shared with split.c; kws_twiddle_n gives any
+ * k in [0, M]): W_M^e = W_N^(2e) for 2e <= M, else -W_N^(2e - M) (every entry is negatable:
+ * tables.py clips to +-(2^31 - 1)). */
 #include "kws_frontend.h"
 #include "kws_fixed.h"
 
@@ -41,14 +42,14 @@ int kws_fft_init(kws_fft_state *st, int32_t m, const uint16_t *perm, int32_t per
     if (st == NULL || perm == NULL || twiddle == NULL || scratch == NULL) return KWS_ERR_NULL;
     if (m < KWS_FFT_MIN / 2 || m > KWS_FFT_MAX / 2 || log2_exact(m) < 0) return KWS_ERR_BAD_CONFIG;
     if (scratch_len < m / 32 + 1) return KWS_ERR_SHORT_BUFFER;
-    if (perm_len != m || twiddle_len != 2 * (m + 1)) return KWS_ERR_BAD_TABLE;
+    if (perm_len != m || twiddle_len != 2 * (m / 2 + 1)) return KWS_ERR_BAD_TABLE;
     for (i = 0; i < m / 32 + 1; i++) scratch[i] = 0u;
     for (i = 0; i < m; i++) { /* perm must be a permutation of 0..m-1 */
         uint32_t v = perm[i];
         if ((int32_t)v >= m || (scratch[v >> 5] >> (v & 31u)) & 1u) return KWS_ERR_BAD_TABLE;
         scratch[v >> 5] |= 1u << (v & 31u);
     }
-    if (!kws_twiddle_q31_ok(twiddle, m + 1)) return KWS_ERR_BAD_TABLE; /* keeps the bounds */
+    if (!kws_twiddle_q31_ok(twiddle, m / 2 + 1)) return KWS_ERR_BAD_TABLE; /* keeps the bounds */
     st->m = m;
     st->perm = perm;
     st->twiddle = twiddle;
@@ -86,9 +87,8 @@ KWS_INLINE void twiddle_m(const int32_t *t, int32_t m, int32_t e, int32_t *wr, i
 {
     int32_t k = 2 * e;
     if (k <= m) {
-        *wr = t[2 * k];
-        *wi = t[2 * k + 1];
-    } else {
+        kws_twiddle_n(t, m, k, wr, wi);
+    } else { /* k - m < M/2: straight from the table, negated */
         *wr = -t[2 * (k - m)];
         *wi = -t[2 * (k - m) + 1];
     }

@@ -107,13 +107,14 @@ KWS_INLINE void vcmulr(kws_v8 re, kws_v8 im, kws_v8 wr, kws_v8 wi, kws_v8 *or_, 
 /* fft.c's twiddle_m: W_M^e from the shared Q31 table of W_N^k, widened */
 static void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_v8 *wr, kws_v8 *wi)
 {
-    int32_t k = 2 * e, sign = 1;
+    int32_t k = 2 * e, sign = 1, re, im;
     if (k > m) {
         k -= m;
         sign = -1;
     }
-    *wr = splat(sign * t[2 * k]);
-    *wi = splat(sign * t[2 * k + 1]);
+    kws_twiddle_n(t, m, k, &re, &im);
+    *wr = splat(sign * re);
+    *wi = splat(sign * im);
 }
 
 static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int32_t *tw)
@@ -215,8 +216,9 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
             tr = di >> 1;
             ti = (-dr) >> 1;
         } else {
-            vcmulr(di, -dr, splat(st->split.twiddle[2 * k]), splat(st->split.twiddle[2 * k + 1]),
-                   &tr, &ti);
+            int32_t wr, wi;
+            kws_twiddle_n(st->split.twiddle, m, k, &wr, &wi);
+            vcmulr(di, -dr, splat(wr), splat(wi), &tr, &ti);
         }
         xr[k - lo] = (er >> 1) + tr;
         xi[k - lo] = (ei >> 1) + ti;

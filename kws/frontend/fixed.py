@@ -16,7 +16,9 @@ Pipeline for one frame of L int16 samples (Q formats in brackets)
                radix-4: b0 = a0>>1, bq = cmulr(aq, W_M^e) (e = 0: aq>>1),
                         c0 = b0+b2, c1 = b0-b2, c2 = b1+b3, c3 = b1-b3,
                         y0 = (c0+c2)>>1, y2 = (c0-c2)>>1, y1 = (c1 - j c3)>>1, y3 = (c1 + j c3)>>1
-               where W_M^e = T[2e] for 2e <= M, else -T[2e - M]   (T: the Q31 table of W_N^k)
+               where W_M^e = W_N^(2e) for 2e <= M, else -W_N^(2e - M), and
+                     W_N^k = T[k] for k <= M/2, else (-T[M-k].re, T[M-k].im)
+                     (T: the Q31 table of W_N^k, k in [0, M/2]; W_N^k = -conj(W_N^(M-k)))
                      cmulr(a, w) = (mlsr(mulr(a.re, w.re), a.im, w.im),
                                     mlar(mulr(a.im, w.re), a.re, w.im))     [Q of z, halved]
                      mulr(x, w)      = (x * w + 2^31) >> 32          (ARM SMMULR)
@@ -24,7 +26,7 @@ Pipeline for one frame of L int16 samples (Q formats in brackets)
                      mlsr(acc, x, w) = acc + ((2^31 - x * w) >> 32)  (ARM SMMLSR)
 4. split       for k in 0..M: Zk = Z[k mod M], Zc = conj(Z[(M-k) mod M]),
                e = (Zk + Zc)>>1, d = (Zk - Zc)>>1, o = (d.im, -d.re),
-               t = cmulr(o, T[k]) (k = 0: o>>1), X[k] = (e>>1) + t
+               t = cmulr(o, W_N^k) (k = 0: o>>1), X[k] = (e>>1) + t
                                                            [X ~ DFT_N(p << s) / N]
 5. magnitude   P = re^2 + im^2 (< 2^62); r = max(0, ceil((bitlen(P) - 32) / 2));
                mag = isqrt(P >> 2r) << r                   [isqrt = exact floor square root]
@@ -112,15 +114,22 @@ def cmulr(re: np.ndarray, im: np.ndarray, w_re: np.ndarray, w_im: np.ndarray
     return mlsr(mulr(re, w_re), im, w_im), mlar(mulr(im, w_re), re, w_im)
 
 
+def twiddle_n(tab: FrontendTables, m: int, k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``W_N^k`` for k in [0, M] from the table of k in [0, M/2]: ``T[k]`` for ``2k <= M``,
+    else ``(-T[M-k].re, T[M-k].im)`` (``W_N^k = -conj(W_N^(M-k))``); int64 (re, im)."""
+    k = np.asarray(k)
+    low = 2 * k <= m
+    t = tab.twiddle.astype(np.int64)[np.where(low, k, m - k)]
+    return np.where(low, t[..., 0], -t[..., 0]), t[..., 1]
+
+
 def fft_twiddles(tab: FrontendTables, m: int) -> tuple[np.ndarray, np.ndarray]:
-    """``W_M^e`` for e in [0, 3M/4) from the shared table of ``W_N^k``, k in [0, M]:
-    ``T[2e]`` for ``2e <= M``, else ``-T[2e - M]`` (int64 re, im)."""
-    e = np.arange(3 * m // 4)
-    k = 2 * e
+    """``W_M^e`` for e in [0, 3M/4): ``W_N^(2e)`` for ``2e <= M``, else ``-W_N^(2e - M)``
+    (:func:`twiddle_n`; int64 re, im)."""
+    k = 2 * np.arange(3 * m // 4)
     neg = k > m
-    t = tab.twiddle.astype(np.int64)[np.where(neg, k - m, k)]
-    t = np.where(neg[:, None], -t, t)
-    return t[:, 0], t[:, 1]
+    re, im = twiddle_n(tab, m, np.where(neg, k - m, k))
+    return np.where(neg, -re, re), np.where(neg, -im, im)
 
 
 def isqrt(x: np.ndarray) -> np.ndarray:
@@ -204,8 +213,7 @@ def split_stage(z_re: np.ndarray, z_im: np.ndarray, tab: FrontendTables
     e_re, e_im = (zk_re + zc_re) >> 1, (zk_im + zc_im) >> 1
     d_re, d_im = (zk_re - zc_re) >> 1, (zk_im - zc_im) >> 1
     o_re, o_im = d_im, -d_re
-    w_re = tab.twiddle[:, 0].astype(np.int64)
-    w_im = tab.twiddle[:, 1].astype(np.int64)
+    w_re, w_im = twiddle_n(tab, m, k)
     t_re, t_im = cmulr(o_re, o_im, w_re, w_im)
     t_re[:, 0] = o_re[:, 0] >> 1
     t_im[:, 0] = o_im[:, 0] >> 1

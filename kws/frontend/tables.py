@@ -8,10 +8,11 @@ Q formats
 ---------
 - ``window``: int32, Q31 (``round(w * 2**31)``, clipped to 2**31 - 1).
 - ``perm``: uint16, the input order of the decimation-in-time complex FFT.
-- ``twiddle``: int32 pairs (re, im), Q31 of ``exp(-2j*pi*k/N)`` for k in [0, M], clipped to
-  +-(2**31 - 1) (so that every entry can be negated). Shared by the FFT (``W_M^e = W_N^(2e)``,
-  and ``-W_N^(2e-M)`` for ``2e > M``) and the real-FFT split (``W_N^k``). Entry 0 is unused
-  (a zero exponent is an exact halving).
+- ``twiddle``: int32 pairs (re, im), Q31 of ``W_N^k = exp(-2j*pi*k/N)`` for k in [0, M/2] (half
+  a circle's worth: ``W_N^k = -conj(W_N^(M-k))`` gives k in (M/2, M]), clipped to +-(2**31 - 1)
+  so that every entry can be negated. Shared by the FFT (``W_M^e = W_N^(2e)``, and
+  ``-W_N^(2e-M)`` for ``2e > M``) and the real-FFT split (``W_N^k``); see
+  :func:`kws.frontend.fixed.twiddle_n`. Entry 0 is unused (a zero exponent is an exact halving).
 - ``mel_start``, ``mel_len``, ``mel_weights``: the sparse mel filterbank, weights uint16 Q15.
 - ``eps``: uint64, ``round(log_eps * 2**E(s))`` for every block shift s in [S_MIN, S_MAX].
 - ``log2``: int32, Q16 of ``log2(1 + i/64)`` for i in 0..64.
@@ -49,7 +50,7 @@ class FrontendTables:
     window: np.ndarray       # (L,) int32
     perm: np.ndarray         # (M,) uint16
     radices: tuple[int, ...]  # stage radices, first stage first
-    twiddle: np.ndarray      # (M+1, 2) int32
+    twiddle: np.ndarray      # (M/2+1, 2) int32
     mel_start: np.ndarray    # (num_mel,) uint16
     mel_len: np.ndarray      # (num_mel,) uint16
     mel_weights: np.ndarray  # (sum(mel_len),) uint16
@@ -62,7 +63,7 @@ class FrontendTables:
     @property
     def mel_dense(self) -> np.ndarray:
         """The mel weights as a dense (num_mel, num_bins) int64 matrix (for NumPy)."""
-        num_bins = int(self.twiddle.shape[0])
+        num_bins = int(self.perm.shape[0]) + 1
         dense = np.zeros((len(self.mel_start), num_bins), dtype=np.int64)
         offset = 0
         for j, (start, length) in enumerate(zip(self.mel_start, self.mel_len)):
@@ -154,7 +155,7 @@ def make_tables(settings: FrontendSettings) -> FrontendTables:
 
     window = np.clip(np.round(hann_periodic(settings.window_samples) * 2.0 ** 31), 0, Q31_MAX)
 
-    k = np.arange(m + 1, dtype=np.float64)
+    k = np.arange(m // 2 + 1, dtype=np.float64)
     twiddle = q31_pairs(-2.0 * np.pi * k / n_fft)
 
     mel = mel_weight_matrix(settings).T  # (num_mel, num_bins)
