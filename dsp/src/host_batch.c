@@ -105,7 +105,7 @@ KWS_INLINE void vcmulr(kws_v8 re, kws_v8 im, kws_v8 wr, kws_v8 wi, kws_v8 *or_, 
 }
 
 /* fft.c's twiddle_m: W_M^e from the shared Q31 table of W_N^k, widened */
-static void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_v8 *wr, kws_v8 *wi)
+KWS_INLINE void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_v8 *wr, kws_v8 *wi)
 {
     int32_t k = 2 * e, sign = 1, re, im;
     if (k > m) {
