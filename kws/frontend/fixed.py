@@ -17,8 +17,8 @@ Pipeline for one frame of L int16 samples (Q formats in brackets)
                         c0 = b0+b2, c1 = b0-b2, c2 = b1+b3, c3 = b1-b3,
                         y0 = (c0+c2)>>1, y2 = (c0-c2)>>1, y1 = (c1 - j c3)>>1, y3 = (c1 + j c3)>>1
                where W_M^e = W_N^(2e) for 2e <= M, else -W_N^(2e - M), and
-                     W_N^k = T[k] for k <= M/2, else (-T[M-k].re, T[M-k].im)
-                     (T: the Q31 table of W_N^k, k in [0, M/2]; W_N^k = -conj(W_N^(M-k)))
+                     W_N^k = Tw[k] for k <= M/2, else (-Tw[M-k].re, Tw[M-k].im)
+                     (Tw: the Q31 table of W_N^k, k in [0, M/2]; W_N^k = -conj(W_N^(M-k)))
                      cmulr(a, w) = (mlsr(mulr(a.re, w.re), a.im, w.im),
                                     mlar(mulr(a.im, w.re), a.re, w.im))     [Q of z, halved]
                      mulr(x, w)      = (x * w + 2^31) >> 32          (ARM SMMULR)
@@ -43,8 +43,12 @@ wave at Nyquist or a 0 dBFS sweep put more than 100 dB between their peak bin an
 bands (Hann sidelobes ~-120..-150 dB, still above ``log_eps`` at high levels). Q15 coefficients
 (rounding 2^-16, i.e. -96 dB multiplicative noise) left an error floor ~-96 dB re the frame peak
 there; Q31 coefficients with rounded 32x32 high multiplies put it at the int32 data's own floor.
-The magnitude (16 significant bits per bin), mel and log2 stages are relative and were already
-far more precise than one output LSB.
+Measured by swapping one stage at a time for float64 (synthetic set, -60/-40/-20/0 dBFS, share
+within +-1 LSB): all Q15 98.4/95.8/92.2/91.3 %; float window only 100/99.6/98.8/98.5 % (DC, max,
+min fixed; Nyquist square and 0 dBFS sweeps left: the FFT twiddles); float window, FFT and split
+with the integer magnitude, mel, log2 and projection 100 % at every level; Q31 window and
+twiddles (this definition) 100 % at every level. The magnitude (16 significant bits per bin), mel
+and log2 stages are relative and were already far more precise than one output LSB.
 
 Here ``E(s) = 45 - log2(N) + s`` is the binary exponent of ``mel``: mel_true ~= mel * 2^-E(s).
 """
