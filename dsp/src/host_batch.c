@@ -104,7 +104,7 @@ KWS_INLINE void vcmulr(kws_v8 re, kws_v8 im, kws_v8 wr, kws_v8 wi, kws_v8 *or_, 
     *oi = vmulr(im, wr) + vmulr(re, wi); /* mlar(acc, x, w) = acc + mulr(x, w) exactly */
 }
 
-/* fft.c's twiddle_m: W_M^e from the shared Q31 table of W_N^k, widened */
+/* fft.c's twiddle_m: W_M^e from the shared Q31 table of W_N^k, as splats */
 KWS_INLINE void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_v8 *wr, kws_v8 *wi)
 {
     int32_t k = 2 * e, sign = 1, re, im;

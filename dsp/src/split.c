@@ -24,8 +24,8 @@ int kws_split_init(kws_split_state *st, int32_t m, const int32_t *twiddle, int32
     return KWS_OK;
 }
 
-/* Bin k > 0 of X from Zk = Z[ka] and Zc = conj(Z[kc]), values read by the caller (Q of z). */
-/* Bin k > 0 of X with its twiddle W_N^k = (wr, wi) (Q31) given. */
+/* Bin k > 0 of X from Zk and Zc = conj(Z[(M - k) mod M]), values read by the caller (Q of z),
+ * with its twiddle W_N^k = (wr, wi) (Q31) given. */
 KWS_INLINE void split_bin_tw(int32_t wr, int32_t wi, int32_t zr, int32_t zi, int32_t cr,
                              int32_t ci, int32_t *xr, int32_t *xi)
 {
