@@ -28,12 +28,11 @@ typedef uint32_t kws_u8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
 typedef uint64_t kws_u64v __attribute__((vector_size(8 * KWS_HOST_LANES)));
 typedef int64_t kws_l8 __attribute__((vector_size(8 * KWS_HOST_LANES)));
 
-static kws_v8 splat(int32_t v)
+/* v in every lane (GCC broadcasts the scalar of a vector-scalar operation: one VPBROADCASTD) */
+KWS_INLINE kws_v8 splat(int32_t v)
 {
-    kws_v8 r;
-    int i;
-    for (i = 0; i < KWS_HOST_LANES; i++) r[i] = v;
-    return r;
+    kws_v8 zero = {0};
+    return zero + v;
 }
 
 #if defined(KWS_HOST_AVX2)
