@@ -25,7 +25,7 @@ static int check_sqrt(uint32_t x)
 
 int main(int argc, char **argv)
 {
-    uint32_t seed = 12345u, i;
+    uint32_t seed = 12345u, i, ties = 0u;
     int32_t ext[] = {INT32_MIN, INT32_MIN + 1, -(1 << 30), -65536, -1, 0, 1, 65535, 1 << 30,
                      INT32_MAX};
     int16_t wext[] = {-32768, -32767, -1, 0, 1, 23170, 32767};
@@ -64,6 +64,14 @@ int main(int argc, char **argv)
         { /* the Q31 multiplies: x, w any int32 (extremes first), acc small enough not to wrap */
             int32_t w = i < 100u ? ext[(i / 10u) % 10u] : (int32_t)lcg(&seed);
             int32_t y = (int32_t)lcg(&seed) >> 2, xx = i < 100u ? ext[i % 10u] : x;
+            if (i >= 100u && i < 100u + 4u * 31u) { /* ties: x w = 2^31 (mod 2^32) */
+                uint32_t c = i - 100u, b = c % 31u;
+                int32_t sign = ((c / 31u) & 1u) ? -1 : 1, odd = c >= 62u ? 3 : 1;
+                xx = sign * (int32_t)(1u << b);
+                w = b == 0u ? INT32_MIN
+                            : (b >= 2u ? odd * (int32_t)(1u << (31u - b)) : (int32_t)(1u << 30));
+                ties += kws_mlsr(acc, xx, w) != acc - kws_mulr(xx, w); /* where SMMLSR differs */
+            }
             int64_t mr = ((int64_t)xx * w + ((int64_t)1 << 31)) >> 32;
             int64_t ms = ((((int64_t)1 << 31) - (int64_t)xx * w) >> 32);
             if (kws_mulr(xx, w) != (int32_t)mr || kws_mlar(acc, xx, w) != acc + (int32_t)mr ||
@@ -84,6 +92,10 @@ int main(int argc, char **argv)
             printf("bitlen32(%ld)\n", (long)x);
             return 1;
         }
+    }
+    if (ties != 4u * 31u) { /* every tie case hits the one place where SMMLSR != acc - SMMULR */
+        printf("ties: %lu\n", (unsigned long)ties);
+        return 1;
     }
     if (kws_bitlen64(0) != 0 || kws_bitlen64(1) != 1 || kws_bitlen64((uint64_t)1 << 40) != 41 ||
         kws_bitlen64(~(uint64_t)0) != 64 || kws_sat_s8(1000) != 127 || kws_sat_s8(-1000) != -128 ||
