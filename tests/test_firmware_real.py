@@ -30,7 +30,12 @@ def tiny_run(shared_audio: Path) -> Path:
     """A tiny trained yes/no DS-CNN RUN folder, cached across sessions under build/."""
     from kws.runtime.testmodels import make_trained_run
 
-    run = REPO / "build" / "test-runs" / "tiny_yes_no_v1"
+    from kws.frontend.settings import FrontendSettings
+    from kws.frontend.tables import arithmetic_digest
+
+    # keyed by the front end's arithmetic: a model trained on older features is not reused
+    key = arithmetic_digest(FrontendSettings())[:12]
+    run = REPO / "build" / "test-runs" / f"tiny_yes_no_v1-{key}"
     if not (run / "model.tflite").is_file():
         make_trained_run(run, shared_audio)
     return run
@@ -78,7 +83,11 @@ def test_ds_cnn_s_firmware_equals_python(tmp_path: Path, shared_audio: Path) -> 
     """The full-size DS-CNN-S (trained briefly, so its posteriors move) on a 30 s stream."""
     from kws.runtime.testmodels import make_trained_run
 
-    run = REPO / "build" / "test-runs" / "ds_cnn_s_yes_no_v1"
+    from kws.frontend.settings import FrontendSettings
+    from kws.frontend.tables import arithmetic_digest
+
+    key = arithmetic_digest(FrontendSettings())[:12]
+    run = REPO / "build" / "test-runs" / f"ds_cnn_s_yes_no_v1-{key}"
     if not (run / "model.tflite").is_file():
         make_trained_run(run, shared_audio, channels=64, blocks=4, epochs=4)
     _parity(tmp_path, run, shared_audio, 30.0)

@@ -154,6 +154,31 @@ def test_driver_batch_equals_stream(tmp_path):
         assert np.array_equal(batch, fixed.features_numpy(audio, s))
 
 
+@pytest.mark.parametrize("lanes,extra", [(16, []), (4, []), (8, ["-mno-avx2"])])
+def test_host_batch_other_lane_paths(tmp_path, repo_root: Path, lanes, extra):
+    """host_batch.c's generic int64-lane Q31 multiplies (any KWS_HOST_LANES but the AVX2 8-lane
+    path that the Python build uses) give the same integers as NumPy."""
+    dsp = repo_root / "dsp"
+    exe = tmp_path / "driver"
+    srcs = [*sorted((dsp / "src").glob("*.c")), dsp / "generated" / "kws_frontend_tables.c",
+            dsp / "tests" / "driver.c"]
+    proc = subprocess.run(["cc", "-O1", "-std=gnu99", "-march=native", *extra, "-DKWS_HOST_FAST",
+                           f"-DKWS_HOST_LANES={lanes}", f"-I{dsp / 'include'}",
+                           f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}",
+                           *map(str, srcs), "-lm", "-o", str(exe)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    rng = np.random.default_rng(lanes)
+    for i in range(3):
+        s = DEFAULT if i == 0 else signals.random_settings(rng)
+        audio = signals.adversarial_clips(int(rng.integers(2000, 6000)), seed=i)[0].ravel()
+        cb.write_driver_input(tmp_path / "in.bin", cb.TableSet(s), audio, seed=i)
+        assert subprocess.run([str(exe), tmp_path / "in.bin", tmp_path / "out.bin"]).returncode == 0
+        status, batch, stream = cb.read_driver_output(tmp_path / "out.bin")
+        assert status == 0
+        assert np.array_equal(batch, fixed.features_numpy(audio, s))
+        assert np.array_equal(batch, stream)
+
+
 def test_fixed_point_primitives():
     """dsp/tests/test_fixed.c: isqrt32 on all perfect squares +-1 and 4M random values, mulw."""
     proc = subprocess.run([str(cb.build() / "kws_test_fixed")], capture_output=True, text=True)
@@ -263,10 +288,19 @@ def _corrupt(name: str, ts: "cb.TableSet") -> "cb.CTables":
         point("log2", a["log2"], ctypes.c_int32)
     elif name == "log2-length":
         st.log2_len = 64
-    elif name == "twiddle-too-big":
-        a["twiddle"][10] = 32767
-        a["twiddle"][11] = 32767
-        point("twiddle", a["twiddle"], ctypes.c_int16)
+    elif name == "twiddle-too-big":  # |W| = sqrt(2): would break the FFT's int32 bounds
+        a["twiddle"][10] = 2 ** 31 - 1
+        a["twiddle"][11] = 2 ** 31 - 1
+        point("twiddle", a["twiddle"], ctypes.c_int32)
+    elif name == "twiddle-int32-min":  # could not be negated (W_M^e = -W_N^(2e-M))
+        a["twiddle"][2 * 100 + 1] = -2 ** 31
+        point("twiddle", a["twiddle"], ctypes.c_int32)
+    elif name == "split-too-big":
+        a["split"][20] = -2 ** 31 + 1
+        a["split"][21] = 2 ** 31 - 1
+        point("split", a["split"], ctypes.c_int32)
+    elif name == "twiddle-length":
+        st.twiddle_len = 2 * 257  # M + 1 pairs: the table holds k in [0, M/2] only
     elif name == "split-length":
         st.split_len -= 2
     elif name == "window-length":
@@ -280,7 +314,8 @@ def _corrupt(name: str, ts: "cb.TableSet") -> "cb.CTables":
 
 @pytest.mark.parametrize("name", ["perm-duplicate", "perm-out-of-range", "mel-past-last-bin",
                                   "mel-weights-count", "eps-too-big", "log2-decreasing",
-                                  "log2-length", "twiddle-too-big", "split-length",
+                                  "log2-length", "twiddle-too-big", "twiddle-int32-min",
+                                  "split-too-big", "twiddle-length", "split-length",
                                   "window-length", "proj-length"])
 def test_bad_tables_rejected(lib, name):
     ts = cb.TableSet(DEFAULT)

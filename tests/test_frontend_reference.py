@@ -60,3 +60,20 @@ def test_fixed_within_one_lsb_on_noise(level_db):
     got = fixed.features_numpy(x, DEFAULT).astype(int)
     want = reference.quantize_output(reference.features_float(x, DEFAULT), DEFAULT).astype(int)
     assert np.mean(np.abs(got - want) <= 1) >= 0.99
+
+
+@pytest.mark.parametrize("level_db", [0, -20, -40, -60])
+def test_fixed_within_one_lsb_on_every_synthetic_family(level_db):
+    """Issue A: >= 99 % within +-1 LSB on the adversarial set at every level, and >= 90 % on each
+    family (DC, constant full scale, square at Nyquist, 0 dBFS sweeps put > 100 dB between the
+    peak bin and the far bands; with the former Q15 window and twiddles these families reached
+    only 40-77 %, the whole set 91-98 %)."""
+    clips, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=level_db + 200)
+    x = np.stack([signals.scale_to_peak(c, level_db) for c in clips])
+    got = fixed.features_numpy(x, DEFAULT).astype(int)
+    want = reference.quantize_output(reference.features_float(x, DEFAULT), DEFAULT).astype(int)
+    ok = np.abs(got - want) <= 1
+    assert np.mean(ok) >= 0.99, f"{np.mean(ok):.4f} within 1 LSB at {level_db} dBFS"
+    per_clip = np.mean(ok, axis=(1, 2))
+    weak = {k: round(float(v), 3) for k, v in zip(kinds, per_clip) if v < 0.9}
+    assert not weak, f"families below 90 % at {level_db} dBFS: {weak}"

@@ -5,9 +5,15 @@
  *   kws_mulw(x, w)      (x * w) >> 16, x int32, w int16: ARM SMULWB semantics (floor shift
  *                       of the 48-bit product; no rounding, no saturation)
  *   kws_mulwb/_mulwt    kws_mulw with w the bottom / top int16 half of a packed word
- *                       (a Q15 twiddle pair packed as re | im << 16)
+ *                       (the window: Q31 w[n] times x[n], x[n+1] loaded as one word)
  *   kws_mlawb/_mlawt    acc + kws_mulwb/_mulwt (ARM SMLAWB/SMLAWT; never overflows here)
- *   kws_cmulw           complex z * W with a kws_mulw per product
+ *   kws_mulr(x, w)      (x * w + 2^31) >> 32, x, w int32: ARM SMMULR (rounded high multiply;
+ *                       with w in Q31 it is round(x * w_real / 2), half the product)
+ *   kws_mlar(acc, x, w) acc + ((x * w + 2^31) >> 32): ARM SMMLAR (= acc + kws_mulr(x, w))
+ *   kws_mlsr(acc, x, w) acc + ((2^31 - x * w) >> 32): ARM SMMLSR (acc - kws_mulr(x, w) except
+ *                       when x * w + 2^31 is a multiple of 2^32, where it is one more)
+ *   kws_cmulr           complex z * W / 2 for a Q31 twiddle W: (mlsr(mulr(re, wr), im, wi),
+ *                       mlar(mulr(im, wr), re, wi)): four instructions on the M4
  *   kws_load_pair(p)    packs p[0] (bottom) and p[1] (top) into one 32-bit word
  *   kws_clz32(x)        count of leading zeros, 32 for x == 0
  *   kws_bitlen32/64(x)  number of significant bits, 0 for 0 (= 32 - clz)
@@ -19,7 +25,8 @@
  * but so on every compiler we target (GCC, Clang, armcc); src/frontend.c checks it at init.
  *
  * The multiplies have a portable C version and, where __ARM_FEATURE_DSP is defined (Cortex-M4,
- * M7, M33 with DSP), a version on the ACLE intrinsics of <arm_acle.h> (__smlawb/__smlawt) giving
+ * M7, M33 with DSP), a version on the ACLE intrinsics of <arm_acle.h> (__smlawb/__smlawt) or, for
+ * the SMMUL family that GCC 12's <arm_acle.h> lacks, one-instruction inline assembly, giving
  * identical results (dsp/tests/test_fixed.c, run on both by tests/test_frontend_c.py).
  * kws_clz32 uses __builtin_clz (one CLZ; GCC 12's <arm_acle.h> has no __clz); kws_sat_s8 is
  * plain compares (GCC 12's __ssat macro trips -Wsign-conversion).
@@ -50,9 +57,12 @@ KWS_INLINE int32_t kws_mlawb(int32_t x, int32_t pair, int32_t acc) { return __sm
 KWS_INLINE int32_t kws_mlawt(int32_t x, int32_t pair, int32_t acc) { return __smlawt(x, pair, acc); }
 KWS_INLINE int32_t kws_mulw(int32_t x, int16_t w) { return __smlawb(x, (int32_t)w, 0); }
 #else
+/* floor(x w / 2^16) without a 64-bit product (it vectorizes in 32-bit lanes): with
+ * x = 2^16 hi + lo, 0 <= lo < 2^16, x w / 2^16 = hi w + lo w / 2^16 and hi w is an integer;
+ * |hi w| <= 2^30, 0 <= |lo w| < 2^31, so every term and the sum fit in int32. */
 KWS_INLINE int32_t kws_mulw(int32_t x, int16_t w)
 {
-    return (int32_t)(((int64_t)x * (int64_t)w) >> 16); /* 48-bit product, floor >> 16 */
+    return (x >> 16) * w + (((x & 0xFFFF) * w) >> 16);
 }
 KWS_INLINE int32_t kws_mulwb(int32_t x, int32_t pair)
 {
@@ -77,12 +87,64 @@ KWS_INLINE int32_t kws_load_pair(const int16_t *p)
 #endif
 }
 
-/* cmulw: (re wr - im wi, re wi + im wr) with every product a kws_mulw (W packed re | im << 16,
- * Q15; the result is half of z * W). The sum is fused into one SMLAWT on the M4. */
-KWS_INLINE void kws_cmulw(int32_t re, int32_t im, int32_t w, int32_t *out_re, int32_t *out_im)
+
+/* Rounded 32 x 32 high multiplies (Q31 twiddles). None overflows here: |x w| <= 2^62, and the
+ * accumulations stay inside int32 (bounds in src/fft.c). */
+#if defined(__ARM_FEATURE_DSP) && defined(__GNUC__)
+KWS_INLINE int32_t kws_mulr(int32_t x, int32_t w)
 {
-    *out_re = kws_mulwb(re, w) - kws_mulwt(im, w);
-    *out_im = kws_mlawt(re, w, kws_mulwb(im, w));
+    int32_t r;
+    __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(w));
+    return r;
+}
+KWS_INLINE int32_t kws_mlar(int32_t acc, int32_t x, int32_t w)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(w), "r"(acc));
+    return r;
+}
+KWS_INLINE int32_t kws_mlsr(int32_t acc, int32_t x, int32_t w)
+{
+    int32_t r;
+    __asm__("smmlsr %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(w), "r"(acc));
+    return r;
+}
+#else
+KWS_INLINE int32_t kws_mulr(int32_t x, int32_t w)
+{
+    return (int32_t)(((int64_t)x * (int64_t)w + ((int64_t)1 << 31)) >> 32); /* Q31: x w / 2 */
+}
+KWS_INLINE int32_t kws_mlar(int32_t acc, int32_t x, int32_t w)
+{
+    return acc + kws_mulr(x, w);
+}
+KWS_INLINE int32_t kws_mlsr(int32_t acc, int32_t x, int32_t w)
+{
+    return acc + (int32_t)((((int64_t)1 << 31) - (int64_t)x * (int64_t)w) >> 32);
+}
+#endif
+
+/* cmulr: z W / 2 for a Q31 twiddle W = (wr, wi): re = mulr(re, wr) "-" mulr(im, wi) (SMMULR +
+ * SMMLSR), im = mulr(im, wr) + mulr(re, wi) (SMMULR + SMMLAR). Q of z, halved. */
+KWS_INLINE void kws_cmulr(int32_t re, int32_t im, int32_t wr, int32_t wi, int32_t *out_re,
+                          int32_t *out_im)
+{
+    *out_re = kws_mlsr(kws_mulr(re, wr), im, wi);
+    *out_im = kws_mlar(kws_mulr(im, wr), re, wi);
+}
+
+/* W_N^k for k in [0, M] from the Q31 table t of W_N^k, k in [0, M/2] (tables.py):
+ * t[k] for 2k <= M, else (-t[M-k].re, t[M-k].im), as W_N^k = -conj(W_N^(M-k)).
+ * Entries are clipped to +-(2^31 - 1), so the negation never overflows. */
+KWS_INLINE void kws_twiddle_n(const int32_t *t, int32_t m, int32_t k, int32_t *wr, int32_t *wi)
+{
+    if (2 * k <= m) {
+        *wr = t[2 * k];
+        *wi = t[2 * k + 1];
+    } else {
+        *wr = -t[2 * (m - k)];
+        *wi = t[2 * (m - k) + 1];
+    }
 }
 
 /* ---------------------------------------------------------------- bit counting */

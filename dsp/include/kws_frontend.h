@@ -60,13 +60,15 @@ typedef struct {
     int32_t proj_q;            /* fractional bits of proj, -15..24 */
     int32_t exp_base;          /* E(s) = exp_base + s: binary exponent of the mel energies */
     int32_t output_zero_point; /* int8 zero point, -128..127 */
-    const int16_t *window;     /* [L] Q15 window */
+    const int32_t *window;     /* [L] Q31 window */
     int32_t window_len;
     const uint16_t *perm;      /* [M] DIT input order of the M = N/2 point complex FFT */
     int32_t perm_len;
-    const int16_t *twiddle;    /* [2 * 3M/4] Q15 (re, im) of exp(-2 pi i e / M) */
+    const int32_t *twiddle;    /* [2 * (M/2+1)] Q31 (re, im) of exp(-2 pi i k / N), k in [0, M/2],
+                                * for the FFT (W_M^e = W_N^2e; W_N^k = -conj(W_N^(M-k))) */
     int32_t twiddle_len;
-    const int16_t *split;      /* [2 * (M+1)] Q15 (re, im) of exp(-2 pi i k / N) */
+    const int32_t *split;      /* [2 * (M/2+1)] the same table for the real-FFT split (the generated
+                                * tables point both at one array; run-time tables may too) */
     int32_t split_len;
     const uint16_t *mel_start; /* [num_mel] first bin of each band */
     const uint16_t *mel_len;   /* [num_mel] bins in each band */

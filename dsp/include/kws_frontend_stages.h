@@ -12,12 +12,12 @@
 
 #include <stdint.h>
 
-/* 1. window: p[n] = x[n] * w[n]  (int16 * Q15 -> Q30, exact) */
+/* 1. window: p[n] = (w[n] x[n]) >> 16  (Q31 * int16 -> Q30, floor; SMULWB) */
 typedef struct {
-    const int16_t *coeffs; /* Q15 */
+    const int32_t *coeffs; /* Q31 */
     int32_t len;
 } kws_window_state;
-int kws_window_init(kws_window_state *st, const int16_t *coeffs, int32_t len);
+int kws_window_init(kws_window_state *st, const int32_t *coeffs, int32_t len);
 /* *peak gets the OR of all |p| (products not stored), whose bit length is that of max |p|. */
 int kws_window_process(const kws_window_state *st, const int16_t *in, int32_t in_len,
                        uint32_t *peak);
@@ -31,15 +31,17 @@ int kws_normalize_process(uint32_t peak, int32_t *shift);
 typedef struct {
     int32_t m;              /* complex points */
     const uint16_t *perm;   /* [m] */
-    const int16_t *twiddle; /* [2 * 3m/4] */
+    const int32_t *twiddle; /* [2 * (m/2+1)] Q31 W_N^k, k in [0, m/2] (W_M^e = W_N^2e) */
 } kws_fft_state;
+/* 1 if every (re, im) of twiddle[0..count) has |W| <= 1 (+ rounding) and no INT32_MIN part. */
+int kws_twiddle_q31_ok(const int32_t *twiddle, int32_t count);
 /* scratch (>= m/32 + 1 words) is used to check that perm is a permutation. */
 int kws_fft_init(kws_fft_state *st, int32_t m, const uint16_t *perm, int32_t perm_len,
-                 const int16_t *twiddle, int32_t twiddle_len, uint32_t *scratch,
+                 const int32_t *twiddle, int32_t twiddle_len, uint32_t *scratch,
                  int32_t scratch_len);
-/* z[i] = (p[2 perm[i]] + j p[2 perm[i] + 1]) with p[n] = (x[n] w[n]) << s for n < len, else 0;
- * then the stages. */
-int kws_fft_process(const kws_fft_state *st, const int16_t *x, int32_t x_len, const int16_t *w,
+/* z[i] = (p[2 perm[i]] + j p[2 perm[i] + 1]) with p[n] = ((w[n] x[n]) >> 16) << s for n < len,
+ * else 0 (w: the Q31 window); then the stages. */
+int kws_fft_process(const kws_fft_state *st, const int16_t *x, int32_t x_len, const int32_t *w,
                     int32_t len, int32_t shift, int32_t *z, int32_t z_len);
 
 /* 4. split: M complex points -> bins [bin_lo, bin_hi) of the N-point real spectrum X ~ DFT/N,
@@ -47,10 +49,10 @@ int kws_fft_process(const kws_fft_state *st, const int16_t *x, int32_t x_len, co
  * bands are never computed. */
 typedef struct {
     int32_t m;
-    const int16_t *twiddle; /* [2 * (m+1)] */
+    const int32_t *twiddle; /* [2 * (m/2+1)] Q31 W_N^k, k in [0, m/2] */
     int32_t bin_lo, bin_hi;
 } kws_split_state;
-int kws_split_init(kws_split_state *st, int32_t m, const int16_t *twiddle, int32_t twiddle_len,
+int kws_split_init(kws_split_state *st, int32_t m, const int32_t *twiddle, int32_t twiddle_len,
                    int32_t bin_lo, int32_t bin_hi);
 int kws_split_process(const kws_split_state *st, int32_t *z, int32_t z_len);
 

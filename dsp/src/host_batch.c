@@ -4,32 +4,73 @@
  * GCC vector of KWS_HOST_LANES int32 holds the same element of every frame, so each butterfly
  * is a handful of SIMD instructions for all frames. Every other stage is the scalar code of
  * dsp/src, per frame. Same integers as fft.c, operation for operation:
- *   kws_mulw(x, w) = floor(x w / 2^16) is computed in 32-bit lanes as
- *   (x >> 16) w + (((x & 0xFFFF) w) >> 16): x = 2^16 hi + lo with 0 <= lo < 2^16, so
- *   x w / 2^16 = hi w + lo w / 2^16 and hi w is an integer; |lo w| < 2^31, |hi w| <= 2^30,
- *   and the sum is the (in-range) exact result. */
+ *   the window product kws_mulw(w, x) = floor(w x / 2^16) (Q31 w, int16 x) is computed in 32-bit
+ *   lanes as (w >> 16) x + (((w & 0xFFFF) x) >> 16): w = 2^16 hi + lo with 0 <= lo < 2^16, so
+ *   w x / 2^16 = hi x + lo x / 2^16 and hi x is an integer; |lo x| < 2^31, |hi x| <= 2^30,
+ *   and the sum is the (in-range) exact result;
+ *   the Q31 twiddle multiplies kws_mulr / kws_mlar / kws_mlsr form the exact 64-bit products,
+ *   add the rounding constant and keep the high 32 bits: the formulas of kws_fixed.h. With AVX2
+ *   and 8 lanes: VPMULDQ on the even lanes and on the odd lanes shifted down, the high halves
+ *   blended back in lane order (7 instructions per 8 products, no 64-bit multiply); elsewhere
+ *   GCC vectors of int64. */
 #include "kws_frontend.h"
 #include "kws_fixed.h"
 
 #if defined(KWS_HOST_FAST) && defined(__GNUC__)
 
+#if defined(__AVX2__) && KWS_HOST_LANES == 8
+#include <immintrin.h>
+#define KWS_HOST_AVX2 1
+#endif
+
 typedef int32_t kws_v8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
 typedef uint32_t kws_u8 __attribute__((vector_size(4 * KWS_HOST_LANES)));
 typedef uint64_t kws_u64v __attribute__((vector_size(8 * KWS_HOST_LANES)));
+typedef int64_t kws_l8 __attribute__((vector_size(8 * KWS_HOST_LANES)));
 
-static kws_v8 splat(int32_t v)
+/* v in every lane (GCC broadcasts the scalar of a vector-scalar operation: one VPBROADCASTD) */
+KWS_INLINE kws_v8 splat(int32_t v)
 {
-    kws_v8 r;
-    int i;
-    for (i = 0; i < KWS_HOST_LANES; i++) r[i] = v;
-    return r;
+    kws_v8 zero = {0};
+    return zero + v;
 }
 
-/* floor(x w / 2^16) per lane, w a Q15 scalar (see the top of this file) */
-KWS_INLINE kws_v8 vmulw(kws_v8 x, kws_v8 w)
+#if defined(KWS_HOST_AVX2)
+/* high 32 bits of (sign * x w + 2^31) per lane (sign = +1 or -1; w a splat): the products of
+ * the even lanes (VPMULDQ reads the low int32 of each int64) and of the odd lanes (shifted
+ * down), each plus 2^31 in 64 bits; the even results' high halves shifted down into the even
+ * lanes, blended with the odd results' high halves (already in the odd lanes) */
+KWS_INLINE kws_v8 vhigh(kws_v8 x, kws_v8 w, int negate)
 {
-    return (x >> 16) * w + (((x & 0xFFFF) * w) >> 16);
+    const __m256i half = _mm256_set1_epi64x((int64_t)1 << 31);
+    __m256i xv = (__m256i)x, wv = (__m256i)w;
+    __m256i even = _mm256_mul_epi32(xv, wv);                          /* lanes 0, 2, 4, 6 */
+    __m256i odd = _mm256_mul_epi32(_mm256_srli_epi64(xv, 32), wv);    /* lanes 1, 3, 5, 7 */
+    even = negate ? _mm256_sub_epi64(half, even) : _mm256_add_epi64(even, half);
+    odd = negate ? _mm256_sub_epi64(half, odd) : _mm256_add_epi64(odd, half);
+    return (kws_v8)_mm256_blend_epi32(_mm256_srli_epi64(even, 32), odd, 0xAA);
 }
+
+/* kws_mulr per lane: (x w + 2^31) >> 32, w a Q31 splat */
+KWS_INLINE kws_v8 vmulr(kws_v8 x, kws_v8 w) { return vhigh(x, w, 0); }
+
+/* kws_mlsr per lane: acc + ((2^31 - x w) >> 32) */
+KWS_INLINE kws_v8 vmlsr(kws_v8 acc, kws_v8 x, kws_v8 w) { return acc + vhigh(x, w, 1); }
+#else
+/* kws_mulr per lane: (x w + 2^31) >> 32, w a Q31 splat, in int64 lanes */
+KWS_INLINE kws_v8 vmulr(kws_v8 x, kws_v8 w)
+{
+    kws_l8 p = __builtin_convertvector(x, kws_l8) * __builtin_convertvector(w, kws_l8);
+    return __builtin_convertvector((p + ((int64_t)1 << 31)) >> 32, kws_v8); /* |p| <= 2^62 */
+}
+
+/* kws_mlsr per lane: acc + ((2^31 - x w) >> 32) */
+KWS_INLINE kws_v8 vmlsr(kws_v8 acc, kws_v8 x, kws_v8 w)
+{
+    kws_l8 p = __builtin_convertvector(x, kws_l8) * __builtin_convertvector(w, kws_l8);
+    return acc + __builtin_convertvector((((int64_t)1 << 31) - p) >> 32, kws_v8);
+}
+#endif
 
 static void vradix2(kws_v8 *zr, kws_v8 *zi, int32_t m)
 {
@@ -55,14 +96,27 @@ KWS_INLINE void vr4out(kws_v8 *zr, kws_v8 *zi, int32_t i, int32_t q, kws_v8 b0r,
     zr[i + 3 * q] = (c1r - c3i) >> 1; zi[i + 3 * q] = (c1i + c3r) >> 1;
 }
 
-/* fft.c's cmulw: (re wr - im wi, re wi + im wr), every product a kws_mulw */
-KWS_INLINE void vcmulw(kws_v8 re, kws_v8 im, kws_v8 wr, kws_v8 wi, kws_v8 *or_, kws_v8 *oi)
+/* kws_cmulr: (mlsr(mulr(re, wr), im, wi), mlar(mulr(im, wr), re, wi)) */
+KWS_INLINE void vcmulr(kws_v8 re, kws_v8 im, kws_v8 wr, kws_v8 wi, kws_v8 *or_, kws_v8 *oi)
 {
-    *or_ = vmulw(re, wr) - vmulw(im, wi);
-    *oi = vmulw(im, wr) + vmulw(re, wi);
+    *or_ = vmlsr(vmulr(re, wr), im, wi);
+    *oi = vmulr(im, wr) + vmulr(re, wi); /* mlar(acc, x, w) = acc + mulr(x, w) exactly */
 }
 
-static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int16_t *tw)
+/* fft.c's twiddle_m: W_M^e from the shared Q31 table of W_N^k, as splats */
+KWS_INLINE void vtwiddle(const int32_t *t, int32_t m, int32_t e, kws_v8 *wr, kws_v8 *wi)
+{
+    int32_t k = 2 * e, sign = 1, re, im;
+    if (k > m) {
+        k -= m;
+        sign = -1;
+    }
+    kws_twiddle_n(t, m, k, &re, &im);
+    *wr = splat(sign * re);
+    *wi = splat(sign * im);
+}
+
+static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int32_t *tw)
 {
     int32_t length = 4 * sub, stride = m / length, q = sub, blk, j;
     for (blk = 0; blk < m; blk += length)
@@ -70,14 +124,15 @@ static void vradix4(kws_v8 *zr, kws_v8 *zi, int32_t m, int32_t sub, const int16_
                zr[blk + 2 * q] >> 1, zi[blk + 2 * q] >> 1, zr[blk + 3 * q] >> 1,
                zi[blk + 3 * q] >> 1);
     for (j = 1; j < sub; j++) {
-        kws_v8 w1r = splat(tw[2 * (j * stride)]), w1i = splat(tw[2 * (j * stride) + 1]);
-        kws_v8 w2r = splat(tw[2 * (2 * j * stride)]), w2i = splat(tw[2 * (2 * j * stride) + 1]);
-        kws_v8 w3r = splat(tw[2 * (3 * j * stride)]), w3i = splat(tw[2 * (3 * j * stride) + 1]);
+        kws_v8 w1r, w1i, w2r, w2i, w3r, w3i;
+        vtwiddle(tw, m, j * stride, &w1r, &w1i);
+        vtwiddle(tw, m, 2 * j * stride, &w2r, &w2i);
+        vtwiddle(tw, m, 3 * j * stride, &w3r, &w3i);
         for (blk = j; blk < m; blk += length) {
             kws_v8 b1r, b1i, b2r, b2i, b3r, b3i;
-            vcmulw(zr[blk + q], zi[blk + q], w1r, w1i, &b1r, &b1i);
-            vcmulw(zr[blk + 2 * q], zi[blk + 2 * q], w2r, w2i, &b2r, &b2i);
-            vcmulw(zr[blk + 3 * q], zi[blk + 3 * q], w3r, w3i, &b3r, &b3i);
+            vcmulr(zr[blk + q], zi[blk + q], w1r, w1i, &b1r, &b1i);
+            vcmulr(zr[blk + 2 * q], zi[blk + 2 * q], w2r, w2i, &b2r, &b2i);
+            vcmulr(zr[blk + 3 * q], zi[blk + 3 * q], w3r, w3i, &b3r, &b3i);
             vr4out(zr, zi, blk, q, zr[blk] >> 1, zi[blk] >> 1, b1r, b1i, b2r, b2i, b3r, b3i);
         }
     }
@@ -113,14 +168,21 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
         if (rc == KWS_OK) rc = kws_normalize_process(peak, &shift[lane]);
         if (rc != KWS_OK) return rc;
         /* the gather of fft.c, into lane `lane`: first the products p[n] (fft.c's windowed(),
-         * Q(30 + s), 0 past the window) in plain loops that vectorize, then the permutation */
+         * Q(30 + s), 0 past the window) in plain loops that vectorize, then the permutation;
+         * (w x) >> 16 in 32-bit lanes as (w >> 16) x + (((w & 0xFFFF) x) >> 16) (see the top) */
         len = t->window_samples;
         s = shift[lane];
         if (s >= 0) {
-            for (i = 0; i < len; i++)
-                p[i] = (int32_t)((uint32_t)((int32_t)x[i] * (int32_t)t->window[i]) << s);
+            for (i = 0; i < len; i++) {
+                int32_t w = t->window[i], xn = x[i];
+                int32_t q30 = (w >> 16) * xn + (((w & 0xFFFF) * xn) >> 16); /* Q30 */
+                p[i] = (int32_t)((uint32_t)q30 << s);
+            }
         } else {
-            for (i = 0; i < len; i++) p[i] = ((int32_t)x[i] * (int32_t)t->window[i]) >> -s;
+            for (i = 0; i < len; i++) {
+                int32_t w = t->window[i], xn = x[i];
+                p[i] = ((w >> 16) * xn + (((w & 0xFFFF) * xn) >> 16)) >> -s; /* Q30 >> -s */
+            }
         }
         for (i = len; i < 2 * m; i++) p[i] = 0;
         for (i = 0; i < m; i++) {
@@ -153,8 +215,9 @@ int kws_host_frames(kws_frontend_state *st, const int16_t *const *frames, int32_
             tr = di >> 1;
             ti = (-dr) >> 1;
         } else {
-            vcmulw(di, -dr, splat(st->split.twiddle[2 * k]), splat(st->split.twiddle[2 * k + 1]),
-                   &tr, &ti);
+            int32_t wr, wi;
+            kws_twiddle_n(st->split.twiddle, m, k, &wr, &wi);
+            vcmulr(di, -dr, splat(wr), splat(wi), &tr, &ti);
         }
         xr[k - lo] = (er >> 1) + tr;
         xi[k - lo] = (ei >> 1) + ti;

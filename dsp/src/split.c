@@ -2,23 +2,21 @@
  * into bins k of the N-point real spectrum, X ~ DFT_N(p << s) / N. Mirror: split_stage.
  *   Zk = Z[k mod M], Zc = conj(Z[(M - k) mod M])
  *   e = (Zk + Zc) >> 1, d = (Zk - Zc) >> 1, o = (d.im, -d.re)
- *   t = cmulw(o, W_N^k) (k = 0: o >> 1),  X[k] = (e >> 1) + t
+ *   t = cmulr(o, W_N^k) (k = 0: o >> 1),  X[k] = (e >> 1) + t
+ *   (W_N^k: kws_twiddle_n on the Q31 table of k in [0, M/2] shared with fft.c; kws_cmulr
+ *   halves: t ~ o W / 2)
  * Only bins [bin_lo, bin_hi) are computed: the others never reach the mel stage. In place:
  * X[k] is written over Z[k] (x[2k], x[2k+1]), X[M] into the slot after Z (z has 2(M+1) words). */
 #include "kws_frontend.h"
 #include "kws_fixed.h"
 
-int kws_split_init(kws_split_state *st, int32_t m, const int16_t *twiddle, int32_t twiddle_len,
+int kws_split_init(kws_split_state *st, int32_t m, const int32_t *twiddle, int32_t twiddle_len,
                    int32_t bin_lo, int32_t bin_hi)
 {
-    int32_t i;
     if (st == NULL || twiddle == NULL) return KWS_ERR_NULL;
     if (m < 1 || bin_lo < 0 || bin_hi < bin_lo || bin_hi > m + 1) return KWS_ERR_BAD_CONFIG;
-    if (twiddle_len != 2 * (m + 1)) return KWS_ERR_BAD_TABLE;
-    for (i = 0; i <= m; i++) {
-        int32_t re = twiddle[2 * i], im = twiddle[2 * i + 1];
-        if (re * re + im * im > (1 << 30) + (1 << 16)) return KWS_ERR_BAD_TABLE;
-    }
+    if (twiddle_len != 2 * (m / 2 + 1)) return KWS_ERR_BAD_TABLE;
+    if (!kws_twiddle_q31_ok(twiddle, m / 2 + 1)) return KWS_ERR_BAD_TABLE;
     st->m = m;
     st->twiddle = twiddle;
     st->bin_lo = bin_lo;
@@ -26,14 +24,15 @@ int kws_split_init(kws_split_state *st, int32_t m, const int16_t *twiddle, int32
     return KWS_OK;
 }
 
-/* Bin k > 0 of X from Zk = Z[ka] and Zc = conj(Z[kc]), values read by the caller (Q of z). */
-KWS_INLINE void split_bin_tw(const kws_split_state *st, int32_t k, int32_t zr, int32_t zi,
-                             int32_t cr, int32_t ci, int32_t *xr, int32_t *xi)
+/* Bin k > 0 of X from Zk and Zc = conj(Z[(M - k) mod M]), values read by the caller (Q of z),
+ * with its twiddle W_N^k = (wr, wi) (Q31) given. */
+KWS_INLINE void split_bin_tw(int32_t wr, int32_t wi, int32_t zr, int32_t zi, int32_t cr,
+                             int32_t ci, int32_t *xr, int32_t *xi)
 {
     int32_t er = (zr + cr) >> 1, ei = (zi + ci) >> 1;
     int32_t dr = (zr - cr) >> 1, di = (zi - ci) >> 1;
     int32_t tr, ti;
-    kws_cmulw(di, -dr, kws_load_pair(st->twiddle + 2 * k), &tr, &ti); /* t = o W, halves o */
+    kws_cmulr(di, -dr, wr, wi, &tr, &ti); /* t = o W / 2 */
     *xr = (er >> 1) + tr;
     *xi = (ei >> 1) + ti;
 }
@@ -48,7 +47,9 @@ KWS_INLINE void split_bin(const kws_split_state *st, int32_t k, int32_t zr, int3
         *xr = (er >> 1) + (di >> 1); /* o = (d.im, -d.re) */
         *xi = (ei >> 1) + ((-dr) >> 1);
     } else {
-        split_bin_tw(st, k, zr, zi, cr, ci, xr, xi);
+        int32_t wr, wi;
+        kws_twiddle_n(st->twiddle, st->m, k, &wr, &wi); /* W_N^k, any k in [1, M] */
+        split_bin_tw(wr, wi, zr, zi, cr, ci, xr, xi);
     }
 }
 
@@ -88,9 +89,15 @@ int kws_split_process(const kws_split_state *st, int32_t *z, int32_t z_len)
         /* Only the lower half (the default: bands up to fs/4): bin k reads slots k and M - k and
          * writes slot k; every slot M - k >= M/2 that a later bin reads is written by no bin
          * except M/2, which reads it itself first. So plain ascending order is in place. */
-        for (k = lo; k < hi; k++) {
-            int32_t *za = z + 2 * k, *zb = z + 2 * (k == 0 ? 0 : m - k);
-            split_bin(st, k, za[0], za[1], zb[0], -zb[1], &za[0], &za[1]);
+        k = lo;
+        if (k == 0 && k < hi) {
+            split_bin(st, 0, z[0], z[1], z[0], -z[1], &z[0], &z[1]);
+            k = 1;
+        }
+        for (; k < hi; k++) { /* 1 <= k <= M/2: W_N^k straight from the table */
+            int32_t *za = z + 2 * k, *zb = z + 2 * (m - k);
+            const int32_t *w = st->twiddle + 2 * k;
+            split_bin_tw(w[0], w[1], za[0], za[1], zb[0], -zb[1], &za[0], &za[1]);
         }
         return KWS_OK;
     }
@@ -104,10 +111,12 @@ int kws_split_process(const kws_split_state *st, int32_t *z, int32_t z_len)
         int32_t *za = z + 2 * k, *zb = z + 2 * (m - k);
         int32_t ar = za[0], ai = za[1], br = zb[0], bi = zb[1];
         int32_t xr, xi, yr, yi;
-        split_bin_tw(st, m - k, br, bi, ar, -ai, &yr, &yi); /* all four inputs are in locals: */
-        zb[0] = yr;                                         /* store each bin as it is done */
+        int32_t wr = st->twiddle[2 * k], wi = st->twiddle[2 * k + 1]; /* W_N^k, 0 < k < M/2 */
+        /* W_N^(M-k) = -conj(W_N^k); all four inputs are in locals: store each bin when done */
+        split_bin_tw(-wr, wi, br, bi, ar, -ai, &yr, &yi);
+        zb[0] = yr;
         zb[1] = yi;
-        split_bin_tw(st, k, ar, ai, br, -bi, &xr, &xi);
+        split_bin_tw(wr, wi, ar, ai, br, -bi, &xr, &xi);
         za[0] = xr;
         za[1] = xi;
     }

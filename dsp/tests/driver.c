@@ -56,10 +56,10 @@ int main(int argc, char **argv)
     t.proj_len = h[18];
     n = h[19];
     seed = (uint32_t)h[20];
-    arrays[0] = read_array(f, (size_t)t.window_len, 2);
+    arrays[0] = read_array(f, (size_t)t.window_len, 4);
     arrays[1] = read_array(f, (size_t)t.perm_len, 2);
-    arrays[2] = read_array(f, (size_t)t.twiddle_len, 2);
-    arrays[3] = read_array(f, (size_t)t.split_len, 2);
+    arrays[2] = read_array(f, (size_t)t.twiddle_len, 4);
+    arrays[3] = read_array(f, (size_t)t.split_len, 4);
     arrays[4] = read_array(f, (size_t)t.mel_bands_len, 2);
     arrays[5] = read_array(f, (size_t)t.mel_bands_len, 2);
     arrays[6] = read_array(f, (size_t)t.mel_weights_len, 2);

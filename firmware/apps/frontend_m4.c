@@ -149,10 +149,10 @@ int kws_app_main(int argc, char **argv) {
   t.mel_bands_len = h[14]; t.mel_weights_len = h[15]; t.eps_len = h[16]; t.log2_len = h[17];
   t.proj_len = h[18];
   const int32_t num_clips = h[19], clip_len = h[20];
-  t.window = take(&r, t.window_len, 2);
+  t.window = take(&r, t.window_len, 4);
   t.perm = take(&r, t.perm_len, 2);
-  t.twiddle = take(&r, t.twiddle_len, 2);
-  t.split = take(&r, t.split_len, 2);
+  t.twiddle = take(&r, t.twiddle_len, 4);
+  t.split = take(&r, t.split_len, 4);
   t.mel_start = take(&r, t.mel_bands_len, 2);
   t.mel_len = take(&r, t.mel_bands_len, 2);
   t.mel_weights = take(&r, t.mel_weights_len, 2);

@@ -51,10 +51,10 @@ class CTables(ctypes.Structure):
         ("fft_size", ctypes.c_int32), ("num_mel", ctypes.c_int32),
         ("num_outputs", ctypes.c_int32), ("proj_q", ctypes.c_int32),
         ("exp_base", ctypes.c_int32), ("output_zero_point", ctypes.c_int32),
-        ("window", _i16p), ("window_len", ctypes.c_int32),
+        ("window", _i32p), ("window_len", ctypes.c_int32),
         ("perm", _u16p), ("perm_len", ctypes.c_int32),
-        ("twiddle", _i16p), ("twiddle_len", ctypes.c_int32),
-        ("split", _i16p), ("split_len", ctypes.c_int32),
+        ("twiddle", _i32p), ("twiddle_len", ctypes.c_int32),
+        ("split", _i32p), ("split_len", ctypes.c_int32),
         ("mel_start", _u16p), ("mel_len", _u16p), ("mel_bands_len", ctypes.c_int32),
         ("mel_weights", _u16p), ("mel_weights_len", ctypes.c_int32),
         ("eps", _u64p), ("eps_len", ctypes.c_int32),
@@ -152,10 +152,12 @@ class TableSet:
         tab = tables if tables is not None else make_tables(settings)
         self.settings = settings
         self.arrays = {
-            "window": np.ascontiguousarray(tab.window, dtype=np.int16),
+            "window": np.ascontiguousarray(tab.window, dtype=np.int32),
             "perm": np.ascontiguousarray(tab.perm, dtype=np.uint16),
-            "twiddle": np.ascontiguousarray(tab.twiddle, dtype=np.int16).reshape(-1),
-            "split": np.ascontiguousarray(tab.split, dtype=np.int16).reshape(-1),
+            "twiddle": np.ascontiguousarray(tab.twiddle, dtype=np.int32).reshape(-1),
+            # the split's twiddles are the FFT's table (W_N^k); a copy, so that tests can corrupt
+            # one without the other
+            "split": np.ascontiguousarray(tab.twiddle, dtype=np.int32).reshape(-1).copy(),
             "mel_start": np.ascontiguousarray(tab.mel_start, dtype=np.uint16),
             "mel_len": np.ascontiguousarray(tab.mel_len, dtype=np.uint16),
             "mel_weights": np.ascontiguousarray(tab.mel_weights, dtype=np.uint16),
@@ -176,10 +178,10 @@ class TableSet:
         a = self.arrays
         return CTables(
             *self.header.values(),
-            _ptr(a["window"], ctypes.c_int16), a["window"].size,
+            _ptr(a["window"], ctypes.c_int32), a["window"].size,
             _ptr(a["perm"], ctypes.c_uint16), a["perm"].size,
-            _ptr(a["twiddle"], ctypes.c_int16), a["twiddle"].size,
-            _ptr(a["split"], ctypes.c_int16), a["split"].size,
+            _ptr(a["twiddle"], ctypes.c_int32), a["twiddle"].size,
+            _ptr(a["split"], ctypes.c_int32), a["split"].size,
             _ptr(a["mel_start"], ctypes.c_uint16), _ptr(a["mel_len"], ctypes.c_uint16),
             a["mel_start"].size,
             _ptr(a["mel_weights"], ctypes.c_uint16), a["mel_weights"].size,

@@ -6,11 +6,13 @@ across NumPy, the host and the Cortex-M4.
 
 Q formats
 ---------
-- ``window``: int16, Q15 (``round(w * 32768)``, clipped to 32767).
+- ``window``: int32, Q31 (``round(w * 2**31)``, clipped to 2**31 - 1).
 - ``perm``: uint16, the input order of the decimation-in-time complex FFT.
-- ``twiddle``: int16 pairs (re, im), Q15 of ``exp(-2j*pi*e/M)`` for e in [0, 3M/4);
-  entry 0 is unused (the FFT treats a zero exponent as an exact halving).
-- ``split``: int16 pairs, Q15 of ``exp(-2j*pi*k/N)`` for k in [0, M]; entry 0 unused likewise.
+- ``twiddle``: int32 pairs (re, im), Q31 of ``W_N^k = exp(-2j*pi*k/N)`` for k in [0, M/2] (half
+  a circle's worth: ``W_N^k = -conj(W_N^(M-k))`` gives k in (M/2, M]), clipped to +-(2**31 - 1)
+  so that every entry can be negated. Shared by the FFT (``W_M^e = W_N^(2e)``, and
+  ``-W_N^(2e-M)`` for ``2e > M``) and the real-FFT split (``W_N^k``); see
+  :func:`kws.frontend.fixed.twiddle_n`. Entry 0 is unused (a zero exponent is an exact halving).
 - ``mel_start``, ``mel_len``, ``mel_weights``: the sparse mel filterbank, weights uint16 Q15.
 - ``eps``: uint64, ``round(log_eps * 2**E(s))`` for every block shift s in [S_MIN, S_MAX].
 - ``log2``: int32, Q16 of ``log2(1 + i/64)`` for i in 0..64.
@@ -20,6 +22,8 @@ Q formats
 from __future__ import annotations
 
 import dataclasses
+import functools
+import hashlib
 import math
 
 import numpy as np
@@ -33,17 +37,20 @@ S_MIN = -2
 S_MAX = 28
 #: Resolution of the log2 lookup: 2**LOG2_BITS intervals.
 LOG2_BITS = 6
+#: Version of the front end's integer arithmetic (kws/frontend/fixed.py == dsp/src). Bump it
+#: whenever an operation changes the integers without changing a table. 1: Q15 window and
+#: twiddles (SMULW); 2: Q31 window (SMULWB) and Q31 twiddles (SMMULR / SMMLAR / SMMLSR).
+ARITHMETIC_VERSION = 2
 
 
 @dataclasses.dataclass(frozen=True)
 class FrontendTables:
     """All integer tables for one :class:`FrontendSettings`; see the module docstring."""
 
-    window: np.ndarray       # (L,) int16
+    window: np.ndarray       # (L,) int32
     perm: np.ndarray         # (M,) uint16
     radices: tuple[int, ...]  # stage radices, first stage first
-    twiddle: np.ndarray      # (3M/4, 2) int16
-    split: np.ndarray        # (M+1, 2) int16
+    twiddle: np.ndarray      # (M/2+1, 2) int32
     mel_start: np.ndarray    # (num_mel,) uint16
     mel_len: np.ndarray      # (num_mel,) uint16
     mel_weights: np.ndarray  # (sum(mel_len),) uint16
@@ -56,7 +63,7 @@ class FrontendTables:
     @property
     def mel_dense(self) -> np.ndarray:
         """The mel weights as a dense (num_mel, num_bins) int64 matrix (for NumPy)."""
-        num_bins = int(self.split.shape[0])
+        num_bins = int(self.perm.shape[0]) + 1
         dense = np.zeros((len(self.mel_start), num_bins), dtype=np.int64)
         offset = 0
         for j, (start, length) in enumerate(zip(self.mel_start, self.mel_len)):
@@ -129,10 +136,15 @@ def dit_permutation(m: int, radices: tuple[int, ...]) -> np.ndarray:
     return np.concatenate([q + r * inner for q in range(r)])
 
 
-def q15_pairs(angle: np.ndarray) -> np.ndarray:
-    """int16 (re, im) pairs of ``exp(1j * angle)`` in Q15, clipped to the int16 range."""
-    pairs = np.stack([np.cos(angle), np.sin(angle)], axis=-1) * 32768.0
-    return np.clip(np.round(pairs), -32768, 32767).astype(np.int16)
+#: Largest Q31 table value: 1.0 rounds to 2**31, one above int32; clipping both signs to this keeps
+#: every entry negatable.
+Q31_MAX = 2 ** 31 - 1
+
+
+def q31_pairs(angle: np.ndarray) -> np.ndarray:
+    """int32 (re, im) pairs of ``exp(1j * angle)`` in Q31, clipped to +-(2**31 - 1)."""
+    pairs = np.stack([np.cos(angle), np.sin(angle)], axis=-1) * 2.0 ** 31
+    return np.clip(np.round(pairs), -Q31_MAX, Q31_MAX).astype(np.int32)
 
 
 def make_tables(settings: FrontendSettings) -> FrontendTables:
@@ -141,12 +153,10 @@ def make_tables(settings: FrontendSettings) -> FrontendTables:
     m = n_fft // 2
     radices = fft_radices(m)
 
-    window = np.clip(np.round(hann_periodic(settings.window_samples) * 32768.0), 0, 32767)
+    window = np.clip(np.round(hann_periodic(settings.window_samples) * 2.0 ** 31), 0, Q31_MAX)
 
-    e = np.arange(3 * m // 4, dtype=np.float64)
-    twiddle = q15_pairs(-2.0 * np.pi * e / m)
-    k = np.arange(m + 1, dtype=np.float64)
-    split = q15_pairs(-2.0 * np.pi * k / n_fft)
+    k = np.arange(m // 2 + 1, dtype=np.float64)
+    twiddle = q31_pairs(-2.0 * np.pi * k / n_fft)
 
     mel = mel_weight_matrix(settings).T  # (num_mel, num_bins)
     mel_q = np.clip(np.round(mel * 32768.0), 0, 65535).astype(np.int64)
@@ -162,7 +172,7 @@ def make_tables(settings: FrontendSettings) -> FrontendTables:
         lens.append(hi - lo)
         weights.extend(row[lo:hi].tolist())
 
-    # E(s): mel_int ~= mel_true * 2**E(s), with products x*w in Q30, a 1/N FFT gain and Q15
+    # E(s): mel_int ~= mel_true * 2**E(s), with products (x*w) >> 16 in Q30, a 1/N FFT gain and Q15
     # mel weights: E = 30 + s - log2(N) + 15.
     exp_base = 45 - int(round(math.log2(n_fft)))
     shifts = np.arange(S_MIN, S_MAX + 1)
@@ -181,11 +191,10 @@ def make_tables(settings: FrontendSettings) -> FrontendTables:
     proj = np.round(real * 2.0 ** proj_q).astype(np.int16)
 
     return FrontendTables(
-        window=window.astype(np.int16),
+        window=window.astype(np.int32),
         perm=dit_permutation(m, radices).astype(np.uint16),
         radices=radices,
         twiddle=twiddle,
-        split=split,
         mel_start=np.array(starts, dtype=np.uint16),
         mel_len=np.array(lens, dtype=np.uint16),
         mel_weights=np.array(weights, dtype=np.uint16),
@@ -195,3 +204,20 @@ def make_tables(settings: FrontendSettings) -> FrontendTables:
         proj_q=proj_q,
         exp_base=exp_base,
     )
+
+
+@functools.lru_cache(maxsize=32)
+def arithmetic_digest(settings: FrontendSettings) -> str:
+    """SHA-256 (hex) of :data:`ARITHMETIC_VERSION` and every integer table of ``settings``.
+
+    Caches of features (training features, test models trained on them) put this in their keys,
+    so that a change of the fixed-point arithmetic or of a table never serves stale features.
+    """
+    tab = make_tables(settings)
+    h = hashlib.sha256(f"kws-frontend-arithmetic-{ARITHMETIC_VERSION}".encode())
+    for field in dataclasses.fields(tab):
+        value = getattr(tab, field.name)
+        h.update(field.name.encode())
+        h.update(np.ascontiguousarray(value).tobytes() if isinstance(value, np.ndarray)
+                 else repr(value).encode())
+    return h.hexdigest()

@@ -3,7 +3,9 @@
 Features are computed by the same fixed-point front end as the device (:func:`compute_features`
 is the one line that picks its backend). Every example's features are cached in
 ``<cache>/<key[:2]>/<key>.npy``, keyed by a SHA-256 of the audio file's bytes, the front-end
-settings, the augmentation config and seed and the number of copies, so a second run (or a
+settings and arithmetic (:func:`kws.frontend.tables.arithmetic_digest`: the integer tables and
+the arithmetic version, so features of an older fixed-point arithmetic are never served), the
+augmentation config and seed and the number of copies, so a second run (or a
 resumed one) computes nothing. Random per-epoch augmentation would never hit such a cache, so a
 training clip gets ``copies`` pre-generated, seeded augmented versions instead, and the trainer
 shows a different copy each epoch. Cache files are written atomically.
@@ -23,6 +25,7 @@ from kws.audio import fit_clip, load_audio
 from kws.errors import KwsError
 from kws.fileio import save_npy_atomic
 from kws.frontend.settings import FrontendSettings
+from kws.frontend.tables import arithmetic_digest
 from kws.train.augment import AugmentConfig, NoiseBank, augment_clip, make_silence
 from kws.train.data import SILENCE, Example
 
@@ -103,7 +106,8 @@ def split_features(examples: list[Example], classes: list[str], *, settings: Fro
         Missing or corrupt files are skipped and listed in ``skipped`` (with a warning).
     """
     aug_json = augment.to_json() if augment is not None else "none"
-    setup = _digest(settings.to_json(), aug_json, str(seed), str(copies), *noise.names)
+    setup = _digest(settings.to_json(), arithmetic_digest(settings), aug_json, str(seed),
+                    str(copies), *noise.names)
     jobs: list[tuple[int, Example, int]] = []
     sil_index = 0
     for i, ex in enumerate(examples):
