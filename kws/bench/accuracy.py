@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from kws.audio import fit_clip, load_audio
+from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
 from kws.train.augment import AugmentConfig, NoiseBank, make_silence
@@ -55,10 +56,26 @@ REAL = SHARED / "speech_commands_train"
 EIGHT = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
 
 
-def real_validation(settings: FrontendSettings, *, seed: int = 0
+SPLITS = ("validation", "test")
+
+
+def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "validation"
                     ) -> tuple[np.ndarray, list[str]]:
-    """int8 features and labels (words, plus ``_silence_``) of the real validation split."""
-    entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
+    """int8 features and labels (words, plus ``_silence_``) of a real split.
+
+    ``split`` is ``validation`` (the default, the split the recipe is tuned on) or ``test``
+    (the speaker-hash rule's testing portion of the same folder, for a final check).
+
+    Raises
+    ------
+    KwsError
+        An unknown split, or a split with no clips.
+    """
+    if split not in SPLITS:
+        raise KwsError(f"{REAL}: unknown split {split!r}; choose one of {', '.join(SPLITS)}")
+    entries = [e for e in speech_commands_entries(REAL) if e.split == split]
+    if not entries:
+        raise KwsError(f"{REAL}: no clips in the {split} split")
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
     bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
@@ -84,9 +101,10 @@ def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSet
     return out
 
 
-def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0) -> dict:
+def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
+                 split: str = "validation") -> dict:
     """Streaming false accepts/hour and miss rate of a yes/no run on a test stream built from
-    the real validation clips (the run's words as events, the other words as distractors, in
+    the real clips of ``split`` (the run's words as events, the other words as distractors, in
     their proportion among the validation clips) over the held-out background noise at
     -50 dBFS RMS, clips at 5-30 dB SNR, 2-5 s apart (:func:`kws.data.stream.make_stream`)."""
     import tempfile
@@ -98,11 +116,11 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0) -> dict:
 
     classes = (run / "labels.txt").read_text().split()
     words = [c for c in classes if not c.startswith("_")]
-    entries = [e for e in speech_commands_entries(REAL) if e.split == "validation"]
+    entries = [e for e in speech_commands_entries(REAL) if e.split == split]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
     bank = HeldoutBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
-                                  noise=bank, split="validation", distractor_prob=others,
+                                  noise=bank, split=split, distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),
                                   snr_db=(5.0, 30.0), noise_prob=1.0)
     with tempfile.TemporaryDirectory() as tmp:
@@ -136,6 +154,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only", default="abc", help="which experiments (default abc)")
     ap.add_argument("--train", action="store_true", help="train the runs that are missing")
     ap.add_argument("--epochs", type=int, default=None, help="override the epochs")
+    ap.add_argument("--split", choices=SPLITS, default="validation",
+                    help="real split to score on (default validation; test for a final check)")
     ap.add_argument("--json", default=None, help="write the results here")
     ap.add_argument("--stream-minutes", type=float, default=20.0,
                     help="length of the streaming test for yes/no runs (0: none)")
@@ -144,7 +164,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kws bench accuracy: {REAL} is missing; nothing to measure")
         return 2
     settings = FrontendSettings()
-    feats, labels = real_validation(settings)
+    feats, labels = real_validation(settings, split=args.split)
     results = {}
     for name in args.only:
         run = Path(args.runs) / name
@@ -157,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{name}: trained in {time.monotonic() - t0:.0f} s")
         results[name] = score(run, feats, labels, settings)
     counts = {c: labels.count(c) for c in sorted(set(labels))}
-    print(f"real validation split of {REAL}: {len(labels)} clips {counts}")
+    print(f"real {args.split} split of {REAL}: {len(labels)} clips {counts}")
     print(f"{'run':<4}{'classes':<40}{'float nat':>10}{'float bal':>10}{'int8 nat':>10}"
           f"{'int8 bal':>10}")
     for name, res in results.items():
@@ -171,9 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     for name in results:
         run = Path(args.runs) / name
         if len((run / "labels.txt").read_text().split()) == 4 and args.stream_minutes > 0:
-            r = stream_check(run, minutes=args.stream_minutes)
+            r = stream_check(run, minutes=args.stream_minutes, split=args.split)
             results[name]["stream"] = {k: v for k, v in r.items() if k != "det"}
-            print(f"{name}: stream {args.stream_minutes:.0f} min of real validation clips: "
+            print(f"{name}: stream {args.stream_minutes:.0f} min of real {args.split} clips: "
                   f"{r['fa_per_hour']:.1f} FA/h, miss rate {r['miss_rate']:.3f}")
     if args.json:
         from kws.fileio import write_text_atomic
