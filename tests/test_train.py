@@ -166,3 +166,32 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
                               "--cache-dir", str(tmp_path / "c")])
     with pytest.raises(KwsError, match="zebra"):
         args.func(args)
+
+
+def test_spec_mask_bands():
+    """spec_mask: one time band and one coefficient band per map, each at most the asked width
+    and filled with the map's mean; widths 0 change nothing; the input is left alone."""
+    from kws.train.trainer import spec_mask
+
+    q = np.random.default_rng(0).integers(-128, 128, (64, 49, 10)).astype(np.int8)
+    keep = q.copy()
+    assert np.array_equal(spec_mask(q, rng=np.random.default_rng(1), time_mask=0,
+                                    freq_mask=0), q)
+    out = spec_mask(q, rng=np.random.default_rng(1), time_mask=8, freq_mask=3)
+    assert out.dtype == np.int8 and out.shape == q.shape and np.array_equal(q, keep)
+    assert np.array_equal(out, spec_mask(q, rng=np.random.default_rng(1), time_mask=8,
+                                         freq_mask=3))
+    changed = 0
+    for a, b in zip(q, out):
+        fill = np.int8(np.rint(a.astype(np.float64).mean()))
+        diff = a != b
+        assert (b[diff] == fill).all()
+        rows = np.flatnonzero((b == fill).all(axis=1))   # masked frames
+        cols = np.flatnonzero((b == fill).all(axis=0))   # masked coefficients
+        assert len(rows) <= 8 and len(cols) <= 3
+        if len(rows):
+            assert rows[-1] - rows[0] + 1 == len(rows)     # one contiguous band
+        if len(cols):
+            assert cols[-1] - cols[0] + 1 == len(cols)
+        changed += diff.any()
+    assert changed > 48

@@ -48,6 +48,9 @@ class TrainConfig:
     ``data_dir`` a Speech Commands folder) or a dataset folder with a manifest.csv.
     ``balance`` weights each class's loss by ``(mean count / class count) ** balance`` (0: no
     weighting, 1: fully balanced classes).
+    ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
+    each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
+    coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
     """
 
     words: list[str]
@@ -67,6 +70,8 @@ class TrainConfig:
     noise_dir: str | None = None
     extra_unknown: str | None = None
     balance: float = 1.0
+    time_mask: int = 0
+    freq_mask: int = 0
 
 
 def _log(msg: str) -> None:
@@ -132,7 +137,44 @@ def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
     copy = rng.integers(fs.x.shape[1], size=len(fs.x))
     order = rng.permutation(len(fs.x))
     q = fs.x[order, copy[order]]
+    if cfg.time_mask > 0 or cfg.freq_mask > 0:
+        q = spec_mask(q, rng=rng, time_mask=cfg.time_mask, freq_mask=cfg.freq_mask)
     return dequantize_features(q, settings)[..., None], fs.y[order]
+
+
+def spec_mask(q: np.ndarray, *, rng: np.random.Generator, time_mask: int,
+              freq_mask: int) -> np.ndarray:
+    """SpecAugment-style masks on int8 feature maps (a new array; ``q`` is not changed).
+
+    Parameters
+    ----------
+    q : ndarray of int8, shape (N, frames, coeffs)
+        The feature maps.
+    rng : numpy Generator, keyword-only
+        Source of the band widths and positions.
+    time_mask, freq_mask : int, keyword-only
+        Largest band width in frames / coefficients (each example gets one band of each, its
+        width uniform in 0..max); the band is filled with the map's mean (rounded to int8).
+
+    Returns
+    -------
+    ndarray of int8, shape (N, frames, coeffs)
+    """
+    out = np.array(q, dtype=np.int8, copy=True)
+    n, frames, coeffs = out.shape
+    fill = np.rint(out.reshape(n, -1).mean(axis=1)).astype(np.int8)
+    for axis, width, size in ((1, time_mask, frames), (2, freq_mask, coeffs)):
+        if width <= 0:
+            continue
+        w = rng.integers(0, min(width, size) + 1, size=n)
+        start = rng.integers(0, size - w + 1)
+        idx = np.arange(size)
+        band = (idx[None, :] >= start[:, None]) & (idx[None, :] < (start + w)[:, None])
+        if axis == 1:
+            out = np.where(band[:, :, None], fill[:, None, None], out)
+        else:
+            out = np.where(band[:, None, :], fill[:, None, None], out)
+    return out.astype(np.int8)
 
 
 def _reseed_layers(model: Any, seed: int) -> None:
