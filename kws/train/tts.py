@@ -4,8 +4,8 @@ Why two corpus builders exist: ``kws data synth`` (:mod:`kws.data.synth`) and th
 to the engines through the same wrappers (:func:`kws.data.tts.speak`, the one place that runs
 each engine), but this module keeps its own sampling (engine mix 2:1:1 espeak/flite/festival,
 the voice lists below, speeds, pitches, word list, counts, trimming and placement), because the
-default yes/no model's real-speech accuracy (86.3 % int8, ``kws bench accuracy`` run ``a``)
-was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a tape
+default yes/no model's real-speech accuracy (83-86 % int8 across seeds, ``kws bench accuracy``
+run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a tape
 factor, its own unknown words) and has not been measured as the training default.
 :func:`build_synth_corpus` is the one function the trainer calls.
 
