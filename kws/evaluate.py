@@ -151,7 +151,7 @@ def read_events(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
     with open(p, newline="", encoding="utf-8") as fh:
         first = fh.readline()
     if "time_ms" in first:
-        from kws.data.stream import read_events as read_ms
+        from kws.data.labelled_stream import read_events as read_ms
 
         return [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in read_ms(p)]
     events = []

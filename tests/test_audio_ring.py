@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kws.firmware.host import CAudioRing
+from kws.device.host import CAudioRing
 
 
 def _block(seq: int, n: int) -> np.ndarray:

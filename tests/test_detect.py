@@ -10,7 +10,7 @@ import pytest
 import kws.detect
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
-from kws.firmware.host import CDetector, DetectConfig, load_library
+from kws.device.host import CDetector, DetectConfig, load_library
 
 
 def test_doctest() -> None:
@@ -109,7 +109,7 @@ def test_c_error_codes() -> None:
     assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(2, 1, 0, -128, bad))) == -2
     assert lib.kws_detect_init(state, ctypes.byref(DetectConfig(2, 1, 0, -128, th))) == 0
     q = (ctypes.c_int8 * 3)()
-    from kws.firmware.host import CDetection
+    from kws.device.host import CDetection
     hit = CDetection()
     assert lib.kws_detect_process_s8(state, q, 3, 0, ctypes.byref(hit)) == -3
     assert lib.kws_detect_process_s8(state, None, 2, 0, ctypes.byref(hit)) == -1

@@ -1,4 +1,4 @@
-"""The kws_detector C API (host build) == the Python streaming simulation (kws/stream.py).
+"""The kws_detector C API (host build) == the Python streaming simulation (kws/simulate.py).
 
 Front end and model are passed to the C API as callbacks (the NumPy front end on the window,
 a fixed random int8 linear model), so this checks the C orchestration: hop schedule, the
@@ -13,8 +13,8 @@ import pytest
 from kws.detect import DetectorSettings
 from kws.frontend.fixed import features_frames
 from kws.frontend.settings import FrontendSettings
-from kws.firmware.host import CStreamDetector
-from kws.stream import simulate
+from kws.device.host import CStreamDetector
+from kws.simulate import simulate
 
 SETTINGS = FrontendSettings()
 

@@ -91,7 +91,7 @@ def test_eval_labels_csv_and_bad_input(run, tmp_path) -> None:
 
 def test_eval_stream(run, tmp_path) -> None:
     from kws.data.augment import NoiseBank as DataNoiseBank
-    from kws.data.stream import make_stream, write_events
+    from kws.data.labelled_stream import make_stream, write_events
     from kws.evaluate import evaluate_stream
 
     model, data = run

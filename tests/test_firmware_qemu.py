@@ -2,7 +2,7 @@
 
 Parity: the firmware's JSON lines == the Python simulation's, on a 60 s stream of real
 keyword clips in noise. These runs use the app's integer test doubles for the front end and
-the model (firmware/app/backend_doubles.c, mirrored exactly by kws/firmware/doubles.py), so
+the model (firmware/app/backend_doubles.c, mirrored exactly by kws/device/doubles.py), so
 they check the firmware's own parts: timer-driven DMA blocks, the ring, the hop and model
 schedule, the detector and the printed lines.
 """
@@ -19,12 +19,12 @@ import pytest
 
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
-from kws.firmware import doubles
-from kws.firmware.build import AppConfig, build_app, check_no_heap, write_audio_raw
-from kws.firmware.host import load_library
-from kws.firmware.qemu_run import run_elf
+from kws.device import doubles
+from kws.device.build import AppConfig, build_app, check_no_heap, write_audio_raw
+from kws.device.host import load_library
+from kws.device.qemu_run import run_elf
 from kws.frontend.settings import FrontendSettings
-from kws.stream import detection_lines, simulate
+from kws.simulate import detection_lines, simulate
 
 pytestmark = pytest.mark.skipif(
     shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None,
@@ -65,7 +65,7 @@ def _run(tmp: Path, samples: np.ndarray, cfg: AppConfig, seed: int):
                                                               (2, 1, 4, 500, 10)])
 def test_firmware_lines_equal_python(tmp_path: Path, shared_audio: Path, seed: int, every: int,
                                      k: int, refractory: int, block_ms: int) -> None:
-    from kws.data.stream import parity_stream
+    from kws.data.labelled_stream import parity_stream
 
     samples, events = parity_stream(shared_audio, seconds=60.0, seed=seed)
     assert len(samples) >= 60 * 16000 and len(events) >= 15

@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kws.firmware.build import REPO, real_backend_missing
+from kws.device.build import REPO, real_backend_missing
 
 pytestmark = [
     pytest.mark.qemu,
@@ -43,9 +43,9 @@ def tiny_run(shared_audio: Path) -> Path:
 
 def _parity(tmp_path: Path, run_dir: Path, shared_audio: Path, seconds: float) -> int:
     from kws.detect import DetectorSettings
-    from kws.firmware.pipeline import _build, run_firmware
-    from kws.data.stream import parity_stream
-    from kws.stream import detection_lines, load_run_model, simulate, tflm_model_fn
+    from kws.device.pipeline import _build, run_firmware
+    from kws.data.labelled_stream import parity_stream
+    from kws.simulate import detection_lines, load_run_model, simulate, tflm_model_fn
 
     from kws.frontend.fixed import features_numpy
 
@@ -97,7 +97,7 @@ def test_kws_stream_backends_print_the_same_lines(tmp_path: Path, tiny_run: Path
                                                   shared_audio: Path, capsys) -> None:
     from kws.audio import save_wav
     from kws.cli import main
-    from kws.data.stream import parity_stream
+    from kws.data.labelled_stream import parity_stream
 
     samples, _ = parity_stream(shared_audio, seconds=12.0, seed=4)
     wav = tmp_path / "stream.wav"
@@ -115,10 +115,10 @@ def test_kws_stream_backends_print_the_same_lines(tmp_path: Path, tiny_run: Path
 def test_ds_cnn_s_fits_the_targets(tmp_path: Path) -> None:
     """DS-CNN-S (random weights; the footprint does not depend on them): RAM <= 32 KB and
     flash <= 96 KB, with the stack high-water mark measured by painting."""
-    from kws.firmware.pipeline import _build, run_firmware
-    from kws.firmware.report import footprint
+    from kws.device.pipeline import _build, run_firmware
+    from kws.device.report import footprint
     from kws.runtime.testmodels import make_random_run
-    from kws.stream import detector_settings_for, load_run_model
+    from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(make_random_run(tmp_path / "run"))
     elf = _build(model, detector_settings_for(model), tmp_path / "build")

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:
-    from kws.data.stream import parity_stream
+    from kws.data.labelled_stream import parity_stream
 
     audio = REPO.parent / "shared" / "audio"
     if (audio / "yes").is_dir():
@@ -48,8 +48,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from kws.frontend.fixed import features_numpy
-    from kws.stream import stream_features
-    from kws.stream import _tflm_worker_init, _tflm_worker_run, c_runtime_available, \
+    from kws.simulate import stream_features
+    from kws.simulate import _tflm_worker_init, _tflm_worker_run, c_runtime_available, \
         load_run_model, simulate, tflm_model_fn
 
     engine = args.engine or ("c" if c_runtime_available() else "tflm")

@@ -65,7 +65,7 @@ def run_stream(args: argparse.Namespace) -> int:
     import tempfile
 
     from kws.data.augment import NoiseBank
-    from kws.data.stream import make_stream, write_stream
+    from kws.data.labelled_stream import make_stream, write_stream
 
     words = _words(args.words) or []
     noise = (NoiseBank.from_folder(args.noise_dir, part="heldout")

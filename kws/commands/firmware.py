@@ -9,7 +9,7 @@ from pathlib import Path
 
 def run_build(args: argparse.Namespace) -> int:
     """Export the RUN's model and build the firmware image."""
-    from kws.firmware.pipeline import build_firmware
+    from kws.device.pipeline import build_firmware
 
     elf = build_firmware(args.run, args.out, block_ms=args.block_ms,
                          ring_blocks=args.ring_blocks)
@@ -21,9 +21,9 @@ def run_report(args: argparse.Namespace) -> int:
     """Build, run on a test stream, count instructions, print the footprint report."""
     import numpy as np
 
-    from kws.firmware.pipeline import (build_firmware, count_per_hop_and_inference,
+    from kws.device.pipeline import (build_firmware, count_per_hop_and_inference,
                                        firmware_report, run_firmware)
-    from kws.stream import detector_settings_for, load_run_model
+    from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(args.run)
     detector = detector_settings_for(model)

@@ -9,7 +9,7 @@ from kws.errors import KwsError
 
 def run(args: argparse.Namespace) -> int:
     """Simulate (python) or run the firmware (qemu) over a WAV and print the detections."""
-    from kws import stream
+    from kws import simulate as stream
 
     model = stream.load_run_model(args.model)
     detector = stream.detector_settings_for(
@@ -19,7 +19,7 @@ def run(args: argparse.Namespace) -> int:
         found = stream.stream_file(model.path, args.wav, detector=detector, workers=args.jobs)
         lines = stream.detection_lines(found)
     elif args.backend == "qemu":
-        from kws.firmware.pipeline import qemu_stream_lines
+        from kws.device.pipeline import qemu_stream_lines
 
         lines = qemu_stream_lines(model.path, args.wav, detector=detector)
     else:  # pragma: no cover - argparse restricts the choices

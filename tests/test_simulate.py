@@ -12,7 +12,7 @@ from kws.cli import main
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.stream import (detector_settings_for, inference_frames, inference_times_ms,
+from kws.simulate import (detector_settings_for, inference_frames, inference_times_ms,
                         load_run_model, simulate)
 
 
@@ -84,7 +84,7 @@ def test_bad_inputs(small_run: Path, tmp_path: Path) -> None:
 
 def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
     from kws.audio import save_wav
-    from kws.stream import detection_lines, stream_file
+    from kws.simulate import detection_lines, stream_file
 
     rng = np.random.default_rng(0)
     wav = tmp_path / "a.wav"
@@ -97,11 +97,11 @@ def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
     assert all(json.loads(line)["label"] in ("yes", "no") for line in out)
 
 
-@pytest.mark.skipif(not __import__("kws.stream", fromlist=["x"]).c_runtime_available(),
+@pytest.mark.skipif(not __import__("kws.simulate", fromlist=["x"]).c_runtime_available(),
                     reason="needs issue C's host C runtime binding (kws.runtime.host)")
 def test_c_engine_equals_tflm(small_run: Path, shared_audio: Path) -> None:
-    from kws.data.stream import parity_stream
-    from kws.stream import tflm_model_fn
+    from kws.data.labelled_stream import parity_stream
+    from kws.simulate import tflm_model_fn
 
     model = load_run_model(small_run)
     samples, _ = parity_stream(shared_audio, seconds=20.0, seed=5)

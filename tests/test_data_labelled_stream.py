@@ -1,4 +1,4 @@
-"""Long test streams (kws.data.stream) and ``kws data stream``."""
+"""Long test streams (kws.data.labelled_stream) and ``kws data stream``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from kws.data import stream
+from kws.data import labelled_stream as stream
 from kws.data.augment import NoiseBank
 from kws.data.manifest import Entry, write_manifest
 from kws.errors import KwsError

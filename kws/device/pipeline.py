@@ -21,11 +21,11 @@ import numpy as np
 
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
-from kws.firmware.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
-from kws.firmware.qemu_run import run_elf
-from kws.firmware.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
+from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
+from kws.device.qemu_run import run_elf
+from kws.device.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
                                  realtime_lines)
-from kws.stream import StreamModel, detector_settings_for, load_run_model
+from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
 @dataclass(frozen=True)
@@ -162,8 +162,8 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     Prints the firmware's detections, whether they equal the Python simulation's, and the
     footprint / real-time report. Returns 0 when the lines match, 1 otherwise.
     """
-    from kws.data.stream import parity_stream
-    from kws.stream import detection_lines, simulate, tflm_model_fn
+    from kws.data.labelled_stream import parity_stream
+    from kws.simulate import detection_lines, simulate, tflm_model_fn
 
     out = Path(out_dir)
     model = load_run_model(run_dir)
@@ -199,5 +199,5 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
                                 every=detector.model_every_hops, counts=counts):
         print(line)
     print(f"(cycle weights assume zero wait states at {REFERENCE_MHZ:g} MHz; see "
-          "kws/firmware/report.py)")
+          "kws/device/report.py)")
     return 0 if same else 1
