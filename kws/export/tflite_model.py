@@ -1,9 +1,11 @@
 """Read an int8 ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
 
-Only what the C runtime supports is accepted: one subgraph of CONV_2D, DEPTHWISE_CONV_2D,
+Only what the C runtime supports is accepted: a main subgraph of CONV_2D, DEPTHWISE_CONV_2D,
 AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX and RESHAPE with int8 activations, int8 symmetric
-(per-channel or per-tensor) weights and int32 biases. Anything else raises :class:`KwsError`
-naming the operator or tensor.
+(per-channel or per-tensor) weights and int32 biases; a stateful model's resource variables
+(VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE) and the CALL_ONCE operator with the init
+subgraph it runs (the other subgraphs are read into :attr:`TfliteModel.subgraphs`). Anything
+else raises :class:`KwsError` naming the operator or tensor.
 """
 
 from __future__ import annotations
@@ -18,7 +20,8 @@ from kws.errors import KwsError
 
 #: Operators the C runtime implements.
 SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED",
-                 "SOFTMAX", "RESHAPE")
+                 "SOFTMAX", "RESHAPE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE",
+                 "ASSIGN_VARIABLE")
 
 _DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT64": np.int64, "FLOAT32": np.float32,
            "UINT8": np.uint8, "INT16": np.int16}
@@ -55,14 +58,27 @@ class Op:
 
 
 @dataclasses.dataclass
+class Subgraph:
+    """A subgraph other than the main one (e.g. the init subgraph that CALL_ONCE runs)."""
+
+    index: int
+    name: str
+    tensors: list[Tensor]
+    ops: list[Op]
+    inputs: list[int]
+    outputs: list[int]
+
+
+@dataclasses.dataclass
 class TfliteModel:
-    """The single subgraph of a .tflite model."""
+    """The main subgraph (subgraph 0) of a .tflite model, and its other subgraphs."""
 
     path: str
     tensors: list[Tensor]
     ops: list[Op]
     inputs: list[int]
     outputs: list[int]
+    subgraphs: list[Subgraph] = dataclasses.field(default_factory=list)  # index 1, 2, ...
 
 
 def _enum_names(cls: Any) -> dict[int, str]:
@@ -112,10 +128,18 @@ def parse_tflite(data: bytes, *, name: str = "<bytes>") -> TfliteModel:
 
 def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
     model = tflite.Model.GetRootAsModel(data, 0)
-    if model.SubgraphsLength() != 1:
-        raise KwsError(f"{name}: {model.SubgraphsLength()} subgraphs; exactly 1 is supported")
+    if model.SubgraphsLength() < 1:
+        raise KwsError(f"{name}: the model has no subgraph")
+    parts = [_parse_subgraph(tflite, model, k, name) for k in range(model.SubgraphsLength())]
+    main = parts[0]
+    return TfliteModel(name, main.tensors, main.ops, main.inputs, main.outputs, parts[1:])
+
+
+def _parse_subgraph(tflite: Any, model: Any, k: int, name: str) -> Subgraph:
+    """Subgraph ``k``: its tensors (constants with their data) and operators."""
     type_names = _enum_names(tflite.TensorType)
-    sg = model.Subgraphs(0)
+    sg = model.Subgraphs(k)
+    where = name if k == 0 else f"{name}: subgraph {k}"
     tensors = []
     for i in range(sg.TensorsLength()):
         t = sg.Tensors(i)
@@ -134,11 +158,12 @@ def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
         arr = None
         if buf is not None and buf.DataLength():
             if dtype not in _DTYPES:
-                raise KwsError(f"{name}: tensor {t.Name().decode()!r} has unsupported type {dtype}")
+                raise KwsError(f"{where}: tensor {t.Name().decode()!r} has unsupported type "
+                               f"{dtype}")
             raw = buf.DataAsNumpy().tobytes()
             arr = np.frombuffer(raw, dtype=_DTYPES[dtype])
             if arr.size != int(np.prod(shape)):
-                raise KwsError(f"{name}: tensor {t.Name().decode()!r}: data size does not "
+                raise KwsError(f"{where}: tensor {t.Name().decode()!r}: data size does not "
                                f"match shape {shape}")
             arr = arr.reshape(shape)
         tensors.append(Tensor(i, t.Name().decode(errors="replace"), shape, dtype, scale, zp,
@@ -153,13 +178,15 @@ def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
         if code == tflite.BuiltinOperator.CUSTOM:
             kind = f"CUSTOM ({oc.CustomCode().decode(errors='replace')})"
         if kind not in SUPPORTED_OPS:
-            raise KwsError(f"{name}: operator {i} is {kind}, which the C runtime does not "
+            raise KwsError(f"{where}: operator {i} is {kind}, which the C runtime does not "
                            f"support (supported: {', '.join(SUPPORTED_OPS)})")
         inputs = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outputs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
         ops.append(Op(i, kind, inputs, outputs, _op_options(tflite, op, kind)))
-    return TfliteModel(name, tensors, ops, [int(x) for x in sg.InputsAsNumpy()],
-                       [int(x) for x in sg.OutputsAsNumpy()])
+    sg_name = sg.Name().decode(errors="replace") if sg.Name() else ""
+    return Subgraph(k, sg_name, tensors, ops,
+                    [int(x) for x in sg.InputsAsNumpy()] if sg.InputsLength() else [],
+                    [int(x) for x in sg.OutputsAsNumpy()] if sg.OutputsLength() else [])
 
 
 def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
@@ -188,4 +215,13 @@ def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
     if kind == "SOFTMAX":
         o = _options(op, tflite.SoftmaxOptions)
         return {"beta": float(o.Beta()) if o else 1.0}
+    if kind == "VAR_HANDLE":
+        o = _options(op, tflite.VarHandleOptions)
+        container = o.Container() if o else None
+        shared = o.SharedName() if o else None
+        return {"container": None if container is None else container.decode(errors="replace"),
+                "shared_name": "" if shared is None else shared.decode(errors="replace")}
+    if kind == "CALL_ONCE":
+        o = _options(op, tflite.CallOnceOptions)
+        return {"init_subgraph": int(o.InitSubgraphIndex()) if o else -1}
     return {}
