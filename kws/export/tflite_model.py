@@ -1,11 +1,11 @@
-"""Read an int8 ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
+"""Read a ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
 
-Only what the C runtime supports is accepted: a main subgraph of CONV_2D, DEPTHWISE_CONV_2D,
-AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX and RESHAPE with int8 activations, int8 symmetric
-(per-channel or per-tensor) weights and int32 biases; a stateful model's resource variables
-(VAR_HANDLE, READ_VARIABLE, ASSIGN_VARIABLE) and the CALL_ONCE operator with the init
-subgraph it runs (the other subgraphs are read into :attr:`TfliteModel.subgraphs`). Anything
-else raises :class:`KwsError` naming the operator or tensor.
+The one reader of .tflite structure: tensors (shape, type, quantization, constant data) and
+operators (kind, tensors, options) of the model's main subgraph, and its other subgraphs (a
+stateful model's CALL_ONCE init subgraph, in :attr:`TfliteModel.subgraphs`), whatever their
+operators; what the C runtime supports is decided by the lowering (:mod:`kws.export.lowering`,
+:mod:`kws.export.state` for resource variables and subgraphs). Executing a model on reference kernels is
+:mod:`kws.runtime.reference`.
 """
 
 from __future__ import annotations
@@ -18,18 +18,17 @@ import numpy as np
 
 from kws.errors import KwsError
 
-#: Operators the C runtime implements.
-SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED",
-                 "SOFTMAX", "RESHAPE", "CALL_ONCE", "VAR_HANDLE", "READ_VARIABLE",
-                 "ASSIGN_VARIABLE")
-
 _DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT64": np.int64, "FLOAT32": np.float32,
-           "UINT8": np.uint8, "INT16": np.int16}
+           "UINT8": np.uint8, "INT16": np.int16, "UINT16": np.uint16, "UINT32": np.uint32,
+           "UINT64": np.uint64, "FLOAT16": np.float16, "FLOAT64": np.float64, "BOOL": np.bool_}
 
 
 @dataclasses.dataclass
 class Tensor:
-    """One tensor: shape, dtype name, quantization and (for constants) data."""
+    """One tensor: shape, dtype name, quantization and (for constants) data.
+
+    ``name`` is the name stored in the model, or ``#<index>`` for an unnamed tensor.
+    """
 
     index: int
     name: str
@@ -100,8 +99,7 @@ def load_tflite(path: str | Path) -> TfliteModel:
     Raises
     ------
     KwsError
-        If the file is missing, not a TFLite flatbuffer, truncated or corrupted, or uses an
-        operator or quantization the C runtime does not support.
+        If the file is missing, not a TFLite flatbuffer, truncated or corrupted.
     """
     p = Path(path)
     try:
@@ -140,34 +138,8 @@ def _parse_subgraph(tflite: Any, model: Any, k: int, name: str) -> Subgraph:
     type_names = _enum_names(tflite.TensorType)
     sg = model.Subgraphs(k)
     where = name if k == 0 else f"{name}: subgraph {k}"
-    tensors = []
-    for i in range(sg.TensorsLength()):
-        t = sg.Tensors(i)
-        dtype = type_names.get(t.Type(), str(t.Type()))
-        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-        q = t.Quantization()
-        scale = np.zeros(0, np.float32)
-        zp = np.zeros(0, np.int64)
-        qdim = 0
-        if q is not None and q.ScaleLength():
-            scale = q.ScaleAsNumpy().astype(np.float32)
-            zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(
-                len(scale), np.int64)
-            qdim = int(q.QuantizedDimension())
-        buf = model.Buffers(t.Buffer())
-        arr = None
-        if buf is not None and buf.DataLength():
-            if dtype not in _DTYPES:
-                raise KwsError(f"{where}: tensor {t.Name().decode()!r} has unsupported type "
-                               f"{dtype}")
-            raw = buf.DataAsNumpy().tobytes()
-            arr = np.frombuffer(raw, dtype=_DTYPES[dtype])
-            if arr.size != int(np.prod(shape)):
-                raise KwsError(f"{where}: tensor {t.Name().decode()!r}: data size does not "
-                               f"match shape {shape}")
-            arr = arr.reshape(shape)
-        tensors.append(Tensor(i, t.Name().decode(errors="replace"), shape, dtype, scale, zp,
-                              qdim, arr))
+    tensors = [_tensor(model, sg.Tensors(i), i, type_names, where)
+               for i in range(sg.TensorsLength())]
     op_names = tflite.BUILTIN_OPCODE2NAME
     ops = []
     for i in range(sg.OperatorsLength()):
@@ -176,10 +148,7 @@ def _parse_subgraph(tflite: Any, model: Any, k: int, name: str) -> Subgraph:
         code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
         kind = op_names.get(code, f"builtin code {code}")
         if code == tflite.BuiltinOperator.CUSTOM:
-            kind = f"CUSTOM ({oc.CustomCode().decode(errors='replace')})"
-        if kind not in SUPPORTED_OPS:
-            raise KwsError(f"{where}: operator {i} is {kind}, which the C runtime does not "
-                           f"support (supported: {', '.join(SUPPORTED_OPS)})")
+            kind = f"CUSTOM ({(oc.CustomCode() or b'').decode(errors='replace')})"
         inputs = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outputs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
         ops.append(Op(i, kind, inputs, outputs, _op_options(tflite, op, kind)))
@@ -189,9 +158,38 @@ def _parse_subgraph(tflite: Any, model: Any, k: int, name: str) -> Subgraph:
                     [int(x) for x in sg.OutputsAsNumpy()] if sg.OutputsLength() else [])
 
 
+def _tensor(model: Any, t: Any, i: int, type_names: dict[int, str], name: str) -> Tensor:
+    """Tensor ``i`` of the subgraph: shape, type, quantization and constant data."""
+    dtype = type_names.get(t.Type(), str(t.Type()))
+    tname = t.Name().decode(errors="replace") if t.Name() else f"#{i}"
+    shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+    q = t.Quantization()
+    scale = np.zeros(0, np.float32)
+    zp = np.zeros(0, np.int64)
+    qdim = 0
+    if q is not None and q.ScaleLength():
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(
+            len(scale), np.int64)
+        qdim = int(q.QuantizedDimension())
+    buf = model.Buffers(t.Buffer())
+    arr = None
+    if buf is not None and buf.DataLength():
+        if dtype not in _DTYPES:
+            raise KwsError(f"{name}: constant tensor {tname!r} has type {dtype}, which the "
+                           f"reader cannot hold")
+        arr = np.frombuffer(buf.DataAsNumpy().tobytes(), dtype=_DTYPES[dtype])
+        if arr.size != int(np.prod(shape)):
+            raise KwsError(f"{name}: tensor {tname!r}: data size does not match shape {shape}")
+        arr = arr.reshape(shape)
+    return Tensor(i, tname, shape, dtype, scale, zp, qdim, arr)
+
+
 def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
     act_names = _enum_names(tflite.ActivationFunctionType)
     pad_names = _enum_names(tflite.Padding)
+    if kind in ("VAR_HANDLE", "CALL_ONCE"):
+        return _state_options(tflite, op, kind)
     if kind == "CONV_2D":
         o = _options(op, tflite.Conv2DOptions)
         return {"padding": pad_names[o.Padding()], "stride": (o.StrideH(), o.StrideW()),
@@ -215,13 +213,16 @@ def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
     if kind == "SOFTMAX":
         o = _options(op, tflite.SoftmaxOptions)
         return {"beta": float(o.Beta()) if o else 1.0}
+    return {}
+
+
+def _state_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
+    """VAR_HANDLE: container (None if absent) and shared name; CALL_ONCE: init subgraph."""
     if kind == "VAR_HANDLE":
         o = _options(op, tflite.VarHandleOptions)
         container = o.Container() if o else None
         shared = o.SharedName() if o else None
         return {"container": None if container is None else container.decode(errors="replace"),
                 "shared_name": "" if shared is None else shared.decode(errors="replace")}
-    if kind == "CALL_ONCE":
-        o = _options(op, tflite.CallOnceOptions)
-        return {"init_subgraph": int(o.InitSubgraphIndex()) if o else -1}
-    return {}
+    o = _options(op, tflite.CallOnceOptions)
+    return {"init_subgraph": int(o.InitSubgraphIndex()) if o else -1}
