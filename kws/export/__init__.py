@@ -13,6 +13,7 @@ from kws.errors import KwsError
 from kws.export.arena import ArenaPlan, plan_arena
 from kws.export.emit import generate_c, model_sha256
 from kws.export.lowering import Layer, lower
+from kws.export.state import bind_layers, plan_state
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
@@ -94,8 +95,9 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
     except OSError as exc:
         raise KwsError(f"{path}: cannot read: {exc.strerror}") from exc
     model = parse_tflite(data, name=str(path))
-    layers = lower(model, prepare=prepare)
-    arena = plan_arena(model, layers)
+    state = plan_state(model)
+    layers = bind_layers(lower(model, prepare=prepare), state)
+    arena = plan_arena(model, layers, state)
     labels = load_labels(path, model.tensors[model.outputs[0]].size)
     settings_hash = load_settings(path).hash()
     header, source = generate_c(model, layers, arena, labels=labels,

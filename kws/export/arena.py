@@ -10,6 +10,7 @@ import dataclasses
 
 from kws.export.lowering import Layer
 from kws.export.planner import Buffer, check_plan, plan
+from kws.export.state import StatePlan
 from kws.export.tflite_model import TfliteModel
 
 #: Kernels that may write their output over their input (same size, element by element).
@@ -23,12 +24,13 @@ class ArenaPlan:
     size: int
     offsets: dict[str, int]       # "t<index>" or "scratch<layer>" -> byte offset
     buffers: list[Buffer]
+    state: StatePlan | None = None  # the state region at the start of the arena, if any
 
 
-def _in_place_groups(m: TfliteModel, layers: list[Layer]) -> dict[int, int]:
+def _in_place_groups(m: TfliteModel, layers: list[Layer], io: set[int]) -> dict[int, int]:
     """Tensor -> representative tensor, for outputs of in-place kernels that may reuse the
-    input's buffer (the input is an intermediate tensor read last by that layer)."""
-    io = {m.inputs[0], m.outputs[0]}
+    input's buffer (the input is an intermediate tensor read last by that layer); tensors in
+    ``io`` (the model's input and output, aliases of the state) are never grouped."""
     group: dict[int, int] = {}
     last_use: dict[int, int] = {}
     for i, layer in enumerate(layers):
@@ -45,11 +47,15 @@ def _is_constant(m: TfliteModel, t: int) -> bool:
     return m.tensors[t].data is not None
 
 
-def plan_arena(m: TfliteModel, layers: list[Layer]) -> ArenaPlan:
+def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = None
+               ) -> ArenaPlan:
     """Place every intermediate tensor and scratch buffer (not the model input and output,
-    not constants)."""
-    io = {m.inputs[0], m.outputs[0]}
-    group = _in_place_groups(m, layers)
+    not constants) after the state region of ``state`` (a stateful model's variables, pinned
+    at the start of the arena; tensors that alias a variable live there)."""
+    pinned = state.pinned if state is not None else {}
+    base = state.size if state is not None else 0
+    io = {m.inputs[0], m.outputs[0], *pinned}
+    group = _in_place_groups(m, layers, io)
     spans: dict[int, list[int]] = {}
     for i, layer in enumerate(layers):
         for t in (*layer.inputs, *layer.outputs):
@@ -63,7 +69,10 @@ def plan_arena(m: TfliteModel, layers: list[Layer]) -> ArenaPlan:
                 for i, l in enumerate(layers) if l.scratch]
     size = plan(buffers)
     check_plan(buffers)
+    for b in buffers:
+        b.offset += base
     offsets = {b.name: b.offset for b in buffers}
     for t, r in group.items():
         offsets[f"t{t}"] = offsets[f"t{r}"]
-    return ArenaPlan(size, offsets, buffers)
+    offsets.update({f"t{t}": off for t, off in pinned.items()})
+    return ArenaPlan(size + base, offsets, buffers, state)

@@ -12,6 +12,7 @@ import hashlib
 import numpy as np
 
 from kws.export.arena import ArenaPlan
+from kws.export import emit_state
 from kws.export.emit_calls import ARRAY_TYPES, LayerRefs, emit_layer
 from kws.export.lowering import Layer
 from kws.export.tflite_model import Tensor, TfliteModel
@@ -68,7 +69,7 @@ def generate_header(m: TfliteModel, layers: list[Layer], arena: ArenaPlan, *,
 #define KWS_MODEL_ARENA_BYTES {arena.size}
 #define KWS_MODEL_NUM_LAYERS {len(layers)}
 #define KWS_MODEL_MACS {macs}
-
+{emit_state.header_defines(arena.state)}
 /* Include the front end's generated kws_frontend_config.h before this header to check, at
  * compile time, that the model was trained on the features the device computes. */
 #ifdef KWS_FRONTEND_SETTINGS_HASH
@@ -91,6 +92,7 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
                               int8_t *output, size_t output_len,
                               void *arena, size_t arena_len);
 
+{emit_state.HEADER_PROTOTYPES}
 #ifdef __cplusplus
 }}
 #endif
@@ -106,7 +108,7 @@ _PRELUDE = ('#include "kws_model.h"\n\n'
             "#ifndef KWS_LAYER_END\n#define KWS_LAYER_END(i)\n#endif\n\n")
 
 
-def _invoke_function(body: str, arena_size: int) -> str:
+def _invoke_function(body: str, arena_size: int, state_check: str = "") -> str:
     arena_null = " || arena == NULL" if arena_size else ""
     arena_short = " ||\n        arena_len < KWS_MODEL_ARENA_BYTES" if arena_size else ""
     return f"""kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
@@ -121,7 +123,7 @@ def _invoke_function(body: str, arena_size: int) -> str:
     if (input_len < KWS_MODEL_INPUT_SIZE || output_len < KWS_MODEL_OUTPUT_SIZE{arena_short}) {{
         return KWS_ERR_SHORT_BUFFER;
     }}
-    (void)a;
+{state_check}    (void)a;
     (void)arena_len;
 {body}    return KWS_OK;
 }}
@@ -170,12 +172,15 @@ def generate_source(m: TfliteModel, layers: list[Layer], arena: ArenaPlan, *,
         for key, ctype in ARRAY_TYPES:
             if key in l.arrays:
                 parts.append(c_array(ctype, f"{n}_{key}", l.arrays[key]))
-        decls, call = emit_layer(l, n, refs)
+        emitter = emit_state.EMITTERS.get(l.kernel)
+        decls, call = emitter(l, n, refs) if emitter else emit_layer(l, n, refs)
         parts.append(decls)
         parts.append("\n")
         calls.append(f"    KWS_LAYER_BEGIN({i});\n    st = {call};\n    KWS_LAYER_END({i});\n"
                      f"    if (st != KWS_OK) {{\n        return st;\n    }}\n")
-    parts.append(_invoke_function("".join(calls), arena.size))
+    parts.append(emit_state.source(arena.state))
+    parts.append(_invoke_function("".join(calls), arena.size,
+                                  emit_state.invoke_check(arena.state)))
     return "".join(parts)
 
 

@@ -245,3 +245,25 @@ def plan_state(m: TfliteModel) -> StatePlan:
     assign_pinned, assign_elided = _assign_aliases(m, handles, read_pinned)
     pinned = {t: variables[v].offset for t, v in {**read_pinned, **assign_pinned}.items()}
     return StatePlan(variables, handles, pinned, read_elided | assign_elided, init, offset)
+
+
+def variable_of(m: TfliteModel, resource: int) -> int:
+    """Index of the variable that main-graph resource tensor ``resource`` names."""
+    handles = _handles(m.ops, _Registry())
+    if resource not in handles:
+        raise KwsError(f"{m.path}: resource tensor {m.tensors[resource].name!r} is not the "
+                       f"output of a VAR_HANDLE")
+    return handles[resource]
+
+
+def bind_layers(layers: list, state: StatePlan) -> list:
+    """The layers that emit code: without VAR_HANDLE and the copies that aliasing elides;
+    READ / ASSIGN layers get their variable's arena ``offset``."""
+    out = []
+    for layer in layers:
+        if layer.kernel == "var_handle" or layer.index in state.elided:
+            continue
+        if layer.kernel in ("read_var", "assign_var"):
+            layer.params["offset"] = state.variables[layer.params["var"]].offset
+        out.append(layer)
+    return out

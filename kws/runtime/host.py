@@ -45,7 +45,7 @@ def _sources_hash() -> str:
         if f.is_file() and f.suffix in (".c", ".h", ".txt"):
             h.update(f.name.encode())
             h.update(f.read_bytes())
-    for f in sorted((repo_root() / "kws" / "export").glob("*.py")):
+    for f in sorted((repo_root() / "kws" / "export").rglob("*.py")):
         h.update(f.read_bytes())
     return h.hexdigest()
 
@@ -119,6 +119,31 @@ class HostModel:
         self.input_shape = m.tensors[m.inputs[0]].shape
         self.output_shape = m.tensors[m.outputs[0]].shape
         self._arena = np.zeros(max(self.export.arena.size, 4), np.int8)
+        for name in ("kws_model_init", "kws_model_reset"):
+            fn = getattr(self._lib, name)
+            fn.restype = ctypes.c_int
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        self.init_state()
+
+    def _state_call(self, name: str) -> None:
+        st = getattr(self._lib, name)(self._arena.ctypes.data, self._arena.size)
+        if st != 0:
+            raise KwsError(f"{name} returned {describe(st)}")
+
+    def init_state(self) -> None:
+        """``kws_model_init``: the state of a new interpreter (init subgraph pending)."""
+        self._state_call("kws_model_init")
+
+    def reset(self) -> None:
+        """``kws_model_reset``: TFLite Micro's ``MicroInterpreter::Reset()``."""
+        self._state_call("kws_model_reset")
+
+    def variables(self) -> list[np.ndarray]:
+        """The bytes of every resource variable now (int8), in variable order."""
+        state = self.export.arena.state
+        if state is None:
+            return []
+        return [self._arena[v.offset:v.offset + v.nbytes].copy() for v in state.variables]
 
     def invoke(self, x: np.ndarray) -> np.ndarray:
         """Run one inference: ``x`` int8 of the input shape -> int8 of the output shape."""

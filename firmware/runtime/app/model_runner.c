@@ -1,7 +1,10 @@
 /*
  * model_runner.c - run the generated model on the Cortex-M4 under QEMU (semihosting I/O).
  *
- *   model_runner IN OUT    IN: N * KWS_MODEL_INPUT_SIZE int8 bytes; OUT: N * output bytes.
+ *   model_runner IN OUT [R]   IN: N * KWS_MODEL_INPUT_SIZE int8 bytes; OUT: N * output bytes.
+ *
+ * The records run in order on one arena, so a stateful model carries its state from one record
+ * to the next (kws_model_init before the first); with R, kws_model_reset runs before record R.
  *
  * Prints "ok N stack S" (S: peak stack bytes since reset, by painting) and returns 0, or
  * prints the error and returns a non-zero status. The whole
@@ -28,8 +31,22 @@ int kws_app_main(int argc, char **argv)
     static int32_t out_words[(KWS_MODEL_OUTPUT_SIZE + 3) / 4];
     int8_t *in = (int8_t *)in_words;
     int8_t *out = (int8_t *)out_words;
-    if (argc != 3) {
-        return fail("usage: model_runner IN OUT; argc", argc);
+    if (argc != 3 && argc != 4) {
+        return fail("usage: model_runner IN OUT [RESET_AT]; argc", argc);
+    }
+    int32_t reset_at = -1;
+    if (argc == 4) {
+        reset_at = 0;
+        for (const char *c = argv[3]; *c != '\0'; ++c) {
+            if (*c < '0' || *c > '9' || reset_at > 100000000) {
+                return fail("RESET_AT must be a record number; argc", argc);
+            }
+            reset_at = 10 * reset_at + (*c - '0');
+        }
+    }
+    kws_status_t st = kws_model_init(arena, sizeof arena);
+    if (st != KWS_OK) {
+        return fail("kws_model_init failed", st);
     }
     const int32_t fin = kws_sh_open(argv[1], KWS_SH_MODE_RB);
     const int32_t fout = kws_sh_open(argv[2], KWS_SH_MODE_WB);
@@ -45,8 +62,14 @@ int kws_app_main(int argc, char **argv)
         if (got != KWS_MODEL_INPUT_SIZE) {
             return fail("short input record; bytes", got);
         }
+        if (n == reset_at) {
+            st = kws_model_reset(arena, sizeof arena);
+            if (st != KWS_OK) {
+                return fail("kws_model_reset failed", st);
+            }
+        }
         kws_mark_start2();
-        const kws_status_t st = kws_model_invoke(in, KWS_MODEL_INPUT_SIZE, out,
+        st = kws_model_invoke(in, KWS_MODEL_INPUT_SIZE, out,
                                                  KWS_MODEL_OUTPUT_SIZE, arena, sizeof arena);
         kws_mark_end2();
         if (st != KWS_OK) {

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Callable
 
 from kws.errors import KwsError
-from kws.export.lowering import conv, fc, pool, reshape, softmax
+from kws.export.lowering import conv, fc, pool, reshape, softmax, state_ops
 from kws.export.lowering.layer import Layer
 from kws.export.tflite_model import Op, TfliteModel
 
@@ -24,6 +24,10 @@ LOWERERS: dict[str, Callable[[TfliteModel, Op, bool], Layer]] = {
     "FULLY_CONNECTED": fc.lower_fc,
     "SOFTMAX": softmax.lower_softmax,
     "RESHAPE": reshape.lower_reshape,
+    "CALL_ONCE": state_ops.lower_call_once,
+    "VAR_HANDLE": state_ops.lower_var_handle,
+    "READ_VARIABLE": state_ops.lower_read_variable,
+    "ASSIGN_VARIABLE": state_ops.lower_assign_variable,
 }
 
 
