@@ -25,6 +25,8 @@ class ArenaPlan:
     offsets: dict[str, int]       # "t<index>" or "scratch<layer>" -> byte offset
     buffers: list[Buffer]
     state: StatePlan | None = None  # the state region at the start of the arena, if any
+    input_offset: int = 0           # where the caller may keep the model input in the arena
+    output_offset: int = 0          # and the output
 
 
 def _in_place_groups(m: TfliteModel, layers: list[Layer], io: set[int]) -> dict[int, int]:
@@ -49,9 +51,15 @@ def _is_constant(m: TfliteModel, t: int) -> bool:
 
 def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = None
                ) -> ArenaPlan:
-    """Place every intermediate tensor and scratch buffer (not the model input and output,
-    not constants) after the state region of ``state`` (a stateful model's variables, pinned
-    at the start of the arena; tensors that alias a variable live there)."""
+    """Place every intermediate tensor and scratch buffer (not constants) after the state
+    region of ``state`` (a stateful model's variables, pinned at the start of the arena;
+    tensors that alias a variable live there).
+
+    The model input and output get a place too, live from the start of the call to the last
+    layer that reads the input and from the layer that first writes the output to the end:
+    a caller that keeps them there (``KWS_MODEL_INPUT_OFFSET``) needs no RAM beside the arena,
+    as TFLite Micro keeps them in its arena; one that passes its own buffers loses nothing.
+    """
     pinned = state.pinned if state is not None else {}
     base = state.size if state is not None else 0
     io = {m.inputs[0], m.outputs[0], *pinned}
@@ -65,6 +73,7 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
             span = spans.setdefault(r, [i, i])
             span[0], span[1] = min(span[0], i), max(span[1], i)
     buffers = [Buffer(f"t{r}", m.tensors[r].size, a, b) for r, (a, b) in spans.items()]
+    buffers += _io_buffers(m, layers)
     buffers += [Buffer(f"scratch{l.index}", l.scratch, i, i)
                 for i, l in enumerate(layers) if l.scratch]
     size = plan(buffers)
@@ -75,4 +84,15 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
     for t, r in group.items():
         offsets[f"t{t}"] = offsets[f"t{r}"]
     offsets.update({f"t{t}": off for t, off in pinned.items()})
-    return ArenaPlan(size + base, offsets, buffers, state)
+    return ArenaPlan(size + base, offsets, buffers, state, offsets["input"],
+                     offsets["output"])
+
+
+def _io_buffers(m: TfliteModel, layers: list[Layer]) -> list[Buffer]:
+    """The model input (live until its last reader) and output (from its first writer)."""
+    x, y = m.inputs[0], m.outputs[0]
+    reads = [i for i, l in enumerate(layers) if x in l.inputs]
+    writes = [i for i, l in enumerate(layers) if y in l.outputs or y in l.inputs]
+    end = max(len(layers) - 1, 0)
+    return [Buffer("input", m.tensors[x].size, 0, max(reads, default=0)),
+            Buffer("output", m.tensors[y].size, min(writes, default=end), end)]

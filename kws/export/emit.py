@@ -67,6 +67,11 @@ def generate_header(m: TfliteModel, layers: list[Layer], arena: ArenaPlan, *,
 #define KWS_MODEL_FRONTEND_SETTINGS_HASH 0x{settings_hash:08x}u
 /* Bytes of the arena kws_model_invoke needs (intermediate tensors and scratch, 4-aligned). */
 #define KWS_MODEL_ARENA_BYTES {arena.size}
+/* The input and the output may live in the arena (then the model needs no other RAM): write
+ * the input at arena + KWS_MODEL_INPUT_OFFSET, pass that as input and arena +
+ * KWS_MODEL_OUTPUT_OFFSET as output; the output is there after the call. */
+#define KWS_MODEL_INPUT_OFFSET {arena.input_offset}
+#define KWS_MODEL_OUTPUT_OFFSET {arena.output_offset}
 #define KWS_MODEL_NUM_LAYERS {len(layers)}
 #define KWS_MODEL_MACS {macs}
 {emit_state.header_defines(arena.state)}

@@ -86,10 +86,13 @@ class HostModel:
     prepare : bool
         Export with int16 prepared pointwise weights (``kws export --int16-pointwise``) or with
         every weight int8 (the default).
+    io_in_arena : bool
+        Keep the input and output in the arena at ``KWS_MODEL_INPUT_OFFSET`` /
+        ``KWS_MODEL_OUTPUT_OFFSET`` (no RAM besides the arena) instead of separate buffers.
     """
 
     def __init__(self, model_path: str | Path, *, path: str = "portable",
-                 prepare: bool = False) -> None:
+                 prepare: bool = False, io_in_arena: bool = False) -> None:
         model_path = Path(model_path)
         try:
             data = model_path.read_bytes()
@@ -119,6 +122,7 @@ class HostModel:
         self.input_shape = m.tensors[m.inputs[0]].shape
         self.output_shape = m.tensors[m.outputs[0]].shape
         self._arena = np.zeros(max(self.export.arena.size, 4), np.int8)
+        self.io_in_arena = io_in_arena
         for name in ("kws_model_init", "kws_model_reset"):
             fn = getattr(self._lib, name)
             fn.restype = ctypes.c_int
@@ -149,8 +153,17 @@ class HostModel:
         """Run one inference: ``x`` int8 of the input shape -> int8 of the output shape."""
         x = np.ascontiguousarray(x, dtype=np.int8)
         y = np.zeros(self.output_shape, np.int8)
-        st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
-                          self._arena.ctypes.data, self._arena.size)
+        if self.io_in_arena:
+            plan = self.export.arena
+            xa = self._arena[plan.input_offset:plan.input_offset + x.size]
+            ya = self._arena[plan.output_offset:plan.output_offset + y.size]
+            xa[:] = x.reshape(-1)
+            st = self._invoke(xa.ctypes.data, x.size, ya.ctypes.data, y.size,
+                              self._arena.ctypes.data, self._arena.size)
+            y[...] = ya.reshape(y.shape)
+        else:
+            st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
+                              self._arena.ctypes.data, self._arena.size)
         if st != 0:
             raise KwsError(f"kws_model_invoke returned {describe(st)}")
         return y

@@ -5,6 +5,8 @@
  *
  * The records run in order on one arena, so a stateful model carries its state from one record
  * to the next (kws_model_init before the first); with R, kws_model_reset runs before record R.
+ * The input and output live in the arena (KWS_MODEL_INPUT_OFFSET / KWS_MODEL_OUTPUT_OFFSET),
+ * so the arena is all the RAM the model uses.
  *
  * Prints "ok N stack S" (S: peak stack bytes since reset, by painting) and returns 0, or
  * prints the error and returns a non-zero status. The whole
@@ -25,12 +27,10 @@ static int fail(const char *what, int32_t code)
 
 int kws_app_main(int argc, char **argv)
 {
-    /* the arena, the input and the output: static, owned here, word aligned */
+    /* the arena: static, owned here, word aligned; the input and output live in it */
     static int32_t arena[(KWS_MODEL_ARENA_BYTES + 3) / 4 + 1];
-    static int32_t in_words[(KWS_MODEL_INPUT_SIZE + 3) / 4];
-    static int32_t out_words[(KWS_MODEL_OUTPUT_SIZE + 3) / 4];
-    int8_t *in = (int8_t *)in_words;
-    int8_t *out = (int8_t *)out_words;
+    int8_t *in = (int8_t *)arena + KWS_MODEL_INPUT_OFFSET;
+    int8_t *out = (int8_t *)arena + KWS_MODEL_OUTPUT_OFFSET;
     if (argc != 3 && argc != 4) {
         return fail("usage: model_runner IN OUT [RESET_AT]; argc", argc);
     }
