@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Callable
 
 from kws.errors import KwsError
-from kws.export.lowering import conv, fc, pool, reshape, softmax
+from kws.export.lowering import (activation, concat, conv, elementwise, fc, pad, pool, reduce,
+                                 requantize, reshape, softmax, strided_slice)
 from kws.export.lowering.layer import Layer
 from kws.export.tflite_model import Op, TfliteModel
 
@@ -24,6 +25,18 @@ LOWERERS: dict[str, Callable[[TfliteModel, Op, bool], Layer]] = {
     "FULLY_CONNECTED": fc.lower_fc,
     "SOFTMAX": softmax.lower_softmax,
     "RESHAPE": reshape.lower_reshape,
+    "ADD": elementwise.lower_add,
+    "MUL": elementwise.lower_mul,
+    "MEAN": reduce.lower_mean,
+    "MAX_POOL_2D": pool.lower_maxpool,
+    "CONCATENATION": concat.lower_concat,
+    "SPLIT": concat.lower_split,
+    "SPLIT_V": concat.lower_split,
+    "PAD": pad.lower_pad,
+    "PADV2": pad.lower_pad,
+    "STRIDED_SLICE": strided_slice.lower_strided_slice,
+    "LOGISTIC": activation.lower_logistic,
+    "QUANTIZE": requantize.lower_quantize,
 }
 
 
