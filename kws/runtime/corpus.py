@@ -125,13 +125,11 @@ def _op_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     elif op == "split":
         axis = [1, 2, 3][v % 3]
         n = int(inp.shape[axis])
-        if v == 3 and n >= 2:
-            parts = tf.split(a, [1, n - 1], axis=axis)                    # SPLIT_V
+        if v == 3 or n % 2:
+            sizes = [1, n - 1] if n > 1 else [1]                         # SPLIT_V
         else:
-            k = 2 if n % 2 == 0 else 1
-            parts = tf.split(a, k, axis=axis) if k > 1 else tf.split(a, [n - 1, 1], axis=axis) \
-                if n > 1 else [a]
-        y = L.Concatenate(axis=axis)(list(reversed(parts))) if len(parts) > 1 else parts[0]
+            sizes = 2                                                     # SPLIT
+        y = L.Lambda(lambda t: tf.concat(tf.split(t, sizes, axis=axis)[::-1], axis=axis))(a)
         y = _conv1x1(L, y, c, rng)
     elif op == "logistic":
         y = L.Activation("sigmoid")(a)

@@ -15,6 +15,13 @@ from kws.export.lowering import (activation, concat, conv, elementwise, fc, pad,
 from kws.export.lowering.layer import Layer
 from kws.export.tflite_model import Op, TfliteModel
 
+def fold_static(m: TfliteModel) -> TfliteModel:
+    """See :func:`kws.export.fold.fold_static` (imported late: it uses the lowering)."""
+    from kws.export.fold import fold_static as fold
+
+    return fold(m)
+
+
 __all__ = ["LOWERERS", "Layer", "lower", "supported_ops"]
 
 #: Operator kind -> lowerer(model, op, prepare) -> Layer.
@@ -48,12 +55,16 @@ def supported_ops() -> tuple[str, ...]:
 def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
     """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported.
 
+    Static shape arithmetic (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE of a dynamic-batch
+    ``Flatten``) is folded first (:func:`kws.export.fold.fold_static`).
+
     ``prepare``: store pointwise weights prepared for the DSP path where it is proven exact
     (:func:`kws.export.lowering.pointwise_prep.prepare_pointwise`); False keeps the int8
     weights of every layer.
     """
     if len(m.inputs) != 1 or len(m.outputs) != 1:
         raise KwsError(f"{m.path}: the model needs exactly one input and one output")
+    m = fold_static(m)
     layers = []
     for op in m.ops:
         lowerer = LOWERERS.get(op.kind)
