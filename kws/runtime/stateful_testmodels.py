@@ -17,12 +17,18 @@ variable quantization, the variables become int8 resource variables (``VAR_HANDL
 
 Files live in ``build/testmodels/`` (as :mod:`kws.runtime.testmodels`), keyed by a hash of the
 model name and :data:`GENERATOR_VERSION`.
+
+Published stateful models: :func:`micro_wakeword` returns one of the microWakeWord v2 models
+shipped in the ``pymicro-wakeword`` wheel (Apache-2.0); :func:`micro_wakeword_int8` the same
+model without its last operator (a QUANTIZE from the int8 probability to uint8), so that its
+output is the int8 LOGISTIC output.
 """
 
 from __future__ import annotations
 
 import fcntl
 import hashlib
+import struct
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +137,55 @@ def ensure_model(name: str) -> Path:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not path.exists():
             write_bytes_atomic(path, convert(name))
+    return path
+
+
+def micro_wakeword(name: str) -> Path:
+    """``<name>.tflite`` of the pymicro-wakeword wheel (alexa, hey_jarvis, hey_mycroft,
+    okay_nabu)."""
+    try:
+        import pymicro_wakeword
+    except ImportError as exc:
+        raise KwsError("pymicro-wakeword is not installed (pip install "
+                       "pymicro-wakeword==2.5.0; it is in the train extra)") from exc
+    path = Path(pymicro_wakeword.__file__).parent / "models" / f"{name}.tflite"
+    if not path.exists():
+        raise KwsError(f"{path}: no such microWakeWord model")
+    return path
+
+
+def strip_final_quantize(data: bytes) -> bytes:
+    """The flatbuffer ``data`` with its main subgraph's last operator (a QUANTIZE) dropped and
+    that operator's input made the model output: two integers patched in place."""
+    import tflite
+
+    m = tflite.Model.GetRootAsModel(data, 0)
+    sg = m.Subgraphs(0)
+    n = sg.OperatorsLength()
+    last = sg.Operators(n - 1)
+    oc = m.OperatorCodes(last.OpcodeIndex())
+    if max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode()) != tflite.BuiltinOperator.QUANTIZE:
+        raise KwsError("the model's last operator is not QUANTIZE")
+    out = bytearray(data)
+    ops = sg._tab.Vector(sg._tab.Offset(10))       # SubGraph.operators (field 3)
+    outs = sg._tab.Vector(sg._tab.Offset(8))       # SubGraph.outputs (field 2)
+    if (struct.unpack_from("<I", out, ops - 4)[0] != n or sg.OutputsLength() != 1
+            or struct.unpack_from("<i", out, outs)[0] != last.Outputs(0)):
+        raise KwsError("unexpected flatbuffer layout")
+    struct.pack_into("<I", out, ops - 4, n - 1)
+    struct.pack_into("<i", out, outs, last.Inputs(0))
+    return bytes(out)
+
+
+def micro_wakeword_int8(name: str) -> Path:
+    """:func:`micro_wakeword` without the final uint8 QUANTIZE (int8 output), cached."""
+    src = micro_wakeword(name)
+    data = src.read_bytes()
+    key = hashlib.sha256(data).hexdigest()[:12]
+    path = build_dir() / f"mww_{name}_int8-{key}.tflite"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes_atomic(path, strip_final_quantize(data))
     return path
 
 
