@@ -74,9 +74,7 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
             span[0], span[1] = min(span[0], i), max(span[1], i)
     buffers = [Buffer(f"t{r}", m.tensors[r].size, a, b) for r, (a, b) in spans.items()]
     buffers += _io_buffers(m, layers)
-    buffers += [Buffer(f"scratch{l.index}", l.scratch, i, i)
-                for i, l in enumerate(layers) if l.scratch]
-    size = plan(buffers)
+    buffers, size = _fit_scratch(buffers, layers)
     check_plan(buffers)
     for b in buffers:
         b.offset += base
@@ -86,6 +84,36 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
     offsets.update({f"t{t}": off for t, off in pinned.items()})
     return ArenaPlan(size + base, offsets, buffers, state, offsets["input"],
                      offsets["output"])
+
+
+def _fit_scratch(tensors: list[Buffer], layers: list[Layer]) -> tuple[list[Buffer], int]:
+    """Place the tensors and the kernels' scratch; return the buffers and the arena size.
+
+    A kernel that takes a range of scratch lengths (conv2d: fewer im2col columns per block)
+    gets the most that does not make the arena larger than with the least of every one:
+    the speed of the preferred block where there is room, the memory of the smallest where
+    its layer is the peak. Sets each such layer's ``scratch`` to the length it gets.
+    """
+    def placed(lengths: list[int]) -> tuple[list[Buffer], int]:
+        bufs = [Buffer(b.name, b.size, b.first, b.last) for b in tensors]
+        bufs += [Buffer(f"scratch{l.index}", n, i, i)
+                 for i, (l, n) in enumerate(zip(layers, lengths)) if n]
+        return bufs, plan(bufs)
+
+    lengths = [l.scratch_min or l.scratch for l in layers]
+    _, floor = placed(lengths)
+    for i, l in enumerate(layers):
+        lo, hi = lengths[i], l.scratch
+        while lo < hi:  # the longest scratch that keeps the floor
+            mid = (lo + hi + 1) // 2
+            if placed(lengths[:i] + [mid] + lengths[i + 1:])[1] <= floor:
+                lo = mid
+            else:
+                hi = mid - 1
+        lengths[i] = lo
+    for l, n in zip(layers, lengths):
+        l.scratch = n
+    return placed(lengths)
 
 
 def _io_buffers(m: TfliteModel, layers: list[Layer]) -> list[Buffer]:

@@ -111,7 +111,7 @@ def compare(model_path: str | Path) -> ArenaComparison:
     layers = bind_layers(lower(m), state)
     arena = plan_arena(m, layers, state)
     for layer in layers:
-        layer.scratch = 0
+        layer.scratch = layer.scratch_min = 0
     bare = plan_arena(m, layers, state)
     return ArenaComparison(Path(model_path).name, arena.size - state.size, state.size,
                            bare.size - state.size, _peak_scratch(arena),

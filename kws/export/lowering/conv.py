@@ -37,6 +37,16 @@ def scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     return 0
 
 
+def min_scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
+    """The least scratch of the DSP path's kernel: ``kws_conv2d_s8_get_min_buffer_size`` (two
+    im2col columns) for conv2d, which takes any length up to :func:`scratch_bytes`; the fixed
+    size of the other kernels."""
+    if kernel == "conv2d":
+        kk, pixels = p["k_h"] * p["k_w"] * p["in_c"], p["out_h"] * p["out_w"]
+        return 4 * (kk // 4 * 4) + kk * min(2, pixels)
+    return scratch_bytes(kernel, p)
+
+
 def _conv_params(m: TfliteModel, op: Op, dw: bool) -> tuple[dict[str, Any], Any]:
     """Shape, padding, offsets and activation range of a conv; and its filter tensor."""
     x, y = io_tensors(m, op)
@@ -88,4 +98,7 @@ def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
         # kws_pointwise_conv_s8_prepared_get_buffer_size: two pixels of in_c4 int16
         arrays, params["in_c4"] = prepared, (p["in_c"] + 3) // 4 * 4
         scratch = 4 * params["in_c4"]
-    return Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch)
+    layer = Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch)
+    if kernel == "conv2d":
+        layer.scratch_min = min_scratch_bytes(kernel, params)
+    return layer
