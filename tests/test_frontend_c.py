@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kws import qemu
+from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.frontend import codegen, compute_features, fixed, signals
 from kws.frontend.settings import FrontendSettings
@@ -359,15 +361,16 @@ def test_short_input_gives_zero_frames():
 # ------------------------------------------------------------------ Cortex-M4 build
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
 def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
-    """The ACLE path (__ARM_FEATURE_DSP) compiles with -Wall -Wextra -Wconversion -Werror."""
+    """The ACLE path (__ARM_FEATURE_DSP) compiles with -Wall -Wextra -Wconversion -Werror, with
+    the M4 CPU flags of the toolchain file (firmware/cmake/arm-none-eabi.cmake)."""
     dsp = repo_root / "dsp"
     srcs = sorted((dsp / "src").glob("*.c")) + [dsp / "generated" / "kws_frontend_tables.c",
                                                  dsp / "tests" / "test_fixed.c"]
-    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-             "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion", "-Werror",
-             "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
+    cpu = list(m4_cpu_flags())
+    flags = [*cpu, "-O2", "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion",
+             "-Werror", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
              f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}"]
-    probe = subprocess.run(["arm-none-eabi-gcc", *flags[:4], "-dM", "-E", "-x", "c", "-"],
+    probe = subprocess.run(["arm-none-eabi-gcc", *cpu, "-dM", "-E", "-x", "c", "-"],
                            input="", capture_output=True, text=True)
     assert "__ARM_FEATURE_DSP 1" in probe.stdout
     for src in srcs:
@@ -377,7 +380,7 @@ def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
 
 
 def _m4_clips(settings: FrontendSettings) -> np.ndarray:
-    """The clips that dsp/tests/m4/m4_parity.c generates (same LCG, same families)."""
+    """The clips that firmware/harness/m4_parity.c generates (same LCG, same families)."""
     n = settings.clip_samples
     clips = np.zeros((20, n), dtype=np.int16)
     state = 1
@@ -397,33 +400,14 @@ def _m4_clips(settings: FrontendSettings) -> np.ndarray:
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
                     or shutil.which("qemu-system-arm") is None,
                     reason="arm-none-eabi-gcc and qemu-system-arm are needed")
-def test_cortex_m4_qemu_matches_numpy(repo_root: Path):
+def test_cortex_m4_qemu_matches_numpy():
     """C on the Cortex-M4 (ACLE path, QEMU mps2-an386) == NumPy: primitives, batch, streaming."""
-    dsp = repo_root / "dsp"
-    out = repo_root / "build" / "dsp-m4"
-    out.mkdir(parents=True, exist_ok=True)
-    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-             "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
-             f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}",
-             "--specs=nano.specs", "--specs=rdimon.specs",
-             "-Wl,--section-start=.vectors=0x0"]
-    common = [str(dsp / "tests" / "m4" / "startup.c")]
-    lib = [str(p) for p in sorted((dsp / "src").glob("*.c"))]
-    lib.append(str(dsp / "generated" / "kws_frontend_tables.c"))
-    programs = {"test_fixed": [str(dsp / "tests" / "test_fixed.c")],
-                "m4_parity": [str(dsp / "tests" / "m4" / "m4_parity.c"), *lib]}
     results = {}
-    for name, srcs in programs.items():
-        elf = out / f"{name}.elf"
-        proc = subprocess.run(["arm-none-eabi-gcc", *flags, *common, *srcs, "-o", str(elf)],
-                              capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
-                              "-semihosting", "-kernel", str(elf)],
-                             capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stdout[-500:] + run.stderr[-500:]
+    for name in ("frontend_fixed", "m4_parity"):
+        run = qemu.run_elf(qemu.build_firmware(name), timeout=300)
+        assert run.exit_code == 0, run.stdout[-500:] + run.stderr[-500:]
         results[name] = run.stdout
-    assert results["test_fixed"].strip() == "ok"
+    assert results["frontend_fixed"].strip() == "ok"
     lines = results["m4_parity"].splitlines()
     assert lines[0].startswith(f"hash {DEFAULT.hash():08x}") and lines[-1] == "done"
     want = fixed.features_numpy(_m4_clips(DEFAULT), DEFAULT)

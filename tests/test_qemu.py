@@ -141,7 +141,7 @@ def test_plugin_counts_loop_exactly(m4: Path, n: int) -> None:
     assert res.run.exit_code == 0
     assert len(res.intervals) == 5
     for k, iv in enumerate(res.intervals):
-        it = n + k  # see firmware/tests/insn_loop.S for the count
+        it = n + k  # see firmware/harness/insn_loop.S for the count
         assert (iv.pair, iv.index) == (0, k)
         assert iv.total == 8 * it + 3
         assert (iv.ldst, iv.mul, iv.div) == (2 * it, 2 * it, 2 * it)
@@ -150,7 +150,7 @@ def test_plugin_counts_loop_exactly(m4: Path, n: int) -> None:
 
 
 def test_plugin_classes_many_encodings(m4: Path) -> None:
-    # firmware/tests/insn_mix.S, counted by hand from its comments: 16- and 32-bit loads and
+    # firmware/harness/insn_mix.S, counted by hand from its comments: 16- and 32-bit loads and
     # stores, VFP loads/stores, integer and VFP multiplies, SDIV/UDIV/VSQRT, CBZ/CBNZ, IT,
     # B<cond> taken and not, TBB, B.W and BL.
     res = qemu.count_instructions(m4 / "insn_loop.elf", "kws_mark_start2", "kws_mark_end2",

@@ -1,6 +1,6 @@
 /* Instruction counting on the Cortex-M4 under QEMU: init the front end with the committed
  * default tables, then compute NFRAMES frames of deterministic noise (-12 dBFS). Built with
- * NFRAMES = 1 and 11 by kws/bench/frontend.py; the difference of the two executed-instruction
+ * NFRAMES = 1 and 11 (m4_count1, m4_count11: firmware/harness/CMakeLists.txt); kws/bench/frontend.py profiles both; the difference of the two executed-instruction
  * counts / 10 is the cost of one hop (kws_frontend_compute_frame). */
 #include "kws_frontend_config.h"
 

@@ -5,8 +5,7 @@
  *   16: full-scale square wave, period 37 samples;  17: one impulse of -32768 at 7001
  *   18: DC 32767;  19: silence
  * Line per clip: "B <hex of batch frames>" and "S <hex of streamed frames>". */
-#include <stdio.h>
-
+#include "kws_board.h"
 #include "kws_frontend_config.h"
 
 #define NUM_CLIPS 20
@@ -35,12 +34,20 @@ static void make_clip(int c, uint32_t *seed)
     }
 }
 
+static char line[2 * KWS_FRONTEND_NUM_FRAMES * KWS_FRONTEND_NUM_OUTPUTS + 4];
+
 static void dump(char tag, const int8_t *v, int32_t len)
 {
     int32_t i;
-    printf("%c ", tag);
-    for (i = 0; i < len; i++) printf("%02x", (unsigned)(uint8_t)v[i]);
-    printf("\n");
+    line[0] = tag;
+    line[1] = ' ';
+    for (i = 0; i < len; i++) {
+        line[2 + 2 * i] = "0123456789abcdef"[(uint8_t)v[i] >> 4];
+        line[3 + 2 * i] = "0123456789abcdef"[(uint8_t)v[i] & 15u];
+    }
+    line[2 + 2 * len] = '\n';
+    line[3 + 2 * len] = '\0';
+    kws_puts(line);
 }
 
 int main(void)
@@ -49,10 +56,10 @@ int main(void)
     int c;
     const int32_t len = KWS_FRONTEND_NUM_FRAMES * KWS_FRONTEND_NUM_OUTPUTS;
     if (kws_frontend_init(&state, &kws_frontend_default_tables) != KWS_OK) {
-        printf("init failed\n");
+        kws_printf("init failed\n");
         return 1;
     }
-    printf("hash %08lx state %lu\n", (unsigned long)KWS_FRONTEND_SETTINGS_HASH,
+    kws_printf("hash %08lx state %lu\n", (unsigned long)KWS_FRONTEND_SETTINGS_HASH,
            (unsigned long)kws_frontend_state_size());
     for (c = 0; c < NUM_CLIPS; c++) {
         int32_t pos = 0, count = 0;
@@ -74,6 +81,6 @@ int main(void)
         }
         dump('S', out, len);
     }
-    printf("done\n");
+    kws_printf("done\n");
     return 0;
 }
