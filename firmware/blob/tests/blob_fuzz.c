@@ -75,7 +75,7 @@ int main(int argc, char **argv)
         if (st == KWS_BLOB_OK) {
             accepted++;
             wrong += expect ? 0u : 1u;
-            /* an accepted blob must stay in place while used: keep it (leak on purpose) */
+            /* an accepted blob must stay in place while used: kept until exit */
         } else {
             refused++;
             wrong += expect ? 1u : 0u;
