@@ -9,8 +9,8 @@ from kws.errors import KwsError
 
 def run(args: argparse.Namespace) -> int:
     """Export the model (C sources, a library folder and/or a blob); one summary line each."""
-    if not (args.out or args.library):
-        raise KwsError("kws export: give --out DIR and/or --library DIR")
+    if not (args.out or args.library or args.blob):
+        raise KwsError("kws export: give --out DIR, --library DIR and/or --blob FILE")
     if args.out:
         from kws.export import export_model
 
@@ -26,6 +26,13 @@ def run(args: argparse.Namespace) -> int:
                  is not None else "footprint not measured (no arm-none-eabi-gcc)")
         print(f"wrote library {lib.folder}: {len(lib.files)} files, kernels "
               f"{', '.join(lib.kernels)}; {flash}")
+    if args.blob:
+        from kws.export.blob import export_blob
+
+        blob = export_blob(args.model, args.blob, version=args.model_version,
+                           sign_key=args.sign)
+        print(f"wrote blob {args.blob}: {len(blob)} B, model version {args.model_version}, "
+              f"{'signed' if args.sign else 'unsigned'}")
     return 0
 
 
@@ -43,6 +50,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="write a self-contained C library folder (CMake, Arduino, PlatformIO) "
                         "with the front end, the kernels this model uses, the detector and "
                         "the model")
+    p.add_argument("--blob", metavar="FILE",
+                   help="write the weights, quantization, labels and detector settings as a "
+                        "data-only model blob for firmware built with --blob-slot")
+    p.add_argument("--model-version", type=int, default=1,
+                   help="blob model version (firmware refuses blobs older than its model)")
+    p.add_argument("--sign", metavar="KEY.pem",
+                   help="sign the blob with this ECDSA P-256 private key (PEM)")
     p.add_argument("--int16-pointwise", action="store_true",
                    help="store pointwise weights widened to int16 for the Cortex-M4 path: about "
                         "10 %% fewer M4 instructions per DS-CNN-S inference for 2 instead of 1 "
