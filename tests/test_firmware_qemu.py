@@ -63,11 +63,11 @@ def _run(tmp: Path, samples: np.ndarray, cfg: AppConfig, seed: int):
 @pytest.mark.qemu
 @pytest.mark.parametrize("seed,every,k,refractory,block_ms", [(1, 2, 3, 1000, 20),
                                                               (2, 1, 4, 500, 10)])
-def test_firmware_lines_equal_python(tmp_path: Path, shared_audio: Path, seed: int, every: int,
+def test_firmware_lines_equal_python(tmp_path: Path, real_audio: Path, seed: int, every: int,
                                      k: int, refractory: int, block_ms: int) -> None:
     from kws.data.labelled_stream import parity_stream
 
-    samples, events = parity_stream(shared_audio, seconds=60.0, seed=seed)
+    samples, events = parity_stream(real_audio, seconds=60.0, seed=seed)
     assert len(samples) >= 60 * 16000 and len(events) >= 15
     det = _detector(samples, seed=seed, every=every, k=k, refractory=refractory)
     w = doubles.weights(len(LABELS), FE.num_frames * FE.num_outputs, seed)

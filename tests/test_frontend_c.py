@@ -16,6 +16,7 @@ from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.frontend import codegen, compute_features, fixed, signals
 from kws.frontend.settings import FrontendSettings
+from tests.real_data import REAL_AUDIO
 
 pytestmark = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("cc") is None,
                                 reason="cmake and a C compiler are needed to build dsp/")
@@ -30,19 +31,15 @@ def lib() -> ctypes.CDLL:
 
 
 def _real(length: int, limit: int | None = None) -> np.ndarray:
-    if signals.shared_audio_dir() is None:
-        pytest.skip(f"{signals.SHARED / 'audio'} is missing: shared recordings sit beside the repo")
-    return signals.real_clips(length, limit=limit)[0]
+    return signals.real_clips(length, limit=limit, root=REAL_AUDIO)[0]
 
 
 # ------------------------------------------------------------------ parity
 def test_parity_corpus_default_settings():
     """>= 500 clips: noise -90..0 dBFS, sweeps, squares, clipping, DC, impulses, silence, and the
-    real recordings of ../shared/audio (more synthetic clips instead where it is missing)."""
-    have_real = signals.shared_audio_dir() is not None
-    synth, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=1,
-                                             repeat=5 if have_real else 11)
-    real = _real(DEFAULT.clip_samples) if have_real else synth[:0]
+    real recordings of tests/data (Speech Commands words and background noise)."""
+    synth, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=1, repeat=8)
+    real = _real(DEFAULT.clip_samples)
     clips = np.concatenate([synth, real])
     assert clips.shape[0] >= 500
     want = fixed.features_numpy(clips, DEFAULT)
@@ -60,8 +57,7 @@ def test_parity_random_configs(seed):
     s = signals.random_settings(rng)
     length = int(rng.integers(s.window_samples, 3 * s.sample_rate // 2))
     clips, _ = signals.adversarial_clips(length, seed=seed)
-    if signals.shared_audio_dir() is not None:
-        clips = np.concatenate([clips, _real(length, limit=6)])
+    clips = np.concatenate([clips, _real(length, limit=6)])
     want = fixed.features_numpy(clips, s)
     got = cb.features_c(clips, s)
     assert got.shape == want.shape and np.array_equal(got, want), s
@@ -93,8 +89,7 @@ def test_parity_split_paths(upper_frac, window, fft, lower):
     s = FrontendSettings(sample_rate=sr, window_ms=window * 1000.0 / sr, hop_ms=min(160, window) * 1000.0 / sr,
                          fft_size=fft, lower_hz=lower, upper_hz=upper_frac * sr / 2)
     clips, _ = signals.adversarial_clips(sr // 2, seed=7)
-    if signals.shared_audio_dir() is not None:
-        clips = np.concatenate([clips, _real(sr // 2, limit=6)])
+    clips = np.concatenate([clips, _real(sr // 2, limit=6)])
     want = fixed.features_numpy(clips, s)
     got = cb.features_c(clips, s)
     assert got.shape == want.shape and np.array_equal(got, want), s

@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 
 from kws import qemu
+from kws.audio import AUDIO_SUFFIXES
 from kws.errors import KwsError
+from kws.fileio import class_files
+from tests.real_data import REAL_AUDIO
 
 pytestmark = pytest.mark.qemu
 
-from kws.frontend.signals import SHARED  # <repo>/../shared, or $KWS_SHARED
 
 _missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake", "gcc", "pkg-config")
             if shutil.which(t) is None]
@@ -222,10 +224,9 @@ def adversarial_frames(n_random: int = 40) -> np.ndarray:
         frames.append(rng.normal(0, 32768 * 10 ** (dbfs / 20), 512))
     frames += list(rng.integers(-32768, 32768, size=(n_random, 512)))
     frames += list(rng.integers(-300, 300, size=(n_random // 4, 512)))
-    audio_dir = SHARED / "audio"
-    wavs = sorted(audio_dir.glob("*/*.wav")) if audio_dir.is_dir() else []
-    words = [w for w in wavs if w.parent.name != "_background_noise_"][::37][:8]
-    noise = [w for w in wavs if w.parent.name == "_background_noise_"][:2]
+    clips = class_files(REAL_AUDIO, AUDIO_SUFFIXES)
+    words = [f for w, f in clips if w != "_background_noise_"][::15][:8]
+    noise = [f for w, f in clips if w == "_background_noise_"][:2]
     if words or noise:
         import soundfile as sf
         for w in words + noise:
