@@ -73,7 +73,7 @@ def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
     for op in m.ops:
         lowerer = LOWERERS.get(op.kind)
         if lowerer is None:
-            raise KwsError(f"{m.path}: operator {op.index} is {op.kind}, which the C runtime "
-                           f"does not support (supported: {', '.join(LOWERERS)})")
+            raise KwsError(f"{m.path}: operator {op.index}: {op.kind} is not supported by the C "
+                           f"runtime (it runs {', '.join(LOWERERS)})")
         layers.append(lowerer(m, op, prepare))
     return layers

@@ -43,11 +43,7 @@ class Layer:
 def act_tensor(m: TfliteModel, idx: int, what: str) -> Tensor:
     """Tensor ``idx`` as an int8 activation with one scale; :class:`KwsError` otherwise."""
     t = m.tensors[idx]
-    if t.dtype != "INT8":
-        raise KwsError(f"{m.path}: {what} tensor {t.name!r} is {t.dtype}; only int8 "
-                       f"activations are supported (quantize the model fully to int8)")
-    if t.scale.size != 1:
-        raise KwsError(f"{m.path}: {what} tensor {t.name!r} needs one scale, has {t.scale.size}")
+    _int8_operand(m, t, what)
     if t.data is not None:
         raise KwsError(f"{m.path}: {what} tensor {t.name!r} is constant; not supported")
     return t
@@ -109,12 +105,19 @@ def hwc(t: Tensor, path: str) -> tuple[int, int, int]:
 def operand(m: TfliteModel, idx: int, what: str) -> Tensor:
     """Tensor ``idx`` as an int8 operand with one scale: an activation or an int8 constant."""
     t = m.tensors[idx]
+    _int8_operand(m, t, what)
+    return t
+
+
+def _int8_operand(m: TfliteModel, t: Tensor, what: str) -> None:
+    """:class:`KwsError` naming the feature unless ``t`` is int8 with one scale."""
     if t.dtype != "INT8":
-        raise KwsError(f"{m.path}: {what} tensor {t.name!r} is {t.dtype}; only int8 "
-                       f"activations are supported (quantize the model fully to int8)")
+        kind = t.dtype.lower()
+        raise KwsError(f"{m.path}: {what} tensor {t.name!r} is {t.dtype}: {kind} activations "
+                       f"are not supported (the C runtime runs int8 models; quantize fully "
+                       f"to int8)")
     if t.scale.size != 1:
         raise KwsError(f"{m.path}: {what} tensor {t.name!r} needs one scale, has {t.scale.size}")
-    return t
 
 
 def int_constant(m: TfliteModel, idx: int, what: str) -> np.ndarray:
