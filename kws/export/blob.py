@@ -427,6 +427,7 @@ def blob_model(run: str | Path) -> BlobModel:
     from kws.export.arena import plan_arena
     from kws.export.emit import _refs
     from kws.export.lowering import lower
+    from kws.export.state import plan_state
     from kws.export.tflite_model import parse_tflite
     from kws.simulate import detector_settings_for, load_run_model
 
@@ -437,6 +438,9 @@ def blob_model(run: str | Path) -> BlobModel:
     except OSError as exc:
         raise KwsError(f"{path}: cannot read: {exc.strerror}") from exc
     m = parse_tflite(data, name=str(path))
+    if plan_state(m).stateful:
+        raise KwsError(f"{path}: a stateful model (resource variables) cannot be exported as "
+                       f"a blob yet; export it as C (kws export)")
     layers = lower(m, prepare=False)
     arena = plan_arena(m, layers)
     labels = load_labels(path, m.tensors[m.outputs[0]].size)
