@@ -15,11 +15,12 @@ import pytest
 
 pytest.importorskip("tensorflow", reason="TensorFlow generates the test model")
 
+from kws.cbuild import m4_cpu_flags  # noqa: E402
 from kws.export import export_model  # noqa: E402
 from kws.runtime.testmodels import ensure_model  # noqa: E402
 
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
-M4 = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+M4 = list(m4_cpu_flags())  # firmware/cmake/arm-none-eabi.cmake, the one place they are set
 
 
 def _includes(repo: Path, model_dir: Path) -> list[str]:

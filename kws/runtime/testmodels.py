@@ -370,7 +370,8 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
     """
     import tensorflow as tf
 
-    from kws.audio import fit_clip, load_audio
+    from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+    from kws.fileio import class_files
     from kws.frontend.fixed import features_numpy
 
     settings = FrontendSettings()
@@ -378,21 +379,18 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
     labels = ("_silence_", "_unknown_", *words)
     rng = np.random.default_rng(seed)
     clips, ys = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if folder.name == "_background_noise_":
-            for wav in sorted(folder.glob("*.wav")):
-                noise = load_audio(wav)
-                for _ in range(6):
-                    start = int(rng.integers(0, len(noise) - settings.clip_samples))
-                    gain = 10 ** rng.uniform(-1.5, 0.5)
-                    clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
-                                         -32768, 32767).astype(np.int16))
-                    ys.append(0)
+    for word, path in class_files(root, AUDIO_SUFFIXES):
+        if word == "_background_noise_":
+            noise = load_audio(path)
+            for _ in range(6):
+                start = int(rng.integers(0, len(noise) - settings.clip_samples))
+                gain = 10 ** rng.uniform(-1.5, 0.5)
+                clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
+                                     -32768, 32767).astype(np.int16))
+                ys.append(0)
             continue
-        label = labels.index(folder.name) if folder.name in words else 1
-        for wav in sorted(folder.glob("*.wav")):
-            clips.append(fit_clip(load_audio(wav), settings.clip_samples))
-            ys.append(label)
+        clips.append(fit_clip(load_audio(path), settings.clip_samples))
+        ys.append(labels.index(word) if word in words else 1)
     q = features_numpy(np.stack(clips), settings).astype(np.float32)
     x = (settings.output_scale * (q - settings.output_zero_point))[..., None]
     y = np.asarray(ys)
