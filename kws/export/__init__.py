@@ -18,7 +18,8 @@ from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 
-__all__ = ["ExportResult", "export_model", "load_labels", "load_settings", "read_settings"]
+__all__ = ["ExportResult", "export_model", "load_labels", "load_settings", "read_settings",
+           "resolve_settings_hash"]
 
 
 @dataclasses.dataclass

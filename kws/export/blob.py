@@ -423,7 +423,7 @@ class BlobModel:
 
 def blob_model(run: str | Path) -> BlobModel:
     """Lower the RUN's model (int8 weights everywhere) and lay out its blob sections."""
-    from kws.export import load_labels, load_settings
+    from kws.export import load_labels, resolve_settings_hash
     from kws.export.arena import plan_arena
     from kws.export.emit import _refs
     from kws.export.lowering import lower
@@ -450,7 +450,8 @@ def blob_model(run: str | Path) -> BlobModel:
                          output_zero_point=stream_model.output_zero_point,
                          max_average=MAX_AVERAGE)
     return BlobModel(path, layers, secs, fingerprint(layers, secs, arena.size),
-                     load_settings(path).hash(), _refs(m, arena), arena.size, labels)
+                     resolve_settings_hash(path, None, False), _refs(m, arena), arena.size,
+                     labels)
 
 
 def export_blob(run: str | Path, out: str | Path, *, version: int,
