@@ -30,10 +30,10 @@ from kws.runtime.infer import run_tflm  # noqa: E402
 from kws.runtime.testmodels import ensure_model, parity_inputs, repo_root  # noqa: E402
 
 #: Models whose arena exceeds TFLM's head by kernel scratch live at the peak: the depthwise
-#: 3 x 3 int16 plane (DS-CNNs), ADD's rescaling tables (residual networks), conv2d's two widened
-#: filter rows (a conv whose output is one pixel).
+#: 3 x 3 int16 plane (DS-CNNs), the pointwise kernel's widened filter rows (tiny), ADD's
+#: rescaling tables (residual networks).
 SCRATCH_AT_PEAK = {"ds_cnn_s", "mlperf_kws_ref_model", "tiny", "keras_ds_cnn_flatten",
-                   "keras_tc_resnet", "keras_bc_resnet", "mlperf_ic_resnet_quant", "stream_conv"}
+                   "keras_tc_resnet", "keras_bc_resnet", "mlperf_ic_resnet_quant"}
 
 GENERATED = ["tiny", "ds_cnn_s", "ds_cnn_m", "keras_ds_cnn_flatten", "keras_tc_resnet",
              "keras_bc_resnet", "keras_maxpool_concat"]
@@ -70,6 +70,13 @@ def test_arena_against_tflm_planner() -> None:
                        f"{c.peak_scratch if name in SCRATCH_AT_PEAK else 0})")
     assert len(rows) >= 12, rows
     assert not bad, "\n".join(bad)
+
+
+def test_one_pixel_conv_is_a_dense_layer() -> None:
+    """A conv whose window is its whole input (the streaming conv over the ring buffer) runs
+    as a fully connected layer: no im2col scratch, below TFLM's head."""
+    c = compare(st.ensure_model("stream_conv"))
+    assert c.peak_scratch == 0 and c.kws <= c.tflm_head
 
 
 def test_state_aliasing_beats_tflm_on_micro_wakeword() -> None:

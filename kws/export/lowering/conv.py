@@ -76,6 +76,12 @@ def _conv_params(m: TfliteModel, op: Op, dw: bool) -> tuple[dict[str, Any], Any]
     return params, w
 
 
+def _is_dense(p: dict[str, Any]) -> bool:
+    """True if the conv's one output pixel sees the whole input, without padding."""
+    return ((p["out_h"], p["out_w"]) == (1, 1) and (p["k_h"], p["k_w"]) == (p["in_h"], p["in_w"])
+            and (p["pad_top"], p["pad_left"]) == (0, 0))
+
+
 def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
     """CONV_2D / DEPTHWISE_CONV_2D; ``prepare``: int16 prepared pointwise weights if exact."""
     dw = op.kind == "DEPTHWISE_CONV_2D"
@@ -88,6 +94,15 @@ def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
     if b is not None:
         arrays["bias"] = b
     p = params
+    if not dw and _is_dense(p):
+        # the window is the whole input, one output pixel: a fully connected layer over the
+        # NHWC input (filter rows out_c x (k_h, k_w, in_c) are already in that order), with
+        # the conv's multipliers; no im2col scratch
+        n_in = p["k_h"] * p["k_w"] * p["in_c"]
+        return Layer(op.index, op.kind, "fc", [x.index], [y.index],
+                     dict(input_offset=p["input_offset"], output_offset=p["output_offset"],
+                          act_min=p["act_min"], act_max=p["act_max"], num_in=n_in,
+                          num_out=p["out_c"]), arrays, macs=n_in * p["out_c"])
     kernel = "depthwise" if dw else (
         "pointwise" if (p["k_h"], p["k_w"], p["stride_h"], p["stride_w"]) == (1, 1, 1, 1)
         else "conv2d")
