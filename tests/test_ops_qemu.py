@@ -20,10 +20,10 @@ for _tool in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake"):
     if shutil.which(_tool) is None:
         pytest.skip(f"{_tool} is not installed", allow_module_level=True)
 
-from kws.export.tflite_model import load_tflite  # noqa: E402
-from kws.runtime import target  # noqa: E402
-from kws.runtime.infer import run_tflm  # noqa: E402
-from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
+from kws.export.tflite_model import load_tflite
+from kws.runtime import target
+from kws.runtime.infer import run_tflm
+from kws.runtime.testmodels import ensure_model, parity_inputs
 
 DATA = Path(__file__).parent / "data" / "models"
 #: Default run: models that together hold every added operator but PAD and STRIDED_SLICE
