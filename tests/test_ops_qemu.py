@@ -32,6 +32,8 @@ MODELS = [("keras_tc_resnet", "dsp"), ("keras_bc_resnet", "dsp"), ("keras_maxpoo
           ("op_split_3", "dsp"), ("op_logistic_1", "dsp")]
 #: Slow run: these too, with more inputs.
 MORE_MODELS = MODELS + [("keras_ds_cnn_flatten", "dsp"), ("mlperf_ic_resnet_quant", "dsp"),
+                        ("mlperf_kws_ref_model", "dsp"), ("mlperf_str_ww_ref_model", "dsp"),
+                        ("mlperf_ad01_int8", "dsp"), ("tflm_micro_speech_quantized", "dsp"),
                         ("op_add_1", "portable"), ("op_mul_2", "dsp"), ("op_slice_1", "dsp"),
                         ("op_pad_0", "dsp"), ("op_mean_1", "dsp")]
 
