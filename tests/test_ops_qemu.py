@@ -20,10 +20,10 @@ for _tool in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake"):
     if shutil.which(_tool) is None:
         pytest.skip(f"{_tool} is not installed", allow_module_level=True)
 
-from kws.export.tflite_model import load_tflite  # noqa: E402
-from kws.runtime import target  # noqa: E402
-from kws.runtime.infer import run_tflm  # noqa: E402
-from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
+from kws.export.tflite_model import load_tflite
+from kws.runtime import target
+from kws.runtime.infer import run_tflm
+from kws.runtime.testmodels import ensure_model, parity_inputs
 
 DATA = Path(__file__).parent / "data" / "models"
 #: Default run: models that together hold every added operator but PAD and STRIDED_SLICE
@@ -32,6 +32,8 @@ MODELS = [("keras_tc_resnet", "dsp"), ("keras_bc_resnet", "dsp"), ("keras_maxpoo
           ("op_split_3", "dsp"), ("op_logistic_1", "dsp")]
 #: Slow run: these too, with more inputs.
 MORE_MODELS = MODELS + [("keras_ds_cnn_flatten", "dsp"), ("mlperf_ic_resnet_quant", "dsp"),
+                        ("mlperf_kws_ref_model", "dsp"), ("mlperf_str_ww_ref_model", "dsp"),
+                        ("mlperf_ad01_int8", "dsp"), ("tflm_micro_speech_quantized", "dsp"),
                         ("op_add_1", "portable"), ("op_mul_2", "dsp"), ("op_slice_1", "dsp"),
                         ("op_pad_0", "dsp"), ("op_mean_1", "dsp")]
 

@@ -5,7 +5,7 @@
  * multiplier (kws_requantize, shift <= 0), the sum rescaled to the output, plus the output
  * offset, clamped. DSP path: the rescaled inputs depend on the int8 value only, so they are
  * tabulated, doubled, once per call (2 x 256 int32 in scratch) when the output has more
- * elements than the tables; per element two table loads, an add and the fast exact
+ * than 128 elements; per element two table loads, an add and the fast exact
  * requantization (SMMULR, add, shift, SSAT), row by row over the broadcast.
  */
 #include "binary_broadcast.h"
@@ -55,11 +55,12 @@ static void add_tables_dsp(const kws_add_params_t *p, const kws_dims4_t *od,
                            const int32_t s2[4], int8_t *output, int32_t *scratch)
 {
     int32_t *t1 = scratch + 128, *t2 = t1 + 256; /* indexed by int8 value */
+    const kws_requant_t rq1 = {&p->input1_multiplier, &p->input1_shift, 1};
+    const kws_requant_t rq2 = {&p->input2_multiplier, &p->input2_shift, 1};
+    const kws_rq1_t r1 = kws_rq1(&rq1, 0), r2 = kws_rq1(&rq2, 0); /* = kws_requantize */
     for (int32_t v = -128; v < 128; ++v) {
-        t1[v] = 2 * add_in(v, p->input1_offset, p->left_shift, p->input1_multiplier,
-                           p->input1_shift);
-        t2[v] = 2 * add_in(v, p->input2_offset, p->left_shift, p->input2_multiplier,
-                           p->input2_shift);
+        t1[v] = 2 * kws_rq1_apply((v + p->input1_offset) * (1 << p->left_shift), r1);
+        t2[v] = 2 * kws_rq1_apply((v + p->input2_offset) * (1 << p->left_shift), r2);
     }
     const kws_requant_t rq = {&p->output_multiplier, &p->output_shift, 1};
     kws_rqf_t f;
@@ -125,7 +126,7 @@ kws_status_t kws_add_s8(const kws_add_params_t *p, const kws_dims4_t *out_dims,
     if (scratch_len < kws_add_s8_get_buffer_size()) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    if (n > 512) {
+    if (n > 128) { /* the tables cost about as much as 128 portable outputs */
         add_tables_dsp(p, out_dims, in1, s1, in2, s2, output, (int32_t *)scratch);
         return KWS_OK;
     }
