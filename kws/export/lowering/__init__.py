@@ -10,10 +10,6 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kws.errors import KwsError
-<<<<<<< HEAD
-from kws.export.lowering import (activation, concat, conv, elementwise, fc, pad, pool, reduce,
-                                 requantize, reshape, softmax, state_ops, strided_slice)
-=======
 from kws.export.lowering import (
     activation,
     concat,
@@ -26,9 +22,9 @@ from kws.export.lowering import (
     requantize,
     reshape,
     softmax,
+    state_ops,
     strided_slice,
 )
->>>>>>> issue13-ops
 from kws.export.lowering.layer import Layer
 from kws.export.tflite_model import Op, TfliteModel
 
