@@ -26,10 +26,11 @@ import numpy as np
 from tqdm import tqdm
 
 from kws.errors import KwsError
-from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
+from kws.run import write_metrics, write_run
 from kws.train.augment import AugmentConfig, NoiseBank
 from kws.train.data import (BACKGROUND, Example, class_names, dataset_entries,
                             select_examples, shared_dir, speech_commands_entries)
@@ -369,10 +370,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
 
     model.save(run / "model.keras.tmp.keras")
     os.replace(run / "model.keras.tmp.keras", run / "model.keras")
-    write_bytes_atomic(run / "model.tflite", int8)
-    write_bytes_atomic(run / "model_float.tflite", flt)
-    write_text_atomic(run / "labels.txt", "\n".join(classes) + "\n")
-    write_text_atomic(run / "settings.json", json.dumps(settings.to_dict(), indent=1) + "\n")
+    write_run(run, model=int8, float_model=flt, labels=classes, settings=settings)
     _plot_curves(history, run / "curves.png")
 
     t0 = time.monotonic()
@@ -396,7 +394,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     times["evaluation"] = time.monotonic() - t0
     times["total"] = time.monotonic() - t_all
     metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
-    write_text_atomic(run / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    write_metrics(run, metrics)
     _log("kws: time: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     _log(f"kws: wrote {run}/model.tflite (int8), model_float.tflite, model.keras, labels.txt, "
          f"settings.json, metrics.json, curves.png, logs/")
