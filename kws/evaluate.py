@@ -23,14 +23,14 @@ from typing import Any
 
 import numpy as np
 
-from kws.audio import fit_clip, load_audio
+from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.run import read_float_model, read_labels, read_model, read_settings
-from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.train.features import compute_features
 from kws.train.quantize import TfliteModel
 

@@ -30,7 +30,7 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence, TypeVar
 
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
@@ -49,6 +49,7 @@ DETECTOR = "detector.json"
 METRICS = "metrics.json"
 
 PathLike = str | os.PathLike[str]
+T = TypeVar("T")
 
 
 def model_path(path: PathLike) -> Path:
@@ -80,10 +81,23 @@ def _read_text(path: Path) -> str:
         raise KwsError(f"{path}: cannot read ({exc})".splitlines()[0]) from None
 
 
-def _read_json(path: Path, what: str) -> Any:
+def _read_object(path: Path, what: str) -> dict[str, Any]:
+    """The JSON object in ``path``; KwsError naming the file when it is not one."""
     try:
-        return json.loads(_read_text(path))
+        data = json.loads(_read_text(path))
     except ValueError as exc:
+        raise KwsError(f"{path}: bad {what} ({exc})") from None
+    if not isinstance(data, dict):
+        raise KwsError(f"{path}: bad {what} (not a JSON object)")
+    return data
+
+
+def _build(path: Path, what: str, from_dict: Callable[[dict[str, Any]], T],
+           data: dict[str, Any]) -> T:
+    """``from_dict(data)``, its errors reported against ``path``."""
+    try:
+        return from_dict(data)
+    except (KwsError, TypeError, ValueError) as exc:
         raise KwsError(f"{path}: bad {what} ({exc})") from None
 
 
@@ -132,15 +146,10 @@ def read_settings(path: PathLike) -> FrontendSettings:
     f = run_folder(path) / SETTINGS
     if not f.exists():
         return FrontendSettings()
-    data = _read_json(f, "front-end settings")
-    if isinstance(data, dict) and isinstance(data.get("frontend"), dict):
+    data = _read_object(f, "front-end settings")
+    if isinstance(data.get("frontend"), dict):
         data = data["frontend"]
-    if not isinstance(data, dict):
-        raise KwsError(f"{f}: bad front-end settings (not a JSON object)")
-    try:
-        return FrontendSettings.from_dict(data)
-    except (KwsError, TypeError, ValueError) as exc:
-        raise KwsError(f"{f}: bad front-end settings ({exc})") from None
+    return _build(f, "front-end settings", FrontendSettings.from_dict, data)
 
 
 def read_detector(path: PathLike) -> DetectorSettings | None:
@@ -148,13 +157,8 @@ def read_detector(path: PathLike) -> DetectorSettings | None:
     f = run_folder(path) / DETECTOR
     if not f.exists():
         return None
-    data = _read_json(f, "detector settings")
-    if not isinstance(data, dict):
-        raise KwsError(f"{f}: bad detector settings (not a JSON object)")
-    try:
-        return DetectorSettings.from_dict(data)
-    except (KwsError, TypeError, ValueError) as exc:
-        raise KwsError(f"{f}: bad detector settings ({exc})") from None
+    return _build(f, "detector settings", DetectorSettings.from_dict,
+                  _read_object(f, "detector settings"))
 
 
 def read_metrics(path: PathLike) -> dict[str, Any]:
@@ -168,10 +172,7 @@ def read_metrics(path: PathLike) -> dict[str, Any]:
     f = run_folder(path) / METRICS
     if not f.exists():
         raise KwsError(f"{f}: missing (the run was not trained by kws train)")
-    data = _read_json(f, "metrics")
-    if not isinstance(data, dict):
-        raise KwsError(f"{f}: bad metrics (not a JSON object)")
-    return data
+    return _read_object(f, "metrics")
 
 
 def write_run(folder: PathLike, *, model: bytes, labels: Sequence[str],

@@ -57,8 +57,10 @@ from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
 from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
-from kws.train.augment import AugmentConfig, NoiseBank, make_silence
-from kws.train.data import BACKGROUND, SILENCE, UNKNOWN, shared_dir, speech_commands_entries
+from kws.data.augment import AugmentConfig, NoiseBank, make_silence
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
+from kws.data.speech_commands import speech_commands_entries
+from kws.paths import shared_dir
 from kws.train.features import compute_features
 from kws.train.quantize import TfliteModel
 
@@ -89,7 +91,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
         raise KwsError(f"{REAL}: no clips in the {split} split")
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
-    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    bank = NoiseBank.from_files(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
     cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
     rng = np.random.default_rng(seed)
     for _ in range(len(entries) // 8):
@@ -129,14 +131,13 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
     import tempfile
 
     from kws.audio import save_wav
-    from kws.data.augment import NoiseBank as HeldoutBank
     from kws.data.labelled_stream import make_stream, write_events
     from kws.evaluate import evaluate_stream
 
     words = [c for c in _labels(run) if not c.startswith("_")]
     entries = [e for e in speech_commands_entries(REAL) if e.split == split]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
-    bank = HeldoutBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
+    bank = NoiseBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
                                   noise=bank, split=split, distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),

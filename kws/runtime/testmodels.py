@@ -37,6 +37,7 @@ from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.run import write_run
+from kws.paths import REPO_ROOT
 
 #: Bump when the generator changes in a way that changes the generated models.
 GENERATOR_VERSION = 4
@@ -54,7 +55,7 @@ RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "
 
 def repo_root() -> Path:
     """The repository root (the folder holding the ``kws`` package)."""
-    return Path(__file__).resolve().parents[2]
+    return REPO_ROOT
 
 
 def build_dir() -> Path:
