@@ -12,6 +12,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from kws.commands import for_people
 from kws.errors import KwsError
 
 #: Sub-command modules under kws.commands, in the order ``kws --help`` lists them.
@@ -46,7 +47,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except KwsError as exc:
-        print(f"kws: error: {exc}", file=sys.stderr)
+        print(f"kws: error: {for_people(exc, getattr(args, 'flags', None))}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kws: interrupted", file=sys.stderr)

@@ -1,7 +1,7 @@
 """``kws bench accuracy``: real-speech accuracy of trained models on the speaker-disjoint
 validation split of ../shared/speech_commands_train.
 
-Protocol (issue B section 3): the validation split is the Speech Commands speaker-hash rule's
+Protocol: the validation split is the Speech Commands speaker-hash rule's
 (SHA-1 of the name before ``_nohash_``, 10 % validation); words the model does not know count
 as ``_unknown_``; ``_silence_`` clips are cut from the last 20 % of each background-noise file
 (augmentation only ever uses the first 80 %), one per 8 speech clips, each scaled to an RMS

@@ -33,8 +33,8 @@ import numpy as np
 from kws.errors import KwsError
 
 #: TFLM with CMSIS-NN kernels on DS-CNN-S (MLPerf Tiny KWS), QEMU mps2-an386, -O2, DSP on,
-#: counted with the same TCG plugin. Provenance: issue C ("Int8 C runtime and kws export"),
-#: section 4, measured by the project lead; TFLM + CMSIS-NN cannot be built here.
+#: counted with the same TCG plugin. Provenance: the project's int8-runtime
+#: specification (section 4), measured by the project lead; TFLM + CMSIS-NN cannot be built here.
 CMSIS_NN_TOTAL = 7_700_733
 CMSIS_NN_PER_LAYER = {"conv2d": 1_118_000, "depthwise": 561_000, "pointwise": 1_069_000,
                       "avgpool": 51_000, "fc": 2_500, "softmax": 5_000}
@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print("\narena (bytes)")
     print(f"  ours: planned arena {ex.arena.size:,} + input {x_t.size} + output {y_t.size} "
           f"= {ours:,}")
-    print(f"  TFLM on the M4 (cited, issue C): {TFLM_ARENA_M4:,}  -> ours / TFLM = "
+    print(f"  TFLM on the M4 (cited): {TFLM_ARENA_M4:,}  -> ours / TFLM = "
           f"{ours / TFLM_ARENA_M4:.3f}  (target <= 0.75)")
     print(f"  host tflite-micro interpreter (this run): activations (head) {head:,}, total "
           f"{total:,} (64-bit bookkeeping)  -> our activation bytes / its head = "

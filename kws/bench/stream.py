@@ -1,6 +1,6 @@
 """Speed of the streaming simulation (``kws stream --backend python``) on long recordings.
 
-Target (issue D): one hour of audio, model every 2 hops, in <= 5 minutes on 2 cores.
+Target: one hour of audio, model every 2 hops, in <= 5 minutes on 2 cores.
 The peer, measured in the same run: the straightforward simulation - one process calling the
 TFLite Micro reference interpreter per inference - timed on a slice and scaled to the hour.
 

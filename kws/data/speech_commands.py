@@ -227,7 +227,8 @@ def fetch_speech_commands(*, version: int = 2, dir: str | os.PathLike[str],
         ``dir``.
     """
     if version not in ARCHIVES:
-        raise KwsError(f"--version: Speech Commands version {version} unknown (1 or 2)")
+        raise KwsError(f"Speech Commands version {version} unknown (1 or 2)",
+                       argument="version")
     root = Path(dir)
     if (root / EXTRACTED_MARK).exists() or (
             looks_like_speech_commands(root) and not (root / ".extracting").exists()):
@@ -426,13 +427,13 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
                        "folder)")
     words = list(STANDARD_WORDS if words is None else words)
     if not words:
-        raise KwsError("--words: give at least one word")
+        raise KwsError("give at least one word", argument="words")
     missing = [w for w in words if w not in have]
     if missing:
-        raise KwsError(f"--words: {', '.join(missing)} not in {root} (available: "
-                       f"{', '.join(have)})")
+        raise KwsError(f"{', '.join(missing)} not in {root} (available: "
+                       f"{', '.join(have)})", argument="words")
     if len(set(words)) != len(words):
-        raise KwsError(f"--words: repeated word in {','.join(words)}")
+        raise KwsError(f"repeated word in {','.join(words)}", argument="words")
 
     files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)  # split -> (w, rel)
     bad: list[tuple[str, str]] = []
@@ -476,7 +477,7 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
         noise = Path(noise_dir) if noise_dir is not None else root / BACKGROUND
         if not noise.is_dir():
             raise KwsError(f"{noise}: no background-noise folder for _silence_ (give "
-                           "--noise-dir, or --silence-percentage 0)")
+                           "noise_dir, or silence_percentage 0)")
         names = sorted(p for p in noise.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
         if not names:
             raise KwsError(f"{noise}: no .wav/.flac background recordings")

@@ -2,7 +2,7 @@
 
 The streaming app needs the guest's stdout (detection lines) and stderr (its summary line)
 apart, so this runner opens the semihosting console on the host's stdio (":tt" handles: "w" is
-stdout, "a" is stderr) instead of issue A's ``kws.qemu.run_elf``, which joins them into one
+stdout, "a" is stderr) instead of ``kws.qemu.run_elf``, which joins them into one
 chardev; instruction counting uses ``kws.qemu.count_instructions``. The default ``-icount``
 shift is 0 (1 ns per instruction, a 1 GHz virtual clock) so that parity runs never fall behind
 real time; real-time figures come from instruction counts, not from this clock.
