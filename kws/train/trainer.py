@@ -35,7 +35,7 @@ from kws.run import write_metrics, write_run
 from kws.data.augment import AugmentConfig, NoiseBank
 from kws.data.manifest import BACKGROUND, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
-from kws.paths import shared_dir
+from kws.paths import real_speech_dir, shared_dir
 from kws.train.data import Example, class_names, dataset_entries, select_examples
 from kws.train.features import FeatureSet, split_features
 
@@ -52,6 +52,9 @@ class TrainConfig:
     ``data_dir`` a Speech Commands folder) or a dataset folder with a manifest.csv.
     ``balance`` weights each class's loss by ``(mean count / class count) ** balance`` (0: no
     weighting, 1: fully balanced classes).
+    ``real_eval``: a folder of real recordings (Speech Commands layout) to score the trained
+    models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
+    :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
@@ -76,6 +79,7 @@ class TrainConfig:
     balance: float = 1.0
     time_mask: int = 0
     freq_mask: int = 0
+    real_eval: str | None = "auto"
 
 
 def _log(msg: str) -> None:
@@ -324,7 +328,7 @@ def check_config(cfg: TrainConfig) -> None:
 
 def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
     """Create RUN/ and write its config.json; with ``resume``, the saved config must match
-    (except ``epochs`` and ``cache_dir``)."""
+    (except ``epochs``, ``cache_dir`` and ``real_eval``)."""
     run = Path(cfg.out)
     cfg_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True, indent=1)
     if resume:
@@ -333,7 +337,8 @@ def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
             raise KwsError(f"{saved}: nothing to resume (no config.json in the run folder)")
         old = json.loads(saved.read_text())
         now = json.loads(cfg_json)
-        diff = sorted(k for k in now if k not in ("epochs", "cache_dir") and old.get(k) != now[k])
+        free = ("epochs", "cache_dir", "real_eval")
+        diff = sorted(k for k in now if k not in free and old.get(k) != now[k])
         if diff:
             raise KwsError(f"{saved}: resuming with different settings: {', '.join(diff)}")
     run.mkdir(parents=True, exist_ok=True)
@@ -419,11 +424,24 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
                       class_weight=weights if cfg.balance else None)
         for k, v in h.history.items():
             history.setdefault(k, []).append(float(v[-1]))
-        bar.set_postfix({k: f"{history[k][-1]:.3f}" for k in ("loss", "accuracy",
-                                                              "val_accuracy") if k in history})
+        bar.set_postfix({_shown(cfg, k): f"{history[k][-1]:.3f}"
+                         for k in ("loss", "accuracy", "val_accuracy") if k in history})
         _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
     bar.close()
     return model, history
+
+
+def validation_speech(cfg: TrainConfig) -> str:
+    """What the validation clips are: ``"synthetic"`` (TTS) for ``data="synth"``, else
+    ``"dataset"`` (whatever the dataset holds)."""
+    return "synthetic" if cfg.data == "synth" else "dataset"
+
+
+def _shown(cfg: TrainConfig, key: str) -> str:
+    """A history key as the progress bar shows it (synthetic validation says so)."""
+    if key == "val_accuracy" and validation_speech(cfg) == "synthetic":
+        return "val_accuracy_synthetic"
+    return key
 
 
 def quantize(model: Any, train_fs: FeatureSet, settings: FrontendSettings, *, seed: int,
@@ -458,15 +476,68 @@ def evaluate_run(cfg: TrainConfig, data: TrainingData, int8: bytes, flt: bytes,
                                "train_clips": int(len(data.train.x)),
                                "skipped_files": sum((f.skipped for f in fs_all), []),
                                "history": history, "splits": {}}
+    speech = validation_speech(cfg)
+    metrics["validation_speech"] = speech
+    tag = " (synthetic speech)" if speech == "synthetic" else ""
     for split, fs in data.evaluation.items():
         if not len(fs.x):
             continue
         res = {"float": evaluate_tflite(flt, fs, settings, data.classes),
                "int8": evaluate_tflite(int8, fs, settings, data.classes)}
         metrics["splits"][split] = res
-        _log(format_report(res["float"], title=f"{split} float: "))
-        _log(format_report(res["int8"], title=f"{split} int8:  "))
+        _log(format_report(res["float"], title=f"{split} float{tag}: "))
+        _log(format_report(res["int8"], title=f"{split} int8{tag}:  "))
         if split == "validation":
             plot_confusion(res["int8"], run / "confusion_validation.png",
-                           title=f"validation int8, accuracy {res['int8']['accuracy']:.3f}")
+                           title=f"validation int8{tag}, accuracy "
+                                 f"{res['int8']['accuracy']:.3f}")
+    metrics.update(real_speech_metrics(cfg, {"int8": int8, "float": flt}, data.classes,
+                                       settings))
+    if speech == "synthetic" and "validation" in metrics["splits"]:
+        metrics["val_accuracy_synthetic"] = metrics["splits"]["validation"]["int8"]["accuracy"]
+    _log(accuracy_summary(metrics))
     return metrics
+
+
+def _real_eval_dir(cfg: TrainConfig) -> Path | None:
+    """The folder of real speech to score on (see :class:`TrainConfig` ``real_eval``)."""
+    if cfg.real_eval is None:
+        return None
+    if cfg.real_eval == "auto":
+        return real_speech_dir() if cfg.data == "synth" else None
+    folder = Path(cfg.real_eval)
+    if not folder.is_dir():
+        raise KwsError(f"{folder}: no such folder of real speech", argument="real_eval")
+    return folder
+
+
+def real_speech_metrics(cfg: TrainConfig, models: dict[str, bytes], classes: list[str],
+                        settings: FrontendSettings) -> dict[str, Any]:
+    """``accuracy_real`` (int8, None when not measured) and the ``real_speech`` reports."""
+    folder = _real_eval_dir(cfg)
+    if folder is None:
+        return {"accuracy_real": None}
+    from kws.evaluate import real_speech_accuracy
+
+    real = real_speech_accuracy(folder, models, classes, settings)
+    _log(format_report(real["int8"], title="real speech int8: "))
+    return {"accuracy_real": real["int8"]["accuracy"], "real_speech": real}
+
+
+def accuracy_summary(metrics: dict[str, Any]) -> str:
+    """The lines that say on what speech each accuracy was measured."""
+    lines = []
+    val = metrics["splits"].get("validation")
+    if val is not None:
+        what = ("SYNTHETIC speech (TTS voices), not people"
+                if metrics["validation_speech"] == "synthetic" else "the dataset's clips")
+        lines.append(f"kws: validation accuracy {val['int8']['accuracy']:.3f} (int8) is on "
+                     f"{what}")
+    real = metrics.get("real_speech")
+    if real is not None:
+        lines.append(f"kws: real-speech accuracy {real['int8']['accuracy']:.3f} (int8, "
+                     f"{real['clips']} clips, {real['split']} split of {real['folder']}; words "
+                     f"the model does not know count as _unknown_)")
+    elif metrics["validation_speech"] == "synthetic":
+        lines.append("kws: real-speech accuracy: not measured (no real recordings found)")
+    return "\n".join(lines)
