@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+from kws.paths import REPO_ROOT, shared_dir
+
+REPO = REPO_ROOT
 #: ../shared beside the repository (CI layout); KWS_SHARED overrides it (e.g. for git worktrees).
-SHARED = Path(os.environ.get("KWS_SHARED") or REPO.parent / "shared")
+SHARED = shared_dir()
 
 
 @pytest.fixture(scope="session")

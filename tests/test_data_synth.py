@@ -17,8 +17,9 @@ import soundfile as sf
 from kws.data import synth, tts
 from kws.data.manifest import read_manifest
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 def _need(engine: str) -> None:

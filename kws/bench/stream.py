@@ -19,7 +19,7 @@ from typing import Sequence
 import numpy as np
 
 from kws.detect import DetectorSettings
-from kws.paths import REPO_ROOT
+from kws.paths import REPO_ROOT, shared_dir
 
 REPO = REPO_ROOT
 
@@ -27,7 +27,7 @@ REPO = REPO_ROOT
 def _stream(minutes: float, seed: int) -> np.ndarray:
     from kws.data.labelled_stream import parity_stream
 
-    audio = REPO.parent / "shared" / "audio"
+    audio = shared_dir() / "audio"
     if (audio / "yes").is_dir():
         return parity_stream(audio, seconds=minutes * 60.0, seed=seed)[0]
     rng = np.random.default_rng(seed)               # no shared clips: noise at varying level

@@ -56,7 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="class weighting exponent: 0 none, 1 fully balanced (default)")
     p.add_argument("--extra-unknown", default=None,
                    help="more _unknown_ speech: synth, or a dataset folder")
-    p.add_argument("--noise-dir", default=None, help="background-noise WAVs for augmentation")
+    p.add_argument("--noise-dir", default=None,
+                   help="background-noise recordings for augmentation; shared: the shared "
+                        "folder's ($KWS_SHARED/audio/_background_noise_). Default: the "
+                        "dataset's _background_noise_, else synthesized noise (the same on "
+                        "every machine)")
     p.add_argument("--real-eval", default="auto", metavar="DIR",
                    help="real recordings (<word>/<clip>) to score the model on after training; "
                         "auto (default): with --data synth, the repository's real clips or "

@@ -25,6 +25,7 @@ from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_au
 from kws.device.qemu_run import run_elf
 from kws.device.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
                                  realtime_lines)
+from kws.paths import shared_dir
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
@@ -164,7 +165,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     out = Path(out_dir)
     model = load_run_model(run_dir)
     detector = detector_settings_for(model)
-    audio = Path(audio_dir) if audio_dir else REPO.parent / "shared" / "audio"
+    audio = Path(audio_dir) if audio_dir else shared_dir() / "audio"
     words = tuple(w for w in model.labels if not w.startswith("_"))
     if stream is None:
         samples, events = parity_stream(audio, seconds=seconds, words=words, seed=0)

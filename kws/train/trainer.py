@@ -32,7 +32,7 @@ from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
 from kws.run import write_metrics, write_run
-from kws.data.augment import AugmentConfig, NoiseBank
+from kws.data.augment import AugmentConfig, NoiseBank, synthetic_background
 from kws.data.manifest import BACKGROUND, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
 from kws.paths import real_speech_dir, shared_dir
@@ -52,6 +52,8 @@ class TrainConfig:
     ``data_dir`` a Speech Commands folder) or a dataset folder with a manifest.csv.
     ``balance`` weights each class's loss by ``(mean count / class count) ** balance`` (0: no
     weighting, 1: fully balanced classes).
+    ``noise_dir``: background noise for augmentation (see :func:`noise_bank`; by default the
+    dataset's own, else synthesized noise that is the same on every machine).
     ``real_eval``: a folder of real recordings (Speech Commands layout) to score the trained
     models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
     :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
@@ -353,10 +355,7 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
     t0 = time.monotonic()
     examples, data_noise, times["synthesis"] = resolve_examples(cfg, cache)
     classes = class_names(cfg.words)
-    noise_files = NoiseBank.find(Path(cfg.noise_dir) if cfg.noise_dir else None, data_noise,
-                                 shared_dir() / "audio" / BACKGROUND)
-    train_noise = NoiseBank.from_files(noise_files, part="train")
-    eval_noise = NoiseBank.from_files(noise_files, part="heldout")
+    train_noise, eval_noise = (noise_bank(cfg, data_noise, part=p) for p in ("train", "heldout"))
     times["data"] = time.monotonic() - t0 - times["synthesis"]
     with _timed(times, "features"):
         feat_cache = cache / "features"
@@ -378,6 +377,30 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
     _log("kws: train clips per class: " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
          + f" (x{cfg.copies} augmented copies)")
     return TrainingData(classes, train_fs, eval_fs, counts)
+
+
+def noise_bank(cfg: TrainConfig, data_noise: Path | None, *, part: str) -> NoiseBank:
+    """Background noise for augmentation (``part="train"``) or evaluation (``"heldout"``).
+
+    ``cfg.noise_dir`` when given (``"shared"``: the shared folder's background recordings);
+    else the dataset's own ``_background_noise_`` (as the Speech Commands download has);
+    else :func:`kws.data.augment.synthetic_background`, the same on every machine.
+    """
+    if cfg.noise_dir == "shared":
+        folder = shared_dir() / "audio" / BACKGROUND
+        if not folder.is_dir():
+            raise KwsError(f"{folder}: no shared background noise (set KWS_SHARED)",
+                           argument="noise_dir")
+    elif cfg.noise_dir:
+        folder = Path(cfg.noise_dir)
+        if not folder.is_dir():
+            raise KwsError(f"{folder}: no such folder of background noise",
+                           argument="noise_dir")
+    else:
+        folder = data_noise
+    if folder is None:
+        return synthetic_background(part=part)
+    return NoiseBank.from_folder(folder, part=part, min_seconds=0.0)
 
 
 def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings,
