@@ -26,13 +26,13 @@ import numpy as np
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
-from kws.fileio import write_text_atomic
+from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
+from kws.run import read_float_model, read_labels, read_model, read_settings
+from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features
-from kws.train.quantize import TfliteModel
 
 HIT_TOLERANCE_S = 1.0
 
@@ -41,7 +41,7 @@ def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], Fr
     """A model file and, from its folder (:mod:`kws.run`), the float model, labels and
     front-end settings."""
     int8 = read_model(model_path)
-    classes = list(read_labels(model_path, num_classes=TfliteModel(int8).num_classes))
+    classes = list(read_labels(model_path, num_classes=ReferenceInterpreter(int8).num_classes))
     return int8, read_float_model(model_path), classes, read_settings(model_path)
 
 
@@ -61,9 +61,7 @@ def labelled_files(folder: str | Path, classes: list[str], *,
                 if len(row) >= 2 and row[0] != "path":
                     table[row[0]] = row[1]
     pairs = []
-    for f in sorted(root.rglob("*")):
-        if f.suffix.lower() not in AUDIO_SUFFIXES or not f.is_file():
-            continue
+    for f in walk_files(root, AUDIO_SUFFIXES):
         rel = f.relative_to(root).as_posix()
         label = table.get(rel) or table.get(f.name) or (
             f.parent.name if labels_csv is None or not table else None)
@@ -146,7 +144,7 @@ def score_models(models: dict[str, bytes | None], feats: np.ndarray, labels: lis
     out = {}
     for name, blob in models.items():
         if blob is not None:
-            probs = TfliteModel(blob, backend=backend).predict_features(feats, settings)
+            probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
             out[name] = report(y, probs.argmax(axis=1), classes)
     return out
 
@@ -215,7 +213,7 @@ def read_events(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
     return events
 
 
-def stream_outputs(model: TfliteModel, samples: np.ndarray, settings: FrontendSettings, *,
+def stream_outputs(model: ReferenceInterpreter, samples: np.ndarray, settings: FrontendSettings, *,
                    stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """int8 outputs (N, C) of the int8 model every ``stride`` hops, and the time in ms of the
     newest sample each inference has seen.
@@ -274,7 +272,7 @@ def evaluate_stream(model_path: str | Path, stream: str | Path, events_csv: str 
         Refractory time, rounded to whole inferences.
     """
     int8, _, classes, settings = load_run(model_path)
-    model = TfliteModel(int8)
+    model = ReferenceInterpreter(int8)
     samples = load_audio(stream)
     events = read_events(events_csv)
     q, ends = stream_outputs(model, samples, settings, stride=stride)

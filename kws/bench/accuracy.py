@@ -56,16 +56,18 @@ from kws.audio import fit_clip, load_audio
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
 from kws.paths import shared_dir
+from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
+from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features
-from kws.train.quantize import TfliteModel
 
 SHARED = shared_dir()
 REAL = SHARED / "speech_commands_train"
+#: Background noise for the ``_silence_`` clips and the streams (held-out part).
+NOISE = SHARED / "audio" / BACKGROUND
 EIGHT = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
 
 
@@ -91,7 +93,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
         raise KwsError(f"{REAL}: no clips in the {split} split")
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
-    bank = NoiseBank.from_files(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    bank = NoiseBank.from_files(NoiseBank.find(NOISE), part="heldout")
     cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
     rng = np.random.default_rng(seed)
     for _ in range(len(entries) // 8):
@@ -104,7 +106,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
 def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSettings
           ) -> dict[str, dict]:
     """Reports of a run's int8 and float models on the features."""
-    int8 = TfliteModel(read_model(run))
+    int8 = ReferenceInterpreter(read_model(run))
     classes = list(read_labels(run, num_classes=int8.num_classes))
     y = np.array([classes.index(lab) if lab in classes else classes.index(UNKNOWN)
                   for lab in labels])
@@ -112,14 +114,14 @@ def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSet
     if flt is None:
         raise KwsError(f"{run / FLOAT_MODEL}: missing (the float model is scored too)")
     out = {}
-    for name, model in (("int8", int8), ("float", TfliteModel(flt))):
+    for name, model in (("int8", int8), ("float", ReferenceInterpreter(flt))):
         out[name] = report(y, model.predict_features(feats, settings).argmax(axis=1), classes)
     return out
 
 
 def _labels(run: Path) -> tuple[str, ...]:
     """The output labels of a run's int8 model."""
-    return read_labels(run, num_classes=TfliteModel(read_model(run)).num_classes)
+    return read_labels(run, num_classes=ReferenceInterpreter(read_model(run)).num_classes)
 
 
 def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
@@ -137,7 +139,7 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
     words = [c for c in _labels(run) if not c.startswith("_")]
     entries = [e for e in speech_commands_entries(REAL) if e.split == split]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
-    bank = NoiseBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
+    bank = NoiseBank.from_folder(NOISE, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
                                   noise=bank, split=split, distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),

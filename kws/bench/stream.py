@@ -19,13 +19,13 @@ from typing import Sequence
 import numpy as np
 
 from kws.detect import DetectorSettings
-from kws.paths import REPO_ROOT, shared_dir
+from kws.paths import shared_dir
 
-REPO = REPO_ROOT
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:
     from kws.data.labelled_stream import parity_stream
+
 
     audio = shared_dir() / "audio"
     if (audio / "yes").is_dir():

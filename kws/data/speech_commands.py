@@ -47,6 +47,7 @@ from kws.audio import AUDIO_SUFFIXES
 from kws.data.dataset import check_class_counts, probe_audio, warn_skipped
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, Entry, write_manifest
 from kws.errors import KwsError
+from kws.fileio import class_files
 
 #: Official archives: URL, sha256, size in bytes (size unknown for v0.01).
 #: Checksums as published by torchaudio and TensorFlow Datasets.
@@ -316,19 +317,16 @@ def speech_commands_entries(folder: str | os.PathLike[str], *,
     lists = {"validation": _read_list(root / "validation_list.txt"),
              "test": _read_list(root / "testing_list.txt")}
     entries = []
-    for word_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if word_dir.name.startswith(("_", ".")):
+    for word, f in class_files(root, AUDIO_SUFFIXES):   # follows linked folders and files
+        if word.startswith(("_", ".")):
             continue
-        for f in sorted(word_dir.iterdir()):
-            if f.suffix.lower() not in AUDIO_SUFFIXES:
-                continue
-            rel = f"{word_dir.name}/{f.name}"
-            key = f"{word_dir.name}/{f.stem}"  # list files match without the suffix
-            split = next((s for s, names in lists.items() if key in names), None) or which_set(
-                rel, validation_percentage=validation_percentage,
-                testing_percentage=testing_percentage)
-            entries.append(Entry(path=rel, label=word_dir.name, split=split,
-                                 speaker=speaker_of(rel), source=source))
+        rel = f"{word}/{f.name}"
+        key = f"{word}/{f.stem}"  # list files match without the suffix
+        split = next((s for s, names in lists.items() if key in names), None) or which_set(
+            rel, validation_percentage=validation_percentage,
+            testing_percentage=testing_percentage)
+        entries.append(Entry(path=rel, label=word, split=split, speaker=speaker_of(rel),
+                             source=source))
     if not entries:
         raise KwsError(f"{root}: no <word>/<clip>.wav or .flac files in Speech Commands layout")
     return entries
