@@ -101,6 +101,29 @@ def stream_entries(source: str | os.PathLike[str]) -> list[Entry]:
                        "<word>/<clip>.wav|.flac sub-folders") from None
 
 
+def noise_bed(total: int, *, rng: np.random.Generator, noise: NoiseBank | None,
+              noise_prob: float, noise_dbfs: tuple[float, float]) -> np.ndarray:
+    """The background of a stream: 5 s segments with 50 ms linear cross-fades, each a
+    recording from ``noise`` (probability ``noise_prob``) or synthesized coloured noise, at an
+    RMS uniform in ``noise_dbfs``; float64, shape (total,)."""
+    seg, fade = 5 * SAMPLE_RATE, SAMPLE_RATE // 20
+    bed = np.zeros(total + seg + fade)
+    ramp = np.linspace(0.0, 1.0, fade)
+    for start in range(0, total, seg):
+        n = seg + fade
+        if noise is not None and rng.uniform() < noise_prob:
+            z, _ = noise.pick(n, rng)
+            z = np.array(z, dtype=np.float64)
+        else:
+            z = colored_noise(n, colour=NOISE_COLOURS[int(rng.integers(3))], rng=rng)
+        rms = float(np.sqrt(np.mean(z ** 2)))
+        z *= 10 ** (rng.uniform(*noise_dbfs) / 20) / max(rms, 1e-12)
+        z[:fade] *= ramp
+        z[-fade:] *= ramp[::-1]
+        bed[start: start + n] += z
+    return bed[:total]
+
+
 def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes: float,
                 seed: int = 0, noise: NoiseBank | None = None, split: str | None = None,
                 distractors: Sequence[str] | None = None,
@@ -162,24 +185,7 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     distractor_entries = [e for e in entries if e.label in pool_labels]
     rng = np.random.default_rng([seed, 0x57])
     total = int(round(minutes * 60 * SAMPLE_RATE))
-
-    # Noise bed: 5 s segments with 50 ms linear cross-fades.
-    seg, fade = 5 * SAMPLE_RATE, SAMPLE_RATE // 20
-    bed = np.zeros(total + seg + fade)
-    ramp = np.linspace(0.0, 1.0, fade)
-    for start in range(0, total, seg):
-        n = seg + fade
-        if noise is not None and rng.uniform() < noise_prob:
-            z, _ = noise.pick(n, rng)
-            z = np.array(z, dtype=np.float64)
-        else:
-            z = colored_noise(n, colour=NOISE_COLOURS[int(rng.integers(3))], rng=rng)
-        rms = float(np.sqrt(np.mean(z ** 2)))
-        z *= 10 ** (rng.uniform(*noise_dbfs) / 20) / max(rms, 1e-12)
-        z[:fade] *= ramp
-        z[-fade:] *= ramp[::-1]
-        bed[start: start + n] += z
-    y = bed[:total]
+    y = noise_bed(total, rng=rng, noise=noise, noise_prob=noise_prob, noise_dbfs=noise_dbfs)
 
     cache: dict[str, np.ndarray] = {}
 

@@ -559,8 +559,9 @@ def accuracy_summary(metrics: dict[str, Any]) -> str:
     real = metrics.get("real_speech")
     if real is not None:
         lines.append(f"kws: real-speech accuracy {real['int8']['accuracy']:.3f} (int8, "
-                     f"{real['clips']} clips, {real['split']} split of {real['folder']}; words "
-                     f"the model does not know count as _unknown_)")
+                     f"{real['clips']} clips of {real['folder']}"
+                     + ("" if real["split"] == "all" else f", {real['split']} split")
+                     + "; words the model does not know count as _unknown_)")
     elif metrics["validation_speech"] == "synthetic":
         lines.append("kws: real-speech accuracy: not measured (no real recordings found)")
     return "\n".join(lines)
