@@ -231,8 +231,9 @@ def _write(stage: Path, model_path: Path, model, detector, name: str, version: s
                          list(detector.labels), footprint)
 
 
-M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-            "-std=c99", "-ffunction-sections", "-fdata-sections"]
+#: Compile flags of the footprint besides the M4 CPU flags (kws.cbuild.m4_cpu_flags, read from
+#: firmware/cmake/arm-none-eabi.cmake).
+FOOTPRINT_FLAGS = ["-O2", "-std=c99", "-ffunction-sections", "-fdata-sections"]
 
 
 def library_footprint(folder: str | os.PathLike[str]) -> dict[str, tuple[int, int, int]] | None:
@@ -244,6 +245,8 @@ def library_footprint(folder: str | os.PathLike[str]) -> dict[str, tuple[int, in
     """
     import subprocess
 
+    from kws.cbuild import m4_cpu_flags
+
     gcc, size = shutil.which("arm-none-eabi-gcc"), shutil.which("arm-none-eabi-size")
     if gcc is None or size is None:
         return None
@@ -252,7 +255,8 @@ def library_footprint(folder: str | os.PathLike[str]) -> dict[str, tuple[int, in
     with tempfile.TemporaryDirectory() as tmp:
         for c in sorted(src.glob("*.c")):
             obj = Path(tmp) / (c.stem + ".o")
-            proc = subprocess.run([gcc, *M4_FLAGS, f"-I{src}", "-c", str(c), "-o", str(obj)],
+            proc = subprocess.run([gcc, *m4_cpu_flags(), *FOOTPRINT_FLAGS, f"-I{src}", "-c",
+                                   str(c), "-o", str(obj)],
                                   capture_output=True, text=True)
             if proc.returncode != 0:
                 raise KwsError(f"{c}: does not compile for the Cortex-M4: "
