@@ -86,7 +86,8 @@ class HostModel:
         out.mkdir(parents=True, exist_ok=True)
         with open(out / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self.export: ExportResult = export_model(model_path, out, prepare=prepare)
+            self.export: ExportResult = export_model(model_path, out, prepare=prepare,
+                                                       allow_unknown_frontend=True)
             if not so.exists():
                 cbuild.cc_shared_library(
                     [out / "kws_model.c"], so, libraries=[lib_a],

@@ -61,7 +61,8 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
     elf = out / "build" / "model_runner.elf"
     with open(out / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        export = export_model(model_path, out / "model", prepare=prepare)
+        export = export_model(model_path, out / "model", prepare=prepare,
+                              allow_unknown_frontend=True)
         if not elf.exists():
             qemu.build_firmware(["model_runner", "kernel_fuzz"], build_dir=out / "build",
                                 cmake_args=[f"KWS_RUNTIME_PATH={path}",

@@ -18,6 +18,8 @@ exercise the exporter and the C runtime, not to recognise words.
 - ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
 - ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
   a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
+- ``keras_<arch>`` and ``op_<kind>_<seed>``: models converted the plain Keras way with a
+  dynamic batch (:mod:`kws.runtime.corpus`).
 
 Generated files are cached under ``build/testmodels/`` keyed by a hash of the spec, so only the
 first test session pays for TensorFlow.
@@ -103,6 +105,11 @@ def named_spec(name: str) -> dict[str, Any]:
         return {"kind": "ds_cnn", "size": name[7:]}
     if name == "tiny":
         return {"kind": "tiny"}
+    from kws.runtime import corpus
+
+    spec = corpus.spec_of(name)
+    if spec is not None:
+        return spec
     parts = name.split("_")
     if len(parts) == 3 and parts[0] == "random" and parts[1] in RANDOM_KINDS and parts[2].isdigit():
         return random_spec(parts[1], int(parts[2]))
@@ -243,6 +250,10 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
     import tensorflow as tf
 
+    if spec["kind"] in ("keras", "op"):
+        from kws.runtime import corpus
+
+        return corpus.convert(spec)
     rng = np.random.default_rng([seed, GENERATOR_VERSION])
     model = _keras_model(spec, rng)
     fe = FrontendSettings()
