@@ -83,11 +83,11 @@ def test_library_host_build_strict_and_sanitized_equals_kws_stream(
 def test_library_m4_build_under_qemu_equals_kws_stream(
         library: Path, expected: tuple[Path, list[str]], tmp_path: Path) -> None:
     wav, lines = expected
-    build = cmake_build(REPO / "tests" / "c" / "library_m4", tmp_path / "m4", m4=True,
+    build = cmake_build(REPO / "firmware" / "harness" / "library_m4", tmp_path / "m4", m4=True,
                         defines=[f"KWS_LIBRARY_DIR={library}",
-                                 "CMAKE_C_FLAGS=-Wall -Wextra -Werror -std=c99"])
-    res = qemu.run_elf(build / "wav_detect.elf", files={"input.wav": wav.read_bytes()},
-                       timeout=300)
+                                 "KWS_LIBRARY_C_FLAGS=-Wall -Wextra -Werror -std=c99"])
+    res = qemu.run_elf(build / "wav_detect.elf", args=["input.wav"],
+                       files={"input.wav": wav.read_bytes()}, timeout=300)
     assert res.exit_code == 0, res.stderr
     assert res.stdout.splitlines() == lines
 

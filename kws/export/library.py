@@ -19,6 +19,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 
@@ -221,6 +222,7 @@ def _write(stage: Path, model_path: Path, model, detector, name: str, version: s
         "MACS": str(exported.macs), "ARENA": str(exported.arena.size),
         "CONTENTS": "\n".join(f"- `{f}`" for f in sorted(files)),
         "FOOTPRINT": _footprint_text(footprint),
+        "M4_FLAGS": ";".join(m4_cpu_flags()),  # firmware/cmake/arm-none-eabi.cmake
     }
     for tmpl, dest in (("CMakeLists.txt.in", "CMakeLists.txt"),
                        ("library.properties.in", "library.properties"),
@@ -244,8 +246,6 @@ def library_footprint(folder: str | os.PathLike[str]) -> dict[str, tuple[int, in
     engine's state (``kws_engine``, caller-owned) is not in them.
     """
     import subprocess
-
-    from kws.cbuild import m4_cpu_flags
 
     gcc, size = shutil.which("arm-none-eabi-gcc"), shutil.which("arm-none-eabi-size")
     if gcc is None or size is None:
