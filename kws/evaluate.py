@@ -26,7 +26,7 @@ import numpy as np
 from kws.audio import fit_clip, load_audio
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
-from kws.fileio import write_text_atomic
+from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN

@@ -4,10 +4,9 @@ under ASan/UBSan. mbedTLS comes from third_party/mbedtls (scripts/fetch_third_pa
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
+from kws.cbuild import cc_link
 from kws.errors import KwsError
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,23 +36,12 @@ def blob_flags(*, signatures: bool = True) -> list[str]:
             + (["-DKWS_BLOB_SIGNATURES"] if signatures else []))
 
 
-def _cc(args: list[str], what: str) -> None:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        raise KwsError("no host C compiler (cc) found: apt-get install build-essential")
-    proc = subprocess.run([cc, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        err = [ln for ln in proc.stderr.splitlines() if "error" in ln] or proc.stderr.splitlines()
-        raise KwsError(f"{what}: build failed: {err[0] if err else proc.returncode}")
-
-
 def build_check_library(out: str | Path) -> Path:
     """``libkws_blob.so``: kws_blob_validate with SHA-256 and ECDSA, for ctypes."""
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     srcs = [BLOB / "src" / "kws_blob.c", BLOB / "src" / "kws_blob_crypto.c", *mbedtls_sources()]
-    _cc([*blob_flags(), "-shared", "-fPIC", *map(str, srcs), "-o", str(out)], str(out))
-    return out
+    return cc_link(srcs, out, shared=True, flags=blob_flags())
 
 
 def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool = True,
@@ -69,5 +57,4 @@ def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool 
     flags = [*blob_flags(signatures=signatures), "-g", f"-I{model_dir}",
              f"-I{rt / 'include'}", f"-I{rt / 'src'}", f"-I{REPO / 'common' / 'include'}",
              *(SANITIZE if sanitize else [])]
-    _cc([*flags, *map(str, srcs), "-o", str(out)], str(out))
-    return out
+    return cc_link(srcs, out, flags=flags)
