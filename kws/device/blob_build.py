@@ -8,8 +8,9 @@ from pathlib import Path
 
 from kws.cbuild import cc_link
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 BLOB = REPO / "firmware" / "blob"
 MBEDTLS = REPO / "third_party" / "mbedtls"
 #: The mbedTLS files the loader needs (SHA-256; P-256 ECDSA verification with signatures).

@@ -22,8 +22,9 @@ from pathlib import Path
 from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 TEMPLATE = REPO / "firmware" / "library"
 
 #: Sources of the front end that the device build uses (host_batch.c is the host-only
