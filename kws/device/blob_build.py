@@ -37,6 +37,15 @@ def blob_flags(*, signatures: bool = True) -> list[str]:
             + (["-DKWS_BLOB_SIGNATURES"] if signatures else []))
 
 
+def blob_cmake_args(model_dir: str | Path) -> list[str]:
+    """CMake definitions of firmware/app's ``blob`` backend: the mbedTLS sources, and signature
+    checks when the generated spec in ``model_dir`` holds a public key."""
+    signed = "#define KWS_BLOB_SIGNED_SPEC 1" in (Path(model_dir) / "kws_model_blob.h").read_text()
+    srcs = ";".join(str(p) for p in mbedtls_sources(signatures=signed))
+    return [f"-DKWS_APP_BLOB_SOURCES={srcs}", f"-DKWS_MBEDTLS_DIR={MBEDTLS}",
+            f"-DKWS_APP_BLOB_SIGNATURES={'ON' if signed else 'OFF'}"]
+
+
 def _cc(args: list[str], what: str) -> None:
     cc = shutil.which("cc") or shutil.which("gcc")
     if cc is None:

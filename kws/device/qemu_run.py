@@ -37,12 +37,13 @@ def qemu_binary() -> str:
 
 
 def run_elf(elf: str | Path, *, args: Sequence[str] = (), cwd: str | Path | None = None,
-            timeout: float = 600.0, icount_shift: int | None = 0) -> QemuResult:
+            timeout: float = 600.0, icount_shift: int | None = 0,
+            extra: Sequence[str] = ()) -> QemuResult:
     """Run ``elf`` to completion; ``args`` reach the guest as its semihosting command line.
 
     With ``icount_shift`` (the default 0: one instruction per virtual nanosecond, and the
     virtual clock skipping idle time) the run is deterministic: timer interrupts land on the
-    same instructions every time.
+    same instructions every time. ``extra``: further QEMU arguments (``-device loader,...``).
     """
     elf = Path(elf).resolve()
     if not elf.is_file():
@@ -53,6 +54,7 @@ def run_elf(elf: str | Path, *, args: Sequence[str] = (), cwd: str | Path | None
            "-serial", "none", "-semihosting-config", sh, "-kernel", str(elf)]
     if icount_shift is not None:
         cmd += ["-icount", f"shift={icount_shift},sleep=off"]
+    cmd += list(extra)
     try:
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
                               cwd=str(cwd) if cwd else None)
