@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "infer",
     "stream",
     "firmware",
+    "blob",
     "demo",
 )
 

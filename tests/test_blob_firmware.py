@@ -94,7 +94,7 @@ def test_ab_slots_keep_the_newest_valid_model(env: dict, tmp_path: Path) -> None
     from kws.device.blob_slot import build_blob_firmware, run_blob_firmware
     from kws.export.blob import export_blob
 
-    elf = build_blob_firmware(env["run0"])
+    elf = build_blob_firmware(env["run0"], tmp_path / "fw.elf")
     v3 = export_blob(env["run1"], tmp_path / "v3.kwsb", version=3)
     crc = bytearray(v3)
     crc[100] ^= 1
@@ -130,6 +130,18 @@ def test_signed_firmware_refuses_unsigned_and_foreign_blobs(env: dict, tmp_path:
     r = run_blob_firmware(elf, stream_samples(), [signed], workdir=tmp_path)
     assert [(o.loaded, o.version) for o in r.slots] == [(True, 5)]
     assert r.lines == env["lines1"]
+    # kws blob check --firmware: the same verdicts on the host, from what the ELF expects
+    export_blob(env["run1"], tmp_path / "o.kwsb", version=3, sign_key=env["vendor"])
+    for name, rc, text in (("s.kwsb", 0, f"signature verified with the key in {elf}; fits"),
+                           ("f.kwsb", 2, "refused: signature"),
+                           ("u.kwsb", 2, "refused: unsigned"),
+                           ("o.kwsb", 2, "refused: version")):
+        assert main(["blob", "check", str(tmp_path / name), "--firmware", str(elf)]) == rc
+        out, err = capsys.readouterr()
+        assert text in (out + err) and len((out + err).splitlines()) == 1
+    assert main(["blob", "check", str(tmp_path / "s.kwsb"), "--firmware", str(elf), "--key",
+                 str(env["tmp"] / "other.pub.pem")]) == 2
+    assert "not the public key" in capsys.readouterr().err
 
 
 def test_blob_needs_the_qemu_backend(env: dict, capsys: pytest.CaptureFixture) -> None:

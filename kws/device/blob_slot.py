@@ -18,6 +18,7 @@ import re
 import shutil
 import struct
 import subprocess
+import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -26,6 +27,11 @@ import numpy as np
 from kws.detect import DetectorSettings
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap
 from kws.errors import KwsError
+
+try:                                   # the build helper's folder lock
+    from kws.cbuild import locked as _locked
+except ImportError:                    # pragma: no cover - before kws.cbuild existed
+    from kws.qemu import _locked
 
 SLOT_NAMES = ("A", "B")
 SLOT_SYMBOLS = ("__kws_blob_slot_a", "__kws_blob_slot_b")
@@ -85,20 +91,19 @@ def build_blob_firmware(model_path: str | Path, out_elf: str | Path | None = Non
     build = (Path(build_dir) if build_dir else
              REPO / "build" / "fw" / f"blob_{model.path.parent.name}_v{version}"
              f"{'_signed' if public_key else ''}")
-    export_blob_c(model.path, build / "model", version=version, public_key=public_key)
     # The detector's state is sized for any blob's averaging window (KWS_DETECT_MAX_WINDOW).
     sized = dataclasses.replace(own, average_window=max(own.average_window, MAX_AVERAGE))
     cfg = AppConfig(frontend=model.frontend, detector=sized,
                     output_zero_point=model.output_zero_point, block_ms=block_ms,
                     ring_blocks=ring_blocks)
-    elf = build_app(build / "cmake", cfg, backend="blob", model_dir=build / "model")
-    check_no_heap(elf.with_suffix(".map"))
-    if out_elf is None:
-        return elf
-    out = Path(out_elf)
+    out = Path(out_elf) if out_elf is not None else build / "kws_fw.elf"
     out.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(elf, out)
-    shutil.copyfile(elf.with_suffix(".map"), out.with_suffix(".map"))
+    with _locked(build):        # one build of a folder at a time (pytest-xdist workers)
+        export_blob_c(model.path, build / "model", version=version, public_key=public_key)
+        elf = build_app(build / "cmake", cfg, backend="blob", model_dir=build / "model")
+        check_no_heap(elf.with_suffix(".map"))
+        shutil.copyfile(elf, out)
+        shutil.copyfile(elf.with_suffix(".map"), out.with_suffix(".map"))
     return out
 
 
@@ -181,10 +186,12 @@ def qemu_stream_blob(model_path: str | Path, wav_path: str | Path, blob_paths: S
             blobs.append(Path(p).read_bytes())
         except OSError as exc:
             raise KwsError(f"{p}: cannot read: {exc.strerror}") from None
-    elf = build_blob_firmware(model_path, version=version, public_key=public_key,
-                              detector=detector)
-    run = run_blob_firmware(elf, load_audio(wav_path), blobs, workdir=elf.parent / "run",
-                            names=[str(p) for p in blob_paths])
+    samples = load_audio(wav_path)
+    with tempfile.TemporaryDirectory(prefix="kws-blob-") as tmp:
+        elf = build_blob_firmware(model_path, Path(tmp) / "fw.elf", version=version,
+                                  public_key=public_key, detector=detector)
+        run = run_blob_firmware(elf, samples, blobs, workdir=Path(tmp) / "run",
+                                names=[str(p) for p in blob_paths])
     if run.summary.get("overruns"):
         raise KwsError(f"{elf}: the firmware dropped {run.summary['overruns']} audio blocks")
     return run
@@ -208,7 +215,7 @@ def _symbol(elf: Path, name: str) -> tuple[int, int]:
         raise KwsError("arm-none-eabi-nm not found: apt-get install binutils-arm-none-eabi")
     proc = subprocess.run([nm, "-S", str(elf)], capture_output=True, text=True)
     if proc.returncode != 0:
-        raise KwsError(f"{elf}: not an ELF file ({proc.stderr.strip().splitlines()[-1:]})")
+        raise KwsError(f"{elf}: not an ELF file")
     for line in proc.stdout.splitlines():
         parts = line.split()
         if len(parts) == 4 and parts[3] == name:
