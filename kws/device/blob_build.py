@@ -42,8 +42,8 @@ def blob_cmake_args(model_dir: str | Path) -> list[str]:
     checks when the generated spec in ``model_dir`` holds a public key."""
     signed = "#define KWS_BLOB_SIGNED_SPEC 1" in (Path(model_dir) / "kws_model_blob.h").read_text()
     srcs = ";".join(str(p) for p in mbedtls_sources(signatures=signed))
-    return [f"-DKWS_APP_BLOB_SOURCES={srcs}", f"-DKWS_MBEDTLS_DIR={MBEDTLS}",
-            f"-DKWS_APP_BLOB_SIGNATURES={'ON' if signed else 'OFF'}"]
+    return [f"KWS_APP_BLOB_SOURCES={srcs}", f"KWS_MBEDTLS_DIR={MBEDTLS}",
+            f"KWS_APP_BLOB_SIGNATURES={'ON' if signed else 'OFF'}"]
 
 
 def _cc(args: list[str], what: str) -> None:

@@ -24,14 +24,11 @@ from typing import Sequence
 
 import numpy as np
 
+from kws.cbuild import locked
 from kws.detect import DetectorSettings
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap
 from kws.errors import KwsError
 
-try:                                   # the build helper's folder lock
-    from kws.cbuild import locked as _locked
-except ImportError:                    # pragma: no cover - before kws.cbuild existed
-    from kws.qemu import _locked
 
 SLOT_NAMES = ("A", "B")
 SLOT_SYMBOLS = ("__kws_blob_slot_a", "__kws_blob_slot_b")
@@ -98,7 +95,7 @@ def build_blob_firmware(model_path: str | Path, out_elf: str | Path | None = Non
                     ring_blocks=ring_blocks)
     out = Path(out_elf) if out_elf is not None else build / "kws_fw.elf"
     out.parent.mkdir(parents=True, exist_ok=True)
-    with _locked(build):        # one build of a folder at a time (pytest-xdist workers)
+    with locked(build):        # one build of a folder at a time (pytest-xdist workers)
         export_blob_c(model.path, build / "model", version=version, public_key=public_key)
         elf = build_app(build / "cmake", cfg, backend="blob", model_dir=build / "model")
         check_no_heap(elf.with_suffix(".map"))
@@ -154,14 +151,14 @@ def run_blob_firmware(elf: str | Path, samples: np.ndarray, blobs: Sequence[byte
     """Run a blob-slot image on int16 samples with ``blobs`` in its flash slots."""
     import json
 
+    from kws import qemu
     from kws.device.build import write_audio_raw
-    from kws.device.qemu_run import run_elf
 
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     write_audio_raw(work / "audio.raw", samples)
     extra = slot_loader_args(elf, blobs, work, names)
-    res = run_elf(elf, args=["audio.raw"], cwd=work, timeout=timeout, extra=extra)
+    res = qemu.run_elf(elf, args=["audio.raw"], workdir=work, timeout=timeout, extra=extra)
     err = res.stderr.strip().splitlines()
     if res.exit_code != 0 or not err:
         raise KwsError(f"{elf}: firmware exited with {res.exit_code}: "
