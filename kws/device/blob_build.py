@@ -80,3 +80,15 @@ def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool 
              *(SANITIZE if sanitize else [])]
     _cc([*flags, *map(str, srcs), "-o", str(out)], str(out))
     return out
+
+
+def build_m4_fuzz_driver(model_dir: str | Path, build_dir: str | Path) -> Path:
+    """``blob_fuzz_m4.elf``: the fuzz driver on the Cortex-M4 (QEMU) for the blob-slot model in
+    ``model_dir``, with signature checks (firmware/blob/tests/m4)."""
+    from kws.cbuild import cmake_build
+
+    srcs = ";".join(str(p) for p in mbedtls_sources(signatures=True))
+    out = cmake_build(BLOB / "tests" / "m4", build_dir, m4=True,
+                      defines=[f"KWS_MODEL_DIR={Path(model_dir).resolve()}",
+                               f"KWS_MBEDTLS_DIR={MBEDTLS}", f"KWS_BLOB_MBEDTLS_SOURCES={srcs}"])
+    return out / "blob_fuzz_m4.elf"
