@@ -396,6 +396,7 @@ def count_instructions(
     args: Sequence[str] = (),
     files: Mapping[str, bytes] | None = None,
     timeout: float = 120.0,
+    extra: Sequence[str] = (),
 ) -> CountResult:
     """Run ``elf`` under the counting plugin and return the count of every marker interval.
 
@@ -408,7 +409,7 @@ def count_instructions(
         instruction included) and stops on entry to ``end_symbol`` (excluded).
     pairs : sequence of (str, str)
         Further independent (start, end) symbol pairs, numbered 1, 2, ...
-    args, files, timeout
+    args, files, timeout, extra
         As for :func:`run_elf`.
 
     Returns
@@ -433,7 +434,8 @@ def count_instructions(
     with tempfile.TemporaryDirectory(prefix="kws-count-") as tmp:
         report = Path(tmp) / "report.txt"
         spec.append(f"out={report}")
-        result = run_elf(elf, args=args, files=files, timeout=timeout, plugin=",".join(spec))
+        result = run_elf(elf, args=args, files=files, timeout=timeout, plugin=",".join(spec),
+                         extra=extra)
         if not report.is_file():
             raise KwsError(f"{elf}: the counting plugin wrote no report "
                            f"(exit {result.exit_code}): {result.stdout.strip()[-200:]}")
