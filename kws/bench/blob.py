@@ -47,9 +47,8 @@ def _keys(tmp: Path) -> tuple[Path, Path]:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
-    # A fixed key (and so fixed signatures: RFC 6979 is not used by `cryptography`, but the
-    # verification cost depends only on the public key and the signature's scalars, and these
-    # vary little): the figures repeat to within a fraction of a percent.
+    # A fixed key; the signature's scalars still vary per signing (random nonce), which moves
+    # the verification's instruction count by a fraction of a percent between runs.
     key = ec.derive_private_key(0x6B7773626C6F62, ec.SECP256R1())
     priv, pub = tmp / "vendor.pem", tmp / "vendor.pub.pem"
     priv.write_bytes(key.private_bytes(serialization.Encoding.PEM,
