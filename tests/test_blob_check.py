@@ -5,7 +5,6 @@ error naming the file and the reason, exit 2; the Python packer and the C loader
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 

@@ -5,7 +5,6 @@ under ASan/UBSan. mbedTLS comes from third_party/mbedtls (scripts/fetch_third_pa
 from __future__ import annotations
 
 import shutil
-import subprocess
 from pathlib import Path
 
 from kws.errors import KwsError
@@ -46,23 +45,12 @@ def blob_cmake_args(model_dir: str | Path) -> list[str]:
             f"KWS_APP_BLOB_SIGNATURES={'ON' if signed else 'OFF'}"]
 
 
-def _cc(args: list[str], what: str) -> None:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        raise KwsError("no host C compiler (cc) found: apt-get install build-essential")
-    proc = subprocess.run([cc, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        err = [ln for ln in proc.stderr.splitlines() if "error" in ln] or proc.stderr.splitlines()
-        raise KwsError(f"{what}: build failed: {err[0] if err else proc.returncode}")
-
-
 def build_check_library(out: str | Path) -> Path:
     """``libkws_blob.so``: kws_blob_validate with SHA-256 and ECDSA, for ctypes."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    from kws.cbuild import cc_shared_library
+
     srcs = [BLOB / "src" / "kws_blob.c", BLOB / "src" / "kws_blob_crypto.c", *mbedtls_sources()]
-    _cc([*blob_flags(), "-shared", "-fPIC", *map(str, srcs), "-o", str(out)], str(out))
-    return out
+    return cc_shared_library(srcs, out, flags=blob_flags())
 
 
 def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool = True,
@@ -78,7 +66,10 @@ def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool 
     flags = [*blob_flags(signatures=signatures), "-g", f"-I{model_dir}",
              f"-I{rt / 'include'}", f"-I{rt / 'src'}", f"-I{REPO / 'common' / 'include'}",
              *(SANITIZE if sanitize else [])]
-    _cc([*flags, *map(str, srcs), "-o", str(out)], str(out))
+    from kws.cbuild import require, run_checked
+
+    cc = shutil.which("cc") or require("gcc")
+    run_checked([cc, *flags, *map(str, srcs), "-o", str(out)], what=f"compile of {out.name}")
     return out
 
 

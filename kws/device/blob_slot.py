@@ -29,7 +29,6 @@ from kws.detect import DetectorSettings
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap
 from kws.errors import KwsError
 
-
 SLOT_NAMES = ("A", "B")
 SLOT_SYMBOLS = ("__kws_blob_slot_a", "__kws_blob_slot_b")
 _SLOT_LINE = re.compile(r"^kws: blob slot ([AB]): (loaded model version (\d+)|refused: (\w+) "
@@ -229,7 +228,7 @@ def _read_loaded(elf: Path, addr: int, size: int) -> bytes:
     phoff, = struct.unpack_from("<I", data, 28)
     phentsize, phnum = struct.unpack_from("<HH", data, 42)
     for i in range(phnum):
-        p_type, p_offset, p_vaddr, p_paddr, p_filesz = struct.unpack_from(
+        p_type, p_offset, p_vaddr, _, p_filesz = struct.unpack_from(
             "<IIIII", data, phoff + i * phentsize)
         if p_type == 1 and p_vaddr <= addr and addr + size <= p_vaddr + p_filesz:
             return data[p_offset + addr - p_vaddr: p_offset + addr - p_vaddr + size]

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from kws.errors import KwsError
-from kws.export.emit import c_array, c_string
+from kws.export.emit import c_array
 from kws.export.emit_calls import LayerRefs, _shape_decl, emit_layer
 from kws.export.lowering import Layer
 
