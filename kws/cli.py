@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "infer",
     "stream",
     "firmware",
+    "blob",
     "demo",
 )
 

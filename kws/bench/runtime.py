@@ -188,8 +188,9 @@ def main(argv: list[str] | None = None) -> int:
             per_mac = f"{l.per_mac:9.2f}" if l.macs else f"{'-':>9}"
             print(f"  {l.index:5d} {l.kernel:10} {l.macs:9,} {l.instructions:10,} {per_mac} "
                   f"{peer or 0:9,} {ratio}")
-        print(f"  whole inference: {inv:,} instructions, {inv / max(macs, 1):.2f} per MAC "
-              f"(target <= 2.0)")
+        target_note = " (target <= 2.0)" if peers else ""
+        print(f"  whole inference: {inv:,} instructions, {inv / max(macs, 1):.2f} per MAC"
+              f"{target_note}")
         if not peers:
             print("  vs TFLM + CMSIS-NN: no figure measured for this model")
             continue

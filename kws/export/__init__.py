@@ -16,7 +16,7 @@ from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.run import find_settings, read_labels, read_settings_file
 
-__all__ = ["ExportResult", "export_model"]
+__all__ = ["ExportResult", "export_model", "resolve_settings_hash"]
 
 
 @dataclasses.dataclass
