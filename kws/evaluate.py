@@ -7,7 +7,8 @@ the bit-exact front end; labels come from each file's folder name or from a CSV
 ``_background_noise_`` are cut into 1 s ``_silence_`` clips.
 
 Stream evaluation slides the model over a long recording at the firmware's stride, runs the
-firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events CSV
+firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events
+CSV
 (``start_s,end_s,label``): a detection of the event's label between its start and 1 s after
 its end is a hit (one per event); every other detection is a false accept.
 """
@@ -24,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features

@@ -28,7 +28,8 @@ c     real 8 words + synthetic unknown   0.921 / 0.920    0.916 / 0.916
 Streaming, 20 min of real validation clips over held-out noise, threshold 200, K=3, stride 2,
 refractory 1 s: a 144 false accepts/hour with miss rate 0.15; b 39 FA/h, miss rate 0.025 (with
 the former ``kws.evaluate.make_stream``: whole 1 s clips). Since the stream comes from
-:func:`kws.data.labelled_stream.make_stream` (clips trimmed to their speech), re-measured 2026-11-24 on a
+:func:`kws.data.labelled_stream.make_stream` (clips trimmed to their speech), re-measured
+2026-11-24 on a
 fresh run ``a`` (int8 0.851 / 0.798 above in that session): 67 events, 195 FA/h, miss rate
 0.179; b not re-measured.
 
@@ -53,12 +54,12 @@ from pathlib import Path
 import numpy as np
 
 from kws.audio import fit_clip, load_audio
-from kws.errors import KwsError
-from kws.frontend.settings import FrontendSettings
-from kws.metrics import report
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
+from kws.errors import KwsError
+from kws.frontend.settings import FrontendSettings
+from kws.metrics import report
 from kws.paths import shared_dir
 from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
 from kws.runtime.reference import ReferenceInterpreter
@@ -129,7 +130,8 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
     """Streaming false accepts/hour and miss rate of a yes/no run on a test stream built from
     the real clips of ``split`` (the run's words as events, the other words as distractors, in
     their proportion among the validation clips) over the held-out background noise at
-    -50 dBFS RMS, clips at 5-30 dB SNR, 2-5 s apart (:func:`kws.data.labelled_stream.make_stream`)."""
+    -50 dBFS RMS, clips at 5-30 dB SNR, 2-5 s apart
+    (:func:`kws.data.labelled_stream.make_stream`)."""
     import tempfile
 
     from kws.audio import save_wav

@@ -138,7 +138,8 @@ def run_bench(run: str | Path | None) -> list[str]:
              f"state), stack high-water {stack_s:,} B (unsigned image: {stack_u:,} B)",
              "whole images (arm-none-eabi-size: text + data flash, data + bss RAM):"]
     for k, s in sizes.items():
-        lines.append(f"  {k:<22} flash {s['text'] + s['data']:>8,} B   RAM {s['data'] + s['bss']:>7,} B")
+        lines.append(f"  {k:<22} flash {s['text'] + s['data']:>8,} B   "
+                     f"RAM {s['data'] + s['bss']:>7,} B")
     lines += ["instructions (TCG plugin, one kws_model_load of a valid blob at start):",
               f"  unsigned blob (layout, CRC-32, SHA-256, fingerprint, values): {n_plain:>12,}",
               f"  signed blob (the same + ECDSA P-256 verify):                  {n_signed:>12,}",

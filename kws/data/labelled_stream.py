@@ -29,9 +29,9 @@ found as for trimming: the first 10 ms frame within 40 dB of the loudest), ``lab
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
-import csv
 import os
 from pathlib import Path
 from typing import Sequence
@@ -39,13 +39,12 @@ from typing import Sequence
 import numpy as np
 
 from kws.audio import SAMPLE_RATE, load_audio, quantize_int16, save_wav
-from kws.data.augment import NoiseBank, colored_noise, NOISE_COLOURS
+from kws.data.augment import NOISE_COLOURS, NoiseBank, colored_noise
 from kws.data.dataset import drop_bad_entries
 from kws.data.manifest import BACKGROUND, UNKNOWN, Entry, read_manifest
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
-
 
 
 @dataclasses.dataclass(frozen=True)

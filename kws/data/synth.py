@@ -39,16 +39,15 @@ import dataclasses
 import json
 import math
 import os
-import time
+import struct
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-
-import struct
 
 from kws.audio import SAMPLE_RATE, quantize_int16
 from kws.data import tts
@@ -120,9 +119,11 @@ class ClipSpec:
 
     @property
     def path(self) -> str:
+        """The clip's file, relative to the corpus folder."""
         return f"{self.label}/{self.name or f'{self.engine}_{self.index:06d}.wav'}"
 
     def params(self) -> dict:
+        """What made the clip (the manifest's ``params``)."""
         if self.request is None:
             return {"colour": self.noise_colour, "dbfs": round(self.noise_dbfs, 2),
                     "seed": self.noise_seed}
@@ -132,6 +133,7 @@ class ClipSpec:
                 "tape": round(self.tape, 4), "peak_dbfs": round(self.peak_dbfs, 2)}
 
     def entry(self) -> Entry:
+        """The clip's manifest entry."""
         speaker = f"{self.engine}:{self.request.voice}" if self.request else "noise"
         source = self.engine
         return Entry(path=self.path, label=self.label, split=self.split, speaker=speaker,

@@ -6,13 +6,15 @@ clip description (:class:`kws.data.synth.ClipSpec`) and the engine wrappers
 own sampling (engine mix 2:1:1 espeak/flite/festival,
 the voice lists below, speeds, pitches, word list, counts, trimming and placement), because the
 default yes/no model's real-speech accuracy (83-86 % int8 across seeds, ``kws bench accuracy``
-run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a tape
+run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a
+tape
 factor, its own unknown words) and has not been measured as the training default.
 :func:`build_synth_corpus` is the one function the trainer calls.
 
 It speaks every keyword (and ``_unknown_`` words from :data:`UNKNOWN_WORDS`) with
 
-- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): 8 English accents x 40 voice variants, speed
+- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): 8 English accents x 40
+  voice variants, speed
   110-230 wpm, pitch 15-85;
 - flite: its 5 built-in voices, duration stretch 0.8-1.3, mean F0 80-220 Hz;
 - festival: kal and ked diphone voices and the slt HTS voice, duration stretch 0.8-1.3, in
