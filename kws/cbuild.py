@@ -31,9 +31,8 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-#: Repository root (the folder holding ``kws/``, ``dsp/`` and ``firmware/``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The CMake toolchain file for the Cortex-M4F: compiler, CPU flags, link flags.
 M4_TOOLCHAIN_FILE = REPO_ROOT / "firmware" / "cmake" / "arm-none-eabi.cmake"
 

@@ -49,6 +49,8 @@ def library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_library_layout_and_no_repository_references(library: Path) -> None:
+    assert (library / "LICENSE").read_text().split()[:4] == ["Apache", "License", "Version",
+                                                              "2.0,"]
     for f in ("CMakeLists.txt", "library.properties", "library.json", "README.md", "NOTICE.md",
               "src/kws_engine.h", "src/kws_model.c", "src/kws_detector.h",
               "examples/wav_detect/main.c", "examples/KwsBasic/KwsBasic.ino"):
