@@ -1,6 +1,6 @@
 """The real firmware (dsp/ front end + exported int8 model + runtime) under QEMU == Python.
 
-The model is a tiny DS-CNN trained for a few seconds on ../shared/audio (cached under build/),
+The model is a tiny DS-CNN trained for a few seconds on tests/data (cached under build/),
 so its posteriors move with the audio; parity needs no accuracy. The stream is 60 s of real
 keyword clips in background noise.
 """
