@@ -24,13 +24,13 @@ pytest.importorskip("tflite_micro", reason="tflite-micro is the reference interp
 if shutil.which("cmake") is None or shutil.which("cc") is None:
     pytest.skip("cmake and a C compiler build the runtime", allow_module_level=True)
 
-from kws.export import export_model  # noqa: E402
-from kws.export.lowering import lower  # noqa: E402
-from kws.export.tflite_model import load_tflite  # noqa: E402
-from kws.frontend.settings import FrontendSettings  # noqa: E402
-from kws.runtime.host import HostModel  # noqa: E402
-from kws.runtime.infer import infer, run_tflm  # noqa: E402
-from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
+from kws.export import export_model
+from kws.export.lowering import lower
+from kws.export.tflite_model import load_tflite
+from kws.frontend.settings import FrontendSettings
+from kws.runtime.host import HostModel
+from kws.runtime.infer import infer, run_tflm
+from kws.runtime.testmodels import ensure_model, parity_inputs
 
 DATA = Path(__file__).parent / "data" / "models"
 PUBLISHED = ["mlperf_kws_ref_model", "mlperf_str_ww_ref_model", "mlperf_ic_resnet_quant",

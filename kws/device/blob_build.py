@@ -4,12 +4,13 @@ under ASan/UBSan. mbedTLS comes from third_party/mbedtls (scripts/fetch_third_pa
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
+from kws.cbuild import cc_link
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 BLOB = REPO / "firmware" / "blob"
 MBEDTLS = REPO / "third_party" / "mbedtls"
 #: The mbedTLS files the loader needs (SHA-256; P-256 ECDSA verification with signatures).
@@ -47,10 +48,8 @@ def blob_cmake_args(model_dir: str | Path) -> list[str]:
 
 def build_check_library(out: str | Path) -> Path:
     """``libkws_blob.so``: kws_blob_validate with SHA-256 and ECDSA, for ctypes."""
-    from kws.cbuild import cc_shared_library
-
     srcs = [BLOB / "src" / "kws_blob.c", BLOB / "src" / "kws_blob_crypto.c", *mbedtls_sources()]
-    return cc_shared_library(srcs, out, flags=blob_flags())
+    return cc_link(srcs, out, shared=True, flags=blob_flags())
 
 
 def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool = True,
@@ -66,11 +65,7 @@ def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool 
     flags = [*blob_flags(signatures=signatures), "-g", f"-I{model_dir}",
              f"-I{rt / 'include'}", f"-I{rt / 'src'}", f"-I{REPO / 'common' / 'include'}",
              *(SANITIZE if sanitize else [])]
-    from kws.cbuild import require, run_checked
-
-    cc = shutil.which("cc") or require("gcc")
-    run_checked([cc, *flags, *map(str, srcs), "-o", str(out)], what=f"compile of {out.name}")
-    return out
+    return cc_link(srcs, out, flags=flags)
 
 
 def build_m4_fuzz_driver(model_dir: str | Path, build_dir: str | Path) -> Path:

@@ -449,30 +449,29 @@ class BlobModel:
 
 def blob_model(run: str | Path) -> BlobModel:
     """Lower the RUN's model (int8 weights everywhere) and lay out its blob sections."""
-    from kws.export import load_labels, load_settings
     from kws.export.arena import plan_arena
     from kws.export.emit import _refs
     from kws.export.lowering import lower
     from kws.export.tflite_model import parse_tflite
+    from kws.run import SETTINGS, find_settings, model_path, read_labels, read_model
     from kws.simulate import detector_settings_for, load_run_model
 
-    path = Path(run)
-    path = path / "model.tflite" if path.is_dir() else path
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise KwsError(f"{path}: cannot read: {exc.strerror}") from exc
-    m = parse_tflite(data, name=str(path))
+    path = model_path(run)
+    m = parse_tflite(read_model(path), name=str(path))
     layers = lower(m, prepare=False)
     arena = plan_arena(m, layers)
-    labels = load_labels(path, m.tensors[m.outputs[0]].size)
+    labels = list(read_labels(path, num_classes=m.tensors[m.outputs[0]].size))
+    settings = find_settings(path)
+    if settings is None:
+        raise KwsError(f"{path.parent / SETTINGS}: missing (a blob records the front end the "
+                       f"model was trained on)")
     stream_model = load_run_model(path)
     detector = detector_settings_for(stream_model)
     secs = blob_sections(layers, labels=labels, detector=detector,
                          output_zero_point=stream_model.output_zero_point,
                          max_average=MAX_AVERAGE)
     return BlobModel(path, layers, secs, fingerprint(layers, secs, arena.size),
-                     load_settings(path).hash(), _refs(m, arena), arena.size, labels)
+                     settings.hash(), _refs(m, arena), arena.size, labels)
 
 
 def export_blob(run: str | Path, out: str | Path, *, version: int,

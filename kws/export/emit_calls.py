@@ -7,7 +7,7 @@ name a tensor's buffer and the layer's scratch) and returns (declarations, call)
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from kws.export.lowering import Layer
 

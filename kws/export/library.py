@@ -19,10 +19,12 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 TEMPLATE = REPO / "firmware" / "library"
 
 #: Sources of the front end that the device build uses (host_batch.c is the host-only
@@ -222,6 +224,7 @@ def _write(stage: Path, model_path: Path, model, detector, name: str, version: s
         "MACS": str(exported.macs), "ARENA": str(exported.arena.size),
         "CONTENTS": "\n".join(f"- `{f}`" for f in sorted(files)),
         "FOOTPRINT": _footprint_text(footprint),
+        "M4_FLAGS": ";".join(m4_cpu_flags()),  # firmware/cmake/arm-none-eabi.cmake
     }
     for tmpl, dest in (("CMakeLists.txt.in", "CMakeLists.txt"),
                        ("library.properties.in", "library.properties"),
@@ -233,8 +236,9 @@ def _write(stage: Path, model_path: Path, model, detector, name: str, version: s
                          list(detector.labels), footprint)
 
 
-M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-            "-std=c99", "-ffunction-sections", "-fdata-sections"]
+#: Compile flags of the footprint besides the M4 CPU flags (kws.cbuild.m4_cpu_flags, read from
+#: firmware/cmake/arm-none-eabi.cmake).
+FOOTPRINT_FLAGS = ["-O2", "-std=c99", "-ffunction-sections", "-fdata-sections"]
 
 
 def library_footprint(folder: str | os.PathLike[str]) -> dict[str, tuple[int, int, int]] | None:
@@ -254,7 +258,8 @@ def library_footprint(folder: str | os.PathLike[str]) -> dict[str, tuple[int, in
     with tempfile.TemporaryDirectory() as tmp:
         for c in sorted(src.glob("*.c")):
             obj = Path(tmp) / (c.stem + ".o")
-            proc = subprocess.run([gcc, *M4_FLAGS, f"-I{src}", "-c", str(c), "-o", str(obj)],
+            proc = subprocess.run([gcc, *m4_cpu_flags(), *FOOTPRINT_FLAGS, f"-I{src}", "-c",
+                                   str(c), "-o", str(obj)],
                                   capture_output=True, text=True)
             if proc.returncode != 0:
                 raise KwsError(f"{c}: does not compile for the Cortex-M4: "
