@@ -19,7 +19,7 @@ import pytest
 
 from kws.errors import KwsError
 from kws.export import NotStreamable, export_model
-from kws.export.codegen import Layer
+from kws.export.lowering import Layer
 from kws.export.streaming import analyse
 from kws.export.tflite_model import Tensor, TfliteModel
 
@@ -203,7 +203,7 @@ def _conv(index: int, src: int, dst: int, t_in: int, t_out: int, k: int, *, stri
     p = dict(in_h=t_in, in_w=1, in_c=4, out_h=t_out, out_w=1, out_c=4, k_h=k, k_w=1,
              stride_h=stride, stride_w=1, pad_top=pad, pad_left=0, depth_multiplier=1,
              input_offset=0, output_offset=0, act_min=-128, act_max=127)
-    return Layer(index, "DEPTHWISE_CONV_2D", kernel, src, dst, p, {}, 0, 0)
+    return Layer(index, "DEPTHWISE_CONV_2D", kernel, [src], [dst], p, {}, 0, 0)
 
 
 def _model(*shapes: tuple[int, ...]) -> TfliteModel:

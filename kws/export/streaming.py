@@ -8,7 +8,7 @@ time), the window model's output is a function of the newest slice of every laye
 device can compute each layer's newest slice once per new frame from the last ``k`` input
 slices, kept in a small per-layer buffer, instead of re-running the whole window.
 
-:func:`analyse` walks the lowered layers (:func:`kws.export.codegen.lower`), tracking the time
+:func:`analyse` walks the lowered layers (:func:`kws.export.lowering.lower`), tracking the time
 length ``T`` of every tensor, and either returns a :class:`StreamPlan` or raises
 :class:`NotStreamable` naming the operator and why (padding or stride along time, a layer
 that mixes time slices other than by a ``valid`` window, an output with more than one time
@@ -36,7 +36,9 @@ import copy
 import dataclasses
 
 from kws.errors import KwsError
-from kws.export.codegen import Layer, _scratch_bytes
+from kws.export.emit_calls import LayerRefs, emit_layer, shape_decl
+from kws.export.lowering import Layer
+from kws.export.lowering.conv import scratch_bytes
 from kws.export.planner import Buffer, align, check_plan, plan
 from kws.export.tflite_model import TfliteModel
 
@@ -158,7 +160,7 @@ def _conv_step(m: TfliteModel, layer: Layer, t_in: int) -> tuple[Layer, int, int
         per = 1 if layer.kernel == "depthwise" else q["in_c"]
         step.macs = q["out_w"] * q["out_c"] * k * q["k_w"] * per
     if layer.kernel != "avgpool":
-        step.scratch = _scratch_bytes(layer.kernel, q)
+        step.scratch = scratch_bytes(layer.kernel, q)
         if "in_c4" in q:  # prepared pointwise: two pixels of in_c4 int16
             step.scratch = 4 * q["in_c4"]
     return step, k, t_out
@@ -172,7 +174,7 @@ def analyse(m: TfliteModel, layers: list[Layer]) -> list[StreamLayer]:
     m : TfliteModel
         The parsed window model.
     layers : list of Layer
-        Its lowered layers (:func:`kws.export.codegen.lower`).
+        Its lowered layers (:func:`kws.export.lowering.lower`).
 
     Returns
     -------
@@ -263,50 +265,19 @@ def plan_stream(m: TfliteModel, layers: list[Layer]) -> StreamPlan:
                       arena_size=size, arena_offsets={b.name: b.offset for b in buffers})
 
 
-def _shape_struct(name: str, p: dict) -> str:
-    return (f"static const kws_conv_shape_t {name} = {{{p['in_h']}, {p['in_w']}, {p['in_c']}, "
-            f"{p['out_h']}, {p['out_w']}, {p['out_c']}, {p['k_h']}, {p['k_w']}, "
-            f"{p['stride_h']}, {p['stride_w']}, {p['pad_top']}, {p['pad_left']}, "
-            f"{p['depth_multiplier']}}};\n")
-
-
 def _step_call(i: int, sl: StreamLayer, src: str, src_len: int, dst: str, dst_len: int,
                scratch: str) -> tuple[str, str]:
-    """(declarations, call expression) of layer ``i``'s kernel on one step.
-
-    Uses the window model's constant arrays ``l<i>_*``, ``l<i>_act``, ``l<i>_rq`` and
-    ``l<i>_prep`` from the same generated source; only the shape differs."""
-    layer, p, n = sl.layer, sl.layer.params, f"l{i}"
-    decl = ""
-    if layer.kernel in ("conv2d", "pointwise", "depthwise", "avgpool"):
-        decl = _shape_struct(f"s{i}_shape", p)
-    bias = f"{n}_bias, {len(layer.arrays['bias'])}" if "bias" in layer.arrays else "NULL, 0"
-    filt = f"{n}_filter, {len(layer.arrays['filter'])}" if "filter" in layer.arrays else ""
-    io = f"{src}, {src_len}"
-    out = f"{dst}, {dst_len}"
-    if layer.kernel == "conv2d":
-        call = (f"kws_conv2d_s8(&s{i}_shape, &{n}_act, &{n}_rq, {io}, {filt}, {bias}, {out}, "
-                f"{scratch})")
-    elif layer.kernel == "pointwise" and "pw_filter" in layer.arrays:
-        call = (f"kws_pointwise_conv_s8_prepared(&s{i}_shape, &{n}_act, &{n}_rq, &{n}_prep, "
-                f"{io}, {out}, {scratch})")
-    elif layer.kernel == "pointwise":
-        call = (f"kws_pointwise_conv_s8(&s{i}_shape, &{n}_act, &{n}_rq, {io}, {filt}, {bias}, "
-                f"{out}, {scratch})")
-    elif layer.kernel == "depthwise":
-        call = (f"kws_depthwise_conv2d_s8(&s{i}_shape, &{n}_act, &{n}_rq, {io}, {filt}, "
-                f"{bias}, {out}, {scratch})")
-    elif layer.kernel == "avgpool":
-        call = f"kws_avgpool_s8(&s{i}_shape, {p['act_min']}, {p['act_max']}, {io}, {out})"
-    elif layer.kernel == "fc":
-        call = (f"kws_fully_connected_s8({p['num_in']}, {p['num_out']}, &{n}_act, &{n}_rq, "
-                f"{io}, {filt}, {bias}, {out})")
-    elif layer.kernel == "softmax":
-        call = (f"kws_softmax_s8({p['rows']}, {p['depth']}, {p['input_multiplier']}, "
-                f"{p['input_left_shift']}, {p['diff_min']}, {io}, {out})")
-    else:
-        call = f"kws_reshape_s8({io}, {out})"
-    return decl, call
+    """(declarations, call expression) of layer ``i``'s kernel on one step: the window
+    model's emitter (:func:`kws.export.emit_calls.emit_layer`) with the step's buffers, so the
+    call uses the window model's constant arrays and quantization structs (``l<i>_*``) from
+    the same source, and a step shape ``s<i>_shape`` instead of ``l<i>_shape``."""
+    layer = sl.layer
+    tensors = {layer.input: (src, src_len), layer.output: (dst, dst_len)}
+    refs = LayerRefs(tensor=lambda t: tensors[t], scratch=lambda _l: scratch)
+    _, call = emit_layer(layer, f"l{i}", refs)
+    if f"&l{i}_shape" not in call:
+        return "", call
+    return shape_decl(layer, f"s{i}"), call.replace(f"&l{i}_shape", f"&s{i}_shape")
 
 
 #: The step API, documented at the top of the generated header's streaming section.
