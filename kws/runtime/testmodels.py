@@ -113,7 +113,10 @@ def named_spec(name: str) -> dict[str, Any]:
     if name == "tiny":
         return {"kind": "tiny"}
     if name in STREAM_TEST_MODELS:
-        return {"kind": "stream", "model": STREAM_TEST_MODELS[name]}
+        from kws.models import MODELS
+
+        family = STREAM_TEST_MODELS[name]  # the family's shape keys the cache
+        return {"kind": "stream", "model": family, "shape": repr(MODELS.get(family, family))}
     parts = name.split("_")
     if len(parts) == 3 and parts[0] == "random" and parts[1] in RANDOM_KINDS and parts[2].isdigit():
         return random_spec(parts[1], int(parts[2]))
