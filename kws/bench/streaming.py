@@ -61,7 +61,7 @@ def step_figures(name: str, frames: int = 80) -> dict:
             "state": sp.state_size, "rings": sp.ring_bytes, "arena": sp.arena_size,
             "io": sp.frame_size + sp.output_size, "const": sizes["model_const_data"],
             "model_code": sizes["model_total"] - sizes["model_const_data"],
-            "window_macs": sum(l.macs for l in m.export.layers)}
+            "window_macs": sum(layer.macs for layer in m.export.layers)}
 
 
 def window_figures(name: str = "ds_cnn_s") -> dict:

@@ -289,7 +289,7 @@ def _spread_logits(model: Any, x: np.ndarray, rng: np.random.Generator) -> None:
     average pool give nearly constant logits)."""
     import tensorflow as tf
 
-    dense = [l for l in model.layers if isinstance(l, tf.keras.layers.Dense)][-1]
+    dense = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)][-1]
     feats = tf.keras.Model(model.input, dense.input).predict(x, verbose=0).reshape(len(x), -1)
     mu, sd = feats.mean(axis=0), feats.std(axis=0) + 1e-3
     w = rng.normal(0, 2 / np.sqrt(feats.shape[1]), (feats.shape[1], dense.units))
