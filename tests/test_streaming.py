@@ -232,3 +232,13 @@ def test_analyse_accepts_valid_chain() -> None:
     assert sls[0].layer.params["in_h"] == 3 and sls[0].layer.params["out_h"] == 1
     assert issubclass(NotStreamable, KwsError)
     assert copy.deepcopy(sls[0]).ring_bytes == 12
+
+
+def test_make_stream_run_is_streamable(tmp_path) -> None:
+    """The RUN folder helper for firmware tests holds a streamable model with moving outputs."""
+    from kws.runtime.testmodels import make_stream_run
+
+    run = make_stream_run(tmp_path / "run", family="tcn-stream")
+    hm = HostModel(run / "model.tflite", path="dsp")
+    zp = int(hm.export.model.tensors[hm.export.model.inputs[0]].zero_point[0])
+    assert check_stream(hm, run / "model.tflite", stream_frames(150, zp, seed=8)) == 102

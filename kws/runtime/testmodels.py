@@ -2,7 +2,7 @@
 
 The project's one test-model generator: single ``.tflite`` files by name
 (:func:`ensure_model`, for the runtime's parity tests and ``kws bench runtime``) and RUN folders
-(:func:`make_random_run`, :func:`make_trained_run`, for the firmware / streaming parity tests,
+(:func:`make_random_run`, :func:`make_stream_run`, :func:`make_trained_run`, for the firmware / streaming parity tests,
 ``kws bench stream`` and footprint checks), all from one DS-CNN builder (:func:`ds_cnn`) and one
 int8 converter call (:func:`int8_tflite`).
 
@@ -419,6 +419,36 @@ def make_random_run(run_dir: str | Path, *, labels: tuple[str, ...] = ("_silence
             yield [np.clip(settings.output_scale * (q - settings.output_zero_point), lo, hi)
                    .astype(np.float32)]
 
+    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
+    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
+    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
+    return run
+
+
+def make_stream_run(run_dir: str | Path, *, family: str = "tcn-stream",
+                    labels: tuple[str, ...] = ("_silence_", "_unknown_", "yes", "no"),
+                    seed: int = 0) -> Path:
+    """Write a RUN folder (``model.tflite`` int8, ``labels.txt``, ``settings.json``) holding a
+    random-weight streamable model of ``family`` (:data:`kws.models.STREAM_MODELS`) whose
+    outputs move along a stream (see :func:`_spread_logits`). Returns the folder."""
+    import tensorflow as tf
+
+    from kws.models import build_model, input_range
+
+    settings = FrontendSettings()
+    tf.keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_model(family, num_classes=len(labels), settings=settings)
+    _spread_logits(model, feature_runs(rng, 64), rng)
+    lo, hi = input_range(settings)
+
+    def representative():
+        x = feature_runs(rng, 32)
+        x.reshape(len(x), -1)[0, :2] = lo, hi  # pin the input quantization
+        for v in x:
+            yield [v[None]]
+
+    run = Path(run_dir)
     write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
     write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
     write_text_atomic(run / "settings.json", settings.to_json() + "\n")
