@@ -2,9 +2,10 @@
 
 The project's one test-model generator: single ``.tflite`` files by name
 (:func:`ensure_model`, for the runtime's parity tests and ``kws bench runtime``) and RUN folders
-(:func:`make_random_run`, :func:`make_stream_run`, :func:`make_trained_run`, for the firmware / streaming parity tests,
-``kws bench stream`` and footprint checks), all from one DS-CNN builder (:func:`ds_cnn`) and one
-int8 converter call (:func:`int8_tflite`).
+(:func:`make_random_run`, :func:`make_stream_run`, :func:`make_trained_run`, for the firmware
+/ streaming parity tests, ``kws bench stream`` and footprint checks), from one DS-CNN builder
+(:func:`ds_cnn`) and the streamable families of :mod:`kws.models`, and one int8 converter call
+(:func:`int8_tflite`).
 
 The models are Keras networks with random weights, fully int8 post-training quantized with a
 representative data set whose range is the front end's int8 range, so their input quantization
