@@ -74,7 +74,9 @@ def check_stream(hm: HostModel, model: Path, frames: np.ndarray, *, min_unique: 
     hm.stream_reset()
     ys, ready = hm.steps(frames)
     assert not ready[:w - 1].any() and ready[w - 1:].all()
-    want = run_tflm(model, windows(frames, w)).reshape(len(frames) - w + 1, -1)
+    m = hm.export.model
+    shape = (len(frames) - w + 1,) + tuple(m.tensors[m.inputs[0]].shape)
+    want = run_tflm(model, windows(frames, w).reshape(shape)).reshape(shape[0], -1)
     got = ys[w - 1:]
     bad = np.flatnonzero((got != want).any(axis=1))
     assert bad.size == 0, f"{bad.size}/{len(got)} steps differ, first at t={bad[0] + w - 1}"
@@ -100,6 +102,16 @@ def test_stream_parity_real_speech(name: str) -> None:
     path = ensure_model(name)
     for kernel_path in ("portable", "dsp"):
         assert check_stream(HostModel(path, path=kernel_path), path, frames) == len(frames) - 48
+
+
+@pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
+def test_stream_parity_single_layer_window(kernel_path: str) -> None:
+    """A one-layer model whose window is its (3, 1) depthwise kernel (random_dwt_0: 3 frames of
+    one column of 10 channels) streams too: the window comes from the graph, not a constant."""
+    path = ensure_model("random_dwt_0")
+    hm = HostModel(path, path=kernel_path)
+    assert hm.export.stream.window == 3 and hm.export.stream.arena_size == 0
+    assert check_stream(hm, path, stream_frames(300, 0, seed=4)) == 298
 
 
 def test_stream_dropped_frames_refill_after_reset() -> None:

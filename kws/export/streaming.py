@@ -418,6 +418,8 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
         body.append(f"    KWS_LAYER_BEGIN({i});\n    {call}\n    KWS_LAYER_END({i});\n"
                     f"    if (st != KWS_OK) {{\n        return st;\n    }}\n")
     arena_null = " || arena == NULL" if sp.arena_size else ""
+    arena_short = (" ||\n        arena_len < KWS_MODEL_STREAM_ARENA_BYTES" if sp.arena_size
+                   else "")
     parts.append(f"""
 kws_status_t kws_model_stream_reset(void *state, size_t state_len)
 {{
@@ -444,10 +446,11 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
         return KWS_ERR_NULL;
     }}
     if (state_len < KWS_MODEL_STREAM_STATE_BYTES || frame_len < KWS_MODEL_STREAM_FRAME_SIZE ||
-        output_len < KWS_MODEL_OUTPUT_SIZE || arena_len < KWS_MODEL_STREAM_ARENA_BYTES) {{
+        output_len < KWS_MODEL_OUTPUT_SIZE{arena_short}) {{
         return KWS_ERR_SHORT_BUFFER;
     }}
     (void)a;
+    (void)arena_len;
     (void)p;
     memcpy(&fed, r, sizeof fed); /* frames since the reset, saturating at the window */
     if (fed < KWS_MODEL_STREAM_WINDOW) {{

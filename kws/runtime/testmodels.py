@@ -23,7 +23,9 @@ exercise the exporter and the C runtime, not to recognise words.
   a 5 x 3 depthwise, an average pool of 4 slices with stride 1 over time, a 3 x 3 conv, and a
   dense layer over all remaining time slices, flattened).
 - ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
-  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
+  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding;
+  ``dwt`` a depthwise (k, 1) or (1, k) layer (temporal / frequency kernels of streaming models)
+  of random stride and padding, small enough for the DSP direct path.
 
 Generated files are cached under ``build/testmodels/`` keyed by a hash of the spec, so only the
 first test session pays for TensorFlow.
@@ -58,7 +60,7 @@ STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-strea
                       "stream_mix": "mix"}
 
 #: Kinds of random single-layer models.
-RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "softmax")
+RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "dense", "softmax")
 
 
 def repo_root() -> Path:
@@ -85,6 +87,13 @@ def random_spec(kind: str, seed: int) -> dict[str, Any]:
     if kind == "dw3x3":  # the depthwise DSP plane path: 3 x 3, stride 1, multiplier 1
         spec["kernel"], spec["strides"], spec["multiplier"] = [3, 3], [1, 1], 1
         spec["padding"] = str(rng.choice(["same", "valid"]))
+    if kind == "dwt":  # a 1-D depthwise: (k, 1) over time or (1, k) over frequency
+        k = int(rng.integers(2, 8))
+        spec["input"] = [int(rng.integers(k, 12)), int(rng.integers(1, 6)), cin + 4]
+        spec["kernel"] = [k, 1] if seed % 2 == 0 else [1, min(k, spec["input"][1])]
+        spec["strides"] = [int(rng.integers(1, 4)), int(rng.integers(1, 3))]
+        spec["padding"] = str(rng.choice(["same", "valid"]))
+        spec["multiplier"] = 1
     if kind == "conv":
         spec["filters"] = int(rng.integers(1, 24))
     if kind == "depthwise":
@@ -216,7 +225,7 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     if kind == "conv":
         layer = L.Conv2D(spec["filters"], tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                          padding=spec["padding"], bias_initializer="random_normal")
-    elif kind in ("depthwise", "dw3x3"):
+    elif kind in ("depthwise", "dw3x3", "dwt"):
         layer = L.DepthwiseConv2D(tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                                   padding=spec["padding"], depth_multiplier=spec["multiplier"],
                                   bias_initializer="random_normal")
