@@ -22,6 +22,7 @@ from kws.export import NotStreamable, export_model
 from kws.export.lowering import Layer
 from kws.export.streaming import analyse
 from kws.export.tflite_model import Tensor, TfliteModel
+from kws.frontend.settings import FrontendSettings
 
 tf = pytest.importorskip("tensorflow", reason="TensorFlow generates the test models")
 pytest.importorskip("tflite_micro", reason="tflite-micro is the reference interpreter")
@@ -196,9 +197,14 @@ def test_export_refuses_non_streamable_with_reason(tmp_path) -> None:
     r = export_model(path, tmp_path)                   # default: window model only
     assert r.stream is None and "pads the time axis" in r.not_streamable
     assert "kws_model_step" not in r.header.read_text()
+    run = tmp_path / "run"                             # a RUN folder: model + settings.json
+    run.mkdir()
+    (run / "model.tflite").write_bytes(path.read_bytes())
+    (run / "settings.json").write_text(FrontendSettings().to_json() + "\n")
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run([str(root / ".venv" / "bin" / "kws"), "export", str(path), "--out",
-                           str(tmp_path / "cli"), "--stream"], capture_output=True, text=True)
+    proc = subprocess.run([str(root / ".venv" / "bin" / "kws"), "export",
+                           str(run / "model.tflite"), "--out", str(tmp_path / "cli"),
+                           "--stream"], capture_output=True, text=True)
     assert proc.returncode != 0 and "pads the time axis" in proc.stderr
     assert not (tmp_path / "cli" / "kws_model.c").exists()
 
