@@ -26,6 +26,8 @@ exercise the exporter and the C runtime, not to recognise words.
   a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding;
   ``dwt`` a depthwise (k, 1) or (1, k) layer (temporal / frequency kernels of streaming models)
   of random stride and padding, small enough for the DSP direct path.
+- ``keras_<arch>`` and ``op_<kind>_<seed>``: models converted the plain Keras way with a
+  dynamic batch (:mod:`kws.runtime.corpus`).
 
 Generated files are cached under ``build/testmodels/`` keyed by a hash of the spec, so only the
 first test session pays for TensorFlow.
@@ -42,8 +44,10 @@ from typing import Any
 import numpy as np
 
 from kws.errors import KwsError
-from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.fileio import write_bytes_atomic
 from kws.frontend.settings import FrontendSettings
+from kws.run import write_run
+from kws.paths import REPO_ROOT
 
 #: Bump when the generator changes in a way that changes the generated models.
 GENERATOR_VERSION = 4
@@ -65,7 +69,7 @@ RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "de
 
 def repo_root() -> Path:
     """The repository root (the folder holding the ``kws`` package)."""
-    return Path(__file__).resolve().parents[2]
+    return REPO_ROOT
 
 
 def build_dir() -> Path:
@@ -127,6 +131,11 @@ def named_spec(name: str) -> dict[str, Any]:
 
         family = STREAM_TEST_MODELS[name]  # the family's shape keys the cache
         return {"kind": "stream", "model": family, "shape": repr(MODELS.get(family, family))}
+    from kws.runtime import corpus
+
+    spec = corpus.spec_of(name)
+    if spec is not None:
+        return spec
     parts = name.split("_")
     if len(parts) == 3 and parts[0] == "random" and parts[1] in RANDOM_KINDS and parts[2].isdigit():
         return random_spec(parts[1], int(parts[2]))
@@ -324,6 +333,10 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
     import tensorflow as tf
 
+    if spec["kind"] in ("keras", "op"):
+        from kws.runtime import corpus
+
+        return corpus.convert(spec)
     rng = np.random.default_rng([seed, GENERATOR_VERSION])
     model = _keras_model(spec, rng)
     fe = FrontendSettings()
@@ -429,10 +442,8 @@ def make_random_run(run_dir: str | Path, *, labels: tuple[str, ...] = ("_silence
             yield [np.clip(settings.output_scale * (q - settings.output_zero_point), lo, hi)
                    .astype(np.float32)]
 
-    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
-    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
-    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
-    return run
+    return write_run(run, model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
 
 
 def make_stream_run(run_dir: str | Path, *, family: str = "tcn-stream",
@@ -458,11 +469,8 @@ def make_stream_run(run_dir: str | Path, *, family: str = "tcn-stream",
         for v in x:
             yield [v[None]]
 
-    run = Path(run_dir)
-    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
-    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
-    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
-    return run
+    return write_run(Path(run_dir), model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
 
 
 def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
@@ -476,7 +484,8 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
     """
     import tensorflow as tf
 
-    from kws.audio import fit_clip, load_audio
+    from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+    from kws.fileio import class_files
     from kws.frontend.fixed import features_numpy
 
     settings = FrontendSettings()
@@ -484,21 +493,18 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
     labels = ("_silence_", "_unknown_", *words)
     rng = np.random.default_rng(seed)
     clips, ys = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if folder.name == "_background_noise_":
-            for wav in sorted(folder.glob("*.wav")):
-                noise = load_audio(wav)
-                for _ in range(6):
-                    start = int(rng.integers(0, len(noise) - settings.clip_samples))
-                    gain = 10 ** rng.uniform(-1.5, 0.5)
-                    clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
-                                         -32768, 32767).astype(np.int16))
-                    ys.append(0)
+    for word, path in class_files(root, AUDIO_SUFFIXES):
+        if word == "_background_noise_":
+            noise = load_audio(path)
+            for _ in range(6):
+                start = int(rng.integers(0, len(noise) - settings.clip_samples))
+                gain = 10 ** rng.uniform(-1.5, 0.5)
+                clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
+                                     -32768, 32767).astype(np.int16))
+                ys.append(0)
             continue
-        label = labels.index(folder.name) if folder.name in words else 1
-        for wav in sorted(folder.glob("*.wav")):
-            clips.append(fit_clip(load_audio(wav), settings.clip_samples))
-            ys.append(label)
+        clips.append(fit_clip(load_audio(path), settings.clip_samples))
+        ys.append(labels.index(word) if word in words else 1)
     q = features_numpy(np.stack(clips), settings).astype(np.float32)
     x = (settings.output_scale * (q - settings.output_zero_point))[..., None]
     y = np.asarray(ys)
@@ -521,10 +527,8 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
             yield [x[i:i + 1]]
 
     run = Path(run_dir)
-    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
-    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
-    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
-    return run
+    return write_run(run, model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
 
 
 if __name__ == "__main__":  # pragma: no cover
