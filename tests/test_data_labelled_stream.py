@@ -77,13 +77,13 @@ def test_missing_word_is_an_error(tmp_path: Path) -> None:
     src = _source(tmp_path / "src")
     with pytest.raises(KwsError, match=r"no clips of stop \(labels there: _unknown_, no, yes\)"):
         stream.make_stream(source=src, words=["stop"], minutes=0.5)
-    with pytest.raises(KwsError, match="--minutes"):
+    with pytest.raises(KwsError, match="minutes: must be positive"):
         stream.make_stream(source=src, words=["yes"], minutes=0)
 
 
 def test_cli_stream_with_synthetic_clips(tmp_path: Path, real_audio: Path) -> None:
-    from kws.data import tts
     from kws.commands import data
+    from kws.data import tts
 
     if not tts.available_engines():
         pytest.skip("no TTS engine installed")

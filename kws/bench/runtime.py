@@ -38,8 +38,8 @@ import numpy as np
 from kws.errors import KwsError
 
 #: TFLM with CMSIS-NN kernels on DS-CNN-S (MLPerf Tiny KWS), QEMU mps2-an386, -O2, DSP on,
-#: counted with the same TCG plugin. Provenance: issue C ("Int8 C runtime and kws export"),
-#: section 4, measured by the project lead; TFLM + CMSIS-NN cannot be built here.
+#: counted with the same TCG plugin. Provenance: the project's int8-runtime
+#: specification (section 4), measured by the project lead; TFLM + CMSIS-NN cannot be built here.
 CMSIS_NN_TOTAL = 7_700_733
 CMSIS_NN_PER_LAYER = {"conv2d": 1_118_000, "depthwise": 561_000, "pointwise": 1_069_000,
                       "avgpool": 51_000, "fc": 2_500, "softmax": 5_000}

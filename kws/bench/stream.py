@@ -1,6 +1,6 @@
 """Speed of the streaming simulation (``kws stream --backend python``) on long recordings.
 
-Target (issue D): one hour of audio, model every 2 hops, in <= 5 minutes on 2 cores.
+Target: one hour of audio, model every 2 hops, in <= 5 minutes on 2 cores.
 The peer, measured in the same run: the straightforward simulation - one process calling the
 TFLite Micro reference interpreter per inference - timed on a slice and scaled to the hour.
 
@@ -19,13 +19,12 @@ from typing import Sequence
 import numpy as np
 
 from kws.detect import DetectorSettings
-
+from kws.paths import shared_dir
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:
     from kws.data.labelled_stream import parity_stream
 
-    from kws.paths import shared_dir
 
     audio = shared_dir() / "audio"
     if (audio / "yes").is_dir():
@@ -49,9 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from kws.frontend.fixed import features_numpy
-    from kws.simulate import stream_features
-    from kws.simulate import _tflm_worker_init, _tflm_worker_run, c_runtime_available, \
-        load_run_model, simulate, tflm_model_fn
+    from kws.simulate import (
+        _tflm_worker_init,
+        _tflm_worker_run,
+        c_runtime_available,
+        load_run_model,
+        simulate,
+        stream_features,
+        tflm_model_fn,
+    )
 
     engine = args.engine or ("c" if c_runtime_available() else "tflm")
 

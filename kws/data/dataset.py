@@ -17,8 +17,6 @@ from typing import Iterable, Sequence
 from kws.data.manifest import Entry, read_manifest
 from kws.errors import KwsError
 
-AUDIO_SUFFIXES = (".wav", ".flac")
-
 
 class DataWarning(UserWarning):
     """Some files of a dataset were skipped (missing or unreadable)."""
@@ -54,7 +52,8 @@ def probe_audio(path: str | os.PathLike[str], *, full: bool = False) -> str | No
         msg = str(exc)
         return msg.split(": ", 1)[1] if msg.startswith(str(p)) else msg
     except Exception as exc:  # soundfile raises several types for unreadable files
-        return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"unreadable ({why})"
     return None
 
 

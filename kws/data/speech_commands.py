@@ -43,9 +43,11 @@ from typing import Sequence
 
 import numpy as np
 
-from kws.data.dataset import AUDIO_SUFFIXES, check_class_counts, probe_audio, warn_skipped
-from kws.data.manifest import Entry, write_manifest
+from kws.audio import AUDIO_SUFFIXES
+from kws.data.dataset import check_class_counts, probe_audio, warn_skipped
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, Entry, write_manifest
 from kws.errors import KwsError
+from kws.fileio import class_files
 
 #: Official archives: URL, sha256, size in bytes (size unknown for v0.01).
 #: Checksums as published by torchaudio and TensorFlow Datasets.
@@ -57,9 +59,6 @@ ARCHIVES: dict[int, tuple[str, str, int | None]] = {
 }
 STANDARD_WORDS: tuple[str, ...] = ("yes", "no", "up", "down", "left", "right", "on", "off",
                                    "stop", "go")
-BACKGROUND = "_background_noise_"
-UNKNOWN = "_unknown_"
-SILENCE = "_silence_"
 MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1  # the original rule's hash modulus minus one
 EXTRACTED_MARK = ".kws-extracted"
 
@@ -229,7 +228,8 @@ def fetch_speech_commands(*, version: int = 2, dir: str | os.PathLike[str],
         ``dir``.
     """
     if version not in ARCHIVES:
-        raise KwsError(f"--version: Speech Commands version {version} unknown (1 or 2)")
+        raise KwsError(f"Speech Commands version {version} unknown (1 or 2)",
+                       argument="version")
     root = Path(dir)
     if (root / EXTRACTED_MARK).exists() or (
             looks_like_speech_commands(root) and not (root / ".extracting").exists()):
@@ -295,6 +295,43 @@ def _read_list(path: Path) -> set[str]:
     return out
 
 
+def speech_commands_entries(folder: str | os.PathLike[str], *,
+                            validation_percentage: float = 10.0,
+                            testing_percentage: float = 10.0,
+                            source: str = "speech-commands") -> list[Entry]:
+    """Every clip of a folder in the Speech Commands layout, with its split.
+
+    The one reader of the layout: ``<word>/<clip>.wav|.flac`` (folders starting with ``_`` or
+    ``.``, such as ``_background_noise_``, are not words); a clip named in
+    ``validation_list.txt`` or ``testing_list.txt`` is in that split, any other one is split by
+    :func:`which_set`.
+
+    Raises
+    ------
+    KwsError
+        If the folder is missing or holds no ``<word>/<clip>`` audio.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise KwsError(f"{root}: no such Speech Commands folder")
+    lists = {"validation": _read_list(root / "validation_list.txt"),
+             "test": _read_list(root / "testing_list.txt")}
+    entries = []
+    for word, f in class_files(root, AUDIO_SUFFIXES):   # follows linked folders and files
+        if word.startswith(("_", ".")):
+            continue
+        rel = f"{word}/{f.name}"
+        key = f"{word}/{f.stem}"  # list files match without the suffix
+        split = next((s for s, names in lists.items() if key in names), None) or which_set(
+            rel, validation_percentage=validation_percentage,
+            testing_percentage=testing_percentage)
+        entries.append(Entry(path=rel, label=word, split=split, speaker=speaker_of(rel),
+                             source=source))
+    if not entries:
+        raise KwsError(f"{root}: no <word>/<clip>.wav or .flac files in Speech Commands layout")
+    return entries
+
+
 def cut_silence(recordings: Sequence[np.ndarray], *, count: int, part: str,
                 rng: np.random.Generator, heldout_fraction: float = 0.2,
                 clip_samples: int = 16000) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -336,7 +373,8 @@ def cut_silence(recordings: Sequence[np.ndarray], *, count: int, part: str,
 def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None,
                    words: Sequence[str] | None = None, unknown_percentage: float = 10.0,
                    silence_percentage: float = 10.0, validation_percentage: float = 10.0,
-                   testing_percentage: float = 10.0, noise_dir: str | os.PathLike[str] | None = None,
+                   testing_percentage: float = 10.0,
+                   noise_dir: str | os.PathLike[str] | None = None,
                    heldout_fraction: float = 0.2, seed: int = 0, min_per_class: int = 5,
                    unknown_all: Sequence[str] = (),
                    full_check: bool = False, progress: bool = True) -> list[Entry]:
@@ -374,100 +412,111 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
     -------
     list of Entry
     """
-    from tqdm import tqdm
-
-    from kws.audio import load_audio, save_wav
-
     root = Path(root)
     out = Path(out_dir) if out_dir is not None else root
-    if not root.is_dir():
-        raise KwsError(f"{root}: Speech Commands folder not found")
-    have = available_words(root)
-    if not have:
-        raise KwsError(f"{root}: no word folders with .wav/.flac files (not a Speech Commands "
-                       "folder)")
-    words = list(STANDARD_WORDS if words is None else words)
-    if not words:
-        raise KwsError("--words: give at least one word")
-    missing = [w for w in words if w not in have]
-    if missing:
-        raise KwsError(f"--words: {', '.join(missing)} not in {root} (available: "
-                       f"{', '.join(have)})")
-    if len(set(words)) != len(words):
-        raise KwsError(f"--words: repeated word in {','.join(words)}")
-
-    val_list = _read_list(root / "validation_list.txt")
-    test_list = _read_list(root / "testing_list.txt")
+    have = available_words(root) if root.is_dir() else []
+    words = _checked_words(root, have, words)
+    files = _usable_files(root, validation_percentage=validation_percentage,
+                          testing_percentage=testing_percentage, full_check=full_check,
+                          progress=progress)
     rng = np.random.default_rng([seed, 0x5C])
-    files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)  # split -> (w, rel)
-    bad: list[tuple[str, str]] = []
-    on_disk: set[str] = set()
-    all_files = [(w, f) for w in have for f in sorted((root / w).iterdir())
-                 if f.suffix.lower() in AUDIO_SUFFIXES]
-    for w, f in tqdm(all_files, desc="check", unit="file", disable=not progress):
-        rel = f"{w}/{f.name}"
-        on_disk.add(f"{w}/{f.stem}")
-        why = probe_audio(f, full=full_check)
-        if why is not None:
-            bad.append((rel, why))
-            continue
-        key = f"{w}/{f.stem}"
-        if key in val_list:
-            split = "validation"
-        elif key in test_list:
-            split = "test"
-        else:
-            split = which_set(f.name, validation_percentage=validation_percentage,
-                              testing_percentage=testing_percentage)
-        files[split].append((w, rel))
-    for listed in sorted((val_list | test_list) - on_disk):
-        bad.append((listed, "listed but missing"))
-    warn_skipped(bad, where=str(root))
-
-    rel_root = os.path.relpath(root, out)
     keyset = set(words)
     entries: list[Entry] = []
-
-    def entry(rel: str, label: str, split: str) -> Entry:
-        return Entry(path=os.path.normpath(os.path.join(rel_root, rel)), label=label,
-                     split=split, speaker=speaker_of(rel), source="speech_commands",
-                     params=json.dumps({"word": rel.split("/")[0]}))
-
     silence_plan: dict[str, int] = {}
     for split in ("train", "validation", "test"):
         known = [(w, r) for w, r in files[split] if w in keyset]
         others = [(w, r) for w, r in files[split] if w not in keyset]
-        entries += [entry(r, w, split) for w, r in known]
         n_unknown = min(len(others), math.ceil(len(known) * unknown_percentage / 100))
         if split in unknown_all:
             n_unknown = len(others)
         pick = rng.permutation(len(others))[:n_unknown]
-        entries += [entry(others[i][1], UNKNOWN, split) for i in sorted(pick)]
+        entries += [_word_entry(root, out, r, w, split) for w, r in known]
+        entries += [_word_entry(root, out, others[i][1], UNKNOWN, split) for i in sorted(pick)]
         silence_plan[split] = math.ceil(len(known) * silence_percentage / 100)
-
     if any(silence_plan.values()):
         noise = Path(noise_dir) if noise_dir is not None else root / BACKGROUND
-        if not noise.is_dir():
-            raise KwsError(f"{noise}: no background-noise folder for _silence_ (give "
-                           "--noise-dir, or --silence-percentage 0)")
-        names = sorted(p for p in noise.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
-        if not names:
-            raise KwsError(f"{noise}: no .wav/.flac background recordings")
-        recs = [load_audio(p) for p in names]
-        for split, count in silence_plan.items():
-            part = "train" if split == "train" else "heldout"
-            clips, where = cut_silence(recs, count=count, part=part, rng=rng,
-                                       heldout_fraction=heldout_fraction)
-            for j, (clip, (i, start)) in enumerate(zip(clips, where)):
-                rel = f"{SILENCE}/{split}_{j:05d}.wav"
-                save_wav(out / rel, clip)
-                entries.append(Entry(path=rel, label=SILENCE, split=split, speaker="",
-                                     source="background_noise",
-                                     params=json.dumps({"file": names[i].name,
-                                                        "start": start})))
+        entries += _silence_entries(noise, out, silence_plan, rng=rng,
+                                    heldout_fraction=heldout_fraction)
     has_unknown = unknown_percentage > 0 and any(w not in keyset for w in have)
     labels = words + ([UNKNOWN] if has_unknown else []) + (
         [SILENCE] if silence_percentage > 0 else [])
     check_class_counts(entries, where=str(root), min_per_class=min_per_class, labels=labels)
     write_manifest(out, entries)
+    return entries
+
+
+def _checked_words(root: Path, have: list[str], words: Sequence[str] | None) -> list[str]:
+    """The keywords of a set-up (default :data:`STANDARD_WORDS`), checked against the word
+    folders ``have`` of ``root``."""
+    if not root.is_dir():
+        raise KwsError(f"{root}: Speech Commands folder not found")
+    if not have:
+        raise KwsError(f"{root}: no word folders with .wav/.flac files (not a Speech Commands "
+                       "folder)")
+    words = list(STANDARD_WORDS if words is None else words)
+    if not words:
+        raise KwsError("give at least one word", argument="words")
+    missing = [w for w in words if w not in have]
+    if missing:
+        raise KwsError(f"{', '.join(missing)} not in {root} (available: "
+                       f"{', '.join(have)})", argument="words")
+    if len(set(words)) != len(words):
+        raise KwsError(f"repeated word in {','.join(words)}", argument="words")
+    return words
+
+
+def _usable_files(root: Path, *, validation_percentage: float, testing_percentage: float,
+                  full_check: bool, progress: bool) -> dict[str, list[tuple[str, str]]]:
+    """split -> (word, path) of the clips that can be read; one warning lists the others
+    (and the clips the list files name that are not there)."""
+    from tqdm import tqdm
+
+    files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
+    bad: list[tuple[str, str]] = []
+    found = speech_commands_entries(root, validation_percentage=validation_percentage,
+                                    testing_percentage=testing_percentage)
+    for e in tqdm(found, desc="check", unit="file", disable=not progress):
+        why = probe_audio(root / e.path, full=full_check)
+        if why is None:
+            files[e.split].append((e.label, e.path))
+        else:
+            bad.append((e.path, why))
+    on_disk = {str(Path(e.path).with_suffix("")) for e in found}
+    listed = _read_list(root / "validation_list.txt") | _read_list(root / "testing_list.txt")
+    bad += [(name, "listed but missing") for name in sorted(listed - on_disk)]
+    warn_skipped(bad, where=str(root))
+    return files
+
+
+def _word_entry(root: Path, out: Path, rel: str, label: str, split: str) -> Entry:
+    """The manifest entry (relative to ``out``) of clip ``rel`` of ``root``."""
+    return Entry(path=os.path.normpath(os.path.join(os.path.relpath(root, out), rel)),
+                 label=label, split=split, speaker=speaker_of(rel), source="speech_commands",
+                 params=json.dumps({"word": rel.split("/")[0]}))
+
+
+def _silence_entries(noise: Path, out: Path, plan: dict[str, int], *,
+                     rng: np.random.Generator, heldout_fraction: float) -> list[Entry]:
+    """Cut ``plan[split]`` ``_silence_`` clips per split from the recordings in ``noise``
+    (training from their first part, the others from the held-out rest) into ``out``."""
+    from kws.audio import load_audio, save_wav
+
+    if not noise.is_dir():
+        raise KwsError(f"{noise}: no background-noise folder for _silence_ (give "
+                       "noise_dir, or silence_percentage 0)")
+    names = sorted(p for p in noise.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not names:
+        raise KwsError(f"{noise}: no .wav/.flac background recordings")
+    recs = [load_audio(p) for p in names]
+    entries = []
+    for split, count in plan.items():
+        part = "train" if split == "train" else "heldout"
+        clips, where = cut_silence(recs, count=count, part=part, rng=rng,
+                                   heldout_fraction=heldout_fraction)
+        for j, (clip, (i, start)) in enumerate(zip(clips, where)):
+            rel = f"{SILENCE}/{split}_{j:05d}.wav"
+            save_wav(out / rel, clip)
+            entries.append(Entry(path=rel, label=SILENCE, split=split, speaker="",
+                                 source="background_noise",
+                                 params=json.dumps({"file": names[i].name, "start": start})))
     return entries

@@ -39,28 +39,25 @@ import dataclasses
 import json
 import math
 import os
-import time
+import struct
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-import struct
-
-from kws.audio import quantize_int16
+from kws.audio import SAMPLE_RATE, quantize_int16
 from kws.data import tts
 from kws.data.augment import colored_noise
-from kws.data.manifest import MANIFEST_NAME, Entry, write_manifest
+from kws.data.manifest import MANIFEST_NAME, SILENCE, UNKNOWN, Entry, write_manifest
 from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.paths import REPO_ROOT
 
-SAMPLE_RATE = 16000
-CLIP_SAMPLES = 16000
-UNKNOWN = "_unknown_"
-SILENCE = "_silence_"
+CLIP_SAMPLES = SAMPLE_RATE
 
 #: Relative weight of each engine when it is selected (normalized over the selected ones).
 #: espeak has by far the most voices (8 dialects x 68 variants), so it gets the largest share;
@@ -118,12 +115,15 @@ class ClipSpec:
     noise_colour: str = ""
     noise_dbfs: float = 0.0
     noise_seed: int = 0
+    name: str = ""  # file name in the label's folder (default ``<engine>_<index:06d>.wav``)
 
     @property
     def path(self) -> str:
-        return f"{self.label}/{self.engine}_{self.index:06d}.wav"
+        """The clip's file, relative to the corpus folder."""
+        return f"{self.label}/{self.name or f'{self.engine}_{self.index:06d}.wav'}"
 
     def params(self) -> dict:
+        """What made the clip (the manifest's ``params``)."""
         if self.request is None:
             return {"colour": self.noise_colour, "dbfs": round(self.noise_dbfs, 2),
                     "seed": self.noise_seed}
@@ -133,6 +133,7 @@ class ClipSpec:
                 "tape": round(self.tape, 4), "peak_dbfs": round(self.peak_dbfs, 2)}
 
     def entry(self) -> Entry:
+        """The clip's manifest entry."""
         speaker = f"{self.engine}:{self.request.voice}" if self.request else "noise"
         source = self.engine
         return Entry(path=self.path, label=self.label, split=self.split, speaker=speaker,
@@ -219,7 +220,8 @@ def unknown_words(keywords: Sequence[str]) -> list[str]:
     if key_phones:
         pool = [w for w in pool if tts.espeak_phonemes(w) not in key_phones]
     if not pool:
-        raise KwsError("--words: no _unknown_ words left after removing the keywords")
+        raise KwsError("no _unknown_ words left after removing the keywords",
+                       argument="words")
     return pool
 
 
@@ -339,7 +341,7 @@ def _run_batch_in_subprocess(engine: str, specs: Sequence[ClipSpec], out_dir: Pa
     """
     payload = json.dumps({"engine": engine, "out_dir": str(out_dir),
                           "specs": [dataclasses.asdict(s) for s in specs]})
-    pkg_root = str(Path(__file__).resolve().parents[2])
+    pkg_root = str(REPO_ROOT)
     env = dict(os.environ)
     env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     res = subprocess.run([sys.executable, "-m", "kws.data.synth"], input=payload.encode(),
@@ -412,24 +414,49 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     KwsError
         Bad words, counts or engines, or ``out_dir`` holding a corpus made with other settings.
     """
-    from tqdm import tqdm
+    words, unknown, silence, engines = _checked(words, per_word, unknown, silence, jobs,
+                                                engines)
+    out = Path(out_dir)
+    _claim_folder(out, {"format": 1, "words": words, "per_word": per_word, "unknown": unknown,
+                        "silence": silence, "engines": engines, "seed": seed,
+                        "validation_fraction": validation_fraction,
+                        "voices": {e: len(tts.engine_voices(e)) for e in engines}})
+    specs = plan_corpus(words=words, per_word=per_word, unknown=unknown, silence=silence,
+                        engines=engines, seed=seed, validation_fraction=validation_fraction)
+    batches, reused = _batches(specs, engines, out)
+    seconds, counts, extras = _run_batches(batches, out, jobs=jobs, total=len(specs),
+                                           reused=reused, progress=progress)
+    entries = _entries(specs, extras)
+    if reused:
+        # Clips made by an earlier, interrupted run: take their extra params from the
+        # manifest-in-progress if present; they are otherwise identical by construction.
+        entries = _merge_previous(out, entries, set(extras))
+    write_manifest(out, entries)
+    return SynthReport(out_dir=out, entries=entries, made=len(specs) - reused, reused=reused,
+                       seconds=seconds, counts=counts)
 
+
+def _checked(words: Sequence[str], per_word: int, unknown: int | None, silence: int | None,
+             jobs: int, engines: Sequence[str] | None
+             ) -> tuple[list[str], int, int, list[str]]:
+    """The arguments of :func:`synthesize_corpus` checked, with their defaults filled in."""
     words = [w.strip() for w in words]
     if not words or any(not w for w in words):
-        raise KwsError("--words: give one or more non-empty words, e.g. --words yes,no")
+        raise KwsError("give one or more non-empty words, e.g. yes,no", argument="words")
     if len(set(words)) != len(words):
-        raise KwsError(f"--words: repeated word in {','.join(words)}")
+        raise KwsError(f"repeated word in {','.join(words)}", argument="words")
     for w in words:
         if w in (UNKNOWN, SILENCE) or "/" in w or w.startswith("."):
-            raise KwsError(f"--words: {w!r} cannot be a keyword")
+            raise KwsError(f"{w!r} cannot be a keyword", argument="words")
     if per_word < 1:
-        raise KwsError(f"--per-word: must be at least 1 (got {per_word})")
+        raise KwsError(f"must be at least 1 (got {per_word})", argument="per_word")
     unknown = per_word if unknown is None else unknown
     silence = per_word // 2 if silence is None else silence
     if unknown < 0 or silence < 0:
-        raise KwsError("--unknown/--silence: counts cannot be negative")
+        raise KwsError(f"counts cannot be negative (got {unknown}, {silence})",
+                       argument="unknown" if unknown < 0 else "silence")
     if jobs < 1:
-        raise KwsError(f"--jobs: must be at least 1 (got {jobs})")
+        raise KwsError(f"must be at least 1 (got {jobs})", argument="jobs")
     if engines is None:
         engines = [e for e in tts.available_engines() if e in DEFAULT_ENGINES]
         if not engines:
@@ -438,13 +465,15 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     engines = list(dict.fromkeys(engines))
     for e in engines:
         if not tts.engine_voices(e):
-            raise KwsError(f"--engines: {e} is not installed here (installed: "
-                           f"{', '.join(tts.available_engines()) or 'none'})")
-    out = Path(out_dir)
-    config = {"format": 1, "words": words, "per_word": per_word, "unknown": unknown,
-              "silence": silence, "engines": engines, "seed": seed,
-              "validation_fraction": validation_fraction,
-              "voices": {e: len(tts.engine_voices(e)) for e in engines}}
+            raise KwsError(f"{e} is not installed here (installed: "
+                           f"{', '.join(tts.available_engines()) or 'none'})",
+                           argument="engines")
+    return words, unknown, silence, engines
+
+
+def _claim_folder(out: Path, config: dict) -> None:
+    """Make ``out`` this corpus's folder: empty, or holding a corpus of the same ``config``
+    (then resumed); clear the temporaries of a run that was killed."""
     cfg_path = out / "synth.json"
     if cfg_path.exists():
         try:
@@ -453,19 +482,24 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
             old = None
         if old != config:
             raise KwsError(f"{cfg_path}: this folder holds a corpus made with other settings; "
-                           "use another --dir or delete it")
+                           "use another out_dir or delete it")
     elif out.exists() and any(out.iterdir()):
-        raise KwsError(f"{out}: folder is not empty and holds no synth.json; use another --dir")
+        raise KwsError(f"{out}: folder is not empty and holds no synth.json; use another "
+                       "out_dir")
     write_text_atomic(cfg_path, json.dumps(config, indent=1, sort_keys=True) + "\n")
     for stale in out.glob("*/.*.tmp"):  # temporaries of a run that was killed
         stale.unlink()
 
-    specs = plan_corpus(words=words, per_word=per_word, unknown=unknown, silence=silence,
-                        engines=engines, seed=seed, validation_fraction=validation_fraction)
-    # eSpeak NG keeps synthesis state from one utterance to the next (its output for a request
-    # depends on what the process spoke before), so every batch runs in a fresh process, and
-    # batches are fixed slices of each engine's clips: a batch is redone whole if any of its
-    # clips is missing. The corpus is then the same for any ``jobs`` and after a resume.
+
+def _batches(specs: list[ClipSpec], engines: list[str], out: Path
+             ) -> tuple[list[tuple[str, list[ClipSpec]]], int]:
+    """The batches still to make (engine, clips) and the number of clips already made.
+
+    eSpeak NG keeps synthesis state from one utterance to the next (its output for a request
+    depends on what the process spoke before), so every batch runs in a fresh process, and
+    batches are fixed slices of each engine's clips: a batch is redone whole if any of its
+    clips is missing. The corpus is then the same for any ``jobs`` and after a resume.
+    """
     batches: list[tuple[str, list[ClipSpec]]] = []
     reused = 0
     # The slowest engines go first, so that the workers finish together.
@@ -478,11 +512,20 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
                 reused += len(group)
             else:
                 batches.append((engine, group))
+    return batches, reused
+
+
+def _run_batches(batches: list[tuple[str, list[ClipSpec]]], out: Path, *, jobs: int,
+                 total: int, reused: int, progress: bool
+                 ) -> tuple[dict[str, float], dict[str, int], dict[int, dict]]:
+    """Make the batches, ``jobs`` at a time: seconds and clips per engine, and the extra
+    parameters of every clip made (by index)."""
+    from tqdm import tqdm
 
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
     extras: dict[int, dict] = {}
-    bar = tqdm(total=len(specs), initial=reused, desc="synth", unit="clip", disable=not progress)
+    bar = tqdm(total=total, initial=reused, desc="synth", unit="clip", disable=not progress)
 
     def collect(res: tuple[str, float, list[tuple[int, dict]]]) -> None:
         engine, secs, items = res
@@ -499,7 +542,11 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
                     collect(f.result())
     finally:
         bar.close()
+    return seconds, counts, extras
 
+
+def _entries(specs: list[ClipSpec], extras: dict[int, dict]) -> list[Entry]:
+    """The manifest entries of the clips, with the extra parameters their rendering found."""
     entries = []
     for s in specs:
         e = s.entry()
@@ -508,13 +555,7 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
             p.update(extras[s.index])
             e = dataclasses.replace(e, params=json.dumps(p, sort_keys=True))
         entries.append(e)
-    if reused:
-        # Clips made by an earlier, interrupted run: take their extra params from the
-        # manifest-in-progress if present; they are otherwise identical by construction.
-        entries = _merge_previous(out, entries, set(extras))
-    write_manifest(out, entries)
-    return SynthReport(out_dir=out, entries=entries, made=len(specs) - reused, reused=reused,
-                       seconds=seconds, counts=counts)
+    return entries
 
 
 def _merge_previous(out: Path, entries: list[Entry], fresh: set[int]) -> list[Entry]:

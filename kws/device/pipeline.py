@@ -1,7 +1,7 @@
 """The whole firmware path for one RUN: export, build, run under QEMU, compare, report.
 
 - :func:`build_firmware` - ``kws firmware build RUN --out fw.elf``: export the int8 model to C
-  (issue C's ``kws export``), write ``kws_app_config.h`` from the RUN's front-end and detector
+  (``kws export``), write ``kws_app_config.h`` from the RUN's front-end and detector
   settings, and build ``firmware/app`` with the real front end and model.
 - :func:`qemu_stream_lines` - ``kws stream MODEL WAV --backend qemu``.
 - :func:`firmware_report` - ``kws firmware report``: footprint by section, stack high-water,
@@ -21,11 +21,16 @@ import numpy as np
 
 from kws import qemu
 from kws.detect import DetectorSettings
+from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
+from kws.device.report import (
+    CYCLES_PER_CLASS,
+    REFERENCE_MHZ,
+    estimate_cycles,
+    footprint,
+    realtime_lines,
+)
 from kws.errors import KwsError
 from kws.paths import shared_dir
-from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
-from kws.device.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
-                                 realtime_lines)
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
@@ -54,10 +59,8 @@ def build_firmware(model_path: str | Path, out_elf: str | Path, *,
 
 def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block_ms: int = 20,
            ring_blocks: int = 4) -> Path:
-    try:
-        from kws.export import export_model
-    except ImportError:
-        raise KwsError("firmware build: kws export (issue C) is not in this checkout") from None
+    from kws.export import export_model
+
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")
@@ -133,7 +136,7 @@ def firmware_report(elf: str | Path, *, stack_used: int | None, frontend_hop_ms:
              f"  targets with DS-CNN-S: RAM <= 32 KB ({fp.ram / 1024:.1f} KB), flash <= 96 KB "
              f"({fp.flash / 1024:.1f} KB)"]
     if counts is None:
-        lines.append("instruction counts: not available (needs the TCG plugin of issue A)")
+        lines.append("instruction counts: not available (needs the QEMU TCG plugin)")
         return lines
     cyc = {k: estimate_cycles({c: counts[k][c] for c in CYCLES_PER_CLASS})
            for k in ("hop", "inference")}

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from kws.errors import KwsError
@@ -14,12 +13,12 @@ from kws.export.arena import ArenaPlan, plan_arena
 from kws.export.emit import generate_c, model_sha256
 from kws.export.lowering import Layer, lower
 from kws.export.state import bind_layers, plan_state
+from kws.export.streaming import NotStreamable, StreamPlan, generate_step_c, plan_stream
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
-from kws.frontend.settings import FrontendSettings
+from kws.run import find_settings, read_labels, read_settings_file
 
-__all__ = ["ExportResult", "export_model", "load_labels", "load_settings", "read_settings",
-           "resolve_settings_hash"]
+__all__ = ["ExportResult", "NotStreamable", "export_model", "resolve_settings_hash"]
 
 
 @dataclasses.dataclass
@@ -33,6 +32,8 @@ class ExportResult:
     arena: ArenaPlan
     labels: list[str]
     settings_hash: int | None     # None: exported with the front end unknown
+    stream: StreamPlan | None = None     # the step function's plan, when generated
+    not_streamable: str = ""             # why there is no step function, when there is none
 
     @property
     def weight_bytes(self) -> int:
@@ -45,44 +46,15 @@ class ExportResult:
         return sum(l.macs for l in self.layers)
 
 
-def load_labels(model_path: Path, num_classes: int) -> list[str]:
-    """Labels from ``labels.txt`` beside the model (one per line), else ``class_0..``."""
-    f = model_path.parent / "labels.txt"
-    if f.exists():
-        labels = [s.strip() for s in f.read_text(encoding="utf-8").splitlines() if s.strip()]
-        if len(labels) != num_classes:
-            raise KwsError(f"{f}: {len(labels)} labels for a model with {num_classes} outputs")
-        return labels
-    return [f"class_{i}" for i in range(num_classes)]
-
-
-def load_settings(model_path: Path) -> FrontendSettings | None:
-    """Front-end settings from ``settings.json`` beside the model, or None if there is none."""
-    f = model_path.parent / "settings.json"
-    if not f.exists():
-        return None
-    return read_settings(f)
-
-
-def read_settings(f: Path) -> FrontendSettings:
-    """Front-end settings from a ``settings.json`` (a RUN folder's, or its ``frontend`` part)."""
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KwsError(f"{f}: cannot read settings: {exc}") from exc
-    if isinstance(data, dict) and isinstance(data.get("frontend"), dict):
-        data = data["frontend"]
-    return FrontendSettings.from_dict(data)
-
-
 def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
                           allow_unknown: bool) -> int | None:
     """The front-end settings hash the export records: from ``settings_file`` if given, else
     ``settings.json`` beside the model; with neither, None (front end unknown) if
-    ``allow_unknown``, else :class:`KwsError` (a default would claim settings nobody chose)."""
+    ``allow_unknown``, else :class:`KwsError` (a default would claim settings nobody chose).
+    The files are read by :mod:`kws.run`."""
     if settings_file is not None:
-        return read_settings(Path(settings_file)).hash()
-    found = load_settings(model_path)
+        return read_settings_file(settings_file).hash()
+    found = find_settings(model_path)
     if found is not None:
         return found.hash()
     if allow_unknown:
@@ -92,9 +64,19 @@ def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
                    f"the front end marked unknown")
 
 
+def _insert_stream_header(header: str, section: str) -> str:
+    """Put the streaming declarations before the header's closing ``extern "C"`` block."""
+    tail = '#ifdef __cplusplus\n}\n#endif'
+    head, sep, rest = header.rpartition(tail)
+    if not sep:
+        raise AssertionError("generated header without its closing extern \"C\" block")
+    return head + section + "\n" + sep + rest
+
+
 def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
                  settings_file: str | Path | None = None,
-                 allow_unknown_frontend: bool = False) -> ExportResult:
+                 allow_unknown_frontend: bool = False,
+                 stream: bool | None = None) -> ExportResult:
     """Generate ``kws_model.h`` and ``kws_model.c`` for ``model_path`` in ``out_dir``.
 
     Parameters
@@ -114,11 +96,16 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         Without any settings, export with the front end marked unknown: the header then has
         no ``KWS_MODEL_FRONTEND_SETTINGS_HASH`` and refuses to compile next to a front end's
         configuration, so no settings check can pass by accident. False: raise instead.
+    stream : bool or None
+        Generate the streaming step function (``kws_model_step``, :mod:`kws.export.streaming`):
+        None (default) when the model is streamable, True always (raise
+        :class:`NotStreamable` with the reason when it is not), False never.
 
     Raises
     ------
     KwsError
-        Unreadable or corrupted model, or an operator / quantization the runtime lacks.
+        Unreadable or corrupted model, or an operator / quantization the runtime lacks;
+        :class:`NotStreamable` (a KwsError) with ``stream=True`` for a model that is not.
     """
     path = Path(model_path)
     try:
@@ -129,13 +116,24 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     state = plan_state(model)
     layers = bind_layers(lower(model, prepare=prepare), state)
     arena = plan_arena(model, layers, state)
-    labels = load_labels(path, model.tensors[model.outputs[0]].size)
+    labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
     settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,
                                 model_sha256=model_sha256(data))
+    sp, why = None, ""
+    if stream is not False:
+        try:
+            sp = plan_stream(model, layers)
+        except NotStreamable as exc:
+            if stream:
+                raise
+            why = str(exc)
+    if sp is not None:
+        step_h, step_c = generate_step_c(sp)
+        header, source = _insert_stream_header(header, step_h), source + step_c
     out = Path(out_dir)
     write_text_atomic(out / "kws_model.h", header)
     write_text_atomic(out / "kws_model.c", source)
     return ExportResult(out / "kws_model.h", out / "kws_model.c", model, layers, arena, labels,
-                        settings_hash)
+                        settings_hash, sp, why)
