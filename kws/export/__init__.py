@@ -124,6 +124,9 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     sp, why = None, ""
     if stream is not False:
         try:
+            if state.stateful:
+                raise NotStreamable(f"{path}: the model keeps its own state (resource "
+                                    f"variables); kws_model_invoke streams it")
             sp = plan_stream(model, layers)
         except NotStreamable as exc:
             if stream:
