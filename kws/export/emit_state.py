@@ -17,17 +17,18 @@ def header_defines(state: StatePlan | None) -> str:
     """``#define KWS_MODEL_STATE_BYTES`` and the variable count, with their contract."""
     size = state.size if state is not None else 0
     count = len(state.variables) if state is not None else 0
-    return f"""/* Bytes at the start of the arena that hold the model's state between calls (resource
- * variables, e.g. streaming ring buffers; 0: the model keeps no state). A stateful model needs
- * the same arena at every call, not shared with anything else, and kws_model_init() once
- * before the first call. */
+    return f"""/* Bytes at the start of the arena that hold the model's state between calls
+ * (resource variables, e.g. streaming ring buffers; 0: the model keeps no state). A stateful
+ * model needs the same arena at every call, not shared with anything else, and
+ * kws_model_init() once before the first call. */
 #define KWS_MODEL_STATE_BYTES {size}
 #define KWS_MODEL_NUM_VARIABLES {count}
 """
 
 
-HEADER_PROTOTYPES = """/* Put the state in the arena as a new TFLite Micro interpreter has it: every variable at its
- * default value (its zero point), the model's CALL_ONCE init subgraph to run at the next call.
+HEADER_PROTOTYPES = """/* Put the state in the arena as a new TFLite Micro interpreter has it: every
+ * variable at its default value (its zero point), the model's CALL_ONCE init subgraph to run
+ * at the next call.
  * Call once before the first kws_model_invoke. */
 kws_status_t kws_model_init(void *arena, size_t arena_len);
 
@@ -61,7 +62,8 @@ def source(state: StatePlan | None) -> str:
 }
 """
         return f"kws_status_t kws_model_init{stub}\nkws_status_t kws_model_reset{stub}\n"
-    parts = ["#include <string.h>\n\n/* The state region's flag word: init subgraph pending / done. */\n"
+    parts = ["#include <string.h>\n\n"
+             "/* The state region's flag word: init subgraph pending / done. */\n"
              f"#define KWS_STATE_PENDING 0x{STATE_PENDING:08x}u\n"
              f"#define KWS_STATE_READY 0x{STATE_READY:08x}u\n\n"
              "static uint32_t kws_state_flag(const int8_t *a)\n{\n    uint32_t f;\n"
