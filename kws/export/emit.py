@@ -84,11 +84,15 @@ def generate_header(m: TfliteModel, layers: list[Layer], arena: ArenaPlan, *,
 #define KWS_MODEL_INPUT_SIZE {x.size}
 #define KWS_MODEL_INPUT_SCALE {float(x.scale[0])!r}f
 #define KWS_MODEL_INPUT_ZERO_POINT {int(x.zero_point[0])}
+/* 1: the input bytes are uint8 values (the model starts with a QUANTIZE from uint8). */
+#define KWS_MODEL_INPUT_UNSIGNED {int(x.dtype == "UINT8")}
 #define KWS_MODEL_OUTPUT_RANK {len(y.shape)}
 #define KWS_MODEL_OUTPUT_SHAPE {_shape(y)}
 #define KWS_MODEL_OUTPUT_SIZE {y.size}
 #define KWS_MODEL_OUTPUT_SCALE {float(y.scale[0])!r}f
 #define KWS_MODEL_OUTPUT_ZERO_POINT {int(y.zero_point[0])}
+/* 1: the output bytes are uint8 values (the model ends with a QUANTIZE to uint8). */
+#define KWS_MODEL_OUTPUT_UNSIGNED {int(y.dtype == "UINT8")}
 #define KWS_MODEL_NUM_LABELS {len(labels)}
 #define KWS_MODEL_LABELS {{{", ".join(c_string(s) for s in labels)}}}
 /* Bytes of the arena kws_model_invoke needs (intermediate tensors and scratch, 4-aligned). */
@@ -107,7 +111,7 @@ extern "C" {{
 #endif
 
 /* Run the model once. input: KWS_MODEL_INPUT_SIZE int8 values (NHWC); output:
- * KWS_MODEL_OUTPUT_SIZE int8 values; arena: KWS_MODEL_ARENA_BYTES bytes, 4-byte aligned,
+ * KWS_MODEL_OUTPUT_SIZE int8 values (the bytes of uint8 values where *_UNSIGNED); arena: KWS_MODEL_ARENA_BYTES bytes, 4-byte aligned,
  * owned by the caller (e.g. a static array). Returns KWS_OK or the first kernel's error. */
 kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
                               int8_t *output, size_t output_len,

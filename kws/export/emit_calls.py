@@ -185,8 +185,15 @@ def _lut(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
 
 def _requantize(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     p = l.params
-    return "", (f"kws_requantize_s8({p['input_zero_point']}, {p['multiplier']}, {p['shift']}, "
-                f"{p['output_zero_point']}, {_io_args(l, refs)})")
+    src, src_len = refs.tensor(l.input)
+    dst, dst_len = refs.tensor(l.output)
+    variant = p.get("variant", "s8")
+    if variant == "s8_u8":          # arena and I/O pointers are int8_t *; the bytes are uint8
+        dst = f"(uint8_t *){dst}"
+    elif variant == "u8_s8":
+        src = f"(const uint8_t *){src}"
+    return "", (f"kws_requantize_{variant}({p['input_zero_point']}, {p['multiplier']}, "
+                f"{p['shift']}, {p['output_zero_point']}, {src}, {src_len}, {dst}, {dst_len})")
 
 
 #: Kernel -> emitter(layer, name, refs) -> (declarations, call).

@@ -44,6 +44,11 @@ class Tensor:
         """Number of elements."""
         return int(np.prod(self.shape)) if self.shape else 1
 
+    @property
+    def np_dtype(self) -> np.dtype:
+        """The numpy dtype of the tensor's elements."""
+        return np.dtype(_DTYPES[self.dtype])
+
 
 @dataclasses.dataclass
 class Op:

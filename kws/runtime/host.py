@@ -105,6 +105,8 @@ class HostModel:
         m = self.export.model
         self.input_shape = m.tensors[m.inputs[0]].shape
         self.output_shape = m.tensors[m.outputs[0]].shape
+        self.input_dtype = m.tensors[m.inputs[0]].np_dtype     # int8 or uint8
+        self.output_dtype = m.tensors[m.outputs[0]].np_dtype   # int8 or uint8 (QUANTIZE)
         self._arena = np.zeros(max(self.export.arena.size, 4), np.int8)
         self.io_in_arena = io_in_arena
         for name in ("kws_model_init", "kws_model_reset"):
@@ -147,13 +149,15 @@ class HostModel:
         return [self._arena[v.offset:v.offset + v.nbytes].copy() for v in state.variables]
 
     def invoke(self, x: np.ndarray) -> np.ndarray:
-        """Run one inference: ``x`` int8 of the input shape -> int8 of the output shape."""
-        x = np.ascontiguousarray(x, dtype=np.int8)
-        y = np.zeros(self.output_shape, np.int8)
+        """Run one inference: ``x`` of the input shape and dtype (int8, or uint8 for a model
+        that starts with a QUANTIZE from uint8) -> the output, of its shape and dtype (int8,
+        or uint8 for a model that ends with a QUANTIZE to uint8)."""
+        x = np.ascontiguousarray(x, dtype=self.input_dtype)
+        y = np.zeros(self.output_shape, self.output_dtype)
         if self.io_in_arena:
             plan = self.export.arena
-            xa = self._arena[plan.input_offset:plan.input_offset + x.size]
-            ya = self._arena[plan.output_offset:plan.output_offset + y.size]
+            xa = self._arena[plan.input_offset:plan.input_offset + x.size].view(x.dtype)
+            ya = self._arena[plan.output_offset:plan.output_offset + y.size].view(y.dtype)
             xa[:] = x.reshape(-1)
             st = self._invoke(xa.ctypes.data, x.size, ya.ctypes.data, y.size,
                               self._arena.ctypes.data, self._arena.size)

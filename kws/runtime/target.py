@@ -73,7 +73,8 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
 def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
              timeout: float = 300.0, prepare: bool = False,
              reset_at: int | None = None) -> np.ndarray:
-    """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out.
+    """Run each input of ``xs`` (N, *input shape, the input's dtype) on the M4 under QEMU;
+    outputs in the output's dtype (int8, or uint8 after a final QUANTIZE to uint8).
 
     The inputs run in order on one arena (a stateful model carries its state);
     ``reset_at``: call ``kws_model_reset`` before input ``reset_at``.
@@ -88,8 +89,9 @@ def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
     m = build_m4_model(model_path, path=path, prepare=prepare)
     model = m.export.model
-    out_shape = model.tensors[model.outputs[0]].shape
-    xs = np.ascontiguousarray(xs, dtype=np.int8)
+    out = model.tensors[model.outputs[0]]
+    out_shape = out.shape
+    xs = np.ascontiguousarray(xs, dtype=model.tensors[model.inputs[0]].np_dtype)
     extra = [] if reset_at is None else [str(int(reset_at))]
     res = qemu.run_elf(m.elf, args=["in.bin", "out.bin", *extra],
                        files={"in.bin": xs.tobytes()},
@@ -97,7 +99,7 @@ def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
     if res.exit_code != 0 or "out.bin" not in res.files:
         raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "
                        f"{res.stdout.strip()[-300:]}")
-    ys = np.frombuffer(res.files["out.bin"], np.int8)
+    ys = np.frombuffer(res.files["out.bin"], out.np_dtype)
     if ys.size != len(xs) * int(np.prod(out_shape)):
         raise KwsError(f"{m.elf}: {ys.size} output bytes for {len(xs)} inputs")
     words = res.stdout.split()

@@ -260,11 +260,19 @@ kws_status_t kws_lut_s8(const int8_t *table, size_t table_len,
                         const int8_t *input, size_t input_len,
                         int8_t *output, size_t output_len);
 
-/* QUANTIZE int8 -> int8 (TFLite Requantize): requantize(x - input_zero_point, multiplier,
- * shift) + output_zero_point, saturated to int8. */
+/* QUANTIZE between int8 and uint8 tensors (TFLite Requantize): requantize(x -
+ * input_zero_point, multiplier, shift) + output_zero_point, saturated to the output type;
+ * each zero point in its tensor's range. s8: int8 -> int8; s8_u8: int8 -> uint8; u8_s8:
+ * uint8 -> int8. */
 kws_status_t kws_requantize_s8(int32_t input_zero_point, int32_t multiplier, int32_t shift,
                                int32_t output_zero_point, const int8_t *input,
                                size_t input_len, int8_t *output, size_t output_len);
+kws_status_t kws_requantize_s8_u8(int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                                  int32_t output_zero_point, const int8_t *input,
+                                  size_t input_len, uint8_t *output, size_t output_len);
+kws_status_t kws_requantize_u8_s8(int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                                  int32_t output_zero_point, const uint8_t *input,
+                                  size_t input_len, int8_t *output, size_t output_len);
 
 #ifdef __cplusplus
 }
