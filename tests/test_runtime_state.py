@@ -116,6 +116,23 @@ def test_micro_wakeword_int8_parity_random(name: str) -> None:
     check_sequence_parity(path, _inputs(path, seed=len(name)))
 
 
+def test_infer_cli_uint8_output(tmp_path: Path) -> None:
+    """``kws infer`` writes the uint8 probability of a published model; c == tflm (a batch
+    runs on one arena, so this is a sequence with state too)."""
+    from kws.cli import main
+
+    path = mww_model("hey_mycroft")
+    np.save(tmp_path / "in.npy", _inputs(path, n=20, seed=5))
+    outs = {}
+    for backend in ("tflm", "c"):
+        out = tmp_path / f"{backend}.npy"
+        assert main(["infer", str(path), str(tmp_path / "in.npy"), "--backend", backend,
+                     "--out", str(out)]) == 0
+        outs[backend] = np.load(out)
+    assert outs["c"].dtype == np.uint8 and outs["c"].shape == (20, 1, 1)
+    np.testing.assert_array_equal(outs["c"], outs["tflm"])
+
+
 def test_micro_wakeword_parity_real_features(real_audio: Path) -> None:
     """Real 10 ms feature frames: speech clips through microWakeWord's own front end
     (pymicro-features), quantized as pymicro-wakeword feeds its models."""

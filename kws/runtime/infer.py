@@ -68,7 +68,8 @@ def run_tflm(model_path: Path, xs: np.ndarray) -> np.ndarray:
 
 def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: str | None = None,
           input_name: str = "input") -> np.ndarray:
-    """Run ``model_path`` on ``x`` (one input, or a batch on the first axis); int8 out.
+    """Run ``model_path`` on ``x`` (one input, or a batch on the first axis) in the model's
+    input dtype; out in the model's output dtype (int8, or uint8 after a final QUANTIZE).
 
     ``path`` picks the C kernels: ``portable`` (default for ``c``) or ``dsp`` (the Cortex-M4
     path; default for ``qemu``, emulated on the host for ``c``).
@@ -76,7 +77,7 @@ def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: st
     Returns
     -------
     np.ndarray
-        int8, ``(N,) + output shape`` for a batch, ``output shape`` for one input.
+        The output dtype, ``(N,) + output shape`` for a batch, ``output shape`` for one input.
     """
     model_path = Path(model_path)
     if backend not in BACKENDS:
@@ -85,7 +86,7 @@ def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: st
         in_shape, dtype = tflm_input(model_path)
     else:
         m = load_tflite(model_path)
-        in_shape, dtype = m.tensors[m.inputs[0]].shape, np.dtype(np.int8)
+        in_shape, dtype = m.tensors[m.inputs[0]].shape, m.tensors[m.inputs[0]].np_dtype
     single = tuple(x.shape) == tuple(in_shape)
     xs = _batch(model_path, x, in_shape, input_name, dtype)
     if backend == "tflm":
