@@ -132,6 +132,92 @@ def test_logistic_table_on_every_int8_value(tmp_path: Path, scale: float,
                                   infer(path, every, backend="tflm"))
 
 
+def _quantize_configs(src: str, dst: str, n: int, seed: int) -> list[tuple]:
+    """(src quantization, dst quantization): adversarial scale ratios (equal scales, TFLite's
+    XOR 0x80 fast path for int8 <-> uint8, powers of two, ratios that saturate or round
+    every value to the zero point) then random ones; zero points at the ends of their range."""
+    rng = np.random.default_rng(seed)
+    lo = {"INT8": -128, "UINT8": 0}
+    zps = lambda t: [lo[t], lo[t] + 255, lo[t] + 128]  # noqa: E731
+    fixed = [(1.0, 0), (1.0, 1), (0.5, 2), (2.0, 0), (1.0 / 1024, 1), (300.0, 2),
+             (1.0 + 2.0 ** -20, 0), (0.999, 1)]
+    out = []
+    for ratio, k in fixed:
+        s_in = float(rng.uniform(0.01, 0.1))
+        out.append(((src, s_in, zps(src)[k]), (dst, s_in / ratio, zps(dst)[2 - k])))
+    if src != dst:  # the exact zero-point shift of 128 with equal scales (XOR fast path)
+        out.append(((src, 0.05, lo[src] + 128), (dst, 0.05, lo[dst] + 128)))
+    while len(out) < n:
+        out.append(tuple((t, float(10 ** rng.uniform(-4, 1)), int(rng.integers(lo[t],
+                                                                              lo[t] + 256)))
+                         for t in (src, dst)))
+    return out
+
+
+@pytest.mark.parametrize("src,dst", [("INT8", "INT8"), ("INT8", "UINT8"), ("UINT8", "INT8")])
+def test_quantize_parity_every_value(tmp_path: Path, src: str, dst: str) -> None:
+    """A lone QUANTIZE (written directly: the converter does not emit one between integer
+    tensors in a small model) on all 256 input values plus 256 random ones, for adversarial
+    and random quantizations: host portable and DSP-emulated == TFLM."""
+    from kws.runtime.handmade import quantize_model
+
+    dtype = np.int8 if src == "INT8" else np.uint8
+    rng = np.random.default_rng(7)
+    every = np.arange(256, dtype=np.uint8).view(dtype)
+    x = np.concatenate([every, rng.integers(0, 256, 256).astype(np.uint8).view(dtype)])
+    configs = _quantize_configs(src, dst, 14, seed=len(src + dst))
+    for i, (qi, qo) in enumerate(configs):
+        path = tmp_path / f"q{i}.tflite"
+        path.write_bytes(quantize_model((1, 512), qi, qo))
+        assert [o.kind for o in load_tflite(path).ops] == ["QUANTIZE"]
+        want = run_tflm(path, x.reshape(1, 1, 512))[0]
+        assert want.dtype == (np.uint8 if dst == "UINT8" else np.int8)
+        for kernel_path in ("portable", "dsp"):
+            got = HostModel(path, path=kernel_path).invoke(x.reshape(1, 512))
+            np.testing.assert_array_equal(got, want, err_msg=f"{qi} -> {qo} {kernel_path}")
+
+
+@pytest.mark.qemu
+def test_quantize_parity_on_the_m4(tmp_path: Path) -> None:
+    """The three QUANTIZE variants on the Cortex-M4 under QEMU, on every input value."""
+    for tool in ("qemu-system-arm", "arm-none-eabi-gcc"):
+        if shutil.which(tool) is None:
+            pytest.skip(f"{tool} is not installed")
+    from kws.runtime import target
+    from kws.runtime.handmade import quantize_model
+
+    for src, dst in (("INT8", "INT8"), ("INT8", "UINT8"), ("UINT8", "INT8")):
+        qi, qo = _quantize_configs(src, dst, 10, seed=3)[-1]
+        path = tmp_path / f"{src}_{dst}.tflite"
+        path.write_bytes(quantize_model((1, 256), qi, qo))
+        x = np.arange(256, dtype=np.uint8).view(np.int8 if src == "INT8" else np.uint8)
+        xs = np.stack([x, x[::-1]]).reshape(2, 1, 256)
+        np.testing.assert_array_equal(target.run_qemu(path, xs), run_tflm(path, xs),
+                                      err_msg=f"{qi} -> {qo}")
+
+
+@pytest.mark.parametrize("src,dst", [(("FLOAT32", None, 0), ("INT8", 0.1, 0)),
+                                     (("INT8", 0.1, 0), ("INT16", 0.01, 0))])
+def test_quantize_unsupported_is_refused_by_name(tmp_path: Path, src: tuple,
+                                                 dst: tuple, capsys) -> None:
+    """A QUANTIZE the runtime lacks is refused in one line naming the types; TFLM runs it."""
+    from kws.cli import main
+    from kws.runtime.handmade import quantize_model
+
+    path = tmp_path / "q.tflite"
+    path.write_bytes(quantize_model((1, 8), src, dst))
+    msg = f"QUANTIZE from {src[0]} to {dst[0]} is not supported"
+    with pytest.raises(KwsError, match=msg):
+        export_model(path, tmp_path / "gen", allow_unknown_frontend=True)
+    assert main(["export", str(path), "--out", str(tmp_path / "gen2"), "--frontend-unknown"]) == 2
+    err = capsys.readouterr().err
+    assert msg in err and str(path) in err and err.count("\n") == 1
+    assert not (tmp_path / "gen2").exists()
+    x = np.linspace(-3, 3, 8, dtype=np.float32) if src[0] == "FLOAT32" else \
+        np.arange(-4, 4, dtype=np.int8)
+    assert run_tflm(path, x.reshape(1, 1, 8)).shape == (1, 1, 8)
+
+
 def test_flatten_shape_arithmetic_is_folded() -> None:
     path = ensure_model("keras_ds_cnn_flatten")
     m = load_tflite(path)
