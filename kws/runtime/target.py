@@ -71,19 +71,28 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
 
 
 def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
-             timeout: float = 300.0, prepare: bool = False) -> np.ndarray:
-    """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out."""
-    return run_qemu_stats(model_path, xs, path=path, timeout=timeout, prepare=prepare)[0]
+             timeout: float = 300.0, prepare: bool = False,
+             reset_at: int | None = None) -> np.ndarray:
+    """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out.
+
+    The inputs run in order on one arena (a stateful model carries its state);
+    ``reset_at``: call ``kws_model_reset`` before input ``reset_at``.
+    """
+    return run_qemu_stats(model_path, xs, path=path, timeout=timeout, prepare=prepare,
+                          reset_at=reset_at)[0]
 
 
 def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
-                   timeout: float = 300.0, prepare: bool = False) -> tuple[np.ndarray, int]:
+                   timeout: float = 300.0, prepare: bool = False,
+                   reset_at: int | None = None) -> tuple[np.ndarray, int]:
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
     m = build_m4_model(model_path, path=path, prepare=prepare)
     model = m.export.model
     out_shape = model.tensors[model.outputs[0]].shape
     xs = np.ascontiguousarray(xs, dtype=np.int8)
-    res = qemu.run_elf(m.elf, args=["in.bin", "out.bin"], files={"in.bin": xs.tobytes()},
+    extra = [] if reset_at is None else [str(int(reset_at))]
+    res = qemu.run_elf(m.elf, args=["in.bin", "out.bin", *extra],
+                       files={"in.bin": xs.tobytes()},
                     timeout=timeout)
     if res.exit_code != 0 or "out.bin" not in res.files:
         raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "

@@ -46,8 +46,8 @@ import numpy as np
 from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic
 from kws.frontend.settings import FrontendSettings
-from kws.run import write_run
 from kws.paths import REPO_ROOT
+from kws.run import write_run
 
 #: Bump when the generator changes in a way that changes the generated models.
 GENERATOR_VERSION = 4
@@ -331,8 +331,6 @@ def _randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
 
 def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
-    import tensorflow as tf
-
     if spec["kind"] in ("keras", "op"):
         from kws.runtime import corpus
 

@@ -376,12 +376,17 @@ int main(void)
             fz_printf("scratch %lu > %lu\n", (unsigned long)need, (unsigned long)sizeof cscratch);
             return 1;
         }
+        /* conv2d: every other case with a scratch between the least and the preferred
+         * length (smaller im2col blocks) */
+        const size_t least = pw ? need : kws_conv2d_s8_get_min_buffer_size(&s);
+        const size_t len = (it & 1) && need > least ? least + rnd() % (need - least + 1)
+                                                    : sizeof cscratch;
         const kws_status_t st =
             pw ? kws_pointwise_conv_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk),
                                        bias, (size_t)oc, out, (size_t)n_out, cscratch,
                                        sizeof cscratch)
                : kws_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk), bias,
-                               (size_t)oc, out, (size_t)n_out, cscratch, sizeof cscratch);
+                               (size_t)oc, out, (size_t)n_out, cscratch, len);
         if (st != KWS_OK) {
             fz_printf("conv case %d: kernel error %d\n", it, st);
             return 1;
