@@ -7,7 +7,9 @@ same schedule, so their detection lines are equal, character for character:
   soon as its last sample has arrived (one hop at a time; only the newest frame is new).
 - **Feature window**: the newest ``num_frames`` frames, oldest first, slide by one frame per hop.
 - **Model**: runs at frame ``f`` when the window is full (``f >= num_frames - 1``) and
-  ``(f - (num_frames - 1)) % N == 0``, ``N = model_every_hops``.
+  ``(f - (num_frames - 1)) % N == 0``, ``N = model_every_hops``, unless the voice-activity
+  gate (:mod:`kws.gate`, ``detector.gate``; it steps on every frame) is closed at frame ``f``:
+  then that inference is skipped and the detector is not stepped.
 - **Time** of that inference: ``(f * hop + window) * 1000 // sample_rate`` ms, the end of the
   newest sample it has seen.
 - **Detector**: :class:`kws.detect.Detector` on the int8 outputs, one step per inference.
@@ -189,46 +191,79 @@ def inference_times_ms(frames: np.ndarray, settings: FrontendSettings) -> np.nda
     return (end * 1000) // settings.sample_rate
 
 
-def simulate(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
-             model_fn: ModelFn, output_zero_point: int,
-             features: np.ndarray | None = None) -> list[Detection]:
-    """Run the streaming pipeline over int16 ``samples`` and return the detections.
+def scheduled_frames(samples: np.ndarray, num_frames_total: int, *,
+                     frontend: FrontendSettings, detector: DetectorSettings) -> np.ndarray:
+    """Newest frame of every inference that runs: the schedule, less the frames where the
+    voice-activity gate (``detector.gate``, :mod:`kws.gate`) is closed."""
+    frames = inference_frames(num_frames_total, window_frames=frontend.num_frames,
+                              every=detector.model_every_hops)
+    if detector.gate is None or len(frames) == 0:
+        return frames
+    from kws.gate import gate_open
+
+    is_open = gate_open(samples, detector.gate, window=frontend.window_samples,
+                        hop=frontend.hop_samples)
+    return frames[is_open[frames]]
+
+
+def posteriors(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
+               model_fn: ModelFn, features: np.ndarray | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Every inference the device runs on int16 ``samples``: its time and int8 output.
 
     Parameters
     ----------
     samples : ndarray of int16, shape (T,)
         16 kHz mono audio (already converted by :func:`kws.audio.load_audio`).
     frontend, detector : settings
-        Front end and detector parameters.
+        Front end and detector parameters (the stride and the gate come from ``detector``).
     model_fn : callable
         int8 (B, frames, coeffs) -> int8 (B, classes).
-    output_zero_point : int
-        The model's output zero point.
     features : ndarray of int8, optional
-        Precomputed features of ``samples`` (frames, coeffs); computed with the NumPy front end
-        if not given.
+        Precomputed features of ``samples`` (frames, coeffs); computed with the C front end
+        (or the NumPy one) if not given.
+
+    Returns
+    -------
+    times_ms : ndarray of int64, shape (inferences,)
+    outputs : ndarray of int8, shape (inferences, classes)
     """
     samples = np.asarray(samples)
     if samples.ndim != 1 or samples.dtype != np.int16:
         raise KwsError(f"stream: samples must be 1-D int16, got {samples.dtype} {samples.shape}")
     if features is None:
         features = stream_features(samples, frontend)
-    frames = inference_frames(len(features), window_frames=frontend.num_frames,
-                              every=detector.model_every_hops)
+    frames = scheduled_frames(samples, len(features), frontend=frontend, detector=detector)
     if len(frames) == 0:
-        return []
+        return np.zeros(0, np.int64), np.zeros((0, len(detector.labels)), np.int8)
     windows = np.lib.stride_tricks.sliding_window_view(
         features, (frontend.num_frames, features.shape[1]))[:, 0]
     inputs = windows[frames - (frontend.num_frames - 1)]
     outputs = np.asarray(model_fn(np.ascontiguousarray(inputs)), dtype=np.int8)
-    times = inference_times_ms(frames, frontend)
+    return inference_times_ms(frames, frontend), outputs
+
+
+def detect_all(times_ms: np.ndarray, outputs: np.ndarray, *, detector: DetectorSettings,
+               output_zero_point: int) -> list[Detection]:
+    """The detector over a sequence of inferences (``posteriors``' result)."""
     det = Detector(detector, output_zero_point=output_zero_point)
     found = []
-    for out, t in zip(outputs, times):
+    for out, t in zip(outputs, times_ms):
         hit = det.process(out, time_ms=int(t))
         if hit is not None:
             found.append(hit)
     return found
+
+
+def simulate(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
+             model_fn: ModelFn, output_zero_point: int,
+             features: np.ndarray | None = None) -> list[Detection]:
+    """Run the streaming pipeline over int16 ``samples`` and return the detections
+    (:func:`posteriors`, then the detector; same parameters, and the model's output zero
+    point)."""
+    times, outputs = posteriors(samples, frontend=frontend, detector=detector,
+                                model_fn=model_fn, features=features)
+    return detect_all(times, outputs, detector=detector, output_zero_point=output_zero_point)
 
 
 def detection_lines(detections: Sequence[Detection]) -> list[str]:
@@ -239,7 +274,8 @@ def detection_lines(detections: Sequence[Detection]) -> list[str]:
 def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSettings:
     """The detector settings of a RUN: ``detector.json`` beside the model if present, else
     :meth:`DetectorSettings.default_for` its labels; then ``overrides`` (``threshold`` sets
-    every keyword's threshold; other keys are DetectorSettings fields; None is ignored)."""
+    every keyword's threshold; ``gate`` is GateSettings, or False for no gate; other keys are
+    DetectorSettings fields; None is ignored)."""
     path = model.path.parent / "detector.json"
     if path.is_file():
         try:
@@ -252,7 +288,9 @@ def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSetti
     for key, value in overrides.items():
         if value is None:
             continue
-        if key == "threshold":
+        if key == "gate":              # GateSettings, or False to turn the gate off
+            fields["gate"] = value.to_dict() if value else None
+        elif key == "threshold":
             fields["thresholds"] = [t if t == 256 else int(value) for t in base.thresholds]
         elif key in fields:
             fields[key] = int(value)
@@ -261,12 +299,9 @@ def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSetti
     return DetectorSettings.from_dict(fields)
 
 
-def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str], *,
-                detector: DetectorSettings | None = None, workers: int = 2,
-                engine: str | None = None) -> list[Detection]:
-    """Load a model and a WAV (any format :func:`kws.audio.load_audio` converts) and simulate.
-
-    ``engine``: "c" (the C runtime through ctypes, the default when available) or "tflm"."""
+def _load_stream(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str],
+                 detector: DetectorSettings | None
+                 ) -> tuple[StreamModel, DetectorSettings, np.ndarray]:
     from kws.audio import load_audio
 
     model = load_run_model(model_path)
@@ -274,8 +309,35 @@ def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")
-    samples = load_audio(wav_path)
+    return model, detector, load_audio(wav_path)
+
+
+def _default_engine(engine: str | None) -> str:
+    return engine or ("c" if c_runtime_available() else "tflm")
+
+
+def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str], *,
+                detector: DetectorSettings | None = None, workers: int = 2,
+                engine: str | None = None) -> list[Detection]:
+    """Load a model and a WAV (any format :func:`kws.audio.load_audio` converts) and simulate.
+
+    ``engine``: "c" (the C runtime through ctypes, the default when available) or "tflm"."""
+    model, detector, samples = _load_stream(model_path, wav_path, detector)
     return simulate(samples, frontend=model.frontend, detector=detector,
-                    model_fn=tflm_model_fn(model, workers=workers, engine=engine or (
-                        "c" if c_runtime_available() else "tflm")),
+                    model_fn=tflm_model_fn(model, workers=workers,
+                                           engine=_default_engine(engine)),
                     output_zero_point=model.output_zero_point)
+
+
+def stream_file_posteriors(model_path: str | os.PathLike[str],
+                           wav_path: str | os.PathLike[str], *,
+                           detector: DetectorSettings | None = None, workers: int = 2,
+                           engine: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every inference's time (ms, int64) and int8 output (inferences, classes) for a WAV.
+
+    ``engine``: "c" (our C runtime) or "tflm" (the TFLite Micro reference interpreter on every
+    window: slow, the oracle)."""
+    model, detector, samples = _load_stream(model_path, wav_path, detector)
+    return posteriors(samples, frontend=model.frontend, detector=detector,
+                      model_fn=tflm_model_fn(model, workers=workers,
+                                             engine=_default_engine(engine)))

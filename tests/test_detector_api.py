@@ -14,7 +14,8 @@ from kws.detect import DetectorSettings
 from kws.frontend.fixed import features_frames
 from kws.frontend.settings import FrontendSettings
 from kws.device.host import CStreamDetector
-from kws.simulate import simulate
+from kws.gate import GateSettings
+from kws.simulate import inference_frames, posteriors, simulate
 
 SETTINGS = FrontendSettings()
 
@@ -115,3 +116,41 @@ def test_gap_restarts_the_sample_history() -> None:
     assert [d.time_ms for d in first] == [50]
     assert [d.time_ms for d in second] == [(800 + 3200 + 480) * 1000 // 16000]
     assert all(np.all(w == w[0]) for w in windows)   # no window mixes both sides of the gap
+
+
+@pytest.mark.parametrize("kind,seed,gate", [("bursts", 10, GateSettings()),
+                                            ("bursts", 11, GateSettings(margin=4, hangover=7)),
+                                            ("noise", 12, GateSettings(rise=300, hangover=1)),
+                                            ("silence", 13, GateSettings()),
+                                            ("square", 14, GateSettings(min_level=0)),
+                                            ("bursts", 15, None)])
+def test_c_api_with_gate_equals_simulation(kind: str, seed: int, gate: GateSettings | None
+                                           ) -> None:
+    """Every inference that runs (time and int8 output, through the observer) and every
+    detection equal the simulation's, with the gate skipping inferences in the quiet parts."""
+    rng = np.random.default_rng(seed)
+    samples = _signal(rng, kind, 16000 * 8 + int(rng.integers(0, 700)))
+    model = LinearModel(3, seed)
+    every = int(rng.integers(1, 4))
+    det = DetectorSettings(labels=("_silence_", "yes", "no"), thresholds=(256, 150, 150),
+                           average_window=int(rng.integers(1, 5)), model_every_hops=every,
+                           refractory_ms=300, gate=gate)
+    times, outputs = posteriors(samples, frontend=SETTINGS, detector=det, model_fn=model.batch)
+    expected = simulate(samples, frontend=SETTINGS, detector=det, model_fn=model.batch,
+                        output_zero_point=-128)
+    c = _c_detector(det, model)
+    got, pos = [], 0
+    while pos < len(samples):
+        n = int(rng.integers(1, 4000))
+        got += c.process(samples[pos:pos + n], max_events=64)
+        pos += n
+    assert got == expected
+    assert [t for t, _ in c.inferences] == times.tolist()
+    assert np.array_equal(np.array([o for _, o in c.inferences]).reshape(outputs.shape), outputs)
+    scheduled = len(inference_frames(1 + (len(samples) - 480) // 320, window_frames=49,
+                                     every=every))
+    assert c.inference_count == len(times) and c.inference_count + c.skipped == scheduled
+    if gate is not None and kind in ("bursts", "silence"):
+        assert c.skipped > 0                     # the gate saved work in the quiet parts
+    if gate is None:
+        assert c.skipped == 0

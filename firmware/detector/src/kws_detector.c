@@ -14,8 +14,12 @@ int kws_detector_reset(kws_detector_state *s)
     s->hops_until_model = s->cfg.num_frames;
     s->clock = 0u;
     s->inferences = 0u;
+    s->skipped = 0u;
     memset(s->features, 0, sizeof(s->features));
     memset(s->output, 0, sizeof(s->output));
+    if (kws_gate_reset(&s->gate) != KWS_GATE_OK) {
+        return KWS_DETECTOR_ERR_CONFIG;
+    }
     return kws_detect_reset(&s->detect) == KWS_DETECT_OK ? KWS_DETECTOR_OK
                                                          : KWS_DETECTOR_ERR_CONFIG;
 }
@@ -37,7 +41,8 @@ int kws_detector_init(kws_detector_state *s, const kws_detector_config *cfg)
         return KWS_DETECTOR_ERR_CONFIG;
     }
     memset(s, 0, sizeof(*s));
-    if (kws_detect_init(&s->detect, &cfg->detect) != KWS_DETECT_OK) {
+    if (kws_detect_init(&s->detect, &cfg->detect) != KWS_DETECT_OK ||
+        kws_gate_init(&s->gate, &cfg->gate) != KWS_GATE_OK) {
         return KWS_DETECTOR_ERR_CONFIG;
     }
     s->cfg = *cfg;
@@ -64,7 +69,7 @@ static int on_hop(kws_detector_state *s, kws_detection *events, size_t max_event
     const size_t total = (size_t)c->num_frames * frame;
     kws_detection hit;
     uint32_t t_ms;
-    int r;
+    int r, open;
 
     /* slide the feature window by one frame; only the newest frame is computed */
     memmove(s->features, s->features + frame, total - frame);
@@ -73,16 +78,29 @@ static int on_hop(kws_detector_state *s, kws_detection *events, size_t max_event
         return KWS_DETECTOR_ERR_FRONTEND;
     }
     s->frames_total++;
+    /* the gate steps on every hop, on the samples that arrived since the previous frame */
+    open = kws_gate_process_s16(&s->gate, s->samples + (c->window_samples - c->hop_samples),
+                                c->hop_samples);
+    if (open < 0) {
+        return KWS_DETECTOR_ERR_CONFIG;
+    }
     /* time of the newest sample seen: the end of this frame, in ms (floor) */
     t_ms = (uint32_t)((s->clock * 1000u) / c->sample_rate);
     if (--s->hops_until_model != 0u) {
         return KWS_DETECTOR_OK;
     }
     s->hops_until_model = c->model_every_hops;
+    if (!open) {
+        s->skipped++;                   /* no model, no detector step */
+        return KWS_DETECTOR_OK;
+    }
     if (c->model_fn(c->model_ctx, s->features, total, s->output, c->detect.num_classes) != 0) {
         return KWS_DETECTOR_ERR_MODEL;
     }
     s->inferences++;
+    if (c->inference_fn != NULL) {
+        c->inference_fn(c->inference_ctx, s->output, c->detect.num_classes, t_ms);
+    }
     r = kws_detect_process_s8(&s->detect, s->output, c->detect.num_classes, t_ms, &hit);
     if (r < 0) {
         return KWS_DETECTOR_ERR_CONFIG;
