@@ -127,3 +127,49 @@ def test_ds_cnn_s_fits_the_targets(tmp_path: Path) -> None:
                        workdir=tmp_path / "q")
     fp = footprint(elf, stack_used=run.summary["stack_bytes"])
     assert fp.ram <= 32 * 1024 and fp.flash <= 96 * 1024, fp.lines()
+
+
+def test_posteriors_of_the_three_backends_are_identical(tmp_path: Path, tiny_run: Path,
+                                                        shared_audio: Path, capsys) -> None:
+    """``kws stream --posteriors``: our C runtime (python), the TFLite Micro interpreter on
+    every window (tflm) and the firmware under QEMU give the same int8 outputs at the same
+    times, with the gate on (a silent stretch is skipped) and, for python/tflm, off."""
+    from kws.audio import save_wav
+    from kws.cli import main
+    from kws.data.labelled_stream import parity_stream
+
+    samples, _ = parity_stream(shared_audio, seconds=8.0, seed=6)
+    samples = np.concatenate([samples[:16000 * 4], np.zeros(16000 * 3, np.int16),
+                              samples[16000 * 4:]])
+    wav = tmp_path / "stream.wav"
+    save_wav(wav, samples)
+    got = {}
+    for backend, gate in (("python", "on"), ("tflm", "on"), ("qemu", "on"),
+                          ("python", "off"), ("tflm", "off")):
+        out = tmp_path / f"{backend}_{gate}.npy"
+        assert main(["stream", str(tiny_run), str(wav), "--backend", backend, "--posteriors",
+                     str(out), "--gate", gate, "--jobs", "1"]) == 0
+        got[backend, gate] = (np.load(out), np.load(out.with_suffix(".times.npy")))
+    capsys.readouterr()
+    ref_out, ref_t = got["tflm", "on"]
+    assert ref_out.dtype == np.int8 and ref_out.shape == (len(ref_t), 4)
+    for key in (("python", "on"), ("qemu", "on")):
+        assert np.array_equal(got[key][0], ref_out) and np.array_equal(got[key][1], ref_t), key
+    all_out, all_t = got["tflm", "off"]
+    assert np.array_equal(got["python", "off"][0], all_out)
+    assert np.array_equal(got["python", "off"][1], all_t)
+    # every 2 hops (40 ms) from 990 ms; the gate skipped the silent stretch and nothing else
+    assert all_t.tolist() == list(range(990, 990 + 40 * len(all_t), 40))
+    assert 0 < len(ref_t) < len(all_t) - 40
+    assert set(ref_t.tolist()) <= set(all_t.tolist())
+    kept = np.isin(all_t, ref_t)
+    assert np.array_equal(all_out[kept], ref_out)
+
+
+def test_posteriors_bad_output_name(tmp_path: Path, tiny_run: Path, capsys) -> None:
+    from kws.cli import main
+
+    assert main(["stream", str(tiny_run), str(tmp_path / "x.wav"), "--posteriors",
+                 str(tmp_path / "p.txt")]) == 2
+    assert "must be a .npy file" in capsys.readouterr().err
+    assert not (tmp_path / "p.txt").exists()

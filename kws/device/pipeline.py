@@ -52,7 +52,7 @@ def build_firmware(model_path: str | Path, out_elf: str | Path, *,
 
 
 def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block_ms: int = 20,
-           ring_blocks: int = 4) -> Path:
+           ring_blocks: int = 4, print_outputs: bool = False) -> Path:
     try:
         from kws.export import export_model
     except ImportError:
@@ -63,7 +63,7 @@ def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block
     export_model(model.path, build / "model")
     cfg = AppConfig(frontend=model.frontend, detector=detector,
                     output_zero_point=model.output_zero_point, block_ms=block_ms,
-                    ring_blocks=ring_blocks)
+                    ring_blocks=ring_blocks, print_outputs=print_outputs)
     elf = build_app(build / "cmake", cfg, backend="real", model_dir=build / "model")
     check_no_heap(elf.with_suffix(".map"))
     return elf
@@ -100,6 +100,45 @@ def qemu_stream_lines(model_path: str | Path, wav_path: str | Path, *,
     if run.summary.get("overruns"):
         raise KwsError(f"{elf}: the firmware dropped {run.summary['overruns']} audio blocks")
     return run.lines
+
+
+def parse_output_lines(lines: Sequence[str], *, num_classes: int
+                       ) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Split a firmware's stdout (built with ``print_outputs``) into its detection lines and
+    every inference's time (ms, int64, (n,)) and int8 output vector (n, num_classes)."""
+    detections, times, outputs = [], [], []
+    for line in lines:
+        if '"output":' not in line:
+            detections.append(line)
+            continue
+        try:
+            rec = json.loads(line)
+            times.append(int(rec["time_ms"]))
+            outputs.append(np.asarray(rec["output"], dtype=np.int64))
+        except (ValueError, KeyError, TypeError):
+            raise KwsError(f"firmware: unexpected output line {line!r}") from None
+        if outputs[-1].shape != (num_classes,) or np.any(np.abs(outputs[-1] + 0.5) > 128):
+            raise KwsError(f"firmware: output line {line!r} is not {num_classes} int8 values")
+    out = np.stack(outputs).astype(np.int8) if outputs else np.zeros((0, num_classes), np.int8)
+    return detections, np.asarray(times, dtype=np.int64), out
+
+
+def qemu_stream_posteriors(model_path: str | Path, wav_path: str | Path, *,
+                           detector: DetectorSettings | None = None
+                           ) -> tuple[np.ndarray, np.ndarray]:
+    """``kws stream --backend qemu --posteriors``: every inference's time (ms) and int8 output
+    as the firmware computes them, printed by a build with ``print_outputs``."""
+    from kws.audio import load_audio
+
+    model = load_run_model(model_path)
+    detector = detector or detector_settings_for(model)
+    build = REPO / "build" / "fw" / f"posteriors_{model.path.parent.name}"
+    elf = _build(model, detector, build, print_outputs=True)
+    run = run_firmware(elf, load_audio(wav_path), workdir=build / "run")
+    if run.summary.get("overruns"):
+        raise KwsError(f"{elf}: the firmware dropped {run.summary['overruns']} audio blocks")
+    _, times, outputs = parse_output_lines(run.lines, num_classes=len(model.labels))
+    return times, outputs
 
 
 def count_per_hop_and_inference(elf: str | Path, samples: np.ndarray

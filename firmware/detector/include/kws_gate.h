@@ -30,7 +30,7 @@ enum {
 };
 
 typedef struct {
-    uint8_t enabled;               /* 0: always open (the gate costs nothing but a branch) */
+    uint8_t enabled;               /* 0: always open (a zeroed config is a disabled gate) */
     uint8_t margin;                /* Q3 octaves above the floor, 0..255 */
     uint8_t min_level;             /* Q3 log2 of sum |x|, 0..255 */
     uint16_t rise;                 /* floor rise per hop, Q11 octaves */

@@ -8,7 +8,7 @@ int kws_gate_init(kws_gate_state *s, const kws_gate_config *cfg)
     if (s == NULL || cfg == NULL) {
         return KWS_GATE_ERR_NULL;
     }
-    if (cfg->enabled > 1u || cfg->hangover < 1u) {
+    if (cfg->enabled > 1u || (cfg->enabled && cfg->hangover < 1u)) {
         return KWS_GATE_ERR_CONFIG;
     }
     memset(s, 0, sizeof(*s));
