@@ -110,8 +110,9 @@ class DetectorSettings:
     def default_for(cls, labels: Sequence[str], *, threshold: int = 180,
                     average_window: int = 3, model_every_hops: int = 2,
                     refractory_ms: int = 1000,
-                    gate: GateSettings | None = None) -> "DetectorSettings":
-        """Settings with one ``threshold`` for every keyword; non-keywords disabled."""
+                    gate: GateSettings | None = GateSettings()) -> "DetectorSettings":
+        """Settings with one ``threshold`` for every keyword; non-keywords disabled; the
+        voice-activity gate on with its default settings (``gate=None``: no gate)."""
         th = tuple(THRESHOLD_OFF if lab in NON_KEYWORDS else threshold for lab in labels)
         return cls(labels=tuple(labels), thresholds=th, average_window=average_window,
                    model_every_hops=model_every_hops, refractory_ms=refractory_ms, gate=gate)

@@ -23,8 +23,7 @@ from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
 from kws.device.qemu_run import run_elf
-from kws.device.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
-                                 realtime_lines)
+from kws.device.report import CYCLES_PER_CLASS, REFERENCE_MHZ, footprint, realtime_figures
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
@@ -141,55 +140,111 @@ def qemu_stream_posteriors(model_path: str | Path, wav_path: str | Path, *,
     return times, outputs
 
 
-def count_per_hop_and_inference(elf: str | Path, samples: np.ndarray
-                                ) -> dict[str, dict[str, float]]:
-    """Mean instructions per front-end frame and per inference, total and by class, counted
-    with issue A's TCG plugin (``kws.qemu.count_instructions``) between the app's markers:
-    pair 0 = one frame (kws_mark_start/end), pair 1 = one inference (kws_mark_start2/end2)."""
+def _mean_by_class(ivs: Sequence[Any]) -> dict[str, float]:
+    return {"total": float(np.mean([iv.total for iv in ivs])), "intervals": float(len(ivs)),
+            **{k: float(np.mean([getattr(iv, k) for iv in ivs])) for k in CYCLES_PER_CLASS}}
+
+
+def _count(elf: str | Path, samples: np.ndarray) -> dict[str, list[Any]]:
+    """Intervals counted with the TCG plugin (``kws.qemu.count_instructions``) between the
+    app's markers: ``hop`` = one front-end frame (kws_mark_start/end), ``inference`` = one
+    model run (kws_mark_start2/end2), ``process`` = one kws_detector_process call (one block:
+    front end, gate, model, detector; kws_app_mark_process_start/end)."""
     try:
         from kws import qemu
     except ImportError:
-        raise KwsError("instruction counts need kws.qemu and its TCG plugin (issue A)") from None
+        raise KwsError("instruction counts need kws.qemu and its TCG plugin") from None
     raw = np.asarray(samples, dtype="<i2").tobytes()
-    result = qemu.count_instructions(elf, "kws_mark_start", "kws_mark_end",
-                                     pairs=[("kws_mark_start2", "kws_mark_end2")],
-                                     args=["audio.raw"], files={"audio.raw": raw}, timeout=600)
-    out = {}
-    for name, pair in (("hop", 0), ("inference", 1)):
-        ivs = [iv for iv in result.intervals if iv.pair == pair]
-        if not ivs:
+    result = qemu.count_instructions(
+        elf, "kws_mark_start", "kws_mark_end",
+        pairs=[("kws_mark_start2", "kws_mark_end2"),
+               ("kws_app_mark_process_start", "kws_app_mark_process_end")],
+        args=["audio.raw"], files={"audio.raw": raw}, timeout=600)
+    return {name: [iv for iv in result.intervals if iv.pair == pair]
+            for name, pair in (("hop", 0), ("inference", 1), ("process", 2))}
+
+
+def count_per_hop_and_inference(elf: str | Path, samples: np.ndarray
+                                ) -> dict[str, dict[str, float]]:
+    """Mean instructions, total and by class: per front-end frame (``hop``), per inference
+    (``inference``), and per frame for the rest of the detector call (``other``: gate,
+    detector, feature window; the process intervals less the frames and inferences in them)."""
+    ivs = _count(elf, samples)
+    for name in ("hop", "inference", "process"):
+        if not ivs[name]:
             raise KwsError(f"{elf}: no {name} intervals between the markers")
-        out[name] = {"total": float(np.mean([iv.total for iv in ivs])),
-                     "intervals": float(len(ivs)),
-                     **{k: float(np.mean([getattr(iv, k) for iv in ivs]))
-                        for k in CYCLES_PER_CLASS}}
+    out = {name: _mean_by_class(ivs[name]) for name in ("hop", "inference")}
+    frames = len(ivs["hop"])
+    out["other"] = {k: (sum(getattr(iv, k) for iv in ivs["process"]) -
+                        sum(getattr(iv, k) for iv in ivs["hop"]) -
+                        sum(getattr(iv, k) for iv in ivs["inference"])) / frames
+                    for k in ("total", *CYCLES_PER_CLASS)}
     return out
 
 
-def firmware_report(elf: str | Path, *, stack_used: int | None, frontend_hop_ms: float,
-                    every: int, counts: dict[str, dict[str, float]] | None) -> list[str]:
-    """The report's lines: footprint, and (with counts) the real-time figures."""
+def count_silence_per_hop(elf: str | Path, samples: np.ndarray, *, skip_hops: int,
+                          every: int) -> dict[str, float]:
+    """Mean instructions per kws_detector_process call (one hop with 20 ms blocks) on quiet
+    ``samples``, after the first ``skip_hops`` calls (the feature window filling, the gate's
+    start-up hangover), over a whole number of model periods (``every`` calls)."""
+    ivs = _count(elf, samples)["process"][skip_hops:]
+    ivs = ivs[:len(ivs) - len(ivs) % every]
+    if not ivs:
+        raise KwsError(f"{elf}: the quiet input is shorter than {skip_hops} blocks")
+    return _mean_by_class(ivs)
+
+
+def report_inputs(seconds: float = 3.0, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The report's two test inputs: speech-like (noise bursts of 0.3 s every 0.6 s, 40 dB
+    over a quiet bed: the gate stays open) and quiet (the bed alone, about -60 dBFS)."""
+    rng = np.random.default_rng(seed)
+    n = int(16000 * seconds)
+    bed = rng.normal(0, 30, n)
+    loud = (np.arange(n) % 9600 < 4800) * rng.normal(0, 3000, n)
+    speech = np.clip(np.floor(bed + loud + 0.5), -32768, 32767).astype(np.int16)
+    quiet = np.clip(np.floor(rng.normal(0, 30, n) + 0.5), -32768, 32767).astype(np.int16)
+    return speech, quiet
+
+
+def measure_firmware(elf: str | Path, *, stack_used: int | None, hop_ms: float, every: int,
+                     num_frames: int, gate_hangover: int, seconds: float = 4.0
+                     ) -> dict[str, Any]:
+    """The report's figures (:func:`kws.device.report.realtime_figures`) of a built app."""
+    speech, quiet = report_inputs(seconds)
+    counts = count_per_hop_and_inference(elf, speech)
+    silence = count_silence_per_hop(elf, quiet, skip_hops=num_frames + gate_hangover + 2,
+                                    every=every)
+    return realtime_figures(counts=counts, silence_per_hop=silence, hop_ms=hop_ms, every=every,
+                            footprint_=footprint(elf, stack_used=stack_used))
+
+
+def firmware_report(elf: str | Path, *, figures: dict[str, Any] | None,
+                    stack_used: int | None) -> list[str]:
+    """The report's lines for people: footprint, and (with figures) the real-time figures."""
     fp = footprint(elf, stack_used=stack_used)
     lines = ["footprint (arm-none-eabi-size; RAM includes the painted stack high-water):",
              *("  " + ln for ln in fp.lines()),
-             f"  targets with DS-CNN-S: RAM <= 32 KB ({fp.ram / 1024:.1f} KB), flash <= 96 KB "
+             f"  targets: RAM <= 20 KB ({fp.ram / 1024:.1f} KB), flash <= 64 KB "
              f"({fp.flash / 1024:.1f} KB)"]
-    if counts is None:
-        lines.append("instruction counts: not available (needs the TCG plugin of issue A)")
+    if figures is None:
+        lines.append("instruction counts: not available (needs the QEMU TCG plugin)")
         return lines
-    cyc = {k: estimate_cycles({c: counts[k][c] for c in CYCLES_PER_CLASS})
-           for k in ("hop", "inference")}
-    def classes(name: str) -> str:
-        return ", ".join(f"{k} {counts[name][k]:,.0f}" for k in CYCLES_PER_CLASS)
-
-    lines += [f"instructions per hop (front end): {counts['hop']['total']:,.0f} "
-              f"({classes('hop')})",
-              f"instructions per inference:       {counts['inference']['total']:,.0f} "
-              f"({classes('inference')})",
-              f"cycle estimate (TRM weights {CYCLES_PER_CLASS}): hop {cyc['hop']:,.0f}, "
-              f"inference {cyc['inference']:,.0f}",
-              *realtime_lines(cycles_per_hop=cyc["hop"], cycles_per_inference=cyc["inference"],
-                              hop_ms=frontend_hop_ms, every=every)]
+    f = figures
+    lines += [
+        f"instructions per hop (front end):          {f['instructions_per_hop_frontend']:,}",
+        f"instructions per inference (model):        {f['instructions_per_inference']:,}",
+        f"instructions per hop (gate, detector):     {f['instructions_per_hop_gate_detector']:,}",
+        f"decision every {f['decision_interval_ms']:g} ms (model every "
+        f"{f['model_every_hops']} hops)",
+        f"instructions per second of audio:          {f['instructions_per_second'] / 1e6:.2f} M "
+        f"(every inference run), {f['instructions_per_second_silence'] / 1e6:.2f} M in silence",
+        f"cycle estimate (TRM weights {CYCLES_PER_CLASS}):",
+        f"  {f['cycles_per_second'] / 1e6:.2f} M cycles/s: duty cycle at {REFERENCE_MHZ:g} MHz "
+        f"{100 * f['duty_cycle_80mhz']:.1f} %, minimum clock for real time "
+        f"{f['min_clock_mhz']:.1f} MHz",
+        f"  in silence {f['cycles_per_second_silence'] / 1e6:.2f} M cycles/s: duty cycle "
+        f"{100 * f['duty_cycle_80mhz_silence']:.1f} %",
+    ]
     return lines
 
 
@@ -228,14 +283,16 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     same = run.lines == expected
     print(f"Python simulation: {'identical' if same else 'DIFFERENT'} "
           f"({len(expected)} lines); overruns {run.summary.get('overruns')}")
+    stack = run.summary.get("stack_bytes")
     try:
-        counts = count_per_hop_and_inference(elf, samples[:16000 * 3])
+        figures = measure_firmware(elf, stack_used=stack, hop_ms=model.frontend.hop_ms,
+                                   every=detector.model_every_hops,
+                                   num_frames=model.frontend.num_frames,
+                                   gate_hangover=detector.gate.hangover if detector.gate else 0)
     except KwsError as exc:
         print(f"(instruction counts skipped: {exc})")
-        counts = None
-    for line in firmware_report(elf, stack_used=run.summary.get("stack_bytes"),
-                                frontend_hop_ms=model.frontend.hop_ms,
-                                every=detector.model_every_hops, counts=counts):
+        figures = None
+    for line in firmware_report(elf, figures=figures, stack_used=stack):
         print(line)
     print(f"(cycle weights assume zero wait states at {REFERENCE_MHZ:g} MHz; see "
           "kws/device/report.py)")
