@@ -173,3 +173,33 @@ def test_posteriors_bad_output_name(tmp_path: Path, tiny_run: Path, capsys) -> N
                  str(tmp_path / "p.txt")]) == 2
     assert "must be a .npy file" in capsys.readouterr().err
     assert not (tmp_path / "p.txt").exists()
+
+
+def test_firmware_report_json(tiny_run: Path, capsys) -> None:
+    """``kws firmware report RUN --json``: the named figures, consistent with each other and
+    with the counted stages; the gate (on by default) makes silence cheaper than speech."""
+    import json
+
+    from kws.cli import main
+    from kws.device.report import REFERENCE_MHZ
+
+    assert main(["firmware", "report", str(tiny_run), "--json", "--seconds", "3"]) == 0
+    f = json.loads(capsys.readouterr().out)
+    for key in ("instructions_per_second", "decision_interval_ms", "duty_cycle_80mhz",
+                "min_clock_mhz", "flash_bytes", "ram_bytes", "stack_bytes"):
+        assert key in f, key
+    assert f["gate"] is True and f["decision_interval_ms"] == 40.0
+    per_second = 50 * (f["instructions_per_hop_frontend"] +
+                       f["instructions_per_hop_gate_detector"]) + 25 * f["instructions_per_inference"]
+    assert abs(f["instructions_per_second"] - per_second) <= 100       # rounding of the means
+    assert 40_000 < f["instructions_per_hop_frontend"] < 60_000       # README: 47.0k
+    assert 0 < f["instructions_per_hop_gate_detector"] < 10_000
+    assert abs(f["duty_cycle_80mhz"] - f["cycles_per_second"] / (REFERENCE_MHZ * 1e6)) < 1e-3
+    assert abs(f["min_clock_mhz"] - f["cycles_per_second"] / 1e6) < 0.01
+    assert f["cycles_per_second"] > f["instructions_per_second"]      # loads/branches > 1 cycle
+    # in silence: front end + gate only (no inference), well below the speech figure
+    silence = f["instructions_per_second_silence"]
+    assert 50 * f["instructions_per_hop_frontend"] <= silence < \
+        50 * (f["instructions_per_hop_frontend"] + f["instructions_per_hop_gate_detector"]) + 1e4
+    assert 0 < f["stack_bytes"] < 8192 and f["ram_bytes"] > f["stack_bytes"]
+    assert main(["firmware", "report", str(tiny_run), "--seconds", "1"]) == 2
