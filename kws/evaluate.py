@@ -31,7 +31,7 @@ from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN
 from kws.train.features import compute_features
-from kws.train.quantize import TfliteModel
+from kws.runtime.reference import ReferenceInterpreter
 
 HIT_TOLERANCE_S = 1.0
 
@@ -130,7 +130,7 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     for name, blob in (("int8", int8), ("float", flt)):
         if blob is None:
             continue
-        probs = TfliteModel(blob, backend=backend).predict_features(feats, settings)
+        probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
         out[name] = report(y, probs.argmax(axis=1), classes)
         print(format_report(out[name], title=f"{name:<6}"))
     png = Path(png_out) if png_out else Path(model_path).parent / "confusion_eval.png"
@@ -166,7 +166,7 @@ def read_events(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
     return events
 
 
-def stream_outputs(model: TfliteModel, samples: np.ndarray, settings: FrontendSettings, *,
+def stream_outputs(model: ReferenceInterpreter, samples: np.ndarray, settings: FrontendSettings, *,
                    stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """int8 outputs (N, C) of the int8 model every ``stride`` hops, and the time in ms of the
     newest sample each inference has seen.
@@ -225,7 +225,7 @@ def evaluate_stream(model_path: str | Path, stream: str | Path, events_csv: str 
         Refractory time, rounded to whole inferences.
     """
     int8, _, classes, settings = load_run(model_path)
-    model = TfliteModel(int8)
+    model = ReferenceInterpreter(int8)
     samples = load_audio(stream)
     events = read_events(events_csv)
     q, ends = stream_outputs(model, samples, settings, stride=stride)

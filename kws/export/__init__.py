@@ -10,12 +10,15 @@ import json
 from pathlib import Path
 
 from kws.errors import KwsError
-from kws.export.codegen import ArenaPlan, Layer, generate_c, lower, model_sha256, plan_arena
+from kws.export.arena import ArenaPlan, plan_arena
+from kws.export.emit import generate_c, model_sha256
+from kws.export.lowering import Layer, lower
+from kws.export.streaming import NotStreamable, StreamPlan, generate_step_c, plan_stream
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 
-__all__ = ["ExportResult", "export_model", "load_labels", "load_settings"]
+__all__ = ["ExportResult", "NotStreamable", "export_model", "load_labels", "load_settings"]
 
 
 @dataclasses.dataclass
@@ -29,6 +32,8 @@ class ExportResult:
     arena: ArenaPlan
     labels: list[str]
     settings_hash: int
+    stream: StreamPlan | None = None     # the step function's plan, when generated
+    not_streamable: str = ""             # why there is no step function, when there is none
 
     @property
     def weight_bytes(self) -> int:
@@ -66,8 +71,17 @@ def load_settings(model_path: Path) -> FrontendSettings:
     return FrontendSettings.from_dict(data)
 
 
+def _insert_stream_header(header: str, section: str) -> str:
+    """Put the streaming declarations before the header's closing ``extern "C"`` block."""
+    tail = '#ifdef __cplusplus\n}\n#endif'
+    head, sep, rest = header.rpartition(tail)
+    if not sep:
+        raise AssertionError("generated header without its closing extern \"C\" block")
+    return head + section + "\n" + sep + rest
+
+
 def export_model(model_path: str | Path, out_dir: str | Path, *,
-                 prepare: bool = False) -> ExportResult:
+                 prepare: bool = False, stream: bool | None = None) -> ExportResult:
     """Generate ``kws_model.h`` and ``kws_model.c`` for ``model_path`` in ``out_dir``.
 
     Parameters
@@ -80,11 +94,16 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
         inference for 2 bytes instead of 1 per pointwise weight (+19 KB of flash on DS-CNN-S).
         False (the default, ``kws export`` without ``--int16-pointwise``) keeps every layer's
         int8 weights, so the model's flash is what its .tflite holds.
+    stream : bool or None
+        Generate the streaming step function (``kws_model_step``, :mod:`kws.export.streaming`):
+        None (default) when the model is streamable, True always (raise
+        :class:`NotStreamable` with the reason when it is not), False never.
 
     Raises
     ------
     KwsError
-        Unreadable or corrupted model, or an operator / quantization the runtime lacks.
+        Unreadable or corrupted model, or an operator / quantization the runtime lacks;
+        :class:`NotStreamable` (a KwsError) with ``stream=True`` for a model that is not.
     """
     path = Path(model_path)
     try:
@@ -99,8 +118,19 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,
                                 model_sha256=model_sha256(data))
+    sp, why = None, ""
+    if stream is not False:
+        try:
+            sp = plan_stream(model, layers)
+        except NotStreamable as exc:
+            if stream:
+                raise
+            why = str(exc)
+    if sp is not None:
+        step_h, step_c = generate_step_c(sp)
+        header, source = _insert_stream_header(header, step_h), source + step_c
     out = Path(out_dir)
     write_text_atomic(out / "kws_model.h", header)
     write_text_atomic(out / "kws_model.c", source)
     return ExportResult(out / "kws_model.h", out / "kws_model.c", model, layers, arena, labels,
-                        settings_hash)
+                        settings_hash, sp, why)

@@ -16,6 +16,11 @@ exercise the exporter and the C runtime, not to recognise words.
   49 x 10 x 1 input: a 10 x 4 conv, then depthwise 3 x 3 + pointwise blocks, each followed by
   batch norm and ReLU, an average pool over the whole map, a dense layer and softmax.
 - ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
+- ``stream_ds_cnn``, ``stream_tcn``: the streamable families of :mod:`kws.models`
+  (``ds-cnn-stream``, ``tcn-stream``) with random weights and batch-norm statistics;
+  ``stream_mix``: a streamable stack that exercises the other step forms (a 1 x 3 first conv,
+  a 5 x 3 depthwise, an average pool of 4 slices with stride 1 over time, a 3 x 3 conv, and a
+  dense layer over all remaining time slices, flattened).
 - ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
   a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
 
@@ -46,6 +51,10 @@ DS_CNN_SHAPES: dict[str, tuple[int, tuple[int, int], tuple[tuple[int, int], ...]
     "m": (172, (2, 1), ((2, 2),) + ((1, 1),) * 3),
     "l": (276, (2, 1), ((2, 2),) + ((1, 1),) * 4),
 }
+
+#: Streamable test models -> the model family (or ``mix``, a stack built here).
+STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-stream",
+                      "stream_mix": "mix"}
 
 #: Kinds of random single-layer models.
 RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "softmax")
@@ -103,6 +112,8 @@ def named_spec(name: str) -> dict[str, Any]:
         return {"kind": "ds_cnn", "size": name[7:]}
     if name == "tiny":
         return {"kind": "tiny"}
+    if name in STREAM_TEST_MODELS:
+        return {"kind": "stream", "model": STREAM_TEST_MODELS[name]}
     parts = name.split("_")
     if len(parts) == 3 and parts[0] == "random" and parts[1] in RANDOM_KINDS and parts[2].isdigit():
         return random_spec(parts[1], int(parts[2]))
@@ -183,6 +194,10 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
                        block_strides=strides, batchnorm=True)
         _randomize_batchnorm(model, rng)
         return model
+    if kind == "stream":
+        model = _stream_model(spec["model"])
+        _spread_logits(model, feature_runs(rng, 64), rng)
+        return model
     if kind == "tiny":
         inp = L.Input((49, 10, 1), batch_size=1)
         x = L.Conv2D(8, (5, 3), strides=(2, 2), padding="same", activation="relu")(inp)
@@ -226,6 +241,59 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     return model
 
 
+def _stream_model(name: str) -> Any:
+    """A streamable model: a :mod:`kws.models` family, or ``mix`` (see the module docstring)."""
+    import tensorflow as tf
+
+    from kws.models import build_model
+
+    if name != "mix":
+        return build_model(name, num_classes=4, settings=FrontendSettings())
+    L = tf.keras.layers
+    inp = L.Input((49, 10, 1), batch_size=1)
+    x = L.Conv2D(8, (1, 3), padding="valid", activation="relu")(inp)          # 49 x 8 x 8
+    x = L.DepthwiseConv2D((5, 3), padding="valid", activation="relu")(x)      # 45 x 6 x 8
+    x = L.AveragePooling2D((4, 2), strides=(1, 2), padding="valid")(x)        # 42 x 3 x 8
+    x = L.Conv2D(6, (3, 3), padding="valid", activation="relu")(x)            # 40 x 1 x 6
+    x = L.Reshape((240,))(x)
+    x = L.Dense(4)(x)
+    return tf.keras.Model(inp, L.Softmax()(x))
+
+
+def feature_runs(rng: np.random.Generator, n: int, frames: int = 49,
+                 coeffs: int = 10) -> np.ndarray:
+    """``n`` float inputs (n, frames, coeffs, 1) in the front end's real range, made of runs of
+    3-30 frames at a random level with noise of a random size (silence, steady sounds,
+    noise), for calibrating streamable test models whose outputs must move along a stream."""
+    fe = FrontendSettings()
+    lo = fe.output_scale * (-128 - fe.output_zero_point)
+    hi = fe.output_scale * (127 - fe.output_zero_point)
+    out = np.empty((n, frames, coeffs), np.float32)
+    for i in range(n):
+        t = 0
+        while t < frames:
+            m = int(rng.integers(3, 31))
+            level = rng.uniform(lo, hi)
+            sigma = (hi - lo) * 10 ** rng.uniform(-3, -0.5)
+            out[i, t:t + m] = level + rng.normal(0, sigma, (min(m, frames - t), coeffs))
+            t += m
+    return np.clip(out, lo, hi)[..., None]
+
+
+def _spread_logits(model: Any, x: np.ndarray, rng: np.random.Generator) -> None:
+    """Give the last dense layer weights that standardize its input over ``x`` and mix it at
+    random, so that the outputs move from window to window (random weights after a long
+    average pool give nearly constant logits)."""
+    import tensorflow as tf
+
+    dense = [l for l in model.layers if isinstance(l, tf.keras.layers.Dense)][-1]
+    feats = tf.keras.Model(model.input, dense.input).predict(x, verbose=0).reshape(len(x), -1)
+    mu, sd = feats.mean(axis=0), feats.std(axis=0) + 1e-3
+    w = rng.normal(0, 2 / np.sqrt(feats.shape[1]), (feats.shape[1], dense.units))
+    kernel = (w / sd[:, None]).astype(np.float32)
+    dense.set_weights([kernel, (-(mu / sd) @ w).astype(np.float32)])
+
+
 def _randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
     """Give every batch-norm layer random statistics, so folding makes varied scales."""
     import tensorflow as tf
@@ -246,7 +314,7 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     rng = np.random.default_rng([seed, GENERATOR_VERSION])
     model = _keras_model(spec, rng)
     fe = FrontendSettings()
-    if spec["kind"] in ("ds_cnn", "tiny"):
+    if spec["kind"] in ("ds_cnn", "tiny", "stream"):
         lo = fe.output_scale * (-128 - fe.output_zero_point)
         hi = fe.output_scale * (127 - fe.output_zero_point)
     else:
@@ -254,6 +322,12 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     shape = tuple(int(d) for d in model.input.shape[1:])
 
     def representative():
+        if spec["kind"] == "stream":  # the kind of input the streams in the tests hold
+            x = feature_runs(rng, 32)
+            x.reshape(len(x), -1)[0, :2] = lo, hi  # pin the calibrated range to [lo, hi]
+            for v in x:
+                yield [v[None]]
+            return
         for _ in range(24):
             x = rng.uniform(lo, hi, size=(1,) + shape).astype(np.float32)
             flat = x.reshape(-1)
