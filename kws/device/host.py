@@ -98,6 +98,9 @@ class GateConfig(ctypes.Structure):
         return cls(1, settings.margin, settings.min_level, settings.rise, settings.hangover)
 
 
+RESET_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+STEP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int8),
+                           ctypes.c_size_t, ctypes.POINTER(ctypes.c_int8), ctypes.c_size_t)
 INFERENCE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int8),
                                 ctypes.c_size_t, ctypes.c_uint32)
 
@@ -114,6 +117,7 @@ class DetectorConfig(ctypes.Structure):
                 ("frame_fn", FRAME_FN), ("frame_ctx", ctypes.c_void_p),
                 ("model_fn", MODEL_FN), ("model_ctx", ctypes.c_void_p),
                 ("gate", GateConfig),
+                ("model_reset_fn", RESET_FN), ("model_step_fn", STEP_FN),
                 ("inference_fn", INFERENCE_FN), ("inference_ctx", ctypes.c_void_p)]
 
 
@@ -238,14 +242,17 @@ class CStreamDetector:
     """ctypes wrapper of the ``kws_detector_*`` product API with Python front end and model.
 
     ``frame_fn(window int16 (L,)) -> int8 (num_features,)`` and
-    ``model_fn(features int8 (frames, features)) -> int8 (classes,)`` are called back from C.
+    ``model_fn(features int8 (frames, features)) -> int8 (classes,)`` are called back from C;
+    with ``step_model`` (an object with ``reset()`` and ``step(frame int8 (num_features,)) ->
+    int8 (classes,)``) the detector drives a streaming model instead of ``model_fn``.
     """
 
     def __init__(self, *, sample_rate: int, window: int, hop: int, num_frames: int,
                  num_features: int, detector: DetectorSettings, output_zero_point: int,
                  frame_fn: Callable[[np.ndarray], np.ndarray],
                  model_fn: Callable[[np.ndarray], np.ndarray],
-                 frontend_hash: int = 0, model_hash: int = 0) -> None:
+                 frontend_hash: int = 0, model_hash: int = 0,
+                 step_model: object | None = None) -> None:
         self.lib = load_library()
         self.detector = detector
         self.errors: list[BaseException] = []
@@ -276,16 +283,37 @@ class CStreamDetector:
             self.inferences.append(
                 (int(time_ms), np.ctypeslib.as_array(out_p, shape=(out_len,)).copy()))
 
+        def reset_cb(_ctx):  # noqa: ANN001
+            try:
+                step_model.reset()  # type: ignore[union-attr]
+                return 0
+            except BaseException as exc:  # noqa: BLE001
+                self.errors.append(exc)
+                return -1
+
+        def step_cb(_ctx, in_p, in_len, out_p, out_len):  # noqa: ANN001
+            try:
+                x = np.ctypeslib.as_array(in_p, shape=(in_len,)).copy()
+                out = np.asarray(step_model.step(x), dtype=np.int8)  # type: ignore[union-attr]
+                ctypes.memmove(out_p, out.ctypes.data, out_len)
+                return 0
+            except BaseException as exc:  # noqa: BLE001
+                self.errors.append(exc)
+                return -1
+
         self._frame_cb, self._model_cb = FRAME_FN(frame_cb), MODEL_FN(model_cb)
         self._inference_cb = INFERENCE_FN(inference_cb)
+        self._reset_cb = RESET_FN(reset_cb) if step_model is not None else RESET_FN()
+        self._step_cb = STEP_FN(step_cb) if step_model is not None else STEP_FN()
         self._th = _thresholds(detector)
         self._cfg = DetectorConfig(
             sample_rate, window, hop, num_frames, num_features, detector.model_every_hops,
             frontend_hash, model_hash,
             DetectConfig(len(detector.labels), detector.average_window, detector.refractory_ms,
                          output_zero_point, self._th),
-            self._frame_cb, None, self._model_cb, None,
-            GateConfig.from_settings(detector.gate), self._inference_cb, None)
+            self._frame_cb, None, self._model_cb if step_model is None else MODEL_FN(), None,
+            GateConfig.from_settings(detector.gate), self._reset_cb, self._step_cb,
+            self._inference_cb, None)
         self._state = _buffer(self.lib.kws_host_sizeof_detector_state())
         self.init_rc = self.lib.kws_detector_init(self._state, ctypes.byref(self._cfg))
 
@@ -313,13 +341,18 @@ class CStreamDetector:
         """Model runs since init/reset (``kws_detector_state.inferences``)."""
         return self._counters()[0]
 
-    def _counters(self) -> tuple[int, int]:
+    @property
+    def steps(self) -> int:
+        """Streaming model steps since init/reset (``kws_detector_state.steps``)."""
+        return self._counters()[2]
+
+    def _counters(self) -> tuple[int, int, int]:
         fn = self.lib.kws_host_detector_counters
-        fn.restype, fn.argtypes = None, [ctypes.c_void_p, ctypes.POINTER(ctypes.c_uint32),
-                                         ctypes.POINTER(ctypes.c_uint32)]
-        ran, skipped = ctypes.c_uint32(0), ctypes.c_uint32(0)
-        fn(self._state, ctypes.byref(ran), ctypes.byref(skipped))
-        return int(ran.value), int(skipped.value)
+        u32p = ctypes.POINTER(ctypes.c_uint32)
+        fn.restype, fn.argtypes = None, [ctypes.c_void_p, u32p, u32p, u32p]
+        ran, skipped, steps = ctypes.c_uint32(0), ctypes.c_uint32(0), ctypes.c_uint32(0)
+        fn(self._state, ctypes.byref(ran), ctypes.byref(skipped), ctypes.byref(steps))
+        return int(ran.value), int(skipped.value), int(steps.value)
 
     def skip(self, n: int) -> None:
         """Report a gap of ``n`` dropped samples."""

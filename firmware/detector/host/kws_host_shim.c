@@ -15,8 +15,9 @@ size_t kws_host_sizeof_audio_dma(void) { return sizeof(kws_audio_dma); }
 size_t kws_host_sizeof_gate_state(void) { return sizeof(kws_gate_state); }
 
 void kws_host_detector_counters(const kws_detector_state *s, uint32_t *inferences,
-                                uint32_t *skipped)
+                                uint32_t *skipped, uint32_t *steps)
 {
     *inferences = s->inferences;
     *skipped = s->skipped;
+    *steps = s->steps;
 }

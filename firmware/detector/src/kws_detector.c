@@ -15,6 +15,8 @@ int kws_detector_reset(kws_detector_state *s)
     s->clock = 0u;
     s->inferences = 0u;
     s->skipped = 0u;
+    s->steps = 0u;
+    s->in_sync = 0u;
     memset(s->features, 0, sizeof(s->features));
     memset(s->output, 0, sizeof(s->output));
     if (kws_gate_reset(&s->gate) != KWS_GATE_OK) {
@@ -26,7 +28,9 @@ int kws_detector_reset(kws_detector_state *s)
 
 int kws_detector_init(kws_detector_state *s, const kws_detector_config *cfg)
 {
-    if (s == NULL || cfg == NULL || cfg->frame_fn == NULL || cfg->model_fn == NULL) {
+    if (s == NULL || cfg == NULL || cfg->frame_fn == NULL ||
+        (cfg->model_fn == NULL && cfg->model_step_fn == NULL) ||
+        ((cfg->model_step_fn == NULL) != (cfg->model_reset_fn == NULL))) {
         return KWS_DETECTOR_ERR_NULL;
     }
     if (cfg->model_settings_hash != cfg->frontend_settings_hash) {
@@ -60,6 +64,32 @@ int kws_detector_skip(kws_detector_state *s, uint32_t n)
     return KWS_DETECTOR_OK;
 }
 
+/* Streaming model, gate open: step on the newest frame; out of sync (after init/reset or a
+ * closed gate), reset it and feed every frame of the feature window, oldest first. */
+static int stream_step(kws_detector_state *s, size_t total)
+{
+    const kws_detector_config *c = &s->cfg;
+    const size_t frame = c->num_features;
+    size_t first = total - frame;       /* in sync: the newest frame only */
+    size_t at;
+    if (!s->in_sync) {
+        uint32_t have = s->frames_total < c->num_frames ? s->frames_total : c->num_frames;
+        if (c->model_reset_fn(c->model_ctx) != 0) {
+            return KWS_DETECTOR_ERR_MODEL;
+        }
+        first = total - (size_t)have * frame;
+        s->in_sync = 1u;
+    }
+    for (at = first; at < total; at += frame) {
+        if (c->model_step_fn(c->model_ctx, s->features + at, frame, s->output,
+                             c->detect.num_classes) != 0) {
+            return KWS_DETECTOR_ERR_MODEL;
+        }
+        s->steps++;
+    }
+    return KWS_DETECTOR_OK;
+}
+
 /* One full window is in s->samples: compute the newest frame, slide, maybe run the model. */
 static int on_hop(kws_detector_state *s, kws_detection *events, size_t max_events,
                   size_t *num_events, int *lost)
@@ -84,6 +114,13 @@ static int on_hop(kws_detector_state *s, kws_detection *events, size_t max_event
     if (open < 0) {
         return KWS_DETECTOR_ERR_CONFIG;
     }
+    if (c->model_step_fn != NULL) {
+        if (!open) {
+            s->in_sync = 0u;            /* the state misses this frame: catch up on reopening */
+        } else if ((r = stream_step(s, total)) != KWS_DETECTOR_OK) {
+            return r;
+        }
+    }
     /* time of the newest sample seen: the end of this frame, in ms (floor) */
     t_ms = (uint32_t)((s->clock * 1000u) / c->sample_rate);
     if (--s->hops_until_model != 0u) {
@@ -94,7 +131,8 @@ static int on_hop(kws_detector_state *s, kws_detection *events, size_t max_event
         s->skipped++;                   /* no model, no detector step */
         return KWS_DETECTOR_OK;
     }
-    if (c->model_fn(c->model_ctx, s->features, total, s->output, c->detect.num_classes) != 0) {
+    if (c->model_step_fn == NULL &&
+        c->model_fn(c->model_ctx, s->features, total, s->output, c->detect.num_classes) != 0) {
         return KWS_DETECTOR_ERR_MODEL;
     }
     s->inferences++;
