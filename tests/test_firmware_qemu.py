@@ -158,11 +158,13 @@ def test_jsonl_formatter_matches_python() -> None:
 
 
 @pytest.mark.qemu
-def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path,
-                                                            shared_audio: Path) -> None:
+@pytest.mark.parametrize("stream", [False, True])
+def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path, shared_audio: Path,
+                                                            stream: bool) -> None:
     """Gate on and every inference printed: the firmware's output lines (time and int8 vector
     of each inference that ran) and detection lines == the simulation's, and the gate skipped
-    the quiet stretches."""
+    the quiet stretches; with the window model and with a streaming model double (a step per
+    hop while the gate is open, caught up on the feature window when it reopens)."""
     from kws.data.labelled_stream import parity_stream
     from kws.device.pipeline import parse_output_lines
     from kws.gate import GateSettings
@@ -181,7 +183,7 @@ def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path,
     expected = detection_lines(detect_all(times, outputs, detector=det,
                                           output_zero_point=-128))
     res, summary = _run(tmp_path, samples, AppConfig(frontend=FE, detector=det,
-                                                     print_outputs=True), seed)
+                                                     print_outputs=True, stream=stream), seed)
     assert res.exit_code == 0, res.stderr
     lines, got_times, got_outputs = parse_output_lines(res.stdout.splitlines(),
                                                        num_classes=len(LABELS))
@@ -189,3 +191,5 @@ def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path,
     assert got_times.tolist() == times.tolist()
     assert np.array_equal(got_outputs, outputs)
     assert summary["inferences"] == len(times) and summary["skipped"] >= 3 * 25 - 25
+    frames = 1 + (len(samples) - FE.window_samples) // FE.hop_samples
+    assert (0 < summary["steps"] < frames + 3 * 49) if stream else summary["steps"] == 0

@@ -21,6 +21,12 @@ int kws_app_frame(void *ctx, const int16_t *window, size_t window_len, int8_t *f
 int kws_app_model(void *ctx, const int8_t *input, size_t input_len, int8_t *output,
                   size_t output_len);
 
+/* The streaming model (built with KWS_APP_MODEL_STREAM=1): reset its state; feed one frame and
+ * get the output for the window ending at it (see kws_detector.h). */
+int kws_app_model_reset(void *ctx);
+int kws_app_model_step(void *ctx, const int8_t *frame, size_t frame_len, int8_t *output,
+                       size_t output_len);
+
 /* Hashes of the front-end settings: the front end compiled in, and the model's. */
 uint32_t kws_app_frontend_hash(void);
 uint32_t kws_app_model_hash(void);

@@ -28,6 +28,10 @@ _Static_assert(KWS_APP_FRONTEND_SETTINGS_HASH == KWS_APP_MODEL_SETTINGS_HASH,
                "the model was trained on other front-end settings than the front end built in");
 #endif
 
+#ifndef KWS_APP_MODEL_STREAM
+#define KWS_APP_MODEL_STREAM 0           /* 1: the streaming step function, a step per hop */
+#endif
+
 #ifndef KWS_APP_PRINT_OUTPUTS
 #define KWS_APP_PRINT_OUTPUTS 0          /* 1: print every inference's int8 output vector */
 #endif
@@ -62,7 +66,8 @@ typedef struct {
 } kws_app;
 
 /* The TCG plugin counts instructions between the board's markers: one front-end frame between
- * kws_mark_start/kws_mark_end, one inference between kws_mark_start2/kws_mark_end2, and one
+ * kws_mark_start/kws_mark_end, one inference (a streaming model: one step or reset) between
+ * kws_mark_start2/kws_mark_end2, and one
  * kws_detector_process call (front end, gate, model, detector) between the app's own two. */
 __attribute__((noinline, noipa, used)) void kws_app_mark_process_start(void)
 {
@@ -90,6 +95,26 @@ static int model_marked(void *ctx, const int8_t *in, size_t il, int8_t *out, siz
     kws_mark_end2();
     return r;
 }
+
+#if KWS_APP_MODEL_STREAM
+static int reset_marked(void *ctx)
+{
+    int r;
+    kws_mark_start2();
+    r = kws_app_model_reset(ctx);
+    kws_mark_end2();
+    return r;
+}
+
+static int step_marked(void *ctx, const int8_t *f, size_t fl, int8_t *out, size_t ol)
+{
+    int r;
+    kws_mark_start2();
+    r = kws_app_model_step(ctx, f, fl, out, ol);
+    kws_mark_end2();
+    return r;
+}
+#endif
 
 /* Timer interrupt: the simulated DMA transfer of one block. */
 static void mic_tick(void *ctx)
@@ -168,10 +193,10 @@ int kws_app_main(int argc, char **argv)
 {
     static kws_app app;
     static const uint16_t thresholds[KWS_APP_NUM_CLASSES] = KWS_APP_THRESHOLDS;
-    static const char *const keys[7] = {"blocks", "overruns", "inferences", "skipped",
-                                        "tail_samples", "stack_bytes", "stack_size"};
+    static const char *const keys[8] = {"blocks", "overruns", "inferences", "skipped",
+                                        "steps", "tail_samples", "stack_bytes", "stack_size"};
     kws_detector_config cfg;
-    uint32_t values[7];
+    uint32_t values[8];
     void *frame_ctx, *model_ctx;
     int len;
 
@@ -200,6 +225,10 @@ int kws_app_main(int argc, char **argv)
     cfg.frame_ctx = frame_ctx;
     cfg.model_fn = model_marked;
     cfg.model_ctx = model_ctx;
+#if KWS_APP_MODEL_STREAM
+    cfg.model_reset_fn = reset_marked;
+    cfg.model_step_fn = step_marked;
+#endif
     cfg.gate.enabled = KWS_APP_GATE_ENABLED;
     cfg.gate.margin = KWS_APP_GATE_MARGIN;
     cfg.gate.min_level = KWS_APP_GATE_MIN_LEVEL;
@@ -266,10 +295,11 @@ int kws_app_main(int argc, char **argv)
     values[1] = kws_audio_ring_overruns(&app.mic.ring);
     values[2] = app.detector.inferences;
     values[3] = app.detector.skipped;
-    values[4] = app.mic.tail_len;
-    values[5] = kws_stack_high_water();
-    values[6] = kws_stack_size();
-    len = kws_jsonl_counters(app.line, sizeof(app.line), keys, values, 7);
+    values[4] = app.detector.steps;
+    values[5] = app.mic.tail_len;
+    values[6] = kws_stack_high_water();
+    values[7] = kws_stack_size();
+    len = kws_jsonl_counters(app.line, sizeof(app.line), keys, values, 8);
     if (len > 0) {
         (void)kws_sh_write(app.err, app.line, (size_t)len);
     }

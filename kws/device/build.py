@@ -45,6 +45,9 @@ class AppConfig:
         Test hook: the main loop waits this many timer ticks after each block (forces overruns).
     print_outputs : bool
         Print every inference's int8 output vector as a JSON line (``kws stream --posteriors``).
+    stream : bool
+        Run the model's streaming step function (``kws_model_step``, one step per hop while the
+        gate is open) instead of the window model; the export must have generated it.
     model_hash : int or None
         Front-end settings hash stamped into the model; None: the front end's own.
     """
@@ -57,6 +60,7 @@ class AppConfig:
     slow_ticks_per_block: int = 0
     model_hash: int | None = None
     print_outputs: bool = False
+    stream: bool = False
 
     def __post_init__(self) -> None:
         if not 10 <= self.block_ms <= 20:
@@ -101,6 +105,7 @@ def app_config_header(cfg: AppConfig) -> str:
         f"#define KWS_APP_RING_BLOCKS {cfg.ring_blocks}u",
         f"#define KWS_APP_SLOW_TICKS_PER_BLOCK {cfg.slow_ticks_per_block}u",
         f"#define KWS_APP_PRINT_OUTPUTS {int(cfg.print_outputs)}",
+        f"#define KWS_APP_MODEL_STREAM {int(cfg.stream)}",
         *gate_defines(det.gate),
         f"#define KWS_APP_FRONTEND_SETTINGS_HASH 0x{fe_hash:08X}u",
         f"#define KWS_APP_MODEL_SETTINGS_HASH 0x{model_hash:08X}u",

@@ -51,7 +51,10 @@ def build_firmware(model_path: str | Path, out_elf: str | Path, *,
 
 
 def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block_ms: int = 20,
-           ring_blocks: int = 4, print_outputs: bool = False) -> Path:
+           ring_blocks: int = 4, print_outputs: bool = False, stream: bool | None = None
+           ) -> Path:
+    """Export the model and build the app; ``stream``: run the streaming step function (None:
+    when the export generated one, True: require it, False: the window model)."""
     try:
         from kws.export import export_model
     except ImportError:
@@ -59,10 +62,11 @@ def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")
-    export_model(model.path, build / "model")
+    exported = export_model(model.path, build / "model", stream=stream)
     cfg = AppConfig(frontend=model.frontend, detector=detector,
                     output_zero_point=model.output_zero_point, block_ms=block_ms,
-                    ring_blocks=ring_blocks, print_outputs=print_outputs)
+                    ring_blocks=ring_blocks, print_outputs=print_outputs,
+                    stream=exported.stream is not None)
     elf = build_app(build / "cmake", cfg, backend="real", model_dir=build / "model")
     check_no_heap(elf.with_suffix(".map"))
     return elf
