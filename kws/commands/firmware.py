@@ -39,6 +39,7 @@ def run_report(args: argparse.Namespace) -> int:
         figures = measure_firmware(elf, stack_used=stack, hop_ms=model.frontend.hop_ms,
                                    every=detector.model_every_hops, seconds=args.seconds,
                                    num_frames=model.frontend.num_frames,
+                                   stream=run.summary.get("steps", 0) > 0,
                                    gate_hangover=detector.gate.hangover if detector.gate else 0)
         figures["gate"] = detector.gate is not None
         if args.json:

@@ -170,14 +170,18 @@ def _count(elf: str | Path, samples: np.ndarray) -> dict[str, list[Any]]:
 
 def count_per_hop_and_inference(elf: str | Path, samples: np.ndarray
                                 ) -> dict[str, dict[str, float]]:
-    """Mean instructions, total and by class: per front-end frame (``hop``), per inference
-    (``inference``), and per frame for the rest of the detector call (``other``: gate,
-    detector, feature window; the process intervals less the frames and inferences in them)."""
+    """Mean instructions, total and by class: per front-end frame (``hop``), per model run
+    (``inference``: a window inference, or a streaming step; resets, the shortest intervals
+    of a streaming build, are left out), and per frame for the rest of the detector call
+    (``other``: gate, detector, feature window; the process intervals less the frames and
+    model runs in them)."""
     ivs = _count(elf, samples)
     for name in ("hop", "inference", "process"):
         if not ivs[name]:
             raise KwsError(f"{elf}: no {name} intervals between the markers")
-    out = {name: _mean_by_class(ivs[name]) for name in ("hop", "inference")}
+    longest = max(iv.total for iv in ivs["inference"])
+    runs = [iv for iv in ivs["inference"] if iv.total * 4 > longest]    # not the resets
+    out = {"hop": _mean_by_class(ivs["hop"]), "inference": _mean_by_class(runs)}
     frames = len(ivs["hop"])
     out["other"] = {k: (sum(getattr(iv, k) for iv in ivs["process"]) -
                         sum(getattr(iv, k) for iv in ivs["hop"]) -
@@ -186,15 +190,15 @@ def count_per_hop_and_inference(elf: str | Path, samples: np.ndarray
     return out
 
 
-def count_silence_per_hop(elf: str | Path, samples: np.ndarray, *, skip_hops: int,
-                          every: int) -> dict[str, float]:
-    """Mean instructions per kws_detector_process call (one hop with 20 ms blocks) on quiet
+def count_steady_per_hop(elf: str | Path, samples: np.ndarray, *, skip_hops: int,
+                         every: int) -> dict[str, float]:
+    """Mean instructions per kws_detector_process call (one hop with 20 ms blocks) on
     ``samples``, after the first ``skip_hops`` calls (the feature window filling, the gate's
     start-up hangover), over a whole number of model periods (``every`` calls)."""
     ivs = _count(elf, samples)["process"][skip_hops:]
     ivs = ivs[:len(ivs) - len(ivs) % every]
     if not ivs:
-        raise KwsError(f"{elf}: the quiet input is shorter than {skip_hops} blocks")
+        raise KwsError(f"{elf}: the input is shorter than {skip_hops} blocks")
     return _mean_by_class(ivs)
 
 
@@ -211,15 +215,17 @@ def report_inputs(seconds: float = 3.0, *, seed: int = 0) -> tuple[np.ndarray, n
 
 
 def measure_firmware(elf: str | Path, *, stack_used: int | None, hop_ms: float, every: int,
-                     num_frames: int, gate_hangover: int, seconds: float = 4.0
+                     num_frames: int, gate_hangover: int, stream: bool, seconds: float = 4.0
                      ) -> dict[str, Any]:
     """The report's figures (:func:`kws.device.report.realtime_figures`) of a built app."""
     speech, quiet = report_inputs(seconds)
-    counts = count_per_hop_and_inference(elf, speech)
-    silence = count_silence_per_hop(elf, quiet, skip_hops=num_frames + gate_hangover + 2,
-                                    every=every)
-    return realtime_figures(counts=counts, silence_per_hop=silence, hop_ms=hop_ms, every=every,
-                            footprint_=footprint(elf, stack_used=stack_used))
+    skip = num_frames + gate_hangover + 2
+    return realtime_figures(
+        stages=count_per_hop_and_inference(elf, speech),
+        speech_per_hop=count_steady_per_hop(elf, speech, skip_hops=skip, every=every),
+        silence_per_hop=count_steady_per_hop(elf, quiet, skip_hops=skip, every=every),
+        hop_ms=hop_ms, every=every, stream=stream,
+        footprint_=footprint(elf, stack_used=stack_used))
 
 
 def firmware_report(elf: str | Path, *, figures: dict[str, Any] | None,
@@ -236,7 +242,8 @@ def firmware_report(elf: str | Path, *, figures: dict[str, Any] | None,
     f = figures
     lines += [
         f"instructions per hop (front end):          {f['instructions_per_hop_frontend']:,}",
-        f"instructions per inference (model):        {f['instructions_per_inference']:,}",
+        f"instructions per {'step (streaming model)' if f['streaming'] else 'inference (model)':<22}"
+        f" {f['instructions_per_inference']:,}",
         f"instructions per hop (gate, detector):     {f['instructions_per_hop_gate_detector']:,}",
         f"decision every {f['decision_interval_ms']:g} ms (model every "
         f"{f['model_every_hops']} hops)",
@@ -292,6 +299,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
         figures = measure_firmware(elf, stack_used=stack, hop_ms=model.frontend.hop_ms,
                                    every=detector.model_every_hops,
                                    num_frames=model.frontend.num_frames,
+                                   stream=run.summary.get("steps", 0) > 0,
                                    gate_hangover=detector.gate.hangover if detector.gate else 0)
     except KwsError as exc:
         print(f"(instruction counts skipped: {exc})")
