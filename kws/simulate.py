@@ -271,9 +271,26 @@ def detection_lines(detections: Sequence[Detection]) -> list[str]:
     return [d.to_json() for d in detections]
 
 
+def is_streamable(model: StreamModel) -> bool:
+    """Whether ``kws export`` generates a streaming step function for the model (every layer
+    ``valid`` with stride 1 along time; :mod:`kws.export.streaming`)."""
+    from kws.export import NotStreamable
+    from kws.export.lowering import lower
+    from kws.export.streaming import plan_stream
+    from kws.export.tflite_model import parse_tflite
+
+    try:
+        tfl = parse_tflite(model.path.read_bytes(), name=str(model.path))
+        plan_stream(tfl, lower(tfl))
+    except NotStreamable:
+        return False
+    return True
+
+
 def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSettings:
     """The detector settings of a RUN: ``detector.json`` beside the model if present, else
-    :meth:`DetectorSettings.default_for` its labels; then ``overrides`` (``threshold`` sets
+    :meth:`DetectorSettings.default_for` its labels (deciding every hop for a streamable model,
+    every 2 hops otherwise; the gate on); then ``overrides`` (``threshold`` sets
     every keyword's threshold; ``gate`` is GateSettings, or False for no gate; other keys are
     DetectorSettings fields; None is ignored)."""
     path = model.path.parent / "detector.json"
@@ -282,8 +299,9 @@ def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSetti
             base = DetectorSettings.from_dict(json.loads(path.read_text()))
         except (ValueError, TypeError) as exc:
             raise KwsError(f"{path}: bad detector settings ({exc})") from None
-    else:
-        base = DetectorSettings.default_for(model.labels)
+    else:   # a streaming model steps every hop anyway: decide every hop (20 ms)
+        base = DetectorSettings.default_for(model.labels,
+                                            model_every_hops=1 if is_streamable(model) else 2)
     fields = base.to_dict()
     for key, value in overrides.items():
         if value is None:

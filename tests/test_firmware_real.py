@@ -205,3 +205,56 @@ def test_firmware_report_json(tiny_run: Path, capsys) -> None:
         50 * (f["instructions_per_hop_frontend"] + f["instructions_per_hop_gate_detector"]) + 1e4
     assert 0 < f["stack_bytes"] < 8192 and f["ram_bytes"] > f["stack_bytes"]
     assert main(["firmware", "report", str(tiny_run), "--seconds", "1"]) == 2
+
+
+@pytest.fixture(scope="session")
+def stream_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A RUN folder holding the streamable DS-CNN test model (random weights, calibrated on
+    feature-like input so that its outputs move along a stream)."""
+    from kws.fileio import write_text_atomic
+    from kws.frontend.settings import FrontendSettings
+    from kws.runtime.testmodels import ensure_model
+
+    run = tmp_path_factory.mktemp("stream_run")
+    shutil.copyfile(ensure_model("stream_ds_cnn"), run / "model.tflite")
+    write_text_atomic(run / "labels.txt", "_silence_\n_unknown_\nyes\nno\n")
+    write_text_atomic(run / "settings.json", FrontendSettings().to_json() + "\n")
+    return run
+
+
+def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
+                                          shared_audio: Path) -> None:
+    """The firmware running the generated step function (a step per hop while the gate is
+    open, caught up when it reopens) prints every inference's output equal to the window model
+    run by TFLite Micro on that window, and the same detection lines, decisions every hop."""
+    from kws.data.labelled_stream import parity_stream
+    from kws.detect import DetectorSettings
+    from kws.device.pipeline import _build, parse_output_lines, run_firmware
+    from kws.gate import GateSettings
+    from kws.simulate import (detect_all, detection_lines, detector_settings_for, is_streamable,
+                              load_run_model, posteriors, tflm_model_fn)
+
+    model = load_run_model(stream_run)
+    assert is_streamable(model) and detector_settings_for(model).model_every_hops == 1
+    samples, _ = parity_stream(shared_audio, seconds=24.0, seed=7)
+    samples = np.concatenate([samples[:16000 * 8], np.zeros(16000 * 3, np.int16),
+                              samples[16000 * 8:]])
+    model_fn = tflm_model_fn(model, workers=1)
+    probe = DetectorSettings(labels=model.labels, thresholds=(256,) * 4, model_every_hops=1)
+    _, raw = posteriors(samples, frontend=model.frontend, detector=probe, model_fn=model_fn)
+    u = raw.astype(int) - model.output_zero_point
+    th = tuple(256 if lab.startswith("_") else max(1, int(np.percentile(u[:, i], 95)))
+               for i, lab in enumerate(model.labels))
+    det = DetectorSettings(labels=model.labels, thresholds=th, average_window=3,
+                           model_every_hops=1, refractory_ms=500, gate=GateSettings())
+    times, outputs = posteriors(samples, frontend=model.frontend, detector=det,
+                                model_fn=model_fn)
+    expected = detection_lines(detect_all(times, outputs, detector=det,
+                                          output_zero_point=model.output_zero_point))
+    elf = _build(model, det, tmp_path / "build", print_outputs=True, stream=True)
+    run = run_firmware(elf, samples, workdir=tmp_path / "run")
+    lines, got_t, got = parse_output_lines(run.lines, num_classes=4)
+    assert run.summary["overruns"] == 0 and run.summary["steps"] > 0
+    assert run.summary["skipped"] >= 100                # the silent stretch was gated
+    assert got_t.tolist() == times.tolist() and np.array_equal(got, outputs)
+    assert lines == expected and len(expected) >= 2
