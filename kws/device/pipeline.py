@@ -242,8 +242,8 @@ def firmware_report(elf: str | Path, *, figures: dict[str, Any] | None,
     f = figures
     lines += [
         f"instructions per hop (front end):          {f['instructions_per_hop_frontend']:,}",
-        f"instructions per {'step (streaming model)' if f['streaming'] else 'inference (model)':<22}"
-        f" {f['instructions_per_inference']:,}",
+        f"{'instructions per step (streaming):' if f['streaming'] else 'instructions per inference (model):':<43}"
+        f"{f['instructions_per_inference']:,}",
         f"instructions per hop (gate, detector):     {f['instructions_per_hop_gate_detector']:,}",
         f"decision every {f['decision_interval_ms']:g} ms (model every "
         f"{f['model_every_hops']} hops)",
