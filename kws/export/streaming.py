@@ -163,6 +163,8 @@ def _conv_step(m: TfliteModel, layer: Layer, t_in: int) -> tuple[Layer, int, int
         step.scratch = scratch_bytes(layer.kernel, q)
         if "in_c4" in q:  # prepared pointwise: two pixels of in_c4 int16
             step.scratch = 4 * q["in_c4"]
+        if _as_fc(step) is not None:
+            step.scratch = 0  # runs as fully-connected calls, which need none
     return step, k, t_out
 
 
@@ -265,19 +267,62 @@ def plan_stream(m: TfliteModel, layers: list[Layer]) -> StreamPlan:
                       arena_size=size, arena_offsets={b.name: b.offset for b in buffers})
 
 
+#: Pointwise layers of at most this many pixels per step run as one fully-connected call per
+#: pixel: the pointwise kernel widens every filter row once per call, which only pays over
+#: many pixels, while the fully-connected kernel widens the input (same arithmetic).
+FC_MAX_PIXELS = 8
+
+
+def _as_fc(layer: Layer) -> tuple[Layer, int] | None:
+    """The step layer as a fully-connected layer applied to each of ``pixels`` pixels, when its
+    arithmetic is that of one: a pointwise layer with int8 weights on few pixels, or a conv2d
+    whose one output reads its whole (unpadded) input. (fc layer, pixels) or None."""
+    p = layer.params
+    pixels = p.get("out_h", 0) * p.get("out_w", 0)
+    if layer.kernel == "pointwise" and "filter" in layer.arrays and pixels <= FC_MAX_PIXELS:
+        num_in, n = p["in_c"], pixels
+    elif (layer.kernel == "conv2d" and pixels == 1 and p["pad_left"] == 0
+          and p["pad_top"] == 0 and p["k_w"] == p["in_w"] and p["k_h"] == p["in_h"]):
+        num_in, n = p["k_h"] * p["k_w"] * p["in_c"], 1
+    else:
+        return None
+    fc = copy.copy(layer)
+    fc.kernel = "fc"
+    fc.params = dict(p, num_in=num_in, num_out=p["out_c"])
+    return fc, n
+
+
 def _step_call(i: int, sl: StreamLayer, src: str, src_len: int, dst: str, dst_len: int,
                scratch: str) -> tuple[str, str]:
-    """(declarations, call expression) of layer ``i``'s kernel on one step: the window
-    model's emitter (:func:`kws.export.emit_calls.emit_layer`) with the step's buffers, so the
-    call uses the window model's constant arrays and quantization structs (``l<i>_*``) from
-    the same source, and a step shape ``s<i>_shape`` instead of ``l<i>_shape``."""
+    """(declarations, C statements setting ``st``) of layer ``i``'s kernel on one step.
+
+    The window model's emitter (:func:`kws.export.emit_calls.emit_layer`) with the step's
+    buffers, so the call uses the window model's constant arrays and quantization structs
+    (``l<i>_*``) from the same source, and a step shape ``s<i>_shape`` instead of
+    ``l<i>_shape``; few-pixel pointwise and whole-input conv2d layers run as fully-connected
+    calls (:func:`_as_fc`)."""
     layer = sl.layer
+    fc = _as_fc(layer)
+    if fc is not None:
+        fl, pixels = fc
+        n_in, n_out = fl.params["num_in"], fl.params["num_out"]
+        if pixels == 1:
+            tensors = {layer.input: (src, src_len), layer.output: (dst, dst_len)}
+        else:
+            tensors = {layer.input: (f"{src} + {n_in} * p", n_in),
+                       layer.output: (f"{dst} + {n_out} * p", n_out)}
+        refs = LayerRefs(tensor=lambda t: tensors[t], scratch=lambda _l: "NULL, 0")
+        _, call = emit_layer(fl, f"l{i}", refs)
+        if pixels == 1:
+            return "", f"st = {call};"
+        return "", (f"st = KWS_OK;\n    for (p = 0; p < {pixels} && st == KWS_OK; ++p) {{\n"
+                    f"        st = {call};\n    }}")
     tensors = {layer.input: (src, src_len), layer.output: (dst, dst_len)}
     refs = LayerRefs(tensor=lambda t: tensors[t], scratch=lambda _l: scratch)
     _, call = emit_layer(layer, f"l{i}", refs)
     if f"&l{i}_shape" not in call:
-        return "", call
-    return shape_decl(layer, f"s{i}"), call.replace(f"&l{i}_shape", f"&s{i}_shape")
+        return "", f"st = {call};"
+    return shape_decl(layer, f"s{i}"), f"st = {call.replace(f'&l{i}_shape', f'&s{i}_shape')};"
 
 
 #: The step API, documented at the top of the generated header's streaming section.
@@ -370,7 +415,7 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
                    if sl.layer.scratch else "NULL, 0")
         decl, call = _step_call(i, sl, src, src_len, dst, sl.out_slice, scratch)
         parts.append(decl)
-        body.append(f"    KWS_LAYER_BEGIN({i});\n    st = {call};\n    KWS_LAYER_END({i});\n"
+        body.append(f"    KWS_LAYER_BEGIN({i});\n    {call}\n    KWS_LAYER_END({i});\n"
                     f"    if (st != KWS_OK) {{\n        return st;\n    }}\n")
     arena_null = " || arena == NULL" if sp.arena_size else ""
     parts.append(f"""
@@ -394,6 +439,7 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
     int8_t *a = (int8_t *)arena;
     uint32_t fed;
     kws_status_t st;
+    int32_t p;
     if (state == NULL || frame == NULL || output == NULL{arena_null}) {{
         return KWS_ERR_NULL;
     }}
@@ -402,6 +448,7 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
         return KWS_ERR_SHORT_BUFFER;
     }}
     (void)a;
+    (void)p;
     memcpy(&fed, r, sizeof fed); /* frames since the reset, saturating at the window */
     if (fed < KWS_MODEL_STREAM_WINDOW) {{
         ++fed;
