@@ -8,6 +8,7 @@ that pytest and the streaming simulation can run exactly the C the device runs.
 from __future__ import annotations
 
 import ctypes
+import os
 import functools
 import hashlib
 import shutil
@@ -51,7 +52,7 @@ def build_host_library(*, build_dir: Path | None = None, extra_flags: Sequence[s
     if lib.exists():
         return lib
     build_dir.mkdir(parents=True, exist_ok=True)
-    tmp = lib.with_suffix(".tmp.so")
+    tmp = lib.with_suffix(f".{os.getpid()}.tmp.so")    # parallel test workers build at once
     cmd = [cc, *CFLAGS, *extra_flags, *[f"-I{p}" for p in INCLUDES],
            *[str(s) for s in SOURCES], "-o", str(tmp)]
     proc = subprocess.run(cmd, capture_output=True, text=True)
