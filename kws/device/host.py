@@ -8,9 +8,9 @@ that pytest and the streaming simulation can run exactly the C the device runs.
 from __future__ import annotations
 
 import ctypes
-import os
 import functools
 import hashlib
+import os
 import shutil
 import subprocess
 from pathlib import Path
