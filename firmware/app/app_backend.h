@@ -1,7 +1,8 @@
 /* app_backend.h - the front end and the model the app plugs into the kws_detector API.
  *
- * backend_real.c: the dsp/ fixed-point front end and the exported model (kws_model_invoke).
- * backend_doubles.c: integer test doubles with exact Python mirrors (kws/firmware/doubles.py),
+ * backend_frontend.c, backend_model.c: the dsp/ fixed-point front end and the exported model
+ * (kws_model_invoke, or the streaming kws_model_step).
+ * backend_doubles.c: integer test doubles with exact Python mirrors (kws/device/doubles.py),
  * used to test the firmware's plumbing (timer, DMA, ring, schedule, printing) under QEMU
  * independently of the front end and the runtime. */
 #ifndef KWS_APP_BACKEND_H

@@ -1,5 +1,5 @@
 /* backend_doubles.c - integer test doubles for the front end and the model (see app_backend.h).
- * Their exact Python mirrors are kws/firmware/doubles.py; they are NOT a feature extractor or a
+ * Their exact Python mirrors are kws/device/doubles.py; they are NOT a feature extractor or a
  * classifier, only deterministic functions of their inputs that move with the audio. */
 #include <string.h>
 

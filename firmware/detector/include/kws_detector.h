@@ -1,6 +1,6 @@
 /* kws_detector.h - the one C API a product needs: samples in, keyword detections out.
  *
- * Pipeline (the same schedule as kws/stream.py, the Python simulation):
+ * Pipeline (the same schedule as kws/simulate.py, the Python simulation):
  *   samples --> sample history (the newest `window` samples)
  *           --> every hop: ONE new feature frame from the front end; the feature window
  *               (num_frames x num_features int8, oldest first) slides by one frame

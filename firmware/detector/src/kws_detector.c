@@ -1,4 +1,4 @@
-/* kws_detector.c - see kws_detector.h; the schedule mirrors kws/stream.py. */
+/* kws_detector.c - see kws_detector.h; the schedule mirrors kws/simulate.py. */
 #include "kws_detector.h"
 
 #include <string.h>
