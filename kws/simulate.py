@@ -36,6 +36,9 @@ from kws.frontend.settings import FrontendSettings
 
 #: A model backend: int8 inputs (B, frames, coeffs) -> int8 outputs (B, classes).
 ModelFn = Callable[[np.ndarray], np.ndarray]
+#: A streaming backend: every int8 frame of a stream (F, coeffs), fed from the first, -> the
+#: output for the window ending at each frame (F, classes) (valid from frame num_frames - 1).
+StepFn = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,20 @@ def _tflm_worker_run(batch: np.ndarray) -> np.ndarray:
     return np.stack(outs) if outs else np.zeros((0, 0), np.int8)
 
 
+def host_step_fn(model: StreamModel) -> StepFn:
+    """The model's generated step function (``kws_model_step``, our C runtime on the host)
+    over every frame of a stream from a reset; raises KwsError when it has none."""
+    from kws.runtime.host import HostModel
+
+    host = HostModel(model.path, path="dsp")
+
+    def run(frames: np.ndarray) -> np.ndarray:
+        host.stream_reset()
+        return host.steps(frames)[0]
+
+    return run
+
+
 def c_runtime_available() -> bool:
     """True when issue C's host C runtime binding (``kws.runtime.host``) is installed."""
     try:
@@ -207,8 +224,8 @@ def scheduled_frames(samples: np.ndarray, num_frames_total: int, *,
 
 
 def posteriors(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
-               model_fn: ModelFn, features: np.ndarray | None = None
-               ) -> tuple[np.ndarray, np.ndarray]:
+               model_fn: ModelFn | None = None, features: np.ndarray | None = None,
+               step_fn: StepFn | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every inference the device runs on int16 ``samples``: its time and int8 output.
 
     Parameters
@@ -222,6 +239,10 @@ def posteriors(samples: np.ndarray, *, frontend: FrontendSettings, detector: Det
     features : ndarray of int8, optional
         Precomputed features of ``samples`` (frames, coeffs); computed with the C front end
         (or the NumPy one) if not given.
+    step_fn : callable, optional
+        Instead of ``model_fn``: a streaming model stepped over every frame (``kws_model_step``
+        on the host, :func:`host_step_fn`); its output at a frame equals the window model's on
+        the window ending there, so the result is the same, one step per frame.
 
     Returns
     -------
@@ -236,6 +257,12 @@ def posteriors(samples: np.ndarray, *, frontend: FrontendSettings, detector: Det
     frames = scheduled_frames(samples, len(features), frontend=frontend, detector=detector)
     if len(frames) == 0:
         return np.zeros(0, np.int64), np.zeros((0, len(detector.labels)), np.int8)
+    if step_fn is not None:
+        per_frame = np.asarray(step_fn(np.ascontiguousarray(features[:frames[-1] + 1])),
+                               dtype=np.int8)
+        return inference_times_ms(frames, frontend), per_frame[frames]
+    if model_fn is None:
+        raise KwsError("stream: give model_fn or step_fn")
     windows = np.lib.stride_tricks.sliding_window_view(
         features, (frontend.num_frames, features.shape[1]))[:, 0]
     inputs = windows[frames - (frontend.num_frames - 1)]
@@ -341,10 +368,10 @@ def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[
 
     ``engine``: "c" (the C runtime through ctypes, the default when available) or "tflm"."""
     model, detector, samples = _load_stream(model_path, wav_path, detector)
-    return simulate(samples, frontend=model.frontend, detector=detector,
-                    model_fn=tflm_model_fn(model, workers=workers,
-                                           engine=_default_engine(engine)),
-                    output_zero_point=model.output_zero_point)
+    times, outputs = _stream_posteriors(model, detector, samples, workers=workers,
+                                        engine=engine)
+    return detect_all(times, outputs, detector=detector,
+                      output_zero_point=model.output_zero_point)
 
 
 def stream_file_posteriors(model_path: str | os.PathLike[str],
@@ -353,9 +380,18 @@ def stream_file_posteriors(model_path: str | os.PathLike[str],
                            engine: str | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Every inference's time (ms, int64) and int8 output (inferences, classes) for a WAV.
 
-    ``engine``: "c" (our C runtime) or "tflm" (the TFLite Micro reference interpreter on every
-    window: slow, the oracle)."""
+    ``engine``: "c" (our C runtime: the generated step function, one step per frame, for a
+    streamable model; the window model on every window otherwise) or "tflm" (the TFLite Micro
+    reference interpreter on every window: slow, the oracle)."""
     model, detector, samples = _load_stream(model_path, wav_path, detector)
+    return _stream_posteriors(model, detector, samples, workers=workers, engine=engine)
+
+
+def _stream_posteriors(model: StreamModel, detector: DetectorSettings, samples: np.ndarray, *,
+                       workers: int, engine: str | None) -> tuple[np.ndarray, np.ndarray]:
+    engine = _default_engine(engine)
+    if engine == "c" and is_streamable(model):
+        return posteriors(samples, frontend=model.frontend, detector=detector,
+                          step_fn=host_step_fn(model))
     return posteriors(samples, frontend=model.frontend, detector=detector,
-                      model_fn=tflm_model_fn(model, workers=workers,
-                                             engine=_default_engine(engine)))
+                      model_fn=tflm_model_fn(model, workers=workers, engine=engine))

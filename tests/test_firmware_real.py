@@ -258,3 +258,28 @@ def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
     assert run.summary["skipped"] >= 100                # the silent stretch was gated
     assert got_t.tolist() == times.tolist() and np.array_equal(got, outputs)
     assert lines == expected and len(expected) >= 2
+
+
+def test_streaming_posteriors_python_step_equals_tflm(tmp_path: Path, stream_run: Path,
+                                                      shared_audio: Path, capsys) -> None:
+    """``--backend python`` on a streamable model steps kws_model_step over every frame on the
+    host; its posteriors equal TFLite Micro's on every window (gate off and on)."""
+    from kws.audio import save_wav
+    from kws.cli import main
+    from kws.data.labelled_stream import parity_stream
+
+    samples, _ = parity_stream(shared_audio, seconds=10.0, seed=8)
+    wav = tmp_path / "s.wav"
+    save_wav(wav, samples)
+    for gate in ("off", "on"):
+        got = {}
+        for backend in ("python", "tflm"):
+            out = tmp_path / f"{backend}_{gate}.npy"
+            assert main(["stream", str(stream_run), str(wav), "--backend", backend,
+                         "--posteriors", str(out), "--gate", gate, "--jobs", "1"]) == 0
+            got[backend] = (np.load(out), np.load(out.with_suffix(".times.npy")))
+        assert np.array_equal(got["python"][0], got["tflm"][0])
+        assert np.array_equal(got["python"][1], got["tflm"][1])
+        if gate == "off":
+            assert len(got["python"][1]) == (len(samples) - 480) // 320 + 1 - 48   # every hop
+    capsys.readouterr()
