@@ -27,6 +27,8 @@ import numpy as np
 from kws.errors import KwsError
 
 DEFAULT_SAMPLE_RATE = 16000
+#: The audio file suffixes that dataset readers pick up.
+AUDIO_SUFFIXES = (".wav", ".flac")
 
 
 def _check_riff(path: Path) -> None:

@@ -69,9 +69,7 @@ def labelled_files(folder: str | Path, classes: list[str], *,
                 if len(row) >= 2 and row[0] != "path":
                     table[row[0]] = row[1]
     pairs = []
-    for f in sorted(root.rglob("*")):
-        if f.suffix.lower() not in AUDIO_SUFFIXES or not f.is_file():
-            continue
+    for f in walk_files(root, AUDIO_SUFFIXES):
         rel = f.relative_to(root).as_posix()
         label = table.get(rel) or table.get(f.name) or (
             f.parent.name if labels_csv is None or not table else None)

@@ -161,8 +161,8 @@ def test_noise_bank_parts_are_disjoint() -> None:
         assert seg.max() < 80000
 
 
-def test_noise_bank_from_real_background(shared_audio) -> None:
-    bank = aug.NoiseBank.from_folder(shared_audio / "_background_noise_")
+def test_noise_bank_from_real_background(real_audio) -> None:
+    bank = aug.NoiseBank.from_folder(real_audio / "_background_noise_")
     assert len(bank.segments) == 6
     levels = [20 * np.log10(np.sqrt(np.mean(s ** 2))) for s in bank.segments]
     assert all(-70 < lv < 0 for lv in levels)

@@ -63,6 +63,8 @@ from kws.runtime.reference import ReferenceInterpreter
 
 SHARED = shared_dir()
 REAL = SHARED / "speech_commands_train"
+#: Background noise for the ``_silence_`` clips and the streams (held-out part).
+NOISE = SHARED / "audio" / BACKGROUND
 EIGHT = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
 
 
@@ -88,7 +90,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
         raise KwsError(f"{REAL}: no clips in the {split} split")
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
-    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    bank = NoiseBank(NoiseBank.find(NOISE), part="heldout")
     cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
     rng = np.random.default_rng(seed)
     for _ in range(len(entries) // 8):
@@ -128,7 +130,7 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
     words = [c for c in classes if not c.startswith("_")]
     entries = [e for e in speech_commands_entries(REAL) if e.split == split]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
-    bank = HeldoutBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
+    bank = HeldoutBank.from_folder(NOISE, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
                                   noise=bank, split=split, distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),

@@ -20,13 +20,14 @@ import numpy as np
 
 from kws.detect import DetectorSettings
 
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:
     from kws.data.labelled_stream import parity_stream
 
-    audio = REPO.parent / "shared" / "audio"
+    from kws.paths import shared_dir
+
+    audio = shared_dir() / "audio"
     if (audio / "yes").is_dir():
         return parity_stream(audio, seconds=minutes * 60.0, seed=seed)[0]
     rng = np.random.default_rng(seed)               # no shared clips: noise at varying level

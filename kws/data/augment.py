@@ -193,9 +193,10 @@ class NoiseBank:
 
 
 def shared_folder() -> Path:
-    """``$KWS_SHARED``, else ``<repo>/../shared`` (development data; never a default input)."""
-    env = os.environ.get("KWS_SHARED")
-    return Path(env) if env else Path(__file__).resolve().parents[2].parent / "shared"
+    """:func:`kws.paths.shared_dir` (development data; never a default input)."""
+    from kws.paths import shared_dir
+
+    return shared_dir()
 
 
 def default_noise_folder() -> Path | None:

@@ -19,10 +19,11 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kws import qemu
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
+from kws.paths import shared_dir
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
-from kws.device.qemu_run import run_elf
 from kws.device.report import CYCLES_PER_CLASS, REFERENCE_MHZ, footprint, realtime_figures
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
@@ -78,7 +79,7 @@ def run_firmware(elf: str | Path, samples: np.ndarray, *, workdir: str | Path,
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     write_audio_raw(work / "audio.raw", samples)
-    res = run_elf(elf, args=["audio.raw"], cwd=work, timeout=timeout)
+    res = qemu.run_elf(elf, args=["audio.raw"], workdir=work, timeout=timeout)
     err = res.stderr.strip().splitlines()
     if res.exit_code != 0 or not err:
         raise KwsError(f"{elf}: firmware exited with {res.exit_code}: "
@@ -154,10 +155,6 @@ def _count(elf: str | Path, samples: np.ndarray) -> dict[str, list[Any]]:
     app's markers: ``hop`` = one front-end frame (kws_mark_start/end), ``inference`` = one
     model run (kws_mark_start2/end2), ``process`` = one kws_detector_process call (one block:
     front end, gate, model, detector; kws_app_mark_process_start/end)."""
-    try:
-        from kws import qemu
-    except ImportError:
-        raise KwsError("instruction counts need kws.qemu and its TCG plugin") from None
     raw = np.asarray(samples, dtype="<i2").tobytes()
     result = qemu.count_instructions(
         elf, "kws_mark_start", "kws_mark_end",
@@ -273,7 +270,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     out = Path(out_dir)
     model = load_run_model(run_dir)
     detector = detector_settings_for(model)
-    audio = Path(audio_dir) if audio_dir else REPO.parent / "shared" / "audio"
+    audio = Path(audio_dir) if audio_dir else shared_dir() / "audio"
     words = tuple(w for w in model.labels if not w.startswith("_"))
     if stream is None:
         samples, events = parity_stream(audio, seconds=seconds, words=words, seed=0)

@@ -18,7 +18,8 @@ from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 
-__all__ = ["ExportResult", "NotStreamable", "export_model", "load_labels", "load_settings"]
+__all__ = ["ExportResult", "NotStreamable", "export_model", "load_labels", "load_settings",
+           "read_settings"]
 
 
 @dataclasses.dataclass
@@ -31,7 +32,7 @@ class ExportResult:
     layers: list[Layer]
     arena: ArenaPlan
     labels: list[str]
-    settings_hash: int
+    settings_hash: int | None     # None: exported with the front end unknown
     stream: StreamPlan | None = None     # the step function's plan, when generated
     not_streamable: str = ""             # why there is no step function, when there is none
 
@@ -57,11 +58,16 @@ def load_labels(model_path: Path, num_classes: int) -> list[str]:
     return [f"class_{i}" for i in range(num_classes)]
 
 
-def load_settings(model_path: Path) -> FrontendSettings:
-    """Front-end settings from ``settings.json`` beside the model, else the defaults."""
+def load_settings(model_path: Path) -> FrontendSettings | None:
+    """Front-end settings from ``settings.json`` beside the model, or None if there is none."""
     f = model_path.parent / "settings.json"
     if not f.exists():
-        return FrontendSettings()
+        return None
+    return read_settings(f)
+
+
+def read_settings(f: Path) -> FrontendSettings:
+    """Front-end settings from a ``settings.json`` (a RUN folder's, or its ``frontend`` part)."""
     try:
         data = json.loads(f.read_text(encoding="utf-8"))
     except (OSError, ValueError) as exc:
@@ -80,8 +86,27 @@ def _insert_stream_header(header: str, section: str) -> str:
     return head + section + "\n" + sep + rest
 
 
-def export_model(model_path: str | Path, out_dir: str | Path, *,
-                 prepare: bool = False, stream: bool | None = None) -> ExportResult:
+def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
+                          allow_unknown: bool) -> int | None:
+    """The front-end settings hash the export records: from ``settings_file`` if given, else
+    ``settings.json`` beside the model; with neither, None (front end unknown) if
+    ``allow_unknown``, else :class:`KwsError` (a default would claim settings nobody chose)."""
+    if settings_file is not None:
+        return read_settings(Path(settings_file)).hash()
+    found = load_settings(model_path)
+    if found is not None:
+        return found.hash()
+    if allow_unknown:
+        return None
+    raise KwsError(f"{model_path}: no settings.json beside the model, so the front end it was "
+                   f"trained on is unknown; give the front-end settings file, or export with "
+                   f"the front end marked unknown")
+
+
+def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
+                 settings_file: str | Path | None = None,
+                 allow_unknown_frontend: bool = False,
+                 stream: bool | None = None) -> ExportResult:
     """Generate ``kws_model.h`` and ``kws_model.c`` for ``model_path`` in ``out_dir``.
 
     Parameters
@@ -94,6 +119,13 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
         inference for 2 bytes instead of 1 per pointwise weight (+19 KB of flash on DS-CNN-S).
         False (the default, ``kws export`` without ``--int16-pointwise``) keeps every layer's
         int8 weights, so the model's flash is what its .tflite holds.
+    settings_file : path-like, optional
+        The front-end settings the model was trained on (default: ``settings.json`` beside
+        the model).
+    allow_unknown_frontend : bool
+        Without any settings, export with the front end marked unknown: the header then has
+        no ``KWS_MODEL_FRONTEND_SETTINGS_HASH`` and refuses to compile next to a front end's
+        configuration, so no settings check can pass by accident. False: raise instead.
     stream : bool or None
         Generate the streaming step function (``kws_model_step``, :mod:`kws.export.streaming`):
         None (default) when the model is streamable, True always (raise
@@ -114,7 +146,7 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
     layers = lower(model, prepare=prepare)
     arena = plan_arena(model, layers)
     labels = load_labels(path, model.tensors[model.outputs[0]].size)
-    settings_hash = load_settings(path).hash()
+    settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,
                                 model_sha256=model_sha256(data))
