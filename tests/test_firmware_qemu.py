@@ -159,7 +159,7 @@ def test_jsonl_formatter_matches_python() -> None:
 
 @pytest.mark.qemu
 @pytest.mark.parametrize("stream", [False, True])
-def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path, shared_audio: Path,
+def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path, real_audio: Path,
                                                             stream: bool) -> None:
     """Gate on and every inference printed: the firmware's output lines (time and int8 vector
     of each inference that ran) and detection lines == the simulation's, and the gate skipped
@@ -171,7 +171,7 @@ def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path, shar
     from kws.simulate import detect_all, posteriors
 
     seed = 5
-    samples, _ = parity_stream(shared_audio, seconds=30.0, seed=seed)
+    samples, _ = parity_stream(real_audio, seconds=30.0, seed=seed)
     quiet = np.zeros(16000 * 3, np.int16)               # digital silence: the gate must close
     samples = np.concatenate([samples[:16000 * 12], quiet, samples[16000 * 12:]])
     det = dataclasses.replace(_detector(samples, seed=seed, every=2, k=3, refractory=500),

@@ -130,7 +130,7 @@ def test_ds_cnn_s_fits_the_targets(tmp_path: Path) -> None:
 
 
 def test_posteriors_of_the_three_backends_are_identical(tmp_path: Path, tiny_run: Path,
-                                                        shared_audio: Path, capsys) -> None:
+                                                        real_audio: Path, capsys) -> None:
     """``kws stream --posteriors``: our C runtime (python), the TFLite Micro interpreter on
     every window (tflm) and the firmware under QEMU give the same int8 outputs at the same
     times, with the gate on (a silent stretch is skipped) and, for python/tflm, off."""
@@ -138,7 +138,7 @@ def test_posteriors_of_the_three_backends_are_identical(tmp_path: Path, tiny_run
     from kws.cli import main
     from kws.data.labelled_stream import parity_stream
 
-    samples, _ = parity_stream(shared_audio, seconds=8.0, seed=6)
+    samples, _ = parity_stream(real_audio, seconds=8.0, seed=6)
     samples = np.concatenate([samples[:16000 * 4], np.zeros(16000 * 3, np.int16),
                               samples[16000 * 4:]])
     wav = tmp_path / "stream.wav"
@@ -223,7 +223,7 @@ def stream_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
-                                          shared_audio: Path) -> None:
+                                          real_audio: Path) -> None:
     """The firmware running the generated step function (a step per hop while the gate is
     open, caught up when it reopens) prints every inference's output equal to the window model
     run by TFLite Micro on that window, and the same detection lines, decisions every hop."""
@@ -236,7 +236,7 @@ def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
 
     model = load_run_model(stream_run)
     assert is_streamable(model) and detector_settings_for(model).model_every_hops == 1
-    samples, _ = parity_stream(shared_audio, seconds=24.0, seed=7)
+    samples, _ = parity_stream(real_audio, seconds=24.0, seed=7)
     samples = np.concatenate([samples[:16000 * 8], np.zeros(16000 * 3, np.int16),
                               samples[16000 * 8:]])
     model_fn = tflm_model_fn(model, workers=1)
@@ -261,14 +261,14 @@ def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
 
 
 def test_streaming_posteriors_python_step_equals_tflm(tmp_path: Path, stream_run: Path,
-                                                      shared_audio: Path, capsys) -> None:
+                                                      real_audio: Path, capsys) -> None:
     """``--backend python`` on a streamable model steps kws_model_step over every frame on the
     host; its posteriors equal TFLite Micro's on every window (gate off and on)."""
     from kws.audio import save_wav
     from kws.cli import main
     from kws.data.labelled_stream import parity_stream
 
-    samples, _ = parity_stream(shared_audio, seconds=10.0, seed=8)
+    samples, _ = parity_stream(real_audio, seconds=10.0, seed=8)
     wav = tmp_path / "s.wav"
     save_wav(wav, samples)
     for gate in ("off", "on"):
