@@ -81,22 +81,26 @@ def run_condition(run: Path, condition: str, *, minutes: float, seed: int) -> di
     """Scores of one condition without and with the gate (see the module docstring)."""
     from kws.gate import GateSettings
     from kws.simulate import (c_runtime_available, detect_all, detector_settings_for,
-                              inference_frames, load_run_model, posteriors, stream_features,
-                              tflm_model_fn)
+                              host_step_fn, inference_frames, is_streamable, load_run_model,
+                              posteriors, stream_features, tflm_model_fn)
 
     model = load_run_model(run)
     words = [w for w in model.labels if not w.startswith("_")]
     samples, events = _stream(words, condition, minutes, seed)
     ev = [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in events]
     feats = stream_features(samples, model.frontend)
-    model_fn = tflm_model_fn(model, engine="c" if c_runtime_available() else "tflm")
+    if is_streamable(model):                 # the step function, one step per frame
+        engines = {"step_fn": host_step_fn(model)}
+    else:
+        engines = {"model_fn": tflm_model_fn(model, engine="c" if c_runtime_available()
+                                             else "tflm")}
     out: dict[str, Any] = {"condition": condition, "events": len(ev),
                            "seconds": len(samples) / 16000.0}
     gate = GateSettings()
     for name, g in (("off", False), ("on", gate)):
         det = detector_settings_for(model, gate=g)
         times, outs = posteriors(samples, frontend=model.frontend, detector=det,
-                                 model_fn=model_fn, features=feats)
+                                 features=feats, **engines)
         found = detect_all(times, outs, detector=det,
                            output_zero_point=model.output_zero_point)
         dets = [(d.time_ms / 1000.0, d.label) for d in found]
