@@ -6,7 +6,8 @@ One place decides how C is built from Python:
   reconfigures), builds the targets asked for, serializes builders of one folder across
   processes (pytest-xdist workers), and turns a failure into one :class:`KwsError` line.
   ``m4=True`` cross-compiles with :data:`M4_TOOLCHAIN_FILE`.
-- :func:`cc_shared_library` links a few host sources into a shared library for ctypes.
+- :func:`cc_link` / :func:`cc_shared_library` link a few host sources into a program or a
+  shared library for ctypes.
 - :func:`m4_cpu_flags` reads the Cortex-M4 compiler flags from the toolchain file, the one
   place that defines them (``firmware/cmake/arm-none-eabi.cmake``); Python never restates them.
 
@@ -30,9 +31,8 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-#: Repository root (the folder holding ``kws/``, ``dsp/`` and ``firmware/``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
 #: The CMake toolchain file for the Cortex-M4F: compiler, CPU flags, link flags.
 M4_TOOLCHAIN_FILE = REPO_ROOT / "firmware" / "cmake" / "arm-none-eabi.cmake"
 
@@ -149,17 +149,20 @@ def cmake_build(
     return bdir
 
 
-def cc_shared_library(
+def cc_link(
     sources: Sequence[str | os.PathLike[str]],
     out: str | os.PathLike[str],
     *,
+    shared: bool = False,
     flags: Sequence[str] = (),
     includes: Sequence[str | os.PathLike[str]] = (),
     libraries: Sequence[str | os.PathLike[str]] = (),
 ) -> Path:
-    """Compile and link host C ``sources`` into the shared library ``out`` (written atomically).
+    """Compile and link host C ``sources`` into ``out`` (written atomically): a program, or a
+    shared library for ctypes with ``shared``.
 
-    ``flags`` come after ``-shared -fPIC``; the caller decides the language level and warnings.
+    ``flags`` come after ``-shared -fPIC`` (shared); the caller decides the language level,
+    warnings and sanitizers.
 
     Raises
     ------
@@ -170,11 +173,24 @@ def cc_shared_library(
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
-    run_checked([cc, "-shared", "-fPIC", *flags, *[f"-I{p}" for p in includes],
-                 *map(str, sources), *map(str, libraries), "-o", str(tmp)],
-                what=f"compile of {target.name}")
+    run_checked([cc, *(["-shared", "-fPIC"] if shared else []), *flags,
+                 *[f"-I{p}" for p in includes], *map(str, sources), *map(str, libraries),
+                 "-o", str(tmp)], what=f"compile of {target.name}")
     os.replace(tmp, target)
     return target
+
+
+def cc_shared_library(
+    sources: Sequence[str | os.PathLike[str]],
+    out: str | os.PathLike[str],
+    *,
+    flags: Sequence[str] = (),
+    includes: Sequence[str | os.PathLike[str]] = (),
+    libraries: Sequence[str | os.PathLike[str]] = (),
+) -> Path:
+    """:func:`cc_link` of a shared library (``-shared -fPIC``) for ctypes."""
+    return cc_link(sources, out, shared=True, flags=flags, includes=includes,
+                   libraries=libraries)
 
 
 @functools.lru_cache(maxsize=1)

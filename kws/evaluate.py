@@ -23,34 +23,26 @@ from typing import Any
 
 import numpy as np
 
-from kws.audio import fit_clip, load_audio
+from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
-from kws.fileio import write_text_atomic
+from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN
-from kws.train.features import compute_features
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
+from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
+from kws.train.features import compute_features
 
 HIT_TOLERANCE_S = 1.0
 
 
 def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], FrontendSettings]:
-    """A model file and, from its folder, the float model, labels.txt and settings.json."""
-    path = Path(model_path)
-    if not path.is_file():
-        raise KwsError(f"{path}: no such model file")
-    labels_file = path.parent / "labels.txt"
-    if not labels_file.is_file():
-        raise KwsError(f"{labels_file}: missing (the run folder must hold labels.txt)")
-    classes = labels_file.read_text().split()
-    settings_file = path.parent / "settings.json"
-    settings = (FrontendSettings.from_dict(json.loads(settings_file.read_text()))
-                if settings_file.is_file() else FrontendSettings())
-    flt = path.parent / "model_float.tflite"
-    return (path.read_bytes(), flt.read_bytes() if flt.is_file() and flt != path else None,
-            classes, settings)
+    """A model file and, from its folder (:mod:`kws.run`), the float model, labels and
+    front-end settings."""
+    int8 = read_model(model_path)
+    classes = list(read_labels(model_path, num_classes=ReferenceInterpreter(int8).num_classes))
+    return int8, read_float_model(model_path), classes, read_settings(model_path)
 
 
 def labelled_files(folder: str | Path, classes: list[str], *,
@@ -77,7 +69,12 @@ def labelled_files(folder: str | Path, classes: list[str], *,
             continue
         if label == BACKGROUND:
             label = SILENCE
-        pairs.append((f, label if label in classes else UNKNOWN))
+        if label not in classes:
+            if UNKNOWN not in classes:
+                raise KwsError(f"{f}: label {label!r} is not one of the model's classes "
+                               f"({', '.join(classes)}) and the model has no {UNKNOWN}")
+            label = UNKNOWN
+        pairs.append((f, label))
     if not pairs:
         raise KwsError(f"{root}: no labelled .wav or .flac files")
     return pairs
@@ -123,20 +120,72 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     int8, flt, classes, settings = load_run(model_path)
     pairs = labelled_files(wavs, classes, labels_csv=labels_csv)
     feats, labels, skipped = clip_features(pairs, settings)
-    y = np.array([classes.index(lab) for lab in labels])
     out: dict[str, Any] = {"model": str(model_path), "wavs": str(wavs), "skipped": skipped}
-    for name, blob in (("int8", int8), ("float", flt)):
-        if blob is None:
-            continue
-        probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
-        out[name] = report(y, probs.argmax(axis=1), classes)
-        print(format_report(out[name], title=f"{name:<6}"))
+    out.update(score_models({"int8": int8, "float": flt}, feats, labels, classes, settings,
+                            backend=backend))
+    for name in ("int8", "float"):
+        if name in out:
+            print(format_report(out[name], title=f"{name:<6}"))
     png = Path(png_out) if png_out else Path(model_path).parent / "confusion_eval.png"
     plot_confusion(out["int8"], png, title=f"int8 on {Path(wavs).name}: "
                    f"accuracy {out['int8']['accuracy']:.3f}")
     print(f"kws: confusion matrix: {png}")
     if json_out:
         write_text_atomic(json_out, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def score_models(models: dict[str, bytes | None], feats: np.ndarray, labels: list[str],
+                 classes: list[str], settings: FrontendSettings, *,
+                 backend: str = "litert") -> dict[str, dict[str, Any]]:
+    """:func:`kws.metrics.report` of each model (name -> .tflite bytes; None is skipped) on
+    int8 features ``feats`` (N, frames, coeffs) whose labels are classes of the model."""
+    y = np.array([classes.index(lab) for lab in labels])
+    out = {}
+    for name, blob in models.items():
+        if blob is not None:
+            probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
+            out[name] = report(y, probs.argmax(axis=1), classes)
+    return out
+
+
+def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
+                         classes: list[str], settings: FrontendSettings, *,
+                         split: str = "validation") -> dict[str, Any]:
+    """Clip accuracy of a run's models on real speech.
+
+    Parameters
+    ----------
+    folder : path-like
+        Real recordings in the Speech Commands layout (``<word>/<clip>``, optional list files).
+    models : dict of str to bytes or None
+        ``{"int8": ..., "float": ...}``.
+    classes : list of str
+        The models' labels. Words the model does not know count as ``_unknown_`` (and are left
+        out when it has no ``_unknown_`` class).
+    split : str, keyword-only
+        Which split of the folder (:func:`kws.data.speech_commands.speech_commands_entries`);
+        every clip when that split is empty.
+
+    Returns
+    -------
+    dict
+        ``folder``, ``split`` (the one used, or ``"all"``), ``clips``, and a report per model.
+    """
+    from kws.data.speech_commands import speech_commands_entries
+
+    root = Path(folder)
+    entries = speech_commands_entries(root)
+    chosen = [e for e in entries if e.split == split]
+    used = split if chosen else "all"
+    pairs = [(root / e.path, e.label if e.label in classes else UNKNOWN)
+             for e in (chosen or entries) if e.label in classes or UNKNOWN in classes]
+    if not pairs:
+        raise KwsError(f"{root}: no clips of the model's words ({', '.join(classes)})")
+    feats, labels, skipped = clip_features(pairs, settings)
+    out: dict[str, Any] = {"folder": str(root), "split": used, "clips": len(labels),
+                           "skipped": skipped}
+    out.update(score_models(models, feats, labels, classes, settings))
     return out
 
 

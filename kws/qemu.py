@@ -258,6 +258,7 @@ def run_elf(
     timeout: float = 60.0,
     icount_shift: int | None = DEFAULT_ICOUNT_SHIFT,
     plugin: str | None = None,
+    extra: Sequence[str] = (),
 ) -> QemuResult:
     """Run ``elf`` on QEMU's mps2-an386; return its stdout, stderr, exit status and new files.
 
@@ -280,6 +281,8 @@ def run_elf(
         instruction); None runs on the host clock.
     plugin : str, optional
         A ``-plugin`` argument (path and its options).
+    extra : sequence of str
+        Further QEMU arguments (e.g. ``-device loader,file=...,addr=...`` to fill flash).
 
     Returns
     -------
@@ -294,7 +297,7 @@ def run_elf(
         input name is not a plain file name, QEMU itself fails, or the run exceeds ``timeout``.
     """
     _check_args(elf, args)
-    cmd = qemu_command(elf, args=args, icount_shift=icount_shift, plugin=plugin)
+    cmd = qemu_command(elf, args=args, icount_shift=icount_shift, plugin=plugin, extra=extra)
     with contextlib.ExitStack() as stack:
         if workdir is None:
             work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kws-qemu-")))
@@ -393,6 +396,7 @@ def count_instructions(
     args: Sequence[str] = (),
     files: Mapping[str, bytes] | None = None,
     timeout: float = 120.0,
+    extra: Sequence[str] = (),
 ) -> CountResult:
     """Run ``elf`` under the counting plugin and return the count of every marker interval.
 
@@ -405,7 +409,7 @@ def count_instructions(
         instruction included) and stops on entry to ``end_symbol`` (excluded).
     pairs : sequence of (str, str)
         Further independent (start, end) symbol pairs, numbered 1, 2, ...
-    args, files, timeout
+    args, files, timeout, extra
         As for :func:`run_elf`.
 
     Returns
@@ -430,7 +434,8 @@ def count_instructions(
     with tempfile.TemporaryDirectory(prefix="kws-count-") as tmp:
         report = Path(tmp) / "report.txt"
         spec.append(f"out={report}")
-        result = run_elf(elf, args=args, files=files, timeout=timeout, plugin=",".join(spec))
+        result = run_elf(elf, args=args, files=files, timeout=timeout, plugin=",".join(spec),
+                         extra=extra)
         if not report.is_file():
             raise KwsError(f"{elf}: the counting plugin wrote no report "
                            f"(exit {result.exit_code}): {result.stdout.strip()[-200:]}")

@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from kws.paths import REPO_ROOT
 from tests.real_data import REAL_AUDIO
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 @pytest.fixture(scope="session")

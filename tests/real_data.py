@@ -6,10 +6,10 @@ The tests use only these, never the optional shared folder beside the repository
 
 from __future__ import annotations
 
-from pathlib import Path
+from kws.paths import FIXTURE_SPEECH, REPO_ROOT
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = REPO_ROOT / "tests" / "data"
 #: ``<word>/<speaker>_nohash_<n>.flac`` folders and ``_background_noise_/`` (5 s of each).
-REAL_AUDIO = DATA / "speech_commands"
+REAL_AUDIO = FIXTURE_SPEECH
 #: The canonical split of every file of the shared ``speech_commands_train`` copy (gzip CSV).
 SPLITS_CSV = DATA / "speech_commands_splits.csv.gz"

@@ -7,7 +7,7 @@ import pytest
 from kws.bench import accuracy
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.train.data import speech_commands_entries
+from kws.data.speech_commands import speech_commands_entries
 from tests.real_data import REAL_AUDIO
 
 

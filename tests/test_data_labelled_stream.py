@@ -77,7 +77,7 @@ def test_missing_word_is_an_error(tmp_path: Path) -> None:
     src = _source(tmp_path / "src")
     with pytest.raises(KwsError, match=r"no clips of stop \(labels there: _unknown_, no, yes\)"):
         stream.make_stream(source=src, words=["stop"], minutes=0.5)
-    with pytest.raises(KwsError, match="--minutes"):
+    with pytest.raises(KwsError, match="minutes: must be positive"):
         stream.make_stream(source=src, words=["yes"], minutes=0)
 
 

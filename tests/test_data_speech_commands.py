@@ -174,7 +174,7 @@ def test_too_few_examples_is_an_error(tmp_path: Path) -> None:
 
 def test_no_background_folder_is_a_clear_error(tmp_path: Path) -> None:
     root = make_tiny(tmp_path / "sc", background=False)
-    with pytest.raises(KwsError, match="--noise-dir"):
+    with pytest.raises(KwsError, match="noise_dir"):
         sc.build_manifest(root, words=["yes"], progress=False, min_per_class=1)
     sc.build_manifest(root, words=["yes"], progress=False, min_per_class=1,
                       silence_percentage=0)

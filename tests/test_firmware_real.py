@@ -103,9 +103,9 @@ def test_kws_stream_backends_print_the_same_lines(tmp_path: Path, tiny_run: Path
     wav = tmp_path / "stream.wav"
     save_wav(wav, samples)
     outs = {}
-    for backend in ("python", "qemu"):
-        assert main(["stream", str(tiny_run), str(wav), "--backend", backend,
-                     "--threshold", "120"]) == 0
+    for backend in ("python", "qemu"):  # the tiny model (trained on tests/data) scores low:
+        assert main(["stream", str(tiny_run), str(wav), "--backend", backend,  # 3 detections
+                     "--threshold", "80"]) == 0
         outs[backend] = capsys.readouterr().out.splitlines()
     assert outs["python"] == outs["qemu"]
     assert outs["python"], "the stream should produce detections"

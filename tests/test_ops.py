@@ -24,13 +24,13 @@ pytest.importorskip("tflite_micro", reason="tflite-micro is the reference interp
 if shutil.which("cmake") is None or shutil.which("cc") is None:
     pytest.skip("cmake and a C compiler build the runtime", allow_module_level=True)
 
-from kws.export import export_model  # noqa: E402
-from kws.export.lowering import lower  # noqa: E402
-from kws.export.tflite_model import load_tflite  # noqa: E402
-from kws.frontend.settings import FrontendSettings  # noqa: E402
-from kws.runtime.host import HostModel  # noqa: E402
-from kws.runtime.infer import infer, run_tflm  # noqa: E402
-from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
+from kws.export import export_model
+from kws.export.lowering import lower
+from kws.export.tflite_model import load_tflite
+from kws.frontend.settings import FrontendSettings
+from kws.runtime.host import HostModel
+from kws.runtime.infer import infer, run_tflm
+from kws.runtime.testmodels import ensure_model, parity_inputs
 
 DATA = Path(__file__).parent / "data" / "models"
 PUBLISHED = ["mlperf_kws_ref_model", "mlperf_str_ww_ref_model", "mlperf_ic_resnet_quant",
@@ -82,7 +82,7 @@ def test_published_models_parity(name: str) -> None:
     assert _assert_parity(DATA / f"{name}.tflite", 60) == 60
 
 
-def test_audio_models_on_real_features(shared_audio: Path) -> None:
+def test_audio_models_on_real_features(real_audio: Path) -> None:
     """The 49 x 10 feature models on the front end's features of real recordings."""
     import soundfile as sf
 
@@ -90,7 +90,7 @@ def test_audio_models_on_real_features(shared_audio: Path) -> None:
 
     fe = FrontendSettings()
     clips = []
-    for wav in sorted(shared_audio.glob("*/*.wav"))[:60]:
+    for wav in sorted(real_audio.glob("*/*.flac"))[:60]:
         x, sr = sf.read(wav, dtype="int16")
         if sr == fe.sample_rate and x.ndim == 1 and not wav.parent.name.startswith("_"):
             clip = np.zeros(fe.clip_samples, np.int16)

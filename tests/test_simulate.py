@@ -66,7 +66,7 @@ def test_detector_settings_file_and_overrides(small_run: Path, tmp_path: Path) -
 
 
 def test_bad_inputs(small_run: Path, tmp_path: Path) -> None:
-    with pytest.raises(KwsError, match="model file not found"):
+    with pytest.raises(KwsError, match="no such model file"):
         load_run_model(tmp_path / "nothing")
     bad = tmp_path / "bad"
     bad.mkdir()
@@ -100,7 +100,7 @@ def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.skipif(not __import__("kws.simulate", fromlist=["x"]).c_runtime_available(),
-                    reason="needs issue C's host C runtime binding (kws.runtime.host)")
+                    reason="needs the host C runtime binding (kws.runtime.host)")
 def test_c_engine_equals_tflm(small_run: Path, real_audio: Path) -> None:
     from kws.data.labelled_stream import parity_stream
     from kws.simulate import tflm_model_fn

@@ -19,8 +19,9 @@ from kws.fileio import write_text_atomic
 from kws.device import doubles
 from kws.frontend.settings import FrontendSettings
 from kws.gate import GateSettings
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 APP = REPO / "firmware" / "app"
 
 
@@ -177,8 +178,10 @@ def build_app(out_dir: str | Path, cfg: AppConfig, *, backend: str = "real",
         ``kws_fw.map``.
     cfg : AppConfig
         The generated ``kws_app_config.h``.
-    backend : {"real", "doubles"}
-        ``real``: the dsp/ front end and the exported model in ``model_dir``; ``doubles``: the
+    backend : {"real", "blob", "doubles"}
+        ``real``: the dsp/ front end and the exported model in ``model_dir``; ``blob``: the
+        same with the model's weights read from a blob in a flash slot (``model_dir`` from
+        :func:`kws.export.blob.export_blob_c`); ``doubles``: the
         integer test doubles (kws/device/doubles.py) with weights from ``doubles_seed``.
     defines, extra_sources : sequences
         Test hooks passed to the app's compile.
@@ -193,15 +196,19 @@ def build_app(out_dir: str | Path, cfg: AppConfig, *, backend: str = "real",
             f"KWS_APP_EXTRA_SOURCES={';'.join(str(Path(p).resolve()) for p in extra_sources)}"]
     if backend == "doubles":
         write_text_atomic(gen / "kws_app_doubles.h", doubles_header(cfg, seed=doubles_seed))
-    elif backend == "real":
+    elif backend in ("real", "blob"):
         missing = real_backend_missing()
         if missing:
             raise KwsError(f"firmware build: this checkout lacks {', '.join(missing)}")
         if model_dir is None or not (Path(model_dir) / "kws_model.c").is_file():
             raise KwsError(f"{model_dir}: no kws_model.c (run kws export first)")
         args.append(f"KWS_MODEL_DIR={Path(model_dir).resolve()}")
+        if backend == "blob":   # kws_model_blob.c in model_dir (kws.device.blob_slot)
+            from kws.device.blob_build import blob_cmake_args
+
+            args += blob_cmake_args(model_dir)
     else:
-        raise KwsError(f"firmware build: unknown backend {backend!r} (real or doubles)")
+        raise KwsError(f"firmware build: unknown backend {backend!r} (real, blob or doubles)")
     cmake_build(APP, out, m4=True, defines=args, build_type="RelWithDebInfo")
     elf = out / "kws_fw.elf"
     if not elf.is_file():

@@ -19,8 +19,9 @@ from kws.cbuild import cc_shared_library
 from kws.detect import Detection, DetectorSettings
 from kws.errors import KwsError
 from kws.gate import GateSettings
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 FIRMWARE = REPO / "firmware"
 SOURCES = (
     FIRMWARE / "detector" / "src" / "kws_detect.c",

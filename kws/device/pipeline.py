@@ -1,7 +1,7 @@
 """The whole firmware path for one RUN: export, build, run under QEMU, compare, report.
 
 - :func:`build_firmware` - ``kws firmware build RUN --out fw.elf``: export the int8 model to C
-  (issue C's ``kws export``), write ``kws_app_config.h`` from the RUN's front-end and detector
+  (``kws export``), write ``kws_app_config.h`` from the RUN's front-end and detector
   settings, and build ``firmware/app`` with the real front end and model.
 - :func:`qemu_stream_lines` - ``kws stream MODEL WAV --backend qemu``.
 - :func:`firmware_report` - ``kws firmware report``: footprint by section, stack high-water,
@@ -22,9 +22,9 @@ import numpy as np
 from kws import qemu
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
-from kws.paths import shared_dir
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
 from kws.device.report import CYCLES_PER_CLASS, REFERENCE_MHZ, footprint, realtime_figures
+from kws.paths import shared_dir
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
@@ -56,10 +56,8 @@ def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block
            ) -> Path:
     """Export the model and build the app; ``stream``: run the streaming step function (None:
     when the export generated one, True: require it, False: the window model)."""
-    try:
-        from kws.export import export_model
-    except ImportError:
-        raise KwsError("firmware build: kws export (issue C) is not in this checkout") from None
+    from kws.export import export_model
+
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")

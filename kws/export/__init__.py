@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from kws.errors import KwsError
@@ -16,10 +15,9 @@ from kws.export.lowering import Layer, lower
 from kws.export.streaming import NotStreamable, StreamPlan, generate_step_c, plan_stream
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
-from kws.frontend.settings import FrontendSettings
+from kws.run import find_settings, read_labels, read_settings_file
 
-__all__ = ["ExportResult", "NotStreamable", "export_model", "load_labels", "load_settings",
-           "read_settings"]
+__all__ = ["ExportResult", "NotStreamable", "export_model", "resolve_settings_hash"]
 
 
 @dataclasses.dataclass
@@ -47,36 +45,6 @@ class ExportResult:
         return sum(l.macs for l in self.layers)
 
 
-def load_labels(model_path: Path, num_classes: int) -> list[str]:
-    """Labels from ``labels.txt`` beside the model (one per line), else ``class_0..``."""
-    f = model_path.parent / "labels.txt"
-    if f.exists():
-        labels = [s.strip() for s in f.read_text(encoding="utf-8").splitlines() if s.strip()]
-        if len(labels) != num_classes:
-            raise KwsError(f"{f}: {len(labels)} labels for a model with {num_classes} outputs")
-        return labels
-    return [f"class_{i}" for i in range(num_classes)]
-
-
-def load_settings(model_path: Path) -> FrontendSettings | None:
-    """Front-end settings from ``settings.json`` beside the model, or None if there is none."""
-    f = model_path.parent / "settings.json"
-    if not f.exists():
-        return None
-    return read_settings(f)
-
-
-def read_settings(f: Path) -> FrontendSettings:
-    """Front-end settings from a ``settings.json`` (a RUN folder's, or its ``frontend`` part)."""
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KwsError(f"{f}: cannot read settings: {exc}") from exc
-    if isinstance(data, dict) and isinstance(data.get("frontend"), dict):
-        data = data["frontend"]
-    return FrontendSettings.from_dict(data)
-
-
 def _insert_stream_header(header: str, section: str) -> str:
     """Put the streaming declarations before the header's closing ``extern "C"`` block."""
     tail = '#ifdef __cplusplus\n}\n#endif'
@@ -90,10 +58,11 @@ def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
                           allow_unknown: bool) -> int | None:
     """The front-end settings hash the export records: from ``settings_file`` if given, else
     ``settings.json`` beside the model; with neither, None (front end unknown) if
-    ``allow_unknown``, else :class:`KwsError` (a default would claim settings nobody chose)."""
+    ``allow_unknown``, else :class:`KwsError` (a default would claim settings nobody chose).
+    The files are read by :mod:`kws.run`."""
     if settings_file is not None:
-        return read_settings(Path(settings_file)).hash()
-    found = load_settings(model_path)
+        return read_settings_file(settings_file).hash()
+    found = find_settings(model_path)
     if found is not None:
         return found.hash()
     if allow_unknown:
@@ -145,7 +114,7 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     model = parse_tflite(data, name=str(path))
     layers = lower(model, prepare=prepare)
     arena = plan_arena(model, layers)
-    labels = load_labels(path, model.tensors[model.outputs[0]].size)
+    labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
     settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,

@@ -7,7 +7,7 @@ name a tensor's buffer and the layer's scratch) and returns (declarations, call)
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from kws.export.lowering import Layer
 
@@ -135,7 +135,7 @@ def _mean(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
 
 def _maxpool(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     p = l.params
-    return _shape_decl(l, n), (f"kws_maxpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
+    return shape_decl(l, n), (f"kws_maxpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
                                f"{_io_args(l, refs)})")
 
 

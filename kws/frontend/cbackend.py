@@ -26,8 +26,9 @@ from kws import cbuild
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import FrontendTables, make_tables
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 DSP_DIR = REPO / "dsp"
 #: kws_status.h, shared by the front end and the int8 runtime.
 COMMON_INCLUDE_DIR = REPO / "common" / "include"

@@ -18,8 +18,11 @@ from kws.export.tflite_model import load_tflite
 BACKENDS = ("tflm", "c", "qemu")
 
 
+_INT8 = np.dtype(np.int8)
+
+
 def _batch(model_path: Path, x: np.ndarray, in_shape: tuple[int, ...], name: str,
-           dtype: np.dtype = np.dtype(np.int8)) -> np.ndarray:
+           dtype: np.dtype = _INT8) -> np.ndarray:
     """Return ``x`` as (N,) + in_shape of ``dtype``, or raise naming the shape problem."""
     if x.dtype != dtype:
         raise KwsError(f"{name}: input dtype is {x.dtype}; the model takes {dtype}")

@@ -74,7 +74,7 @@ static int32_t ref_add(const kws_add_params_t *p, int8_t a, int8_t b)
 }
 
 /* ADD and MUL with broadcasting: random rank-4 shapes (some dimensions of each input 1),
- * big enough for ADD's table path (> 512 outputs) and small, adversarial and random inputs,
+ * big enough for ADD's table path (> 128 outputs) and small, adversarial and random inputs,
  * random multipliers and shifts (output shifts left and right), narrow clamps. */
 static long fuzz_add_mul(void)
 {

@@ -7,13 +7,26 @@ operator kind in :data:`LOWERERS`; one module per operator family.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from kws.errors import KwsError
-from kws.export.lowering import (activation, concat, conv, elementwise, fc, pad, pool, reduce,
-                                 requantize, reshape, softmax, strided_slice)
+from kws.export.lowering import (
+    activation,
+    concat,
+    conv,
+    elementwise,
+    fc,
+    pad,
+    pool,
+    reduce,
+    requantize,
+    reshape,
+    softmax,
+    strided_slice,
+)
 from kws.export.lowering.layer import Layer
 from kws.export.tflite_model import Op, TfliteModel
+
 
 def fold_static(m: TfliteModel) -> TfliteModel:
     """See :func:`kws.export.fold.fold_static` (imported late: it uses the lowering)."""

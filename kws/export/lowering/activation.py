@@ -8,8 +8,8 @@ import numpy as np
 
 from kws.errors import KwsError
 from kws.export import fixedpoint as fp
-from kws.export.quant import round_half_away
 from kws.export.lowering.layer import Layer, io_tensors
+from kws.export.quant import round_half_away
 from kws.export.tflite_model import Op, TfliteModel
 
 _INPUT_INTEGER_BITS = 4

@@ -5,8 +5,14 @@ from __future__ import annotations
 import numpy as np
 
 from kws.errors import KwsError
-from kws.export.lowering.layer import (Layer, act_tensor, axis_of, int_constant, operand,
-                                       same_quantization)
+from kws.export.lowering.layer import (
+    Layer,
+    act_tensor,
+    axis_of,
+    int_constant,
+    operand,
+    same_quantization,
+)
 from kws.export.tflite_model import Op, Tensor, TfliteModel
 
 

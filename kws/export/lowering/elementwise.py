@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from kws.errors import KwsError
 from kws.export import quant
 from kws.export.lowering.layer import Layer, act_tensor, dims4, operand
-from kws.export.tflite_model import Op, TfliteModel
+from kws.export.tflite_model import Op, Tensor, TfliteModel
 
 #: TFLite's left shift of int8 ADD inputs before rescaling.
 ADD_LEFT_SHIFT = 20
 
 
-def _operands(m: TfliteModel, op: Op):
+def _operands(m: TfliteModel, op: Op) -> tuple[Tensor, Tensor, Tensor]:
+    """The two int8 operands (activations or constants) and the output, broadcast-checked."""
     a = operand(m, op.inputs[0], f"{op.kind} input 1")
     b = operand(m, op.inputs[1], f"{op.kind} input 2")
     y = act_tensor(m, op.outputs[0], f"{op.kind} output")
@@ -44,7 +47,8 @@ def add_params(s1: float, s2: float, so: float, what: str) -> dict[str, int]:
                 input2_multiplier=m2, input2_shift=sh2, output_multiplier=mo, output_shift=sho)
 
 
-def _common(m: TfliteModel, op: Op, a, b, y) -> dict:
+def _common(m: TfliteModel, op: Op, a: Tensor, b: Tensor, y: Tensor) -> dict[str, Any]:
+    """Offsets, activation range and the rank-4 shapes of a binary element-wise layer."""
     lo, hi = quant.activation_range(op.options["act"], float(y.scale[0]), int(y.zero_point[0]))
     return dict(input1_offset=-int(a.zero_point[0]), input2_offset=-int(b.zero_point[0]),
                 output_offset=int(y.zero_point[0]), act_min=lo, act_max=hi,

@@ -20,13 +20,13 @@ class Layer:
 
     index: int
     op: str                       # the .tflite operator
-    kernel: str                   # conv2d, pointwise, depthwise, avgpool, fc, softmax, reshape
+    kernel: str                   # a key of kws.export.emit_calls.EMITTERS
     inputs: list[int]
     outputs: list[int]
     params: dict[str, Any]        # scalar parameters of the C call
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
-    scratch: int = 0              # scratch bytes of the DSP path (conv2d, pointwise, depthwise)
+    scratch: int = 0              # scratch bytes of the DSP path (convs, add)
 
     @property
     def input(self) -> int:
