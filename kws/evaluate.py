@@ -7,7 +7,8 @@ the bit-exact front end; labels come from each file's folder name or from a CSV
 ``_background_noise_`` are cut into 1 s ``_silence_`` clips.
 
 Stream evaluation slides the model over a long recording at the firmware's stride, runs the
-firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events CSV
+firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events
+CSV
 (``start_s,end_s,label``): a detection of the event's label between its start and 1 s after
 its end is a hit (one per event); every other detection is a false accept.
 """
@@ -24,12 +25,12 @@ from typing import Any
 import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features
@@ -151,7 +152,7 @@ def score_models(models: dict[str, bytes | None], feats: np.ndarray, labels: lis
 
 def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
                          classes: list[str], settings: FrontendSettings, *,
-                         split: str = "validation") -> dict[str, Any]:
+                         split: str | None = None) -> dict[str, Any]:
     """Clip accuracy of a run's models on real speech.
 
     Parameters
@@ -163,9 +164,10 @@ def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
     classes : list of str
         The models' labels. Words the model does not know count as ``_unknown_`` (and are left
         out when it has no ``_unknown_`` class).
-    split : str, keyword-only
-        Which split of the folder (:func:`kws.data.speech_commands.speech_commands_entries`);
-        every clip when that split is empty.
+    split : str, optional, keyword-only
+        Only this split of the folder (:func:`kws.data.speech_commands.speech_commands_entries`;
+        every clip when that split is empty). Default: every clip (a model trained on other
+        data has seen none of them).
 
     Returns
     -------
@@ -176,7 +178,7 @@ def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
 
     root = Path(folder)
     entries = speech_commands_entries(root)
-    chosen = [e for e in entries if e.split == split]
+    chosen = [e for e in entries if e.split == split] if split else []
     used = split if chosen else "all"
     pairs = [(root / e.path, e.label if e.label in classes else UNKNOWN)
              for e in (chosen or entries) if e.label in classes or UNKNOWN in classes]

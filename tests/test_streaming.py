@@ -22,6 +22,7 @@ from kws.export import NotStreamable, export_model
 from kws.export.lowering import Layer
 from kws.export.streaming import analyse
 from kws.export.tflite_model import Tensor, TfliteModel
+from kws.frontend.settings import FrontendSettings
 
 tf = pytest.importorskip("tensorflow", reason="TensorFlow generates the test models")
 pytest.importorskip("tflite_micro", reason="tflite-micro is the reference interpreter")
@@ -74,7 +75,9 @@ def check_stream(hm: HostModel, model: Path, frames: np.ndarray, *, min_unique: 
     hm.stream_reset()
     ys, ready = hm.steps(frames)
     assert not ready[:w - 1].any() and ready[w - 1:].all()
-    want = run_tflm(model, windows(frames, w)).reshape(len(frames) - w + 1, -1)
+    m = hm.export.model
+    shape = (len(frames) - w + 1,) + tuple(m.tensors[m.inputs[0]].shape)
+    want = run_tflm(model, windows(frames, w).reshape(shape)).reshape(shape[0], -1)
     got = ys[w - 1:]
     bad = np.flatnonzero((got != want).any(axis=1))
     assert bad.size == 0, f"{bad.size}/{len(got)} steps differ, first at t={bad[0] + w - 1}"
@@ -100,6 +103,16 @@ def test_stream_parity_real_speech(name: str) -> None:
     path = ensure_model(name)
     for kernel_path in ("portable", "dsp"):
         assert check_stream(HostModel(path, path=kernel_path), path, frames) == len(frames) - 48
+
+
+@pytest.mark.parametrize("kernel_path", ["portable", "dsp"])
+def test_stream_parity_single_layer_window(kernel_path: str) -> None:
+    """A one-layer model whose window is its (3, 1) depthwise kernel (random_dwt_0: 3 frames of
+    one column of 10 channels) streams too: the window comes from the graph, not a constant."""
+    path = ensure_model("random_dwt_0")
+    hm = HostModel(path, path=kernel_path)
+    assert hm.export.stream.window == 3 and hm.export.stream.arena_size == 0
+    assert check_stream(hm, path, stream_frames(300, 0, seed=4)) == 298
 
 
 def test_stream_dropped_frames_refill_after_reset() -> None:
@@ -182,12 +195,17 @@ def test_export_refuses_non_streamable_with_reason(tmp_path) -> None:
     path = ensure_model("ds_cnn_s")
     with pytest.raises(NotStreamable, match="operator 0 CONV_2D: pads the time axis"):
         export_model(path, tmp_path, stream=True, allow_unknown_frontend=True)
-    r = export_model(path, tmp_path, allow_unknown_frontend=True)   # default: window model only
+    r = export_model(path, tmp_path, allow_unknown_frontend=True)  # window model only
     assert r.stream is None and "pads the time axis" in r.not_streamable
     assert "kws_model_step" not in r.header.read_text()
+    run = tmp_path / "run"                             # a RUN folder: model + settings.json
+    run.mkdir()
+    (run / "model.tflite").write_bytes(path.read_bytes())
+    (run / "settings.json").write_text(FrontendSettings().to_json() + "\n")
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run([str(root / ".venv" / "bin" / "kws"), "export", str(path), "--out",
-                           str(tmp_path / "cli"), "--stream", "--frontend-unknown"], capture_output=True, text=True)
+    proc = subprocess.run([str(root / ".venv" / "bin" / "kws"), "export",
+                           str(run / "model.tflite"), "--out", str(tmp_path / "cli"),
+                           "--stream"], capture_output=True, text=True)
     assert proc.returncode != 0 and "pads the time axis" in proc.stderr
     assert not (tmp_path / "cli" / "kws_model.c").exists()
 
@@ -233,3 +251,13 @@ def test_analyse_accepts_valid_chain() -> None:
     assert sls[0].layer.params["in_h"] == 3 and sls[0].layer.params["out_h"] == 1
     assert issubclass(NotStreamable, KwsError)
     assert copy.deepcopy(sls[0]).ring_bytes == 12
+
+
+def test_make_stream_run_is_streamable(tmp_path) -> None:
+    """The RUN folder helper for firmware tests holds a streamable model with moving outputs."""
+    from kws.runtime.testmodels import make_stream_run
+
+    run = make_stream_run(tmp_path / "run", family="tcn-stream")
+    hm = HostModel(run / "model.tflite", path="dsp")
+    zp = int(hm.export.model.tensors[hm.export.model.inputs[0]].zero_point[0])
+    assert check_stream(hm, run / "model.tflite", stream_frames(150, zp, seed=8)) == 102

@@ -1,7 +1,12 @@
 /*
  * model_runner.c - run the generated model on the Cortex-M4 under QEMU (semihosting I/O).
  *
- *   model_runner IN OUT    IN: N * KWS_MODEL_INPUT_SIZE int8 bytes; OUT: N * output bytes.
+ *   model_runner IN OUT [R]   IN: N * KWS_MODEL_INPUT_SIZE int8 bytes; OUT: N * output bytes.
+ *                          The records run in order on one arena, so a stateful model (resource
+ *                          variables) carries its state from one record to the next
+ *                          (kws_model_init before the first); with R, kws_model_reset runs
+ *                          before record R. The input and output live in the arena
+ *                          (KWS_MODEL_INPUT_OFFSET / KWS_MODEL_OUTPUT_OFFSET).
  *   model_runner --step IN OUT   (models exported with a streaming step function)
  *                          IN: N records of 1 + KWS_MODEL_STREAM_FRAME_SIZE bytes: a control
  *                          byte (1: kws_model_stream_reset before this frame) and one frame;
@@ -71,15 +76,27 @@ static int run_steps(int32_t fin, int32_t fout)
 
 int kws_app_main(int argc, char **argv)
 {
-    /* the arena, the input and the output: static, owned here, word aligned */
+    /* the arena: static, owned here, word aligned; the input and output live in it */
     static int32_t arena[(KWS_MODEL_ARENA_BYTES + 3) / 4 + 1];
-    static int32_t in_words[(KWS_MODEL_INPUT_SIZE + 3) / 4];
-    static int32_t out_words[(KWS_MODEL_OUTPUT_SIZE + 3) / 4];
-    int8_t *in = (int8_t *)in_words;
-    int8_t *out = (int8_t *)out_words;
+    int8_t *in = (int8_t *)arena + KWS_MODEL_INPUT_OFFSET;
+    int8_t *out = (int8_t *)arena + KWS_MODEL_OUTPUT_OFFSET;
     const int step = argc == 4 && argv[1][0] == '-' && argv[1][1] == '-' && argv[1][2] == 's';
-    if (argc != 3 && !step) {
-        return fail("usage: model_runner [--step] IN OUT; argc", argc);
+    if (argc != 3 && argc != 4) {
+        return fail("usage: model_runner [--step] IN OUT | IN OUT RESET_AT; argc", argc);
+    }
+    int32_t reset_at = -1;
+    if (argc == 4 && !step) {
+        reset_at = 0;
+        for (const char *c = argv[3]; *c != '\0'; ++c) {
+            if (*c < '0' || *c > '9' || reset_at > 100000000) {
+                return fail("RESET_AT must be a record number; argc", argc);
+            }
+            reset_at = 10 * reset_at + (*c - '0');
+        }
+    }
+    kws_status_t st = kws_model_init(arena, sizeof arena);
+    if (st != KWS_OK) {
+        return fail("kws_model_init failed", st);
     }
     const int32_t fin = kws_sh_open(argv[1 + step], KWS_SH_MODE_RB);
     const int32_t fout = kws_sh_open(argv[2 + step], KWS_SH_MODE_WB);
@@ -107,9 +124,15 @@ int kws_app_main(int argc, char **argv)
         if (got != KWS_MODEL_INPUT_SIZE) {
             return fail("short input record; bytes", got);
         }
+        if (n == reset_at) {
+            st = kws_model_reset(arena, sizeof arena);
+            if (st != KWS_OK) {
+                return fail("kws_model_reset failed", st);
+            }
+        }
         kws_mark_start2();
-        const kws_status_t st = kws_model_invoke(in, KWS_MODEL_INPUT_SIZE, out,
-                                                 KWS_MODEL_OUTPUT_SIZE, arena, sizeof arena);
+        st = kws_model_invoke(in, KWS_MODEL_INPUT_SIZE, out, KWS_MODEL_OUTPUT_SIZE, arena,
+                              sizeof arena);
         kws_mark_end2();
         if (st != KWS_OK) {
             return fail("kws_model_invoke failed", st);

@@ -25,8 +25,11 @@ def run(args: argparse.Namespace) -> int:
             raise
         fe = ("front end UNKNOWN (no settings check possible)" if r.settings_hash is None
               else f"front-end settings hash 0x{r.settings_hash:08x}")
+        state = (f" (of which state {r.arena.state.size} B: {len(r.arena.state.variables)} "
+                 f"resource variables; call kws_model_init first)"
+                 if r.arena.state is not None and r.arena.state.stateful else "")
         print(f"wrote {r.header} and {r.source}: {len(r.layers)} layers, {r.macs} MACs, "
-              f"{r.weight_bytes} B const data, arena {r.arena.size} B, {fe}")
+              f"{r.weight_bytes} B const data, arena {r.arena.size} B{state}, {fe}")
         if r.stream is not None:
             sp = r.stream
             print(f"streaming: kws_model_step, one frame of {sp.frame_size} per step, window "

@@ -12,6 +12,7 @@ from kws.errors import KwsError
 from kws.export.arena import ArenaPlan, plan_arena
 from kws.export.emit import generate_c, model_sha256
 from kws.export.lowering import Layer, lower
+from kws.export.state import bind_layers, plan_state
 from kws.export.streaming import NotStreamable, StreamPlan, generate_step_c, plan_stream
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
@@ -45,15 +46,6 @@ class ExportResult:
         return sum(l.macs for l in self.layers)
 
 
-def _insert_stream_header(header: str, section: str) -> str:
-    """Put the streaming declarations before the header's closing ``extern "C"`` block."""
-    tail = '#ifdef __cplusplus\n}\n#endif'
-    head, sep, rest = header.rpartition(tail)
-    if not sep:
-        raise AssertionError("generated header without its closing extern \"C\" block")
-    return head + section + "\n" + sep + rest
-
-
 def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
                           allow_unknown: bool) -> int | None:
     """The front-end settings hash the export records: from ``settings_file`` if given, else
@@ -70,6 +62,15 @@ def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
     raise KwsError(f"{model_path}: no settings.json beside the model, so the front end it was "
                    f"trained on is unknown; give the front-end settings file, or export with "
                    f"the front end marked unknown")
+
+
+def _insert_stream_header(header: str, section: str) -> str:
+    """Put the streaming declarations before the header's closing ``extern "C"`` block."""
+    tail = '#ifdef __cplusplus\n}\n#endif'
+    head, sep, rest = header.rpartition(tail)
+    if not sep:
+        raise AssertionError("generated header without its closing extern \"C\" block")
+    return head + section + "\n" + sep + rest
 
 
 def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
@@ -112,8 +113,9 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     except OSError as exc:
         raise KwsError(f"{path}: cannot read: {exc.strerror}") from exc
     model = parse_tflite(data, name=str(path))
-    layers = lower(model, prepare=prepare)
-    arena = plan_arena(model, layers)
+    state = plan_state(model)
+    layers = bind_layers(lower(model, prepare=prepare), state)
+    arena = plan_arena(model, layers, state)
     labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
     settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,

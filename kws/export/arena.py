@@ -10,6 +10,7 @@ import dataclasses
 
 from kws.export.lowering import Layer
 from kws.export.planner import Buffer, check_plan, plan
+from kws.export.state import StatePlan
 from kws.export.tflite_model import TfliteModel
 
 #: Kernels that may write their output over their input (same size, element by element).
@@ -23,12 +24,15 @@ class ArenaPlan:
     size: int
     offsets: dict[str, int]       # "t<index>" or "scratch<layer>" -> byte offset
     buffers: list[Buffer]
+    state: StatePlan | None = None  # the state region at the start of the arena, if any
+    input_offset: int = 0           # where the caller may keep the model input in the arena
+    output_offset: int = 0          # and the output
 
 
-def _in_place_groups(m: TfliteModel, layers: list[Layer]) -> dict[int, int]:
+def _in_place_groups(m: TfliteModel, layers: list[Layer], io: set[int]) -> dict[int, int]:
     """Tensor -> representative tensor, for outputs of in-place kernels that may reuse the
-    input's buffer (the input is an intermediate tensor read last by that layer)."""
-    io = {m.inputs[0], m.outputs[0]}
+    input's buffer (the input is an intermediate tensor read last by that layer); tensors in
+    ``io`` (the model's input and output, aliases of the state) are never grouped."""
     group: dict[int, int] = {}
     last_use: dict[int, int] = {}
     for i, layer in enumerate(layers):
@@ -45,11 +49,21 @@ def _is_constant(m: TfliteModel, t: int) -> bool:
     return m.tensors[t].data is not None
 
 
-def plan_arena(m: TfliteModel, layers: list[Layer]) -> ArenaPlan:
-    """Place every intermediate tensor and scratch buffer (not the model input and output,
-    not constants)."""
-    io = {m.inputs[0], m.outputs[0]}
-    group = _in_place_groups(m, layers)
+def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = None
+               ) -> ArenaPlan:
+    """Place every intermediate tensor and scratch buffer (not constants) after the state
+    region of ``state`` (a stateful model's variables, pinned at the start of the arena;
+    tensors that alias a variable live there).
+
+    The model input and output get a place too, live from the start of the call to the last
+    layer that reads the input and from the layer that first writes the output to the end:
+    a caller that keeps them there (``KWS_MODEL_INPUT_OFFSET``) needs no RAM beside the arena,
+    as TFLite Micro keeps them in its arena; one that passes its own buffers loses nothing.
+    """
+    pinned = state.pinned if state is not None else {}
+    base = state.size if state is not None else 0
+    io = {m.inputs[0], m.outputs[0], *pinned}
+    group = _in_place_groups(m, layers, io)
     spans: dict[int, list[int]] = {}
     for i, layer in enumerate(layers):
         for t in (*layer.inputs, *layer.outputs):
@@ -59,11 +73,54 @@ def plan_arena(m: TfliteModel, layers: list[Layer]) -> ArenaPlan:
             span = spans.setdefault(r, [i, i])
             span[0], span[1] = min(span[0], i), max(span[1], i)
     buffers = [Buffer(f"t{r}", m.tensors[r].size, a, b) for r, (a, b) in spans.items()]
-    buffers += [Buffer(f"scratch{l.index}", l.scratch, i, i)
-                for i, l in enumerate(layers) if l.scratch]
-    size = plan(buffers)
+    buffers += _io_buffers(m, layers)
+    buffers, size = _fit_scratch(buffers, layers)
     check_plan(buffers)
+    for b in buffers:
+        b.offset += base
     offsets = {b.name: b.offset for b in buffers}
     for t, r in group.items():
         offsets[f"t{t}"] = offsets[f"t{r}"]
-    return ArenaPlan(size, offsets, buffers)
+    offsets.update({f"t{t}": off for t, off in pinned.items()})
+    return ArenaPlan(size + base, offsets, buffers, state, offsets["input"],
+                     offsets["output"])
+
+
+def _fit_scratch(tensors: list[Buffer], layers: list[Layer]) -> tuple[list[Buffer], int]:
+    """Place the tensors and the kernels' scratch; return the buffers and the arena size.
+
+    A kernel that takes a range of scratch lengths (conv2d: fewer im2col columns per block)
+    gets the most that does not make the arena larger than with the least of every one:
+    the speed of the preferred block where there is room, the memory of the smallest where
+    its layer is the peak. Sets each such layer's ``scratch`` to the length it gets.
+    """
+    def placed(lengths: list[int]) -> tuple[list[Buffer], int]:
+        bufs = [Buffer(b.name, b.size, b.first, b.last) for b in tensors]
+        bufs += [Buffer(f"scratch{l.index}", n, i, i)
+                 for i, (l, n) in enumerate(zip(layers, lengths)) if n]
+        return bufs, plan(bufs)
+
+    lengths = [l.scratch_min or l.scratch for l in layers]
+    _, floor = placed(lengths)
+    for i, l in enumerate(layers):
+        lo, hi = lengths[i], l.scratch
+        while lo < hi:  # the longest scratch that keeps the floor
+            mid = (lo + hi + 1) // 2
+            if placed(lengths[:i] + [mid] + lengths[i + 1:])[1] <= floor:
+                lo = mid
+            else:
+                hi = mid - 1
+        lengths[i] = lo
+    for l, n in zip(layers, lengths):
+        l.scratch = n
+    return placed(lengths)
+
+
+def _io_buffers(m: TfliteModel, layers: list[Layer]) -> list[Buffer]:
+    """The model input (live until its last reader) and output (from its first writer)."""
+    x, y = m.inputs[0], m.outputs[0]
+    reads = [i for i, l in enumerate(layers) if x in l.inputs]
+    writes = [i for i, l in enumerate(layers) if y in l.outputs or y in l.inputs]
+    end = max(len(layers) - 1, 0)
+    return [Buffer("input", m.tensors[x].size, 0, max(reads, default=0)),
+            Buffer("output", m.tensors[y].size, min(writes, default=end), end)]

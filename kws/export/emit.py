@@ -12,6 +12,7 @@ import hashlib
 import numpy as np
 
 from kws.export.arena import ArenaPlan
+from kws.export import emit_state
 from kws.export.emit_calls import ARRAY_TYPES, LayerRefs, emit_layer
 from kws.export.lowering import Layer
 from kws.export.tflite_model import Tensor, TfliteModel
@@ -92,9 +93,14 @@ def generate_header(m: TfliteModel, layers: list[Layer], arena: ArenaPlan, *,
 #define KWS_MODEL_LABELS {{{", ".join(c_string(s) for s in labels)}}}
 /* Bytes of the arena kws_model_invoke needs (intermediate tensors and scratch, 4-aligned). */
 #define KWS_MODEL_ARENA_BYTES {arena.size}
+/* The input and the output may live in the arena (then the model needs no other RAM): write
+ * the input at arena + KWS_MODEL_INPUT_OFFSET, pass that as input and arena +
+ * KWS_MODEL_OUTPUT_OFFSET as output; the output is there after the call. */
+#define KWS_MODEL_INPUT_OFFSET {arena.input_offset}
+#define KWS_MODEL_OUTPUT_OFFSET {arena.output_offset}
 #define KWS_MODEL_NUM_LAYERS {len(layers)}
 #define KWS_MODEL_MACS {macs}
-
+{emit_state.header_defines(arena.state)}
 {_frontend_check(settings_hash)}
 #ifdef __cplusplus
 extern "C" {{
@@ -107,6 +113,7 @@ kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
                               int8_t *output, size_t output_len,
                               void *arena, size_t arena_len);
 
+{emit_state.HEADER_PROTOTYPES}
 #ifdef __cplusplus
 }}
 #endif
@@ -122,7 +129,7 @@ _PRELUDE = ('#include "kws_model.h"\n\n'
             "#ifndef KWS_LAYER_END\n#define KWS_LAYER_END(i)\n#endif\n\n")
 
 
-def _invoke_function(body: str, arena_size: int) -> str:
+def _invoke_function(body: str, arena_size: int, state_check: str = "") -> str:
     arena_null = " || arena == NULL" if arena_size else ""
     arena_short = " ||\n        arena_len < KWS_MODEL_ARENA_BYTES" if arena_size else ""
     return f"""kws_status_t kws_model_invoke(const int8_t *input, size_t input_len,
@@ -137,7 +144,7 @@ def _invoke_function(body: str, arena_size: int) -> str:
     if (input_len < KWS_MODEL_INPUT_SIZE || output_len < KWS_MODEL_OUTPUT_SIZE{arena_short}) {{
         return KWS_ERR_SHORT_BUFFER;
     }}
-    (void)a;
+{state_check}    (void)a;
     (void)arena_len;
 {body}    return KWS_OK;
 }}
@@ -186,12 +193,15 @@ def generate_source(m: TfliteModel, layers: list[Layer], arena: ArenaPlan, *,
         for key, ctype in ARRAY_TYPES:
             if key in l.arrays:
                 parts.append(c_array(ctype, f"{n}_{key}", l.arrays[key]))
-        decls, call = emit_layer(l, n, refs)
+        emitter = emit_state.EMITTERS.get(l.kernel)
+        decls, call = emitter(l, n, refs) if emitter else emit_layer(l, n, refs)
         parts.append(decls)
         parts.append("\n")
         calls.append(f"    KWS_LAYER_BEGIN({i});\n    st = {call};\n    KWS_LAYER_END({i});\n"
                      f"    if (st != KWS_OK) {{\n        return st;\n    }}\n")
-    parts.append(_invoke_function("".join(calls), arena.size))
+    parts.append(emit_state.source(arena.state))
+    parts.append(_invoke_function("".join(calls), arena.size,
+                                  emit_state.invoke_check(arena.state)))
     return "".join(parts)
 
 

@@ -1,9 +1,10 @@
 """Read a ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
 
 The one reader of .tflite structure: tensors (shape, type, quantization, constant data) and
-operators (kind, tensors, options) of the model's subgraph. It reads any valid model with one
-subgraph, whatever its operators; what the C runtime supports is decided by the lowering
-(:mod:`kws.export.lowering`). Executing a model on reference kernels is
+operators (kind, tensors, options) of the model's main subgraph, and its other subgraphs (a
+stateful model's CALL_ONCE init subgraph, in :attr:`TfliteModel.subgraphs`), whatever their
+operators; what the C runtime supports is decided by the lowering (:mod:`kws.export.lowering`,
+:mod:`kws.export.state` for resource variables and subgraphs). Executing a model on reference kernels is
 :mod:`kws.runtime.reference`.
 """
 
@@ -56,14 +57,27 @@ class Op:
 
 
 @dataclasses.dataclass
+class Subgraph:
+    """A subgraph other than the main one (e.g. the init subgraph that CALL_ONCE runs)."""
+
+    index: int
+    name: str
+    tensors: list[Tensor]
+    ops: list[Op]
+    inputs: list[int]
+    outputs: list[int]
+
+
+@dataclasses.dataclass
 class TfliteModel:
-    """The single subgraph of a .tflite model."""
+    """The main subgraph (subgraph 0) of a .tflite model, and its other subgraphs."""
 
     path: str
     tensors: list[Tensor]
     ops: list[Op]
     inputs: list[int]
     outputs: list[int]
+    subgraphs: list[Subgraph] = dataclasses.field(default_factory=list)  # index 1, 2, ...
 
 
 def _enum_names(cls: Any) -> dict[int, str]:
@@ -85,8 +99,7 @@ def load_tflite(path: str | Path) -> TfliteModel:
     Raises
     ------
     KwsError
-        If the file is missing, not a TFLite flatbuffer, truncated or corrupted, or has more
-        than one subgraph.
+        If the file is missing, not a TFLite flatbuffer, truncated or corrupted.
     """
     p = Path(path)
     try:
@@ -113,13 +126,19 @@ def parse_tflite(data: bytes, *, name: str = "<bytes>") -> TfliteModel:
 
 def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
     model = tflite.Model.GetRootAsModel(data, 0)
-    if model.SubgraphsLength() != 1:
-        raise KwsError(f"{name}: {model.SubgraphsLength()} subgraphs (control flow, or the "
-                       f"initializer of a stateful model's resource variables); only models "
-                       f"with one subgraph are supported")
+    if model.SubgraphsLength() < 1:
+        raise KwsError(f"{name}: the model has no subgraph")
+    parts = [_parse_subgraph(tflite, model, k, name) for k in range(model.SubgraphsLength())]
+    main = parts[0]
+    return TfliteModel(name, main.tensors, main.ops, main.inputs, main.outputs, parts[1:])
+
+
+def _parse_subgraph(tflite: Any, model: Any, k: int, name: str) -> Subgraph:
+    """Subgraph ``k``: its tensors (constants with their data) and operators."""
     type_names = _enum_names(tflite.TensorType)
-    sg = model.Subgraphs(0)
-    tensors = [_tensor(model, sg.Tensors(i), i, type_names, name)
+    sg = model.Subgraphs(k)
+    where = name if k == 0 else f"{name}: subgraph {k}"
+    tensors = [_tensor(model, sg.Tensors(i), i, type_names, where)
                for i in range(sg.TensorsLength())]
     op_names = tflite.BUILTIN_OPCODE2NAME
     ops = []
@@ -133,8 +152,10 @@ def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
         inputs = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outputs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
         ops.append(Op(i, kind, inputs, outputs, _op_options(tflite, op, kind)))
-    return TfliteModel(name, tensors, ops, [int(x) for x in sg.InputsAsNumpy()],
-                       [int(x) for x in sg.OutputsAsNumpy()])
+    sg_name = sg.Name().decode(errors="replace") if sg.Name() else ""
+    return Subgraph(k, sg_name, tensors, ops,
+                    [int(x) for x in sg.InputsAsNumpy()] if sg.InputsLength() else [],
+                    [int(x) for x in sg.OutputsAsNumpy()] if sg.OutputsLength() else [])
 
 
 def _tensor(model: Any, t: Any, i: int, type_names: dict[int, str], name: str) -> Tensor:
@@ -167,6 +188,8 @@ def _tensor(model: Any, t: Any, i: int, type_names: dict[int, str], name: str) -
 def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
     act_names = _enum_names(tflite.ActivationFunctionType)
     pad_names = _enum_names(tflite.Padding)
+    if kind in ("VAR_HANDLE", "CALL_ONCE"):
+        return _state_options(tflite, op, kind)
     if kind == "CONV_2D":
         o = _options(op, tflite.Conv2DOptions)
         return {"padding": pad_names[o.Padding()], "stride": (o.StrideH(), o.StrideW()),
@@ -220,3 +243,15 @@ def _more_options(tflite: Any, op: Any, kind: str, act_names: dict[int, str]) ->
         o = _options(op, tflite.SplitOptions)
         return {"num_splits": int(o.NumSplits())}
     return {}
+
+
+def _state_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
+    """VAR_HANDLE: container (None if absent) and shared name; CALL_ONCE: init subgraph."""
+    if kind == "VAR_HANDLE":
+        o = _options(op, tflite.VarHandleOptions)
+        container = o.Container() if o else None
+        shared = o.SharedName() if o else None
+        return {"container": None if container is None else container.decode(errors="replace"),
+                "shared_name": "" if shared is None else shared.decode(errors="replace")}
+    o = _options(op, tflite.CallOnceOptions)
+    return {"init_subgraph": int(o.InitSubgraphIndex()) if o else -1}

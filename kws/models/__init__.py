@@ -121,7 +121,7 @@ class TcnShape:
 
 #: The streamable families: valid padding and stride 1 along time everywhere.
 STREAM_MODELS: dict[str, StreamDsCnnShape | TcnShape] = {
-    "ds-cnn-stream": StreamDsCnnShape(48, (10, 4), 3),
+    "ds-cnn-stream": StreamDsCnnShape(32, (10, 4), 3),
     "tcn-stream": TcnShape(64, 3, 7, 4),
 }
 MODELS.update(STREAM_MODELS)  # type: ignore[arg-type]

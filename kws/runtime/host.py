@@ -45,7 +45,7 @@ def _sources_hash() -> str:
         if f.is_file() and f.suffix in (".c", ".h", ".txt"):
             h.update(f.name.encode())
             h.update(f.read_bytes())
-    for f in sorted((repo_root() / "kws" / "export").glob("*.py")):
+    for f in sorted((repo_root() / "kws" / "export").rglob("*.py")):
         h.update(f.read_bytes())
     return h.hexdigest()
 
@@ -71,10 +71,13 @@ class HostModel:
     prepare : bool
         Export with int16 prepared pointwise weights (``kws export --int16-pointwise``) or with
         every weight int8 (the default).
+    io_in_arena : bool
+        Keep the input and output in the arena at ``KWS_MODEL_INPUT_OFFSET`` /
+        ``KWS_MODEL_OUTPUT_OFFSET`` (no RAM besides the arena) instead of separate buffers.
     """
 
     def __init__(self, model_path: str | Path, *, path: str = "portable",
-                 prepare: bool = False) -> None:
+                 prepare: bool = False, io_in_arena: bool = False) -> None:
         model_path = Path(model_path)
         try:
             data = model_path.read_bytes()
@@ -103,6 +106,12 @@ class HostModel:
         self.input_shape = m.tensors[m.inputs[0]].shape
         self.output_shape = m.tensors[m.outputs[0]].shape
         self._arena = np.zeros(max(self.export.arena.size, 4), np.int8)
+        self.io_in_arena = io_in_arena
+        for name in ("kws_model_init", "kws_model_reset"):
+            fn = getattr(self._lib, name)
+            fn.restype = ctypes.c_int
+            fn.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        self.init_state()
         sp = self.export.stream
         if sp is not None:
             self._step = self._lib.kws_model_step
@@ -117,12 +126,41 @@ class HostModel:
             self._step_arena = np.zeros(max(sp.arena_size, 4) // 4 + 1, np.uint32)
             self.stream_reset()
 
+    def _state_call(self, name: str) -> None:
+        st = getattr(self._lib, name)(self._arena.ctypes.data, self._arena.size)
+        if st != 0:
+            raise KwsError(f"{name} returned {describe(st)}")
+
+    def init_state(self) -> None:
+        """``kws_model_init``: the state of a new interpreter (init subgraph pending)."""
+        self._state_call("kws_model_init")
+
+    def reset(self) -> None:
+        """``kws_model_reset``: TFLite Micro's ``MicroInterpreter::Reset()``."""
+        self._state_call("kws_model_reset")
+
+    def variables(self) -> list[np.ndarray]:
+        """The bytes of every resource variable now (int8), in variable order."""
+        state = self.export.arena.state
+        if state is None:
+            return []
+        return [self._arena[v.offset:v.offset + v.nbytes].copy() for v in state.variables]
+
     def invoke(self, x: np.ndarray) -> np.ndarray:
         """Run one inference: ``x`` int8 of the input shape -> int8 of the output shape."""
         x = np.ascontiguousarray(x, dtype=np.int8)
         y = np.zeros(self.output_shape, np.int8)
-        st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
-                          self._arena.ctypes.data, self._arena.size)
+        if self.io_in_arena:
+            plan = self.export.arena
+            xa = self._arena[plan.input_offset:plan.input_offset + x.size]
+            ya = self._arena[plan.output_offset:plan.output_offset + y.size]
+            xa[:] = x.reshape(-1)
+            st = self._invoke(xa.ctypes.data, x.size, ya.ctypes.data, y.size,
+                              self._arena.ctypes.data, self._arena.size)
+            y[...] = ya.reshape(y.shape)
+        else:
+            st = self._invoke(x.ctypes.data, x.size, y.ctypes.data, y.size,
+                              self._arena.ctypes.data, self._arena.size)
         if st != 0:
             raise KwsError(f"kws_model_invoke returned {describe(st)}")
         return y

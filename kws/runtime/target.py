@@ -71,19 +71,28 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
 
 
 def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
-             timeout: float = 300.0, prepare: bool = False) -> np.ndarray:
-    """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out."""
-    return run_qemu_stats(model_path, xs, path=path, timeout=timeout, prepare=prepare)[0]
+             timeout: float = 300.0, prepare: bool = False,
+             reset_at: int | None = None) -> np.ndarray:
+    """Run each input of ``xs`` (N, *input shape, int8) on the M4 under QEMU; int8 out.
+
+    The inputs run in order on one arena (a stateful model carries its state);
+    ``reset_at``: call ``kws_model_reset`` before input ``reset_at``.
+    """
+    return run_qemu_stats(model_path, xs, path=path, timeout=timeout, prepare=prepare,
+                          reset_at=reset_at)[0]
 
 
 def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
-                   timeout: float = 300.0, prepare: bool = False) -> tuple[np.ndarray, int]:
+                   timeout: float = 300.0, prepare: bool = False,
+                   reset_at: int | None = None) -> tuple[np.ndarray, int]:
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
     m = build_m4_model(model_path, path=path, prepare=prepare)
     model = m.export.model
     out_shape = model.tensors[model.outputs[0]].shape
     xs = np.ascontiguousarray(xs, dtype=np.int8)
-    res = qemu.run_elf(m.elf, args=["in.bin", "out.bin"], files={"in.bin": xs.tobytes()},
+    extra = [] if reset_at is None else [str(int(reset_at))]
+    res = qemu.run_elf(m.elf, args=["in.bin", "out.bin", *extra],
+                       files={"in.bin": xs.tobytes()},
                     timeout=timeout)
     if res.exit_code != 0 or "out.bin" not in res.files:
         raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "
@@ -167,12 +176,11 @@ def run_qemu_steps(model_path: str | Path, frames: np.ndarray, *,
 
     ``resets``: optional bool (N,), True where ``kws_model_stream_reset`` runs before the
     frame. Returns (outputs int8 (N, output size), ready bool (N,))."""
-    q = _qemu()
     m = build_m4_model(model_path, path=path)
     sp = m.export.stream
     if sp is None:
         raise KwsError(f"{model_path}: no streaming step function: {m.export.not_streamable}")
-    res = q.run_elf(m.elf, args=["--step", "in.bin", "out.bin"],
+    res = qemu.run_elf(m.elf, args=["--step", "in.bin", "out.bin"],
                     files={"in.bin": _step_records(frames, resets)}, timeout=timeout)
     if res.exit_code != 0 or "out.bin" not in res.files:
         raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "
@@ -190,12 +198,11 @@ def count_steps(model_path: str | Path, frames: np.ndarray, *,
     (per_step, per_layer)
         int64 (N,) instructions of each whole step, and int64 (N, layers) of each layer's
         kernel call in each step (the marker calls excluded)."""
-    q = _qemu()
     m = build_m4_model(model_path, path=path)
     sp = m.export.stream
     if sp is None:
         raise KwsError(f"{model_path}: no streaming step function: {m.export.not_streamable}")
-    res = q.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
+    res = qemu.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
                                args=["--step", "in.bin", "out.bin"],
                                files={"in.bin": _step_records(frames, None)})
     if res.run.exit_code != 0:

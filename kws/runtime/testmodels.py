@@ -2,9 +2,10 @@
 
 The project's one test-model generator: single ``.tflite`` files by name
 (:func:`ensure_model`, for the runtime's parity tests and ``kws bench runtime``) and RUN folders
-(:func:`make_random_run`, :func:`make_trained_run`, for the firmware / streaming parity tests,
-``kws bench stream`` and footprint checks), all from one DS-CNN builder (:func:`ds_cnn`) and one
-int8 converter call (:func:`int8_tflite`).
+(:func:`make_random_run`, :func:`make_stream_run`, :func:`make_trained_run`, for the firmware
+/ streaming parity tests, ``kws bench stream`` and footprint checks), from one DS-CNN builder
+(:func:`ds_cnn`) and the streamable families of :mod:`kws.models`, and one int8 converter call
+(:func:`int8_tflite`).
 
 The models are Keras networks with random weights, fully int8 post-training quantized with a
 representative data set whose range is the front end's int8 range, so their input quantization
@@ -22,7 +23,9 @@ exercise the exporter and the C runtime, not to recognise words.
   a 5 x 3 depthwise, an average pool of 4 slices with stride 1 over time, a 3 x 3 conv, and a
   dense layer over all remaining time slices, flattened).
 - ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
-  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
+  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding;
+  ``dwt`` a depthwise (k, 1) or (1, k) layer (temporal / frequency kernels of streaming models)
+  of random stride and padding, small enough for the DSP direct path.
 - ``keras_<arch>`` and ``op_<kind>_<seed>``: models converted the plain Keras way with a
   dynamic batch (:mod:`kws.runtime.corpus`).
 
@@ -43,8 +46,8 @@ import numpy as np
 from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic
 from kws.frontend.settings import FrontendSettings
-from kws.run import write_run
 from kws.paths import REPO_ROOT
+from kws.run import write_run
 
 #: Bump when the generator changes in a way that changes the generated models.
 GENERATOR_VERSION = 4
@@ -61,7 +64,7 @@ STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-strea
                       "stream_mix": "mix"}
 
 #: Kinds of random single-layer models.
-RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "softmax")
+RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "dense", "softmax")
 
 
 def repo_root() -> Path:
@@ -88,6 +91,13 @@ def random_spec(kind: str, seed: int) -> dict[str, Any]:
     if kind == "dw3x3":  # the depthwise DSP plane path: 3 x 3, stride 1, multiplier 1
         spec["kernel"], spec["strides"], spec["multiplier"] = [3, 3], [1, 1], 1
         spec["padding"] = str(rng.choice(["same", "valid"]))
+    if kind == "dwt":  # a 1-D depthwise: (k, 1) over time or (1, k) over frequency
+        k = int(rng.integers(2, 8))
+        spec["input"] = [int(rng.integers(k, 12)), int(rng.integers(1, 6)), cin + 4]
+        spec["kernel"] = [k, 1] if seed % 2 == 0 else [1, min(k, spec["input"][1])]
+        spec["strides"] = [int(rng.integers(1, 4)), int(rng.integers(1, 3))]
+        spec["padding"] = str(rng.choice(["same", "valid"]))
+        spec["multiplier"] = 1
     if kind == "conv":
         spec["filters"] = int(rng.integers(1, 24))
     if kind == "depthwise":
@@ -117,7 +127,10 @@ def named_spec(name: str) -> dict[str, Any]:
     if name == "tiny":
         return {"kind": "tiny"}
     if name in STREAM_TEST_MODELS:
-        return {"kind": "stream", "model": STREAM_TEST_MODELS[name]}
+        from kws.models import MODELS
+
+        family = STREAM_TEST_MODELS[name]  # the family's shape keys the cache
+        return {"kind": "stream", "model": family, "shape": repr(MODELS.get(family, family))}
     from kws.runtime import corpus
 
     spec = corpus.spec_of(name)
@@ -221,7 +234,7 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     if kind == "conv":
         layer = L.Conv2D(spec["filters"], tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                          padding=spec["padding"], bias_initializer="random_normal")
-    elif kind in ("depthwise", "dw3x3"):
+    elif kind in ("depthwise", "dw3x3", "dwt"):
         layer = L.DepthwiseConv2D(tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                                   padding=spec["padding"], depth_multiplier=spec["multiplier"],
                                   bias_initializer="random_normal")
@@ -295,7 +308,7 @@ def _spread_logits(model: Any, x: np.ndarray, rng: np.random.Generator) -> None:
     average pool give nearly constant logits)."""
     import tensorflow as tf
 
-    dense = [l for l in model.layers if isinstance(l, tf.keras.layers.Dense)][-1]
+    dense = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)][-1]
     feats = tf.keras.Model(model.input, dense.input).predict(x, verbose=0).reshape(len(x), -1)
     mu, sd = feats.mean(axis=0), feats.std(axis=0) + 1e-3
     w = rng.normal(0, 2 / np.sqrt(feats.shape[1]), (feats.shape[1], dense.units))
@@ -318,8 +331,6 @@ def _randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
 
 def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
-    import tensorflow as tf
-
     if spec["kind"] in ("keras", "op"):
         from kws.runtime import corpus
 
@@ -430,6 +441,33 @@ def make_random_run(run_dir: str | Path, *, labels: tuple[str, ...] = ("_silence
                    .astype(np.float32)]
 
     return write_run(run, model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
+
+
+def make_stream_run(run_dir: str | Path, *, family: str = "tcn-stream",
+                    labels: tuple[str, ...] = ("_silence_", "_unknown_", "yes", "no"),
+                    seed: int = 0) -> Path:
+    """Write a RUN folder (``model.tflite`` int8, ``labels.txt``, ``settings.json``) holding a
+    random-weight streamable model of ``family`` (:data:`kws.models.STREAM_MODELS`) whose
+    outputs move along a stream (see :func:`_spread_logits`). Returns the folder."""
+    import tensorflow as tf
+
+    from kws.models import build_model, input_range
+
+    settings = FrontendSettings()
+    tf.keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_model(family, num_classes=len(labels), settings=settings)
+    _spread_logits(model, feature_runs(rng, 64), rng)
+    lo, hi = input_range(settings)
+
+    def representative():
+        x = feature_runs(rng, 32)
+        x.reshape(len(x), -1)[0, :2] = lo, hi  # pin the input quantization
+        for v in x:
+            yield [v[None]]
+
+    return write_run(Path(run_dir), model=int8_tflite(model, representative), labels=labels,
                      settings=settings)
 
 

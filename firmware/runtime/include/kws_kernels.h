@@ -62,6 +62,11 @@ typedef struct {
  * int8 im2col columns on the DSP path; 0 on the portable path. */
 size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
+/* The least scratch kws_conv2d_s8 accepts (two im2col columns); any length between this and
+ * kws_conv2d_s8_get_buffer_size works, fewer pixels per im2col block when shorter (the filter
+ * rows are widened once per block: a little slower, bit for bit the same output). */
+size_t kws_conv2d_s8_get_min_buffer_size(const kws_conv_shape_t *shape);
+
 /* Conv2d (any kernel, stride, padding). filter: out_c x k_h x k_w x in_c. */
 kws_status_t kws_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                            const kws_requant_t *rq,

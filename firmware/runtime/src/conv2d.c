@@ -22,6 +22,17 @@ static int32_t conv_block_pixels(const kws_conv_shape_t *s)
     return b < 2 ? 2 : b;
 }
 
+size_t kws_conv2d_s8_get_min_buffer_size(const kws_conv_shape_t *shape)
+{
+    if (shape == NULL || !KWS_USE_DSP || !kws_shape_ok(shape)) {
+        return 0;
+    }
+    /* the two widened filter rows and two im2col columns (one if the output is one pixel) */
+    const size_t kk = (size_t)shape->k_h * shape->k_w * shape->in_c;
+    const size_t pixels = (size_t)shape->out_h * shape->out_w;
+    return 4 * (kk & ~(size_t)3) + kk * (pixels < 2 ? pixels : 2);
+}
+
 size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
 {
     if (shape == NULL || !KWS_USE_DSP || !kws_shape_ok(shape)) {
@@ -34,6 +45,20 @@ size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
 }
 
 #if KWS_USE_DSP
+/* Pixels per im2col block with scratch_len bytes of scratch: the preferred block, or fewer
+ * (an even count >= 2) when the caller gives less (0 if not even two columns fit). */
+static int32_t conv_block_fit(const kws_conv_shape_t *s, size_t scratch_len)
+{
+    const size_t kk = (size_t)s->k_h * s->k_w * s->in_c, rows = 4 * (kk & ~(size_t)3);
+    const int32_t pixels = s->out_h * s->out_w, best = conv_block_pixels(s);
+    const size_t fit = scratch_len < rows ? 0 : (scratch_len - rows) / kk;
+    if (fit >= (size_t)best) {
+        return best;
+    }
+    const int32_t need = pixels < 2 ? pixels : 2;
+    return fit < (size_t)need ? 0 : (int32_t)(fit & ~(size_t)1);
+}
+
 /* im2col of output pixels [p0, p0 + count): pixel p's column at col + (p - p0) * kk holds its
  * receptive field in filter order (ky, kx, ic), -input_offset where it is padding. */
 static void im2col_s8(const kws_conv_shape_t *s, int32_t input_offset, const int8_t *input,
@@ -89,12 +114,13 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
     if (scratch == NULL) {
         return KWS_ERR_NULL;
     }
-    if (scratch_len < kws_conv2d_s8_get_buffer_size(s)) {
+    /* blocks of im2col columns after the two widened filter rows (as many columns as the
+     * scratch holds, up to the preferred block), then the DSP core */
+    const int32_t block = conv_block_fit(s, scratch_len);
+    if (block == 0) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    /* blocks of im2col columns after the two widened filter rows, then the DSP core */
     const int32_t kk = s->k_h * s->k_w * s->in_c, pixels = s->out_h * s->out_w;
-    const int32_t block = conv_block_pixels(s);
     uint32_t *wq = (uint32_t *)scratch; /* 4-byte aligned */
     int8_t *col = (int8_t *)scratch + 4 * (size_t)(kk & ~3);
     for (int32_t p = 0; p < pixels; p += block) {

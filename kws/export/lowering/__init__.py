@@ -22,6 +22,7 @@ from kws.export.lowering import (
     requantize,
     reshape,
     softmax,
+    state_ops,
     strided_slice,
 )
 from kws.export.lowering.layer import Layer
@@ -45,6 +46,10 @@ LOWERERS: dict[str, Callable[[TfliteModel, Op, bool], Layer]] = {
     "FULLY_CONNECTED": fc.lower_fc,
     "SOFTMAX": softmax.lower_softmax,
     "RESHAPE": reshape.lower_reshape,
+    "CALL_ONCE": state_ops.lower_call_once,
+    "VAR_HANDLE": state_ops.lower_var_handle,
+    "READ_VARIABLE": state_ops.lower_read_variable,
+    "ASSIGN_VARIABLE": state_ops.lower_assign_variable,
     "ADD": elementwise.lower_add,
     "MUL": elementwise.lower_mul,
     "MEAN": reduce.lower_mean,

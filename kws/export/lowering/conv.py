@@ -40,6 +40,16 @@ def scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     return 0
 
 
+def min_scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
+    """The least scratch of the DSP path's kernel: ``kws_conv2d_s8_get_min_buffer_size`` (two
+    im2col columns) for conv2d, which takes any length up to :func:`scratch_bytes`; the fixed
+    size of the other kernels."""
+    if kernel == "conv2d":
+        kk, pixels = p["k_h"] * p["k_w"] * p["in_c"], p["out_h"] * p["out_w"]
+        return 4 * (kk // 4 * 4) + kk * min(2, pixels)
+    return scratch_bytes(kernel, p)
+
+
 def _conv_params(m: TfliteModel, op: Op, dw: bool) -> tuple[dict[str, Any], Any]:
     """Shape, padding, offsets and activation range of a conv; and its filter tensor."""
     x, y = io_tensors(m, op)
@@ -69,6 +79,12 @@ def _conv_params(m: TfliteModel, op: Op, dw: bool) -> tuple[dict[str, Any], Any]
     return params, w
 
 
+def _is_dense(p: dict[str, Any]) -> bool:
+    """True if the conv's one output pixel sees the whole input, without padding."""
+    return ((p["out_h"], p["out_w"]) == (1, 1) and (p["k_h"], p["k_w"]) == (p["in_h"], p["in_w"])
+            and (p["pad_top"], p["pad_left"]) == (0, 0))
+
+
 def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
     """CONV_2D / DEPTHWISE_CONV_2D; ``prepare``: int16 prepared pointwise weights if exact."""
     dw = op.kind == "DEPTHWISE_CONV_2D"
@@ -81,6 +97,15 @@ def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
     if b is not None:
         arrays["bias"] = b
     p = params
+    if not dw and _is_dense(p):
+        # the window is the whole input, one output pixel: a fully connected layer over the
+        # NHWC input (filter rows out_c x (k_h, k_w, in_c) are already in that order), with
+        # the conv's multipliers; no im2col scratch
+        n_in = p["k_h"] * p["k_w"] * p["in_c"]
+        return Layer(op.index, op.kind, "fc", [x.index], [y.index],
+                     dict(input_offset=p["input_offset"], output_offset=p["output_offset"],
+                          act_min=p["act_min"], act_max=p["act_max"], num_in=n_in,
+                          num_out=p["out_c"]), arrays, macs=n_in * p["out_c"])
     kernel = "depthwise" if dw else (
         "pointwise" if (p["k_h"], p["k_w"], p["stride_h"], p["stride_w"]) == (1, 1, 1, 1)
         else "conv2d")
@@ -91,4 +116,7 @@ def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
         # kws_pointwise_conv_s8_prepared_get_buffer_size: two pixels of in_c4 int16
         arrays, params["in_c4"] = prepared, (p["in_c"] + 3) // 4 * 4
         scratch = 4 * params["in_c4"]
-    return Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch)
+    layer = Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch)
+    if kernel == "conv2d":
+        layer.scratch_min = min_scratch_bytes(kernel, params)
+    return layer

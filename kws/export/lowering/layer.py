@@ -27,6 +27,7 @@ class Layer:
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
     scratch: int = 0              # scratch bytes of the DSP path (convs, add)
+    scratch_min: int = 0          # least scratch the kernel takes (conv2d), 0: exactly scratch
 
     @property
     def input(self) -> int:

@@ -1,0 +1,84 @@
+"""``kws bench arena``: kws's activation arena against TFLite Micro's planner, per model.
+
+For every model of the test corpus (generated DS-CNNs and plain-Keras networks, the stateful
+streaming models, microWakeWord's published models, the ``.tflite`` files in
+``tests/data/models`` and ``../shared/models``, and any ``--model``), prints kws's arena
+without the state region (``KWS_MODEL_ARENA_BYTES - KWS_MODEL_STATE_BYTES``, the input and
+output kept in it, as TFLM keeps them), the same plan with every kernel scratch set to 0 (the
+placement alone), the scratch live where kws's plan peaks, and the host tflite-micro
+interpreter's arena head measured in this run (its GreedyMemoryPlanner's activations, input
+and output included; resource variables are in its tail, as they are in kws's state region).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import io
+import os
+from pathlib import Path
+
+from kws.errors import KwsError
+
+#: Generated models (kws.runtime.testmodels / corpus names) measured by default.
+GENERATED = ("tiny", "ds_cnn_s", "ds_cnn_m", "ds_cnn_l", "keras_ds_cnn_flatten",
+             "keras_tc_resnet", "keras_bc_resnet", "keras_maxpool_concat")
+STATEFUL = ("delay", "stream_conv")
+MICRO_WAKEWORD = ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu")
+
+
+def corpus(shared: bool = True) -> list[Path]:
+    """The corpus's .tflite paths (generating what is not cached)."""
+    from kws.runtime import stateful_testmodels as st
+    from kws.runtime.testmodels import ensure_model, repo_root
+
+    paths = [ensure_model(n) for n in GENERATED]
+    paths += [st.ensure_model(n) for n in STATEFUL]
+    try:
+        for n in MICRO_WAKEWORD:
+            paths += [st.micro_wakeword(n), st.micro_wakeword_int8(n)]
+    except KwsError:
+        pass  # pymicro-wakeword not installed
+    paths += sorted((repo_root() / "tests" / "data" / "models").glob("*.tflite"))
+    if shared:
+        root = Path(os.environ.get("KWS_SHARED", repo_root().parent / "shared"))
+        paths += sorted((root / "models").glob("*.tflite"))
+    seen, unique = set(), []
+    for p in paths:  # the fixtures are copies of shared models
+        key = hashlib.sha256(p.read_bytes()).hexdigest()
+        if key not in seen:
+            seen.add(key)
+            unique.append(p)
+    return unique
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; print one line per model."""
+    ap = argparse.ArgumentParser(prog="kws bench arena", description=__doc__.split("\n")[0])
+    ap.add_argument("--model", action="append", default=[], help="also measure this .tflite")
+    ap.add_argument("--no-corpus", action="store_true", help="only the --model files")
+    args = ap.parse_args(argv)
+
+    from tqdm import tqdm
+
+    from kws.runtime.arena_compare import compare
+
+    paths = ([] if args.no_corpus else corpus()) + [Path(p) for p in args.model]
+    print(f"{'model':34} {'kws':>8} {'state':>6} {'no scratch':>10} {'peak scratch':>12} "
+          f"{'TFLM head':>9} {'kws/TFLM':>8}")
+    worse = 0
+    for p in tqdm(paths, desc="models", unit="model", leave=False):
+        try:
+            with contextlib.redirect_stderr(io.StringIO()):
+                c = compare(p)
+        except KwsError as exc:
+            print(f"{p.name[:34]:34} not exported: {str(exc).split(': ', 1)[-1][:80]}")
+            continue
+        worse += c.kws > c.tflm_head
+        print(f"{c.model[:34]:34} {c.kws:8,} {c.kws_state:6,} {c.tensors_only:10,} "
+              f"{c.peak_scratch:12,} {c.tflm_head:9,} {c.ratio:8.3f}")
+    print(f"\n{worse} model(s) above TFLM's head; where kws is above, the 'peak scratch' column "
+          f"is the DSP kernels' scratch (im2col, int16 plane, widened filter rows) at the peak, "
+          f"which TFLM's reference kernels do not use; 'no scratch' is the placement alone")
+    return 0
