@@ -28,8 +28,7 @@ if shutil.which("cmake") is None or shutil.which("cc") is None:
 from kws.export.lowering import supported_ops  # noqa: E402
 from kws.runtime.host import HostModel  # noqa: E402
 from kws.runtime.sequence import c_sequence, tflm_sequence  # noqa: E402
-from kws.runtime.stateful_testmodels import (ensure_model, micro_wakeword,  # noqa: E402
-                                             micro_wakeword_int8)
+from kws.runtime.stateful_testmodels import ensure_model, micro_wakeword, micro_wakeword_int8  # noqa: E402
 from kws.runtime.testmodels import parity_inputs  # noqa: E402
 
 NUM_INPUTS = 60

@@ -11,8 +11,8 @@ import hashlib
 
 import numpy as np
 
-from kws.export.arena import ArenaPlan
 from kws.export import emit_state
+from kws.export.arena import ArenaPlan
 from kws.export.emit_calls import ARRAY_TYPES, LayerRefs, emit_layer
 from kws.export.lowering import Layer
 from kws.export.tflite_model import Tensor, TfliteModel

@@ -4,8 +4,8 @@ The one reader of .tflite structure: tensors (shape, type, quantization, constan
 operators (kind, tensors, options) of the model's main subgraph, and its other subgraphs (a
 stateful model's CALL_ONCE init subgraph, in :attr:`TfliteModel.subgraphs`), whatever their
 operators; what the C runtime supports is decided by the lowering (:mod:`kws.export.lowering`,
-:mod:`kws.export.state` for resource variables and subgraphs). Executing a model on reference kernels is
-:mod:`kws.runtime.reference`.
+:mod:`kws.export.state` for resource variables and subgraphs). Executing a model on reference
+kernels is :mod:`kws.runtime.reference`.
 """
 
 from __future__ import annotations
