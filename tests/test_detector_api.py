@@ -14,7 +14,6 @@ from kws.detect import DetectorSettings
 from kws.device.host import CStreamDetector
 from kws.frontend.fixed import features_frames
 from kws.frontend.settings import FrontendSettings
-from kws.device.host import CStreamDetector
 from kws.gate import GateSettings
 from kws.simulate import inference_frames, posteriors, simulate
 

@@ -186,8 +186,8 @@ def test_firmware_report_json(tiny_run: Path, capsys) -> None:
                 "min_clock_mhz", "flash_bytes", "ram_bytes", "stack_bytes"):
         assert key in f, key
     assert f["gate"] is True and f["decision_interval_ms"] == 40.0
-    per_second = 50 * (f["instructions_per_hop_frontend"] +
-                       f["instructions_per_hop_gate_detector"]) + 25 * f["instructions_per_inference"]
+    per_hop = f["instructions_per_hop_frontend"] + f["instructions_per_hop_gate_detector"]
+    per_second = 50 * per_hop + 25 * f["instructions_per_inference"]
     # measured per hop in steady state == the sum of the stages counted apart, within 1 %
     assert abs(f["instructions_per_second"] - per_second) < 0.01 * per_second
     assert f["streaming"] is False
@@ -228,8 +228,15 @@ def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
     from kws.detect import DetectorSettings
     from kws.device.pipeline import _build, parse_output_lines, run_firmware
     from kws.gate import GateSettings
-    from kws.simulate import (detect_all, detection_lines, detector_settings_for, is_streamable,
-                              load_run_model, posteriors, tflm_model_fn)
+    from kws.simulate import (
+        detect_all,
+        detection_lines,
+        detector_settings_for,
+        is_streamable,
+        load_run_model,
+        posteriors,
+        tflm_model_fn,
+    )
 
     model = load_run_model(stream_run)
     assert is_streamable(model) and detector_settings_for(model).model_every_hops == 1

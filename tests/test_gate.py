@@ -1,4 +1,4 @@
-"""The voice-activity gate: Python definition (kws/gate.py) == C twin (firmware/detector) exactly."""
+"""The voice-activity gate: the Python definition (kws/gate.py) == its C twin, exactly."""
 
 from __future__ import annotations
 

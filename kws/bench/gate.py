@@ -80,9 +80,18 @@ def _event_margin(samples: np.ndarray, event: tuple[float, float, str], fe: Any,
 def run_condition(run: Path, condition: str, *, minutes: float, seed: int) -> dict[str, Any]:
     """Scores of one condition without and with the gate (see the module docstring)."""
     from kws.gate import GateSettings
-    from kws.simulate import (c_runtime_available, detect_all, detector_settings_for,
-                              host_step_fn, inference_frames, is_streamable, load_run_model,
-                              posteriors, stream_features, tflm_model_fn)
+    from kws.simulate import (
+        c_runtime_available,
+        detect_all,
+        detector_settings_for,
+        host_step_fn,
+        inference_frames,
+        is_streamable,
+        load_run_model,
+        posteriors,
+        stream_features,
+        tflm_model_fn,
+    )
 
     model = load_run_model(run)
     words = [w for w in model.labels if not w.startswith("_")]

@@ -33,8 +33,13 @@ def run_report(args: argparse.Namespace) -> int:
     """Build, run on test inputs, count instructions; print the report (text or JSON)."""
     import json
 
-    from kws.device.pipeline import (build_firmware, firmware_report, measure_firmware,
-                                     report_inputs, run_firmware)
+    from kws.device.pipeline import (
+        build_firmware,
+        firmware_report,
+        measure_firmware,
+        report_inputs,
+        run_firmware,
+    )
     from kws.simulate import detector_settings_for, load_run_model
 
     if not 3.0 <= args.seconds <= 60.0:

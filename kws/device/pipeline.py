@@ -235,9 +235,11 @@ def firmware_report(elf: str | Path, *, figures: dict[str, Any] | None,
         lines.append("instruction counts: not available (needs the QEMU TCG plugin)")
         return lines
     f = figures
+    model_label = ("instructions per step (streaming):" if f["streaming"]
+                   else "instructions per inference (model):")
     lines += [
         f"instructions per hop (front end):          {f['instructions_per_hop_frontend']:,}",
-        f"{'instructions per step (streaming):' if f['streaming'] else 'instructions per inference (model):':<43}"
+        f"{model_label:<43}"
         f"{f['instructions_per_inference']:,}",
         f"instructions per hop (gate, detector):     {f['instructions_per_hop_gate_detector']:,}",
         f"decision every {f['decision_interval_ms']:g} ms (model every "
