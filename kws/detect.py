@@ -45,6 +45,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 import numpy as np
 
 from kws.errors import KwsError
+from kws.gate import GateSettings
 
 #: Compile-time limits of the C detector (``KWS_DETECT_MAX_CLASSES``, ``KWS_DETECT_MAX_WINDOW``).
 MAX_CLASSES = 32
@@ -84,6 +85,9 @@ class DetectorSettings:
         ``N``, the model runs every N front-end hops (1..64).
     refractory_ms : int
         Time after a detection during which no keyword is reported.
+    gate : GateSettings or None
+        The voice-activity gate before the model (:mod:`kws.gate`); None: no gate, the model
+        runs at every scheduled frame. A dict (from JSON) is converted.
     """
 
     labels: tuple[str, ...]
@@ -91,20 +95,27 @@ class DetectorSettings:
     average_window: int = 3
     model_every_hops: int = 2
     refractory_ms: int = 1000
+    gate: GateSettings | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "labels", tuple(self.labels))
         object.__setattr__(self, "thresholds", tuple(int(t) for t in self.thresholds))
+        if isinstance(self.gate, dict):
+            object.__setattr__(self, "gate", GateSettings.from_dict(self.gate))
+        elif self.gate is not None and not isinstance(self.gate, GateSettings):
+            raise KwsError(f"detector setting gate: {self.gate!r} is not gate settings")
         self.validate()
 
     @classmethod
     def default_for(cls, labels: Sequence[str], *, threshold: int = 180,
                     average_window: int = 3, model_every_hops: int = 2,
-                    refractory_ms: int = 1000) -> "DetectorSettings":
-        """Settings with one ``threshold`` for every keyword; non-keywords disabled."""
+                    refractory_ms: int = 1000,
+                    gate: GateSettings | None = GateSettings()) -> "DetectorSettings":
+        """Settings with one ``threshold`` for every keyword; non-keywords disabled; the
+        voice-activity gate on with its default settings (``gate=None``: no gate)."""
         th = tuple(THRESHOLD_OFF if lab in NON_KEYWORDS else threshold for lab in labels)
         return cls(labels=tuple(labels), thresholds=th, average_window=average_window,
-                   model_every_hops=model_every_hops, refractory_ms=refractory_ms)
+                   model_every_hops=model_every_hops, refractory_ms=refractory_ms, gate=gate)
 
     def validate(self) -> None:
         """Raise :class:`KwsError` naming the first bad parameter."""
@@ -134,6 +145,8 @@ class DetectorSettings:
         """JSON-serializable dict."""
         d = dataclasses.asdict(self)
         d["labels"], d["thresholds"] = list(self.labels), list(self.thresholds)
+        if self.gate is None:
+            del d["gate"]              # files without a gate stay as they were
         return d
 
     @classmethod

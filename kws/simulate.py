@@ -7,7 +7,9 @@ same schedule, so their detection lines are equal, character for character:
   soon as its last sample has arrived (one hop at a time; only the newest frame is new).
 - **Feature window**: the newest ``num_frames`` frames, oldest first, slide by one frame per hop.
 - **Model**: runs at frame ``f`` when the window is full (``f >= num_frames - 1``) and
-  ``(f - (num_frames - 1)) % N == 0``, ``N = model_every_hops``.
+  ``(f - (num_frames - 1)) % N == 0``, ``N = model_every_hops``, unless the voice-activity
+  gate (:mod:`kws.gate`, ``detector.gate``; it steps on every frame) is closed at frame ``f``:
+  then that inference is skipped and the detector is not stepped.
 - **Time** of that inference: ``(f * hop + window) * 1000 // sample_rate`` ms, the end of the
   newest sample it has seen.
 - **Detector**: :class:`kws.detect.Detector` on the int8 outputs, one step per inference.
@@ -35,6 +37,9 @@ from kws.run import read_detector, read_labels, read_model, read_settings
 
 #: A model backend: int8 inputs (B, frames, coeffs) -> int8 outputs (B, classes).
 ModelFn = Callable[[np.ndarray], np.ndarray]
+#: A streaming backend: every int8 frame of a stream (F, coeffs), fed from the first, -> the
+#: output for the window ending at each frame (F, classes) (valid from frame num_frames - 1).
+StepFn = Callable[[np.ndarray], np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -109,6 +114,20 @@ def _tflm_worker_run(batch: np.ndarray) -> np.ndarray:
     return np.stack(outs) if outs else np.zeros((0, 0), np.int8)
 
 
+def host_step_fn(model: StreamModel) -> StepFn:
+    """The model's generated step function (``kws_model_step``, our C runtime on the host)
+    over every frame of a stream from a reset; raises KwsError when it has none."""
+    from kws.runtime.host import HostModel
+
+    host = HostModel(model.path, path="dsp")
+
+    def run(frames: np.ndarray) -> np.ndarray:
+        host.stream_reset()
+        return host.steps(frames)[0]
+
+    return run
+
+
 def c_runtime_available() -> bool:
     """True when the host C runtime binding (``kws.runtime.host``) is installed."""
     try:
@@ -171,46 +190,89 @@ def inference_times_ms(frames: np.ndarray, settings: FrontendSettings) -> np.nda
     return (end * 1000) // settings.sample_rate
 
 
-def simulate(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
-             model_fn: ModelFn, output_zero_point: int,
-             features: np.ndarray | None = None) -> list[Detection]:
-    """Run the streaming pipeline over int16 ``samples`` and return the detections.
+def scheduled_frames(samples: np.ndarray, num_frames_total: int, *,
+                     frontend: FrontendSettings, detector: DetectorSettings) -> np.ndarray:
+    """Newest frame of every inference that runs: the schedule, less the frames where the
+    voice-activity gate (``detector.gate``, :mod:`kws.gate`) is closed."""
+    frames = inference_frames(num_frames_total, window_frames=frontend.num_frames,
+                              every=detector.model_every_hops)
+    if detector.gate is None or len(frames) == 0:
+        return frames
+    from kws.gate import gate_open
+
+    is_open = gate_open(samples, detector.gate, window=frontend.window_samples,
+                        hop=frontend.hop_samples)
+    return frames[is_open[frames]]
+
+
+def posteriors(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
+               model_fn: ModelFn | None = None, features: np.ndarray | None = None,
+               step_fn: StepFn | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every inference the device runs on int16 ``samples``: its time and int8 output.
 
     Parameters
     ----------
     samples : ndarray of int16, shape (T,)
         16 kHz mono audio (already converted by :func:`kws.audio.load_audio`).
     frontend, detector : settings
-        Front end and detector parameters.
+        Front end and detector parameters (the stride and the gate come from ``detector``).
     model_fn : callable
         int8 (B, frames, coeffs) -> int8 (B, classes).
-    output_zero_point : int
-        The model's output zero point.
     features : ndarray of int8, optional
-        Precomputed features of ``samples`` (frames, coeffs); computed with the NumPy front end
-        if not given.
+        Precomputed features of ``samples`` (frames, coeffs); computed with the C front end
+        (or the NumPy one) if not given.
+    step_fn : callable, optional
+        Instead of ``model_fn``: a streaming model stepped over every frame (``kws_model_step``
+        on the host, :func:`host_step_fn`); its output at a frame equals the window model's on
+        the window ending there, so the result is the same, one step per frame.
+
+    Returns
+    -------
+    times_ms : ndarray of int64, shape (inferences,)
+    outputs : ndarray of int8, shape (inferences, classes)
     """
     samples = np.asarray(samples)
     if samples.ndim != 1 or samples.dtype != np.int16:
         raise KwsError(f"stream: samples must be 1-D int16, got {samples.dtype} {samples.shape}")
     if features is None:
         features = stream_features(samples, frontend)
-    frames = inference_frames(len(features), window_frames=frontend.num_frames,
-                              every=detector.model_every_hops)
+    frames = scheduled_frames(samples, len(features), frontend=frontend, detector=detector)
     if len(frames) == 0:
-        return []
+        return np.zeros(0, np.int64), np.zeros((0, len(detector.labels)), np.int8)
+    if step_fn is not None:
+        per_frame = np.asarray(step_fn(np.ascontiguousarray(features[:frames[-1] + 1])),
+                               dtype=np.int8)
+        return inference_times_ms(frames, frontend), per_frame[frames]
+    if model_fn is None:
+        raise KwsError("stream: give model_fn or step_fn")
     windows = np.lib.stride_tricks.sliding_window_view(
         features, (frontend.num_frames, features.shape[1]))[:, 0]
     inputs = windows[frames - (frontend.num_frames - 1)]
     outputs = np.asarray(model_fn(np.ascontiguousarray(inputs)), dtype=np.int8)
-    times = inference_times_ms(frames, frontend)
+    return inference_times_ms(frames, frontend), outputs
+
+
+def detect_all(times_ms: np.ndarray, outputs: np.ndarray, *, detector: DetectorSettings,
+               output_zero_point: int) -> list[Detection]:
+    """The detector over a sequence of inferences (``posteriors``' result)."""
     det = Detector(detector, output_zero_point=output_zero_point)
     found = []
-    for out, t in zip(outputs, times):
+    for out, t in zip(outputs, times_ms):
         hit = det.process(out, time_ms=int(t))
         if hit is not None:
             found.append(hit)
     return found
+
+
+def simulate(samples: np.ndarray, *, frontend: FrontendSettings, detector: DetectorSettings,
+             model_fn: ModelFn, output_zero_point: int,
+             features: np.ndarray | None = None) -> list[Detection]:
+    """Run the streaming pipeline over int16 ``samples`` and return the detections
+    (:func:`posteriors`, then the detector; same parameters, and the model's output zero
+    point)."""
+    times, outputs = posteriors(samples, frontend=frontend, detector=detector,
+                                model_fn=model_fn, features=features)
+    return detect_all(times, outputs, detector=detector, output_zero_point=output_zero_point)
 
 
 def detection_lines(detections: Sequence[Detection]) -> list[str]:
@@ -218,16 +280,38 @@ def detection_lines(detections: Sequence[Detection]) -> list[str]:
     return [d.to_json() for d in detections]
 
 
+def is_streamable(model: StreamModel) -> bool:
+    """Whether ``kws export`` generates a streaming step function for the model (every layer
+    ``valid`` with stride 1 along time; :mod:`kws.export.streaming`)."""
+    from kws.export import NotStreamable
+    from kws.export.lowering import lower
+    from kws.export.streaming import plan_stream
+    from kws.export.tflite_model import parse_tflite
+
+    try:
+        tfl = parse_tflite(model.path.read_bytes(), name=str(model.path))
+        plan_stream(tfl, lower(tfl))
+    except NotStreamable:
+        return False
+    return True
+
+
 def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSettings:
     """The detector settings of a RUN: ``detector.json`` beside the model if present, else
-    :meth:`DetectorSettings.default_for` its labels; then ``overrides`` (``threshold`` sets
-    every keyword's threshold; other keys are DetectorSettings fields; None is ignored)."""
-    base = read_detector(model.path) or DetectorSettings.default_for(model.labels)
+    :meth:`DetectorSettings.default_for` its labels (deciding every hop for a streamable model,
+    every 2 hops otherwise; the gate on); then ``overrides`` (``threshold`` sets
+    every keyword's threshold; ``gate`` is GateSettings, or False for no gate; other keys are
+    DetectorSettings fields; None is ignored)."""
+    # a streaming model steps every hop anyway: by default it decides every hop (20 ms)
+    base = read_detector(model.path) or DetectorSettings.default_for(
+        model.labels, model_every_hops=1 if is_streamable(model) else 2)
     fields = base.to_dict()
     for key, value in overrides.items():
         if value is None:
             continue
-        if key == "threshold":
+        if key == "gate":              # GateSettings, or False to turn the gate off
+            fields["gate"] = value.to_dict() if value else None
+        elif key == "threshold":
             fields["thresholds"] = [t if t == 256 else int(value) for t in base.thresholds]
         elif key in fields:
             fields[key] = int(value)
@@ -236,12 +320,9 @@ def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSetti
     return DetectorSettings.from_dict(fields)
 
 
-def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str], *,
-                detector: DetectorSettings | None = None, workers: int = 2,
-                engine: str | None = None) -> list[Detection]:
-    """Load a model and a WAV (any format :func:`kws.audio.load_audio` converts) and simulate.
-
-    ``engine``: "c" (the C runtime through ctypes, the default when available) or "tflm"."""
+def _load_stream(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str],
+                 detector: DetectorSettings | None
+                 ) -> tuple[StreamModel, DetectorSettings, np.ndarray]:
     from kws.audio import load_audio
 
     model = load_run_model(model_path)
@@ -249,8 +330,44 @@ def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")
-    samples = load_audio(wav_path)
-    return simulate(samples, frontend=model.frontend, detector=detector,
-                    model_fn=tflm_model_fn(model, workers=workers, engine=engine or (
-                        "c" if c_runtime_available() else "tflm")),
-                    output_zero_point=model.output_zero_point)
+    return model, detector, load_audio(wav_path)
+
+
+def _default_engine(engine: str | None) -> str:
+    return engine or ("c" if c_runtime_available() else "tflm")
+
+
+def stream_file(model_path: str | os.PathLike[str], wav_path: str | os.PathLike[str], *,
+                detector: DetectorSettings | None = None, workers: int = 2,
+                engine: str | None = None) -> list[Detection]:
+    """Load a model and a WAV (any format :func:`kws.audio.load_audio` converts) and simulate.
+
+    ``engine``: "c" (the C runtime through ctypes, the default when available) or "tflm"."""
+    model, detector, samples = _load_stream(model_path, wav_path, detector)
+    times, outputs = _stream_posteriors(model, detector, samples, workers=workers,
+                                        engine=engine)
+    return detect_all(times, outputs, detector=detector,
+                      output_zero_point=model.output_zero_point)
+
+
+def stream_file_posteriors(model_path: str | os.PathLike[str],
+                           wav_path: str | os.PathLike[str], *,
+                           detector: DetectorSettings | None = None, workers: int = 2,
+                           engine: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Every inference's time (ms, int64) and int8 output (inferences, classes) for a WAV.
+
+    ``engine``: "c" (our C runtime: the generated step function, one step per frame, for a
+    streamable model; the window model on every window otherwise) or "tflm" (the TFLite Micro
+    reference interpreter on every window: slow, the oracle)."""
+    model, detector, samples = _load_stream(model_path, wav_path, detector)
+    return _stream_posteriors(model, detector, samples, workers=workers, engine=engine)
+
+
+def _stream_posteriors(model: StreamModel, detector: DetectorSettings, samples: np.ndarray, *,
+                       workers: int, engine: str | None) -> tuple[np.ndarray, np.ndarray]:
+    engine = _default_engine(engine)
+    if engine == "c" and is_streamable(model):
+        return posteriors(samples, frontend=model.frontend, detector=detector,
+                          step_fn=host_step_fn(model))
+    return posteriors(samples, frontend=model.frontend, detector=detector,
+                      model_fn=tflm_model_fn(model, workers=workers, engine=engine))

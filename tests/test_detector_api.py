@@ -14,7 +14,8 @@ from kws.detect import DetectorSettings
 from kws.device.host import CStreamDetector
 from kws.frontend.fixed import features_frames
 from kws.frontend.settings import FrontendSettings
-from kws.simulate import simulate
+from kws.gate import GateSettings
+from kws.simulate import inference_frames, posteriors, simulate
 
 SETTINGS = FrontendSettings()
 
@@ -31,6 +32,24 @@ class LinearModel:
 
     def batch(self, xs: np.ndarray) -> np.ndarray:
         return np.stack([self.one(x) for x in xs]) if len(xs) else np.zeros((0, 3), np.int8)
+
+
+class StepModel:
+    """A streaming double of LinearModel: it sees only the frames fed since its reset (zeros
+    before), so its output equals the window model's only if the C API feeds it right."""
+
+    def __init__(self, model: LinearModel) -> None:
+        self.model = model
+        self.resets = 0
+        self.reset()
+
+    def reset(self) -> None:
+        self.frames = np.zeros((SETTINGS.num_frames, SETTINGS.num_outputs), np.int8)
+        self.resets += 1
+
+    def step(self, frame: np.ndarray) -> np.ndarray:
+        self.frames = np.concatenate([self.frames[1:], frame[None, :]])
+        return self.model.one(self.frames)
 
 
 def _c_detector(det: DetectorSettings, model: LinearModel, **kw) -> CStreamDetector:
@@ -115,3 +134,54 @@ def test_gap_restarts_the_sample_history() -> None:
     assert [d.time_ms for d in first] == [50]
     assert [d.time_ms for d in second] == [(800 + 3200 + 480) * 1000 // 16000]
     assert all(np.all(w == w[0]) for w in windows)   # no window mixes both sides of the gap
+
+
+@pytest.mark.parametrize("stream", [False, True])
+@pytest.mark.parametrize("kind,seed,gate", [("bursts", 10, GateSettings()),
+                                            ("bursts", 11, GateSettings(margin=4, hangover=7)),
+                                            ("noise", 12, GateSettings(rise=300, hangover=1)),
+                                            ("silence", 13, GateSettings()),
+                                            ("square", 14, GateSettings(min_level=0)),
+                                            ("bursts", 15, None)])
+def test_c_api_with_gate_equals_simulation(kind: str, seed: int, gate: GateSettings | None,
+                                           stream: bool) -> None:
+    """Every inference that runs (time and int8 output, through the observer) and every
+    detection equal the simulation's, with the gate skipping inferences in the quiet parts;
+    with a streaming model (stepped per hop while the gate is open, reset and fed the feature
+    window when the gate opens again) as with the window model."""
+    rng = np.random.default_rng(seed)
+    samples = _signal(rng, kind, 16000 * 8 + int(rng.integers(0, 700)))
+    model = LinearModel(3, seed)
+    every = int(rng.integers(1, 4))
+    det = DetectorSettings(labels=("_silence_", "yes", "no"), thresholds=(256, 150, 150),
+                           average_window=int(rng.integers(1, 5)), model_every_hops=every,
+                           refractory_ms=300, gate=gate)
+    times, outputs = posteriors(samples, frontend=SETTINGS, detector=det, model_fn=model.batch)
+    expected = simulate(samples, frontend=SETTINGS, detector=det, model_fn=model.batch,
+                        output_zero_point=-128)
+    step_model = StepModel(model) if stream else None
+    c = _c_detector(det, model, step_model=step_model)
+    got, pos = [], 0
+    while pos < len(samples):
+        n = int(rng.integers(1, 4000))
+        got += c.process(samples[pos:pos + n], max_events=64)
+        pos += n
+    assert got == expected
+    assert [t for t, _ in c.inferences] == times.tolist()
+    frames_total = 1 + (len(samples) - 480) // 320
+    if step_model is None:
+        assert c.steps == 0
+    elif gate is None:
+        assert c.steps == frames_total and step_model.resets == 2      # init + first hop
+    elif kind == "bursts":                     # the gate closed and reopened: caught up
+        assert c.steps > 0 and step_model.resets >= 3
+    elif kind == "silence":                    # steps only while open at the start
+        assert 0 < c.steps < frames_total // 2
+    assert np.array_equal(np.array([o for _, o in c.inferences]).reshape(outputs.shape), outputs)
+    scheduled = len(inference_frames(1 + (len(samples) - 480) // 320, window_frames=49,
+                                     every=every))
+    assert c.inference_count == len(times) and c.inference_count + c.skipped == scheduled
+    if gate is not None and kind in ("bursts", "silence"):
+        assert c.skipped > 0                     # the gate saved work in the quiet parts
+    if gate is None:
+        assert c.skipped == 0

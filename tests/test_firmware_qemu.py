@@ -9,6 +9,7 @@ schedule, the detector and the printed lines.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 from collections import deque
@@ -144,3 +145,51 @@ def test_jsonl_formatter_matches_python() -> None:
     assert lib.kws_jsonl_detection(buf, 20, 1, b"yes", 1) == -1      # does not fit
     assert lib.kws_fmt_u32(buf, 9, 4294967295) == -1
     assert lib.kws_fmt_u32(buf, 10, 4294967295) == 10
+    fn = lib.kws_jsonl_output
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint32,
+                   ctypes.POINTER(ctypes.c_int8), ctypes.c_size_t]
+    for t, q in [(0, [-128, 127, 0, -1, 1]), (4294967295, [5]), (990, [])]:
+        arr = (ctypes.c_int8 * max(1, len(q)))(*q)
+        n = fn(buf, 128, t, arr, len(q))
+        assert buf.raw[:n].decode() == json.dumps({"time_ms": t, "output": q},
+                                                  separators=(",", ":")) + "\n"
+    assert fn(buf, 30, 1, (ctypes.c_int8 * 5)(-128, -128, -128, -128, -128), 5) == -1
+
+
+@pytest.mark.qemu
+@pytest.mark.parametrize("stream", [False, True])
+def test_firmware_with_gate_prints_every_output_like_python(tmp_path: Path, real_audio: Path,
+                                                            stream: bool) -> None:
+    """Gate on and every inference printed: the firmware's output lines (time and int8 vector
+    of each inference that ran) and detection lines == the simulation's, and the gate skipped
+    the quiet stretches; with the window model and with a streaming model double (a step per
+    hop while the gate is open, caught up on the feature window when it reopens)."""
+    from kws.data.labelled_stream import parity_stream
+    from kws.device.pipeline import parse_output_lines
+    from kws.gate import GateSettings
+    from kws.simulate import detect_all, posteriors
+
+    seed = 5
+    samples, _ = parity_stream(real_audio, seconds=30.0, seed=seed)
+    quiet = np.zeros(16000 * 3, np.int16)               # digital silence: the gate must close
+    samples = np.concatenate([samples[:16000 * 12], quiet, samples[16000 * 12:]])
+    det = dataclasses.replace(_detector(samples, seed=seed, every=2, k=3, refractory=500),
+                              gate=GateSettings())
+    w = doubles.weights(len(LABELS), FE.num_frames * FE.num_outputs, seed)
+    times, outputs = posteriors(samples, frontend=FE, detector=det,
+                                model_fn=lambda x: doubles.model(x, w),
+                                features=_features(samples))
+    expected = detection_lines(detect_all(times, outputs, detector=det,
+                                          output_zero_point=-128))
+    res, summary = _run(tmp_path, samples, AppConfig(frontend=FE, detector=det,
+                                                     print_outputs=True, stream=stream), seed)
+    assert res.exit_code == 0, res.stderr
+    lines, got_times, got_outputs = parse_output_lines(res.stdout.splitlines(),
+                                                       num_classes=len(LABELS))
+    assert lines == expected and len(expected) >= 2
+    assert got_times.tolist() == times.tolist()
+    assert np.array_equal(got_outputs, outputs)
+    assert summary["inferences"] == len(times) and summary["skipped"] >= 3 * 25 - 25
+    frames = 1 + (len(samples) - FE.window_samples) // FE.hop_samples
+    assert (0 < summary["steps"] < frames + 3 * 49) if stream else summary["steps"] == 0

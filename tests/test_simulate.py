@@ -94,9 +94,11 @@ def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
     rng = np.random.default_rng(0)
     wav = tmp_path / "a.wav"
     save_wav(wav, rng.integers(-8000, 8000, 16000 * 4).astype(np.int16))
-    assert main(["stream", str(small_run), str(wav), "--threshold", "0", "--jobs", "1"]) == 0
+    # stationary noise: the default gate would close after 1 s; this checks the thresholds
+    assert main(["stream", str(small_run), str(wav), "--threshold", "0", "--jobs", "1",
+                 "--gate", "off"]) == 0
     out = capsys.readouterr().out.splitlines()
-    det = detector_settings_for(load_run_model(small_run), threshold=0)
+    det = detector_settings_for(load_run_model(small_run), threshold=0, gate=False)
     assert out == detection_lines(stream_file(small_run, wav, detector=det, workers=1))
     assert len(out) >= 2                       # threshold 0: fires after each refractory time
     assert all(json.loads(line)["label"] in ("yes", "no") for line in out)

@@ -1,6 +1,8 @@
 /* backend_doubles.c - integer test doubles for the front end and the model (see app_backend.h).
- * Their exact Python mirrors are kws/firmware/doubles.py; they are NOT a feature extractor or a
+ * Their exact Python mirrors are kws/device/doubles.py; they are NOT a feature extractor or a
  * classifier, only deterministic functions of their inputs that move with the audio. */
+#include <string.h>
+
 #include "app_backend.h"
 #include "kws_app_config.h"
 #include "kws_app_doubles.h"   /* KWS_DOUBLES_WEIGHTS[classes][frames * features], int8 */
@@ -11,10 +13,37 @@ int kws_app_frontend_init(void **ctx)
     return 0;
 }
 
+/* The streaming double keeps the frames it was fed since its reset (zeros before) and runs
+ * the window double on them: it equals the window double only if the detector feeds it right. */
+typedef struct {
+    int8_t frames[KWS_APP_NUM_FRAMES * KWS_APP_NUM_FEATURES];
+} kws_doubles_stream;
+
+static kws_doubles_stream g_stream;
+
 int kws_app_model_init(void **ctx)
 {
-    *ctx = NULL;
+    *ctx = &g_stream;
     return 0;
+}
+
+int kws_app_model_reset(void *ctx)
+{
+    memset(((kws_doubles_stream *)ctx)->frames, 0, sizeof(g_stream.frames));
+    return 0;
+}
+
+int kws_app_model_step(void *ctx, const int8_t *frame, size_t frame_len, int8_t *output,
+                       size_t output_len)
+{
+    kws_doubles_stream *m = (kws_doubles_stream *)ctx;
+    const size_t total = sizeof(m->frames);
+    if (frame_len != KWS_APP_NUM_FEATURES) {
+        return -1;
+    }
+    memmove(m->frames, m->frames + frame_len, total - frame_len);
+    memcpy(m->frames + total - frame_len, frame, frame_len);
+    return kws_app_model(ctx, m->frames, total, output, output_len);
 }
 
 /* frame[f] = clamp((sum_j x[j] * c(f, j)) >> 10, -128, 127), c(f, j) = (j*(2f+1) + f) % 9 - 4 */

@@ -66,6 +66,29 @@ int kws_jsonl_detection(char *buf, size_t n, uint32_t time_ms, const char *label
     return o.bad ? -1 : (int)o.len;
 }
 
+int kws_jsonl_output(char *buf, size_t n, uint32_t time_ms, const int8_t *q, size_t count)
+{
+    out_t o = {buf, n, 0u, 0};
+    size_t i;
+    if (buf == NULL || (q == NULL && count > 0u)) {
+        return -1;
+    }
+    put_str(&o, "{\"time_ms\":");
+    put_u32(&o, time_ms);
+    put_str(&o, ",\"output\":[");
+    for (i = 0u; i < count; i++) {
+        if (i > 0u) {
+            put_str(&o, ",");
+        }
+        if (q[i] < 0) {
+            put_str(&o, "-");
+        }
+        put_u32(&o, (uint32_t)(q[i] < 0 ? -(int32_t)q[i] : q[i]));
+    }
+    put_str(&o, "]}\n");
+    return o.bad ? -1 : (int)o.len;
+}
+
 int kws_jsonl_counters(char *buf, size_t n, const char *const *keys, const uint32_t *values,
                        size_t count)
 {

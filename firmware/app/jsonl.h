@@ -18,6 +18,9 @@ int kws_fmt_u32(char *buf, size_t n, uint32_t v);
 int kws_jsonl_detection(char *buf, size_t n, uint32_t time_ms, const char *label,
                         uint32_t score);
 
+/* {"time_ms":T,"output":[q0,q1,...]}\n  (one inference's int8 output vector, count values) */
+int kws_jsonl_output(char *buf, size_t n, uint32_t time_ms, const int8_t *q, size_t count);
+
 /* {"k0":v0,"k1":v1,...}\n for count unsigned values. */
 int kws_jsonl_counters(char *buf, size_t n, const char *const *keys, const uint32_t *values,
                        size_t count);

@@ -7,8 +7,9 @@
  * half of the DMA buffer and raises the half/full-complete callback, as DMA hardware would.
  * The main loop takes whole blocks from the ring and feeds them to kws_detector_process.
  *
- * stdout: one line per detection, {"time_ms":T,"label":"L","score":S}
- * stderr: a summary line, {"blocks":B,"overruns":O,"inferences":I,"stack_bytes":S,...}
+ * stdout: one line per detection, {"time_ms":T,"label":"L","score":S}; built with
+ *         KWS_APP_PRINT_OUTPUTS=1, also one line per inference, {"time_ms":T,"output":[...]}
+ * stderr: a summary line, {"blocks":B,"overruns":O,"inferences":I,"skipped":K,...}
  * Exit status: 0 ok, 2 bad settings (hash mismatch), 3 fault, 4 I/O error.
  */
 #include <string.h>
@@ -31,6 +32,14 @@
 #if !defined(KWS_APP_TEST_SKIP_STATIC_HASH_CHECK)
 _Static_assert(KWS_APP_FRONTEND_SETTINGS_HASH == KWS_APP_MODEL_SETTINGS_HASH,
                "the model was trained on other front-end settings than the front end built in");
+#endif
+
+#ifndef KWS_APP_MODEL_STREAM
+#define KWS_APP_MODEL_STREAM 0           /* 1: the streaming step function, a step per hop */
+#endif
+
+#ifndef KWS_APP_PRINT_OUTPUTS
+#define KWS_APP_PRINT_OUTPUTS 0          /* 1: print every inference's int8 output vector */
 #endif
 
 #ifndef KWS_APP_SLOW_TICKS_PER_BLOCK
@@ -63,7 +72,18 @@ typedef struct {
 } kws_app;
 
 /* The TCG plugin counts instructions between the board's markers: one front-end frame between
- * kws_mark_start/kws_mark_end, one inference between kws_mark_start2/kws_mark_end2. */
+ * kws_mark_start/kws_mark_end, one inference (a streaming model: one step or reset) between
+ * kws_mark_start2/kws_mark_end2, and one
+ * kws_detector_process call (front end, gate, model, detector) between the app's own two. */
+__attribute__((noinline, noipa, used)) void kws_app_mark_process_start(void)
+{
+    __asm volatile("@ kws_app_mark_process_start");
+}
+__attribute__((noinline, noipa, used)) void kws_app_mark_process_end(void)
+{
+    __asm volatile("@ kws_app_mark_process_end");
+}
+
 static int frame_marked(void *ctx, const int16_t *w, size_t wl, int8_t *f, size_t fl)
 {
     int r;
@@ -81,6 +101,26 @@ static int model_marked(void *ctx, const int8_t *in, size_t il, int8_t *out, siz
     kws_mark_end2();
     return r;
 }
+
+#if KWS_APP_MODEL_STREAM
+static int reset_marked(void *ctx)
+{
+    int r;
+    kws_mark_start2();
+    r = kws_app_model_reset(ctx);
+    kws_mark_end2();
+    return r;
+}
+
+static int step_marked(void *ctx, const int8_t *f, size_t fl, int8_t *out, size_t ol)
+{
+    int r;
+    kws_mark_start2();
+    r = kws_app_model_step(ctx, f, fl, out, ol);
+    kws_mark_end2();
+    return r;
+}
+#endif
 
 /* Timer interrupt: the simulated DMA transfer of one block. */
 static void mic_tick(void *ctx)
@@ -113,6 +153,18 @@ static void mic_tick(void *ctx)
     (void)kws_timer_stop(&m->timer);
 }
 
+#if KWS_APP_PRINT_OUTPUTS
+/* The detector's observer: one line per inference that ran (the posteriors). */
+static void print_output(void *ctx, const int8_t *q, size_t n, uint32_t time_ms)
+{
+    static char line[40 + 5 * KWS_APP_NUM_CLASSES];
+    int len = kws_jsonl_output(line, sizeof(line), time_ms, q, n);
+    if (len > 0) {
+        (void)kws_sh_write(*(const int32_t *)ctx, line, (size_t)len);
+    }
+}
+#endif
+
 static void say(int32_t handle, const char *s)
 {
     (void)kws_sh_write(handle, s, strlen(s));
@@ -138,8 +190,11 @@ static void print_events(kws_app *app, size_t count)
 static int feed(kws_app *app, const int16_t *samples, size_t n)
 {
     size_t count = 0;
-    int r = kws_detector_process(&app->detector, samples, n, app->events,
-                                 sizeof(app->events) / sizeof(app->events[0]), &count);
+    int r;
+    kws_app_mark_process_start();
+    r = kws_detector_process(&app->detector, samples, n, app->events,
+                             sizeof(app->events) / sizeof(app->events[0]), &count);
+    kws_app_mark_process_end();
     print_events(app, count);
     return r;
 }
@@ -148,10 +203,10 @@ int kws_app_main(int argc, char **argv)
 {
     static kws_app app;
     static const uint16_t thresholds[KWS_APP_NUM_CLASSES] = KWS_APP_THRESHOLDS;
-    static const char *const keys[6] = {"blocks", "overruns", "inferences", "tail_samples",
-                                        "stack_bytes", "stack_size"};
+    static const char *const keys[8] = {"blocks", "overruns", "inferences", "skipped",
+                                        "steps", "tail_samples", "stack_bytes", "stack_size"};
     kws_detector_config cfg;
-    uint32_t values[6];
+    uint32_t values[8];
     void *frame_ctx, *model_ctx;
     int len;
 
@@ -180,6 +235,19 @@ int kws_app_main(int argc, char **argv)
     cfg.frame_ctx = frame_ctx;
     cfg.model_fn = model_marked;
     cfg.model_ctx = model_ctx;
+#if KWS_APP_MODEL_STREAM
+    cfg.model_reset_fn = reset_marked;
+    cfg.model_step_fn = step_marked;
+#endif
+    cfg.gate.enabled = KWS_APP_GATE_ENABLED;
+    cfg.gate.margin = KWS_APP_GATE_MARGIN;
+    cfg.gate.min_level = KWS_APP_GATE_MIN_LEVEL;
+    cfg.gate.rise = KWS_APP_GATE_RISE;
+    cfg.gate.hangover = KWS_APP_GATE_HANGOVER;
+#if KWS_APP_PRINT_OUTPUTS
+    cfg.inference_fn = print_output;
+    cfg.inference_ctx = &app.out;
+#endif
 #if KWS_APP_BLOB_SLOT
     kws_app_blob_apply(model_ctx, &cfg, app.err);   /* a line per slot; the model's settings */
 #endif
@@ -239,10 +307,12 @@ int kws_app_main(int argc, char **argv)
     values[0] = app.mic.blocks_in;
     values[1] = kws_audio_ring_overruns(&app.mic.ring);
     values[2] = app.detector.inferences;
-    values[3] = app.mic.tail_len;
-    values[4] = kws_stack_high_water();
-    values[5] = kws_stack_size();
-    len = kws_jsonl_counters(app.line, sizeof(app.line), keys, values, 6);
+    values[3] = app.detector.skipped;
+    values[4] = app.detector.steps;
+    values[5] = app.mic.tail_len;
+    values[6] = kws_stack_high_water();
+    values[7] = kws_stack_size();
+    len = kws_jsonl_counters(app.line, sizeof(app.line), keys, values, 8);
     if (len > 0) {
         (void)kws_sh_write(app.err, app.line, (size_t)len);
     }

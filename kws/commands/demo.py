@@ -18,7 +18,7 @@ from kws.errors import KwsError
 
 
 def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
-             seed: int, retrain: bool) -> int:
+             seed: int, retrain: bool, model: str | None = None) -> int:
     """Run the whole pipeline into ``out``; returns 0 when firmware == Python."""
     from kws.audio import save_wav
     from kws.data.labelled_stream import make_stream, write_events
@@ -33,6 +33,8 @@ def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
         print(f"   {run_dir / 'model.tflite'} exists: reusing it (--retrain to train again)")
     else:
         kwargs = {"epochs": epochs} if epochs else {}
+        if model:
+            kwargs["model"] = model
         train(TrainConfig(words=words, out=str(run_dir), seed=seed, **kwargs))
     t_train = time.monotonic() - t0
 
@@ -61,7 +63,8 @@ def run(args: argparse.Namespace) -> int:
     if not words:
         raise KwsError("--words: name at least one keyword")
     return run_demo(out=Path(args.out), words=words, epochs=args.epochs,
-                    seconds=args.seconds, seed=args.seed, retrain=args.retrain)
+                    seconds=args.seconds, seed=args.seed, retrain=args.retrain,
+                    model=args.model)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -72,6 +75,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--words", default="yes,no", help="keywords (default yes,no)")
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: "
                                                             "kws train's)")
+    p.add_argument("--model", default=None, help="model family (default: kws train's); a "
+                   "streamable one (ds-cnn-stream, tcn-stream) runs the generated step "
+                   "function on the device, a step per hop")
     p.add_argument("--seconds", type=float, default=60.0, help="test stream length")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--retrain", action="store_true", help="train again even if RUN exists")

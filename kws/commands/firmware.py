@@ -6,6 +6,8 @@ import argparse
 import tempfile
 from pathlib import Path
 
+from kws.errors import KwsError
+
 
 def run_build(args: argparse.Namespace) -> int:
     """Export the RUN's model and build the firmware image."""
@@ -28,30 +30,38 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_report(args: argparse.Namespace) -> int:
-    """Build, run on a test stream, count instructions, print the footprint report."""
-    import numpy as np
+    """Build, run on test inputs, count instructions; print the report (text or JSON)."""
+    import json
 
     from kws.device.pipeline import (
         build_firmware,
-        count_per_hop_and_inference,
         firmware_report,
+        measure_firmware,
+        report_inputs,
         run_firmware,
     )
     from kws.simulate import detector_settings_for, load_run_model
 
+    if not 3.0 <= args.seconds <= 60.0:
+        raise KwsError(f"--seconds {args.seconds:g}: must be 3..60 (the quiet input's figure "
+                       "starts after the 1 s window and the gate's 1 s start-up hangover)")
     model = load_run_model(args.run)
     detector = detector_settings_for(model)
     with tempfile.TemporaryDirectory(prefix="kws-fw-") as tmp:
         elf = build_firmware(args.run, Path(tmp) / "fw.elf")
-        rng = np.random.default_rng(0)
-        samples = np.clip(rng.normal(0, 3000, 16000 * int(args.seconds)), -32768, 32767
-                          ).astype(np.int16)
-        run = run_firmware(elf, samples, workdir=Path(tmp) / "run")
-        counts = count_per_hop_and_inference(elf, samples[:16000 * 3])
-        for line in firmware_report(elf, stack_used=run.summary.get("stack_bytes"),
-                                    frontend_hop_ms=model.frontend.hop_ms,
-                                    every=detector.model_every_hops, counts=counts):
-            print(line)
+        run = run_firmware(elf, report_inputs(args.seconds)[0], workdir=Path(tmp) / "run")
+        stack = run.summary.get("stack_bytes")
+        figures = measure_firmware(elf, stack_used=stack, hop_ms=model.frontend.hop_ms,
+                                   every=detector.model_every_hops, seconds=args.seconds,
+                                   num_frames=model.frontend.num_frames,
+                                   stream=run.summary.get("steps", 0) > 0,
+                                   gate_hangover=detector.gate.hangover if detector.gate else 0)
+        figures["gate"] = detector.gate is not None
+        if args.json:
+            print(json.dumps(figures, sort_keys=True))
+        else:
+            for line in firmware_report(elf, figures=figures, stack_used=stack):
+                print(line)
     return 0
 
 
@@ -77,5 +87,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.set_defaults(func=run_build)
     r = fsub.add_parser("report", help="instructions per hop/inference, duty cycle, footprint")
     r.add_argument("run", help="RUN folder")
-    r.add_argument("--seconds", type=float, default=3.0, help="length of the test input")
+    r.add_argument("--seconds", type=float, default=4.0,
+                   help="length of each test input (speech-like, quiet), 3..60")
+    r.add_argument("--json", action="store_true", help="machine-readable figures, one JSON "
+                   "object: instructions_per_second, decision_interval_ms, duty_cycle_80mhz, "
+                   "min_clock_mhz, flash_bytes, ram_bytes, stack_bytes, ...")
     r.set_defaults(func=run_report)

@@ -18,6 +18,7 @@ from kws.device import doubles
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
+from kws.gate import GateSettings
 from kws.paths import REPO_ROOT
 
 REPO = REPO_ROOT
@@ -42,6 +43,11 @@ class AppConfig:
         Ring capacity in blocks.
     slow_ticks_per_block : int
         Test hook: the main loop waits this many timer ticks after each block (forces overruns).
+    print_outputs : bool
+        Print every inference's int8 output vector as a JSON line (``kws stream --posteriors``).
+    stream : bool
+        Run the model's streaming step function (``kws_model_step``, one step per hop while the
+        gate is open) instead of the window model; the export must have generated it.
     model_hash : int or None
         Front-end settings hash stamped into the model; None: the front end's own.
     """
@@ -53,6 +59,8 @@ class AppConfig:
     ring_blocks: int = 4
     slow_ticks_per_block: int = 0
     model_hash: int | None = None
+    print_outputs: bool = False
+    stream: bool = False
 
     def __post_init__(self) -> None:
         if not 10 <= self.block_ms <= 20:
@@ -96,11 +104,24 @@ def app_config_header(cfg: AppConfig) -> str:
         f"#define KWS_APP_BLOCK_US {cfg.block_ms * 1000}u",
         f"#define KWS_APP_RING_BLOCKS {cfg.ring_blocks}u",
         f"#define KWS_APP_SLOW_TICKS_PER_BLOCK {cfg.slow_ticks_per_block}u",
+        f"#define KWS_APP_PRINT_OUTPUTS {int(cfg.print_outputs)}",
+        f"#define KWS_APP_MODEL_STREAM {int(cfg.stream)}",
+        *gate_defines(det.gate),
         f"#define KWS_APP_FRONTEND_SETTINGS_HASH 0x{fe_hash:08X}u",
         f"#define KWS_APP_MODEL_SETTINGS_HASH 0x{model_hash:08X}u",
         "", "#endif", "",
     ]
     return "\n".join(lines)
+
+
+def gate_defines(gate: GateSettings | None) -> list[str]:
+    """The ``KWS_APP_GATE_*`` lines of ``kws_app_config.h`` (enabled 0 when ``gate`` is None)."""
+    g = gate or GateSettings()
+    return [f"#define KWS_APP_GATE_ENABLED {0 if gate is None else 1}u",
+            f"#define KWS_APP_GATE_MARGIN {g.margin}u",
+            f"#define KWS_APP_GATE_MIN_LEVEL {g.min_level}u",
+            f"#define KWS_APP_GATE_RISE {g.rise}u",
+            f"#define KWS_APP_GATE_HANGOVER {g.hangover}u"]
 
 
 def doubles_header(cfg: AppConfig, *, seed: int) -> str:

@@ -18,6 +18,7 @@ import numpy as np
 from kws.cbuild import cc_shared_library
 from kws.detect import Detection, DetectorSettings
 from kws.errors import KwsError
+from kws.gate import GateSettings
 from kws.paths import REPO_ROOT
 
 REPO = REPO_ROOT
@@ -25,6 +26,7 @@ FIRMWARE = REPO / "firmware"
 SOURCES = (
     FIRMWARE / "detector" / "src" / "kws_detect.c",
     FIRMWARE / "detector" / "src" / "kws_detector.c",
+    FIRMWARE / "detector" / "src" / "kws_gate.c",
     FIRMWARE / "app" / "audio_ring.c",
     FIRMWARE / "app" / "jsonl.c",
     FIRMWARE / "detector" / "host" / "kws_host_shim.c",
@@ -70,6 +72,28 @@ MODEL_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes
                             ctypes.c_size_t, ctypes.POINTER(ctypes.c_int8), ctypes.c_size_t)
 
 
+class GateConfig(ctypes.Structure):
+    """``kws_gate_config``."""
+
+    _fields_ = [("enabled", ctypes.c_uint8), ("margin", ctypes.c_uint8),
+                ("min_level", ctypes.c_uint8), ("rise", ctypes.c_uint16),
+                ("hangover", ctypes.c_uint16)]
+
+    @classmethod
+    def from_settings(cls, settings: GateSettings | None) -> "GateConfig":
+        """The C config of ``settings`` (None: the gate disabled, always open)."""
+        if settings is None:
+            return cls(0, 0, 0, 0, 1)
+        return cls(1, settings.margin, settings.min_level, settings.rise, settings.hangover)
+
+
+RESET_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
+STEP_FN = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int8),
+                           ctypes.c_size_t, ctypes.POINTER(ctypes.c_int8), ctypes.c_size_t)
+INFERENCE_FN = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.POINTER(ctypes.c_int8),
+                                ctypes.c_size_t, ctypes.c_uint32)
+
+
 class DetectorConfig(ctypes.Structure):
     """``kws_detector_config``."""
 
@@ -80,7 +104,10 @@ class DetectorConfig(ctypes.Structure):
                 ("model_settings_hash", ctypes.c_uint32),
                 ("detect", DetectConfig),
                 ("frame_fn", FRAME_FN), ("frame_ctx", ctypes.c_void_p),
-                ("model_fn", MODEL_FN), ("model_ctx", ctypes.c_void_p)]
+                ("model_fn", MODEL_FN), ("model_ctx", ctypes.c_void_p),
+                ("gate", GateConfig),
+                ("model_reset_fn", RESET_FN), ("model_step_fn", STEP_FN),
+                ("inference_fn", INFERENCE_FN), ("inference_ctx", ctypes.c_void_p)]
 
 
 @functools.lru_cache(maxsize=4)
@@ -100,6 +127,11 @@ def load_library(path: Path | None = None) -> ctypes.CDLL:
         "kws_detector_process": (ctypes.c_int, [vp, i16p, sz, ctypes.POINTER(CDetection), sz,
                                                 ctypes.POINTER(sz)]),
         "kws_detector_skip": (ctypes.c_int, [vp, ctypes.c_uint32]),
+        "kws_gate_init": (ctypes.c_int, [vp, ctypes.POINTER(GateConfig)]),
+        "kws_gate_reset": (ctypes.c_int, [vp]),
+        "kws_gate_log2_q3": (ctypes.c_int32, [ctypes.c_uint32]),
+        "kws_gate_step": (ctypes.c_int, [vp, ctypes.c_uint32]),
+        "kws_gate_process_s16": (ctypes.c_int, [vp, i16p, sz]),
         "kws_audio_ring_init": (ctypes.c_int, [vp, i16p, sz, sz, ctypes.c_uint32]),
         "kws_audio_ring_reset": (ctypes.c_int, [vp]),
         "kws_audio_ring_push": (ctypes.c_int, [vp, i16p, sz]),
@@ -118,7 +150,7 @@ def load_library(path: Path | None = None) -> ctypes.CDLL:
         fn = getattr(lib, name)
         fn.restype, fn.argtypes = res, args
     for name in ("detect_state", "detector_state", "detector_config", "audio_ring",
-                 "audio_dma"):
+                 "audio_dma", "gate_state"):
         fn = getattr(lib, f"kws_host_sizeof_{name}")
         fn.restype, fn.argtypes = ctypes.c_size_t, []
     if lib.kws_host_sizeof_detector_config() != ctypes.sizeof(DetectorConfig):
@@ -165,21 +197,56 @@ class CDetector:
         return Detection(hit.time_ms, self.settings.labels[hit.label_index], hit.score)
 
 
+class CGate:
+    """ctypes wrapper of ``kws_gate_*``."""
+
+    def __init__(self, settings: GateSettings | None) -> None:
+        self.lib = load_library()
+        self._cfg = GateConfig.from_settings(settings)
+        self._state = _buffer(self.lib.kws_host_sizeof_gate_state())
+        self.init_rc = self.lib.kws_gate_init(self._state, ctypes.byref(self._cfg))
+
+    def step(self, magnitude: int) -> bool:
+        """``kws_gate_step`` on a precomputed ``sum |x|``."""
+        rc = self.lib.kws_gate_step(self._state, magnitude)
+        if rc < 0:
+            raise KwsError(f"kws_gate_step failed with {rc}")
+        return bool(rc)
+
+    def process(self, samples: np.ndarray) -> bool:
+        """``kws_gate_process_s16`` on one hop of int16 samples."""
+        x = np.ascontiguousarray(samples, dtype=np.int16)
+        rc = self.lib.kws_gate_process_s16(self._state, _ptr(x, ctypes.c_int16), x.size)
+        if rc < 0:
+            raise KwsError(f"kws_gate_process_s16 failed with {rc}")
+        return bool(rc)
+
+    def reset(self) -> None:
+        """``kws_gate_reset``."""
+        if self.lib.kws_gate_reset(self._state) != 0:
+            raise KwsError("kws_gate_reset failed")
+
+
 class CStreamDetector:
     """ctypes wrapper of the ``kws_detector_*`` product API with Python front end and model.
 
     ``frame_fn(window int16 (L,)) -> int8 (num_features,)`` and
-    ``model_fn(features int8 (frames, features)) -> int8 (classes,)`` are called back from C.
+    ``model_fn(features int8 (frames, features)) -> int8 (classes,)`` are called back from C;
+    with ``step_model`` (an object with ``reset()`` and ``step(frame int8 (num_features,)) ->
+    int8 (classes,)``) the detector drives a streaming model instead of ``model_fn``.
     """
 
     def __init__(self, *, sample_rate: int, window: int, hop: int, num_frames: int,
                  num_features: int, detector: DetectorSettings, output_zero_point: int,
                  frame_fn: Callable[[np.ndarray], np.ndarray],
                  model_fn: Callable[[np.ndarray], np.ndarray],
-                 frontend_hash: int = 0, model_hash: int = 0) -> None:
+                 frontend_hash: int = 0, model_hash: int = 0,
+                 step_model: object | None = None) -> None:
         self.lib = load_library()
         self.detector = detector
         self.errors: list[BaseException] = []
+        #: (time_ms, int8 output) of every inference that ran, in order
+        self.inferences: list[tuple[int, np.ndarray]] = []
 
         def frame_cb(_ctx, window_p, window_len, frame_p, frame_len):  # noqa: ANN001
             try:
@@ -201,14 +268,41 @@ class CStreamDetector:
                 self.errors.append(exc)
                 return -1
 
+        def inference_cb(_ctx, out_p, out_len, time_ms):  # noqa: ANN001
+            self.inferences.append(
+                (int(time_ms), np.ctypeslib.as_array(out_p, shape=(out_len,)).copy()))
+
+        def reset_cb(_ctx):  # noqa: ANN001
+            try:
+                step_model.reset()  # type: ignore[union-attr]
+                return 0
+            except BaseException as exc:  # noqa: BLE001
+                self.errors.append(exc)
+                return -1
+
+        def step_cb(_ctx, in_p, in_len, out_p, out_len):  # noqa: ANN001
+            try:
+                x = np.ctypeslib.as_array(in_p, shape=(in_len,)).copy()
+                out = np.asarray(step_model.step(x), dtype=np.int8)  # type: ignore[union-attr]
+                ctypes.memmove(out_p, out.ctypes.data, out_len)
+                return 0
+            except BaseException as exc:  # noqa: BLE001
+                self.errors.append(exc)
+                return -1
+
         self._frame_cb, self._model_cb = FRAME_FN(frame_cb), MODEL_FN(model_cb)
+        self._inference_cb = INFERENCE_FN(inference_cb)
+        self._reset_cb = RESET_FN(reset_cb) if step_model is not None else RESET_FN()
+        self._step_cb = STEP_FN(step_cb) if step_model is not None else STEP_FN()
         self._th = _thresholds(detector)
         self._cfg = DetectorConfig(
             sample_rate, window, hop, num_frames, num_features, detector.model_every_hops,
             frontend_hash, model_hash,
             DetectConfig(len(detector.labels), detector.average_window, detector.refractory_ms,
                          output_zero_point, self._th),
-            self._frame_cb, None, self._model_cb, None)
+            self._frame_cb, None, self._model_cb if step_model is None else MODEL_FN(), None,
+            GateConfig.from_settings(detector.gate), self._reset_cb, self._step_cb,
+            self._inference_cb, None)
         self._state = _buffer(self.lib.kws_host_sizeof_detector_state())
         self.init_rc = self.lib.kws_detector_init(self._state, ctypes.byref(self._cfg))
 
@@ -225,6 +319,29 @@ class CStreamDetector:
             raise KwsError(f"kws_detector_process failed with {rc}")
         return [Detection(e.time_ms, self.detector.labels[e.label_index], e.score)
                 for e in events[:count.value]]
+
+    @property
+    def skipped(self) -> int:
+        """Inferences the closed gate skipped (``kws_detector_state.skipped``)."""
+        return self._counters()[1]
+
+    @property
+    def inference_count(self) -> int:
+        """Model runs since init/reset (``kws_detector_state.inferences``)."""
+        return self._counters()[0]
+
+    @property
+    def steps(self) -> int:
+        """Streaming model steps since init/reset (``kws_detector_state.steps``)."""
+        return self._counters()[2]
+
+    def _counters(self) -> tuple[int, int, int]:
+        fn = self.lib.kws_host_detector_counters
+        u32p = ctypes.POINTER(ctypes.c_uint32)
+        fn.restype, fn.argtypes = None, [ctypes.c_void_p, u32p, u32p, u32p]
+        ran, skipped, steps = ctypes.c_uint32(0), ctypes.c_uint32(0), ctypes.c_uint32(0)
+        fn(self._state, ctypes.byref(ran), ctypes.byref(skipped), ctypes.byref(steps))
+        return int(ran.value), int(skipped.value), int(steps.value)
 
     def skip(self, n: int) -> None:
         """Report a gap of ``n`` dropped samples."""

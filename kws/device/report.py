@@ -18,6 +18,7 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from kws.errors import KwsError
 
@@ -154,6 +155,64 @@ def estimate_cycles(classes: dict[str, int]) -> float:
     if unknown:
         raise KwsError(f"cycle estimate: unknown instruction class(es) {', '.join(unknown)}")
     return sum(CYCLES_PER_CLASS[k] * n for k, n in classes.items())
+
+
+def realtime_figures(*, stages: dict[str, dict[str, float]], speech_per_hop: dict[str, float],
+                     silence_per_hop: dict[str, float], hop_ms: float, every: int,
+                     stream: bool, footprint_: Footprint) -> dict[str, Any]:
+    """The machine-readable real-time and footprint figures (``kws firmware report --json``).
+
+    Parameters
+    ----------
+    stages : dict
+        Mean instructions (``total``) per front-end hop (``"hop"``), per model run
+        (``"inference"``: one window inference, or one streaming step) and per hop for the rest
+        of the detector call (``"other"``: gate, detector, feature window), for the breakdown.
+    speech_per_hop, silence_per_hop : dict
+        Mean instructions, total and by class (keys of :data:`CYCLES_PER_CLASS`), of the whole
+        detector call per hop in steady state (window full, a whole number of model periods)
+        on speech-like input (the gate stays open) and on quiet input (the gate, when on, has
+        closed).
+    hop_ms, every : front-end hop in ms; the detector decides every ``every`` hops.
+    stream : bool
+        Whether the model is the streaming step function (a step per hop).
+    footprint_ : Footprint
+        Flash and RAM of the image.
+
+    Returns
+    -------
+    dict
+        ``instructions_per_second``: front end + model + gate/detector per second of audio
+        while every scheduled inference runs (speech, or no gate);
+        ``instructions_per_second_silence``: on quiet input; ``decision_interval_ms``;
+        ``cycles_per_second``, ``duty_cycle_80mhz`` (a fraction: 1.0 is all of an 80 MHz core)
+        and ``min_clock_mhz`` from the cycle estimate, and the same for silence;
+        ``flash_bytes``, ``ram_bytes``, ``stack_bytes``; the per-stage breakdown.
+    """
+    hops = 1000.0 / hop_ms
+    def cycles(c: dict[str, float]) -> float:
+        return estimate_cycles({k: c[k] for k in CYCLES_PER_CLASS})
+    cps, cps_quiet = hops * cycles(speech_per_hop), hops * cycles(silence_per_hop)
+    mhz = REFERENCE_MHZ * 1e6
+    return {
+        "instructions_per_second": round(hops * speech_per_hop["total"]),
+        "instructions_per_second_silence": round(hops * silence_per_hop["total"]),
+        "decision_interval_ms": hop_ms * every,
+        "cycles_per_second": round(cps),
+        "duty_cycle_80mhz": round(cps / mhz, 4),
+        "min_clock_mhz": round(cps / 1e6, 2),
+        "cycles_per_second_silence": round(cps_quiet),
+        "duty_cycle_80mhz_silence": round(cps_quiet / mhz, 4),
+        "min_clock_mhz_silence": round(cps_quiet / 1e6, 2),
+        "flash_bytes": footprint_.flash,
+        "ram_bytes": footprint_.ram,
+        "stack_bytes": footprint_.stack_used,
+        "instructions_per_hop_frontend": round(stages["hop"]["total"]),
+        "instructions_per_inference": round(stages["inference"]["total"]),
+        "instructions_per_hop_gate_detector": round(stages["other"]["total"]),
+        "model_every_hops": every,
+        "streaming": stream,
+    }
 
 
 def realtime_lines(*, cycles_per_hop: float, cycles_per_inference: float, hop_ms: float,

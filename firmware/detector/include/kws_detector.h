@@ -1,10 +1,13 @@
 /* kws_detector.h - the one C API a product needs: samples in, keyword detections out.
  *
- * Pipeline (the same schedule as kws/stream.py, the Python simulation):
+ * Pipeline (the same schedule as kws/simulate.py, the Python simulation):
  *   samples --> sample history (the newest `window` samples)
  *           --> every hop: ONE new feature frame from the front end; the feature window
  *               (num_frames x num_features int8, oldest first) slides by one frame
- *           --> every N hops, once the window is full: the int8 model
+ *           --> every hop: the voice-activity gate (kws_gate.h) on the hop's new samples
+ *           --> every N hops, once the window is full and while the gate is open: the int8
+ *               model (a closed gate skips the inference: the detector is not stepped);
+ *               a streaming model instead steps on every hop while the gate is open
  *           --> kws_detect (smoothing over K inferences, thresholds, refractory time)
  *
  * Frame f covers samples [f*hop, f*hop + window) of the stream. The model runs at frame f when
@@ -27,6 +30,7 @@
 #include <stdint.h>
 
 #include "kws_detect.h"
+#include "kws_gate.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -55,6 +59,15 @@ typedef int (*kws_frame_fn)(void *ctx, const int16_t *window, size_t window_len,
 /* Run the int8 model on input_len features; write output_len int8 scores. 0 = ok. */
 typedef int (*kws_model_fn)(void *ctx, const int8_t *input, size_t input_len,
                             int8_t *output, size_t output_len);
+/* A streaming model (optional; kws export generates kws_model_step for streamable models):
+ * reset its state, and feed it one frame, getting the output for the window ending at that
+ * frame. 0 = ok. */
+typedef int (*kws_model_reset_fn)(void *ctx);
+typedef int (*kws_model_step_fn)(void *ctx, const int8_t *frame, size_t frame_len,
+                                 int8_t *output, size_t output_len);
+/* Optional observer: called after every inference that ran, with its int8 output and time. */
+typedef void (*kws_inference_fn)(void *ctx, const int8_t *output, size_t output_len,
+                                 uint32_t time_ms);
 
 typedef struct {
     uint32_t sample_rate;               /* Hz */
@@ -70,11 +83,22 @@ typedef struct {
     void *frame_ctx;
     kws_model_fn model_fn;
     void *model_ctx;
+    kws_gate_config gate;               /* voice-activity gate; gate.enabled = 0: always open */
+    /* Streaming model (both set) instead of model_fn: stepped on every hop while the gate is
+     * open, so its state always holds the frames of the feature window; when the gate opens
+     * again (or after init/reset) the model is reset and fed the window's frames (at most
+     * num_frames steps), so every output equals the window model on the same window. The
+     * detector still decides every model_every_hops hops. model_fn may then be NULL. */
+    kws_model_reset_fn model_reset_fn;
+    kws_model_step_fn model_step_fn;
+    kws_inference_fn inference_fn;      /* optional (NULL): sees every inference's output */
+    void *inference_ctx;
 } kws_detector_config;
 
 typedef struct {
     kws_detector_config cfg;
     kws_detect_state detect;
+    kws_gate_state gate;
     int16_t samples[KWS_DETECTOR_MAX_WINDOW_SAMPLES]; /* newest samples, oldest first */
     uint32_t fill;                      /* valid samples in `samples` */
     int8_t features[KWS_DETECTOR_MAX_FEATURES];       /* feature window, oldest frame first */
@@ -82,6 +106,9 @@ typedef struct {
     uint32_t hops_until_model;          /* frames to go before the next inference */
     uint64_t clock;                     /* samples of stream time seen (incl. skipped) */
     uint32_t inferences;                /* model runs since init/reset */
+    uint32_t skipped;                   /* inferences the closed gate skipped */
+    uint32_t steps;                     /* streaming model steps since init/reset */
+    uint8_t in_sync;                    /* streaming model: state holds the feature window */
     int8_t output[KWS_DETECT_MAX_CLASSES];            /* latest model output */
 } kws_detector_state;
 
