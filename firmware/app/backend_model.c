@@ -5,6 +5,9 @@
 #include "app_backend.h"
 #include "kws_app_config.h"
 #include "kws_model.h"
+#if defined(KWS_MODEL_OUTPUT_UNSIGNED) && (KWS_MODEL_OUTPUT_UNSIGNED || KWS_MODEL_INPUT_UNSIGNED)
+#error "the detector takes int8 features and int8 class scores; this model has uint8 I/O"
+#endif
 
 _Static_assert(KWS_MODEL_FRONTEND_SETTINGS_HASH == KWS_APP_FRONTEND_SETTINGS_HASH,
                "the model was trained on other front-end settings than the front end built in");

@@ -18,6 +18,9 @@
 #include "kws_detector.h"
 #include "kws_frontend.h"
 #include "kws_model.h"
+#if defined(KWS_MODEL_OUTPUT_UNSIGNED) && (KWS_MODEL_OUTPUT_UNSIGNED || KWS_MODEL_INPUT_UNSIGNED)
+#error "the detector takes int8 features and int8 class scores; this model has uint8 I/O"
+#endif
 
 #ifdef __cplusplus
 extern "C" {
