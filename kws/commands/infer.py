@@ -1,5 +1,6 @@
-"""``kws infer MODEL.tflite IN.npy --backend {tflm,c,qemu} --out OUT.npy``: the model's dtypes in and out
-(int8, or uint8 at a QUANTIZE boundary)."""
+"""``kws infer MODEL.tflite IN.npy --backend {tflm,c,qemu} --out OUT.npy``.
+
+In and out in the model's dtypes (int8, or uint8 at a QUANTIZE boundary)."""
 
 from __future__ import annotations
 
@@ -33,11 +34,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "axis) with the TFLM reference interpreter, the C runtime "
                                    "on the host, or the C runtime on a Cortex-M4 under QEMU.")
     p.add_argument("model", help="int8 .tflite model")
-    p.add_argument("input", help=".npy in the model's input dtype (int8, or uint8), of its input shape or "
-                        "a batch of it")
+    p.add_argument("input", help=".npy in the model's input dtype (int8, or uint8), of its "
+                   "input shape or a batch of it")
     p.add_argument("--backend", choices=BACKENDS, default="c")
     p.add_argument("--path", choices=("portable", "dsp"), default=None,
                    help="C kernels: portable (default for c) or dsp (the Cortex-M4 DSP path; "
                         "default for qemu, emulated on the host for c)")
-    p.add_argument("--out", required=True, help="output .npy (the model's output dtype: int8, or uint8)")
+    p.add_argument("--out", required=True,
+                   help="output .npy (the model's output dtype: int8, or uint8)")
     p.set_defaults(func=run)
