@@ -33,7 +33,7 @@ from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN
 from kws.train.features import compute_features
-from kws.train.quantize import TfliteModel
+from kws.runtime.reference import ReferenceInterpreter
 from kws.scoring import (GUARD_AFTER_S, HIT_AFTER_S, detect_all, keyword_free_seconds, match,
                          operating_points, smoothed_scores, with_threshold)
 from kws.simulate import (StreamModel, c_runtime_available, detector_settings_for,
@@ -134,7 +134,7 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     for name, blob in (("int8", int8), ("float", flt)):
         if blob is None:
             continue
-        probs = TfliteModel(blob, backend=backend).predict_features(feats, settings)
+        probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
         out[name] = report(y, probs.argmax(axis=1), classes)
         print(format_report(out[name], title=f"{name:<6}"))
     png = Path(png_out) if png_out else Path(model_path).parent / "confusion_eval.png"

@@ -6,6 +6,9 @@
 #                                                            sdist of `cmsisdsp` (pinned + sha256)
 #   third_party/qemu/qemu-plugin.h                           TCG plugin API header, from Debian's
 #                                                            `qemu` source package (bookworm, 7.2)
+#   third_party/mbedtls/{include,library,LICENSE}            mbedTLS from Debian's `mbedtls` source
+#                                                            package (pinned version + sha256): the
+#                                                            blob loader's SHA-256 and ECDSA P-256
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -16,6 +19,8 @@ CMSISDSP_VERSION=1.10.3
 CMSISDSP_SHA256=307d32298faa7c58db912851027fce35f886fec7eb1a27c4b309ce1a97f47519
 # The plugin header of QEMU 7.2 declares this API version; qemu-system-arm 7.2 accepts it.
 QEMU_PLUGIN_API_VERSION=1
+MBEDTLS_DEB_VERSION=2.28.3-1
+MBEDTLS_ORIG_SHA256=3b4953aa55a681e084d31892d9904cc5328d6b4958ea57b90ae4b4f94ae69a8d
 
 PY=${PYTHON:-}
 if [[ -z $PY ]]; then
@@ -64,12 +69,7 @@ fetch_cmsis_dsp() {
   mv "$dest.new" "$dest"
 }
 
-fetch_qemu_plugin_header() {
-  local dest=$TP/qemu
-  if [[ -f $dest/qemu-plugin.h ]]; then
-    echo "[fetch] qemu-plugin.h: present"
-    return
-  fi
+ensure_deb_src() {
   # A deb-src entry for the same mirror and suite as the binary packages.
   if ! grep -rqs "deb-src" /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null; then
     local uri
@@ -83,6 +83,15 @@ fetch_qemu_plugin_header() {
       | $SUDO tee /etc/apt/sources.list.d/kws-debian-src.sources >/dev/null
     $SUDO apt-get update -qq
   fi
+}
+
+fetch_qemu_plugin_header() {
+  local dest=$TP/qemu
+  if [[ -f $dest/qemu-plugin.h ]]; then
+    echo "[fetch] qemu-plugin.h: present"
+    return
+  fi
+  ensure_deb_src
   local tmp
   tmp=$(mktemp -d)
   trap 'rm -rf "$tmp"' RETURN
@@ -118,6 +127,39 @@ fetch_qemu_plugin_header() {
   mv "$dest/qemu-plugin.h.new" "$dest/qemu-plugin.h"
 }
 
+fetch_mbedtls() {
+  local dest=$TP/mbedtls
+  if [[ -f $dest/.version && $(cat "$dest/.version") == "$MBEDTLS_DEB_VERSION" ]]; then
+    echo "[fetch] mbedTLS $MBEDTLS_DEB_VERSION: present"
+    return
+  fi
+  ensure_deb_src
+  local tmp
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  echo "[fetch] mbedtls $MBEDTLS_DEB_VERSION source package (download only)"
+  (cd "$tmp" && apt-get source -qq --download-only "mbedtls=$MBEDTLS_DEB_VERSION") >/dev/null 2>&1 \
+    || { echo "[fetch] ERROR: apt-get source mbedtls=$MBEDTLS_DEB_VERSION failed" >&2; exit 1; }
+  local orig=$tmp/mbedtls_${MBEDTLS_DEB_VERSION%-*}.orig.tar.gz
+  local got
+  got=$(sha256sum "$orig" | cut -d' ' -f1)
+  if [[ $got != "$MBEDTLS_ORIG_SHA256" ]]; then
+    echo "[fetch] ERROR: $orig sha256 $got != pinned $MBEDTLS_ORIG_SHA256" >&2
+    exit 1
+  fi
+  mkdir -p "$tmp/x"
+  tar -xzf "$orig" -C "$tmp/x"
+  local top
+  top=$(echo "$tmp"/x/*)
+  rm -rf "$dest.new"
+  mkdir -p "$dest.new"
+  cp -r "$top/include" "$top/library" "$top/LICENSE" "$dest.new/"
+  echo "$MBEDTLS_DEB_VERSION" >"$dest.new/.version"
+  rm -rf "$dest"
+  mv "$dest.new" "$dest"
+}
+
 fetch_cmsis_dsp
 fetch_qemu_plugin_header
+fetch_mbedtls
 echo "[fetch] third_party/: ready"

@@ -54,15 +54,15 @@ def test_eval_clips_folder_labels(run, tmp_path) -> None:
 def test_eval_micro_interpreter_matches_litert(run, tmp_path) -> None:
     """Both reference interpreters give the same int8 outputs."""
     pytest.importorskip("tflite_micro")
-    from kws.train.quantize import TfliteModel
+    from kws.runtime.reference import ReferenceInterpreter
 
     model, _ = run
     blob = (model / "model.tflite").read_bytes()
     s = FrontendSettings()
     q = np.random.default_rng(3).integers(-128, 128, (12, s.num_frames, s.num_outputs),
                                           dtype=np.int64).astype(np.int8)
-    a = TfliteModel(blob, backend="litert").predict_raw(q)
-    b = TfliteModel(blob, backend="micro").predict_raw(q)
+    a = ReferenceInterpreter(blob, backend="litert").predict_raw(q)
+    b = ReferenceInterpreter(blob, backend="micro").predict_raw(q)
     np.testing.assert_array_equal(a, b)
 
 

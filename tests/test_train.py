@@ -57,11 +57,11 @@ def test_run_folder(trained) -> None:
 
 
 def test_int8_input_quantization_equals_front_end(trained) -> None:
-    from kws.train.quantize import TfliteModel
+    from kws.runtime.reference import ReferenceInterpreter
 
     run, _ = trained
     settings = FrontendSettings()
-    m = TfliteModel((run / "model.tflite").read_bytes())
+    m = ReferenceInterpreter((run / "model.tflite").read_bytes())
     scale, zp = m.input_details["quantization"][:2]
     assert m.input_dtype == np.int8
     assert np.float32(scale) == np.float32(settings.output_scale)

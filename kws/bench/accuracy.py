@@ -59,7 +59,7 @@ from kws.metrics import report
 from kws.train.augment import AugmentConfig, NoiseBank, make_silence
 from kws.train.data import BACKGROUND, SILENCE, UNKNOWN, shared_dir, speech_commands_entries
 from kws.train.features import compute_features
-from kws.train.quantize import TfliteModel
+from kws.runtime.reference import ReferenceInterpreter
 
 SHARED = shared_dir()
 REAL = SHARED / "speech_commands_train"
@@ -106,7 +106,7 @@ def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSet
                   for lab in labels])
     out = {}
     for name, file in (("int8", "model.tflite"), ("float", "model_float.tflite")):
-        probs = TfliteModel((run / file).read_bytes()).predict_features(feats, settings)
+        probs = ReferenceInterpreter((run / file).read_bytes()).predict_features(feats, settings)
         out[name] = report(y, probs.argmax(axis=1), classes)
     return out
 

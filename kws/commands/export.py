@@ -1,18 +1,38 @@
-"""``kws export MODEL.tflite --out DIR``: generate interpreter-free C for the int8 runtime."""
+"""``kws export MODEL --out DIR``, ``--library DIR``, ``--blob FILE``: C for the int8 runtime."""
 
 from __future__ import annotations
 
 import argparse
 
-from kws.export import export_model
+from kws.errors import KwsError
 
 
 def run(args: argparse.Namespace) -> int:
-    """Export the model and print a one-line summary per output."""
-    r = export_model(args.model, args.out, prepare=args.int16_pointwise)
-    print(f"wrote {r.header} and {r.source}: {len(r.layers)} layers, {r.macs} MACs, "
-          f"{r.weight_bytes} B const data, arena {r.arena.size} B, "
-          f"front-end settings hash 0x{r.settings_hash:08x}")
+    """Export the model (C sources, a library folder and/or a blob); one summary line each."""
+    if not (args.out or args.library or args.blob):
+        raise KwsError("kws export: give --out DIR, --library DIR and/or --blob FILE")
+    if args.out:
+        from kws.export import export_model
+
+        r = export_model(args.model, args.out, prepare=args.int16_pointwise)
+        print(f"wrote {r.header} and {r.source}: {len(r.layers)} layers, {r.macs} MACs, "
+              f"{r.weight_bytes} B const data, arena {r.arena.size} B, "
+              f"front-end settings hash 0x{r.settings_hash:08x}")
+    if args.library:
+        from kws.export.library import export_library
+
+        lib = export_library(args.model, args.library)
+        flash = (f"{lib.flash_bytes} B flash on the Cortex-M4 (-O2)" if lib.flash_bytes
+                 is not None else "footprint not measured (no arm-none-eabi-gcc)")
+        print(f"wrote library {lib.folder}: {len(lib.files)} files, kernels "
+              f"{', '.join(lib.kernels)}; {flash}")
+    if args.blob:
+        from kws.export.blob import export_blob
+
+        blob = export_blob(args.model, args.blob, version=args.model_version,
+                           sign_key=args.sign)
+        print(f"wrote blob {args.blob}: {len(blob)} B, model version {args.model_version}, "
+              f"{'signed' if args.sign else 'unsigned'}")
     return 0
 
 
@@ -21,10 +41,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="generate C for the int8 runtime from an int8 .tflite",
                        description="Generate kws_model.h / kws_model.c (const weights, "
                                    "requantization parameters, a planned arena and "
-                                   "kws_model_invoke) for firmware/runtime.")
-    p.add_argument("model", help="int8 .tflite model (labels.txt and settings.json beside it "
-                                 "are used when present)")
-    p.add_argument("--out", required=True, help="output folder")
+                                   "kws_model_invoke) for firmware/runtime, or a "
+                                   "self-contained library folder for a product.")
+    p.add_argument("model", help="RUN folder or its int8 model.tflite (labels.txt, "
+                                 "settings.json and detector.json beside it are used)")
+    p.add_argument("--out", help="output folder for kws_model.h / kws_model.c")
+    p.add_argument("--library", metavar="DIR",
+                   help="write a self-contained C library folder (CMake, Arduino, PlatformIO) "
+                        "with the front end, the kernels this model uses, the detector and "
+                        "the model")
+    p.add_argument("--blob", metavar="FILE",
+                   help="write the weights, quantization, labels and detector settings as a "
+                        "data-only model blob for firmware built with --blob-slot")
+    p.add_argument("--model-version", type=int, default=1,
+                   help="blob model version (firmware refuses blobs older than its model)")
+    p.add_argument("--sign", metavar="KEY.pem",
+                   help="sign the blob with this ECDSA P-256 private key (PEM)")
     p.add_argument("--int16-pointwise", action="store_true",
                    help="store pointwise weights widened to int16 for the Cortex-M4 path: about "
                         "10 %% fewer M4 instructions per DS-CNN-S inference for 2 instead of 1 "

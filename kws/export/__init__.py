@@ -10,7 +10,9 @@ import json
 from pathlib import Path
 
 from kws.errors import KwsError
-from kws.export.codegen import ArenaPlan, Layer, generate_c, lower, model_sha256, plan_arena
+from kws.export.arena import ArenaPlan, plan_arena
+from kws.export.emit import generate_c, model_sha256
+from kws.export.lowering import Layer, lower
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings

@@ -1,9 +1,10 @@
-"""Read an int8 ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
+"""Read a ``.tflite`` flatbuffer into plain Python objects (``tflite`` schema package).
 
-Only what the C runtime supports is accepted: one subgraph of CONV_2D, DEPTHWISE_CONV_2D,
-AVERAGE_POOL_2D, FULLY_CONNECTED, SOFTMAX and RESHAPE with int8 activations, int8 symmetric
-(per-channel or per-tensor) weights and int32 biases. Anything else raises :class:`KwsError`
-naming the operator or tensor.
+The one reader of .tflite structure: tensors (shape, type, quantization, constant data) and
+operators (kind, tensors, options) of the model's subgraph. It reads any valid model with one
+subgraph, whatever its operators; what the C runtime supports is decided by the lowering
+(:mod:`kws.export.lowering`). Executing a model on reference kernels is
+:mod:`kws.runtime.reference`.
 """
 
 from __future__ import annotations
@@ -16,17 +17,17 @@ import numpy as np
 
 from kws.errors import KwsError
 
-#: Operators the C runtime implements.
-SUPPORTED_OPS = ("CONV_2D", "DEPTHWISE_CONV_2D", "AVERAGE_POOL_2D", "FULLY_CONNECTED",
-                 "SOFTMAX", "RESHAPE")
-
 _DTYPES = {"INT8": np.int8, "INT32": np.int32, "INT64": np.int64, "FLOAT32": np.float32,
-           "UINT8": np.uint8, "INT16": np.int16}
+           "UINT8": np.uint8, "INT16": np.int16, "UINT16": np.uint16, "UINT32": np.uint32,
+           "UINT64": np.uint64, "FLOAT16": np.float16, "FLOAT64": np.float64, "BOOL": np.bool_}
 
 
 @dataclasses.dataclass
 class Tensor:
-    """One tensor: shape, dtype name, quantization and (for constants) data."""
+    """One tensor: shape, dtype name, quantization and (for constants) data.
+
+    ``name`` is the name stored in the model, or ``#<index>`` for an unnamed tensor.
+    """
 
     index: int
     name: str
@@ -84,8 +85,8 @@ def load_tflite(path: str | Path) -> TfliteModel:
     Raises
     ------
     KwsError
-        If the file is missing, not a TFLite flatbuffer, truncated or corrupted, or uses an
-        operator or quantization the C runtime does not support.
+        If the file is missing, not a TFLite flatbuffer, truncated or corrupted, or has more
+        than one subgraph.
     """
     p = Path(path)
     try:
@@ -113,36 +114,13 @@ def parse_tflite(data: bytes, *, name: str = "<bytes>") -> TfliteModel:
 def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
     model = tflite.Model.GetRootAsModel(data, 0)
     if model.SubgraphsLength() != 1:
-        raise KwsError(f"{name}: {model.SubgraphsLength()} subgraphs; exactly 1 is supported")
+        raise KwsError(f"{name}: {model.SubgraphsLength()} subgraphs (control flow, or the "
+                       f"initializer of a stateful model's resource variables); only models "
+                       f"with one subgraph are supported")
     type_names = _enum_names(tflite.TensorType)
     sg = model.Subgraphs(0)
-    tensors = []
-    for i in range(sg.TensorsLength()):
-        t = sg.Tensors(i)
-        dtype = type_names.get(t.Type(), str(t.Type()))
-        shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
-        q = t.Quantization()
-        scale = np.zeros(0, np.float32)
-        zp = np.zeros(0, np.int64)
-        qdim = 0
-        if q is not None and q.ScaleLength():
-            scale = q.ScaleAsNumpy().astype(np.float32)
-            zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(
-                len(scale), np.int64)
-            qdim = int(q.QuantizedDimension())
-        buf = model.Buffers(t.Buffer())
-        arr = None
-        if buf is not None and buf.DataLength():
-            if dtype not in _DTYPES:
-                raise KwsError(f"{name}: tensor {t.Name().decode()!r} has unsupported type {dtype}")
-            raw = buf.DataAsNumpy().tobytes()
-            arr = np.frombuffer(raw, dtype=_DTYPES[dtype])
-            if arr.size != int(np.prod(shape)):
-                raise KwsError(f"{name}: tensor {t.Name().decode()!r}: data size does not "
-                               f"match shape {shape}")
-            arr = arr.reshape(shape)
-        tensors.append(Tensor(i, t.Name().decode(errors="replace"), shape, dtype, scale, zp,
-                              qdim, arr))
+    tensors = [_tensor(model, sg.Tensors(i), i, type_names, name)
+               for i in range(sg.TensorsLength())]
     op_names = tflite.BUILTIN_OPCODE2NAME
     ops = []
     for i in range(sg.OperatorsLength()):
@@ -151,15 +129,39 @@ def _parse(tflite: Any, data: bytes, name: str) -> TfliteModel:
         code = max(oc.BuiltinCode(), oc.DeprecatedBuiltinCode())
         kind = op_names.get(code, f"builtin code {code}")
         if code == tflite.BuiltinOperator.CUSTOM:
-            kind = f"CUSTOM ({oc.CustomCode().decode(errors='replace')})"
-        if kind not in SUPPORTED_OPS:
-            raise KwsError(f"{name}: operator {i} is {kind}, which the C runtime does not "
-                           f"support (supported: {', '.join(SUPPORTED_OPS)})")
+            kind = f"CUSTOM ({(oc.CustomCode() or b'').decode(errors='replace')})"
         inputs = [int(x) for x in op.InputsAsNumpy()] if op.InputsLength() else []
         outputs = [int(x) for x in op.OutputsAsNumpy()] if op.OutputsLength() else []
         ops.append(Op(i, kind, inputs, outputs, _op_options(tflite, op, kind)))
     return TfliteModel(name, tensors, ops, [int(x) for x in sg.InputsAsNumpy()],
                        [int(x) for x in sg.OutputsAsNumpy()])
+
+
+def _tensor(model: Any, t: Any, i: int, type_names: dict[int, str], name: str) -> Tensor:
+    """Tensor ``i`` of the subgraph: shape, type, quantization and constant data."""
+    dtype = type_names.get(t.Type(), str(t.Type()))
+    tname = t.Name().decode(errors="replace") if t.Name() else f"#{i}"
+    shape = tuple(int(d) for d in t.ShapeAsNumpy()) if t.ShapeLength() else ()
+    q = t.Quantization()
+    scale = np.zeros(0, np.float32)
+    zp = np.zeros(0, np.int64)
+    qdim = 0
+    if q is not None and q.ScaleLength():
+        scale = q.ScaleAsNumpy().astype(np.float32)
+        zp = q.ZeroPointAsNumpy().astype(np.int64) if q.ZeroPointLength() else np.zeros(
+            len(scale), np.int64)
+        qdim = int(q.QuantizedDimension())
+    buf = model.Buffers(t.Buffer())
+    arr = None
+    if buf is not None and buf.DataLength():
+        if dtype not in _DTYPES:
+            raise KwsError(f"{name}: constant tensor {tname!r} has type {dtype}, which the "
+                           f"reader cannot hold")
+        arr = np.frombuffer(buf.DataAsNumpy().tobytes(), dtype=_DTYPES[dtype])
+        if arr.size != int(np.prod(shape)):
+            raise KwsError(f"{name}: tensor {tname!r}: data size does not match shape {shape}")
+        arr = arr.reshape(shape)
+    return Tensor(i, tname, shape, dtype, scale, zp, qdim, arr)
 
 
 def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:

@@ -238,9 +238,9 @@ def _plot_curves(history: dict[str, list[float]], path: Path) -> None:
 def evaluate_tflite(tflite: bytes, fs: FeatureSet, settings: FrontendSettings,
                     classes: list[str]) -> dict[str, Any]:
     """Clip accuracy of a .tflite model (reference kernels) on copy 0 of a feature set."""
-    from kws.train.quantize import TfliteModel
+    from kws.runtime.reference import ReferenceInterpreter
 
-    probs = TfliteModel(tflite).predict_features(fs.x[:, 0], settings)
+    probs = ReferenceInterpreter(tflite).predict_features(fs.x[:, 0], settings)
     return report(fs.y, probs.argmax(axis=1), classes)
 
 

@@ -1,0 +1,327 @@
+/*
+ * conv_core.c - the shared int8 dot core of conv2d and pointwise conv (TFLite int8 semantics).
+ *
+ * The DSP path (Cortex-M4, or emulated on the host): dot_dsp computes out[p][o] for P pixels of
+ * n int8 values each (stride n) against the int8 filter rows (o x n):
+ *  - the input offset goes into the bias, acc = bias[o] + input_offset * sum_i w[o][i] +
+ *    sum_i x[p][i] * w[o][i], exact because every x[p][i] is either an input value or, for
+ *    conv2d padding, -input_offset (its (x + input_offset) is 0, as TFLite's skipped taps);
+ *  - output channels two at a time: their rows are widened once to int16 in scratch (SXTB16
+ *    lane order), doubled when the fast requantization applies (kws_rqf_t: 2 * acc, SMMULR);
+ *  - pixels two at a time: per four values, 2 LDR + 4 SXTB16 (inputs), 2 LDRD (weights) and
+ *    8 SMLAD (16 MACs), sixteen values per loop step, in assembly on the M4.
+ * pointwise.c runs it on the input itself (P = all pixels, n = in_c); conv2d.c on blocks of
+ * im2col columns (n = k_h * k_w * in_c).
+ */
+#include "conv_core.h"
+#include "kws_simd.h"
+
+kws_status_t kws_conv_check(const kws_conv_shape_t *s, const kws_act_t *act,
+                            const kws_requant_t *rq, const int8_t *input, size_t input_len,
+                            const int8_t *filter, size_t filter_len, const int32_t *bias,
+                            size_t bias_len, const int8_t *output, size_t output_len)
+{
+    if (s == NULL || act == NULL || rq == NULL || input == NULL || filter == NULL ||
+        output == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (!kws_shape_ok(s) || !kws_act_ok(act) || !kws_requant_ok(rq, s->out_c)) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
+        filter_len < (size_t)s->out_c * s->k_h * s->k_w * s->in_c ||
+        output_len < (size_t)s->out_h * s->out_w * s->out_c ||
+        (bias != NULL && bias_len < (size_t)s->out_c)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    return KWS_OK;
+}
+
+#if KWS_USE_DSP
+/* Output modes of the pointwise path: doubled accumulators (2 * acc: the widened weights and
+ * the bias are doubled) with the fast requantization kws_rqf_t and an SSAT or a min / max
+ * clamp, or plain accumulators with the exact requantization. */
+enum { PW_FAST_SSAT, PW_FAST_CLAMP, PW_EXACT };
+
+/* One output of channel o from its accumulator a (2 * acc in the fast modes; fast: the
+ * channel's kws_rqf_t is valid, else the exact path on acc = a / 2, exact since a is even). */
+static KWS_ALWAYS_INLINE int8_t pw_out(int32_t a, int mode, int fast, kws_rqf_t f,
+                                       const kws_requant_t *rq, int32_t o, const kws_act_t *act)
+{
+    if (mode == PW_EXACT) {
+        return kws_output_s8(a, rq, o, act);
+    }
+    if (!fast) {
+        return kws_output_s8(a >> 1, rq, o, act);
+    }
+    const int32_t y = kws_rqf_apply(a, f);
+    return (int8_t)(mode == PW_FAST_SSAT ? kws_ssat8(y) : kws_clamp(y, act->act_min, act->act_max));
+}
+
+/* Four input channels of two pixels against two output channels: the pixels' int8 words
+ * xa, xb widened by SXTB16 (lanes 0 2 and 1 3), the weights from the widened rows
+ * wq = (w0[0,2], w0[1,3], w1[0,2], w1[1,3]) (2 LDRD): 2 LDR + 4 SXTB16 + 2 LDRD + 8 SMLAD. */
+#define PW_STEP(xp0, xp1, wq)                                                               \
+    do {                                                                                    \
+        const uint32_t xa = kws_read_u32(xp0), xb = kws_read_u32(xp1);                      \
+        const uint32_t ae = kws_sxtb16(xa), be = kws_sxtb16(xb);                            \
+        const uint32_t ao = kws_sxtb16_ror8(xa), bo = kws_sxtb16_ror8(xb);                  \
+        a00 = kws_smlad(ae, (wq)[0], a00);                                                  \
+        a10 = kws_smlad(be, (wq)[0], a10);                                                  \
+        a00 = kws_smlad(ao, (wq)[1], a00);                                                  \
+        a10 = kws_smlad(bo, (wq)[1], a10);                                                  \
+        a01 = kws_smlad(ae, (wq)[2], a01);                                                  \
+        a11 = kws_smlad(be, (wq)[2], a11);                                                  \
+        a01 = kws_smlad(ao, (wq)[3], a01);                                                  \
+        a11 = kws_smlad(bo, (wq)[3], a11);                                                  \
+    } while (0)
+
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+/* PW_STEP in assembly (operands named as in dot_dsp's asm blocks): ldr / ldr post-increment,
+ * 4 SXTB16, 2 LDRD post-increment, 8 SMLAD. */
+#define PW_ASM_GROUP                                                                        \
+    "ldr %[xb], [%[xp], %[dx]]\n\t"                                                          \
+    "ldr %[xa], [%[xp]], #4\n\t"                                                              \
+    "sxtb16 %[ae], %[xa]\n\t"                                                                 \
+    "sxtb16 %[xa], %[xa], ror #8\n\t"                                                         \
+    "sxtb16 %[be], %[xb]\n\t"                                                                 \
+    "sxtb16 %[xb], %[xb], ror #8\n\t"                                                         \
+    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
+    "smlad %[a00], %[ae], %[wa], %[a00]\n\t"                                                  \
+    "smlad %[a00], %[xa], %[wb], %[a00]\n\t"                                                  \
+    "smlad %[a10], %[be], %[wa], %[a10]\n\t"                                                  \
+    "smlad %[a10], %[xb], %[wb], %[a10]\n\t"                                                  \
+    "ldrd %[wa], %[wb], [%[wp]], #8\n\t"                                                      \
+    "smlad %[a01], %[ae], %[wa], %[a01]\n\t"                                                  \
+    "smlad %[a01], %[xa], %[wb], %[a01]\n\t"                                                  \
+    "smlad %[a11], %[be], %[wa], %[a11]\n\t"                                                  \
+    "smlad %[a11], %[xb], %[wb], %[a11]\n\t"
+#endif
+
+/* The DSP core (see the file comment): out[p][o] for pixels [0, pixels) of x (n int8 each,
+ * stride n), output pixel stride oc_n; wq: scratch for two widened filter rows. */
+static KWS_ALWAYS_INLINE void dot_dsp(int32_t pixels, int32_t n, int32_t oc_n,
+                                      const kws_act_t *act, const kws_requant_t *rq,
+                                      const int8_t *input, const int8_t *filter,
+                                      const int32_t *bias, int8_t *output, uint32_t *wq,
+                                      int mode)
+{
+    const int32_t n4 = n & ~3, n16 = n & ~15, m = mode == PW_EXACT ? 1 : 2;
+    for (int32_t o = 0; o < oc_n; o += 2) {
+        const int two = o + 1 < oc_n;
+        const int8_t *w0 = filter + (size_t)o * n, *w1 = two ? w0 + n : w0;
+        int32_t sum0 = 0, sum1 = 0; /* sum(w) of both rows, by SMLAD with (1, 1) */
+        for (int32_t i = 0; i < n4; i += 4) {
+            const uint32_t v0 = kws_read_u32(w0 + i), v1 = kws_read_u32(w1 + i);
+            uint32_t q[4] = {kws_sxtb16(v0), kws_sxtb16_ror8(v0), kws_sxtb16(v1),
+                             kws_sxtb16_ror8(v1)};
+            sum0 = kws_smlad(q[0], 0x00010001u, kws_smlad(q[1], 0x00010001u, sum0));
+            sum1 = kws_smlad(q[2], 0x00010001u, kws_smlad(q[3], 0x00010001u, sum1));
+            for (int j = 0; j < 4; ++j) {
+                wq[i + j] = m == 2 ? kws_sadd16(q[j], q[j]) : q[j]; /* |2w| <= 256 */
+            }
+        }
+        for (int32_t i = n4; i < n; ++i) {
+            sum0 += w0[i];
+            sum1 += w1[i];
+        }
+        /* m * (bias + input_offset * sum(w)): int32 (the caller bounded |acc| < 2^30) */
+        const int32_t b0 = m * ((bias ? bias[o] : 0) + act->input_offset * sum0);
+        const int32_t b1 = m * ((bias && two ? bias[o + 1] : 0) + act->input_offset * sum1);
+        kws_rqf_t f0 = {0, 0, 1}, f1 = {0, 0, 1};
+        const int fast0 = mode != PW_EXACT && kws_rqf(rq, o, act->output_offset, 0, &f0);
+        const int fast1 = mode != PW_EXACT && kws_rqf(rq, two ? o + 1 : o, act->output_offset,
+                                                      0, &f1);
+        int32_t p0 = 0; /* pixels [0, p0) done by the assembly loop below */
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+        if (mode == PW_FAST_SSAT && fast0 && fast1 && two && n4 == n && pixels >= 2) {
+            /* Every complete pixel pair in one assembly loop: per pair, the accumulators from
+             * the biases, the MAC loops as below, the fast requantization of the four
+             * accumulators (SMMULR, ADD k, SUB t LSR 31, ASR r, SSAT), the four stores and
+             * the next pair. Its state lives in ctx (whose register is pushed during the MAC
+             * loops, where it serves as a temporary): loop counts, (multiplier, k, right) of
+             * both channels, output pointer and pixel stride, biases, pairs left, input
+             * pointer, widened rows, n. */
+            int32_t ctx[16] = {n16 / 16, (n4 - n16) / 4, f0.multiplier, f0.k, f0.right,
+                               f1.multiplier, f1.k, f1.right,
+                               (int32_t)(intptr_t)(output + o), oc_n, b0, b1, pixels / 2,
+                               (int32_t)(intptr_t)input, (int32_t)(intptr_t)wq, n};
+            int32_t *c = ctx;
+            const int8_t *xp;
+            const uint32_t *wp;
+            int32_t a00, a01, a10, a11, dx, cnt;
+            uint32_t xa, xb, ae, be, wa;
+            __asm__ volatile(
+                "5:\n\t"
+                "ldrd %[a00], %[a01], [%[wb], #40]\n\t"
+                "mov %[a10], %[a00]\n\t"
+                "mov %[a11], %[a01]\n\t"
+                "ldrd %[xp], %[wp], [%[wb], #52]\n\t"
+                "ldr %[dx], [%[wb], #60]\n\t"
+                "ldr %[cnt], [%[wb]]\n\t"
+                "push {%[wb]}\n\t"
+                "cmp %[cnt], #0\n\t"
+                "beq 3f\n\t"
+                "1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
+                "subs %[cnt], %[cnt], #1\n\t"
+                "bne 1b\n\t"
+                "3:\n\t"
+                "ldr %[wb], [sp]\n\t"
+                "ldr %[cnt], [%[wb], #4]\n\t"
+                "cmp %[cnt], #0\n\t"
+                "beq 4f\n\t"
+                "2:\n\t" PW_ASM_GROUP
+                "subs %[cnt], %[cnt], #1\n\t"
+                "bne 2b\n\t"
+                "4:\n\t"
+                "pop {%[wb]}\n\t"
+                "ldrd %[xa], %[xb], [%[wb], #8]\n\t"
+                "ldr %[ae], [%[wb], #16]\n\t"
+                "smmulr %[be], %[a00], %[xa]\n\t"
+                "add %[wa], %[be], %[xb]\n\t"
+                "sub %[wa], %[wa], %[be], lsr #31\n\t"
+                "asr %[wa], %[wa], %[ae]\n\t"
+                "ssat %[wa], #8, %[wa]\n\t"
+                "smmulr %[be], %[a10], %[xa]\n\t"
+                "add %[a00], %[be], %[xb]\n\t"
+                "sub %[a00], %[a00], %[be], lsr #31\n\t"
+                "asr %[a00], %[a00], %[ae]\n\t"
+                "ssat %[a00], #8, %[a00]\n\t"
+                "ldrd %[xa], %[xb], [%[wb], #20]\n\t"
+                "ldr %[ae], [%[wb], #28]\n\t"
+                "smmulr %[be], %[a01], %[xa]\n\t"
+                "add %[cnt], %[be], %[xb]\n\t"
+                "sub %[cnt], %[cnt], %[be], lsr #31\n\t"
+                "asr %[cnt], %[cnt], %[ae]\n\t"
+                "ssat %[cnt], #8, %[cnt]\n\t"
+                "smmulr %[be], %[a11], %[xa]\n\t"
+                "add %[a10], %[be], %[xb]\n\t"
+                "sub %[a10], %[a10], %[be], lsr #31\n\t"
+                "asr %[a10], %[a10], %[ae]\n\t"
+                "ssat %[a10], #8, %[a10]\n\t"
+                "ldrd %[xp], %[dx], [%[wb], #32]\n\t"
+                "strb %[wa], [%[xp]]\n\t"
+                "strb %[cnt], [%[xp], #1]\n\t"
+                "strb %[a00], [%[xp], %[dx]]\n\t"
+                "add %[xp], %[xp], %[dx]\n\t"
+                "strb %[a10], [%[xp], #1]\n\t"
+                "add %[xp], %[xp], %[dx]\n\t"
+                "str %[xp], [%[wb], #32]\n\t"
+                "ldr %[xa], [%[wb], #52]\n\t"
+                "ldr %[xb], [%[wb], #60]\n\t"
+                "add %[xa], %[xa], %[xb], lsl #1\n\t"
+                "str %[xa], [%[wb], #52]\n\t"
+                "ldr %[cnt], [%[wb], #48]\n\t"
+                "subs %[cnt], %[cnt], #1\n\t"
+                "str %[cnt], [%[wb], #48]\n\t"
+                "bne 5b\n\t"
+                : [a00] "=&r"(a00), [a01] "=&r"(a01), [a10] "=&r"(a10), [a11] "=&r"(a11),
+                  [xp] "=&r"(xp), [wp] "=&r"(wp), [cnt] "=&r"(cnt), [dx] "=&r"(dx),
+                  [wb] "+r"(c), [xa] "=&r"(xa), [xb] "=&r"(xb), [ae] "=&r"(ae),
+                  [be] "=&r"(be), [wa] "=&r"(wa)
+                :
+                : "cc", "memory");
+            p0 = pixels / 2 * 2;
+        }
+#endif
+        for (int32_t p = p0; p < pixels; p += 2) {
+            const int two_px = p + 1 < pixels;
+            const int8_t *x0 = input + (size_t)p * n, *x1 = two_px ? x0 + n : x0;
+            int32_t a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+            /* PW_STEP in assembly, sixteen channels per loop step: GCC spills registers in
+             * the C loop (4 accumulators, 3 pointers, a counter and 6 temporaries need all 14
+             * allocatable registers), here 16 instructions per 16 MACs + 2 per loop step. */
+            if (n4 > 0) {
+                const int8_t *xp = x0;
+                const uint32_t *wp = wq;
+                const int32_t dx = (int32_t)(x1 - x0);
+                uint32_t xa, xb, ae, be, wa, wb;
+                int32_t cnt = n16 / 16;
+                if (cnt > 0) {
+                    __asm__ volatile("1:\n\t" PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP PW_ASM_GROUP
+                                     "subs %[cnt], %[cnt], #1\n\t"
+                                     "bne 1b\n\t"
+                                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
+                                       [a11] "+r"(a11), [xp] "+r"(xp), [wp] "+r"(wp),
+                                       [cnt] "+r"(cnt), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                                       [ae] "=&r"(ae), [be] "=&r"(be), [wa] "=&r"(wa),
+                                       [wb] "=&r"(wb)
+                                     : [dx] "r"(dx)
+                                     : "cc", "memory");
+                }
+                cnt = (n4 - n16) / 4;
+                if (cnt > 0) {
+                    __asm__ volatile("2:\n\t" PW_ASM_GROUP
+                                     "subs %[cnt], %[cnt], #1\n\t"
+                                     "bne 2b\n\t"
+                                     : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10),
+                                       [a11] "+r"(a11), [xp] "+r"(xp), [wp] "+r"(wp),
+                                       [cnt] "+r"(cnt), [xa] "=&r"(xa), [xb] "=&r"(xb),
+                                       [ae] "=&r"(ae), [be] "=&r"(be), [wa] "=&r"(wa),
+                                       [wb] "=&r"(wb)
+                                     : [dx] "r"(dx)
+                                     : "cc", "memory");
+                }
+            }
+#else
+            const int8_t *xp0 = x0, *xp1 = x1;
+            const uint32_t *wp = wq;
+            for (const uint32_t *wend = wq + n16; wp < wend; wp += 16) {
+                PW_STEP(xp0, xp1, wp);
+                PW_STEP(xp0 + 4, xp1 + 4, wp + 4);
+                PW_STEP(xp0 + 8, xp1 + 8, wp + 8);
+                PW_STEP(xp0 + 12, xp1 + 12, wp + 12);
+                xp0 += 16;
+                xp1 += 16;
+            }
+            for (const uint32_t *wend = wq + n4; wp < wend; wp += 4) {
+                PW_STEP(xp0, xp1, wp);
+                xp0 += 4;
+                xp1 += 4;
+            }
+#endif
+            for (int32_t i = n4; i < n; ++i) {
+                a00 += m * x0[i] * w0[i];
+                a01 += m * x0[i] * w1[i];
+                a10 += m * x1[i] * w0[i];
+                a11 += m * x1[i] * w1[i];
+            }
+            int8_t *y0 = output + (size_t)p * oc_n + o, *y1 = y0 + oc_n;
+            y0[0] = pw_out(a00, mode, fast0, f0, rq, o, act);
+            if (two_px) {
+                y1[0] = pw_out(a10, mode, fast0, f0, rq, o, act);
+            }
+            if (two) {
+                y0[1] = pw_out(a01, mode, fast1, f1, rq, o + 1, act);
+                if (two_px) {
+                    y1[1] = pw_out(a11, mode, fast1, f1, rq, o + 1, act);
+                }
+            }
+        }
+    }
+}
+#endif
+
+#if KWS_USE_DSP
+/* dot_dsp in the mode the layer allows: doubled accumulators fit in int32 when |acc| < 2^30
+ * for every channel, |acc| <= |bias| + 255 * 128 * n (|x + input_offset| <= 255, |w| <= 128);
+ * an activation range of all of int8 clamps with SSAT. */
+void kws_dot_s8(int32_t pixels, int32_t n, int32_t oc_n, const kws_act_t *act,
+                const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
+                const int32_t *bias, int8_t *output, uint32_t *wq)
+{
+    uint32_t bmax = 0;
+    for (int32_t o = 0; bias != NULL && o < oc_n; ++o) {
+        const uint32_t b = bias[o] < 0 ? 0u - (uint32_t)bias[o] : (uint32_t)bias[o];
+        bmax = b > bmax ? b : bmax;
+    }
+    if (n >= 32768 || bmax >= (1u << 30) - 32640u * (uint32_t)n) {
+        dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_EXACT);
+    } else if (act->act_min == -128 && act->act_max == 127) {
+        dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_FAST_SSAT);
+    } else {
+        dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_FAST_CLAMP);
+    }
+}
+#endif

@@ -1,0 +1,106 @@
+"""The C call of each kernel: its parameter structs and the call expression.
+
+Every emitter takes the layer, its C name prefix (``l<i>``) and :class:`LayerRefs` (how to
+name a tensor's buffer and the layer's scratch) and returns (declarations, call).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Callable
+
+from kws.export.lowering import Layer
+
+#: Layer array -> C element type, in the order the arrays are written.
+ARRAY_TYPES = (("filter", "int8_t"), ("bias", "int32_t"), ("multiplier", "int32_t"),
+               ("shift", "int32_t"), ("pw_filter", "uint32_t"), ("pw_bias", "int32_t"),
+               ("pw_rqf", "int32_t"))
+
+
+@dataclasses.dataclass
+class LayerRefs:
+    """How the emitters name buffers: ``tensor(t)`` -> (C expression, elements);
+    ``scratch(layer)`` -> "pointer, bytes" of the layer's scratch (``NULL, 0`` if none)."""
+
+    tensor: Callable[[int], tuple[str, int]]
+    scratch: Callable[[Layer], str]
+
+
+def _shape_decl(l: Layer, n: str) -> str:
+    p = l.params
+    return (f"static const kws_conv_shape_t {n}_shape = {{{p['in_h']}, {p['in_w']}, "
+            f"{p['in_c']}, {p['out_h']}, {p['out_w']}, {p['out_c']}, {p['k_h']}, {p['k_w']}, "
+            f"{p['stride_h']}, {p['stride_w']}, {p['pad_top']}, {p['pad_left']}, "
+            f"{p['depth_multiplier']}}};\n")
+
+
+def _act_rq_decls(l: Layer, n: str) -> str:
+    p = l.params
+    return (f"static const kws_act_t {n}_act = {{{p['input_offset']}, "
+            f"{p['output_offset']}, {p['act_min']}, {p['act_max']}}};\n"
+            f"static const kws_requant_t {n}_rq = {{{n}_multiplier, {n}_shift, "
+            f"{len(l.arrays['multiplier'])}}};\n")
+
+
+def _weighted_args(l: Layer, n: str, refs: LayerRefs) -> str:
+    """input, filter, bias, output arguments of the conv / fc kernels."""
+    src, src_len = refs.tensor(l.input)
+    dst, dst_len = refs.tensor(l.output)
+    bias = f"{n}_bias, {len(l.arrays['bias'])}" if "bias" in l.arrays else "NULL, 0"
+    return (f"{src}, {src_len}, {n}_filter, {len(l.arrays['filter'])}, {bias}, "
+            f"{dst}, {dst_len}")
+
+
+def _io_args(l: Layer, refs: LayerRefs) -> str:
+    src, src_len = refs.tensor(l.input)
+    dst, dst_len = refs.tensor(l.output)
+    return f"{src}, {src_len}, {dst}, {dst_len}"
+
+
+def _conv(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    fn = {"conv2d": "kws_conv2d_s8", "pointwise": "kws_pointwise_conv_s8",
+          "depthwise": "kws_depthwise_conv2d_s8"}[l.kernel]
+    decls = _shape_decl(l, n) + _act_rq_decls(l, n)
+    if l.kernel == "pointwise" and "pw_filter" in l.arrays:
+        p, a = l.params, l.arrays
+        decls += (f"static const kws_pw_prepared_t {n}_prep = {{{n}_pw_filter, "
+                  f"{len(a['pw_filter'])}, {n}_pw_bias, {len(a['pw_bias'])}, {n}_pw_rqf, "
+                  f"{len(a['pw_rqf'])}, {p['in_c4']}}};\n")
+        return decls, (f"kws_pointwise_conv_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, "
+                       f"&{n}_prep, {_io_args(l, refs)}, {refs.scratch(l)})")
+    return decls, (f"{fn}(&{n}_shape, &{n}_act, &{n}_rq, {_weighted_args(l, n, refs)}, "
+                   f"{refs.scratch(l)})")
+
+
+def _fc(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    return _act_rq_decls(l, n), (f"kws_fully_connected_s8({p['num_in']}, {p['num_out']}, "
+                                 f"&{n}_act, &{n}_rq, {_weighted_args(l, n, refs)})")
+
+
+def _avgpool(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    return _shape_decl(l, n), (f"kws_avgpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
+                               f"{_io_args(l, refs)})")
+
+
+def _softmax(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    return "", (f"kws_softmax_s8({p['rows']}, {p['depth']}, {p['input_multiplier']}, "
+                f"{p['input_left_shift']}, {p['diff_min']}, {_io_args(l, refs)})")
+
+
+def _reshape(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    return "", f"kws_reshape_s8({_io_args(l, refs)})"
+
+
+#: Kernel -> emitter(layer, name, refs) -> (declarations, call).
+EMITTERS: dict[str, Callable[[Layer, str, LayerRefs], tuple[str, str]]] = {
+    "conv2d": _conv, "pointwise": _conv, "depthwise": _conv, "fc": _fc,
+    "avgpool": _avgpool, "softmax": _softmax, "reshape": _reshape,
+}
+
+
+def emit_layer(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    """(declarations, call expression) of layer ``l`` named ``n``."""
+    return EMITTERS[l.kernel](l, n, refs)

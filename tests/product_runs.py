@@ -1,0 +1,61 @@
+"""Small RUN folders and a test stream for the product tests (library, blob), made without
+../shared: random-weight DS-CNNs (same architecture, different seeds) cached under build/,
+thresholds chosen from the model's own posteriors on the stream so that detections happen."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from kws.device.build import REPO
+
+LABELS = ("_silence_", "_unknown_", "yes", "no")
+
+
+def stream_samples(seconds: float = 12.0, seed: int = 5) -> np.ndarray:
+    """Noise bursts and tone sweeps at varying levels (int16, 16 kHz): the features move."""
+    rng = np.random.default_rng(seed)
+    n = int(16000 * seconds)
+    t = np.arange(n) / 16000
+    env = np.repeat(rng.uniform(0.0, 1.0, n // 4000 + 1), 4000)[:n]
+    f = 200 + 1800 * (0.5 + 0.5 * np.sin(2 * np.pi * 0.3 * t))
+    x = env * (8000 * np.sin(2 * np.pi * np.cumsum(f) / 16000) + rng.normal(0, 3000, n))
+    return np.clip(x, -32768, 32767).astype(np.int16)
+
+
+def write_wav(path: Path, samples: np.ndarray) -> Path:
+    import soundfile as sf
+
+    sf.write(str(path), samples, 16000, subtype="PCM_16")
+    return path
+
+
+def random_run(seed: int, *, channels: int = 8) -> Path:
+    """A random DS-CNN RUN (one block) with a detector.json that fires on stream_samples()."""
+    from kws.runtime.testmodels import make_random_run
+
+    run = REPO / "build" / "test-runs" / f"product_random_c{channels}_s{seed}_v1"
+    if not (run / "detector.json").is_file():
+        make_random_run(run, labels=LABELS, channels=channels, blocks=1, seed=seed)
+        _calibrate(run)
+    return run
+
+
+def _calibrate(run: Path) -> None:
+    from kws.detect import DetectorSettings
+    from kws.fileio import write_text_atomic
+    from kws.frontend.fixed import features_numpy
+    from kws.simulate import load_run_model, tflm_model_fn
+
+    model = load_run_model(run)
+    fe = model.frontend
+    feats = features_numpy(stream_samples(), fe)
+    wins = np.lib.stride_tricks.sliding_window_view(feats, (fe.num_frames, fe.num_outputs))
+    u = tflm_model_fn(model, workers=1)(np.ascontiguousarray(wins[:, 0][::2])).astype(int)
+    u -= model.output_zero_point
+    th = [256, 256] + [max(1, int(np.percentile(u[:, i], 90))) for i in (2, 3)]
+    det = DetectorSettings(labels=LABELS, thresholds=tuple(th), average_window=2,
+                           model_every_hops=2, refractory_ms=500)
+    write_text_atomic(run / "detector.json", json.dumps(det.to_dict()) + "\n")

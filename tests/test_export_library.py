@@ -1,0 +1,115 @@
+"""``kws export RUN --library DIR``: the folder builds on its own (host cc with -Werror and
+ASan/UBSan; arm-none-eabi for the Cortex-M4 under QEMU) and its example prints the same
+detection lines as ``kws stream``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from kws.device.build import REPO
+from tests.product_runs import random_run, stream_samples, write_wav
+
+needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("cc") is None,
+                                 reason="needs cmake and a host C compiler")
+
+
+@pytest.fixture(scope="module")
+def run_dir() -> Path:
+    return random_run(0)
+
+
+@pytest.fixture(scope="module")
+def expected(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    from kws.simulate import detection_lines, detector_settings_for, load_run_model, stream_file
+
+    wav = write_wav(tmp_path_factory.mktemp("wav") / "input.wav", stream_samples())
+    model = load_run_model(run_dir)
+    lines = detection_lines(stream_file(model.path, wav, detector=detector_settings_for(model),
+                                        workers=1))
+    assert len(lines) >= 2, "the stream should produce detections"
+    return wav, lines
+
+
+@pytest.fixture(scope="module")
+def library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The exported folder, copied alone into an empty temporary folder."""
+    from kws.cli import main
+
+    out = tmp_path_factory.mktemp("export") / "kws_test_lib"
+    assert main(["export", str(run_dir), "--library", str(out)]) == 0
+    alone = tmp_path_factory.mktemp("alone") / "kws_test_lib"
+    shutil.copytree(out, alone)
+    return alone
+
+
+def test_library_layout_and_no_repository_references(library: Path) -> None:
+    for f in ("CMakeLists.txt", "library.properties", "library.json", "README.md", "NOTICE.md",
+              "src/kws_engine.h", "src/kws_model.c", "src/kws_detector.h",
+              "examples/wav_detect/main.c", "examples/KwsBasic/KwsBasic.ino"):
+        assert (library / f).is_file(), f
+    text = "".join(p.read_text() for p in library.rglob("*") if p.is_file())
+    assert str(REPO) not in text and "/work/" not in text
+    assert '#include "../' not in text
+    # only the kernels this model calls (it has no reshape)
+    assert not (library / "src" / "reshape.c").exists()
+    assert not (library / "src" / "host_batch.c").exists()
+    assert "| **total** |" in (library / "README.md").read_text()
+
+
+def _cmake(src: Path, build: Path, *args: str) -> None:
+    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
+    subprocess.run(["cmake", "-S", str(src), "-B", str(build), *gen, *args], check=True,
+                   capture_output=True, text=True)
+    proc = subprocess.run(["cmake", "--build", str(build), "-j", "2"], capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@needs_cmake
+def test_library_host_build_strict_and_sanitized_equals_kws_stream(
+        library: Path, expected: tuple[Path, list[str]], tmp_path: Path) -> None:
+    wav, lines = expected
+    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
+             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
+    _cmake(library, tmp_path / "b", f"-DCMAKE_C_FLAGS={flags}")
+    proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == lines
+
+
+@pytest.mark.qemu
+@needs_cmake
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or
+                    shutil.which("qemu-system-arm") is None,
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_library_m4_build_under_qemu_equals_kws_stream(
+        library: Path, expected: tuple[Path, list[str]], tmp_path: Path) -> None:
+    wav, lines = expected
+    _cmake(REPO / "tests" / "c" / "library_m4", tmp_path / "m4",
+           f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'firmware' / 'cmake' / 'arm-none-eabi.cmake'}",
+           f"-DKWS_LIBRARY_DIR={library}", "-DCMAKE_BUILD_TYPE=Release",
+           "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -std=c99")
+    work = tmp_path / "run"
+    work.mkdir()
+    shutil.copyfile(wav, work / "input.wav")
+    proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor",
+                           "none", "-serial", "none", "-semihosting-config",
+                           "enable=on,target=native", "-kernel",
+                           str(tmp_path / "m4" / "wav_detect.elf")],
+                          cwd=work, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == lines
+
+
+def test_library_bad_run_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    from kws.cli import main
+
+    assert main(["export", str(tmp_path / "nope"), "--library", str(tmp_path / "lib")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "nope" in err[0]
+    assert not (tmp_path / "lib").exists()
