@@ -26,7 +26,10 @@ import numpy as np
 
 from kws.errors import KwsError
 
-DEFAULT_SAMPLE_RATE = 16000
+#: The sample rate of every clip inside kws (Hz).
+SAMPLE_RATE = 16000
+#: The audio file suffixes that dataset readers pick up.
+AUDIO_SUFFIXES = (".wav", ".flac")
 
 
 def _check_riff(path: Path) -> None:
@@ -59,7 +62,7 @@ def quantize_int16(x: np.ndarray) -> np.ndarray:
                    -32768, 32767).astype(np.int16)
 
 
-def load_audio(path: str | os.PathLike[str], *, sample_rate: int = DEFAULT_SAMPLE_RATE
+def load_audio(path: str | os.PathLike[str], *, sample_rate: int = SAMPLE_RATE
                ) -> np.ndarray:
     """Read an audio file as mono int16 at ``sample_rate``.
 
@@ -137,7 +140,7 @@ def fit_clip(samples: np.ndarray, num_samples: int) -> np.ndarray:
 
 
 def save_wav(path: str | os.PathLike[str], samples: np.ndarray,
-             sample_rate: int = DEFAULT_SAMPLE_RATE) -> None:
+             sample_rate: int = SAMPLE_RATE) -> None:
     """Write mono int16 samples as a 16-bit PCM WAV, atomically."""
     import soundfile as sf
 

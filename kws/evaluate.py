@@ -25,13 +25,14 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kws.audio import fit_clip, load_audio
+from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.train.data import AUDIO_SUFFIXES, BACKGROUND, SILENCE, UNKNOWN
+from kws.run import read_float_model, read_labels, read_model, read_settings
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.train.features import compute_features
 from kws.runtime.reference import ReferenceInterpreter
 from kws.scoring import (GUARD_AFTER_S, HIT_AFTER_S, detect_all, keyword_free_seconds, match,
@@ -41,20 +42,11 @@ from kws.simulate import (StreamModel, c_runtime_available, detector_settings_fo
 
 
 def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], FrontendSettings]:
-    """A model file and, from its folder, the float model, labels.txt and settings.json."""
-    path = Path(model_path)
-    if not path.is_file():
-        raise KwsError(f"{path}: no such model file")
-    labels_file = path.parent / "labels.txt"
-    if not labels_file.is_file():
-        raise KwsError(f"{labels_file}: missing (the run folder must hold labels.txt)")
-    classes = labels_file.read_text().split()
-    settings_file = path.parent / "settings.json"
-    settings = (FrontendSettings.from_dict(json.loads(settings_file.read_text()))
-                if settings_file.is_file() else FrontendSettings())
-    flt = path.parent / "model_float.tflite"
-    return (path.read_bytes(), flt.read_bytes() if flt.is_file() and flt != path else None,
-            classes, settings)
+    """A model file and, from its folder (:mod:`kws.run`), the float model, labels and
+    front-end settings."""
+    int8 = read_model(model_path)
+    classes = list(read_labels(model_path, num_classes=ReferenceInterpreter(int8).num_classes))
+    return int8, read_float_model(model_path), classes, read_settings(model_path)
 
 
 def labelled_files(folder: str | Path, classes: list[str], *,
@@ -83,7 +75,12 @@ def labelled_files(folder: str | Path, classes: list[str], *,
             continue
         if label == BACKGROUND:
             label = SILENCE
-        pairs.append((f, label if label in classes else UNKNOWN))
+        if label not in classes:
+            if UNKNOWN not in classes:
+                raise KwsError(f"{f}: label {label!r} is not one of the model's classes "
+                               f"({', '.join(classes)}) and the model has no {UNKNOWN}")
+            label = UNKNOWN
+        pairs.append((f, label))
     if not pairs:
         raise KwsError(f"{root}: no labelled .wav or .flac files")
     return pairs

@@ -33,9 +33,8 @@ from pathlib import Path
 from typing import Iterator, Mapping, Sequence
 
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-#: Repository root (the folder holding ``kws/`` and ``firmware/``).
-REPO_ROOT = Path(__file__).resolve().parent.parent
 FIRMWARE_DIR = REPO_ROOT / "firmware"
 TOOLCHAIN_FILE = FIRMWARE_DIR / "cmake" / "arm-none-eabi.cmake"
 PLUGIN_SOURCE = REPO_ROOT / "tools" / "qemu-plugin" / "kws_insn_count.c"

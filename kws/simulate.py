@@ -19,7 +19,6 @@ other, so they run in parallel worker processes; only the detector is sequential
 
 from __future__ import annotations
 
-import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -31,6 +30,8 @@ import numpy as np
 from kws.detect import Detection, DetectorSettings, Detector
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
+from kws.run import model_path as model_path_of
+from kws.run import read_detector, read_labels, read_model, read_settings
 
 #: A model backend: int8 inputs (B, frames, coeffs) -> int8 outputs (B, classes).
 ModelFn = Callable[[np.ndarray], np.ndarray]
@@ -52,38 +53,19 @@ def load_run_model(model_path: str | os.PathLike[str]) -> StreamModel:
 
     ``model_path`` may be the .tflite file or the RUN folder holding ``model.tflite``.
     """
-    path = Path(model_path)
-    if path.is_dir():
-        path = path / "model.tflite"
-    if not path.is_file():
-        raise KwsError(f"{path}: model file not found")
+    path = model_path_of(model_path)
+    data = read_model(path)
     from tflite_micro import runtime
 
     try:
-        interp = runtime.Interpreter.from_bytes(path.read_bytes())
+        interp = runtime.Interpreter.from_bytes(data)
     except Exception as exc:  # noqa: BLE001 - the interpreter raises assorted types
         raise KwsError(f"{path}: not a loadable int8 TFLite model ({exc})".splitlines()[0])
     inp, out = interp.get_input_details(0), interp.get_output_details(0)
     if inp["dtype"] != np.int8 or out["dtype"] != np.int8:
         raise KwsError(f"{path}: model input and output must be int8")
-    settings_path = path.parent / "settings.json"
-    if settings_path.is_file():
-        try:
-            frontend = FrontendSettings.from_dict(json.loads(settings_path.read_text()))
-        except (ValueError, TypeError) as exc:
-            raise KwsError(f"{settings_path}: bad front-end settings ({exc})") from None
-    else:
-        frontend = FrontendSettings()
-    num_classes = int(out["shape"][-1])
-    labels_path = path.parent / "labels.txt"
-    if labels_path.is_file():
-        labels = tuple(line.strip() for line in labels_path.read_text().splitlines()
-                       if line.strip())
-    else:
-        labels = tuple(f"class_{i}" for i in range(num_classes))
-    if len(labels) != num_classes:
-        raise KwsError(f"{labels_path}: {len(labels)} labels for a model with "
-                       f"{num_classes} outputs")
+    frontend = read_settings(path)
+    labels = read_labels(path, num_classes=int(out["shape"][-1]))
     shape = tuple(int(v) for v in inp["shape"])
     if int(np.prod(shape[1:])) != frontend.num_frames * frontend.num_outputs:
         raise KwsError(f"{path}: input shape {shape} does not hold {frontend.num_frames} x "
@@ -286,14 +268,7 @@ def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSetti
     """The detector settings of a RUN: ``detector.json`` beside the model if present, else
     :meth:`DetectorSettings.default_for` its labels; then ``overrides`` (``threshold`` sets
     every keyword's threshold; other keys are DetectorSettings fields; None is ignored)."""
-    path = model.path.parent / "detector.json"
-    if path.is_file():
-        try:
-            base = DetectorSettings.from_dict(json.loads(path.read_text()))
-        except (ValueError, TypeError) as exc:
-            raise KwsError(f"{path}: bad detector settings ({exc})") from None
-    else:
-        base = DetectorSettings.default_for(model.labels)
+    base = read_detector(model.path) or DetectorSettings.default_for(model.labels)
     fields = base.to_dict()
     for key, value in overrides.items():
         if value is None:

@@ -7,7 +7,7 @@ import pytest
 from kws.bench import accuracy
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.train.data import speech_commands_entries
+from kws.data.speech_commands import speech_commands_entries
 
 needs_real = pytest.mark.skipif(not accuracy.REAL.is_dir(),
                                 reason=f"{accuracy.REAL} (shared Speech Commands clips) missing")

@@ -14,7 +14,7 @@ from kws.audio import load_audio, save_wav
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.train.augment import AugmentConfig, NoiseBank
+from kws.data.augment import AugmentConfig, NoiseBank
 from kws.train.data import Example
 from kws.train.features import split_features
 from tests.tiny_data import make_tiny_speech_commands, word_clip
@@ -156,7 +156,7 @@ def test_feature_cache_hits_and_is_deterministic(tmp_path) -> None:
     exs = [Example(str(p), p.parent.name, "train") for p in sorted(data.rglob("*_nohash_*"))]
     exs.append(Example("", "_silence_", "train"))
     classes = ["_silence_", "_unknown_", "yes", "no", "up", "go"]
-    noise = NoiseBank(NoiseBank.find(data / "_background_noise_"))
+    noise = NoiseBank.from_files(NoiseBank.find(data / "_background_noise_"))
     kw = dict(settings=FrontendSettings(), copies=3, augment=AugmentConfig(), noise=noise,
               seed=4, workers=1)
     a = split_features(exs, classes, cache_dir=tmp_path / "c1", **kw)

@@ -66,7 +66,7 @@ def test_detector_settings_file_and_overrides(small_run: Path, tmp_path: Path) -
 
 
 def test_bad_inputs(small_run: Path, tmp_path: Path) -> None:
-    with pytest.raises(KwsError, match="model file not found"):
+    with pytest.raises(KwsError, match="no such model file"):
         load_run_model(tmp_path / "nothing")
     bad = tmp_path / "bad"
     bad.mkdir()

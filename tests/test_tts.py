@@ -10,7 +10,7 @@ import pytest
 
 from kws.audio import load_audio
 from kws.data.manifest import read_manifest
-from kws.train.tts import build_synth_corpus, engines_available
+from kws.data.synth_default import build_synth_corpus, engines_available
 
 
 @pytest.fixture(scope="module")

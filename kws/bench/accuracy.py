@@ -56,8 +56,11 @@ from kws.audio import fit_clip, load_audio
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.train.augment import AugmentConfig, NoiseBank, make_silence
-from kws.train.data import BACKGROUND, SILENCE, UNKNOWN, shared_dir, speech_commands_entries
+from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
+from kws.data.augment import AugmentConfig, NoiseBank, make_silence
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
+from kws.data.speech_commands import speech_commands_entries
+from kws.paths import shared_dir
 from kws.train.features import compute_features
 from kws.runtime.reference import ReferenceInterpreter
 
@@ -88,7 +91,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
         raise KwsError(f"{REAL}: no clips in the {split} split")
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
-    bank = NoiseBank(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    bank = NoiseBank.from_files(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
     cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
     rng = np.random.default_rng(seed)
     for _ in range(len(entries) // 8):
@@ -101,14 +104,22 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
 def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSettings
           ) -> dict[str, dict]:
     """Reports of a run's int8 and float models on the features."""
-    classes = (run / "labels.txt").read_text().split()
+    int8 = ReferenceInterpreter(read_model(run))
+    classes = list(read_labels(run, num_classes=int8.num_classes))
     y = np.array([classes.index(lab) if lab in classes else classes.index(UNKNOWN)
                   for lab in labels])
+    flt = read_float_model(run)
+    if flt is None:
+        raise KwsError(f"{run / FLOAT_MODEL}: missing (the float model is scored too)")
     out = {}
-    for name, file in (("int8", "model.tflite"), ("float", "model_float.tflite")):
-        probs = ReferenceInterpreter((run / file).read_bytes()).predict_features(feats, settings)
-        out[name] = report(y, probs.argmax(axis=1), classes)
+    for name, model in (("int8", int8), ("float", ReferenceInterpreter(flt))):
+        out[name] = report(y, model.predict_features(feats, settings).argmax(axis=1), classes)
     return out
+
+
+def _labels(run: Path) -> tuple[str, ...]:
+    """The output labels of a run's int8 model."""
+    return read_labels(run, num_classes=ReferenceInterpreter(read_model(run)).num_classes)
 
 
 def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
@@ -120,15 +131,13 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
     import tempfile
 
     from kws.audio import save_wav
-    from kws.data.augment import NoiseBank as HeldoutBank
     from kws.data.labelled_stream import make_stream, write_events
     from kws.evaluate import evaluate_stream
 
-    classes = (run / "labels.txt").read_text().split()
-    words = [c for c in classes if not c.startswith("_")]
+    words = [c for c in _labels(run) if not c.startswith("_")]
     entries = [e for e in speech_commands_entries(REAL) if e.split == split]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
-    bank = HeldoutBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
+    bank = NoiseBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
                                   noise=bank, split=split, distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),
@@ -200,7 +209,7 @@ def main(argv: list[str] | None = None) -> int:
                                              if r is not None))
     for name in results:
         run = Path(args.runs) / name
-        if len((run / "labels.txt").read_text().split()) == 4 and args.stream_minutes > 0:
+        if len(_labels(run)) == 4 and args.stream_minutes > 0:
             r = stream_check(run, minutes=args.stream_minutes, split=args.split)
             results[name]["stream"] = {k: v for k, v in r.items() if k != "det"}
             print(f"{name}: stream {args.stream_minutes:.0f} min of real {args.split} clips: "

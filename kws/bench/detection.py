@@ -39,7 +39,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kws.data.augment import shared_folder
+from kws.paths import shared_dir
 from kws.errors import KwsError
 
 SAMPLE_RATE = 16000
@@ -56,7 +56,7 @@ def dialogue_part(name: str) -> str:
 
 def dialogue_files(part: str, root: Path | None = None) -> list[Path]:
     """The dialogue lines of ``part`` (``tuning`` or ``scoring``), sorted."""
-    folder = (root or shared_folder()) / DIALOGUE
+    folder = (root or shared_dir()) / DIALOGUE
     if not folder.is_dir():
         raise KwsError(f"{folder}: missing (the running-speech negatives)")
     return sorted(f for f in folder.iterdir() if f.suffix.lower() in (".flac", ".wav")
@@ -97,9 +97,10 @@ def speech_commands_stream(words: Sequence[str], *, minutes: float, split: str, 
     """The real Speech Commands stream (module docstring, 1)."""
     from kws.data.augment import NoiseBank
     from kws.data.labelled_stream import make_stream
-    from kws.train.data import BACKGROUND, speech_commands_entries
+    from kws.data.manifest import BACKGROUND
+    from kws.data.speech_commands import speech_commands_entries
 
-    shared = shared_folder()
+    shared = shared_dir()
     real, audio = shared / "speech_commands_train", shared / "audio"
     entries = [e for e in speech_commands_entries(real) if e.split in _splits(split)]
     if not entries:

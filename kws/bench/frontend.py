@@ -31,7 +31,6 @@ import re
 import shutil
 import subprocess
 import time
-from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -39,6 +38,7 @@ from tqdm import tqdm
 
 from kws.frontend import compute_features, fixed, reference, signals
 from kws.frontend.settings import FrontendSettings
+from kws.paths import REPO_ROOT
 
 #: Accuracy columns beyond ours: name -> fn(int16 clips (B, T), settings) -> int8 features
 #: (B, frames, num_outputs) in our output quantization. Hook for the ``arm_mfcc_q15`` column.
@@ -220,7 +220,7 @@ def m4_instructions(*, frames: int = 10) -> tuple[float, dict[str, float]]:
     for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "arm-none-eabi-nm"):
         if shutil.which(tool) is None:
             raise KwsError(f"bench frontend --m4: {tool} is not installed")
-    repo = Path(__file__).resolve().parents[2]
+    repo = REPO_ROOT
     dsp = repo / "dsp"
     out = repo / "build" / "dsp-m4"
     out.mkdir(parents=True, exist_ok=True)

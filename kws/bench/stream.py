@@ -19,8 +19,9 @@ from typing import Sequence
 import numpy as np
 
 from kws.detect import DetectorSettings
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:

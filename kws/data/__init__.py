@@ -5,6 +5,6 @@
   error).
 - :mod:`kws.data.tts` and :mod:`kws.data.synth`: the offline synthetic corpus.
 - :mod:`kws.data.speech_commands`: download, splits and classes of Speech Commands.
-- :mod:`kws.data.augment`: training-time augmentation and seeded augmented copies.
+- :mod:`kws.data.augment`: training-time augmentation and the noise sources.
 - :mod:`kws.data.labelled_stream`: long test streams with an events file.
 """

@@ -17,8 +17,6 @@ from typing import Iterable, Sequence
 from kws.data.manifest import Entry, read_manifest
 from kws.errors import KwsError
 
-AUDIO_SUFFIXES = (".wav", ".flac")
-
 
 class DataWarning(UserWarning):
     """Some files of a dataset were skipped (missing or unreadable)."""

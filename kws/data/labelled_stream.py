@@ -38,18 +38,14 @@ from typing import Sequence
 
 import numpy as np
 
-from kws.audio import load_audio, quantize_int16, save_wav
+from kws.audio import SAMPLE_RATE, load_audio, quantize_int16, save_wav
 from kws.data.augment import NoiseBank, colored_noise, NOISE_COLOURS
 from kws.data.dataset import drop_bad_entries
-from kws.data.manifest import Entry, read_manifest
-from kws.data.speech_commands import speaker_of, which_set
+from kws.data.manifest import BACKGROUND, UNKNOWN, Entry, read_manifest
+from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 
-SAMPLE_RATE = 16000
-UNKNOWN = "_unknown_"
-BACKGROUND = "_background_noise_"
-AUDIO_SUFFIXES = (".wav", ".flac")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,19 +94,11 @@ def stream_entries(source: str | os.PathLike[str]) -> list[Entry]:
         raise KwsError(f"{root}: stream source folder not found")
     if _has_our_manifest(root):
         return read_manifest(root)
-    entries = []
-    for d in sorted(p for p in root.iterdir() if p.is_dir()):
-        if d.name.startswith(("_", ".")):
-            continue
-        for f in sorted(d.iterdir()):
-            if f.suffix.lower() in AUDIO_SUFFIXES:
-                entries.append(Entry(path=f"{d.name}/{f.name}", label=d.name,
-                                     split=which_set(f.name), speaker=speaker_of(f.name),
-                                     source="folder"))
-    if not entries:
+    try:
+        return speech_commands_entries(root, source="folder")
+    except KwsError:
         raise KwsError(f"{root}: neither a dataset manifest.csv (path,label,split) nor "
-                       "<word>/<clip>.wav|.flac sub-folders")
-    return entries
+                       "<word>/<clip>.wav|.flac sub-folders") from None
 
 
 def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes: float,

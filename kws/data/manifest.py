@@ -3,6 +3,10 @@
 Columns: ``path`` (relative to the folder), ``label``, ``split`` (train, validation or test),
 ``speaker``, ``source`` (a TTS engine or a corpus name) and ``params`` (a JSON string, e.g. the
 voice, pitch and speed of a synthetic clip).
+
+The label and folder names every dataset reader shares are defined here, once: keyword labels
+are plain words; :data:`UNKNOWN` and :data:`SILENCE` are the two non-keyword classes and
+:data:`BACKGROUND` the folder of background-noise recordings (the Speech Commands names).
 """
 
 from __future__ import annotations
@@ -18,6 +22,12 @@ from kws.fileio import write_text_atomic
 
 MANIFEST_NAME = "manifest.csv"
 SPLITS = ("train", "validation", "test")
+#: The class of words that are not keywords.
+UNKNOWN = "_unknown_"
+#: The class of clips without speech.
+SILENCE = "_silence_"
+#: The folder of background-noise recordings in a dataset.
+BACKGROUND = "_background_noise_"
 
 
 @dataclasses.dataclass(frozen=True)

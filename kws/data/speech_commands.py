@@ -43,8 +43,9 @@ from typing import Sequence
 
 import numpy as np
 
-from kws.data.dataset import AUDIO_SUFFIXES, check_class_counts, probe_audio, warn_skipped
-from kws.data.manifest import Entry, write_manifest
+from kws.audio import AUDIO_SUFFIXES
+from kws.data.dataset import check_class_counts, probe_audio, warn_skipped
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, Entry, write_manifest
 from kws.errors import KwsError
 
 #: Official archives: URL, sha256, size in bytes (size unknown for v0.01).
@@ -57,9 +58,6 @@ ARCHIVES: dict[int, tuple[str, str, int | None]] = {
 }
 STANDARD_WORDS: tuple[str, ...] = ("yes", "no", "up", "down", "left", "right", "on", "off",
                                    "stop", "go")
-BACKGROUND = "_background_noise_"
-UNKNOWN = "_unknown_"
-SILENCE = "_silence_"
 MAX_NUM_WAVS_PER_CLASS = 2 ** 27 - 1  # the original rule's hash modulus minus one
 EXTRACTED_MARK = ".kws-extracted"
 
@@ -295,6 +293,46 @@ def _read_list(path: Path) -> set[str]:
     return out
 
 
+def speech_commands_entries(folder: str | os.PathLike[str], *,
+                            validation_percentage: float = 10.0,
+                            testing_percentage: float = 10.0,
+                            source: str = "speech-commands") -> list[Entry]:
+    """Every clip of a folder in the Speech Commands layout, with its split.
+
+    The one reader of the layout: ``<word>/<clip>.wav|.flac`` (folders starting with ``_`` or
+    ``.``, such as ``_background_noise_``, are not words); a clip named in
+    ``validation_list.txt`` or ``testing_list.txt`` is in that split, any other one is split by
+    :func:`which_set`.
+
+    Raises
+    ------
+    KwsError
+        If the folder is missing or holds no ``<word>/<clip>`` audio.
+    """
+    root = Path(folder)
+    if not root.is_dir():
+        raise KwsError(f"{root}: no such Speech Commands folder")
+    lists = {"validation": _read_list(root / "validation_list.txt"),
+             "test": _read_list(root / "testing_list.txt")}
+    entries = []
+    for word_dir in sorted(p for p in root.iterdir() if p.is_dir()):
+        if word_dir.name.startswith(("_", ".")):
+            continue
+        for f in sorted(word_dir.iterdir()):
+            if f.suffix.lower() not in AUDIO_SUFFIXES:
+                continue
+            rel = f"{word_dir.name}/{f.name}"
+            key = f"{word_dir.name}/{f.stem}"  # list files match without the suffix
+            split = next((s for s, names in lists.items() if key in names), None) or which_set(
+                rel, validation_percentage=validation_percentage,
+                testing_percentage=testing_percentage)
+            entries.append(Entry(path=rel, label=word_dir.name, split=split,
+                                 speaker=speaker_of(rel), source=source))
+    if not entries:
+        raise KwsError(f"{root}: no <word>/<clip>.wav or .flac files in Speech Commands layout")
+    return entries
+
+
 def cut_silence(recordings: Sequence[np.ndarray], *, count: int, part: str,
                 rng: np.random.Generator, heldout_fraction: float = 0.2,
                 clip_samples: int = 16000) -> tuple[np.ndarray, list[tuple[int, int]]]:
@@ -396,32 +434,21 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
     if len(set(words)) != len(words):
         raise KwsError(f"--words: repeated word in {','.join(words)}")
 
-    val_list = _read_list(root / "validation_list.txt")
-    test_list = _read_list(root / "testing_list.txt")
-    rng = np.random.default_rng([seed, 0x5C])
     files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)  # split -> (w, rel)
     bad: list[tuple[str, str]] = []
-    on_disk: set[str] = set()
-    all_files = [(w, f) for w in have for f in sorted((root / w).iterdir())
-                 if f.suffix.lower() in AUDIO_SUFFIXES]
-    for w, f in tqdm(all_files, desc="check", unit="file", disable=not progress):
-        rel = f"{w}/{f.name}"
-        on_disk.add(f"{w}/{f.stem}")
-        why = probe_audio(f, full=full_check)
-        if why is not None:
-            bad.append((rel, why))
-            continue
-        key = f"{w}/{f.stem}"
-        if key in val_list:
-            split = "validation"
-        elif key in test_list:
-            split = "test"
+    found = speech_commands_entries(root, validation_percentage=validation_percentage,
+                                    testing_percentage=testing_percentage)
+    for e in tqdm(found, desc="check", unit="file", disable=not progress):
+        why = probe_audio(root / e.path, full=full_check)
+        if why is None:
+            files[e.split].append((e.label, e.path))
         else:
-            split = which_set(f.name, validation_percentage=validation_percentage,
-                              testing_percentage=testing_percentage)
-        files[split].append((w, rel))
-    for listed in sorted((val_list | test_list) - on_disk):
-        bad.append((listed, "listed but missing"))
+            bad.append((e.path, why))
+    on_disk = {str(Path(e.path).with_suffix("")) for e in found}
+    listed = _read_list(root / "validation_list.txt") | _read_list(root / "testing_list.txt")
+    for name in sorted(listed - on_disk):
+        bad.append((name, "listed but missing"))
+    rng = np.random.default_rng([seed, 0x5C])
     warn_skipped(bad, where=str(root))
 
     rel_root = os.path.relpath(root, out)

@@ -50,17 +50,15 @@ import numpy as np
 
 import struct
 
-from kws.audio import quantize_int16
+from kws.audio import SAMPLE_RATE, quantize_int16
 from kws.data import tts
 from kws.data.augment import colored_noise
-from kws.data.manifest import MANIFEST_NAME, Entry, write_manifest
+from kws.data.manifest import MANIFEST_NAME, SILENCE, UNKNOWN, Entry, write_manifest
 from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.paths import REPO_ROOT
 
-SAMPLE_RATE = 16000
-CLIP_SAMPLES = 16000
-UNKNOWN = "_unknown_"
-SILENCE = "_silence_"
+CLIP_SAMPLES = SAMPLE_RATE
 
 #: Relative weight of each engine when it is selected (normalized over the selected ones).
 #: espeak has by far the most voices (8 dialects x 68 variants), so it gets the largest share;
@@ -118,10 +116,11 @@ class ClipSpec:
     noise_colour: str = ""
     noise_dbfs: float = 0.0
     noise_seed: int = 0
+    name: str = ""  # file name in the label's folder (default ``<engine>_<index:06d>.wav``)
 
     @property
     def path(self) -> str:
-        return f"{self.label}/{self.engine}_{self.index:06d}.wav"
+        return f"{self.label}/{self.name or f'{self.engine}_{self.index:06d}.wav'}"
 
     def params(self) -> dict:
         if self.request is None:
@@ -339,7 +338,7 @@ def _run_batch_in_subprocess(engine: str, specs: Sequence[ClipSpec], out_dir: Pa
     """
     payload = json.dumps({"engine": engine, "out_dir": str(out_dir),
                           "specs": [dataclasses.asdict(s) for s in specs]})
-    pkg_root = str(Path(__file__).resolve().parents[2])
+    pkg_root = str(REPO_ROOT)
     env = dict(os.environ)
     env["PYTHONPATH"] = pkg_root + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
     res = subprocess.run([sys.executable, "-m", "kws.data.synth"], input=payload.encode(),

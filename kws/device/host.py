@@ -19,8 +19,9 @@ import numpy as np
 
 from kws.detect import Detection, DetectorSettings
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 FIRMWARE = REPO / "firmware"
 SOURCES = (
     FIRMWARE / "detector" / "src" / "kws_detect.c",

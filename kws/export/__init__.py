@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import dataclasses
-import json
 from pathlib import Path
 
 from kws.errors import KwsError
@@ -15,9 +14,9 @@ from kws.export.emit import generate_c, model_sha256
 from kws.export.lowering import Layer, lower
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
-from kws.frontend.settings import FrontendSettings
+from kws.run import read_labels, read_settings
 
-__all__ = ["ExportResult", "export_model", "load_labels", "load_settings"]
+__all__ = ["ExportResult", "export_model"]
 
 
 @dataclasses.dataclass
@@ -41,31 +40,6 @@ class ExportResult:
     def macs(self) -> int:
         """Multiply-accumulates per inference."""
         return sum(l.macs for l in self.layers)
-
-
-def load_labels(model_path: Path, num_classes: int) -> list[str]:
-    """Labels from ``labels.txt`` beside the model (one per line), else ``class_0..``."""
-    f = model_path.parent / "labels.txt"
-    if f.exists():
-        labels = [s.strip() for s in f.read_text(encoding="utf-8").splitlines() if s.strip()]
-        if len(labels) != num_classes:
-            raise KwsError(f"{f}: {len(labels)} labels for a model with {num_classes} outputs")
-        return labels
-    return [f"class_{i}" for i in range(num_classes)]
-
-
-def load_settings(model_path: Path) -> FrontendSettings:
-    """Front-end settings from ``settings.json`` beside the model, else the defaults."""
-    f = model_path.parent / "settings.json"
-    if not f.exists():
-        return FrontendSettings()
-    try:
-        data = json.loads(f.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KwsError(f"{f}: cannot read settings: {exc}") from exc
-    if isinstance(data, dict) and isinstance(data.get("frontend"), dict):
-        data = data["frontend"]
-    return FrontendSettings.from_dict(data)
 
 
 def export_model(model_path: str | Path, out_dir: str | Path, *,
@@ -96,8 +70,8 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
     model = parse_tflite(data, name=str(path))
     layers = lower(model, prepare=prepare)
     arena = plan_arena(model, layers)
-    labels = load_labels(path, model.tensors[model.outputs[0]].size)
-    settings_hash = load_settings(path).hash()
+    labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
+    settings_hash = read_settings(path).hash()
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,
                                 model_sha256=model_sha256(data))

@@ -28,8 +28,9 @@ from kws.cstatus import (KWS_ERR_BAD_CONFIG, KWS_ERR_BAD_TABLE, KWS_ERR_NULL,  #
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import FrontendTables, make_tables
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 DSP_DIR = REPO / "dsp"
 #: kws_status.h, shared by the front end and the int8 runtime.
 COMMON_INCLUDE_DIR = REPO / "common" / "include"

@@ -11,15 +11,15 @@ Example
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import numpy as np
 
 from kws.errors import KwsError
+from kws.paths import shared_dir
 
 #: ``<repo>/../shared`` (CI layout); the environment variable KWS_SHARED overrides it.
-SHARED = Path(os.environ.get("KWS_SHARED") or Path(__file__).resolve().parents[2].parent / "shared")
+SHARED = shared_dir()
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:

@@ -20,13 +20,14 @@ import numpy as np
 from kws.cstatus import describe
 from kws.errors import KwsError
 from kws.export import ExportResult, export_model
+from kws.paths import REPO_ROOT
 
 PATHS = ("portable", "dsp")
 
 
 def repo_root() -> Path:
     """The repository root."""
-    return Path(__file__).resolve().parents[2]
+    return REPO_ROOT
 
 
 def runtime_dir() -> Path:

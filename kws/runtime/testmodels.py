@@ -34,8 +34,10 @@ from typing import Any
 import numpy as np
 
 from kws.errors import KwsError
-from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.fileio import write_bytes_atomic
 from kws.frontend.settings import FrontendSettings
+from kws.run import write_run
+from kws.paths import REPO_ROOT
 
 #: Bump when the generator changes in a way that changes the generated models.
 GENERATOR_VERSION = 4
@@ -53,7 +55,7 @@ RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "
 
 def repo_root() -> Path:
     """The repository root (the folder holding the ``kws`` package)."""
-    return Path(__file__).resolve().parents[2]
+    return REPO_ROOT
 
 
 def build_dir() -> Path:
@@ -342,10 +344,8 @@ def make_random_run(run_dir: str | Path, *, labels: tuple[str, ...] = ("_silence
             yield [np.clip(settings.output_scale * (q - settings.output_zero_point), lo, hi)
                    .astype(np.float32)]
 
-    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
-    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
-    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
-    return run
+    return write_run(run, model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
 
 
 def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
@@ -404,10 +404,8 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
             yield [x[i:i + 1]]
 
     run = Path(run_dir)
-    write_bytes_atomic(run / "model.tflite", int8_tflite(model, representative))
-    write_text_atomic(run / "labels.txt", "\n".join(labels) + "\n")
-    write_text_atomic(run / "settings.json", settings.to_json() + "\n")
-    return run
+    return write_run(run, model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
 
 
 if __name__ == "__main__":  # pragma: no cover

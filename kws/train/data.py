@@ -3,11 +3,11 @@
 A dataset is a folder with a ``manifest.csv`` (:mod:`kws.data.manifest`). Three sources make one:
 
 - ``synth`` (the default): the offline synthetic corpus, built on first use
-  (:func:`kws.train.tts.build_synth_corpus`);
+  (:func:`kws.data.synth_default.build_synth_corpus`);
 - ``speech-commands``: a folder in the Speech Commands layout (``<word>/<file>.wav|.flac``,
   optional ``validation_list.txt`` / ``testing_list.txt``, ``_background_noise_/``), split by
   the list files or, for files in neither, by the recipe's speaker-hash rule
-  (:func:`kws.data.speech_commands.which_set`, the one implementation of it);
+  (:func:`kws.data.speech_commands.speech_commands_entries`, the one reader of the layout);
 - any other folder with a ``manifest.csv``.
 
 Classes follow the Speech Commands recipe: ``_silence_``, ``_unknown_``, then the keywords.
@@ -20,58 +20,9 @@ from pathlib import Path
 
 import numpy as np
 
-from kws.data.manifest import Entry, read_manifest
-from kws.data.speech_commands import _read_list, speaker_of, which_set
+from kws.data.manifest import SILENCE, UNKNOWN, Entry, read_manifest
+from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
-
-SILENCE = "_silence_"
-UNKNOWN = "_unknown_"
-BACKGROUND = "_background_noise_"
-AUDIO_SUFFIXES = (".wav", ".flac")
-
-
-def shared_dir() -> Path:
-    """The shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository
-    (:func:`kws.data.augment.shared_folder`)."""
-    from kws.data.augment import shared_folder
-
-    return shared_folder()
-
-
-def speech_commands_entries(folder: str | Path) -> list[Entry]:
-    """Entries of a Speech Commands folder (every word; ``_background_noise_`` excluded).
-
-    Raises
-    ------
-    KwsError
-        If the folder is missing or holds no ``<word>/<clip>`` audio.
-    """
-    root = Path(folder)
-    if not root.is_dir():
-        raise KwsError(f"{root}: no such Speech Commands folder")
-    lists = {"validation": _read_list(root / "validation_list.txt"),
-             "test": _read_list(root / "testing_list.txt")}
-    entries = []
-    for word_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if word_dir.name.startswith("_"):
-            continue
-        for f in sorted(word_dir.iterdir()):
-            if f.suffix.lower() not in AUDIO_SUFFIXES:
-                continue
-            rel = f"{word_dir.name}/{f.name}"
-            key = f"{word_dir.name}/{f.stem}"  # list files match without the suffix
-            if key in lists["validation"]:
-                split = "validation"
-            elif key in lists["test"]:
-                split = "test"
-            else:
-                split = which_set(rel)
-            entries.append(Entry(path=rel, label=word_dir.name, split=split,
-                                 speaker=speaker_of(rel),
-                                 source="speech-commands"))
-    if not entries:
-        raise KwsError(f"{root}: no <word>/<clip>.wav or .flac files in Speech Commands layout")
-    return entries
 
 
 def dataset_entries(folder: str | Path) -> list[Entry]:

@@ -26,8 +26,9 @@ from kws.errors import KwsError
 from kws.fileio import save_npy_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import arithmetic_digest
-from kws.train.augment import AugmentConfig, NoiseBank, augment_clip, make_silence
-from kws.train.data import SILENCE, Example
+from kws.data.augment import AugmentConfig, NoiseBank, augment_clip, make_silence
+from kws.data.manifest import SILENCE
+from kws.train.data import Example
 
 
 #: The front-end backend of training features: "c" (the C library, built on first use) or

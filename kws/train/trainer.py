@@ -26,13 +26,16 @@ import numpy as np
 from tqdm import tqdm
 
 from kws.errors import KwsError
-from kws.fileio import write_bytes_atomic, write_text_atomic
+from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
-from kws.train.augment import AugmentConfig, NoiseBank
-from kws.train.data import (BACKGROUND, Example, class_names, dataset_entries,
-                            select_examples, shared_dir, speech_commands_entries)
+from kws.run import write_metrics, write_run
+from kws.data.augment import AugmentConfig, NoiseBank
+from kws.data.manifest import BACKGROUND, UNKNOWN
+from kws.data.speech_commands import speech_commands_entries
+from kws.paths import shared_dir
+from kws.train.data import Example, class_names, dataset_entries, select_examples
 from kws.train.features import FeatureSet, split_features
 
 def default_cache() -> Path:
@@ -84,7 +87,7 @@ def resolve_examples(cfg: TrainConfig, cache: Path) -> tuple[list[Example], Path
     synth_s = 0.0
     words = cfg.words
     if cfg.data == "synth":
-        from kws.train.tts import build_synth_corpus
+        from kws.data.synth_default import build_synth_corpus
 
         key = "-".join(words) + f"-{cfg.per_word}-{cfg.seed}"
         root = build_synth_corpus(words, cache / "synth" / key, per_word=cfg.per_word,
@@ -104,10 +107,8 @@ def resolve_examples(cfg: TrainConfig, cache: Path) -> tuple[list[Example], Path
     examples = select_examples(entries, root, words, unknown_percent=cfg.unknown_percent,
                                silence_percent=cfg.silence_percent, seed=cfg.seed)
     if cfg.extra_unknown:
-        from kws.train.data import UNKNOWN
-
         if cfg.extra_unknown == "synth":
-            from kws.train.tts import build_synth_corpus
+            from kws.data.synth_default import build_synth_corpus
 
             t1 = time.monotonic()
             n = cfg.per_word * max(2, len(words) // 2)
@@ -297,8 +298,8 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     classes = class_names(cfg.words)
     noise_files = NoiseBank.find(Path(cfg.noise_dir) if cfg.noise_dir else None, data_noise,
                                  shared_dir() / "audio" / BACKGROUND)
-    train_noise = NoiseBank(noise_files, part="train")
-    eval_noise = NoiseBank(noise_files, part="heldout")
+    train_noise = NoiseBank.from_files(noise_files, part="train")
+    eval_noise = NoiseBank.from_files(noise_files, part="heldout")
     times["data"] = time.monotonic() - t0 - times["synthesis"]
 
     t0 = time.monotonic()
@@ -369,10 +370,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
 
     model.save(run / "model.keras.tmp.keras")
     os.replace(run / "model.keras.tmp.keras", run / "model.keras")
-    write_bytes_atomic(run / "model.tflite", int8)
-    write_bytes_atomic(run / "model_float.tflite", flt)
-    write_text_atomic(run / "labels.txt", "\n".join(classes) + "\n")
-    write_text_atomic(run / "settings.json", json.dumps(settings.to_dict(), indent=1) + "\n")
+    write_run(run, model=int8, float_model=flt, labels=classes, settings=settings)
     _plot_curves(history, run / "curves.png")
 
     t0 = time.monotonic()
@@ -396,7 +394,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     times["evaluation"] = time.monotonic() - t0
     times["total"] = time.monotonic() - t_all
     metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
-    write_text_atomic(run / "metrics.json", json.dumps(metrics, indent=1) + "\n")
+    write_metrics(run, metrics)
     _log("kws: time: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     _log(f"kws: wrote {run}/model.tflite (int8), model_float.tflite, model.keras, labels.txt, "
          f"settings.json, metrics.json, curves.png, logs/")

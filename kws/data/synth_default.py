@@ -1,8 +1,9 @@
-"""The training default's synthetic corpus: its own recipe over :mod:`kws.data.tts`'s engines.
+"""The training default's synthetic corpus: a recipe beside :mod:`kws.data.synth`.
 
-Why two corpus builders exist: ``kws data synth`` (:mod:`kws.data.synth`) and this module talk
-to the engines through the same wrappers (:func:`kws.data.tts.speak`, the one place that runs
-each engine), but this module keeps its own sampling (engine mix 2:1:1 espeak/flite/festival,
+Two corpus recipes exist: ``kws data synth`` (:mod:`kws.data.synth`) and this one share the
+clip description (:class:`kws.data.synth.ClipSpec`) and the engine wrappers
+(:func:`kws.data.tts.speak`, the one place that runs each engine), but this recipe keeps its
+own sampling (engine mix 2:1:1 espeak/flite/festival,
 the voice lists below, speeds, pitches, word list, counts, trimming and placement), because the
 default yes/no model's real-speech accuracy (83-86 % int8 across seeds, ``kws bench accuracy``
 run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a tape
@@ -39,10 +40,10 @@ from tqdm import tqdm
 
 from kws.audio import quantize_int16, save_wav
 from kws.data import tts
-from kws.data.manifest import Entry, read_manifest, write_manifest
+from kws.data.manifest import UNKNOWN, Entry, read_manifest, write_manifest
+from kws.data.synth import ClipSpec
 from kws.data.tts import Request
 from kws.errors import KwsError
-from kws.train.data import UNKNOWN
 
 #: Unchanged by the move to :mod:`kws.data.tts`: its wrappers give these clips bit for bit.
 CORPUS_VERSION = 2
@@ -73,25 +74,8 @@ UNKNOWN_WORDS = (
 )
 
 
-@dataclasses.dataclass(frozen=True)
-class Utterance:
-    """One clip to synthesize."""
-
-    text: str
-    label: str
-    engine: str
-    voice: str
-    speed: float
-    pitch: float
-    offset: float          # fraction of the free time in the 1 s clip before the word
-    index: int
-
-    @property
-    def relpath(self) -> str:
-        return f"{self.label}/{self.engine}_{self.text}_{self.index:05d}.wav"
-
-
-def _draw(rng: np.random.Generator, text: str, label: str, index: int) -> Utterance:
+def _draw(rng: np.random.Generator) -> tuple[str, str, float, float, float]:
+    """(engine, voice, speed, pitch, offset) of one clip, in the engine's own units."""
     engine = str(rng.choice(["espeak", "espeak", "flite", "festival"]))
     if engine == "espeak":
         voice = f"{rng.choice(ESPEAK_ACCENTS)}+{rng.choice(ESPEAK_VARIANTS)}"
@@ -102,8 +86,22 @@ def _draw(rng: np.random.Generator, text: str, label: str, index: int) -> Uttera
     else:
         voice = str(rng.choice(FESTIVAL_VOICES))
         speed, pitch = float(rng.uniform(0.8, 1.3)), 0.0
-    return Utterance(text, label, engine, voice, round(speed, 3), round(pitch, 1),
-                     float(rng.random()), index)
+    return engine, voice, round(speed, 3), round(pitch, 1), float(rng.random())
+
+
+def _spec(rng: np.random.Generator, text: str, label: str, index: int,
+          engines: list[str]) -> ClipSpec:
+    """The :class:`ClipSpec` of one clip (an engine that is not installed is replaced by the
+    first one that is, with the same parameters)."""
+    engine, voice, speed, pitch, offset = _draw(rng)
+    if engine not in engines:
+        engine, voice = engines[0], "en" if engines[0] == "espeak" else voice
+    name = f"{engine}_{text}_{index:05d}.wav"
+    split = "validation" if int(hashlib.sha1(f"{label}/{name}".encode()).hexdigest(), 16) \
+        % 10 == 0 else "train"
+    return ClipSpec(index=index, label=label, split=split, engine=engine,
+                    request=_request(engine, text, voice, speed, pitch), offset_u=offset,
+                    name=name)
 
 
 def _place(samples: np.ndarray, offset: float, n: int = 16000) -> np.ndarray:
@@ -122,20 +120,20 @@ def _place(samples: np.ndarray, offset: float, n: int = 16000) -> np.ndarray:
     return out
 
 
-def _request(u: Utterance) -> Request:
-    """The :class:`kws.data.tts.Request` that renders ``u`` as this corpus always has.
+def _request(engine: str, text: str, voice: str, speed: float, pitch: float) -> Request:
+    """The :class:`kws.data.tts.Request` that renders a clip as this corpus always has.
 
-    espeak: ``u.speed`` is words/min and ``u.pitch`` eSpeak's 0-100 pitch (the engine's
-    defaults are 175 and 50); flite: ``u.speed`` is the duration stretch and ``u.pitch`` the
+    espeak: ``speed`` is words/min and ``pitch`` eSpeak's 0-100 pitch (the engine's
+    defaults are 175 and 50); flite: ``speed`` is the duration stretch and ``pitch`` the
     mean F0 in Hz (the wrapper's reference F0 is 170 Hz for slt, 110 Hz otherwise); festival:
-    ``u.speed`` is the duration stretch, the voice's own intonation.
+    ``speed`` is the duration stretch, the voice's own intonation.
     """
-    if u.engine == "espeak":
-        return Request(u.text, u.voice, speed=int(u.speed) / 175.0, pitch=int(u.pitch) / 50.0)
-    if u.engine == "flite":
-        return Request(u.text, u.voice, speed=1.0 / u.speed,
-                       pitch=u.pitch / (170.0 if u.voice == "slt" else 110.0))
-    return Request(u.text, u.voice, speed=1.0 / u.speed)
+    if engine == "espeak":
+        return Request(text, voice, speed=int(speed) / 175.0, pitch=int(pitch) / 50.0)
+    if engine == "flite":
+        return Request(text, voice, speed=1.0 / speed,
+                       pitch=pitch / (170.0 if voice == "slt" else 110.0))
+    return Request(text, voice, speed=1.0 / speed)
 
 
 def _to_16k(x: np.ndarray, rate: int) -> np.ndarray:
@@ -154,9 +152,9 @@ def _to_16k(x: np.ndarray, rate: int) -> np.ndarray:
 WRAPPER = {"espeak": "espeak-cli", "flite": "flite", "festival": "festival"}
 
 
-def _render(engine: str, batch: list[Utterance]) -> list[np.ndarray]:
-    """Render utterances of one engine through :func:`kws.data.tts.speak`."""
-    spoken = tts.speak(WRAPPER[engine], [_request(u) for u in batch])
+def _render(engine: str, batch: list[ClipSpec]) -> list[np.ndarray]:
+    """Render clips of one engine through :func:`kws.data.tts.speak`."""
+    spoken = tts.speak(WRAPPER[engine], [u.request for u in batch])
     return [_to_16k(x, rate) for x, rate in spoken]
 
 
@@ -204,13 +202,12 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
         read_manifest(out)
         return out
     rng = np.random.default_rng(seed)
-    todo: list[Utterance] = []
+    todo: list[ClipSpec] = []
     for w in words:
-        todo += [_draw(rng, w, w, i) for i in range(per_word)]
+        todo += [_spec(rng, w, w, i, engines) for i in range(per_word)]
     others = [w for w in UNKNOWN_WORDS if w not in words and w not in exclude]
-    todo += [_draw(rng, str(others[i % len(others)]), UNKNOWN, i) for i in range(unknown_count)]
-    todo = [u if u.engine in engines else dataclasses.replace(u, engine=engines[0],
-            voice="en" if engines[0] == "espeak" else u.voice) for u in todo]
+    todo += [_spec(rng, str(others[i % len(others)]), UNKNOWN, i, engines)
+             for i in range(unknown_count)]
     entries: list[Entry] = []
     failed = 0
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
@@ -237,16 +234,14 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
                 continue
             for u, clip in zip(batch, clips):
                 try:
-                    save_wav(out / u.relpath, _place(clip, u.offset))
+                    save_wav(out / u.path, _place(clip, u.offset_u))
                 except KwsError:
                     failed += 1
                     continue
-                split = "validation" if int(hashlib.sha1(u.relpath.encode()).hexdigest(), 16) \
-                    % 10 == 0 else "train"
-                entries.append(Entry(path=u.relpath, label=u.label, split=split,
-                                     speaker=f"{u.engine}:{u.voice}", source=u.engine,
-                                     params=json.dumps({"text": u.text, "voice": u.voice,
-                                                        "speed": u.speed, "pitch": u.pitch})))
+                r = u.request
+                entries.append(dataclasses.replace(u.entry(), params=json.dumps(
+                    {"text": r.text, "voice": r.voice, "speed": round(r.speed, 4),
+                     "pitch": round(r.pitch, 4)}, sort_keys=True)))
             bar.update(len(batch))
         bar.close()
     if failed:
