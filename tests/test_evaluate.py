@@ -30,6 +30,7 @@ def run(tmp_path_factory) -> tuple[Path, Path]:
     data = make_tiny_speech_commands(tmp / "sc", per_word=18)
     train(TrainConfig(words=["yes", "no"], out=str(tmp / "run"), data="speech-commands",
                       data_dir=str(data), model="ds-cnn-xs", epochs=1, copies=1,
+                      calibration_minutes=0.3,
                       cache_dir=str(tmp / "cache"), noise_dir=str(data / "_background_noise_")))
     return tmp / "run", data
 

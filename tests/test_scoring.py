@@ -6,6 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kws.errors import KwsError
+
 from kws.detect import Detector, DetectorSettings
 from kws.scoring import (GUARD_AFTER_S, detect_all, keyword_free_seconds, match,
                          operating_points, score, smoothed_scores)
@@ -109,3 +111,55 @@ def test_score_counts_extra_negatives() -> None:
     r = score([(5.0, "yes")], [], duration_s=1800.0, extra_negative_s=1800.0,
               extra_false_accepts=1)
     assert (r["false_accepts"], r["fa_per_hour"]) == (2, 2.0)
+
+
+def test_calibration_meets_its_target_on_a_constructed_case() -> None:
+    """Negative audio where "yes" reaches scores 100..250 and "no" 60..200 at known times,
+    a keyword stream whose events score 230..255: calibration must meet 2 FA/h and keep the
+    lowest thresholds that do."""
+    from kws.calibrate import calibrate
+    from kws.evaluate import Scored
+
+    rng = np.random.default_rng(5)
+    step = 40
+    t_neg = np.arange(1000, 2 * 3_600_000 + 1, step)          # 2 h of negatives
+    qn = np.full((len(t_neg), 4), -128, np.int8)
+    qn[:, 0] = 127
+    for at in rng.uniform(10, 7100, size=60):
+        i = int(np.searchsorted(t_neg, at * 1000))
+        cls = 2 if rng.uniform() < 0.5 else 3
+        peak = int(rng.integers(100, 251)) if cls == 2 else int(rng.integers(60, 201))
+        qn[i:i + 6] = -128
+        qn[i:i + 6, cls] = peak - 128
+        qn[i:i + 6, 0] = 127 - peak
+    t_pos = np.arange(1000, 600_000 + 1, step)
+    qp = np.full((len(t_pos), 4), -128, np.int8)
+    qp[:, 0] = 127
+    events = []
+    for j, at in enumerate(np.arange(10.0, 590.0, 10.0)):
+        i = int(np.searchsorted(t_pos, (at + 0.3) * 1000))
+        peak = int(rng.integers(230, 256))
+        cls = 2 + j % 2
+        qp[i:i + 6] = -128
+        qp[i:i + 6, cls] = peak - 128
+        qp[i:i + 6, 0] = 127 - peak
+        events.append((at, at + 0.4, LABELS[cls]))
+    sc = Scored([(qp, t_pos), (qn, t_neg)], [events, None], [600.0, 7200.0],
+                output_zero_point=-128)
+    base = DetectorSettings.default_for(LABELS)
+    cal = calibrate(sc, base, target_fa_per_hour=2.0, windows=(1, 3), refractories_ms=(1000,))
+    assert cal.met and cal.fa_per_hour <= 2.0
+    assert cal.fa_per_hour == sc.at(cal.settings)["fa_per_hour"]
+    assert cal.miss_rate == sc.at(cal.settings)["miss_rate"] < 0.2
+    th = list(cal.settings.thresholds)
+    for i in (2, 3):                                  # one lower breaks the keyword's budget
+        lower = list(th)
+        lower[i] -= 1
+        alone = [256, 256, 256, 256]
+        alone[i] = th[i] - 1
+        s = DetectorSettings(labels=LABELS, thresholds=tuple(alone),
+                             average_window=cal.settings.average_window,
+                             refractory_ms=cal.settings.refractory_ms)
+        assert sc.at(s)["fa_per_hour"] > 1.0
+    with pytest.raises(KwsError, match="target-fa-per-hour"):
+        calibrate(sc, base, target_fa_per_hour=-1.0)

@@ -21,8 +21,8 @@ pytest.importorskip("tensorflow")
 def tiny_config(data: Path, out: Path, cache: Path, **kw) -> TrainConfig:
     base = dict(words=["yes", "no"], out=str(out), data="speech-commands", data_dir=str(data),
                 model="ds-cnn-xs", epochs=2, copies=2, batch_size=16, cache_dir=str(cache),
-                unknown_percent=100.0, silence_percent=20.0, noise_dir=str(data /
-                                                                          "_background_noise_"))
+                unknown_percent=100.0, silence_percent=20.0, calibration_minutes=0.3,
+                noise_dir=str(data / "_background_noise_"))
     base.update(kw)
     return TrainConfig(**base)
 
@@ -52,8 +52,17 @@ def test_run_folder(trained) -> None:
     for split in ("validation", "test"):
         for kind in ("float", "int8"):
             assert 0.0 <= saved["splits"][split][kind]["accuracy"] <= 1.0
-    assert set(saved["seconds"]) >= {"synthesis", "features", "training", "quantization"}
+    assert set(saved["seconds"]) >= {"synthesis", "features", "training", "quantization",
+                                     "calibration"}
     assert len(saved["history"]["loss"]) == 2
+    # the detector was calibrated on held-out audio and written where kws stream reads it
+    from kws.run import read_detector
+
+    det = read_detector(run)
+    cal = json.loads((run / "calibration.json").read_text())
+    assert det.to_dict() == cal["settings"] and cal["target_fa_per_hour"] == 1.0
+    assert cal["negative_hours"] > 0 and cal["negatives"] == ["TTS running speech"]
+    assert cal["met"] == (cal["fa_per_hour"] <= 1.0)
 
 
 def test_int8_input_quantization_equals_front_end(trained) -> None:

@@ -136,20 +136,13 @@ def _splits(split: str) -> tuple[str, ...]:
 
 
 def tts_stream(words: Sequence[str], *, minutes: float, seed: int = 0) -> np.ndarray:
-    """Synthetic running speech (module docstring, 3), cached under the kws cache."""
+    """Synthetic running speech (module docstring, 3), the sentences cached under the kws
+    cache (seed 1000 + ``seed``: training uses other seeds)."""
     from kws.data.running_speech import running_speech
     from kws.train.trainer import default_cache
 
-    key = hashlib.sha1(json.dumps([sorted(words), minutes, seed]).encode()).hexdigest()[:12]
-    path = default_cache() / "detection" / f"tts_running_{key}.npy"
-    if path.is_file():
-        return np.load(path)
-    x = running_speech(minutes=minutes, keywords=words, seed=seed)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp.npy")
-    np.save(tmp, x)
-    tmp.replace(path)
-    return x
+    return running_speech(minutes=minutes, keywords=words, seed=1000 + seed,
+                          cache_dir=default_cache() / "running_speech")
 
 
 def _line_of(index: list[tuple[float, str]], t: float) -> str:

@@ -21,7 +21,8 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, cache_dir=args.cache_dir, noise_dir=args.noise_dir,
         extra_unknown=args.extra_unknown,
         unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
-        balance=args.balance)
+        balance=args.balance, target_fa_per_hour=args.target_fa_per_hour,
+        negatives=args.negatives, calibration_minutes=args.calibration_minutes)
     train(cfg, resume=args.resume)
     return 0
 
@@ -56,6 +57,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--extra-unknown", default=None,
                    help="more _unknown_ speech: synth, or a dataset folder")
     p.add_argument("--noise-dir", default=None, help="background-noise WAVs for augmentation")
+    p.add_argument("--target-fa-per-hour", type=float, default=d.target_fa_per_hour,
+                   help="false accepts per hour the detector is calibrated to on held-out "
+                        "negative audio (thresholds, smoothing, refractory -> detector.json)")
+    p.add_argument("--negatives", default=None,
+                   help="folder of your keyword-free recordings (hours of your product's "
+                        "ambient audio): a quarter calibrates the detector, the rest trains")
+    p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
+                   help="minutes of held-out TTS running speech for calibration (0: none)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
                                                      "~/.cache/kws)")
     p.set_defaults(func=run)

@@ -3,10 +3,12 @@
 A keyword-free sentence is drawn from a small grammar over everyday words
 (:func:`sentence`); words that are keywords, contain one, or sound like one are left out
 (:func:`kws.data.synth.unknown_words` decides, as for ``_unknown_`` clips). Each sentence is
-spoken by an engine and voice drawn uniformly from the installed ones
-(:func:`kws.data.tts.available_engines`), at a random speed and pitch, resampled to 16 kHz.
+spoken by an installed engine (:func:`kws.data.tts.available_engines`, weighted as
+:data:`kws.data.synth.ENGINE_WEIGHTS`: piper, the slow one, gets 10 %) and one of its voices, at a random speed and pitch, resampled to 16 kHz.
 
-:func:`running_speech` concatenates them with short pauses into one long int16 recording; used
+:func:`sentence_bank` speaks and caches them (one cache for every keyword set);
+:func:`running_speech` drops the sentences that hold a keyword and concatenates the rest with
+short pauses into one long int16 recording; used
 as keyword-free audio by ``kws bench detection`` (a labelled, *synthetic* second number) and by
 training (negatives).
 
@@ -17,6 +19,8 @@ True
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Sequence
 
 import numpy as np
@@ -76,32 +80,31 @@ def _voices() -> list[tuple[str, str]]:
     return out
 
 
-def running_speech(*, minutes: float, keywords: Sequence[str], seed: int = 0,
-                   engines: Sequence[str] | None = None, batch: int = 16) -> np.ndarray:
-    """About ``minutes`` of keyword-free TTS sentences, int16 16 kHz, pauses of 0.1-0.8 s.
-
-    Voices are drawn per batch of ``batch`` sentences, engines uniformly, then a voice of it.
-    """
+def _speak_sentences(minutes: float, seed: int) -> tuple[list[str], list[np.ndarray]]:
+    """About ``minutes`` of sentences (no words banned), float64 16 kHz, peak -20..-3 dBFS."""
     rng = np.random.default_rng([seed, 0x5e7])
-    voices = _voices()
     by_engine: dict[str, list[str]] = {}
-    for e, v in voices:
-        if engines is None or e in engines:
-            by_engine.setdefault(e, []).append(v)
-    if not by_engine:
-        raise KwsError(f"running speech: none of the engines {list(engines or [])} is installed")
-    banned = banned_words(keywords)
-    total = int(minutes * 60 * SAMPLE_RATE)
-    parts: list[np.ndarray] = []
-    have = 0
+    for e, v in _voices():
+        by_engine.setdefault(e, []).append(v)
+    from kws.data.synth import ENGINE_WEIGHTS
+
     names = sorted(by_engine)
+    weights = np.array([ENGINE_WEIGHTS.get(n, 0.1) for n in names])
+    weights /= weights.sum()
+    total = int(minutes * 60 * SAMPLE_RATE)
+    texts: list[str] = []
+    clips: list[np.ndarray] = []
+    have = 0
+    from tqdm import tqdm
+
+    bar = tqdm(total=round(minutes, 1), unit="min", desc="TTS running speech", leave=False)
     while have < total:
-        engine = names[int(rng.integers(len(names)))]
+        engine = names[int(rng.choice(len(names), p=weights))]
         vs = by_engine[engine]
-        reqs = [tts.Request(text=sentence(rng, banned=banned), voice=vs[int(rng.integers(len(vs)))],
+        reqs = [tts.Request(text=sentence(rng), voice=vs[int(rng.integers(len(vs)))],
                             speed=float(rng.uniform(0.85, 1.2)),
-                            pitch=float(rng.uniform(0.8, 1.25))) for _ in range(batch)]
-        for x, rate in tts.speak(engine, reqs):
+                            pitch=float(rng.uniform(0.8, 1.25))) for _ in range(8)]
+        for req, (x, rate) in zip(reqs, tts.speak(engine, reqs)):
             x = np.asarray(x, dtype=np.float64)
             if rate != SAMPLE_RATE:
                 import soxr
@@ -110,8 +113,52 @@ def running_speech(*, minutes: float, keywords: Sequence[str], seed: int = 0,
             peak = float(np.abs(x).max()) if len(x) else 0.0
             if peak <= 0:
                 continue
-            x = x * (10 ** (rng.uniform(-20.0, -3.0) / 20) / peak)
-            parts += [x, np.zeros(int(rng.uniform(0.1, 0.8) * SAMPLE_RATE))]
-            have += len(x) + len(parts[-1])
-    y = np.concatenate(parts)[:total]
-    return quantize_int16(np.clip(y, -1.0, 1.0))
+            clips.append(x * (10 ** (rng.uniform(-20.0, -3.0) / 20) / peak))
+            texts.append(req.text)
+            have += len(clips[-1])
+            bar.update(round(len(clips[-1]) / SAMPLE_RATE / 60, 3))
+    bar.close()
+    return texts, clips
+
+
+def sentence_bank(*, minutes: float, seed: int = 0, cache_dir: str | Path | None = None
+                  ) -> tuple[list[str], list[np.ndarray]]:
+    """Spoken sentences (texts, int16 clips), cached in ``cache_dir`` when given.
+
+    The bank bans no word, so one cache serves every keyword set (:func:`running_speech` drops
+    the sentences that hold a banned word).
+    """
+    path = None
+    if cache_dir is not None:
+        path = Path(cache_dir) / f"sentences-{minutes:g}min-seed{seed}.npz"
+        if path.is_file():
+            with np.load(path) as z:
+                audio, offsets = z["audio"], z["offsets"]
+                return ([str(t) for t in z["texts"]],
+                        [audio[a:b] for a, b in zip(offsets[:-1], offsets[1:])])
+    texts, clips = _speak_sentences(minutes, seed)
+    ints = [quantize_int16(np.clip(c, -1.0, 1.0)) for c in clips]
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npz")
+        np.savez(tmp, texts=np.array(texts), audio=np.concatenate(ints),
+                 offsets=np.cumsum([0] + [len(c) for c in ints]))
+        os.replace(tmp, path)
+    return texts, ints
+
+
+def running_speech(*, minutes: float, keywords: Sequence[str], seed: int = 0,
+                   cache_dir: str | Path | None = None) -> np.ndarray:
+    """About ``minutes`` of keyword-free TTS sentences, int16 16 kHz, pauses of 0.1-0.8 s
+    (sentences holding a word of :func:`banned_words` are left out, so it may be shorter)."""
+    texts, clips = sentence_bank(minutes=minutes, seed=seed, cache_dir=cache_dir)
+    banned = banned_words(keywords)
+    rng = np.random.default_rng([seed, 0x9a5])
+    parts = []
+    for text, clip in zip(texts, clips):
+        if banned & {w.strip("?.,").lower() for w in text.split()}:
+            continue
+        parts += [clip, np.zeros(int(rng.uniform(0.1, 0.8) * SAMPLE_RATE), np.int16)]
+    if not parts:
+        raise KwsError("running speech: every sentence holds a keyword")
+    return np.concatenate(parts)

@@ -75,6 +75,9 @@ class TrainConfig:
     balance: float = 1.0
     time_mask: int = 0
     freq_mask: int = 0
+    target_fa_per_hour: float = 1.0
+    negatives: str | None = None
+    calibration_minutes: float = 10.0
 
 
 def _log(msg: str) -> None:
@@ -392,10 +395,20 @@ def train(cfg: TrainConfig, *, resume: bool = False,
             plot_confusion(res["int8"], run / "confusion_validation.png",
                            title=f"validation int8, accuracy {res['int8']['accuracy']:.3f}")
     times["evaluation"] = time.monotonic() - t0
+
+    t0 = time.monotonic()
+    from kws.train.detector import calibrate_run, describe
+
+    cal = calibrate_run(run, examples=examples, words=cfg.words, noise=eval_noise, cache=cache,
+                        target_fa_per_hour=cfg.target_fa_per_hour, seed=cfg.seed,
+                        negatives=cfg.negatives, tts_minutes=cfg.calibration_minutes)
+    metrics["detector"] = {k: v for k, v in cal.to_dict().items() if k != "grid"}
+    _log(describe(cal))
+    times["calibration"] = time.monotonic() - t0
     times["total"] = time.monotonic() - t_all
     metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
     write_metrics(run, metrics)
     _log("kws: time: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     _log(f"kws: wrote {run}/model.tflite (int8), model_float.tflite, model.keras, labels.txt, "
-         f"settings.json, metrics.json, curves.png, logs/")
+         f"settings.json, detector.json, calibration.json, metrics.json, curves.png, logs/")
     return metrics
