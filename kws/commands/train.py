@@ -22,7 +22,8 @@ def run(args: argparse.Namespace) -> int:
         extra_unknown=args.extra_unknown,
         unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
         balance=args.balance, target_fa_per_hour=args.target_fa_per_hour,
-        negatives=args.negatives, calibration_minutes=args.calibration_minutes)
+        negatives=args.negatives, calibration_minutes=args.calibration_minutes,
+        negative_minutes=args.negative_minutes)
     train(cfg, resume=args.resume)
     return 0
 
@@ -63,6 +64,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--negatives", default=None,
                    help="folder of your keyword-free recordings (hours of your product's "
                         "ambient audio): a quarter calibrates the detector, the rest trains")
+    p.add_argument("--negative-minutes", type=float, default=d.negative_minutes,
+                   help="minutes of TTS running speech (plus babble) cut into 100 ms-stride "
+                        "windows as training negatives (0: none)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "

@@ -78,6 +78,7 @@ class TrainConfig:
     target_fa_per_hour: float = 1.0
     negatives: str | None = None
     calibration_minutes: float = 10.0
+    negative_minutes: float = 0.0
 
 
 def _log(msg: str) -> None:
@@ -317,6 +318,19 @@ def train(cfg: TrainConfig, *, resume: bool = False,
                                  desc=f"{s} features")
                for s in ("validation", "test") if by_split[s]}
     times["features"] = time.monotonic() - t0
+    if cfg.negative_minutes > 0 or cfg.negatives:
+        from kws.train.negatives import negative_windows
+
+        t0 = time.monotonic()
+        neg = negative_windows(words=cfg.words, settings=settings, cache=cache, seed=cfg.seed,
+                               minutes=cfg.negative_minutes, user_dir=cfg.negatives,
+                               copies=cfg.copies, noise=train_noise)
+        train_fs = dataclasses.replace(
+            train_fs, x=np.concatenate([train_fs.x, neg]),
+            y=np.concatenate([train_fs.y, np.full(len(neg), classes.index(UNKNOWN),
+                                                  train_fs.y.dtype)]))
+        _log(f"kws: {len(neg)} negative windows from long keyword-free audio")
+        times["negatives"] = time.monotonic() - t0
     counts = np.bincount(train_fs.y, minlength=len(classes))
     for c, n in zip(classes, counts):
         if n < 2:
