@@ -204,3 +204,13 @@ def test_spec_mask_bands():
             assert cols[-1] - cols[0] + 1 == len(cols)
         changed += diff.any()
     assert changed > 48
+
+
+def test_negatives_and_a_mining_round(tiny, tmp_path) -> None:
+    """Stream negatives join _unknown_; a mining round adds the windows that fire."""
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, negative_minutes=0.2,
+                      mining_rounds=1, mining_minutes=0.2, mining_epochs=1)
+    metrics = train(cfg)
+    assert {"negatives", "mining", "calibration"} <= set(metrics["seconds"])
+    assert len(list((tmp_path / "c" / "negatives").glob("*.npy"))) == 2   # training + pool
+    assert len(list((tmp_path / "c" / "running_speech").glob("*.npz"))) >= 2

@@ -23,7 +23,7 @@ def run(args: argparse.Namespace) -> int:
         unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
         balance=args.balance, target_fa_per_hour=args.target_fa_per_hour,
         negatives=args.negatives, calibration_minutes=args.calibration_minutes,
-        negative_minutes=args.negative_minutes)
+        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds)
     train(cfg, resume=args.resume)
     return 0
 
@@ -67,6 +67,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--negative-minutes", type=float, default=d.negative_minutes,
                    help="minutes of TTS running speech (plus babble) cut into 100 ms-stride "
                         "windows as training negatives (0: none)")
+    p.add_argument("--mining-rounds", type=int, default=d.mining_rounds,
+                   help="rounds of hard-negative mining after training (each: the model on "
+                        "20 min of other keyword-free windows, those that fire are added, "
+                        "3 more epochs)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "

@@ -79,6 +79,9 @@ class TrainConfig:
     negatives: str | None = None
     calibration_minutes: float = 10.0
     negative_minutes: float = 0.0
+    mining_rounds: int = 0
+    mining_minutes: float = 20.0
+    mining_epochs: int = 3
 
 
 def _log(msg: str) -> None:
@@ -133,6 +136,45 @@ def _lr(cfg: TrainConfig, epoch: int) -> float:
     """Cosine decay from ``learning_rate`` to 5 % of it over the run."""
     frac = epoch / max(1, cfg.epochs - 1)
     return cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * frac)))
+
+
+def _mine(model: Any, train_fs: FeatureSet, cfg: TrainConfig, classes: list[str],
+          settings: FrontendSettings, cache: Path, noise: Any, weights: dict[int, float],
+          val_data: Any) -> FeatureSet:
+    """Rounds of hard-negative mining (:mod:`kws.train.mining`) on a pool of keyword-free
+    windows from another sentence bank (seed + 1 + round), each followed by
+    ``cfg.mining_epochs`` epochs at the final learning rate. Not checkpointed."""
+    from kws.train.mining import hard_negatives
+    from kws.train.negatives import negative_windows
+
+    unknown = classes.index(UNKNOWN)
+    keys = [classes.index(w) for w in cfg.words]
+    lr = _lr(cfg, cfg.epochs - 1)
+    for rnd in range(cfg.mining_rounds):
+        pool = negative_windows(words=cfg.words, settings=settings, cache=cache,
+                                seed=cfg.seed + 1 + rnd, minutes=cfg.mining_minutes,
+                                user_dir=cfg.negatives, copies=1, noise=noise)[:, 0]
+        probs = model.predict(dequantize_features(pool, settings)[..., None], batch_size=512,
+                              verbose=0)
+        idx = hard_negatives(probs, keyword_columns=keys, threshold=0.5,
+                             limit=max(len(train_fs.x) // 4, 1))
+        _log(f"kws: mining round {rnd + 1}: {len(idx)} of {len(pool)} keyword-free windows "
+             f"fire (p >= 0.5); training {cfg.mining_epochs} more epochs with them")
+        hard = np.repeat(pool[idx][:, None], train_fs.x.shape[1], axis=1)
+        train_fs = dataclasses.replace(
+            train_fs, x=np.concatenate([train_fs.x, hard]),
+            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]))
+        model.optimizer.learning_rate.assign(lr)
+        for e in range(cfg.mining_epochs):
+            epoch = cfg.epochs + rnd * cfg.mining_epochs + e
+            tf_seed = cfg.seed * 1000 + epoch
+            import tensorflow as tf
+
+            tf.keras.utils.set_random_seed(tf_seed)
+            x, y = _epoch_data(train_fs, cfg, epoch, settings)
+            model.fit(x, y, batch_size=cfg.batch_size, epochs=1, validation_data=val_data,
+                      shuffle=False, verbose=0, class_weight=weights if cfg.balance else None)
+    return train_fs
 
 
 def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
@@ -375,6 +417,11 @@ def train(cfg: TrainConfig, *, resume: bool = False,
         _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
     bar.close()
     times["training"] = time.monotonic() - t0
+    if cfg.mining_rounds > 0:
+        t0 = time.monotonic()
+        train_fs = _mine(model, train_fs, cfg, classes, settings, cache, train_noise, weights,
+                         val_data)
+        times["mining"] = time.monotonic() - t0
 
     t0 = time.monotonic()
     from kws.train.quantize import check_input_quantization, convert, representative_examples
