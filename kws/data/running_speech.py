@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -82,6 +82,13 @@ def _voices() -> list[tuple[str, str]]:
 
 def _speak_sentences(minutes: float, seed: int) -> tuple[list[str], list[np.ndarray]]:
     """About ``minutes`` of sentences (no words banned), float64 16 kHz, peak -20..-3 dBFS."""
+    return speak_texts(sentence, minutes=minutes, seed=seed, desc="TTS running speech")
+
+
+def speak_texts(text: Callable[[np.random.Generator], str], *, minutes: float, seed: int,
+                desc: str) -> tuple[list[str], list[np.ndarray]]:
+    """About ``minutes`` of ``text(rng)`` utterances by every installed voice (engines
+    weighted), float64 16 kHz, each at a peak of -20..-3 dBFS."""
     rng = np.random.default_rng([seed, 0x5e7])
     by_engine: dict[str, list[str]] = {}
     for e, v in _voices():
@@ -97,11 +104,11 @@ def _speak_sentences(minutes: float, seed: int) -> tuple[list[str], list[np.ndar
     have = 0
     from tqdm import tqdm
 
-    bar = tqdm(total=round(minutes, 1), unit="min", desc="TTS running speech", leave=False)
+    bar = tqdm(total=round(minutes, 1), unit="min", desc=desc, leave=False)
     while have < total:
         engine = names[int(rng.choice(len(names), p=weights))]
         vs = by_engine[engine]
-        reqs = [tts.Request(text=sentence(rng), voice=vs[int(rng.integers(len(vs)))],
+        reqs = [tts.Request(text=text(rng), voice=vs[int(rng.integers(len(vs)))],
                             speed=float(rng.uniform(0.85, 1.2)),
                             pitch=float(rng.uniform(0.8, 1.25))) for _ in range(8)]
         for req, (x, rate) in zip(reqs, tts.speak(engine, reqs)):
@@ -116,9 +123,37 @@ def _speak_sentences(minutes: float, seed: int) -> tuple[list[str], list[np.ndar
             clips.append(x * (10 ** (rng.uniform(-20.0, -3.0) / 20) / peak))
             texts.append(req.text)
             have += len(clips[-1])
-            bar.update(round(len(clips[-1]) / SAMPLE_RATE / 60, 3))
+            bar.update(min(round(len(clips[-1]) / SAMPLE_RATE / 60, 3), max(bar.total - bar.n, 0)))
     bar.close()
     return texts, clips
+
+
+def spoken_words(words: Sequence[str], *, minutes: float, seed: int = 0,
+                 cache_dir: str | Path | None = None) -> np.ndarray:
+    """About ``minutes`` of the ``words`` spoken one at a time (a random word, voice, speed
+    and pitch each), with pauses of 0.3-1.0 s, int16; cached in ``cache_dir`` by word list."""
+    import hashlib
+
+    if not words:
+        raise KwsError("spoken words: no words to speak")
+    key = hashlib.sha1("\n".join(sorted(words)).encode()).hexdigest()[:12]
+    path = Path(cache_dir) / f"words-{key}-{minutes:g}min-seed{seed}.npy" if cache_dir else None
+    if path is not None and path.is_file():
+        return np.load(path)
+    pool = sorted(words)
+    _, clips = speak_texts(lambda r: pool[int(r.integers(len(pool)))], minutes=minutes,
+                           seed=seed, desc="TTS confusable words")
+    rng = np.random.default_rng([seed, 0x30d])
+    parts = []
+    for c in clips:
+        parts += [c, np.zeros(int(rng.uniform(0.3, 1.0) * SAMPLE_RATE))]
+    x = quantize_int16(np.clip(np.concatenate(parts), -1.0, 1.0))
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp.npy")
+        np.save(tmp, x)
+        os.replace(tmp, path)
+    return x
 
 
 def sentence_bank(*, minutes: float, seed: int = 0, cache_dir: str | Path | None = None

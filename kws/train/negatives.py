@@ -6,6 +6,9 @@ Sources (all keyword-free, generated offline and cached):
   (:mod:`kws.data.running_speech`; the spoken sentence bank is cached once for every keyword
   set, the sentences holding a keyword or a homophone are dropped per run);
 - **babble**: three to five overlapping running-speech excerpts at random levels;
+- **confusable words**: words one phone away from a keyword in the CMU dictionary
+  (:mod:`kws.data.confusables`; "guess", "yet", "less" for "yes"; "go", "snow", "known" for
+  "no"), spoken one at a time by every voice (a quarter of ``minutes``);
 - **the user's recordings** (``kws train --negatives DIR``): the training part of the files
   (:func:`kws.train.detector.negatives_part`; the other quarter calibrates the detector).
 
@@ -63,10 +66,27 @@ def babble(speech: np.ndarray, *, seconds: float, rng: np.random.Generator) -> n
     return quantize_int16(out / peak * 10 ** (rng.uniform(-20, -3) / 20))
 
 
+def _confusables(words: Sequence[str], seed: int) -> list[str]:
+    """Confusable words of every keyword (:mod:`kws.data.confusables`), minus the keywords;
+    none (with a warning) when the dictionary is not installed or lacks a keyword."""
+    import sys
+
+    from kws.data.confusables import confusable_words
+    from kws.errors import KwsError
+
+    out: set[str] = set()
+    for w in words:
+        try:
+            out |= set(confusable_words(w, seed=seed, exclude=words))
+        except KwsError as exc:
+            print(f"kws: warning: {exc}", file=sys.stderr)
+    return sorted(out)
+
+
 def negative_sources(*, words: Sequence[str], cache: Path, seed: int, minutes: float,
                      user_dir: str | None) -> list[tuple[str, np.ndarray]]:
     """(name, int16 recording) of every source (module docstring)."""
-    from kws.data.running_speech import running_speech
+    from kws.data.running_speech import running_speech, spoken_words
     from kws.train.detector import negative_recordings
 
     out = []
@@ -76,6 +96,10 @@ def negative_sources(*, words: Sequence[str], cache: Path, seed: int, minutes: f
         out.append(("tts running speech", speech))
         rng = np.random.default_rng([seed, 0xbab])
         out.append(("babble", babble(speech, seconds=minutes * 60 / 4, rng=rng)))
+        confusable = _confusables(words, seed)
+        if confusable:
+            out.append(("confusable words", spoken_words(
+                confusable, minutes=minutes / 4, seed=seed, cache_dir=cache / "running_speech")))
     out += negative_recordings(user_dir, "training")
     return out
 
