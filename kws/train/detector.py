@@ -71,7 +71,7 @@ def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *,
         return None
     n_unk = len(val) - n_kw
     prob = min(0.5, n_unk / max(len(val), 1))
-    minutes = float(np.clip(n_kw / (1 - prob) * 4.0 / 60.0, 2.0, 30.0))
+    minutes = float(np.clip(n_kw / (1 - prob) * 4.0 / 60.0, 2.0, 15.0))
     with tempfile.TemporaryDirectory() as tmp:
         for i, e in enumerate(val):
             folder = Path(tmp) / (e.label if e.label in words else DISTRACTORS)
