@@ -12,7 +12,9 @@ import importlib
 import sys
 from typing import Sequence
 
+from kws.commands import for_people
 from kws.errors import KwsError
+from kws.quiet import cli_output
 
 #: Sub-command modules under kws.commands, in the order ``kws --help`` lists them.
 COMMANDS: tuple[str, ...] = (
@@ -25,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "infer",
     "stream",
     "firmware",
+    "blob",
     "demo",
 )
 
@@ -44,9 +47,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return int(args.func(args) or 0)
+        with cli_output():
+            return int(args.func(args) or 0)
     except KwsError as exc:
-        print(f"kws: error: {exc}", file=sys.stderr)
+        print(f"kws: error: {for_people(exc, getattr(args, 'flags', None))}",
+              file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("kws: interrupted", file=sys.stderr)

@@ -28,17 +28,17 @@ import numpy as np
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
-from kws.fileio import write_text_atomic
+from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
-from kws.train.features import compute_features
+from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
 from kws.scoring import (GUARD_AFTER_S, HIT_AFTER_S, detect_all, keyword_free_seconds, match,
                          operating_points, smoothed_scores, with_threshold)
 from kws.simulate import (StreamModel, c_runtime_available, detector_settings_for,
                           load_run_model, recording_outputs, tflm_model_fn)
+from kws.train.features import compute_features
 
 
 def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], FrontendSettings]:
@@ -65,9 +65,7 @@ def labelled_files(folder: str | Path, classes: list[str], *,
                 if len(row) >= 2 and row[0] != "path":
                     table[row[0]] = row[1]
     pairs = []
-    for f in sorted(root.rglob("*")):
-        if f.suffix.lower() not in AUDIO_SUFFIXES or not f.is_file():
-            continue
+    for f in walk_files(root, AUDIO_SUFFIXES):
         rel = f.relative_to(root).as_posix()
         label = table.get(rel) or table.get(f.name) or (
             f.parent.name if labels_csv is None or not table else None)
@@ -126,20 +124,72 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     int8, flt, classes, settings = load_run(model_path)
     pairs = labelled_files(wavs, classes, labels_csv=labels_csv)
     feats, labels, skipped = clip_features(pairs, settings)
-    y = np.array([classes.index(lab) for lab in labels])
     out: dict[str, Any] = {"model": str(model_path), "wavs": str(wavs), "skipped": skipped}
-    for name, blob in (("int8", int8), ("float", flt)):
-        if blob is None:
-            continue
-        probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
-        out[name] = report(y, probs.argmax(axis=1), classes)
-        print(format_report(out[name], title=f"{name:<6}"))
+    out.update(score_models({"int8": int8, "float": flt}, feats, labels, classes, settings,
+                            backend=backend))
+    for name in ("int8", "float"):
+        if name in out:
+            print(format_report(out[name], title=f"{name:<6}"))
     png = Path(png_out) if png_out else Path(model_path).parent / "confusion_eval.png"
     plot_confusion(out["int8"], png, title=f"int8 on {Path(wavs).name}: "
                    f"accuracy {out['int8']['accuracy']:.3f}")
     print(f"kws: confusion matrix: {png}")
     if json_out:
         write_text_atomic(json_out, json.dumps(out, indent=1) + "\n")
+    return out
+
+
+def score_models(models: dict[str, bytes | None], feats: np.ndarray, labels: list[str],
+                 classes: list[str], settings: FrontendSettings, *,
+                 backend: str = "litert") -> dict[str, dict[str, Any]]:
+    """:func:`kws.metrics.report` of each model (name -> .tflite bytes; None is skipped) on
+    int8 features ``feats`` (N, frames, coeffs) whose labels are classes of the model."""
+    y = np.array([classes.index(lab) for lab in labels])
+    out = {}
+    for name, blob in models.items():
+        if blob is not None:
+            probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
+            out[name] = report(y, probs.argmax(axis=1), classes)
+    return out
+
+
+def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
+                         classes: list[str], settings: FrontendSettings, *,
+                         split: str = "validation") -> dict[str, Any]:
+    """Clip accuracy of a run's models on real speech.
+
+    Parameters
+    ----------
+    folder : path-like
+        Real recordings in the Speech Commands layout (``<word>/<clip>``, optional list files).
+    models : dict of str to bytes or None
+        ``{"int8": ..., "float": ...}``.
+    classes : list of str
+        The models' labels. Words the model does not know count as ``_unknown_`` (and are left
+        out when it has no ``_unknown_`` class).
+    split : str, keyword-only
+        Which split of the folder (:func:`kws.data.speech_commands.speech_commands_entries`);
+        every clip when that split is empty.
+
+    Returns
+    -------
+    dict
+        ``folder``, ``split`` (the one used, or ``"all"``), ``clips``, and a report per model.
+    """
+    from kws.data.speech_commands import speech_commands_entries
+
+    root = Path(folder)
+    entries = speech_commands_entries(root)
+    chosen = [e for e in entries if e.split == split]
+    used = split if chosen else "all"
+    pairs = [(root / e.path, e.label if e.label in classes else UNKNOWN)
+             for e in (chosen or entries) if e.label in classes or UNKNOWN in classes]
+    if not pairs:
+        raise KwsError(f"{root}: no clips of the model's words ({', '.join(classes)})")
+    feats, labels, skipped = clip_features(pairs, settings)
+    out: dict[str, Any] = {"folder": str(root), "split": used, "clips": len(labels),
+                           "skipped": skipped}
+    out.update(score_models(models, feats, labels, classes, settings))
     return out
 
 

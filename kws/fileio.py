@@ -1,4 +1,6 @@
-"""Atomic file writes: an output file either appears whole or not at all."""
+"""File-system helpers: atomic writes (an output file either appears whole or not at all) and
+listings of data folders that follow symbolic links (a folder of linked class folders, or of
+linked clips, reads like a copy)."""
 
 from __future__ import annotations
 
@@ -6,7 +8,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -56,3 +58,62 @@ def write_bytes_atomic(path: str | os.PathLike[str], data: bytes) -> None:
     """Write ``data`` to ``path``, atomically."""
     with atomic_path(path) as tmp:
         tmp.write_bytes(data)
+
+
+def _has_suffix(path: Path, suffixes: Iterable[str]) -> bool:
+    return path.suffix.lower() in {s.lower() for s in suffixes}
+
+
+def walk_files(root: str | os.PathLike[str], suffixes: Iterable[str]) -> list[Path]:
+    """Every file under ``root`` (any depth) whose suffix is in ``suffixes``, sorted.
+
+    Symbolic links to folders are followed (``pathlib.Path.rglob`` does not follow them),
+    except a link back to a folder it sits in (a cycle); links to files count as files.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder to list (a missing folder lists nothing).
+    suffixes : iterable of str
+        File suffixes with the dot, e.g. ``(".wav", ".flac")``; case-insensitive.
+
+    Returns
+    -------
+    list of Path
+        ``root``-prefixed paths (through the links, not resolved), sorted.
+    """
+    suffixes = tuple(suffixes)
+    top = Path(root)
+    out: list[Path] = []
+    for folder, dirs, files in os.walk(top, followlinks=True):
+        here = Path(folder)
+        real = here.resolve()
+        chain = [p.resolve() for p in here.parents if p == top or top in p.parents]
+        if real in chain:  # a link back to an enclosing folder
+            dirs[:] = []
+            continue
+        out += [Path(folder) / f for f in files
+                if _has_suffix(Path(f), suffixes) and (Path(folder) / f).is_file()]
+    return sorted(out)
+
+
+def class_files(root: str | os.PathLike[str], suffixes: Iterable[str]
+                ) -> list[tuple[str, Path]]:
+    """(class, file) for the files directly inside each sub-folder of ``root`` (the
+    ``<class>/<clip>`` layout of Speech Commands), sorted; linked folders and files count.
+
+    Parameters
+    ----------
+    root : path-like
+        The folder of class folders (a missing folder lists nothing).
+    suffixes : iterable of str
+        File suffixes with the dot; case-insensitive.
+    """
+    base = Path(root)
+    if not base.is_dir():
+        return []
+    out = []
+    for folder in sorted(p for p in base.iterdir() if p.is_dir()):
+        out += [(folder.name, f) for f in sorted(folder.iterdir())
+                if f.is_file() and _has_suffix(f, suffixes)]
+    return out

@@ -13,6 +13,10 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
+#: Real recordings shipped with the repository (CC-BY clips in the Speech Commands layout).
+FIXTURE_SPEECH = REPO_ROOT / "tests" / "data" / "speech_commands"
+
+
 def shared_dir() -> Path:
     """The optional shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository.
 
@@ -21,3 +25,12 @@ def shared_dir() -> Path:
     """
     env = os.environ.get("KWS_SHARED")
     return Path(env) if env else REPO_ROOT.parent / "shared"
+
+
+def real_speech_dir() -> Path | None:
+    """Real speech for an accuracy figure: the repository's fixture clips when present, else
+    ``<shared>/speech_commands_train`` when present, else None."""
+    for folder in (FIXTURE_SPEECH, shared_dir() / "speech_commands_train"):
+        if folder.is_dir():
+            return folder
+    return None

@@ -1,10 +1,12 @@
-"""Build firmware for the Cortex-M4F and run it under QEMU (mps2-an386), counting instructions.
+"""The one QEMU driver: build the firmware tree, run ELFs on mps2-an386, count instructions.
 
-The firmware tree (``firmware/``) is built with CMake: once for the M4 with
-``firmware/cmake/arm-none-eabi.cmake`` into ``build/m4`` and once for the host into
-``build/host`` (the same apps, with stdio in place of semihosting). ELFs run under
-``qemu-system-arm -M mps2-an386`` with semihosting for files, console and exit status, and
-``-icount`` so that time (and so the timer interrupts) follows the instruction count exactly.
+The firmware tree (``firmware/``: board support, the QEMU harnesses of ``firmware/harness/``, the
+int8 runtime) is built with CMake through :mod:`kws.cbuild`: once for the M4 into ``build/m4``
+and once for the host into ``build/host`` (the host twins of some harnesses). Every program
+that runs under QEMU goes through :func:`run_elf` (or :func:`count_instructions`,
+:func:`trace_pcs`): ``qemu-system-arm -M mps2-an386`` with semihosting for files, console and
+exit status, and ``-icount`` so that time (and so the timer interrupts) follows the
+instruction count exactly.
 
 Instruction counts come from the TCG plugin ``tools/qemu-plugin/kws_insn_count.c``: it counts
 what runs between entry to a start marker and entry to an end marker (addresses read from the
@@ -21,31 +23,33 @@ Example
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import dataclasses
-import fcntl
 import os
 import re
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
-from typing import Iterator, Mapping, Sequence
+from typing import Mapping, Sequence
 
+from kws import cbuild
 from kws.errors import KwsError
-from kws.paths import REPO_ROOT
 
+#: Repository root (the folder holding ``kws/`` and ``firmware/``).
+REPO_ROOT = cbuild.REPO_ROOT
 FIRMWARE_DIR = REPO_ROOT / "firmware"
-TOOLCHAIN_FILE = FIRMWARE_DIR / "cmake" / "arm-none-eabi.cmake"
 PLUGIN_SOURCE = REPO_ROOT / "tools" / "qemu-plugin" / "kws_insn_count.c"
 THIRD_PARTY = REPO_ROOT / "third_party"
 
 #: Instruction classes reported by the plugin, in its order.
 CLASSES: tuple[str, ...] = ("ldst", "mul", "branch", "div", "other")
 
-#: Default ``-icount shift``: 2**3 ns per instruction, i.e. 125 M instructions per virtual
-#: second, close to a Cortex-M4 at 120-170 MHz.
-DEFAULT_ICOUNT_SHIFT = 3
+#: Default ``-icount shift`` of every run: 2**0 = 1 ns per instruction, a 1 GHz virtual clock,
+#: so that timer-driven apps (audio delivered by a timer interrupt) never fall behind the
+#: audio in parity runs. Real-time figures come from instruction counts, not from this clock;
+#: a run that models a slower core passes its own shift (3: 8 ns, a ~125 MHz M4).
+DEFAULT_ICOUNT_SHIFT = 0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -55,7 +59,10 @@ class QemuResult:
     Attributes
     ----------
     stdout : str
-        Console output (semihosting).
+        Console output (semihosting ``SYS_WRITE0``) and what the guest wrote to ``:tt`` opened
+        for writing.
+    stderr : str
+        What the guest wrote to ``:tt`` opened for appending (QEMU's own messages removed).
     exit_code : int
         The status the firmware passed to SYS_EXIT_EXTENDED (main's return value).
     files : dict[str, bytes]
@@ -63,6 +70,7 @@ class QemuResult:
     """
 
     stdout: str
+    stderr: str
     exit_code: int
     files: dict[str, bytes]
 
@@ -93,40 +101,13 @@ class CountResult:
         return [iv.total for iv in self.intervals if iv.pair == pair]
 
 
-def _require(tool: str, package: str) -> str:
-    path = shutil.which(tool)
-    if path is None:
-        raise KwsError(f"{tool}: not found on PATH; install the Debian package {package}")
-    return path
-
-
-@contextlib.contextmanager
-def _locked(build_dir: Path) -> Iterator[None]:
-    """Serialize builds of one folder across processes (pytest-xdist workers)."""
-    build_dir.parent.mkdir(parents=True, exist_ok=True)
-    with open(build_dir.parent / f".{build_dir.name}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def _run_checked(cmd: Sequence[str], *, what: str, cwd: Path | None = None) -> str:
-    proc = subprocess.run(list(cmd), cwd=cwd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-15:]
-        raise KwsError(f"{what} failed (exit {proc.returncode}): " + " | ".join(tail))
-    return proc.stdout
-
-
 def _check_third_party() -> None:
     if not (THIRD_PARTY / "cmsis-dsp" / "Include" / "arm_math.h").is_file():
         raise KwsError(f"{THIRD_PARTY / 'cmsis-dsp'}: missing; run scripts/fetch_third_party.sh")
 
 
 def build_firmware(
-    target: str | None = None,
+    target: str | Sequence[str] | None = None,
     *,
     host: bool = False,
     build_dir: str | os.PathLike[str] | None = None,
@@ -136,8 +117,8 @@ def build_firmware(
 
     Parameters
     ----------
-    target : str, optional
-        A CMake target (``"hello"``, ``"cmsis_parity"``, ...). None builds everything.
+    target : str or sequence of str, optional
+        A CMake target (``"hello"``, ``"cmsis_parity"``, ...) or several. None builds everything.
     host : bool
         Build for the host (``build/host``) instead of the Cortex-M4 (``build/m4``).
     build_dir : path-like, optional
@@ -149,36 +130,24 @@ def build_firmware(
     -------
     Path
         ``<build>/<target>.elf`` (M4), ``<build>/<target>`` (host executable), or the build
-        folder when ``target`` is None or is a library.
+        folder when ``target`` is None, several targets, or a library. Every program of the
+        tree lands in the build folder itself.
 
     Raises
     ------
     KwsError
         If cmake, the cross compiler or the third-party sources are missing, or the build fails.
     """
-    _require("cmake", "cmake")
+    cbuild.require("cmake")
     if not host:
-        _require("arm-none-eabi-gcc", "gcc-arm-none-eabi")
+        cbuild.require("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     _check_third_party()
     bdir = Path(build_dir) if build_dir is not None else REPO_ROOT / "build" / ("host" if host else "m4")
-    generator = ["-G", "Ninja"] if shutil.which("ninja") else []
-    configure = ["cmake", "-S", str(FIRMWARE_DIR), "-B", str(bdir), *generator,
-                 "-DCMAKE_BUILD_TYPE=Release", *cmake_args]
-    if not host:
-        configure.append(f"-DCMAKE_TOOLCHAIN_FILE={TOOLCHAIN_FILE}")
-    stamp = bdir / ".kws-configure"
-    with _locked(bdir):
-        wanted = "\n".join(configure)
-        if not stamp.is_file() or stamp.read_text() != wanted:
-            _run_checked(configure, what=f"cmake configure of {bdir}")
-            stamp.write_text(wanted)
-        build = ["cmake", "--build", str(bdir), "-j", "2"]
-        if target is not None:
-            build += ["--target", target]
-        _run_checked(build, what=f"build of {target or 'all'} in {bdir}")
-    if target is None:
+    targets = [target] if isinstance(target, str) else list(target or ())
+    cbuild.cmake_build(FIRMWARE_DIR, bdir, m4=not host, defines=cmake_args, targets=targets)
+    if len(targets) != 1:
         return bdir
-    for candidate in (bdir / f"{target}.elf", bdir / target):
+    for candidate in (bdir / f"{targets[0]}.elf", bdir / targets[0]):
         if candidate.is_file():
             return candidate
     return bdir
@@ -195,31 +164,26 @@ def build_plugin(*, build_dir: str | os.PathLike[str] | None = None) -> Path:
     header = THIRD_PARTY / "qemu" / "qemu-plugin.h"
     if not header.is_file():
         raise KwsError(f"{header}: missing; run scripts/fetch_third_party.sh")
-    _require("gcc", "gcc")
-    _require("pkg-config", "pkg-config")
+    cbuild.require("pkg-config")
     bdir = Path(build_dir) if build_dir is not None else REPO_ROOT / "build" / "qemu-plugin"
     out = bdir / "kws_insn_count.so"
-    with _locked(bdir):
+    with cbuild.locked(bdir):
         if out.is_file() and out.stat().st_mtime >= max(PLUGIN_SOURCE.stat().st_mtime,
                                                           header.stat().st_mtime):
             return out
-        bdir.mkdir(parents=True, exist_ok=True)
-        glib = _run_checked(["pkg-config", "--cflags", "--libs", "glib-2.0"],
-                            what="pkg-config glib-2.0 (install libglib2.0-dev)").split()
-        tmp = bdir / f".kws_insn_count.{os.getpid()}.so"
-        _run_checked(["gcc", "-O2", "-shared", "-fPIC", "-Wall", "-Wextra", "-I", str(header.parent),
-                      str(PLUGIN_SOURCE), "-o", str(tmp), *glib],
-                     what=f"compile of {PLUGIN_SOURCE.name}")
-        os.replace(tmp, out)
+        glib = cbuild.run_checked(["pkg-config", "--cflags", "--libs", "glib-2.0"],
+                                  what="pkg-config glib-2.0 (install libglib2.0-dev)").split()
+        cbuild.cc_shared_library([PLUGIN_SOURCE], out, includes=[header.parent],
+                                 flags=["-O2", "-Wall", "-Wextra"], libraries=glib)
     return out
 
 
 def elf_symbols(elf: str | os.PathLike[str]) -> dict[str, int]:
     """Map every defined symbol of ``elf`` to its address (``arm-none-eabi-nm``)."""
-    nm = _require("arm-none-eabi-nm", "binutils-arm-none-eabi")
+    nm = cbuild.require("arm-none-eabi-nm")
     if not Path(elf).is_file():
         raise KwsError(f"{elf}: no such ELF file")
-    out = _run_checked([nm, str(elf)], what=f"arm-none-eabi-nm {elf}")
+    out = cbuild.run_checked([nm, str(elf)], what=f"arm-none-eabi-nm {elf}")
     symbols: dict[str, int] = {}
     for line in out.splitlines():
         parts = line.split()
@@ -232,18 +196,22 @@ def qemu_command(
     elf: str | os.PathLike[str],
     *,
     args: Sequence[str] = (),
-    icount: bool = True,
-    icount_shift: int = DEFAULT_ICOUNT_SHIFT,
+    icount_shift: int | None = DEFAULT_ICOUNT_SHIFT,
     plugin: str | None = None,
+    extra: Sequence[str] = (),
 ) -> list[str]:
-    """The ``qemu-system-arm`` command line that runs ``elf`` on mps2-an386."""
-    qemu = _require("qemu-system-arm", "qemu-system-arm")
-    # Semihosting console -> a stdio chardev (QEMU's default for it would be stderr).
+    """The ``qemu-system-arm`` command line that runs ``elf`` on mps2-an386.
+
+    The semihosting console (``SYS_WRITE0``: ``kws_puts``) goes to QEMU's stdout, like the
+    guest's ``:tt`` stream opened for writing; ``:tt`` opened for appending is QEMU's stderr.
+    ``icount_shift`` None runs without ``-icount`` (virtual time follows the host clock).
+    """
+    qemu = cbuild.require("qemu-system-arm")
     cmd = [qemu, "-M", "mps2-an386", "-nographic", "-monitor", "none", "-serial", "none",
            "-chardev", "stdio,id=kws_console,signal=off",
            "-semihosting-config", "enable=on,target=native,chardev=kws_console",
            "-kernel", str(Path(elf).resolve())]
-    if icount:
+    if icount_shift is not None:
         # sleep=off: an idle CPU (WFI) jumps to the next timer deadline instead of waiting in
         # real time; align=off: never slow down to real time. Both keep runs deterministic.
         cmd += ["-icount", f"shift={int(icount_shift)},align=off,sleep=off"]
@@ -251,7 +219,34 @@ def qemu_command(
         cmd += ["-append", " ".join(args)]
     if plugin is not None:
         cmd += ["-plugin", plugin, "-d", "plugin"]
-    return cmd
+    return cmd + list(extra)
+
+
+def _check_args(elf: str | os.PathLike[str], args: Sequence[str]) -> None:
+    if not Path(elf).is_file():
+        raise KwsError(f"{elf}: no such ELF file")
+    for a in args:
+        if not a or any(c.isspace() for c in a):
+            raise KwsError(f"{elf}: firmware argument {a!r} is empty or holds whitespace")
+
+
+def _place_inputs(elf: str | os.PathLike[str], work: Path,
+                  files: Mapping[str, bytes] | None) -> set[str]:
+    """Write the input files into ``work``; return the names present before the run."""
+    for name, data in (files or {}).items():
+        if Path(name).name != name or name in (".", ".."):
+            raise KwsError(f"{elf}: input file name {name!r} must be a plain file name")
+        (work / name).write_bytes(data)
+    return {p.name for p in work.iterdir()}
+
+
+def _qemu_errors(elf: str | os.PathLike[str], stderr: str) -> list[str]:
+    """Split QEMU's own messages off the guest's stderr; raise if QEMU itself failed."""
+    own = [ln for ln in stderr.splitlines() if ln.startswith("qemu-system-arm:")]
+    errors = [ln for ln in own if "warning:" not in ln]
+    if errors:  # QEMU itself failed (bad option, plugin not loadable, ...), not the firmware
+        raise KwsError(f"{elf}: {errors[-1]}")
+    return own
 
 
 def run_elf(
@@ -259,12 +254,13 @@ def run_elf(
     *,
     args: Sequence[str] = (),
     files: Mapping[str, bytes] | None = None,
+    workdir: str | os.PathLike[str] | None = None,
     timeout: float = 60.0,
-    icount: bool = True,
-    icount_shift: int = DEFAULT_ICOUNT_SHIFT,
+    icount_shift: int | None = DEFAULT_ICOUNT_SHIFT,
     plugin: str | None = None,
+    extra: Sequence[str] = (),
 ) -> QemuResult:
-    """Run ``elf`` on QEMU's mps2-an386 and return its console output, exit status and files.
+    """Run ``elf`` on QEMU's mps2-an386; return its stdout, stderr, exit status and new files.
 
     Parameters
     ----------
@@ -272,54 +268,108 @@ def run_elf(
         A firmware ELF built with ``kws_add_m4_executable``.
     args : sequence of str
         Command-line arguments (``qemu -append``; the firmware reads them by semihosting).
-        They may not contain spaces.
+        They may not contain whitespace.
     files : mapping of str to bytes, optional
         Input files to place in the firmware's working folder (plain names).
+    workdir : path-like, optional
+        The firmware's working folder (kept, for runs whose files the caller reads or keeps);
+        default a temporary folder, removed after the run.
     timeout : float
         Wall-clock limit in seconds.
-    icount, icount_shift : bool, int
-        Run with ``-icount shift=<icount_shift>`` (deterministic virtual time).
+    icount_shift : int or None
+        Run with ``-icount shift=<icount_shift>`` (deterministic virtual time: 2**shift ns per
+        instruction); None runs on the host clock.
     plugin : str, optional
         A ``-plugin`` argument (path and its options).
+    extra : sequence of str
+        Further QEMU arguments (e.g. ``-device loader,file=...,addr=...`` to fill flash).
 
     Returns
     -------
     QemuResult
-        ``stdout``, ``exit_code`` and every file the firmware created.
+        ``stdout`` (console and ``:tt`` "w"), ``stderr`` (``:tt`` "a"), ``exit_code`` and every
+        file the firmware created in its working folder.
 
     Raises
     ------
     KwsError
-        If qemu-system-arm is missing, the ELF does not exist, an argument holds a space, an
-        input name is not a plain file name, or the run exceeds ``timeout``.
+        If qemu-system-arm is missing, the ELF does not exist, an argument holds whitespace, an
+        input name is not a plain file name, QEMU itself fails, or the run exceeds ``timeout``.
     """
-    if not Path(elf).is_file():
-        raise KwsError(f"{elf}: no such ELF file")
-    for a in args:
-        if not a or any(c.isspace() for c in a):
-            raise KwsError(f"{elf}: firmware argument {a!r} is empty or holds whitespace")
-    cmd = qemu_command(elf, args=args, icount=icount, icount_shift=icount_shift, plugin=plugin)
-    with tempfile.TemporaryDirectory(prefix="kws-qemu-") as tmp:
-        work = Path(tmp)
-        inputs = dict(files or {})
-        for name, data in inputs.items():
-            if Path(name).name != name or name in (".", ".."):
-                raise KwsError(f"{elf}: input file name {name!r} must be a plain file name")
-            (work / name).write_bytes(data)
+    _check_args(elf, args)
+    cmd = qemu_command(elf, args=args, icount_shift=icount_shift, plugin=plugin, extra=extra)
+    with contextlib.ExitStack() as stack:
+        if workdir is None:
+            work = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="kws-qemu-")))
+        else:
+            work = Path(workdir)
+            work.mkdir(parents=True, exist_ok=True)
+        before = _place_inputs(elf, work, files)
         try:
             proc = subprocess.run(cmd, cwd=work, capture_output=True, timeout=timeout,
                                   stdin=subprocess.DEVNULL)
         except subprocess.TimeoutExpired as exc:
             raise KwsError(f"{elf}: qemu-system-arm ran past the {timeout:g} s timeout") from exc
         outputs = {p.name: p.read_bytes() for p in work.iterdir()
-                   if p.is_file() and p.name not in inputs}
+                   if p.is_file() and p.name not in before}
     stdout = proc.stdout.decode("utf-8", errors="replace")
     stderr = proc.stderr.decode("utf-8", errors="replace")
-    errors = [ln for ln in stderr.splitlines()
-              if ln.startswith("qemu-system-arm:") and "warning:" not in ln]
-    if errors:  # QEMU itself failed (bad option, plugin not loadable, ...), not the firmware
-        raise KwsError(f"{elf}: {errors[-1]}")
-    return QemuResult(stdout=stdout, exit_code=proc.returncode, files=outputs)
+    own = _qemu_errors(elf, stderr)
+    guest_err = "".join(ln for ln in stderr.splitlines(keepends=True)
+                        if ln.rstrip("\n") not in own)
+    return QemuResult(stdout=stdout, stderr=guest_err, exit_code=proc.returncode, files=outputs)
+
+
+_EXEC = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
+
+
+def trace_pcs(
+    elf: str | os.PathLike[str],
+    *,
+    args: Sequence[str] = (),
+    files: Mapping[str, bytes] | None = None,
+    timeout: float = 600.0,
+) -> collections.Counter[int]:
+    """Run ``elf`` one instruction per block with QEMU's exec trace; count executions per PC.
+
+    For per-function profiles (``-singlestep -d exec,nochain``; far slower than a plain run, and
+    without ``-icount``). Exact totals per marker interval come from :func:`count_instructions`.
+
+    Returns
+    -------
+    collections.Counter
+        Program counter -> times executed.
+
+    Raises
+    ------
+    KwsError
+        As for :func:`run_elf`, and if the firmware exits with a non-zero status.
+    """
+    _check_args(elf, args)
+    cmd = qemu_command(elf, args=args, icount_shift=None,
+                       extra=["-singlestep", "-d", "exec,nochain"])
+    pcs: collections.Counter[int] = collections.Counter()
+    with tempfile.TemporaryDirectory(prefix="kws-trace-") as tmp:
+        _place_inputs(elf, Path(tmp), files)
+        proc = subprocess.Popen(cmd, cwd=tmp, stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        assert proc.stderr is not None
+        own: list[str] = []
+        for line in proc.stderr:
+            m = _EXEC.search(line)
+            if m:
+                pcs[int(m.group(1), 16)] += 1
+            elif line.startswith("qemu-system-arm:"):
+                own.append(line)
+        try:
+            code = proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            proc.kill()
+            raise KwsError(f"{elf}: qemu-system-arm ran past the {timeout:g} s timeout") from exc
+    _qemu_errors(elf, "".join(own))
+    if code != 0:
+        raise KwsError(f"{elf}: the firmware exited with status {code} under the exec trace")
+    return pcs
 
 
 _INTERVAL = re.compile(
@@ -346,6 +396,7 @@ def count_instructions(
     args: Sequence[str] = (),
     files: Mapping[str, bytes] | None = None,
     timeout: float = 120.0,
+    extra: Sequence[str] = (),
 ) -> CountResult:
     """Run ``elf`` under the counting plugin and return the count of every marker interval.
 
@@ -358,7 +409,7 @@ def count_instructions(
         instruction included) and stops on entry to ``end_symbol`` (excluded).
     pairs : sequence of (str, str)
         Further independent (start, end) symbol pairs, numbered 1, 2, ...
-    args, files, timeout
+    args, files, timeout, extra
         As for :func:`run_elf`.
 
     Returns
@@ -383,7 +434,8 @@ def count_instructions(
     with tempfile.TemporaryDirectory(prefix="kws-count-") as tmp:
         report = Path(tmp) / "report.txt"
         spec.append(f"out={report}")
-        result = run_elf(elf, args=args, files=files, timeout=timeout, plugin=",".join(spec))
+        result = run_elf(elf, args=args, files=files, timeout=timeout, plugin=",".join(spec),
+                         extra=extra)
         if not report.is_file():
             raise KwsError(f"{elf}: the counting plugin wrote no report "
                            f"(exit {result.exit_code}): {result.stdout.strip()[-200:]}")
@@ -393,8 +445,8 @@ def count_instructions(
 
 def elf_size(elf: str | os.PathLike[str]) -> dict[str, int]:
     """``text``, ``data`` and ``bss`` sizes of ``elf`` in bytes (``arm-none-eabi-size``)."""
-    size = _require("arm-none-eabi-size", "binutils-arm-none-eabi")
-    out = _run_checked([size, "-B", str(elf)], what=f"arm-none-eabi-size {elf}")
+    size = cbuild.require("arm-none-eabi-size")
+    out = cbuild.run_checked([size, "-B", str(elf)], what=f"arm-none-eabi-size {elf}")
     fields = out.splitlines()[1].split()
     return {"text": int(fields[0]), "data": int(fields[1]), "bss": int(fields[2])}
 

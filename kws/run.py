@@ -39,6 +39,7 @@ from kws.frontend.settings import FrontendSettings
 
 __all__ = ["MODEL", "FLOAT_MODEL", "LABELS", "SETTINGS", "DETECTOR", "METRICS", "model_path",
            "run_folder", "read_model", "read_float_model", "read_labels", "read_settings",
+           "find_settings", "read_settings_file",
            "read_detector", "read_metrics", "write_run", "write_detector", "write_metrics"]
 
 MODEL = "model.tflite"
@@ -139,13 +140,21 @@ def read_labels(path: PathLike, *, num_classes: int) -> tuple[str, ...]:
 
 
 def read_settings(path: PathLike) -> FrontendSettings:
-    """The front-end settings of the run at ``path`` (``settings.json``), else the defaults.
+    """The front-end settings of the run at ``path`` (``settings.json``), else the defaults."""
+    return find_settings(path) or FrontendSettings()
 
-    A file holding ``{"frontend": {...}}`` is read as its ``frontend`` part.
-    """
+
+def find_settings(path: PathLike) -> FrontendSettings | None:
+    """The front-end settings of the run at ``path`` (``settings.json``), or None when the
+    run has none (for callers to whom a default would claim settings nobody chose)."""
     f = run_folder(path) / SETTINGS
-    if not f.exists():
-        return FrontendSettings()
+    return read_settings_file(f) if f.exists() else None
+
+
+def read_settings_file(f: PathLike) -> FrontendSettings:
+    """Front-end settings from a settings file; one holding ``{"frontend": {...}}`` is read as
+    its ``frontend`` part."""
+    f = Path(f)
     data = _read_object(f, "front-end settings")
     if isinstance(data.get("frontend"), dict):
         data = data["frontend"]

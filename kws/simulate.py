@@ -110,7 +110,7 @@ def _tflm_worker_run(batch: np.ndarray) -> np.ndarray:
 
 
 def c_runtime_available() -> bool:
-    """True when issue C's host C runtime binding (``kws.runtime.host``) is installed."""
+    """True when the host C runtime binding (``kws.runtime.host``) is installed."""
     try:
         import kws.runtime.host  # noqa: F401
     except ImportError:

@@ -1,15 +1,15 @@
-"""Shared fixtures: paths to the repository and to the shared audio beside it."""
+"""Shared fixtures: the repository root and the real speech shipped with the tests."""
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
-#: ../shared beside the repository (CI layout); KWS_SHARED overrides it (e.g. for git worktrees).
-SHARED = Path(os.environ.get("KWS_SHARED") or REPO.parent / "shared")
+from kws.paths import REPO_ROOT
+from tests.real_data import REAL_AUDIO
+
+REPO = REPO_ROOT
 
 
 @pytest.fixture(scope="session")
@@ -19,9 +19,6 @@ def repo_root() -> Path:
 
 
 @pytest.fixture(scope="session")
-def shared_audio() -> Path:
-    """../shared/audio (30 Speech Commands words and background noise); skip if absent."""
-    path = SHARED / "audio"
-    if not path.is_dir():
-        pytest.skip(f"{path} is missing: the shared recordings sit beside the repository")
-    return path
+def real_audio() -> Path:
+    """tests/data/speech_commands: ``<word>/<clip>.flac`` folders and ``_background_noise_``."""
+    return REAL_AUDIO

@@ -8,12 +8,17 @@ from kws.bench import accuracy
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.data.speech_commands import speech_commands_entries
-
-needs_real = pytest.mark.skipif(not accuracy.REAL.is_dir(),
-                                reason=f"{accuracy.REAL} (shared Speech Commands clips) missing")
+from tests.real_data import REAL_AUDIO
 
 
-@needs_real
+@pytest.fixture(autouse=True)
+def fixture_clips(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The benchmark's real clips and noise come from tests/data (its default source is the
+    larger optional shared copy)."""
+    monkeypatch.setattr(accuracy, "REAL", REAL_AUDIO)
+    monkeypatch.setattr(accuracy, "NOISE", REAL_AUDIO / "_background_noise_")
+
+
 def test_split_picks_the_speaker_hash_portion(monkeypatch):
     """validation and test are the hash rule's two held-out portions: disjoint speakers, the
     expected clip counts (words plus one _silence_ per 8 clips), different features."""
@@ -33,7 +38,6 @@ def test_split_picks_the_speaker_hash_portion(monkeypatch):
     assert len(got["validation"]) != len(got["test"]) or (got["validation"] != got["test"]).any()
 
 
-@needs_real
 def test_cli_split_option(tmp_path, capsys):
     """--split test scores the test split; the default stays validation."""
     assert accuracy.main(["--runs", str(tmp_path), "--only", "a", "--split", "test",

@@ -190,3 +190,91 @@ def test_fuzz_every_bad_blob_refused_model_untouched(setup: dict) -> None:
     assert rc == 0 and '"changed":0' in summary and '"wrong":0' in summary, summary
     assert outs == _reference(setup["run0"], setup["inputs"])
     print(f"blob fuzz: {len(cases)} bad blobs refused; {summary}")
+
+
+def named_cases(setup: dict) -> list[tuple[bool, bytes]]:
+    """Unsigned, foreign key, older, another model's, other front end, empty, not a blob."""
+    from kws.export.blob import export_blob
+
+    tmp, vendor, good = setup["tmp"], setup["vendor"], setup["good"]
+    fe = bytearray(good[:struct.unpack_from("<I", good, 60)[0]] + good[-104:])
+    struct.pack_into("<I", fe, 16, 0x12345678)
+    return [(False, export_blob(setup["run1"], tmp / "u.kwsb", version=2)),
+            (False, export_blob(setup["run1"], tmp / "o.kwsb", version=2,
+                                sign_key=setup["other"])),
+            (False, export_blob(setup["run1"], tmp / "old.kwsb", version=0, sign_key=vendor)),
+            (False, export_blob(setup["run2"], tmp / "m.kwsb", version=3, sign_key=vendor)),
+            (False, reseal(bytes(fe), vendor)), (False, b""), (False, b"\0" * 4096)]
+
+
+def _case_file(cases: list[tuple[int, bytes]]) -> bytes:
+    return struct.pack("<I", len(cases)) + b"".join(struct.pack("<BI", int(ok), len(b)) + b
+                                                    for ok, b in cases)
+
+
+@pytest.mark.qemu
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or
+                    shutil.which("qemu-system-arm") is None,
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_fuzz_on_the_m4_every_bad_blob_refused_model_untouched(setup: dict) -> None:
+    """The real loader on the Cortex-M4 under QEMU, each case ending at an MPU guard region:
+    a few hundred bad blobs (every 7th truncation and flipped byte, every structural case, the
+    named ones) refused without a fault, the built-in model's outputs unchanged; then the valid
+    newer blob loads and gives the new model's outputs."""
+    from kws import qemu
+    from kws.device.blob_build import build_m4_fuzz_driver
+
+    elf = build_m4_fuzz_driver(setup["tmp"] / "gen", setup["tmp"] / "m4")
+    files = {"inputs.bin": setup["inputs"].tobytes()}
+    guard = qemu.run_elf(elf, args=["cases.bin", "inputs.bin", "guard-test"],
+                         files={**files, "cases.bin": _case_file([])}, timeout=120)
+    assert guard.exit_code != 0 and "guard read" not in guard.stdout   # the guard faults
+    bad = fuzz_cases(setup, step=7) + named_cases(setup)
+    for last, want in (([], setup["run0"]), ([(True, setup["good"])], setup["run1"])):
+        cases = bad + last
+        res = qemu.run_elf(elf, args=["cases.bin", "inputs.bin"],
+                           files={**files, "cases.bin": _case_file(cases)}, timeout=300)
+        lines = res.stdout.splitlines()
+        statuses = [ln.split()[1] for ln in lines if ln[:1].isdigit()]
+        outs = [[int(v) for v in ln.split()[1:]] for ln in lines if ln.startswith("out")]
+        assert res.exit_code == 0, res.stdout[-500:]
+        assert len(statuses) == len(cases) and statuses.count("ok") == len(last)
+        assert '"changed":0' in lines[-1] and '"wrong":0' in lines[-1]
+        assert outs == _reference(want, setup["inputs"])
+    print(f"M4 blob fuzz: {len(bad)} bad blobs refused; {lines[-1]}")
+
+
+@pytest.mark.slow
+def test_fuzz_random_mutations_host(setup: dict) -> None:
+    """Longer host fuzz under ASan/UBSan: 20,000 blobs with 1-8 random bytes changed anywhere
+    (all refused) and 2,000 with random changes in the section data, re-sealed and signed
+    (integrity-valid: refused by the value checks, or loaded and then run on every input);
+    finally the valid newer blob loads and gives the new model's outputs."""
+    rng = np.random.default_rng(1)
+    good = setup["good"]
+    body = struct.unpack_from("<I", good, 60)[0]
+    start = 64 + 12 * struct.unpack_from("<I", good, 20)[0]
+    cases: list[tuple[int, bytes]] = []
+    for _ in range(20000):
+        b = bytearray(good)
+        for _ in range(rng.integers(1, 9)):
+            i = int(rng.integers(0, len(b)))
+            b[i] = (b[i] + int(rng.integers(1, 256))) % 256
+        cases.append((0, bytes(b)))
+    for _ in range(2000):
+        b = bytearray(good)
+        for _ in range(rng.integers(1, 5)):
+            b[int(rng.integers(start, body))] = int(rng.integers(0, 256))
+        cases.append((2, reseal(bytes(b), setup["vendor"], body)))
+    cases.append((1, good))
+    f = setup["tmp"] / "random.bin"
+    f.write_bytes(_case_file(cases))
+    proc = subprocess.run([str(setup["exe"]), str(f), str(setup["tmp"] / "inputs.bin")],
+                          capture_output=True, text=True, timeout=3000)
+    assert "ERROR: AddressSanitizer" not in proc.stderr and "runtime error" not in proc.stderr, \
+        proc.stderr[-2000:]
+    lines = proc.stdout.splitlines()
+    assert proc.returncode == 0 and '"wrong":0' in lines[-1] and '"changed":0' in lines[-1]
+    outs = [[int(v) for v in ln.split()[1:]] for ln in lines if ln.startswith("out")]
+    assert outs == _reference(setup["run1"], setup["inputs"])
+    print(f"host random blob fuzz: {len(cases)} cases; {lines[-1]}")

@@ -15,11 +15,12 @@ import pytest
 
 pytest.importorskip("tensorflow", reason="TensorFlow generates the test model")
 
+from kws.cbuild import m4_cpu_flags  # noqa: E402
 from kws.export import export_model  # noqa: E402
 from kws.runtime.testmodels import ensure_model  # noqa: E402
 
 WARN = ["-std=c99", "-Wall", "-Wextra", "-Wpedantic", "-Werror"]
-M4 = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16"]
+M4 = list(m4_cpu_flags())  # firmware/cmake/arm-none-eabi.cmake, the one place they are set
 
 
 def _includes(repo: Path, model_dir: Path) -> list[str]:
@@ -37,12 +38,21 @@ def _library_sources(repo: Path, model_dir: Path) -> list[str]:
                              model_dir / "kws_model.c"]]
 
 
+def _default_settings(d: Path) -> Path:
+    """A settings.json of the default front end, in ``d``."""
+    from kws.frontend.settings import FrontendSettings
+
+    f = d / "frontend_settings.json"
+    f.write_text(FrontendSettings().to_json())
+    return f
+
+
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny test model (default front-end settings, 49 x 10 input) exported to C."""
     d = tmp_path_factory.mktemp("model")
-    shutil.copy(ensure_model("tiny"), d / "model.tflite")  # no settings.json: the defaults
-    export_model(d / "model.tflite", d)
+    shutil.copy(ensure_model("tiny"), d / "model.tflite")
+    export_model(d / "model.tflite", d, settings_file=_default_settings(d))
     return d
 
 

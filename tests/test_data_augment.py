@@ -148,8 +148,8 @@ def test_noise_bank_parts_are_disjoint() -> None:
         assert seg.max() < 80000
 
 
-def test_noise_bank_from_real_background(shared_audio) -> None:
-    bank = aug.NoiseBank.from_folder(shared_audio / "_background_noise_")
+def test_noise_bank_from_real_background(real_audio) -> None:
+    bank = aug.NoiseBank.from_folder(real_audio / "_background_noise_")
     assert len(bank.segments) == 6
     levels = [20 * np.log10(np.sqrt(np.mean(s ** 2))) for s in bank.segments]
     assert all(-70 < lv < 0 for lv in levels)
@@ -164,3 +164,26 @@ def test_bad_input() -> None:
         aug.colored_noise(10, colour="blue", rng=np.random.default_rng(0))
     with pytest.raises(KwsError, match="not found"):
         aug.NoiseBank.from_folder("/nonexistent/noise")
+
+
+def test_synthetic_background_is_the_same_everywhere_and_varied() -> None:
+    a = aug.synthetic_background(seconds=5.0)
+    b = aug.synthetic_background(seconds=5.0)
+    assert a.names == b.names and len(a.names) == 6
+    assert all(n.startswith(f"synthetic-v{aug.SYNTHETIC_BACKGROUND_VERSION}-") for n in a.names)
+    assert all(np.array_equal(x, y) for x, y in zip(a.segments, b.segments))
+    assert all(len(s) == 4 * 16000 for s in a.segments)         # the training 80 %
+    held = aug.synthetic_background(seconds=5.0, part="heldout")
+    assert all(len(s) == 16000 for s in held.segments)
+    assert not np.array_equal(a.segments[0], aug.synthetic_background(seconds=5.0,
+                                                                      seed=1).segments[0])
+    whole = aug.synthetic_background(seconds=5.0, part="all")
+    for s in whole.segments:
+        assert abs(20 * np.log10(np.sqrt(np.mean(s ** 2))) + 30) < 1.5
+    # spectral balance differs: share of energy below 500 Hz
+    low = []
+    for s in whole.segments:
+        p = np.abs(np.fft.rfft(s)) ** 2
+        low.append(p[: len(p) * 500 // 8000].sum() / p.sum())
+    assert low[0] < 0.1 and low[2] > 0.9 and low[3] > 0.5        # white, brown, hum
+    assert len({round(v, 2) for v in low}) == 6

@@ -77,11 +77,11 @@ def test_missing_word_is_an_error(tmp_path: Path) -> None:
     src = _source(tmp_path / "src")
     with pytest.raises(KwsError, match=r"no clips of stop \(labels there: _unknown_, no, yes\)"):
         stream.make_stream(source=src, words=["stop"], minutes=0.5)
-    with pytest.raises(KwsError, match="--minutes"):
+    with pytest.raises(KwsError, match="minutes: must be positive"):
         stream.make_stream(source=src, words=["yes"], minutes=0)
 
 
-def test_cli_stream_with_synthetic_clips(tmp_path: Path, shared_audio: Path) -> None:
+def test_cli_stream_with_synthetic_clips(tmp_path: Path, real_audio: Path) -> None:
     from kws.data import tts
     from kws.commands import data
 
@@ -92,7 +92,7 @@ def test_cli_stream_with_synthetic_clips(tmp_path: Path, shared_audio: Path) -> 
     out, ev = tmp_path / "long.wav", tmp_path / "events.csv"
     args = parser.parse_args(["data", "stream", "--words", "yes,no", "--minutes", "0.5",
                               "--out", str(out), "--events", str(ev), "--quiet",
-                              "--noise-dir", str(shared_audio / "_background_noise_")])
+                              "--noise-dir", str(real_audio / "_background_noise_")])
     assert args.func(args) == 0
     info = sf.info(out)
     assert info.samplerate == 16000 and info.frames == 30 * 16000

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import collections
 import csv
+import gzip
 import hashlib
 import http.server
 import io
@@ -20,6 +21,7 @@ from kws.data import speech_commands as sc
 from kws.data.dataset import DataWarning, load_dataset
 from kws.data.manifest import Entry, read_manifest, write_manifest
 from kws.errors import KwsError
+from tests.real_data import SPLITS_CSV
 
 WORDS = ("yes", "no", "up", "cat", "dog")
 SPEAKERS = [f"{i:08x}" for i in range(0x1a2b3c00, 0x1a2b3c00 + 40)]
@@ -62,14 +64,12 @@ def test_which_set_matches_the_published_rule() -> None:
     assert abs(counts["test"] / 4000 - 0.1) < 0.02
 
 
-def test_which_set_agrees_with_the_shared_copy_canonical_splits(shared_audio: Path) -> None:
-    """../shared/speech_commands_train/manifest.csv records each file's split in the official
-    v0.02 release: the speaker-hash rule must reproduce all of them."""
-    path = shared_audio.parent / "speech_commands_train" / "manifest.csv"
-    if not path.is_file():
-        pytest.skip(f"{path} is missing")
+def test_which_set_agrees_with_the_shared_copy_canonical_splits() -> None:
+    """tests/data/speech_commands_splits.csv.gz records the split of each of the 7,167 files of
+    the shared speech_commands_train copy in the official v0.02 release: the speaker-hash rule
+    must reproduce all of them."""
     names = {"training": "train", "validation": "validation", "testing": "test"}
-    with open(path, newline="") as fh:
+    with gzip.open(SPLITS_CSV, "rt", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) > 7000
     wrong = [r["file"] for r in rows if sc.which_set(r["file"]) != names[r["canonical_split"]]]
@@ -174,7 +174,7 @@ def test_too_few_examples_is_an_error(tmp_path: Path) -> None:
 
 def test_no_background_folder_is_a_clear_error(tmp_path: Path) -> None:
     root = make_tiny(tmp_path / "sc", background=False)
-    with pytest.raises(KwsError, match="--noise-dir"):
+    with pytest.raises(KwsError, match="noise_dir"):
         sc.build_manifest(root, words=["yes"], progress=False, min_per_class=1)
     sc.build_manifest(root, words=["yes"], progress=False, min_per_class=1,
                       silence_percentage=0)

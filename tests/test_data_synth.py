@@ -17,8 +17,9 @@ import soundfile as sf
 from kws.data import synth, tts
 from kws.data.manifest import read_manifest
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = REPO_ROOT
 
 
 def _need(engine: str) -> None:
@@ -162,11 +163,11 @@ def test_non_empty_folder_without_config_is_an_error(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("kw, match", [
-    (dict(words=[]), "--words"),
+    (dict(words=[]), "^words: "),
     (dict(words=["yes", "yes"]), "repeated"),
     (dict(words=["_silence_"]), "cannot be a keyword"),
-    (dict(per_word=0), "--per-word"),
-    (dict(jobs=0), "--jobs"),
+    (dict(per_word=0), "^per_word: "),        # the argument; the CLI says --per-word
+    (dict(jobs=0), "^jobs: "),
     (dict(engines=["sam"]), "unknown engine"),
 ])
 def test_bad_arguments(tmp_path: Path, kw: dict, match: str) -> None:

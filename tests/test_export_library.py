@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from kws import qemu
+from kws.cbuild import cmake_build
 from kws.device.build import REPO
 from tests.product_runs import random_run, stream_samples, write_wav
 
@@ -47,6 +49,8 @@ def library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_library_layout_and_no_repository_references(library: Path) -> None:
+    assert (library / "LICENSE").read_text().split()[:4] == ["Apache", "License", "Version",
+                                                              "2.0,"]
     for f in ("CMakeLists.txt", "library.properties", "library.json", "README.md", "NOTICE.md",
               "src/kws_engine.h", "src/kws_model.c", "src/kws_detector.h",
               "examples/wav_detect/main.c", "examples/KwsBasic/KwsBasic.ino"):
@@ -60,22 +64,13 @@ def test_library_layout_and_no_repository_references(library: Path) -> None:
     assert "| **total** |" in (library / "README.md").read_text()
 
 
-def _cmake(src: Path, build: Path, *args: str) -> None:
-    gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-    subprocess.run(["cmake", "-S", str(src), "-B", str(build), *gen, *args], check=True,
-                   capture_output=True, text=True)
-    proc = subprocess.run(["cmake", "--build", str(build), "-j", "2"], capture_output=True,
-                          text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-
-
 @needs_cmake
 def test_library_host_build_strict_and_sanitized_equals_kws_stream(
         library: Path, expected: tuple[Path, list[str]], tmp_path: Path) -> None:
     wav, lines = expected
     flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
              "-fno-sanitize-recover=all -fno-omit-frame-pointer")
-    _cmake(library, tmp_path / "b", f"-DCMAKE_C_FLAGS={flags}")
+    cmake_build(library, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
     proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr
@@ -90,20 +85,13 @@ def test_library_host_build_strict_and_sanitized_equals_kws_stream(
 def test_library_m4_build_under_qemu_equals_kws_stream(
         library: Path, expected: tuple[Path, list[str]], tmp_path: Path) -> None:
     wav, lines = expected
-    _cmake(REPO / "tests" / "c" / "library_m4", tmp_path / "m4",
-           f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'firmware' / 'cmake' / 'arm-none-eabi.cmake'}",
-           f"-DKWS_LIBRARY_DIR={library}", "-DCMAKE_BUILD_TYPE=Release",
-           "-DCMAKE_C_FLAGS=-Wall -Wextra -Werror -std=c99")
-    work = tmp_path / "run"
-    work.mkdir()
-    shutil.copyfile(wav, work / "input.wav")
-    proc = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic", "-monitor",
-                           "none", "-serial", "none", "-semihosting-config",
-                           "enable=on,target=native", "-kernel",
-                           str(tmp_path / "m4" / "wav_detect.elf")],
-                          cwd=work, capture_output=True, text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == lines
+    build = cmake_build(REPO / "firmware" / "harness" / "library_m4", tmp_path / "m4", m4=True,
+                        defines=[f"KWS_LIBRARY_DIR={library}",
+                                 "KWS_LIBRARY_C_FLAGS=-Wall -Wextra -Werror -std=c99"])
+    res = qemu.run_elf(build / "wav_detect.elf", args=["input.wav"],
+                       files={"input.wav": wav.read_bytes()}, timeout=300)
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines() == lines
 
 
 def test_library_bad_run_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:

@@ -18,11 +18,11 @@ import numpy as np
 import pytest
 
 from kws.detect import DetectorSettings
+from kws.qemu import run_elf
 from kws.errors import KwsError
 from kws.device import doubles
 from kws.device.build import AppConfig, build_app, check_no_heap, write_audio_raw
 from kws.device.host import load_library
-from kws.device.qemu_run import run_elf
 from kws.frontend.settings import FrontendSettings
 from kws.simulate import detection_lines, simulate
 
@@ -55,7 +55,7 @@ def _detector(samples: np.ndarray, *, seed: int, every: int, k: int,
 def _run(tmp: Path, samples: np.ndarray, cfg: AppConfig, seed: int):
     elf = build_app(tmp / "fw", cfg, backend="doubles", doubles_seed=seed)
     write_audio_raw(tmp / "audio.raw", samples)
-    res = run_elf(elf, args=["audio.raw"], cwd=tmp, timeout=300)
+    res = run_elf(elf, args=["audio.raw"], workdir=tmp, timeout=300)
     summary = json.loads(res.stderr.strip().splitlines()[-1])
     return res, summary
 
@@ -63,11 +63,11 @@ def _run(tmp: Path, samples: np.ndarray, cfg: AppConfig, seed: int):
 @pytest.mark.qemu
 @pytest.mark.parametrize("seed,every,k,refractory,block_ms", [(1, 2, 3, 1000, 20),
                                                               (2, 1, 4, 500, 10)])
-def test_firmware_lines_equal_python(tmp_path: Path, shared_audio: Path, seed: int, every: int,
+def test_firmware_lines_equal_python(tmp_path: Path, real_audio: Path, seed: int, every: int,
                                      k: int, refractory: int, block_ms: int) -> None:
     from kws.data.labelled_stream import parity_stream
 
-    samples, events = parity_stream(shared_audio, seconds=60.0, seed=seed)
+    samples, events = parity_stream(real_audio, seconds=60.0, seed=seed)
     assert len(samples) >= 60 * 16000 and len(events) >= 15
     det = _detector(samples, seed=seed, every=every, k=k, refractory=refractory)
     w = doubles.weights(len(LABELS), FE.num_frames * FE.num_outputs, seed)
@@ -127,7 +127,7 @@ def test_settings_hash_mismatch_fails_build_and_init(tmp_path: Path) -> None:
     elf = build_app(tmp_path / "bad2", cfg, backend="doubles",
                     defines=["KWS_APP_TEST_SKIP_STATIC_HASH_CHECK"])
     write_audio_raw(tmp_path / "audio.raw", np.zeros(16000, np.int16))
-    res = run_elf(elf, args=["audio.raw"], cwd=tmp_path, timeout=60)
+    res = run_elf(elf, args=["audio.raw"], workdir=tmp_path, timeout=60)
     assert res.exit_code == 2 and "kws_detector_init failed" in res.stderr
 
 

@@ -11,9 +11,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kws import qemu
+from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.frontend import codegen, compute_features, fixed, signals
 from kws.frontend.settings import FrontendSettings
+from tests.real_data import REAL_AUDIO
 
 pytestmark = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("cc") is None,
                                 reason="cmake and a C compiler are needed to build dsp/")
@@ -28,19 +31,15 @@ def lib() -> ctypes.CDLL:
 
 
 def _real(length: int, limit: int | None = None) -> np.ndarray:
-    if signals.shared_audio_dir() is None:
-        pytest.skip(f"{signals.SHARED / 'audio'} is missing: shared recordings sit beside the repo")
-    return signals.real_clips(length, limit=limit)[0]
+    return signals.real_clips(length, limit=limit, root=REAL_AUDIO)[0]
 
 
 # ------------------------------------------------------------------ parity
 def test_parity_corpus_default_settings():
     """>= 500 clips: noise -90..0 dBFS, sweeps, squares, clipping, DC, impulses, silence, and the
-    real recordings of ../shared/audio (more synthetic clips instead where it is missing)."""
-    have_real = signals.shared_audio_dir() is not None
-    synth, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=1,
-                                             repeat=5 if have_real else 11)
-    real = _real(DEFAULT.clip_samples) if have_real else synth[:0]
+    real recordings of tests/data (Speech Commands words and background noise)."""
+    synth, kinds = signals.adversarial_clips(DEFAULT.clip_samples, seed=1, repeat=8)
+    real = _real(DEFAULT.clip_samples)
     clips = np.concatenate([synth, real])
     assert clips.shape[0] >= 500
     want = fixed.features_numpy(clips, DEFAULT)
@@ -58,8 +57,7 @@ def test_parity_random_configs(seed):
     s = signals.random_settings(rng)
     length = int(rng.integers(s.window_samples, 3 * s.sample_rate // 2))
     clips, _ = signals.adversarial_clips(length, seed=seed)
-    if signals.shared_audio_dir() is not None:
-        clips = np.concatenate([clips, _real(length, limit=6)])
+    clips = np.concatenate([clips, _real(length, limit=6)])
     want = fixed.features_numpy(clips, s)
     got = cb.features_c(clips, s)
     assert got.shape == want.shape and np.array_equal(got, want), s
@@ -91,8 +89,7 @@ def test_parity_split_paths(upper_frac, window, fft, lower):
     s = FrontendSettings(sample_rate=sr, window_ms=window * 1000.0 / sr, hop_ms=min(160, window) * 1000.0 / sr,
                          fft_size=fft, lower_hz=lower, upper_hz=upper_frac * sr / 2)
     clips, _ = signals.adversarial_clips(sr // 2, seed=7)
-    if signals.shared_audio_dir() is not None:
-        clips = np.concatenate([clips, _real(sr // 2, limit=6)])
+    clips = np.concatenate([clips, _real(sr // 2, limit=6)])
     want = fixed.features_numpy(clips, s)
     got = cb.features_c(clips, s)
     assert got.shape == want.shape and np.array_equal(got, want), s
@@ -359,15 +356,16 @@ def test_short_input_gives_zero_frames():
 # ------------------------------------------------------------------ Cortex-M4 build
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None, reason="arm-none-eabi-gcc missing")
 def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
-    """The ACLE path (__ARM_FEATURE_DSP) compiles with -Wall -Wextra -Wconversion -Werror."""
+    """The ACLE path (__ARM_FEATURE_DSP) compiles with -Wall -Wextra -Wconversion -Werror, with
+    the M4 CPU flags of the toolchain file (firmware/cmake/arm-none-eabi.cmake)."""
     dsp = repo_root / "dsp"
     srcs = sorted((dsp / "src").glob("*.c")) + [dsp / "generated" / "kws_frontend_tables.c",
                                                  dsp / "tests" / "test_fixed.c"]
-    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-             "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion", "-Werror",
-             "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
+    cpu = list(m4_cpu_flags())
+    flags = [*cpu, "-O2", "-std=c99", "-Wall", "-Wextra", "-Wconversion", "-Wsign-conversion",
+             "-Werror", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
              f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}"]
-    probe = subprocess.run(["arm-none-eabi-gcc", *flags[:4], "-dM", "-E", "-x", "c", "-"],
+    probe = subprocess.run(["arm-none-eabi-gcc", *cpu, "-dM", "-E", "-x", "c", "-"],
                            input="", capture_output=True, text=True)
     assert "__ARM_FEATURE_DSP 1" in probe.stdout
     for src in srcs:
@@ -377,7 +375,7 @@ def test_cortex_m4_build_is_warning_free(repo_root: Path, tmp_path: Path):
 
 
 def _m4_clips(settings: FrontendSettings) -> np.ndarray:
-    """The clips that dsp/tests/m4/m4_parity.c generates (same LCG, same families)."""
+    """The clips that firmware/harness/m4_parity.c generates (same LCG, same families)."""
     n = settings.clip_samples
     clips = np.zeros((20, n), dtype=np.int16)
     state = 1
@@ -397,33 +395,14 @@ def _m4_clips(settings: FrontendSettings) -> np.ndarray:
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None
                     or shutil.which("qemu-system-arm") is None,
                     reason="arm-none-eabi-gcc and qemu-system-arm are needed")
-def test_cortex_m4_qemu_matches_numpy(repo_root: Path):
+def test_cortex_m4_qemu_matches_numpy():
     """C on the Cortex-M4 (ACLE path, QEMU mps2-an386) == NumPy: primitives, batch, streaming."""
-    dsp = repo_root / "dsp"
-    out = repo_root / "build" / "dsp-m4"
-    out.mkdir(parents=True, exist_ok=True)
-    flags = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-             "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", f"-I{dsp / 'include'}",
-             f"-I{repo_root / 'common' / 'include'}", f"-I{dsp / 'generated'}",
-             "--specs=nano.specs", "--specs=rdimon.specs",
-             "-Wl,--section-start=.vectors=0x0"]
-    common = [str(dsp / "tests" / "m4" / "startup.c")]
-    lib = [str(p) for p in sorted((dsp / "src").glob("*.c"))]
-    lib.append(str(dsp / "generated" / "kws_frontend_tables.c"))
-    programs = {"test_fixed": [str(dsp / "tests" / "test_fixed.c")],
-                "m4_parity": [str(dsp / "tests" / "m4" / "m4_parity.c"), *lib]}
     results = {}
-    for name, srcs in programs.items():
-        elf = out / f"{name}.elf"
-        proc = subprocess.run(["arm-none-eabi-gcc", *flags, *common, *srcs, "-o", str(elf)],
-                              capture_output=True, text=True)
-        assert proc.returncode == 0, proc.stderr
-        run = subprocess.run(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
-                              "-semihosting", "-kernel", str(elf)],
-                             capture_output=True, text=True, timeout=300)
-        assert run.returncode == 0, run.stdout[-500:] + run.stderr[-500:]
+    for name in ("frontend_fixed", "m4_parity"):
+        run = qemu.run_elf(qemu.build_firmware(name), timeout=300)
+        assert run.exit_code == 0, run.stdout[-500:] + run.stderr[-500:]
         results[name] = run.stdout
-    assert results["test_fixed"].strip() == "ok"
+    assert results["frontend_fixed"].strip() == "ok"
     lines = results["m4_parity"].splitlines()
     assert lines[0].startswith(f"hash {DEFAULT.hash():08x}") and lines[-1] == "done"
     want = fixed.features_numpy(_m4_clips(DEFAULT), DEFAULT)

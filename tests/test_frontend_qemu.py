@@ -11,7 +11,8 @@ from kws import qemu
 from kws.errors import KwsError
 from kws.frontend import compute_features
 from kws.frontend.settings import FrontendSettings
-from kws.frontend.signals import adversarial_clips, real_clips, shared_audio_dir
+from kws.frontend.signals import adversarial_clips, real_clips
+from tests.real_data import REAL_AUDIO
 
 pytestmark = pytest.mark.qemu
 if shutil.which("qemu-system-arm") is None or shutil.which("arm-none-eabi-gcc") is None:
@@ -23,10 +24,7 @@ elif not (qemu.REPO_ROOT / "dsp" / "src" / "frontend.c").is_file():
 
 def _corpus() -> np.ndarray:
     adv, _ = adversarial_clips(16000, seed=7)
-    parts = [adv]
-    if shared_audio_dir() is not None:
-        parts.append(real_clips(16000, limit=10)[0])
-    return np.concatenate(parts).astype(np.int16)
+    return np.concatenate([adv, real_clips(16000, limit=10, root=REAL_AUDIO)[0]]).astype(np.int16)
 
 
 def test_m4_equals_host_c_equals_numpy() -> None:

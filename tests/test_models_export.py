@@ -22,6 +22,7 @@ def test_trained_model_family_exports_to_c(tmp_path, name):
     tflite = convert(model, representative=representative_examples(feats, settings))
     check_input_quantization(tflite, settings)
     (tmp_path / "model.tflite").write_bytes(tflite)
+    (tmp_path / "settings.json").write_text(settings.to_json())
     result = export_model(tmp_path / "model.tflite", tmp_path / "c")
     assert (tmp_path / "c").is_dir() and any((tmp_path / "c").glob("*.c"))
     assert result is not None

@@ -14,11 +14,13 @@ import numpy as np
 import pytest
 
 from kws import qemu
+from kws.audio import AUDIO_SUFFIXES
 from kws.errors import KwsError
+from kws.fileio import class_files
+from tests.real_data import REAL_AUDIO
 
 pytestmark = pytest.mark.qemu
 
-from kws.frontend.signals import SHARED  # <repo>/../shared, or $KWS_SHARED
 
 _missing = [t for t in ("qemu-system-arm", "arm-none-eabi-gcc", "cmake", "gcc", "pkg-config")
             if shutil.which(t) is None]
@@ -141,7 +143,7 @@ def test_plugin_counts_loop_exactly(m4: Path, n: int) -> None:
     assert res.run.exit_code == 0
     assert len(res.intervals) == 5
     for k, iv in enumerate(res.intervals):
-        it = n + k  # see firmware/tests/insn_loop.S for the count
+        it = n + k  # see firmware/harness/insn_loop.S for the count
         assert (iv.pair, iv.index) == (0, k)
         assert iv.total == 8 * it + 3
         assert (iv.ldst, iv.mul, iv.div) == (2 * it, 2 * it, 2 * it)
@@ -150,7 +152,7 @@ def test_plugin_counts_loop_exactly(m4: Path, n: int) -> None:
 
 
 def test_plugin_classes_many_encodings(m4: Path) -> None:
-    # firmware/tests/insn_mix.S, counted by hand from its comments: 16- and 32-bit loads and
+    # firmware/harness/insn_mix.S, counted by hand from its comments: 16- and 32-bit loads and
     # stores, VFP loads/stores, integer and VFP multiplies, SDIV/UDIV/VSQRT, CBZ/CBNZ, IT,
     # B<cond> taken and not, TBB, B.W and BL.
     res = qemu.count_instructions(m4 / "insn_loop.elf", "kws_mark_start2", "kws_mark_end2",
@@ -222,10 +224,9 @@ def adversarial_frames(n_random: int = 40) -> np.ndarray:
         frames.append(rng.normal(0, 32768 * 10 ** (dbfs / 20), 512))
     frames += list(rng.integers(-32768, 32768, size=(n_random, 512)))
     frames += list(rng.integers(-300, 300, size=(n_random // 4, 512)))
-    audio_dir = SHARED / "audio"
-    wavs = sorted(audio_dir.glob("*/*.wav")) if audio_dir.is_dir() else []
-    words = [w for w in wavs if w.parent.name != "_background_noise_"][::37][:8]
-    noise = [w for w in wavs if w.parent.name == "_background_noise_"][:2]
+    clips = class_files(REAL_AUDIO, AUDIO_SUFFIXES)
+    words = [f for w, f in clips if w != "_background_noise_"][::15][:8]
+    noise = [f for w, f in clips if w == "_background_noise_"][:2]
     if words or noise:
         import soundfile as sf
         for w in words + noise:

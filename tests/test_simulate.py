@@ -98,13 +98,13 @@ def test_cli_python_backend(small_run: Path, tmp_path: Path, capsys) -> None:
 
 
 @pytest.mark.skipif(not __import__("kws.simulate", fromlist=["x"]).c_runtime_available(),
-                    reason="needs issue C's host C runtime binding (kws.runtime.host)")
-def test_c_engine_equals_tflm(small_run: Path, shared_audio: Path) -> None:
+                    reason="needs the host C runtime binding (kws.runtime.host)")
+def test_c_engine_equals_tflm(small_run: Path, real_audio: Path) -> None:
     from kws.data.labelled_stream import parity_stream
     from kws.simulate import tflm_model_fn
 
     model = load_run_model(small_run)
-    samples, _ = parity_stream(shared_audio, seconds=20.0, seed=5)
+    samples, _ = parity_stream(real_audio, seconds=20.0, seed=5)
     from kws.frontend.fixed import features_numpy
 
     feats = features_numpy(samples, model.frontend)

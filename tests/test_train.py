@@ -3,12 +3,14 @@ kill, bad input."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.train import trainer
@@ -63,6 +65,71 @@ def test_run_folder(trained) -> None:
     assert det.to_dict() == cal["settings"] and cal["target_fa_per_hour"] == 1.0
     assert cal["negative_hours"] > 0 and cal["negatives"] == ["TTS running speech"]
     assert cal["met"] == (cal["fa_per_hour"] <= 1.0)
+    assert saved["validation_speech"] == "dataset" and saved["accuracy_real"] is None
+    assert "val_accuracy_synthetic" not in saved     # real Speech Commands-style data
+
+
+def test_accuracy_is_labelled_with_the_speech_it_was_measured_on(trained, tiny,
+                                                                  monkeypatch) -> None:
+    """Synthetic-only training says that its validation accuracy is on synthetic speech, and
+    scores the real recordings it finds (here the tiny folder stands in for them)."""
+    run, metrics = trained
+    models = {"int8": (run / "model.tflite").read_bytes(),
+              "float": (run / "model_float.tflite").read_bytes()}
+    classes = metrics["classes"]
+    synth = TrainConfig(words=["yes", "no"], data="synth")
+    monkeypatch.setattr(trainer, "real_speech_dir", lambda: tiny)
+    real = trainer.real_speech_metrics(synth, models, classes, FrontendSettings())
+    n = sum(e.split == "validation" for e in speech_commands_entries(tiny))
+    assert real["real_speech"]["split"] == "validation" and real["real_speech"]["clips"] == n
+    assert real["accuracy_real"] == real["real_speech"]["int8"]["accuracy"]
+    assert set(real["real_speech"]) >= {"int8", "float", "folder"}
+    monkeypatch.setattr(trainer, "real_speech_dir", lambda: None)
+    assert trainer.real_speech_metrics(synth, models, classes, FrontendSettings()) == \
+        {"accuracy_real": None}
+    off = dataclasses.replace(synth, real_eval=None)
+    assert trainer.real_speech_metrics(off, models, classes, FrontendSettings()) == \
+        {"accuracy_real": None}
+    with pytest.raises(KwsError, match="^real_eval: .*no such folder"):
+        trainer.real_speech_metrics(dataclasses.replace(synth, real_eval=str(tiny / "nope")),
+                                    models, classes, FrontendSettings())
+    shown = dict(metrics, validation_speech="synthetic", **real)
+    text = trainer.accuracy_summary(shown)
+    assert "validation accuracy" in text and "SYNTHETIC speech (TTS voices)" in text
+    assert f"real-speech accuracy {real['accuracy_real']:.3f}" in text
+    assert "not measured" in trainer.accuracy_summary(dict(shown, real_speech=None))
+    assert "SYNTHETIC" not in trainer.accuracy_summary(metrics)
+
+
+def test_default_noise_is_the_same_on_every_machine(tiny, tmp_path, monkeypatch) -> None:
+    """No noise_dir and no _background_noise_ in the data: synthesized noise, whatever sits in
+    the shared folder; the shared folder's only when asked for."""
+    shared = tmp_path / "shared"
+    (shared / "audio" / "_background_noise_").mkdir(parents=True)
+    import shutil
+
+    shutil.copy(tiny / "_background_noise_" / "white.wav",
+                shared / "audio" / "_background_noise_" / "room.wav")
+    monkeypatch.setenv("KWS_SHARED", str(shared))
+    synth = TrainConfig(words=["yes"], data="synth")
+    bank = trainer.noise_bank(synth, None, part="train")
+    assert bank.names == aug_names()
+    own = trainer.noise_bank(synth, tiny / "_background_noise_", part="train")
+    assert own.names == ["white.wav"]
+    asked = dataclasses.replace(synth, noise_dir="shared")
+    assert trainer.noise_bank(asked, None, part="heldout").names == ["room.wav"]
+    monkeypatch.setenv("KWS_SHARED", str(tmp_path / "nothing"))
+    with pytest.raises(KwsError, match="^noise_dir: .*no shared background noise"):
+        trainer.noise_bank(asked, None, part="train")
+    with pytest.raises(KwsError, match="^noise_dir: .*no such folder"):
+        trainer.noise_bank(dataclasses.replace(synth, noise_dir=str(tmp_path / "x")), None,
+                           part="train")
+
+
+def aug_names() -> list[str]:
+    from kws.data.augment import synthetic_background
+
+    return synthetic_background(seconds=1.0).names
 
 
 def test_int8_input_quantization_equals_front_end(trained) -> None:

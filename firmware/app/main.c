@@ -19,6 +19,12 @@
 #include "jsonl.h"
 #include "kws_app_config.h"
 #include "kws_detector.h"
+#ifndef KWS_APP_BLOB_SLOT
+#define KWS_APP_BLOB_SLOT 0   /* 1: backend_blob.c (KWS_APP_BACKEND=blob) */
+#endif
+#if KWS_APP_BLOB_SLOT
+#include "app_blob.h"   /* weights and detector settings from a model blob in flash */
+#endif
 
 /* The build fails when the model's front-end settings hash differs from the front end's.
  * (KWS_APP_TEST_SKIP_STATIC_HASH_CHECK exists only so a test can show that init fails too.) */
@@ -114,7 +120,11 @@ static void say(int32_t handle, const char *s)
 
 static void print_events(kws_app *app, size_t count)
 {
+#if KWS_APP_BLOB_SLOT
+    const char *const *labels = kws_app_blob_labels(app->detector.cfg.model_ctx);
+#else
     static const char *const labels[KWS_APP_NUM_CLASSES] = KWS_APP_LABELS;
+#endif
     size_t i;
     for (i = 0; i < count; i++) {
         int len = kws_jsonl_detection(app->line, sizeof(app->line), app->events[i].time_ms,
@@ -170,6 +180,9 @@ int kws_app_main(int argc, char **argv)
     cfg.frame_ctx = frame_ctx;
     cfg.model_fn = model_marked;
     cfg.model_ctx = model_ctx;
+#if KWS_APP_BLOB_SLOT
+    kws_app_blob_apply(model_ctx, &cfg, app.err);   /* a line per slot; the model's settings */
+#endif
     if (kws_detector_init(&app.detector, &cfg) != KWS_DETECTOR_OK) {
         say(app.err, "kws: kws_detector_init failed (settings hash or config)\n");
         return 2;

@@ -1,10 +1,13 @@
 # Board support and kws_add_m4_executable() for the Cortex-M4F on QEMU's mps2-an386.
 #
-#   kws_add_m4_executable(<name> SOURCES <src>... [LIBRARIES <lib>...] [STACK_SIZE <bytes>])
+#   kws_add_m4_executable(<name> SOURCES <src>... [LIBRARIES <lib>...] [STACK_SIZE <bytes>]
+#                         [HOSTED])
 #
 # builds <name>.elf with the board's startup code, vector table, semihosting and timer
 # driver, the mps2-an386 linker script, a map file <name>.map beside the ELF, and no heap:
 # the link fails with "undefined reference to `__wrap_malloc'" if anything pulls malloc in.
+# HOSTED: newlib stdio over semihosting (rdimon: fopen, printf) and the heap it needs, for
+# programs written for a hosted C library (an exported library's example).
 # An app either defines main() itself or defines kws_app_main(argc, argv) and gets argv
 # from the semihosting command line (qemu -append).
 set(KWS_BOARD_DIR "${CMAKE_CURRENT_LIST_DIR}/../boards/mps2_an386")
@@ -29,9 +32,14 @@ set(KWS_NO_HEAP_LINK_OPTIONS
   -Wl,--wrap=_malloc_r -Wl,--wrap=_calloc_r -Wl,--wrap=_realloc_r)
 
 function(kws_add_m4_executable name)
-  cmake_parse_arguments(ARG "" "STACK_SIZE" "SOURCES;LIBRARIES" ${ARGN})
+  cmake_parse_arguments(ARG "HOSTED" "STACK_SIZE" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_SOURCES)
     message(FATAL_ERROR "kws_add_m4_executable(${name}): SOURCES is required")
+  endif()
+  set(_heap ${KWS_NO_HEAP_LINK_OPTIONS})
+  if(ARG_HOSTED)
+    list(APPEND ARG_SOURCES "${KWS_BOARD_DIR}/hosted.c")
+    set(_heap --specs=rdimon.specs)
   endif()
   add_executable(${name} ${ARG_SOURCES} $<TARGET_OBJECTS:kws_board_core>)
   set_target_properties(${name} PROPERTIES SUFFIX ".elf")
@@ -45,6 +53,6 @@ function(kws_add_m4_executable name)
     "-T${KWS_BOARD_DIR}/mps2_an386.ld"
     "-Wl,-Map=$<TARGET_FILE_DIR:${name}>/${name}.map"
     ${_stack}
-    ${KWS_NO_HEAP_LINK_OPTIONS})
+    ${_heap})
   set_property(TARGET ${name} APPEND PROPERTY LINK_DEPENDS "${KWS_BOARD_DIR}/mps2_an386.ld")
 endfunction()

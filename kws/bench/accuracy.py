@@ -1,7 +1,7 @@
 """``kws bench accuracy``: real-speech accuracy of trained models on the speaker-disjoint
 validation split of ../shared/speech_commands_train.
 
-Protocol (issue B section 3): the validation split is the Speech Commands speaker-hash rule's
+Protocol: the validation split is the Speech Commands speaker-hash rule's
 (SHA-1 of the name before ``_nohash_``, 10 % validation); words the model does not know count
 as ``_unknown_``; ``_silence_`` clips are cut from the last 20 % of each background-noise file
 (augmentation only ever uses the first 80 %), one per 8 speech clips, each scaled to an RMS
@@ -56,16 +56,18 @@ from kws.audio import fit_clip, load_audio
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
 from kws.paths import shared_dir
-from kws.train.features import compute_features
+from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
 from kws.runtime.reference import ReferenceInterpreter
+from kws.train.features import compute_features
 
 SHARED = shared_dir()
 REAL = SHARED / "speech_commands_train"
+#: Background noise for the ``_silence_`` clips and the streams (held-out part).
+NOISE = SHARED / "audio" / BACKGROUND
 EIGHT = ["down", "go", "left", "no", "right", "stop", "up", "yes"]
 
 
@@ -91,7 +93,7 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
         raise KwsError(f"{REAL}: no clips in the {split} split")
     audio = [fit_clip(load_audio(REAL / e.path), settings.clip_samples) for e in entries]
     labels = [e.label for e in entries]
-    bank = NoiseBank.from_files(NoiseBank.find(SHARED / "audio" / BACKGROUND), part="heldout")
+    bank = NoiseBank.from_files(NoiseBank.find(NOISE), part="heldout")
     cfg = AugmentConfig(silence_dbfs=(-66.0, -12.0), synthetic_noise_prob=0.0)
     rng = np.random.default_rng(seed)
     for _ in range(len(entries) // 8):
@@ -137,7 +139,7 @@ def stream_check(run: Path, *, minutes: float = 20.0, seed: int = 0,
     words = [c for c in _labels(run) if not c.startswith("_")]
     entries = [e for e in speech_commands_entries(REAL) if e.split == split]
     others = sum(e.label not in words for e in entries) / max(len(entries), 1)
-    bank = NoiseBank.from_folder(SHARED / "audio" / BACKGROUND, part="heldout")
+    bank = NoiseBank.from_folder(NOISE, part="heldout")
     samples, events = make_stream(source=REAL, words=words, minutes=minutes, seed=seed,
                                   noise=bank, split=split, distractor_prob=others,
                                   gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),

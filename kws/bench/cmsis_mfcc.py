@@ -125,7 +125,7 @@ def make_tables(settings: FrontendSettings | None = None) -> CmsisMfccTables:
 
 
 def config_bytes(tables: CmsisMfccTables) -> bytes:
-    """Serialize ``tables`` in the layout of ``firmware/tests/cmsis_mfcc_run.h``."""
+    """Serialize ``tables`` in the layout of ``firmware/harness/cmsis_mfcc_run.h``."""
     head = np.asarray([FFT_LEN, tables.n_mel, tables.n_dct], "<u4").tobytes()
     dct = tables.dct.astype("<i2").tobytes()
     dct += b"\0" * (-len(dct) % 4)

@@ -27,9 +27,6 @@ import argparse
 import bisect
 import collections
 import math
-import re
-import shutil
-import subprocess
 import time
 from typing import Callable, Sequence
 
@@ -38,7 +35,6 @@ from tqdm import tqdm
 
 from kws.frontend import compute_features, fixed, reference, signals
 from kws.frontend.settings import FrontendSettings
-from kws.paths import REPO_ROOT
 
 #: Accuracy columns beyond ours: name -> fn(int16 clips (B, T), settings) -> int8 features
 #: (B, frames, num_outputs) in our output quantization. Hook for the ``arm_mfcc_q15`` column.
@@ -203,58 +199,30 @@ def parity_count(count: int, settings: FrontendSettings, *, chunk: int = 500, se
     return equal, count
 
 
-M4_FLAGS = ["-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=hard", "-mfpu=fpv4-sp-d16", "-O2",
-            "-std=c99", "-DKWS_FFT_MAX=512", "-DKWS_MEL_MAX=40", "--specs=nano.specs",
-            "--specs=rdimon.specs", "-Wl,--section-start=.vectors=0x0"]
+#: Hops computed by the longer of the two profiled builds (m4_count11 - m4_count1).
+M4_PROFILE_FRAMES = 10
 
 
-def m4_instructions(*, frames: int = 10) -> tuple[float, dict[str, float]]:
+def m4_instructions() -> tuple[float, dict[str, float]]:
     """Instructions per hop on the Cortex-M4 (QEMU), in total and per function.
 
-    Builds ``dsp/tests/m4/m4_count.c`` with 1 and ``1 + frames`` frames and counts executed
-    instructions from QEMU's single-step exec trace; returns ((count difference) / frames,
-    {function: instructions per hop}).
+    Runs the harnesses ``m4_count1`` and ``m4_count11`` (``firmware/harness/m4_count.c`` with 1
+    and 1 + 10 frames) under QEMU's single-step exec trace (:func:`kws.qemu.trace_pcs`); returns
+    ((count difference) / 10, {function: instructions per hop}).
     """
-    from kws.errors import KwsError
+    from kws import qemu
 
-    for tool in ("arm-none-eabi-gcc", "qemu-system-arm", "arm-none-eabi-nm"):
-        if shutil.which(tool) is None:
-            raise KwsError(f"bench frontend --m4: {tool} is not installed")
-    repo = REPO_ROOT
-    dsp = repo / "dsp"
-    out = repo / "build" / "dsp-m4"
-    out.mkdir(parents=True, exist_ok=True)
-    srcs = [dsp / "tests" / "m4" / "startup.c", dsp / "tests" / "m4" / "m4_count.c",
-            *sorted((dsp / "src").glob("*.c")), dsp / "generated" / "kws_frontend_tables.c"]
     counts: list[collections.Counter] = []
-    for n in (1, 1 + frames):
-        elf = out / f"m4_count{n}.elf"
-        subprocess.run(["arm-none-eabi-gcc", *M4_FLAGS, f"-DNFRAMES={n}", f"-I{dsp / 'include'}",
-                        f"-I{repo / 'common' / 'include'}", f"-I{dsp / 'generated'}", *map(str, srcs), "-o", str(elf)], check=True)
-        syms = []
-        nm = subprocess.run(["arm-none-eabi-nm", "-n", str(elf)], capture_output=True, text=True)
-        for line in nm.stdout.splitlines():
-            parts = line.split()
-            if len(parts) == 3 and parts[1] in "tTwW":
-                syms.append((int(parts[0], 16), parts[2]))
+    for n in (1, 1 + M4_PROFILE_FRAMES):
+        elf = qemu.build_firmware(f"m4_count{n}")
+        syms = sorted((addr & ~1, name) for name, addr in qemu.elf_symbols(elf).items()
+                      if not name.startswith("$"))
         addrs = [a for a, _ in syms]
-        pcs: collections.Counter = collections.Counter()
-        proc = subprocess.Popen(["qemu-system-arm", "-M", "mps2-an386", "-nographic",
-                                 "-semihosting", "-singlestep", "-d", "exec,nochain",
-                                 "-kernel", str(elf)], stdout=subprocess.DEVNULL,
-                                stderr=subprocess.PIPE, text=True)
-        pattern = re.compile(r"\[[0-9a-f]+/([0-9a-f]+)/")
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            m = pattern.search(line)
-            if m:
-                pcs[int(m.group(1), 16)] += 1
-        if proc.wait() != 0:
-            raise KwsError(f"bench frontend --m4: {elf.name} failed under QEMU")
         per_fn: collections.Counter = collections.Counter()
-        for pc, c in pcs.items():
+        for pc, c in qemu.trace_pcs(elf).items():
             per_fn[syms[bisect.bisect_right(addrs, pc) - 1][1]] += c
         counts.append(per_fn)
+    frames = M4_PROFILE_FRAMES
     diff = {k: (counts[1][k] - counts[0][k]) / frames for k in counts[1]}
     total = sum(diff.values())
     return total, {k: v for k, v in sorted(diff.items(), key=lambda kv: -kv[1]) if v > 0}

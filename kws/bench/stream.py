@@ -1,6 +1,6 @@
 """Speed of the streaming simulation (``kws stream --backend python``) on long recordings.
 
-Target (issue D): one hour of audio, model every 2 hops, in <= 5 minutes on 2 cores.
+Target: one hour of audio, model every 2 hops, in <= 5 minutes on 2 cores.
 The peer, measured in the same run: the straightforward simulation - one process calling the
 TFLite Micro reference interpreter per inference - timed on a slice and scaled to the hour.
 
@@ -19,15 +19,15 @@ from typing import Sequence
 import numpy as np
 
 from kws.detect import DetectorSettings
-from kws.paths import REPO_ROOT
+from kws.paths import shared_dir
 
-REPO = REPO_ROOT
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:
     from kws.data.labelled_stream import parity_stream
 
-    audio = REPO.parent / "shared" / "audio"
+
+    audio = shared_dir() / "audio"
     if (audio / "yes").is_dir():
         return parity_stream(audio, seconds=minutes * 60.0, seed=seed)[0]
     rng = np.random.default_rng(seed)               # no shared clips: noise at varying level

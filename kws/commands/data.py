@@ -108,7 +108,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--jobs", type=int, default=2, help="worker processes (2)")
     s.add_argument("--validation-fraction", type=float, default=0.1)
     s.add_argument("--quiet", action="store_true", help="no progress bar")
-    s.set_defaults(func=run_synth)
+    s.set_defaults(func=run_synth, flags={"out_dir": "--dir"})
 
     c = dsub.add_parser("speech-commands",
                         help="Speech Commands: download (or use a local copy) and set up classes")
@@ -132,7 +132,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--sha256", default=None, help="expected sha256 of --url")
     c.add_argument("--seed", type=int, default=0)
     c.add_argument("--quiet", action="store_true")
-    c.set_defaults(func=run_speech_commands)
+    c.set_defaults(func=run_speech_commands,
+                   flags={"out_dir": "--out", "unknown_percentage": "--unknown-percentage"})
 
     t = dsub.add_parser("stream", help="a long test stream with an events CSV")
     t.add_argument("--words", required=True)

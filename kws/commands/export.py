@@ -14,10 +14,18 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         from kws.export import export_model
 
-        r = export_model(args.model, args.out, prepare=args.int16_pointwise)
+        try:
+            r = export_model(args.model, args.out, prepare=args.int16_pointwise,
+                             settings_file=args.frontend_settings,
+                             allow_unknown_frontend=args.frontend_unknown)
+        except KwsError as exc:
+            if "no settings.json" in str(exc):
+                raise KwsError(f"{exc} (--frontend-settings FILE or --frontend-unknown)") from exc
+            raise
+        fe = ("front end UNKNOWN (no settings check possible)" if r.settings_hash is None
+              else f"front-end settings hash 0x{r.settings_hash:08x}")
         print(f"wrote {r.header} and {r.source}: {len(r.layers)} layers, {r.macs} MACs, "
-              f"{r.weight_bytes} B const data, arena {r.arena.size} B, "
-              f"front-end settings hash 0x{r.settings_hash:08x}")
+              f"{r.weight_bytes} B const data, arena {r.arena.size} B, {fe}")
     if args.library:
         from kws.export.library import export_library
 
@@ -33,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
                            sign_key=args.sign)
         print(f"wrote blob {args.blob}: {len(blob)} B, model version {args.model_version}, "
               f"{'signed' if args.sign else 'unsigned'}")
+
     return 0
 
 
@@ -62,4 +71,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "10 %% fewer M4 instructions per DS-CNN-S inference for 2 instead of 1 "
                         "byte per pointwise weight (+19 KB flash on DS-CNN-S); the default keeps "
                         "every weight int8")
+    p.add_argument("--frontend-settings", metavar="FILE",
+                   help="settings.json of the front end the model was trained on (default: the "
+                        "one beside the model; required when there is none)")
+    p.add_argument("--frontend-unknown", action="store_true",
+                   help="export a model with no settings.json with its front end marked unknown: "
+                        "the header then fails to compile next to any front end, so the "
+                        "settings check cannot pass by accident")
     p.set_defaults(func=run)

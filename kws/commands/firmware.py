@@ -9,6 +9,16 @@ from pathlib import Path
 
 def run_build(args: argparse.Namespace) -> int:
     """Export the RUN's model and build the firmware image."""
+    if args.blob_slot:
+        from kws.device.blob_slot import build_blob_firmware
+
+        elf = build_blob_firmware(args.run, args.out, version=args.model_version,
+                                  public_key=args.blob_key, block_ms=args.block_ms,
+                                  ring_blocks=args.ring_blocks)
+        print(f"wrote {elf} and {elf.with_suffix('.map')}: built-in model version "
+              f"{args.model_version}, loads the newest valid blob in flash slots A/B at start "
+              f"({'signed by the key of ' + args.blob_key if args.blob_key else 'unsigned'})")
+        return 0
     from kws.device.pipeline import build_firmware
 
     elf = build_firmware(args.run, args.out, block_ms=args.block_ms,
@@ -51,6 +61,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     b.add_argument("--out", required=True, help="output ELF (a .map is written beside it)")
     b.add_argument("--block-ms", type=int, default=20, help="microphone block, 10..20 ms")
     b.add_argument("--ring-blocks", type=int, default=4, help="ring capacity in blocks")
+    b.add_argument("--blob-slot", action="store_true",
+                   help="read the model's weights and settings from the newest valid model "
+                        "blob (kws export --blob) in flash slots A/B at start; the built-in "
+                        "model is the fallback")
+    b.add_argument("--blob-key", metavar="PUB.pem",
+                   help="with --blob-slot: accept only blobs signed by this P-256 key's owner")
+    b.add_argument("--model-version", type=int, default=1,
+                   help="with --blob-slot: the built-in model's version (older blobs are "
+                        "refused)")
     b.set_defaults(func=run_build)
     r = fsub.add_parser("report", help="instructions per hop/inference, duty cycle, footprint")
     r.add_argument("run", help="RUN folder")

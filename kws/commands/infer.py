@@ -21,7 +21,7 @@ def run(args: argparse.Namespace) -> int:
         raise KwsError(f"{src}: cannot read .npy: {exc}") from exc
     y = infer(args.model, x, backend=args.backend, path=args.path, input_name=str(src))
     save_npy_atomic(args.out, y)
-    print(f"wrote {args.out}: {y.shape} int8")
+    print(f"wrote {args.out}: {y.shape} {y.dtype}")
     return 0
 
 

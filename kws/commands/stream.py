@@ -11,6 +11,8 @@ def run(args: argparse.Namespace) -> int:
     """Simulate (python) or run the firmware (qemu) over a WAV and print the detections."""
     from kws import simulate as stream
 
+    if args.blob and args.backend != "qemu":
+        raise KwsError("kws stream: --blob needs --backend qemu (the firmware loads the blob)")
     model = stream.load_run_model(args.model)
     detector = stream.detector_settings_for(
         model, threshold=args.threshold, average_window=args.average,
@@ -18,6 +20,8 @@ def run(args: argparse.Namespace) -> int:
     if args.backend == "python":
         found = stream.stream_file(model.path, args.wav, detector=detector, workers=args.jobs)
         lines = stream.detection_lines(found)
+    elif args.backend == "qemu" and args.blob:
+        return _run_blob(args, model, detector)
     elif args.backend == "qemu":
         from kws.device.pipeline import qemu_stream_lines
 
@@ -27,6 +31,33 @@ def run(args: argparse.Namespace) -> int:
     for line in lines:
         print(line)
     return 0
+
+
+def _run_blob(args: argparse.Namespace, model, detector) -> int:
+    """The blob-slot firmware with the blobs in slots A (and B): the detections on stdout, the
+    firmware's line about each blob on stderr; exit 1 when it refused one."""
+    import sys
+
+    from kws.device.blob_slot import SLOT_NAMES, qemu_stream_blob
+
+    if len(args.blob) > len(SLOT_NAMES):
+        raise KwsError(f"kws stream: at most {len(SLOT_NAMES)} --blob files (slots A and B)")
+    run = qemu_stream_blob(model.path, args.wav, args.blob, public_key=args.blob_key,
+                           version=args.model_version, detector=detector)
+    for line in run.lines:
+        print(line)
+    said = {o.slot: o for o in run.slots}
+    refused = 0
+    for name, path in zip(SLOT_NAMES, args.blob):
+        o = said.get(name)
+        if o is None:
+            refused += 1
+            print(f"{path}: blob slot {name}: ignored by the firmware (starts with FF FF FF FF, "
+                  "an erased slot)", file=sys.stderr)
+        else:
+            refused += 0 if o.loaded else 1
+            print(f"{path}: {o.line.removeprefix('kws: ')}", file=sys.stderr)
+    return 1 if refused else 0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,4 +73,13 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="uint8 score threshold (0..255) for every keyword")
     p.add_argument("--refractory", type=int, default=None, help="refractory time in ms")
     p.add_argument("--jobs", type=int, default=2, help="model worker processes (python)")
+    p.add_argument("--blob", action="append", metavar="FILE",
+                   help="qemu: build the firmware with blob slots and write this model blob "
+                        "into slot A (a second --blob: slot B); the firmware runs the newest "
+                        "valid one and says why it refuses one (exit status 1)")
+    p.add_argument("--blob-key", metavar="PUB.pem",
+                   help="with --blob: the public key the firmware verifies blob signatures "
+                        "with (default: none, blobs are checked for integrity and fit only)")
+    p.add_argument("--model-version", type=int, default=1,
+                   help="with --blob: the built-in model's version (older blobs are refused)")
     p.set_defaults(func=run)

@@ -21,7 +21,9 @@ def run(args: argparse.Namespace) -> int:
         seed=args.seed, cache_dir=args.cache_dir, noise_dir=args.noise_dir,
         extra_unknown=args.extra_unknown,
         unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
-        balance=args.balance, target_fa_per_hour=args.target_fa_per_hour,
+        balance=args.balance,
+        real_eval=None if args.real_eval == "none" else args.real_eval,
+        target_fa_per_hour=args.target_fa_per_hour,
         negatives=args.negatives, calibration_minutes=args.calibration_minutes,
         negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds)
     train(cfg, resume=args.resume)
@@ -57,7 +59,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="class weighting exponent: 0 none, 1 fully balanced (default)")
     p.add_argument("--extra-unknown", default=None,
                    help="more _unknown_ speech: synth, or a dataset folder")
-    p.add_argument("--noise-dir", default=None, help="background-noise WAVs for augmentation")
+    p.add_argument("--noise-dir", default=None,
+                   help="background-noise recordings for augmentation; shared: the shared "
+                        "folder's ($KWS_SHARED/audio/_background_noise_). Default: the "
+                        "dataset's _background_noise_, else synthesized noise (the same on "
+                        "every machine)")
+    p.add_argument("--real-eval", default="auto", metavar="DIR",
+                   help="real recordings (<word>/<clip>) to score the model on after training; "
+                        "auto (default): with --data synth, the repository's real clips or "
+                        "the shared folder's when present; none: skip")
     p.add_argument("--target-fa-per-hour", type=float, default=d.target_fa_per_hour,
                    help="false accepts per hour the detector is calibrated to on held-out "
                         "negative audio (thresholds, smoothing, refractory -> detector.json)")

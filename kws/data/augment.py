@@ -217,6 +217,101 @@ def colored_noise(n: int, *, colour: str, rng: np.random.Generator) -> np.ndarra
     return white / rms if rms > 0 else white
 
 
+#: Version of :func:`synthetic_background`'s recipe (part of the recordings' names, so feature
+#: caches made with another recipe are not reused).
+SYNTHETIC_BACKGROUND_VERSION = 1
+
+
+def synthetic_background(*, part: str = "train", seconds: float = 60.0,
+                         seed: int = 0) -> NoiseBank:
+    """The default background noise: six seeded, synthesized recordings, the same on every
+    machine (no file is read).
+
+    Like the six files of Speech Commands' ``_background_noise_`` (white and pink noise and
+    four room recordings), they are: white, pink and brown noise; mains hum (50 Hz and its
+    harmonics, slowly drifting in level) over hiss; a fan (brown noise through a resonance,
+    a wobbling blade tone, amplitude modulated at the blade rate); and clatter over running
+    water (damped 1-5 kHz "clinks" at random times over band-limited noise whose level
+    flickers).
+
+    Parameters
+    ----------
+    part : {"train", "heldout", "all"}, keyword-only
+        As for :class:`NoiseBank` (the last 20 % of each recording is held out).
+    seconds : float, keyword-only
+        Length of each recording.
+    seed : int, keyword-only
+
+    Returns
+    -------
+    NoiseBank
+        Recordings at -30 dBFS RMS, named ``synthetic-v<version>-<kind>``.
+    """
+    n = int(seconds * SAMPLE_RATE)
+    rng = np.random.default_rng([seed, SYNTHETIC_BACKGROUND_VERSION])
+    t = np.arange(n) / SAMPLE_RATE
+    recs = {colour: colored_noise(n, colour=colour, rng=rng) for colour in NOISE_COLOURS}
+    recs["hum"] = _hum(t, rng)
+    recs["fan"] = _fan(t, rng)
+    recs["clatter"] = _clatter(t, rng)
+    level = 10 ** (-30 / 20)
+    arrays = [level * x / max(float(np.sqrt(np.mean(x ** 2))), 1e-12) for x in recs.values()]
+    names = [f"synthetic-v{SYNTHETIC_BACKGROUND_VERSION}-{k}" for k in recs]
+    return NoiseBank(arrays, names, part=part)
+
+
+def _slow(t: np.ndarray, rng: np.random.Generator, *, rate_hz: float, depth: float
+          ) -> np.ndarray:
+    """A smooth random gain around 1 (a few random sinusoids below ``rate_hz``)."""
+    g = np.zeros_like(t)
+    for _ in range(4):
+        g += np.sin(2 * np.pi * rng.uniform(0.1, 1.0) * rate_hz * t + rng.uniform(0, 2 * np.pi))
+    return 1.0 + depth * g / 4
+
+
+def _hum(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Mains hum: 50 Hz and harmonics with falling levels, drifting; pink hiss below it."""
+    x = sum(rng.uniform(0.3, 1.0) / k * np.sin(2 * np.pi * 50 * k * t + rng.uniform(0, 6.3))
+            for k in range(1, 12))
+    return x * _slow(t, rng, rate_hz=0.2, depth=0.3) + 0.1 * colored_noise(
+        len(t), colour="pink", rng=rng)
+
+
+def _fan(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A fan: resonant brown noise, a wobbling blade tone, blade-rate amplitude modulation."""
+    n = len(t)
+    spec = np.fft.rfft(colored_noise(n, colour="brown", rng=rng) + 0.3 * rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
+    centre = rng.uniform(300, 900)
+    spec *= 1.0 + 4.0 / (1.0 + ((f - centre) / 80.0) ** 2)
+    body = np.fft.irfft(spec, n)
+    body /= max(float(np.sqrt(np.mean(body ** 2))), 1e-12)
+    blade = rng.uniform(20, 40)
+    f0 = rng.uniform(120, 200) * (1 + 0.01 * np.sin(2 * np.pi * 0.3 * t))
+    tone = 0.5 * np.sin(2 * np.pi * np.cumsum(f0) / SAMPLE_RATE)
+    return (body + tone) * (1 + 0.2 * np.sin(2 * np.pi * blade * t))
+
+
+def _clatter(t: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Clatter over running water: damped 1-5 kHz clinks at random times over band-limited
+    noise whose level flickers."""
+    n = len(t)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n, 1.0 / SAMPLE_RATE)
+    spec *= ((f > 300) & (f < 6000)).astype(float)
+    water = np.fft.irfft(spec, n)
+    water /= max(float(np.sqrt(np.mean(water ** 2))), 1e-12)
+    flicker = np.repeat(rng.uniform(0.5, 1.5, size=n // 160 + 1), 160)[:n]
+    x = water * flicker
+    clink_len = SAMPLE_RATE // 4
+    k = np.arange(clink_len) / SAMPLE_RATE
+    for start in np.sort(rng.integers(0, n - clink_len, size=int(len(t) / SAMPLE_RATE * 2))):
+        clink = np.sin(2 * np.pi * rng.uniform(1000, 5000) * k) * np.exp(-k / rng.uniform(
+            0.01, 0.06))
+        x[start:start + clink_len] += rng.uniform(2, 8) * clink
+    return x
+
+
 def synthetic_noise(rng: np.random.Generator, n: int) -> np.ndarray:
     """White, pink or brown noise of ``n`` samples, RMS 0.1, float32 (the training recipe's
     synthetic noise; unlike :func:`colored_noise` it keeps the DC bin)."""

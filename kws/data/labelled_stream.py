@@ -141,7 +141,7 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     events : list of Event
     """
     if minutes <= 0:
-        raise KwsError(f"--minutes: must be positive (got {minutes})")
+        raise KwsError(f"must be positive (got {minutes})", argument="minutes")
     entries = stream_entries(source)
     folder_source = not _has_our_manifest(Path(source))
     if split is not None:

@@ -47,6 +47,7 @@ from kws.audio import AUDIO_SUFFIXES
 from kws.data.dataset import check_class_counts, probe_audio, warn_skipped
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, Entry, write_manifest
 from kws.errors import KwsError
+from kws.fileio import class_files
 
 #: Official archives: URL, sha256, size in bytes (size unknown for v0.01).
 #: Checksums as published by torchaudio and TensorFlow Datasets.
@@ -227,7 +228,8 @@ def fetch_speech_commands(*, version: int = 2, dir: str | os.PathLike[str],
         ``dir``.
     """
     if version not in ARCHIVES:
-        raise KwsError(f"--version: Speech Commands version {version} unknown (1 or 2)")
+        raise KwsError(f"Speech Commands version {version} unknown (1 or 2)",
+                       argument="version")
     root = Path(dir)
     if (root / EXTRACTED_MARK).exists() or (
             looks_like_speech_commands(root) and not (root / ".extracting").exists()):
@@ -315,19 +317,16 @@ def speech_commands_entries(folder: str | os.PathLike[str], *,
     lists = {"validation": _read_list(root / "validation_list.txt"),
              "test": _read_list(root / "testing_list.txt")}
     entries = []
-    for word_dir in sorted(p for p in root.iterdir() if p.is_dir()):
-        if word_dir.name.startswith(("_", ".")):
+    for word, f in class_files(root, AUDIO_SUFFIXES):   # follows linked folders and files
+        if word.startswith(("_", ".")):
             continue
-        for f in sorted(word_dir.iterdir()):
-            if f.suffix.lower() not in AUDIO_SUFFIXES:
-                continue
-            rel = f"{word_dir.name}/{f.name}"
-            key = f"{word_dir.name}/{f.stem}"  # list files match without the suffix
-            split = next((s for s, names in lists.items() if key in names), None) or which_set(
-                rel, validation_percentage=validation_percentage,
-                testing_percentage=testing_percentage)
-            entries.append(Entry(path=rel, label=word_dir.name, split=split,
-                                 speaker=speaker_of(rel), source=source))
+        rel = f"{word}/{f.name}"
+        key = f"{word}/{f.stem}"  # list files match without the suffix
+        split = next((s for s, names in lists.items() if key in names), None) or which_set(
+            rel, validation_percentage=validation_percentage,
+            testing_percentage=testing_percentage)
+        entries.append(Entry(path=rel, label=word, split=split, speaker=speaker_of(rel),
+                             source=source))
     if not entries:
         raise KwsError(f"{root}: no <word>/<clip>.wav or .flac files in Speech Commands layout")
     return entries
@@ -426,13 +425,13 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
                        "folder)")
     words = list(STANDARD_WORDS if words is None else words)
     if not words:
-        raise KwsError("--words: give at least one word")
+        raise KwsError("give at least one word", argument="words")
     missing = [w for w in words if w not in have]
     if missing:
-        raise KwsError(f"--words: {', '.join(missing)} not in {root} (available: "
-                       f"{', '.join(have)})")
+        raise KwsError(f"{', '.join(missing)} not in {root} (available: "
+                       f"{', '.join(have)})", argument="words")
     if len(set(words)) != len(words):
-        raise KwsError(f"--words: repeated word in {','.join(words)}")
+        raise KwsError(f"repeated word in {','.join(words)}", argument="words")
 
     files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)  # split -> (w, rel)
     bad: list[tuple[str, str]] = []
@@ -476,7 +475,7 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
         noise = Path(noise_dir) if noise_dir is not None else root / BACKGROUND
         if not noise.is_dir():
             raise KwsError(f"{noise}: no background-noise folder for _silence_ (give "
-                           "--noise-dir, or --silence-percentage 0)")
+                           "noise_dir, or silence_percentage 0)")
         names = sorted(p for p in noise.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
         if not names:
             raise KwsError(f"{noise}: no .wav/.flac background recordings")

@@ -218,7 +218,8 @@ def unknown_words(keywords: Sequence[str]) -> list[str]:
     if key_phones:
         pool = [w for w in pool if tts.espeak_phonemes(w) not in key_phones]
     if not pool:
-        raise KwsError("--words: no _unknown_ words left after removing the keywords")
+        raise KwsError("no _unknown_ words left after removing the keywords",
+                       argument="words")
     return pool
 
 
@@ -415,20 +416,21 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
 
     words = [w.strip() for w in words]
     if not words or any(not w for w in words):
-        raise KwsError("--words: give one or more non-empty words, e.g. --words yes,no")
+        raise KwsError("give one or more non-empty words, e.g. yes,no", argument="words")
     if len(set(words)) != len(words):
-        raise KwsError(f"--words: repeated word in {','.join(words)}")
+        raise KwsError(f"repeated word in {','.join(words)}", argument="words")
     for w in words:
         if w in (UNKNOWN, SILENCE) or "/" in w or w.startswith("."):
-            raise KwsError(f"--words: {w!r} cannot be a keyword")
+            raise KwsError(f"{w!r} cannot be a keyword", argument="words")
     if per_word < 1:
-        raise KwsError(f"--per-word: must be at least 1 (got {per_word})")
+        raise KwsError(f"must be at least 1 (got {per_word})", argument="per_word")
     unknown = per_word if unknown is None else unknown
     silence = per_word // 2 if silence is None else silence
     if unknown < 0 or silence < 0:
-        raise KwsError("--unknown/--silence: counts cannot be negative")
+        raise KwsError(f"counts cannot be negative (got {unknown}, {silence})",
+                       argument="unknown" if unknown < 0 else "silence")
     if jobs < 1:
-        raise KwsError(f"--jobs: must be at least 1 (got {jobs})")
+        raise KwsError(f"must be at least 1 (got {jobs})", argument="jobs")
     if engines is None:
         engines = [e for e in tts.available_engines() if e in DEFAULT_ENGINES]
         if not engines:
@@ -437,8 +439,9 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     engines = list(dict.fromkeys(engines))
     for e in engines:
         if not tts.engine_voices(e):
-            raise KwsError(f"--engines: {e} is not installed here (installed: "
-                           f"{', '.join(tts.available_engines()) or 'none'})")
+            raise KwsError(f"{e} is not installed here (installed: "
+                           f"{', '.join(tts.available_engines()) or 'none'})",
+                           argument="engines")
     out = Path(out_dir)
     config = {"format": 1, "words": words, "per_word": per_word, "unknown": unknown,
               "silence": silence, "engines": engines, "seed": seed,
@@ -452,9 +455,10 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
             old = None
         if old != config:
             raise KwsError(f"{cfg_path}: this folder holds a corpus made with other settings; "
-                           "use another --dir or delete it")
+                           "use another out_dir or delete it")
     elif out.exists() and any(out.iterdir()):
-        raise KwsError(f"{out}: folder is not empty and holds no synth.json; use another --dir")
+        raise KwsError(f"{out}: folder is not empty and holds no synth.json; use another "
+                       "out_dir")
     write_text_atomic(cfg_path, json.dumps(config, indent=1, sort_keys=True) + "\n")
     for stale in out.glob("*/.*.tmp"):  # temporaries of a run that was killed
         stale.unlink()

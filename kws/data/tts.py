@@ -407,7 +407,8 @@ def engine_voices(engine: str) -> list[str]:
         return festival_voices()
     if engine == "piper":
         return ["joe"] if piper_available() else []
-    raise KwsError(f"--engines: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+    raise KwsError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})",
+                   argument="engines")
 
 
 def available_engines() -> list[str]:
@@ -419,5 +420,6 @@ def speak(engine: str, reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
     """Speak ``reqs`` with ``engine`` (one of :data:`ENGINES`, or ``espeak-cli``); returns
     (float64 samples, sample rate) per request."""
     if engine not in SPEAKERS:
-        raise KwsError(f"--engines: unknown engine {engine!r} (known: {', '.join(ENGINES)})")
+        raise KwsError(f"unknown engine {engine!r} (known: {', '.join(ENGINES)})",
+                       argument="engines")
     return SPEAKERS[engine](reqs)

@@ -4,13 +4,13 @@ under ASan/UBSan. mbedTLS comes from third_party/mbedtls (scripts/fetch_third_pa
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from pathlib import Path
 
+from kws.cbuild import cc_link
 from kws.errors import KwsError
+from kws.paths import REPO_ROOT
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = REPO_ROOT
 BLOB = REPO / "firmware" / "blob"
 MBEDTLS = REPO / "third_party" / "mbedtls"
 #: The mbedTLS files the loader needs (SHA-256; P-256 ECDSA verification with signatures).
@@ -37,23 +37,19 @@ def blob_flags(*, signatures: bool = True) -> list[str]:
             + (["-DKWS_BLOB_SIGNATURES"] if signatures else []))
 
 
-def _cc(args: list[str], what: str) -> None:
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        raise KwsError("no host C compiler (cc) found: apt-get install build-essential")
-    proc = subprocess.run([cc, *args], capture_output=True, text=True)
-    if proc.returncode != 0:
-        err = [ln for ln in proc.stderr.splitlines() if "error" in ln] or proc.stderr.splitlines()
-        raise KwsError(f"{what}: build failed: {err[0] if err else proc.returncode}")
+def blob_cmake_args(model_dir: str | Path) -> list[str]:
+    """CMake definitions of firmware/app's ``blob`` backend: the mbedTLS sources, and signature
+    checks when the generated spec in ``model_dir`` holds a public key."""
+    signed = "#define KWS_BLOB_SIGNED_SPEC 1" in (Path(model_dir) / "kws_model_blob.h").read_text()
+    srcs = ";".join(str(p) for p in mbedtls_sources(signatures=signed))
+    return [f"KWS_APP_BLOB_SOURCES={srcs}", f"KWS_MBEDTLS_DIR={MBEDTLS}",
+            f"KWS_APP_BLOB_SIGNATURES={'ON' if signed else 'OFF'}"]
 
 
 def build_check_library(out: str | Path) -> Path:
     """``libkws_blob.so``: kws_blob_validate with SHA-256 and ECDSA, for ctypes."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
     srcs = [BLOB / "src" / "kws_blob.c", BLOB / "src" / "kws_blob_crypto.c", *mbedtls_sources()]
-    _cc([*blob_flags(), "-shared", "-fPIC", *map(str, srcs), "-o", str(out)], str(out))
-    return out
+    return cc_link(srcs, out, shared=True, flags=blob_flags())
 
 
 def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool = True,
@@ -69,5 +65,16 @@ def build_fuzz_driver(model_dir: str | Path, out: str | Path, *, sanitize: bool 
     flags = [*blob_flags(signatures=signatures), "-g", f"-I{model_dir}",
              f"-I{rt / 'include'}", f"-I{rt / 'src'}", f"-I{REPO / 'common' / 'include'}",
              *(SANITIZE if sanitize else [])]
-    _cc([*flags, *map(str, srcs), "-o", str(out)], str(out))
-    return out
+    return cc_link(srcs, out, flags=flags)
+
+
+def build_m4_fuzz_driver(model_dir: str | Path, build_dir: str | Path) -> Path:
+    """``blob_fuzz_m4.elf``: the fuzz driver on the Cortex-M4 (QEMU) for the blob-slot model in
+    ``model_dir``, with signature checks (firmware/blob/tests/m4)."""
+    from kws.cbuild import cmake_build
+
+    srcs = ";".join(str(p) for p in mbedtls_sources(signatures=True))
+    out = cmake_build(BLOB / "tests" / "m4", build_dir, m4=True,
+                      defines=[f"KWS_MODEL_DIR={Path(model_dir).resolve()}",
+                               f"KWS_MBEDTLS_DIR={MBEDTLS}", f"KWS_BLOB_MBEDTLS_SOURCES={srcs}"])
+    return out / "blob_fuzz_m4.elf"

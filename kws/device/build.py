@@ -7,13 +7,12 @@ same Python settings objects the simulation uses (front end, detector, audio blo
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
+from kws.cbuild import cmake_build
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
@@ -132,15 +131,6 @@ def sizes_cmake(cfg: AppConfig) -> str:
             f"set(KWS_APP_NUM_MEL {cfg.frontend.num_mel})\n")
 
 
-def toolchain() -> str:
-    """Path of arm-none-eabi-gcc, or a KwsError saying how to install it."""
-    gcc = shutil.which("arm-none-eabi-gcc")
-    if gcc is None:
-        raise KwsError("arm-none-eabi-gcc not found: apt-get install gcc-arm-none-eabi "
-                       "libnewlib-arm-none-eabi")
-    return gcc
-
-
 def real_backend_missing() -> list[str]:
     """What the real backend needs and this checkout lacks (empty when it can build)."""
     need = [REPO / "common" / "include" / "kws_status.h",
@@ -167,59 +157,42 @@ def build_app(out_dir: str | Path, cfg: AppConfig, *, backend: str = "real",
         ``kws_fw.map``.
     cfg : AppConfig
         The generated ``kws_app_config.h``.
-    backend : {"real", "doubles"}
-        ``real``: the dsp/ front end and the exported model in ``model_dir``; ``doubles``: the
+    backend : {"real", "blob", "doubles"}
+        ``real``: the dsp/ front end and the exported model in ``model_dir``; ``blob``: the
+        same with the model's weights read from a blob in a flash slot (``model_dir`` from
+        :func:`kws.export.blob.export_blob_c`); ``doubles``: the
         integer test doubles (kws/device/doubles.py) with weights from ``doubles_seed``.
     defines, extra_sources : sequences
         Test hooks passed to the app's compile.
     """
-    toolchain()
-    cmake = shutil.which("cmake")
-    if cmake is None:
-        raise KwsError("cmake not found: apt-get install cmake ninja-build")
     out = Path(out_dir).resolve()
     gen = out / "gen"
     gen.mkdir(parents=True, exist_ok=True)
     write_text_atomic(gen / "kws_app_config.h", app_config_header(cfg))
     write_text_atomic(gen / "kws_app_sizes.cmake", sizes_cmake(cfg))
-    args = [f"-DKWS_APP_GEN_DIR={gen}", f"-DKWS_APP_BACKEND={backend}",
-            f"-DKWS_APP_DEFINES={';'.join(defines)}",
-            f"-DKWS_APP_EXTRA_SOURCES={';'.join(str(Path(p).resolve()) for p in extra_sources)}"]
+    args = [f"KWS_APP_GEN_DIR={gen}", f"KWS_APP_BACKEND={backend}",
+            f"KWS_APP_DEFINES={';'.join(defines)}",
+            f"KWS_APP_EXTRA_SOURCES={';'.join(str(Path(p).resolve()) for p in extra_sources)}"]
     if backend == "doubles":
         write_text_atomic(gen / "kws_app_doubles.h", doubles_header(cfg, seed=doubles_seed))
-    elif backend == "real":
+    elif backend in ("real", "blob"):
         missing = real_backend_missing()
         if missing:
             raise KwsError(f"firmware build: this checkout lacks {', '.join(missing)}")
         if model_dir is None or not (Path(model_dir) / "kws_model.c").is_file():
             raise KwsError(f"{model_dir}: no kws_model.c (run kws export first)")
-        args.append(f"-DKWS_MODEL_DIR={Path(model_dir).resolve()}")
+        args.append(f"KWS_MODEL_DIR={Path(model_dir).resolve()}")
+        if backend == "blob":   # kws_model_blob.c in model_dir (kws.device.blob_slot)
+            from kws.device.blob_build import blob_cmake_args
+
+            args += blob_cmake_args(model_dir)
     else:
-        raise KwsError(f"firmware build: unknown backend {backend!r} (real or doubles)")
-    gen_flag = ["-G", "Ninja"] if shutil.which("ninja") else []
-    configure = [cmake, "-S", str(APP), "-B", str(out), *gen_flag,
-                 f"-DCMAKE_TOOLCHAIN_FILE={REPO / 'firmware' / 'cmake' / 'arm-none-eabi.cmake'}",
-                 *args]
-    _run_tool(configure, out)
-    _run_tool([cmake, "--build", str(out), "-j", "2"], out)
+        raise KwsError(f"firmware build: unknown backend {backend!r} (real, blob or doubles)")
+    cmake_build(APP, out, m4=True, defines=args, build_type="RelWithDebInfo")
     elf = out / "kws_fw.elf"
     if not elf.is_file():
         raise KwsError(f"{out}: the build produced no kws_fw.elf")
     return elf
-
-
-def _run_tool(cmd: list[str], out: Path) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = (proc.stdout + proc.stderr).splitlines()
-        heap = [ln for ln in lines if "undefined reference to `__wrap_" in ln]
-        if heap:
-            sym = heap[0].split("__wrap_")[1].rstrip("'")
-            raise KwsError(f"{out}: firmware build failed: {sym} is referenced, and the "
-                           "firmware must not use a heap")
-        err = ([ln for ln in lines if "error:" in ln] or
-               [ln for ln in lines if "error" in ln.lower()] or lines[-1:])
-        raise KwsError(f"{out}: firmware build failed: {err[0].strip() if err else proc.returncode}")
 
 
 def check_no_heap(map_file: str | Path) -> None:

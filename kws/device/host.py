@@ -10,13 +10,12 @@ from __future__ import annotations
 import ctypes
 import functools
 import hashlib
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
 
+from kws.cbuild import cc_shared_library
 from kws.detect import Detection, DetectorSettings
 from kws.errors import KwsError
 from kws.paths import REPO_ROOT
@@ -31,15 +30,12 @@ SOURCES = (
     FIRMWARE / "detector" / "host" / "kws_host_shim.c",
 )
 INCLUDES = (FIRMWARE / "detector" / "include", FIRMWARE / "app")
-CFLAGS = ("-std=c99", "-O2", "-fPIC", "-shared", "-Wall", "-Wextra", "-Werror")
+CFLAGS = ("-std=c99", "-O2", "-Wall", "-Wextra", "-Werror")
 
 
 def build_host_library(*, build_dir: Path | None = None, extra_flags: Sequence[str] = ()
                        ) -> Path:
     """Compile the portable firmware C into a shared library; return its path (cached)."""
-    cc = shutil.which("cc") or shutil.which("gcc")
-    if cc is None:
-        raise KwsError("firmware host build: no C compiler (cc/gcc) on PATH")
     build_dir = build_dir or REPO / "build" / "firmware-host"
     headers = sorted(p for inc in INCLUDES for p in inc.glob("*.h"))
     digest = hashlib.sha256()
@@ -49,15 +45,7 @@ def build_host_library(*, build_dir: Path | None = None, extra_flags: Sequence[s
     lib = build_dir / f"libkws_fw_{digest.hexdigest()[:12]}.so"
     if lib.exists():
         return lib
-    build_dir.mkdir(parents=True, exist_ok=True)
-    tmp = lib.with_suffix(".tmp.so")
-    cmd = [cc, *CFLAGS, *extra_flags, *[f"-I{p}" for p in INCLUDES],
-           *[str(s) for s in SOURCES], "-o", str(tmp)]
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise KwsError(f"firmware host build failed: {proc.stderr.strip().splitlines()[-1:]}")
-    tmp.replace(lib)
-    return lib
+    return cc_shared_library(SOURCES, lib, flags=[*CFLAGS, *extra_flags], includes=INCLUDES)
 
 
 # ------------------------------------------------------------------ struct mirrors

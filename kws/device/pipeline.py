@@ -1,7 +1,7 @@
 """The whole firmware path for one RUN: export, build, run under QEMU, compare, report.
 
 - :func:`build_firmware` - ``kws firmware build RUN --out fw.elf``: export the int8 model to C
-  (issue C's ``kws export``), write ``kws_app_config.h`` from the RUN's front-end and detector
+  (``kws export``), write ``kws_app_config.h`` from the RUN's front-end and detector
   settings, and build ``firmware/app`` with the real front end and model.
 - :func:`qemu_stream_lines` - ``kws stream MODEL WAV --backend qemu``.
 - :func:`firmware_report` - ``kws firmware report``: footprint by section, stack high-water,
@@ -19,12 +19,13 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kws import qemu
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
-from kws.device.qemu_run import run_elf
 from kws.device.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
                                  realtime_lines)
+from kws.paths import shared_dir
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
@@ -53,10 +54,8 @@ def build_firmware(model_path: str | Path, out_elf: str | Path, *,
 
 def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block_ms: int = 20,
            ring_blocks: int = 4) -> Path:
-    try:
-        from kws.export import export_model
-    except ImportError:
-        raise KwsError("firmware build: kws export (issue C) is not in this checkout") from None
+    from kws.export import export_model
+
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")
@@ -75,7 +74,7 @@ def run_firmware(elf: str | Path, samples: np.ndarray, *, workdir: str | Path,
     work = Path(workdir)
     work.mkdir(parents=True, exist_ok=True)
     write_audio_raw(work / "audio.raw", samples)
-    res = run_elf(elf, args=["audio.raw"], cwd=work, timeout=timeout)
+    res = qemu.run_elf(elf, args=["audio.raw"], workdir=work, timeout=timeout)
     err = res.stderr.strip().splitlines()
     if res.exit_code != 0 or not err:
         raise KwsError(f"{elf}: firmware exited with {res.exit_code}: "
@@ -105,12 +104,8 @@ def qemu_stream_lines(model_path: str | Path, wav_path: str | Path, *,
 def count_per_hop_and_inference(elf: str | Path, samples: np.ndarray
                                 ) -> dict[str, dict[str, float]]:
     """Mean instructions per front-end frame and per inference, total and by class, counted
-    with issue A's TCG plugin (``kws.qemu.count_instructions``) between the app's markers:
+    with the TCG counting plugin (``kws.qemu.count_instructions``) between the app's markers:
     pair 0 = one frame (kws_mark_start/end), pair 1 = one inference (kws_mark_start2/end2)."""
-    try:
-        from kws import qemu
-    except ImportError:
-        raise KwsError("instruction counts need kws.qemu and its TCG plugin (issue A)") from None
     raw = np.asarray(samples, dtype="<i2").tobytes()
     result = qemu.count_instructions(elf, "kws_mark_start", "kws_mark_end",
                                      pairs=[("kws_mark_start2", "kws_mark_end2")],
@@ -136,7 +131,7 @@ def firmware_report(elf: str | Path, *, stack_used: int | None, frontend_hop_ms:
              f"  targets with DS-CNN-S: RAM <= 32 KB ({fp.ram / 1024:.1f} KB), flash <= 96 KB "
              f"({fp.flash / 1024:.1f} KB)"]
     if counts is None:
-        lines.append("instruction counts: not available (needs the TCG plugin of issue A)")
+        lines.append("instruction counts: not available (needs the QEMU TCG plugin)")
         return lines
     cyc = {k: estimate_cycles({c: counts[k][c] for c in CYCLES_PER_CLASS})
            for k in ("hop", "inference")}
@@ -168,7 +163,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     out = Path(out_dir)
     model = load_run_model(run_dir)
     detector = detector_settings_for(model)
-    audio = Path(audio_dir) if audio_dir else REPO.parent / "shared" / "audio"
+    audio = Path(audio_dir) if audio_dir else shared_dir() / "audio"
     words = tuple(w for w in model.labels if not w.startswith("_"))
     if stream is None:
         samples, events = parity_stream(audio, seconds=seconds, words=words, seed=0)

@@ -4,7 +4,7 @@
   load image) + ARM.exidx; static RAM = data + bss; stack = the high-water mark found by
   painting (the app prints it at exit), against the stack reserved by the linker script.
 - **Instructions per hop / per inference** counted exactly on the M4 under QEMU between the
-  app's marker functions (``kws_marker_{frame,model}_{begin,end}``) with issue A's TCG plugin
+  app's marker functions (``kws_marker_{frame,model}_{begin,end}``) with the TCG plugin
   (``kws.qemu.count_instructions``), split by class.
 - **Cycle estimate** weighting each class by the Cortex-M4 Technical Reference Manual
   (ARM 100166_0001_00, r0p1, Table 3-1 "Processor instruction set summary", and its
@@ -21,7 +21,7 @@ from pathlib import Path
 
 from kws.errors import KwsError
 
-#: Cycles per instruction by class (the classes of issue A's TCG plugin,
+#: Cycles per instruction by class (the classes of the TCG plugin,
 #: tools/qemu-plugin/kws_insn_count.c), from the Cortex-M4 TRM's instruction timing table.
 #: Assumptions: zero-wait-state flash and SRAM (at 80 MHz real parts need 2-4 flash wait states,
 #: hidden in part by a prefetch/ART accelerator; not modelled); ``ldst`` 2 cycles each (the

@@ -14,9 +14,9 @@ from kws.export.emit import generate_c, model_sha256
 from kws.export.lowering import Layer, lower
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
-from kws.run import read_labels, read_settings
+from kws.run import find_settings, read_labels, read_settings_file
 
-__all__ = ["ExportResult", "export_model"]
+__all__ = ["ExportResult", "export_model", "resolve_settings_hash"]
 
 
 @dataclasses.dataclass
@@ -29,7 +29,7 @@ class ExportResult:
     layers: list[Layer]
     arena: ArenaPlan
     labels: list[str]
-    settings_hash: int
+    settings_hash: int | None     # None: exported with the front end unknown
 
     @property
     def weight_bytes(self) -> int:
@@ -42,8 +42,27 @@ class ExportResult:
         return sum(l.macs for l in self.layers)
 
 
-def export_model(model_path: str | Path, out_dir: str | Path, *,
-                 prepare: bool = False) -> ExportResult:
+def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
+                          allow_unknown: bool) -> int | None:
+    """The front-end settings hash the export records: from ``settings_file`` if given, else
+    ``settings.json`` beside the model; with neither, None (front end unknown) if
+    ``allow_unknown``, else :class:`KwsError` (a default would claim settings nobody chose).
+    The files are read by :mod:`kws.run`."""
+    if settings_file is not None:
+        return read_settings_file(settings_file).hash()
+    found = find_settings(model_path)
+    if found is not None:
+        return found.hash()
+    if allow_unknown:
+        return None
+    raise KwsError(f"{model_path}: no settings.json beside the model, so the front end it was "
+                   f"trained on is unknown; give the front-end settings file, or export with "
+                   f"the front end marked unknown")
+
+
+def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
+                 settings_file: str | Path | None = None,
+                 allow_unknown_frontend: bool = False) -> ExportResult:
     """Generate ``kws_model.h`` and ``kws_model.c`` for ``model_path`` in ``out_dir``.
 
     Parameters
@@ -56,6 +75,13 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
         inference for 2 bytes instead of 1 per pointwise weight (+19 KB of flash on DS-CNN-S).
         False (the default, ``kws export`` without ``--int16-pointwise``) keeps every layer's
         int8 weights, so the model's flash is what its .tflite holds.
+    settings_file : path-like, optional
+        The front-end settings the model was trained on (default: ``settings.json`` beside
+        the model).
+    allow_unknown_frontend : bool
+        Without any settings, export with the front end marked unknown: the header then has
+        no ``KWS_MODEL_FRONTEND_SETTINGS_HASH`` and refuses to compile next to a front end's
+        configuration, so no settings check can pass by accident. False: raise instead.
 
     Raises
     ------
@@ -71,7 +97,7 @@ def export_model(model_path: str | Path, out_dir: str | Path, *,
     layers = lower(model, prepare=prepare)
     arena = plan_arena(model, layers)
     labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
-    settings_hash = read_settings(path).hash()
+    settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,
                                 model_sha256=model_sha256(data))

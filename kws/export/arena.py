@@ -13,7 +13,7 @@ from kws.export.planner import Buffer, check_plan, plan
 from kws.export.tflite_model import TfliteModel
 
 #: Kernels that may write their output over their input (same size, element by element).
-IN_PLACE_KERNELS = ("reshape", "softmax")
+IN_PLACE_KERNELS = ("reshape", "softmax", "lut", "requantize")
 
 
 @dataclasses.dataclass

@@ -7,14 +7,14 @@ name a tensor's buffer and the layer's scratch) and returns (declarations, call)
 from __future__ import annotations
 
 import dataclasses
-from typing import Callable
+from collections.abc import Callable
 
 from kws.export.lowering import Layer
 
 #: Layer array -> C element type, in the order the arrays are written.
 ARRAY_TYPES = (("filter", "int8_t"), ("bias", "int32_t"), ("multiplier", "int32_t"),
                ("shift", "int32_t"), ("pw_filter", "uint32_t"), ("pw_bias", "int32_t"),
-               ("pw_rqf", "int32_t"))
+               ("pw_rqf", "int32_t"), ("table", "int8_t"))
 
 
 @dataclasses.dataclass
@@ -94,10 +94,106 @@ def _reshape(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     return "", f"kws_reshape_s8({_io_args(l, refs)})"
 
 
+def _dims(name: str, d: tuple[int, ...]) -> str:
+    return f"static const kws_dims4_t {name} = {{{{{', '.join(str(v) for v in d)}}}}};\n"
+
+
+def _tensor_args(refs: LayerRefs, t: int) -> str:
+    ptr, n = refs.tensor(t)
+    return f"{ptr}, {n}"
+
+
+def _binary(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    decls = (_dims(f"{n}_out", p["out_dims"]) + _dims(f"{n}_in1", p["in1_dims"])
+             + _dims(f"{n}_in2", p["in2_dims"]))
+    if l.kernel == "add":
+        decls += (f"static const kws_add_params_t {n}_p = {{{p['input1_offset']}, "
+                  f"{p['input2_offset']}, {p['output_offset']}, {p['left_shift']}, "
+                  f"{p['input1_multiplier']}, {p['input1_shift']}, {p['input2_multiplier']}, "
+                  f"{p['input2_shift']}, {p['output_multiplier']}, {p['output_shift']}, "
+                  f"{p['act_min']}, {p['act_max']}}};\n")
+        tail = f", {refs.scratch(l)}"
+    else:
+        decls += (f"static const kws_mul_params_t {n}_p = {{{p['input1_offset']}, "
+                  f"{p['input2_offset']}, {p['output_offset']}, {p['multiplier']}, "
+                  f"{p['shift']}, {p['act_min']}, {p['act_max']}}};\n")
+        tail = ""
+    return decls, (f"kws_{l.kernel}_s8(&{n}_p, &{n}_out, &{n}_in1, "
+                   f"{_tensor_args(refs, l.inputs[0])}, &{n}_in2, "
+                   f"{_tensor_args(refs, l.inputs[1])}, {_tensor_args(refs, l.output)}{tail})")
+
+
+def _mean(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    decls = (_dims(f"{n}_in", p["in_dims"])
+             + f"static const kws_mean_params_t {n}_p = {{{p['input_zero_point']}, "
+               f"{p['output_zero_point']}, {p['multiplier']}, {p['shift']}}};\n")
+    return decls, (f"kws_mean_s8(&{n}_p, &{n}_in, {p['axis_mask']}u, {_io_args(l, refs)})")
+
+
+def _maxpool(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    return _shape_decl(l, n), (f"kws_maxpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
+                               f"{_io_args(l, refs)})")
+
+
+def _pieces(refs: LayerRefs, tensors: list[int], const: bool) -> tuple[str, str]:
+    """Compound literals of the pointers and lengths of ``tensors``."""
+    ptrs = ", ".join(refs.tensor(t)[0] for t in tensors)
+    lens = ", ".join(str(refs.tensor(t)[1]) for t in tensors)
+    qual = "const int8_t *const" if const else "int8_t *const"
+    return f"({qual}[]){{{ptrs}}}", f"(const size_t[]){{{lens}}}"
+
+
+def _concat(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    sizes = ", ".join(str(v) for v in l.params["sizes"])
+    decls = f"static const int32_t {n}_sizes[{len(l.params['sizes'])}] = {{{sizes}}};\n"
+    ptrs, lens = _pieces(refs, l.inputs, True)
+    return decls, (f"kws_concat_s8({l.params['outer']}, {len(l.inputs)}, {ptrs}, {lens}, "
+                   f"{n}_sizes, {_tensor_args(refs, l.output)})")
+
+
+def _split(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    sizes = ", ".join(str(v) for v in l.params["sizes"])
+    decls = f"static const int32_t {n}_sizes[{len(l.params['sizes'])}] = {{{sizes}}};\n"
+    ptrs, lens = _pieces(refs, l.outputs, False)
+    return decls, (f"kws_split_s8({l.params['outer']}, {_tensor_args(refs, l.input)}, "
+                   f"{len(l.outputs)}, {ptrs}, {lens}, {n}_sizes)")
+
+
+def _pad(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    decls = (_dims(f"{n}_in", p["in_dims"]) + _dims(f"{n}_before", p["before"])
+             + _dims(f"{n}_after", p["after"]))
+    return decls, (f"kws_pad_s8(&{n}_in, &{n}_before, &{n}_after, {p['pad_value']}, "
+                   f"{_io_args(l, refs)})")
+
+
+def _strided_slice(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    decls = (_dims(f"{n}_in", p["in_dims"]) + _dims(f"{n}_start", p["start"])
+             + _dims(f"{n}_stride", p["stride"]) + _dims(f"{n}_out", p["out_dims"]))
+    return decls, (f"kws_strided_slice_s8(&{n}_in, &{n}_start, &{n}_stride, &{n}_out, "
+                   f"{_io_args(l, refs)})")
+
+
+def _lut(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    return "", f"kws_lut_s8({n}_table, 256, {_io_args(l, refs)})"
+
+
+def _requantize(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
+    p = l.params
+    return "", (f"kws_requantize_s8({p['input_zero_point']}, {p['multiplier']}, {p['shift']}, "
+                f"{p['output_zero_point']}, {_io_args(l, refs)})")
+
+
 #: Kernel -> emitter(layer, name, refs) -> (declarations, call).
 EMITTERS: dict[str, Callable[[Layer, str, LayerRefs], tuple[str, str]]] = {
     "conv2d": _conv, "pointwise": _conv, "depthwise": _conv, "fc": _fc,
-    "avgpool": _avgpool, "softmax": _softmax, "reshape": _reshape,
+    "avgpool": _avgpool, "softmax": _softmax, "reshape": _reshape, "add": _binary,
+    "mul": _binary, "mean": _mean, "maxpool": _maxpool, "concat": _concat, "split": _split,
+    "pad": _pad, "strided_slice": _strided_slice, "lut": _lut, "requantize": _requantize,
 }
 
 

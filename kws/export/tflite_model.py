@@ -178,7 +178,7 @@ def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
                 "dilation": (o.DilationHFactor(), o.DilationWFactor()),
                 "depth_multiplier": o.DepthMultiplier(),
                 "act": act_names[o.FusedActivationFunction()]}
-    if kind == "AVERAGE_POOL_2D":
+    if kind in ("AVERAGE_POOL_2D", "MAX_POOL_2D"):
         o = _options(op, tflite.Pool2DOptions)
         return {"padding": pad_names[o.Padding()], "stride": (o.StrideH(), o.StrideW()),
                 "filter": (o.FilterHeight(), o.FilterWidth()),
@@ -190,4 +190,33 @@ def _op_options(tflite: Any, op: Any, kind: str) -> dict[str, Any]:
     if kind == "SOFTMAX":
         o = _options(op, tflite.SoftmaxOptions)
         return {"beta": float(o.Beta()) if o else 1.0}
+    return _more_options(tflite, op, kind, act_names)
+
+
+def _more_options(tflite: Any, op: Any, kind: str, act_names: dict[int, str]) -> dict[str, Any]:
+    """Options of the element-wise, reduction and tensor-shape operators."""
+    if kind in ("ADD", "MUL", "SUB"):
+        cls = {"ADD": tflite.AddOptions, "MUL": tflite.MulOptions, "SUB": tflite.SubOptions}
+        o = _options(op, cls[kind])
+        return {"act": act_names[o.FusedActivationFunction()] if o else "NONE"}
+    if kind == "CONCATENATION":
+        o = _options(op, tflite.ConcatenationOptions)
+        return {"axis": int(o.Axis()), "act": act_names[o.FusedActivationFunction()]}
+    if kind in ("MEAN", "SUM", "REDUCE_MAX"):
+        o = _options(op, tflite.ReducerOptions)
+        return {"keep_dims": bool(o.KeepDims()) if o else False}
+    if kind == "STRIDED_SLICE":
+        o = _options(op, tflite.StridedSliceOptions)
+        if o is None:
+            return {"begin_mask": 0, "end_mask": 0, "ellipsis_mask": 0, "new_axis_mask": 0,
+                    "shrink_axis_mask": 0, "offset": False}
+        return {"begin_mask": o.BeginMask(), "end_mask": o.EndMask(),
+                "ellipsis_mask": o.EllipsisMask(), "new_axis_mask": o.NewAxisMask(),
+                "shrink_axis_mask": o.ShrinkAxisMask(), "offset": bool(o.Offset())}
+    if kind == "PACK":
+        o = _options(op, tflite.PackOptions)
+        return {"axis": int(o.Axis()), "values_count": int(o.ValuesCount())}
+    if kind == "SPLIT":
+        o = _options(op, tflite.SplitOptions)
+        return {"num_splits": int(o.NumSplits())}
     return {}

@@ -11,11 +11,8 @@ ctypes releases the GIL during each call, so :func:`features_c` splits a batch o
 from __future__ import annotations
 
 import ctypes
-import fcntl
 import functools
 import os
-import shutil
-import subprocess
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -25,6 +22,7 @@ import numpy as np
 # kws_status values (common/include/kws_status.h); re-exported for the tests.
 from kws.cstatus import (KWS_ERR_BAD_CONFIG, KWS_ERR_BAD_TABLE, KWS_ERR_NULL,  # noqa: F401
                          KWS_ERR_SHORT_BUFFER, STATUS)
+from kws import cbuild
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import FrontendTables, make_tables
@@ -83,33 +81,18 @@ def build(*, sanitize: bool = False, force: bool = False) -> Path:
     """
     out = BUILD_ROOT / ("dsp-asan" if sanitize else "dsp")
     stamp = out / "libkws_frontend.so"
-    out.mkdir(parents=True, exist_ok=True)
-    with open(out / ".lock", "w") as lock:  # one builder at a time (pytest -n 2)
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        newest = max(p.stat().st_mtime for p in _sources())
-        if not force and stamp.exists() and stamp.stat().st_mtime >= newest \
-                and (out / "kws_frontend_driver").exists() and (out / "kws_test_fixed").exists():
-            return out
-        if shutil.which("cmake") is None:
-            raise KwsError("dsp/: cmake is not installed (apt-get install cmake ninja-build)")
-        gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-        if not (out / "CMakeCache.txt").exists() or force or "KWS_NATIVE" not in \
-                (out / "CMakeCache.txt").read_text():
-            cmd = ["cmake", "-S", str(DSP_DIR), "-B", str(out), *gen,
-                   f"-DKWS_SANITIZE={'ON' if sanitize else 'OFF'}",
-                   f"-DKWS_NATIVE={'OFF' if sanitize else 'ON'}",  # integers: same results
-                   "-DCMAKE_BUILD_TYPE=" + ("Debug" if sanitize else "Release")]
-            _run(cmd)
-        _run(["cmake", "--build", str(out), "-j", "2"])
-        os.utime(stamp)
+    newest = max(p.stat().st_mtime for p in _sources())
+    if not force and stamp.exists() and stamp.stat().st_mtime >= newest \
+            and (out / "kws_frontend_driver").exists() and (out / "kws_test_fixed").exists():
+        return out
+    if force:
+        (out / ".kws-configure").unlink(missing_ok=True)
+    cbuild.cmake_build(DSP_DIR, out, build_type="Debug" if sanitize else "Release",
+                       defines={"KWS_SANITIZE": "ON" if sanitize else "OFF",
+                                # host fast paths: the same integers, proven by the parity tests
+                                "KWS_NATIVE": "OFF" if sanitize else "ON"})
+    os.utime(stamp)
     return out
-
-
-def _run(cmd: list[str]) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        tail = (proc.stdout + proc.stderr).strip().splitlines()[-20:]
-        raise KwsError(f"dsp/: build failed: {' '.join(cmd[:2])}: " + " | ".join(tail))
 
 
 @functools.lru_cache(maxsize=1)

@@ -1,6 +1,6 @@
 """The ``qemu`` front-end backend: the C front end built for the Cortex-M4, run under QEMU.
 
-It runs ``firmware/apps/frontend_m4.c`` on mps2-an386 (one QEMU run per call), passing the
+It runs ``firmware/harness/frontend_m4.c`` on mps2-an386 (one QEMU run per call), passing the
 tables of any :class:`FrontendSettings` and the clips over semihosting, and reads the int8
 frames back. The firmware computes every frame twice, frame by frame and streaming block by
 block, and this backend checks that both agree before returning them.

@@ -18,7 +18,7 @@ import numpy as np
 from kws.errors import KwsError
 from kws.paths import shared_dir
 
-#: ``<repo>/../shared`` (CI layout); the environment variable KWS_SHARED overrides it.
+#: The optional shared data folder (``$KWS_SHARED``, else ``../shared``): benchmarks only.
 SHARED = shared_dir()
 
 
@@ -99,27 +99,47 @@ def adversarial_clips(length: int, *, seed: int = 0, repeat: int = 1
 
 
 def shared_audio_dir() -> Path | None:
-    """``<repo>/../shared/audio`` if present."""
+    """``<shared>/audio`` (:func:`kws.paths.shared_dir`) if present: the benchmarks' larger
+    optional source of real recordings."""
     path = SHARED / "audio"
     return path if path.is_dir() else None
 
 
-def real_clips(length: int, *, limit: int | None = None, include_noise: bool = True
-               ) -> tuple[np.ndarray, list[str]]:
-    """The recordings of ../shared/audio as int16 clips of ``length`` samples.
+def real_clips(length: int, *, limit: int | None = None, include_noise: bool = True,
+               root: str | Path | None = None) -> tuple[np.ndarray, list[str]]:
+    """The recordings of a folder of ``<word>/<clip>`` files as int16 clips of ``length``.
 
     Word clips are zero-padded / trimmed at the end; the long background-noise files are cut
-    into consecutive pieces. Raises :class:`KwsError` if the folder is missing.
-    """
-    from kws.audio import fit_clip, load_audio
+    into consecutive pieces (at most 8 each).
 
-    root = shared_audio_dir()
-    if root is None:
-        raise KwsError(f"{SHARED / 'audio'}: missing (shared recordings sit beside the repo)")
+    Parameters
+    ----------
+    length : int
+        Samples per clip.
+    limit : int, optional
+        At most this many clips.
+    include_noise : bool
+        Take pieces of ``_background_noise_`` too.
+    root : path-like, optional
+        The folder (.wav or .flac; linked folders are followed); default
+        :func:`shared_audio_dir`.
+
+    Raises
+    ------
+    KwsError
+        If the folder is missing or holds no clips.
+    """
+    from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+    from kws.fileio import class_files
+
+    folder = Path(root) if root is not None else shared_audio_dir()
+    if folder is None or not folder.is_dir():
+        raise KwsError(f"{folder if folder is not None else SHARED / 'audio'}: missing (a "
+                       "folder of <word>/<clip> recordings)")
     clips, names = [], []
-    for path in sorted(root.glob("*/*.wav")):
+    for word, path in class_files(folder, AUDIO_SUFFIXES):
         x = load_audio(path)
-        if path.parent.name == "_background_noise_":
+        if word == "_background_noise_":
             if not include_noise:
                 continue
             for i in range(min(x.size // length, 8)):
@@ -127,9 +147,11 @@ def real_clips(length: int, *, limit: int | None = None, include_noise: bool = T
                 names.append(f"{path.name}#{i}")
         else:
             clips.append(fit_clip(x, length))
-            names.append(f"{path.parent.name}/{path.name}")
+            names.append(f"{word}/{path.name}")
         if limit is not None and len(clips) >= limit:
             break
+    if not clips:
+        raise KwsError(f"{folder}: no .wav or .flac clips in its word folders")
     return np.stack(clips[:limit]), names[:limit]
 
 

@@ -11,12 +11,11 @@ from __future__ import annotations
 import ctypes
 import fcntl
 import hashlib
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
+from kws import cbuild
 from kws.cstatus import describe
 from kws.errors import KwsError
 from kws.export import ExportResult, export_model
@@ -51,27 +50,12 @@ def _sources_hash() -> str:
     return h.hexdigest()
 
 
-def _run(cmd: list[str], what: str) -> None:
-    proc = subprocess.run(cmd, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise KwsError(f"{what} failed: {(proc.stdout + proc.stderr).strip()[-2000:]}")
-
-
 def build_runtime(path: str = "portable") -> Path:
     """Build ``libkws_runtime.a`` for ``path`` with CMake; return the library's path."""
     if path not in PATHS:
         raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
-    if shutil.which("cmake") is None:
-        raise KwsError("cmake is not installed (needed to build the C runtime)")
-    build = repo_root() / "build" / f"runtime-host-{path}"
-    build.mkdir(parents=True, exist_ok=True)
-    with open(build.parent / f".runtime-host-{path}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (build / "CMakeCache.txt").exists():
-            gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-            _run(["cmake", "-S", str(runtime_dir()), "-B", str(build), *gen,
-                  f"-DKWS_RUNTIME_PATH={path}"], "configuring the C runtime")
-        _run(["cmake", "--build", str(build), "-j", "2"], "building the C runtime")
+    build = cbuild.cmake_build(runtime_dir(), repo_root() / "build" / f"runtime-host-{path}",
+                               defines={"KWS_RUNTIME_PATH": path})
     return build / "libkws_runtime.a"
 
 
@@ -103,14 +87,13 @@ class HostModel:
         out.mkdir(parents=True, exist_ok=True)
         with open(out / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
-            self.export: ExportResult = export_model(model_path, out, prepare=prepare)
+            self.export: ExportResult = export_model(model_path, out, prepare=prepare,
+                                                       allow_unknown_frontend=True)
             if not so.exists():
-                tmp = out / "libkws_model.so.tmp"
-                _run(["cc", "-std=c99", "-O2", "-Wall", "-Wextra", "-Werror", "-shared",
-                      "-fPIC", f"-I{runtime_dir() / 'include'}", f"-I{common_include_dir()}",
-                      str(out / "kws_model.c"),
-                      str(lib_a), "-o", str(tmp)], f"compiling {model_path.name}")
-                tmp.replace(so)
+                cbuild.cc_shared_library(
+                    [out / "kws_model.c"], so, libraries=[lib_a],
+                    flags=["-std=c99", "-O2", "-Wall", "-Wextra", "-Werror"],
+                    includes=[runtime_dir() / "include", common_include_dir()])
         self._lib = ctypes.CDLL(str(so))
         self._invoke = self._lib.kws_model_invoke
         self._invoke.restype = ctypes.c_int

@@ -18,11 +18,14 @@ from kws.export.tflite_model import load_tflite
 BACKENDS = ("tflm", "c", "qemu")
 
 
-def _batch(model_path: Path, x: np.ndarray, in_shape: tuple[int, ...],
-           name: str) -> np.ndarray:
-    """Return ``x`` as (N,) + in_shape int8, or raise naming the shape problem."""
-    if x.dtype != np.int8:
-        raise KwsError(f"{name}: input dtype is {x.dtype}; the model takes int8")
+_INT8 = np.dtype(np.int8)
+
+
+def _batch(model_path: Path, x: np.ndarray, in_shape: tuple[int, ...], name: str,
+           dtype: np.dtype = _INT8) -> np.ndarray:
+    """Return ``x`` as (N,) + in_shape of ``dtype``, or raise naming the shape problem."""
+    if x.dtype != dtype:
+        raise KwsError(f"{name}: input dtype is {x.dtype}; the model takes {dtype}")
     if tuple(x.shape) == tuple(in_shape):
         return x[None]
     if tuple(x.shape[1:]) == tuple(in_shape):
@@ -34,11 +37,27 @@ def _batch(model_path: Path, x: np.ndarray, in_shape: tuple[int, ...],
                    f"of {model_path.name} (give one input or a batch of them)")
 
 
-def run_tflm(model_path: Path, xs: np.ndarray) -> np.ndarray:
-    """Run each input of ``xs`` (N, *input shape) through the tflite-micro interpreter."""
+def _tflm_interpreter(model_path: Path):
     from tflite_micro import runtime
 
-    interp = runtime.Interpreter.from_bytes(model_path.read_bytes())
+    try:
+        return runtime.Interpreter.from_bytes(model_path.read_bytes())
+    except OSError as exc:
+        raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
+    except (RuntimeError, ValueError) as exc:
+        msg = " ".join(str(exc).split())[:300]
+        raise KwsError(f"{model_path}: TFLite Micro cannot run this model: {msg}") from exc
+
+
+def tflm_input(model_path: Path) -> tuple[tuple[int, ...], np.dtype]:
+    """(shape, dtype) of the model's input as TFLite Micro sees it (any model TFLM runs)."""
+    d = _tflm_interpreter(model_path).get_input_details(0)
+    return tuple(int(v) for v in d["shape"]), np.dtype(d["dtype"])
+
+
+def run_tflm(model_path: Path, xs: np.ndarray) -> np.ndarray:
+    """Run each input of ``xs`` (N, *input shape) through the tflite-micro interpreter."""
+    interp = _tflm_interpreter(model_path)
     outs = []
     for x in tqdm(xs, desc="tflm", unit="input", leave=False, disable=len(xs) < 50):
         interp.set_input(x, 0)
@@ -62,10 +81,13 @@ def infer(model_path: str | Path, x: np.ndarray, *, backend: str = "c", path: st
     model_path = Path(model_path)
     if backend not in BACKENDS:
         raise KwsError(f"backend {backend!r}: must be one of {', '.join(BACKENDS)}")
-    m = load_tflite(model_path)
-    in_shape = m.tensors[m.inputs[0]].shape
+    if backend == "tflm":  # whatever TFLM runs: no need for the C runtime's support
+        in_shape, dtype = tflm_input(model_path)
+    else:
+        m = load_tflite(model_path)
+        in_shape, dtype = m.tensors[m.inputs[0]].shape, np.dtype(np.int8)
     single = tuple(x.shape) == tuple(in_shape)
-    xs = _batch(model_path, x, in_shape, input_name)
+    xs = _batch(model_path, x, in_shape, input_name, dtype)
     if backend == "tflm":
         ys = run_tflm(model_path, xs)
     elif backend == "c":

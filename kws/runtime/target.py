@@ -1,7 +1,8 @@
 """The C runtime on the Cortex-M4 (QEMU mps2-an386): build a model's runner ELF and run it.
 
-``build_m4_model`` exports the model and cross-compiles ``model_runner.elf`` (firmware/runtime,
-app/) with the M4 toolchain file into ``build/m4-models/<hash>-<path>/``. ``run_qemu`` runs a
+``build_m4_model`` exports the model and cross-compiles the harness ``model_runner.elf``
+(firmware/harness/model_runner.c, with the runtime's ``kernel_fuzz.elf`` beside it) with
+:func:`kws.qemu.build_firmware` into ``build/m4-models/<hash>-<path>/``. ``run_qemu`` runs a
 batch of inputs through it (``kws infer --backend qemu``); ``count_layers`` counts the exact
 instructions of every layer and of the whole inference with the TCG counting plugin.
 QEMU itself is driven by :mod:`kws.qemu` (firmware infrastructure).
@@ -12,15 +13,14 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import hashlib
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 
+from kws import cbuild, qemu
 from kws.errors import KwsError
 from kws.export import ExportResult, export_model
-from kws.runtime.host import PATHS, _run, _sources_hash, repo_root, runtime_dir
+from kws.runtime.host import PATHS, _sources_hash, repo_root
 
 
 @dataclasses.dataclass
@@ -32,13 +32,8 @@ class M4Model:
     path: str
 
 
-def _qemu():
-    try:
-        import kws.qemu as q
-    except ImportError as exc:
-        raise KwsError("backend qemu: kws.qemu (the QEMU runner of the firmware "
-                       "infrastructure) is not installed in this tree") from exc
-    return q
+#: The harness that runs a model (and its hooks header), part of every M4 model build's key.
+RUNNER_SOURCES = ("model_runner.c", "kws_model_hooks.h")
 
 
 def build_m4_model(model_path: str | Path, *, path: str = "dsp",
@@ -50,9 +45,6 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
     """
     if path not in PATHS:
         raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
-    for tool, pkg in (("arm-none-eabi-gcc", "gcc-arm-none-eabi"), ("cmake", "cmake")):
-        if shutil.which(tool) is None:
-            raise KwsError(f"{tool}: not found; install the Debian package {pkg}")
     model_path = Path(model_path)
     try:
         data = model_path.read_bytes()
@@ -60,7 +52,8 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
         raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
     board = repo_root() / "firmware" / "boards" / "mps2_an386"
     h = hashlib.sha256(data + _sources_hash().encode())
-    for f in sorted(board.glob("*")):
+    harness = repo_root() / "firmware" / "harness"
+    for f in [*sorted(board.glob("*")), *(harness / n for n in RUNNER_SOURCES)]:
         h.update(f.read_bytes())
     variant = f"{path}-pw16" if prepare else path
     out = repo_root() / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{variant}"
@@ -68,15 +61,12 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
     elf = out / "build" / "model_runner.elf"
     with open(out / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
-        export = export_model(model_path, out / "model", prepare=prepare)
+        export = export_model(model_path, out / "model", prepare=prepare,
+                              allow_unknown_frontend=True)
         if not elf.exists():
-            gen = ["-G", "Ninja"] if shutil.which("ninja") else []
-            toolchain = repo_root() / "firmware" / "cmake" / "arm-none-eabi.cmake"
-            _run(["cmake", "-S", str(runtime_dir()), "-B", str(out / "build"), *gen,
-                  f"-DCMAKE_TOOLCHAIN_FILE={toolchain}", "-DCMAKE_BUILD_TYPE=Release",
-                  f"-DKWS_RUNTIME_PATH={path}", f"-DKWS_MODEL_DIR={out / 'model'}"],
-                 "configuring the M4 runtime")
-            _run(["cmake", "--build", str(out / "build"), "-j", "2"], "building the M4 runtime")
+            qemu.build_firmware(["model_runner", "kernel_fuzz"], build_dir=out / "build",
+                                cmake_args=[f"KWS_RUNTIME_PATH={path}",
+                                            f"KWS_MODEL_DIR={out / 'model'}"])
     return M4Model(elf, export, path)
 
 
@@ -89,12 +79,11 @@ def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
 def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
                    timeout: float = 300.0, prepare: bool = False) -> tuple[np.ndarray, int]:
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
-    q = _qemu()
     m = build_m4_model(model_path, path=path, prepare=prepare)
     model = m.export.model
     out_shape = model.tensors[model.outputs[0]].shape
     xs = np.ascontiguousarray(xs, dtype=np.int8)
-    res = q.run_elf(m.elf, args=["in.bin", "out.bin"], files={"in.bin": xs.tobytes()},
+    res = qemu.run_elf(m.elf, args=["in.bin", "out.bin"], files={"in.bin": xs.tobytes()},
                     timeout=timeout)
     if res.exit_code != 0 or "out.bin" not in res.files:
         raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "
@@ -131,10 +120,9 @@ def count_layers(model_path: str | Path, x: np.ndarray, *, path: str = "dsp",
     (layers, total)
         Per-layer counts (the marker calls excluded) and the whole ``kws_model_invoke``.
     """
-    q = _qemu()
     m = build_m4_model(model_path, path=path, prepare=prepare)
     x = np.ascontiguousarray(x, dtype=np.int8).reshape(1, -1)
-    res = q.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
+    res = qemu.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
                                args=["in.bin", "out.bin"], files={"in.bin": x.tobytes()})
     if res.run.exit_code != 0:
         raise KwsError(f"{m.elf}: model runner failed (exit {res.run.exit_code})")
@@ -149,17 +137,15 @@ def count_layers(model_path: str | Path, x: np.ndarray, *, path: str = "dsp",
 
 def m4_sizes(m: M4Model) -> dict[str, int]:
     """Flash bytes of the runtime code, the generated model code and its const data (M4)."""
-    size = shutil.which("arm-none-eabi-size")
-    if size is None:
-        raise KwsError("arm-none-eabi-size: not found; install binutils-arm-none-eabi")
+    size = cbuild.require("arm-none-eabi-size")
     build = m.elf.parent
 
     def text_of(objs: list[Path]) -> int:
-        out = subprocess.run([size, "-t", *map(str, objs)], capture_output=True, text=True,
-                             check=True).stdout.strip().splitlines()[-1].split()
+        out = cbuild.run_checked([size, "-t", *map(str, objs)], what="arm-none-eabi-size"
+                                 ).strip().splitlines()[-1].split()
         return int(out[0]) + int(out[1])
 
-    runtime_objs = sorted((build / "CMakeFiles" / "kws_runtime.dir" / "src").glob("*.obj"))
-    model_obj = next((build / "CMakeFiles" / "model_runner.dir").rglob("kws_model.c.obj"))
+    runtime_objs = sorted(next(build.rglob("kws_runtime.dir")).glob("src/*.obj"))
+    model_obj = next(next(build.rglob("model_runner.dir")).rglob("kws_model.c.obj"))
     return {"runtime_code": text_of(runtime_objs), "model_total": text_of([model_obj]),
             "model_const_data": m.export.weight_bytes}

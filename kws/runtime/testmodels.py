@@ -18,6 +18,8 @@ exercise the exporter and the C runtime, not to recognise words.
 - ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
 - ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
   a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
+- ``keras_<arch>`` and ``op_<kind>_<seed>``: models converted the plain Keras way with a
+  dynamic batch (:mod:`kws.runtime.corpus`).
 
 Generated files are cached under ``build/testmodels/`` keyed by a hash of the spec, so only the
 first test session pays for TensorFlow.
@@ -105,6 +107,11 @@ def named_spec(name: str) -> dict[str, Any]:
         return {"kind": "ds_cnn", "size": name[7:]}
     if name == "tiny":
         return {"kind": "tiny"}
+    from kws.runtime import corpus
+
+    spec = corpus.spec_of(name)
+    if spec is not None:
+        return spec
     parts = name.split("_")
     if len(parts) == 3 and parts[0] == "random" and parts[1] in RANDOM_KINDS and parts[2].isdigit():
         return random_spec(parts[1], int(parts[2]))
@@ -245,6 +252,10 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
     import tensorflow as tf
 
+    if spec["kind"] in ("keras", "op"):
+        from kws.runtime import corpus
+
+        return corpus.convert(spec)
     rng = np.random.default_rng([seed, GENERATOR_VERSION])
     model = _keras_model(spec, rng)
     fe = FrontendSettings()
@@ -359,7 +370,8 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
     """
     import tensorflow as tf
 
-    from kws.audio import fit_clip, load_audio
+    from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+    from kws.fileio import class_files
     from kws.frontend.fixed import features_numpy
 
     settings = FrontendSettings()
@@ -367,21 +379,18 @@ def make_trained_run(run_dir: str | Path, audio_dir: str | Path, *,
     labels = ("_silence_", "_unknown_", *words)
     rng = np.random.default_rng(seed)
     clips, ys = [], []
-    for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-        if folder.name == "_background_noise_":
-            for wav in sorted(folder.glob("*.wav")):
-                noise = load_audio(wav)
-                for _ in range(6):
-                    start = int(rng.integers(0, len(noise) - settings.clip_samples))
-                    gain = 10 ** rng.uniform(-1.5, 0.5)
-                    clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
-                                         -32768, 32767).astype(np.int16))
-                    ys.append(0)
+    for word, path in class_files(root, AUDIO_SUFFIXES):
+        if word == "_background_noise_":
+            noise = load_audio(path)
+            for _ in range(6):
+                start = int(rng.integers(0, len(noise) - settings.clip_samples))
+                gain = 10 ** rng.uniform(-1.5, 0.5)
+                clips.append(np.clip(noise[start:start + settings.clip_samples] * gain,
+                                     -32768, 32767).astype(np.int16))
+                ys.append(0)
             continue
-        label = labels.index(folder.name) if folder.name in words else 1
-        for wav in sorted(folder.glob("*.wav")):
-            clips.append(fit_clip(load_audio(wav), settings.clip_samples))
-            ys.append(label)
+        clips.append(fit_clip(load_audio(path), settings.clip_samples))
+        ys.append(labels.index(word) if word in words else 1)
     q = features_numpy(np.stack(clips), settings).astype(np.float32)
     x = (settings.output_scale * (q - settings.output_zero_point))[..., None]
     y = np.asarray(ys)

@@ -12,6 +12,7 @@ done.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import json
 import math
@@ -20,7 +21,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -31,10 +32,10 @@ from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
 from kws.run import write_metrics, write_run
-from kws.data.augment import AugmentConfig, NoiseBank
+from kws.data.augment import AugmentConfig, NoiseBank, synthetic_background
 from kws.data.manifest import BACKGROUND, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
-from kws.paths import shared_dir
+from kws.paths import real_speech_dir, shared_dir
 from kws.train.data import Example, class_names, dataset_entries, select_examples
 from kws.train.features import FeatureSet, split_features
 
@@ -51,6 +52,11 @@ class TrainConfig:
     ``data_dir`` a Speech Commands folder) or a dataset folder with a manifest.csv.
     ``balance`` weights each class's loss by ``(mean count / class count) ** balance`` (0: no
     weighting, 1: fully balanced classes).
+    ``noise_dir``: background noise for augmentation (see :func:`noise_bank`; by default the
+    dataset's own, else synthesized noise that is the same on every machine).
+    ``real_eval``: a folder of real recordings (Speech Commands layout) to score the trained
+    models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
+    :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
@@ -75,6 +81,7 @@ class TrainConfig:
     balance: float = 1.0
     time_mask: int = 0
     freq_mask: int = 0
+    real_eval: str | None = "auto"
     target_fa_per_hour: float = 1.0
     negatives: str | None = None
     calibration_minutes: float = 10.0
@@ -103,13 +110,15 @@ def resolve_examples(cfg: TrainConfig, cache: Path) -> tuple[list[Example], Path
         entries = dataset_entries(root)
     elif cfg.data == "speech-commands":
         if not cfg.data_dir:
-            raise KwsError("--data speech-commands needs --data-dir (a Speech Commands folder)")
+            raise KwsError("data='speech-commands' needs a Speech Commands folder",
+                           argument="data_dir")
         root = Path(cfg.data_dir)
         entries = speech_commands_entries(root)
     else:
         root = Path(cfg.data)
         if not root.is_dir():
-            raise KwsError(f"{root}: --data must be synth, speech-commands or a dataset folder")
+            raise KwsError(f"{root}: must be synth, speech-commands or a dataset folder",
+                           argument="data")
         entries = dataset_entries(root)
     examples = select_examples(entries, root, words, unknown_percent=cfg.unknown_percent,
                                silence_percent=cfg.silence_percent, seed=cfg.seed)
@@ -136,45 +145,6 @@ def _lr(cfg: TrainConfig, epoch: int) -> float:
     """Cosine decay from ``learning_rate`` to 5 % of it over the run."""
     frac = epoch / max(1, cfg.epochs - 1)
     return cfg.learning_rate * (0.05 + 0.95 * 0.5 * (1.0 + math.cos(math.pi * frac)))
-
-
-def _mine(model: Any, train_fs: FeatureSet, cfg: TrainConfig, classes: list[str],
-          settings: FrontendSettings, cache: Path, noise: Any, weights: dict[int, float],
-          val_data: Any) -> FeatureSet:
-    """Rounds of hard-negative mining (:mod:`kws.train.mining`) on a pool of keyword-free
-    windows from another sentence bank (seed + 1 + round), each followed by
-    ``cfg.mining_epochs`` epochs at the final learning rate. Not checkpointed."""
-    from kws.train.mining import hard_negatives
-    from kws.train.negatives import negative_windows
-
-    unknown = classes.index(UNKNOWN)
-    keys = [classes.index(w) for w in cfg.words]
-    lr = _lr(cfg, cfg.epochs - 1)
-    for rnd in range(cfg.mining_rounds):
-        pool = negative_windows(words=cfg.words, settings=settings, cache=cache,
-                                seed=cfg.seed + 1 + rnd, minutes=cfg.mining_minutes,
-                                user_dir=cfg.negatives, copies=1, noise=noise)[:, 0]
-        probs = model.predict(dequantize_features(pool, settings)[..., None], batch_size=512,
-                              verbose=0)
-        idx = hard_negatives(probs, keyword_columns=keys, threshold=0.5,
-                             limit=max(len(train_fs.x) // 4, 1))
-        _log(f"kws: mining round {rnd + 1}: {len(idx)} of {len(pool)} keyword-free windows "
-             f"fire (p >= 0.5); training {cfg.mining_epochs} more epochs with them")
-        hard = np.repeat(pool[idx][:, None], train_fs.x.shape[1], axis=1)
-        train_fs = dataclasses.replace(
-            train_fs, x=np.concatenate([train_fs.x, hard]),
-            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]))
-        model.optimizer.learning_rate.assign(lr)
-        for e in range(cfg.mining_epochs):
-            epoch = cfg.epochs + rnd * cfg.mining_epochs + e
-            tf_seed = cfg.seed * 1000 + epoch
-            import tensorflow as tf
-
-            tf.keras.utils.set_random_seed(tf_seed)
-            x, y = _epoch_data(train_fs, cfg, epoch, settings)
-            model.fit(x, y, batch_size=cfg.batch_size, epochs=1, validation_data=val_data,
-                      shuffle=False, verbose=0, class_weight=weights if cfg.balance else None)
-    return train_fs
 
 
 def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
@@ -291,6 +261,19 @@ def evaluate_tflite(tflite: bytes, fs: FeatureSet, settings: FrontendSettings,
     return report(fs.y, probs.argmax(axis=1), classes)
 
 
+@dataclasses.dataclass
+class TrainingData:
+    """The features a run trains and evaluates on."""
+
+    classes: list[str]
+    train: FeatureSet
+    evaluation: dict[str, FeatureSet]     # "validation" / "test" -> copy-0 features
+    counts: np.ndarray                    # training clips per class
+    examples: list[Example] = dataclasses.field(default_factory=list)
+    train_noise: Any = None
+    eval_noise: Any = None
+
+
 def train(cfg: TrainConfig, *, resume: bool = False,
           settings: FrontendSettings | None = None) -> dict[str, Any]:
     """Train, quantize and evaluate a keyword model; returns the metrics written to RUN/.
@@ -309,163 +292,30 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     KwsError
         Bad words, data, model or a RUN/ folder that holds another run.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")     # TensorFlow's C++ log lines
-    import tensorflow as tf
-
     settings = settings or FrontendSettings()
-    if not cfg.words or any(not w or "," in w for w in cfg.words):
-        raise KwsError(f"--words: need a comma-separated list of words, got {cfg.words!r}")
-    if len(set(cfg.words)) != len(cfg.words):
-        raise KwsError(f"--words: repeated word in {','.join(cfg.words)}")
-    if cfg.model not in MODELS:
-        raise KwsError(f"--model {cfg.model!r}: unknown; available: {', '.join(MODELS)}")
-    if cfg.epochs < 1:
-        raise KwsError(f"--epochs {cfg.epochs}: must be at least 1")
-    run = Path(cfg.out)
-    ckpt = run / "checkpoint"
-    cfg_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True, indent=1)
-    if resume:
-        saved = run / "config.json"
-        if not saved.is_file():
-            raise KwsError(f"{saved}: nothing to resume (no config.json in the run folder)")
-        old = json.loads(saved.read_text())
-        now = json.loads(cfg_json)
-        diff = sorted(k for k in now if k not in ("epochs", "cache_dir") and old.get(k) != now[k])
-        if diff:
-            raise KwsError(f"{saved}: --resume with different settings: {', '.join(diff)}")
-    run.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(run / "config.json", cfg_json)
+    check_config(cfg)
+    run = prepare_run_folder(cfg, resume=resume)
     cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache()
     times: dict[str, float] = {}
     t_all = time.monotonic()
+    data = load_training_data(cfg, cache, settings, times)
+    with _timed(times, "training"):
+        model, history = fit(cfg, data, settings, run, resume=resume)
+    with _timed(times, "quantization"):
+        int8, flt = quantize(model, data.train, settings, seed=cfg.seed,
+                             name=str(run / "model.tflite"))
+    write_outputs(run, model, int8, flt, data.classes, settings, history)
+    with _timed(times, "evaluation"):
+        metrics = evaluate_run(cfg, data, int8, flt, settings, run, history)
+    with _timed(times, "calibration"):
+        from kws.train.detector import calibrate_run, describe
 
-    t0 = time.monotonic()
-    examples, data_noise, times["synthesis"] = resolve_examples(cfg, cache)
-    classes = class_names(cfg.words)
-    noise_files = NoiseBank.find(Path(cfg.noise_dir) if cfg.noise_dir else None, data_noise,
-                                 shared_dir() / "audio" / BACKGROUND)
-    train_noise = NoiseBank.from_files(noise_files, part="train")
-    eval_noise = NoiseBank.from_files(noise_files, part="heldout")
-    times["data"] = time.monotonic() - t0 - times["synthesis"]
-
-    t0 = time.monotonic()
-    aug = AugmentConfig()
-    feat_cache = cache / "features"
-    by_split = {s: [e for e in examples if e.split == s] for s in ("train", "validation", "test")}
-    train_fs = split_features(by_split["train"], classes, settings=settings,
-                              cache_dir=feat_cache, copies=cfg.copies, augment=aug,
-                              noise=train_noise, seed=cfg.seed, desc="train features")
-    eval_fs = {s: split_features(by_split[s], classes, settings=settings, cache_dir=feat_cache,
-                                 copies=1, augment=None, noise=eval_noise, seed=cfg.seed,
-                                 desc=f"{s} features")
-               for s in ("validation", "test") if by_split[s]}
-    times["features"] = time.monotonic() - t0
-    if cfg.negative_minutes > 0 or cfg.negatives:
-        from kws.train.negatives import negative_windows
-
-        t0 = time.monotonic()
-        neg = negative_windows(words=cfg.words, settings=settings, cache=cache, seed=cfg.seed,
-                               minutes=cfg.negative_minutes, user_dir=cfg.negatives,
-                               copies=cfg.copies, noise=train_noise)
-        train_fs = dataclasses.replace(
-            train_fs, x=np.concatenate([train_fs.x, neg]),
-            y=np.concatenate([train_fs.y, np.full(len(neg), classes.index(UNKNOWN),
-                                                  train_fs.y.dtype)]))
-        _log(f"kws: {len(neg)} negative windows from long keyword-free audio")
-        times["negatives"] = time.monotonic() - t0
-    counts = np.bincount(train_fs.y, minlength=len(classes))
-    for c, n in zip(classes, counts):
-        if n < 2:
-            raise KwsError(f"{cfg.data}: too few training examples of class {c!r}: {n} "
-                           f"(need at least 2)")
-    _log("kws: train clips per class: " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
-         + f" (x{cfg.copies} augmented copies)")
-
-    t0 = time.monotonic()
-    tf.config.experimental.enable_op_determinism()
-    state: dict[str, Any] = {"epoch": 0, "history": {}}
-    loaded = _load_checkpoint(ckpt) if resume else None
-    if loaded is not None:
-        model, state = loaded
-        _log(f"kws: resuming after epoch {state['epoch']}")
-    else:
-        tf.keras.utils.set_random_seed(cfg.seed)
-        model = build_model(cfg.model, num_classes=len(classes), settings=settings)
-        model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
-                      loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    val = eval_fs.get("validation")
-    val_data = None
-    if val is not None and len(val.x):
-        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
-    tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
-    history: dict[str, list[float]] = state["history"]
-    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
-    bar = tqdm(range(state["epoch"], cfg.epochs), desc="train", unit="epoch",
-               initial=state["epoch"], total=cfg.epochs)
-    for epoch in bar:
-        tf.keras.utils.set_random_seed(cfg.seed * 1000 + epoch)
-        _reseed_layers(model, cfg.seed * 1000 + epoch)
-        model.optimizer.learning_rate.assign(_lr(cfg, epoch))
-        x, y = _epoch_data(train_fs, cfg, epoch, settings)
-        h = model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=epoch, epochs=epoch + 1,
-                      validation_data=val_data, shuffle=False, verbose=0, callbacks=[tb],
-                      class_weight=weights if cfg.balance else None)
-        for k, v in h.history.items():
-            history.setdefault(k, []).append(float(v[-1]))
-        bar.set_postfix({k: f"{history[k][-1]:.3f}" for k in ("loss", "accuracy",
-                                                              "val_accuracy") if k in history})
-        _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
-    bar.close()
-    times["training"] = time.monotonic() - t0
-    if cfg.mining_rounds > 0:
-        t0 = time.monotonic()
-        train_fs = _mine(model, train_fs, cfg, classes, settings, cache, train_noise, weights,
-                         val_data)
-        times["mining"] = time.monotonic() - t0
-
-    t0 = time.monotonic()
-    from kws.train.quantize import check_input_quantization, convert, representative_examples
-
-    rep = representative_examples(train_fs.x[:, 0], settings, seed=cfg.seed)
-    int8 = convert(model, representative=rep)
-    check_input_quantization(int8, settings, name=str(run / "model.tflite"))
-    flt = convert(model)
-    times["quantization"] = time.monotonic() - t0
-
-    model.save(run / "model.keras.tmp.keras")
-    os.replace(run / "model.keras.tmp.keras", run / "model.keras")
-    write_run(run, model=int8, float_model=flt, labels=classes, settings=settings)
-    _plot_curves(history, run / "curves.png")
-
-    t0 = time.monotonic()
-    metrics: dict[str, Any] = {"words": cfg.words, "classes": classes, "model": cfg.model,
-                               "data": cfg.data, "epochs": cfg.epochs,
-                               "train_clips": int(len(train_fs.x)),
-                               "skipped_files": train_fs.skipped + sum(
-                                   (f.skipped for f in eval_fs.values()), []),
-                               "history": history, "splits": {}}
-    for split, fs in eval_fs.items():
-        if not len(fs.x):
-            continue
-        res = {"float": evaluate_tflite(flt, fs, settings, classes),
-               "int8": evaluate_tflite(int8, fs, settings, classes)}
-        metrics["splits"][split] = res
-        _log(format_report(res["float"], title=f"{split} float: "))
-        _log(format_report(res["int8"], title=f"{split} int8:  "))
-        if split == "validation":
-            plot_confusion(res["int8"], run / "confusion_validation.png",
-                           title=f"validation int8, accuracy {res['int8']['accuracy']:.3f}")
-    times["evaluation"] = time.monotonic() - t0
-
-    t0 = time.monotonic()
-    from kws.train.detector import calibrate_run, describe
-
-    cal = calibrate_run(run, examples=examples, words=cfg.words, noise=eval_noise, cache=cache,
-                        target_fa_per_hour=cfg.target_fa_per_hour, seed=cfg.seed,
-                        negatives=cfg.negatives, tts_minutes=cfg.calibration_minutes)
-    metrics["detector"] = {k: v for k, v in cal.to_dict().items() if k != "grid"}
-    _log(describe(cal))
-    times["calibration"] = time.monotonic() - t0
+        cal = calibrate_run(run, examples=data.examples, words=cfg.words, noise=data.eval_noise,
+                            cache=cache, target_fa_per_hour=cfg.target_fa_per_hour,
+                            seed=cfg.seed, negatives=cfg.negatives,
+                            tts_minutes=cfg.calibration_minutes)
+        metrics["detector"] = {k: v for k, v in cal.to_dict().items() if k != "grid"}
+        _log(describe(cal))
     times["total"] = time.monotonic() - t_all
     metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
     write_metrics(run, metrics)
@@ -473,3 +323,327 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     _log(f"kws: wrote {run}/model.tflite (int8), model_float.tflite, model.keras, labels.txt, "
          f"settings.json, detector.json, calibration.json, metrics.json, curves.png, logs/")
     return metrics
+
+
+@contextlib.contextmanager
+def _timed(times: dict[str, float], name: str) -> Iterator[None]:
+    """Add the seconds the body takes to ``times[name]``."""
+    t0 = time.monotonic()
+    yield
+    times[name] = times.get(name, 0.0) + time.monotonic() - t0
+
+
+def check_config(cfg: TrainConfig) -> None:
+    """Raise :class:`KwsError` for a configuration no run can start from."""
+    if not cfg.words or any(not w or "," in w for w in cfg.words):
+        raise KwsError(f"need a list of non-empty words without commas, got {cfg.words!r}",
+                       argument="words")
+    if len(set(cfg.words)) != len(cfg.words):
+        raise KwsError(f"repeated word in {','.join(cfg.words)}", argument="words")
+    if cfg.model not in MODELS:
+        raise KwsError(f"{cfg.model!r} unknown; available: {', '.join(MODELS)}",
+                       argument="model")
+    if cfg.epochs < 1:
+        raise KwsError(f"must be at least 1 (got {cfg.epochs})", argument="epochs")
+
+
+def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
+    """Create RUN/ and write its config.json; with ``resume``, the saved config must match
+    (except ``epochs``, ``cache_dir`` and ``real_eval``)."""
+    run = Path(cfg.out)
+    cfg_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True, indent=1)
+    if resume:
+        saved = run / "config.json"
+        if not saved.is_file():
+            raise KwsError(f"{saved}: nothing to resume (no config.json in the run folder)")
+        old = json.loads(saved.read_text())
+        now = json.loads(cfg_json)
+        free = ("epochs", "cache_dir", "real_eval")
+        diff = sorted(k for k in now if k not in free and old.get(k) != now[k])
+        if diff:
+            raise KwsError(f"{saved}: resuming with different settings: {', '.join(diff)}")
+    run.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(run / "config.json", cfg_json)
+    return run
+
+
+def _with_negatives(cfg: TrainConfig, train_fs: FeatureSet, classes: list[str],
+                    settings: FrontendSettings, cache: Path, noise: Any) -> FeatureSet:
+    """``train_fs`` plus the long-audio negative windows (:mod:`kws.train.negatives`) as
+    ``_unknown_``."""
+    from kws.train.negatives import negative_windows
+
+    neg = negative_windows(words=cfg.words, settings=settings, cache=cache, seed=cfg.seed,
+                           minutes=cfg.negative_minutes, user_dir=cfg.negatives,
+                           copies=cfg.copies, noise=noise)
+    _log(f"kws: {len(neg)} negative windows from long keyword-free audio")
+    return dataclasses.replace(
+        train_fs, x=np.concatenate([train_fs.x, neg]),
+        y=np.concatenate([train_fs.y, np.full(len(neg), classes.index(UNKNOWN),
+                                              train_fs.y.dtype)]))
+
+
+def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings,
+                       times: dict[str, float]) -> TrainingData:
+    """The examples, noise and cached features of every split (``times`` gets synthesis,
+    data and features seconds)."""
+    t0 = time.monotonic()
+    examples, data_noise, times["synthesis"] = resolve_examples(cfg, cache)
+    classes = class_names(cfg.words)
+    train_noise, eval_noise = (noise_bank(cfg, data_noise, part=p) for p in ("train", "heldout"))
+    times["data"] = time.monotonic() - t0 - times["synthesis"]
+    with _timed(times, "features"):
+        feat_cache = cache / "features"
+        by_split = {s: [e for e in examples if e.split == s]
+                    for s in ("train", "validation", "test")}
+        train_fs = split_features(by_split["train"], classes, settings=settings,
+                                  cache_dir=feat_cache, copies=cfg.copies,
+                                  augment=AugmentConfig(), noise=train_noise, seed=cfg.seed,
+                                  desc="train features")
+        eval_fs = {s: split_features(by_split[s], classes, settings=settings,
+                                     cache_dir=feat_cache, copies=1, augment=None,
+                                     noise=eval_noise, seed=cfg.seed, desc=f"{s} features")
+                   for s in ("validation", "test") if by_split[s]}
+    if cfg.negative_minutes > 0 or cfg.negatives:
+        with _timed(times, "negatives"):
+            train_fs = _with_negatives(cfg, train_fs, classes, settings, cache, train_noise)
+    counts = np.bincount(train_fs.y, minlength=len(classes))
+    for c, n in zip(classes, counts):
+        if n < 2:
+            raise KwsError(f"{cfg.data}: too few training examples of class {c!r}: {n} "
+                           f"(need at least 2)")
+    _log("kws: train clips per class: " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
+         + f" (x{cfg.copies} augmented copies)")
+    return TrainingData(classes, train_fs, eval_fs, counts, examples, train_noise, eval_noise)
+
+
+def noise_bank(cfg: TrainConfig, data_noise: Path | None, *, part: str) -> NoiseBank:
+    """Background noise for augmentation (``part="train"``) or evaluation (``"heldout"``).
+
+    ``cfg.noise_dir`` when given (``"shared"``: the shared folder's background recordings);
+    else the dataset's own ``_background_noise_`` (as the Speech Commands download has);
+    else :func:`kws.data.augment.synthetic_background`, the same on every machine.
+    """
+    if cfg.noise_dir == "shared":
+        folder = shared_dir() / "audio" / BACKGROUND
+        if not folder.is_dir():
+            raise KwsError(f"{folder}: no shared background noise (set KWS_SHARED)",
+                           argument="noise_dir")
+    elif cfg.noise_dir:
+        folder = Path(cfg.noise_dir)
+        if not folder.is_dir():
+            raise KwsError(f"{folder}: no such folder of background noise",
+                           argument="noise_dir")
+    else:
+        folder = data_noise
+    if folder is None:
+        return synthetic_background(part=part)
+    return NoiseBank.from_folder(folder, part=part, min_seconds=0.0)
+
+
+def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings,
+                          ckpt: Path, *, resume: bool) -> tuple[Any, dict[str, Any]]:
+    """The compiled model and training state: from the checkpoint, or new."""
+    import tensorflow as tf
+
+    loaded = _load_checkpoint(ckpt) if resume else None
+    if loaded is not None:
+        _log(f"kws: resuming after epoch {loaded[1]['epoch']}")
+        return loaded
+    tf.keras.utils.set_random_seed(cfg.seed)
+    model = build_model(cfg.model, num_classes=len(data.classes), settings=settings)
+    model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return model, {"epoch": 0, "history": {}}
+
+
+def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: Path, *,
+        resume: bool) -> tuple[Any, dict[str, list[float]]]:
+    """Train epoch by epoch (a checkpoint after each); returns the model and its history."""
+    import tensorflow as tf
+
+    tf.config.experimental.enable_op_determinism()
+    ckpt = run / "checkpoint"
+    model, state = _new_or_resumed_model(cfg, data, settings, ckpt, resume=resume)
+    val = data.evaluation.get("validation")
+    val_data = None
+    if val is not None and len(val.x):
+        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
+    history: dict[str, list[float]] = state["history"]
+    counts = data.counts
+    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
+    bar = tqdm(range(state["epoch"], cfg.epochs), desc="train", unit="epoch",
+               initial=state["epoch"], total=cfg.epochs)
+    for epoch in bar:
+        tf.keras.utils.set_random_seed(cfg.seed * 1000 + epoch)
+        _reseed_layers(model, cfg.seed * 1000 + epoch)
+        model.optimizer.learning_rate.assign(_lr(cfg, epoch))
+        x, y = _epoch_data(data.train, cfg, epoch, settings)
+        h = model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=epoch, epochs=epoch + 1,
+                      validation_data=val_data, shuffle=False, verbose=0, callbacks=[tb],
+                      class_weight=weights if cfg.balance else None)
+        for k, v in h.history.items():
+            history.setdefault(k, []).append(float(v[-1]))
+        bar.set_postfix({_shown(cfg, k): f"{history[k][-1]:.3f}"
+                         for k in ("loss", "accuracy", "val_accuracy") if k in history})
+        _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
+    bar.close()
+    if cfg.mining_rounds > 0:
+        data.train = _mine(model, data.train, cfg, data.classes, settings,
+                           Path(cfg.cache_dir) if cfg.cache_dir else default_cache(),
+                           data.train_noise, weights, val_data)
+    return model, history
+
+
+def _mine(model: Any, train_fs: FeatureSet, cfg: TrainConfig, classes: list[str],
+          settings: FrontendSettings, cache: Path, noise: Any, weights: dict[int, float],
+          val_data: Any) -> FeatureSet:
+    """Rounds of hard-negative mining (:mod:`kws.train.mining`) on a pool of keyword-free
+    windows from another sentence bank (seed + 1 + round), each followed by
+    ``cfg.mining_epochs`` epochs at the final learning rate. Not checkpointed."""
+    from kws.train.mining import hard_negatives
+    from kws.train.negatives import negative_windows
+
+    unknown = classes.index(UNKNOWN)
+    keys = [classes.index(w) for w in cfg.words]
+    lr = _lr(cfg, cfg.epochs - 1)
+    for rnd in range(cfg.mining_rounds):
+        pool = negative_windows(words=cfg.words, settings=settings, cache=cache,
+                                seed=cfg.seed + 1 + rnd, minutes=cfg.mining_minutes,
+                                user_dir=cfg.negatives, copies=1, noise=noise)[:, 0]
+        probs = model.predict(dequantize_features(pool, settings)[..., None], batch_size=512,
+                              verbose=0)
+        idx = hard_negatives(probs, keyword_columns=keys, threshold=0.5,
+                             limit=max(len(train_fs.x) // 4, 1))
+        _log(f"kws: mining round {rnd + 1}: {len(idx)} of {len(pool)} keyword-free windows "
+             f"fire (p >= 0.5); training {cfg.mining_epochs} more epochs with them")
+        hard = np.repeat(pool[idx][:, None], train_fs.x.shape[1], axis=1)
+        train_fs = dataclasses.replace(
+            train_fs, x=np.concatenate([train_fs.x, hard]),
+            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]))
+        model.optimizer.learning_rate.assign(lr)
+        for e in range(cfg.mining_epochs):
+            epoch = cfg.epochs + rnd * cfg.mining_epochs + e
+            tf_seed = cfg.seed * 1000 + epoch
+            import tensorflow as tf
+
+            tf.keras.utils.set_random_seed(tf_seed)
+            x, y = _epoch_data(train_fs, cfg, epoch, settings)
+            model.fit(x, y, batch_size=cfg.batch_size, epochs=1, validation_data=val_data,
+                      shuffle=False, verbose=0, class_weight=weights if cfg.balance else None)
+    return train_fs
+
+
+
+
+def validation_speech(cfg: TrainConfig) -> str:
+    """What the validation clips are: ``"synthetic"`` (TTS) for ``data="synth"``, else
+    ``"dataset"`` (whatever the dataset holds)."""
+    return "synthetic" if cfg.data == "synth" else "dataset"
+
+
+def _shown(cfg: TrainConfig, key: str) -> str:
+    """A history key as the progress bar shows it (synthetic validation says so)."""
+    if key == "val_accuracy" and validation_speech(cfg) == "synthetic":
+        return "val_accuracy_synthetic"
+    return key
+
+
+def quantize(model: Any, train_fs: FeatureSet, settings: FrontendSettings, *, seed: int,
+             name: str) -> tuple[bytes, bytes]:
+    """The int8 model (calibrated on training clips, its input quantization checked) and the
+    float model."""
+    from kws.train.quantize import check_input_quantization, convert, representative_examples
+
+    rep = representative_examples(train_fs.x[:, 0], settings, seed=seed)
+    int8 = convert(model, representative=rep)
+    check_input_quantization(int8, settings, name=name)
+    return int8, convert(model)
+
+
+def write_outputs(run: Path, model: Any, int8: bytes, flt: bytes, classes: list[str],
+                  settings: FrontendSettings, history: dict[str, list[float]]) -> None:
+    """model.keras, the RUN files (:func:`kws.run.write_run`) and curves.png."""
+    model.save(run / "model.keras.tmp.keras")
+    os.replace(run / "model.keras.tmp.keras", run / "model.keras")
+    write_run(run, model=int8, float_model=flt, labels=classes, settings=settings)
+    _plot_curves(history, run / "curves.png")
+
+
+def evaluate_run(cfg: TrainConfig, data: TrainingData, int8: bytes, flt: bytes,
+                 settings: FrontendSettings, run: Path,
+                 history: dict[str, list[float]]) -> dict[str, Any]:
+    """Float and int8 reports of every evaluation split (printed; confusion_validation.png);
+    returns the metrics without their timings."""
+    fs_all = [data.train, *data.evaluation.values()]
+    metrics: dict[str, Any] = {"words": cfg.words, "classes": data.classes, "model": cfg.model,
+                               "data": cfg.data, "epochs": cfg.epochs,
+                               "train_clips": int(len(data.train.x)),
+                               "skipped_files": sum((f.skipped for f in fs_all), []),
+                               "history": history, "splits": {}}
+    speech = validation_speech(cfg)
+    metrics["validation_speech"] = speech
+    tag = " (synthetic speech)" if speech == "synthetic" else ""
+    for split, fs in data.evaluation.items():
+        if not len(fs.x):
+            continue
+        res = {"float": evaluate_tflite(flt, fs, settings, data.classes),
+               "int8": evaluate_tflite(int8, fs, settings, data.classes)}
+        metrics["splits"][split] = res
+        _log(format_report(res["float"], title=f"{split} float{tag}: "))
+        _log(format_report(res["int8"], title=f"{split} int8{tag}:  "))
+        if split == "validation":
+            plot_confusion(res["int8"], run / "confusion_validation.png",
+                           title=f"validation int8{tag}, accuracy "
+                                 f"{res['int8']['accuracy']:.3f}")
+    metrics.update(real_speech_metrics(cfg, {"int8": int8, "float": flt}, data.classes,
+                                       settings))
+    if speech == "synthetic" and "validation" in metrics["splits"]:
+        metrics["val_accuracy_synthetic"] = metrics["splits"]["validation"]["int8"]["accuracy"]
+    _log(accuracy_summary(metrics))
+    return metrics
+
+
+def _real_eval_dir(cfg: TrainConfig) -> Path | None:
+    """The folder of real speech to score on (see :class:`TrainConfig` ``real_eval``)."""
+    if cfg.real_eval is None:
+        return None
+    if cfg.real_eval == "auto":
+        return real_speech_dir() if cfg.data == "synth" else None
+    folder = Path(cfg.real_eval)
+    if not folder.is_dir():
+        raise KwsError(f"{folder}: no such folder of real speech", argument="real_eval")
+    return folder
+
+
+def real_speech_metrics(cfg: TrainConfig, models: dict[str, bytes], classes: list[str],
+                        settings: FrontendSettings) -> dict[str, Any]:
+    """``accuracy_real`` (int8, None when not measured) and the ``real_speech`` reports."""
+    folder = _real_eval_dir(cfg)
+    if folder is None:
+        return {"accuracy_real": None}
+    from kws.evaluate import real_speech_accuracy
+
+    real = real_speech_accuracy(folder, models, classes, settings)
+    _log(format_report(real["int8"], title="real speech int8: "))
+    return {"accuracy_real": real["int8"]["accuracy"], "real_speech": real}
+
+
+def accuracy_summary(metrics: dict[str, Any]) -> str:
+    """The lines that say on what speech each accuracy was measured."""
+    lines = []
+    val = metrics["splits"].get("validation")
+    if val is not None:
+        what = ("SYNTHETIC speech (TTS voices), not people"
+                if metrics["validation_speech"] == "synthetic" else "the dataset's clips")
+        lines.append(f"kws: validation accuracy {val['int8']['accuracy']:.3f} (int8) is on "
+                     f"{what}")
+    real = metrics.get("real_speech")
+    if real is not None:
+        lines.append(f"kws: real-speech accuracy {real['int8']['accuracy']:.3f} (int8, "
+                     f"{real['clips']} clips, {real['split']} split of {real['folder']}; words "
+                     f"the model does not know count as _unknown_)")
+    elif metrics["validation_speech"] == "synthetic":
+        lines.append("kws: real-speech accuracy: not measured (no real recordings found)")
+    return "\n".join(lines)

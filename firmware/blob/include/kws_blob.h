@@ -103,6 +103,9 @@ kws_blob_status kws_blob_validate(const void *blob, size_t len, const uint8_t *s
 /* A short name for a status ("crc", "signature", ...), for one-line refusals. */
 const char *kws_blob_status_name(int status);
 
+/* What a status means, in a few words ("CRC-32 mismatch: corrupted", ...). */
+const char *kws_blob_status_text(int status);
+
 /* CRC-32 (IEEE 802.3, reflected, as zlib.crc32) of data[0..len). */
 uint32_t kws_blob_crc32(const uint8_t *data, size_t len);
 

@@ -27,6 +27,8 @@
 #define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 #define MBEDTLS_ECP_NIST_OPTIM
 #define MBEDTLS_ECP_NO_INTERNAL_RNG   /* verification uses only public data */
+/* The allocator's "heap corrupted" paths: trap (no exit() on a bare-metal target). */
+#define MBEDTLS_PLATFORM_EXIT_MACRO(status) __builtin_trap()
 #endif
 
 #include "mbedtls/check_config.h"

@@ -321,3 +321,27 @@ const char *kws_blob_status_name(int status)
         "spec", "crypto"};
     return status <= 0 && status >= -17 ? names[-status] : "unknown";
 }
+
+const char *kws_blob_status_text(int status)
+{
+    static const char *const texts[] = {
+        "valid",
+        "a required pointer is NULL",
+        "the blob is not 4-byte aligned",
+        "shorter than its header or than its total length says",
+        "not a model blob",
+        "a format version or header size this loader lacks",
+        "lengths, offsets or the section table point outside the blob",
+        "CRC-32 mismatch: corrupted",
+        "SHA-256 mismatch: corrupted",
+        "not signed, and this firmware requires the vendor's signature",
+        "the signature does not verify with the vendor's key",
+        "made for another model architecture",
+        "trained on other front-end settings",
+        "older than the running model",
+        "a section's kind or length differs from the model's graph",
+        "a parameter is out of range",
+        "the loader's spec is malformed",
+        "signature check failed to run (scratch too small or not compiled in)"};
+    return status <= 0 && status >= -17 ? texts[-status] : "unknown status";
+}

@@ -52,6 +52,10 @@ void kws_puts(const char *s);                 /* no newline added */
 void kws_put_i32(int32_t v);                  /* decimal */
 void kws_put_u32(uint32_t v);                 /* decimal */
 void kws_put_hex32(uint32_t v);               /* 0x%08x */
+/* printf-style output of up to 255 characters, without newlib's stdio (which needs a heap):
+ * %d %i %u %x (optional 0-padded width, optional l: 32 bits either way), %c, %s, %%. For test
+ * programs shared with the host, whose printf it stands in for. */
+int kws_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- CMSDK APB timer (TIMER0 at 0x40000000 = IRQ 8, TIMER1 at 0x40001000 = IRQ 9) ------- */
 #define KWS_TIMER_CLOCK_HZ 25000000u /* the MPS2 APB clock that drives the timers */

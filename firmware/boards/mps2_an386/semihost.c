@@ -2,6 +2,7 @@
  * semihost.c - Arm semihosting calls (BKPT 0xAB) and console output. Our own code.
  * SPDX-License-Identifier: Apache-2.0
  */
+#include <stdarg.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -143,4 +144,56 @@ void kws_put_hex32(uint32_t v) {
   for (int i = 0; i < 8; ++i) buf[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 0xFu];
   buf[10] = '\0';
   kws_puts(buf);
+}
+
+/* Append the digits of v in `base` to out[*at..], zero- or space-padded to `width`. */
+static void kws_fmt_digits(char *out, size_t cap, size_t *at, uint32_t v, uint32_t base,
+                           int negative, unsigned width, char pad) {
+  char rev[12];
+  unsigned n = 0u;
+  do {
+    rev[n++] = "0123456789abcdef"[v % base];
+    v /= base;
+  } while (v != 0u);
+  if (negative) rev[n++] = '-';
+  for (unsigned w = n; w < width && *at + 1u < cap; ++w) out[(*at)++] = pad;
+  while (n > 0u && *at + 1u < cap) out[(*at)++] = rev[--n];
+}
+
+int kws_printf(const char *fmt, ...) {
+  char out[256];
+  size_t at = 0u;
+  va_list ap;
+  va_start(ap, fmt);
+  for (const char *p = fmt; *p != '\0' && at + 1u < sizeof out; ++p) {
+    if (*p != '%') {
+      out[at++] = *p;
+      continue;
+    }
+    ++p;
+    const char pad = *p == '0' ? '0' : ' ';
+    unsigned width = 0u;
+    while (*p >= '0' && *p <= '9') width = width * 10u + (unsigned)(*p++ - '0');
+    if (*p == 'l') ++p; /* long is 32 bits on the M4 */
+    if (*p == 'd' || *p == 'i') {
+      const int32_t v = (int32_t)va_arg(ap, long);
+      kws_fmt_digits(out, sizeof out, &at, v < 0 ? 0u - (uint32_t)v : (uint32_t)v, 10u, v < 0,
+                     width, pad);
+    } else if (*p == 'u' || *p == 'x') {
+      kws_fmt_digits(out, sizeof out, &at, (uint32_t)va_arg(ap, unsigned long),
+                     *p == 'x' ? 16u : 10u, 0, width, pad);
+    } else if (*p == 'c') {
+      out[at++] = (char)va_arg(ap, int);
+    } else if (*p == 's') {
+      for (const char *q = va_arg(ap, const char *); q && *q && at + 1u < sizeof out;) out[at++] = *q++;
+    } else {
+      out[at++] = '%';
+      if (*p == '\0') break;
+      if (*p != '%' && at + 1u < sizeof out) out[at++] = *p;
+    }
+  }
+  va_end(ap);
+  out[at] = '\0';
+  kws_puts(out);
+  return (int)at;
 }

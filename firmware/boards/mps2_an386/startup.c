@@ -3,7 +3,8 @@
  * SPDX-License-Identifier: Apache-2.0
  *
  * Reset: enable the FPU (CP10/CP11 full access), copy .data, zero .bss, paint the stack,
- * call main(), and pass its return value to the host as the exit status.
+ * call main(), and pass its return value to the host as the exit status (hosted programs:
+ * newlib stdio opened before main and flushed after it, see hosted.c).
  */
 #include <stdint.h>
 
@@ -17,6 +18,9 @@ void kws_reset_handler(void) __attribute__((noreturn));
 void kws_default_handler(void);
 void kws_hardfault_handler(void);
 void kws_stack_paint(void);
+/* Defined only in hosted programs (hosted.c: newlib stdio); weak, so absent elsewhere. */
+void kws_board_start_hook(void) __attribute__((weak));
+void kws_board_exit_hook(void) __attribute__((weak));
 
 #define KWS_SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 #define KWS_SCB_CFSR (*(volatile uint32_t *)0xE000ED28u)
@@ -69,7 +73,10 @@ void kws_reset_handler(void) {
   for (uint32_t *s = __data_load, *d = __data_start; d < __data_end;) *d++ = *s++;
   for (uint32_t *d = __bss_start; d < __bss_end;) *d++ = 0u;
   kws_stack_paint();
-  kws_sh_exit(main());
+  if (kws_board_start_hook) kws_board_start_hook();
+  const int status = main();
+  if (kws_board_exit_hook) kws_board_exit_hook();
+  kws_sh_exit(status);
 }
 
 void kws_default_handler(void) {

@@ -160,6 +160,107 @@ kws_status_t kws_softmax_s8(int32_t rows, int32_t depth, int32_t input_multiplie
 kws_status_t kws_reshape_s8(const int8_t *input, size_t input_len,
                             int8_t *output, size_t output_len);
 
+/* ---- Tensor-shape ops and element-wise ops (rank <= 4, shapes padded with leading 1s) ---- */
+
+/* A shape of rank <= 4 in NHWC order, padded with leading 1s by the exporter. */
+typedef struct {
+    int32_t d[4];
+} kws_dims4_t;
+
+/* ADD (TFLite int8 semantics): each input's (x + offset) << left_shift is rescaled to a common
+ * scale (multiplier, shift <= 0), the sum is rescaled to the output scale, plus the output
+ * offset, clamped to [act_min, act_max]. Parameters as TFLite's Prepare computes them. */
+typedef struct {
+    int32_t input1_offset, input2_offset, output_offset; /* -zp1, -zp2, zp_out */
+    int32_t left_shift;                                   /* 20 for int8 */
+    int32_t input1_multiplier, input1_shift;
+    int32_t input2_multiplier, input2_shift;
+    int32_t output_multiplier, output_shift;
+    int32_t act_min, act_max;
+} kws_add_params_t;
+
+/* Scratch of the DSP path: two 256-entry int32 tables of the rescaled inputs (0 on the portable
+ * path). */
+size_t kws_add_s8_get_buffer_size(void);
+
+/* out = in1 + in2 with broadcasting: every dimension of in1_dims / in2_dims is 1 or equal to
+ * out_dims'. */
+kws_status_t kws_add_s8(const kws_add_params_t *params, const kws_dims4_t *out_dims,
+                        const kws_dims4_t *in1_dims, const int8_t *in1, size_t in1_len,
+                        const kws_dims4_t *in2_dims, const int8_t *in2, size_t in2_len,
+                        int8_t *output, size_t output_len, void *scratch, size_t scratch_len);
+
+/* MUL (TFLite int8 semantics): ((x1 + offset1) * (x2 + offset2)) requantized by (multiplier,
+ * shift) plus the output offset, clamped to [act_min, act_max]. */
+typedef struct {
+    int32_t input1_offset, input2_offset, output_offset;
+    int32_t multiplier, shift;
+    int32_t act_min, act_max;
+} kws_mul_params_t;
+
+/* out = in1 * in2 with broadcasting (as kws_add_s8). */
+kws_status_t kws_mul_s8(const kws_mul_params_t *params, const kws_dims4_t *out_dims,
+                        const kws_dims4_t *in1_dims, const int8_t *in1, size_t in1_len,
+                        const kws_dims4_t *in2_dims, const int8_t *in2, size_t in2_len,
+                        int8_t *output, size_t output_len);
+
+/* MEAN over the dimensions whose bit is set in axis_mask (bit i: dimension i of in_dims),
+ * TFLite's integer QuantizedMeanOrSum: sum - input_zero_point * count, requantized by
+ * (multiplier, shift) (the exporter folds 1 / count into them), plus output_zero_point,
+ * saturated to int8. The output holds the kept dimensions in order (keep_dims or not). */
+typedef struct {
+    int32_t input_zero_point, output_zero_point;
+    int32_t multiplier, shift;
+} kws_mean_params_t;
+
+kws_status_t kws_mean_s8(const kws_mean_params_t *params, const kws_dims4_t *in_dims,
+                         uint32_t axis_mask, const int8_t *input, size_t input_len,
+                         int8_t *output, size_t output_len);
+
+/* MAX_POOL_2D: the maximum over the window's taps inside the input, clamped to
+ * [act_min, act_max] (input and output share their quantization). */
+kws_status_t kws_maxpool_s8(const kws_conv_shape_t *shape, int32_t act_min, int32_t act_max,
+                            const int8_t *input, size_t input_len,
+                            int8_t *output, size_t output_len);
+
+/* CONCATENATION of num_inputs tensors with the same quantization: for each of `outer` rows,
+ * input i contributes sizes[i] bytes (its axis length times the inner size). */
+kws_status_t kws_concat_s8(int32_t outer, int32_t num_inputs, const int8_t *const *inputs,
+                           const size_t *input_lens, const int32_t *sizes,
+                           int8_t *output, size_t output_len);
+
+/* SPLIT / SPLIT_V: the inverse of kws_concat_s8; output i gets sizes[i] bytes of each of the
+ * `outer` rows of the input. */
+kws_status_t kws_split_s8(int32_t outer, const int8_t *input, size_t input_len,
+                          int32_t num_outputs, int8_t *const *outputs,
+                          const size_t *output_lens, const int32_t *sizes);
+
+/* PAD / PADV2: out_dims = before + in_dims + after per dimension, the border filled with
+ * pad_value (the output zero point, or PADV2's quantized constant). */
+kws_status_t kws_pad_s8(const kws_dims4_t *in_dims, const kws_dims4_t *before,
+                        const kws_dims4_t *after, int8_t pad_value,
+                        const int8_t *input, size_t input_len,
+                        int8_t *output, size_t output_len);
+
+/* STRIDED_SLICE (begin / end / strides resolved by the exporter): out[i] =
+ * in[start + i * stride] per dimension, i < out_dims (strides may be negative). */
+kws_status_t kws_strided_slice_s8(const kws_dims4_t *in_dims, const kws_dims4_t *start,
+                                  const kws_dims4_t *stride, const kws_dims4_t *out_dims,
+                                  const int8_t *input, size_t input_len,
+                                  int8_t *output, size_t output_len);
+
+/* A 256-entry table per int8 value: out[i] = table[in[i] + 128]. LOGISTIC's table is TFLite's
+ * integer arithmetic evaluated by the exporter on every int8 input. */
+kws_status_t kws_lut_s8(const int8_t *table, size_t table_len,
+                        const int8_t *input, size_t input_len,
+                        int8_t *output, size_t output_len);
+
+/* QUANTIZE int8 -> int8 (TFLite Requantize): requantize(x - input_zero_point, multiplier,
+ * shift) + output_zero_point, saturated to int8. */
+kws_status_t kws_requantize_s8(int32_t input_zero_point, int32_t multiplier, int32_t shift,
+                               int32_t output_zero_point, const int8_t *input,
+                               size_t input_len, int8_t *output, size_t output_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -158,4 +158,38 @@ static inline int kws_shape_ok(const kws_conv_shape_t *s)
            s->pad_top >= 0 && s->pad_left >= 0 && s->pad_top < s->k_h && s->pad_left < s->k_w;
 }
 
+/* Elements of a kws_dims4_t, or -1 if a dimension is not positive. */
+static inline int64_t kws_dims4_count(const kws_dims4_t *d)
+{
+    int64_t n = 1;
+    for (int i = 0; i < 4; ++i) {
+        if (d->d[i] <= 0) {
+            return -1;
+        }
+        n *= d->d[i];
+    }
+    return n;
+}
+
+/* Element strides of `in` read against `out` with broadcasting: 0 where in's dimension is 1
+ * and out's is not; returns 0 if in does not broadcast to out. */
+static inline int kws_broadcast_strides(const kws_dims4_t *in, const kws_dims4_t *out,
+                                        int32_t strides[4])
+{
+    int32_t s = 1;
+    for (int i = 3; i >= 0; --i) {
+        if (in->d[i] != out->d[i] && in->d[i] != 1) {
+            return 0;
+        }
+        strides[i] = in->d[i] == 1 ? 0 : s;
+        s *= in->d[i];
+    }
+    return 1;
+}
+
+static inline int kws_shift_ok(int32_t multiplier, int32_t shift)
+{
+    return multiplier >= 0 && shift >= -31 && shift <= 30;
+}
+
 #endif /* KWS_INTERNAL_H */

@@ -15,6 +15,65 @@ static void expect(int got, int want, const char *what)
     }
 }
 
+/* The element-wise, reduction and tensor-shape kernels. */
+static void new_kernels(void)
+{
+    static int8_t x[64], y[64], y2[64];
+    static int32_t scratch[512];
+    const kws_dims4_t d = {{1, 2, 4, 8}}, d1 = {{1, 2, 1, 8}}, dbad = {{1, 3, 4, 8}};
+    const kws_add_params_t ap = {0, 0, 0, 20, 1 << 30, -1, 1 << 30, -1, 1 << 30, -10, -128, 127};
+    kws_add_params_t ap_bad = ap;
+    ap_bad.input1_shift = 1;
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, sizeof scratch), KWS_OK,
+           "add ok");
+    expect(kws_add_s8(&ap, &d, &dbad, x, 96, &d1, x, 16, y, 64, scratch, sizeof scratch),
+           KWS_ERR_BAD_CONFIG, "add no broadcast");
+    expect(kws_add_s8(&ap, &d, &d, x, 63, &d1, x, 16, y, 64, scratch, sizeof scratch),
+           KWS_ERR_SHORT_BUFFER, "add short input");
+    expect(kws_add_s8(&ap_bad, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, sizeof scratch),
+           KWS_ERR_BAD_CONFIG, "add left input shift");
+    expect(kws_add_s8(&ap, &d, &d, NULL, 64, &d1, x, 16, y, 64, scratch, sizeof scratch),
+           KWS_ERR_NULL, "add NULL input");
+    if (kws_add_s8_get_buffer_size() > 0) {
+        expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, 100),
+               KWS_ERR_SHORT_BUFFER, "add short scratch");
+    }
+    const kws_mul_params_t mp = {0, 0, 0, 1 << 30, -3, -128, 127};
+    expect(kws_mul_s8(&mp, &d, &d, x, 64, &d1, x, 16, y, 64), KWS_OK, "mul ok");
+    expect(kws_mul_s8(&mp, &d, &d, x, 64, &d1, x, 16, y, 63), KWS_ERR_SHORT_BUFFER,
+           "mul short output");
+    const kws_mean_params_t mean = {0, 0, 1 << 30, -3};
+    expect(kws_mean_s8(&mean, &d, 6u, x, 64, y, 8), KWS_OK, "mean ok");
+    expect(kws_mean_s8(&mean, &d, 6u, x, 64, y, 7), KWS_ERR_SHORT_BUFFER, "mean short output");
+    expect(kws_mean_s8(&mean, &d, 0u, x, 64, y, 64), KWS_ERR_BAD_CONFIG, "mean no axis");
+    const kws_conv_shape_t ps = {4, 4, 4, 2, 2, 4, 2, 2, 2, 2, 0, 0, 1};
+    expect(kws_maxpool_s8(&ps, -128, 127, x, 64, y, 16), KWS_OK, "maxpool ok");
+    expect(kws_maxpool_s8(&ps, 5, 4, x, 64, y, 16), KWS_ERR_BAD_CONFIG, "maxpool clamp");
+    const int8_t *ins[2] = {x, x};
+    int8_t *outs[2] = {y, y2};
+    const size_t lens[2] = {32, 32};
+    const int32_t sizes[2] = {16, 16};
+    expect(kws_concat_s8(2, 2, ins, lens, sizes, y, 64), KWS_OK, "concat ok");
+    expect(kws_concat_s8(2, 2, ins, lens, sizes, y, 63), KWS_ERR_SHORT_BUFFER,
+           "concat short output");
+    expect(kws_split_s8(2, x, 64, 2, outs, lens, sizes), KWS_OK, "split ok");
+    expect(kws_split_s8(2, x, 63, 2, outs, lens, sizes), KWS_ERR_SHORT_BUFFER,
+           "split short input");
+    const kws_dims4_t small = {{1, 1, 2, 4}}, before = {{0, 0, 1, 0}}, after = {{0, 0, 1, 0}};
+    expect(kws_pad_s8(&small, &before, &after, 0, x, 8, y, 16), KWS_OK, "pad ok");
+    expect(kws_pad_s8(&small, &before, &after, 0, x, 8, y, 15), KWS_ERR_SHORT_BUFFER,
+           "pad short output");
+    const kws_dims4_t start = {{0, 1, 3, 7}}, stride = {{1, 1, -1, -2}}, sl = {{1, 1, 4, 4}};
+    const kws_dims4_t sl_bad = {{1, 1, 5, 4}};
+    expect(kws_strided_slice_s8(&d, &start, &stride, &sl, x, 64, y, 16), KWS_OK, "slice ok");
+    expect(kws_strided_slice_s8(&d, &start, &stride, &sl_bad, x, 64, y, 20), KWS_ERR_BAD_CONFIG,
+           "slice out of range");
+    expect(kws_lut_s8(x, 255, x, 8, y, 8), KWS_ERR_SHORT_BUFFER, "lut short table");
+    expect(kws_requantize_s8(0, 1 << 30, 40, 0, x, 8, y, 8), KWS_ERR_BAD_CONFIG,
+           "requantize shift");
+    expect(kws_requantize_s8(0, 1 << 30, -1, 0, x, 8, y, 8), KWS_OK, "requantize ok");
+}
+
 int main(void)
 {
     static int8_t in[64], out[64], w[64];
@@ -136,6 +195,7 @@ int main(void)
 
     expect(kws_reshape_s8(in, 8, out, 7), KWS_ERR_SHORT_BUFFER, "reshape short");
     expect(kws_reshape_s8(NULL, 8, out, 8), KWS_ERR_NULL, "reshape NULL");
+    new_kernels();
     printf("%d failures\n", failures);
     return failures != 0;
 }

@@ -61,6 +61,97 @@ static uint32_t rnd(void)
 
 static int32_t rnd_in(int32_t lo, int32_t hi) { return lo + (int32_t)(rnd() % (uint32_t)(hi - lo + 1)); }
 
+/* TFLite's int8 ADD of one element (reference_integer_ops::Add), inline. */
+static int32_t ref_add(const kws_add_params_t *p, int8_t a, int8_t b)
+{
+    const int32_t x1 = kws_requantize((a + p->input1_offset) * (1 << p->left_shift),
+                                      p->input1_multiplier, p->input1_shift);
+    const int32_t x2 = kws_requantize((b + p->input2_offset) * (1 << p->left_shift),
+                                      p->input2_multiplier, p->input2_shift);
+    const int32_t y = kws_requantize(x1 + x2, p->output_multiplier, p->output_shift) +
+                      p->output_offset;
+    return kws_clamp(y, p->act_min, p->act_max);
+}
+
+/* ADD and MUL with broadcasting: random rank-4 shapes (some dimensions of each input 1),
+ * big enough for ADD's table path (> 128 outputs) and small, adversarial and random inputs,
+ * random multipliers and shifts (output shifts left and right), narrow clamps. */
+static long fuzz_add_mul(void)
+{
+    static int8_t a[1200], b[1200], y[1200];
+    static int32_t tables[512];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 1500; ++it) {
+        kws_dims4_t od, d1, d2;
+        int32_t n = 1, n1 = 1, n2 = 1;
+        for (int i = 0; i < 4; ++i) {
+            od.d[i] = i == 0 ? 1 : rnd_in(1, it % 2 ? 12 : 4);
+            d1.d[i] = (rnd() % 4 == 0) ? 1 : od.d[i];
+            d2.d[i] = (rnd() % 3 == 0) ? 1 : od.d[i];
+            n *= od.d[i];
+            n1 *= d1.d[i];
+            n2 *= d2.d[i];
+        }
+        if (n > 1200) {
+            continue;
+        }
+        const int32_t kind = (int32_t)(rnd() % 4);
+        for (int32_t i = 0; i < n1 || i < n2; ++i) {
+            a[i] = kind == 0 ? (int8_t)rnd_in(-128, 127) : kind == 1 ? -128 : 127;
+            b[i] = kind == 3 ? (int8_t)((i & 1) ? 127 : -128) : (int8_t)rnd_in(-128, 127);
+        }
+        const int32_t lo = it % 3 == 1 ? rnd_in(-128, 0) : -128;
+        const int32_t hi = it % 3 == 1 ? rnd_in(lo, 127) : 127;
+        const kws_add_params_t ap = {rnd_in(-127, 128), rnd_in(-127, 128), rnd_in(-128, 127), 20,
+                                     (int32_t)((1u << 30) + (rnd() & 0x3FFFFFFFu)),
+                                     rnd_in(-8, -1),
+                                     (int32_t)((1u << 30) + (rnd() & 0x3FFFFFFFu)),
+                                     rnd_in(-8, -1),
+                                     (int32_t)((1u << 30) + (rnd() & 0x3FFFFFFFu)),
+                                     rnd_in(-22, 2), lo, hi};
+        const kws_mul_params_t mp = {ap.input1_offset, ap.input2_offset, ap.output_offset,
+                                     ap.output_multiplier, rnd_in(-20, 1), lo, hi};
+        for (int op = 0; op < 2; ++op) {
+            const kws_status_t st = op == 0
+                ? kws_add_s8(&ap, &od, &d1, a, (size_t)n1, &d2, b, (size_t)n2, y, (size_t)n,
+                             tables, sizeof tables)
+                : kws_mul_s8(&mp, &od, &d1, a, (size_t)n1, &d2, b, (size_t)n2, y, (size_t)n);
+            if (st != KWS_OK) {
+                fz_printf("%s case %d: kernel error %d\n", op ? "mul" : "add", it, (int)st);
+                return 1;
+            }
+            ++cases;
+            int32_t k = 0;
+            for (int32_t i0 = 0; i0 < od.d[0]; ++i0)
+                for (int32_t i1 = 0; i1 < od.d[1]; ++i1)
+                    for (int32_t i2 = 0; i2 < od.d[2]; ++i2)
+                        for (int32_t i3 = 0; i3 < od.d[3]; ++i3, ++k) {
+                            const int32_t j[4] = {i0, i1, i2, i3};
+                            int32_t x1 = 0, x2 = 0;
+                            for (int d = 0; d < 4; ++d) {
+                                x1 = x1 * d1.d[d] + (d1.d[d] == 1 ? 0 : j[d]);
+                                x2 = x2 * d2.d[d] + (d2.d[d] == 1 ? 0 : j[d]);
+                            }
+                            const int32_t want = op == 0 ? ref_add(&ap, a[x1], b[x2])
+                                : kws_clamp(kws_requantize((a[x1] + mp.input1_offset) *
+                                                           (b[x2] + mp.input2_offset),
+                                                           mp.multiplier, mp.shift) +
+                                            mp.output_offset, lo, hi);
+                            ++outputs;
+                            if (y[k] != want) {
+                                if (nbad < 5) {
+                                    fz_printf("%s case %d (%d): got %d want %d\n",
+                                              op ? "mul" : "add", it, k, y[k], want);
+                                }
+                                ++nbad;
+                            }
+                        }
+        }
+    }
+    fz_printf("add/mul: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
 int main(void)
 {
     enum { MAX_H = 13, MAX_W = 12, MAX_C = 19 };
@@ -397,5 +488,6 @@ int main(void)
     }
     fz_printf("fc: %ld cases %ld outputs %ld mismatches\n", fcases, foutputs, fbad);
     bad += fbad;
+    bad += fuzz_add_mul();
     return bad != 0;
 }

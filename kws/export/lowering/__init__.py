@@ -7,12 +7,33 @@ operator kind in :data:`LOWERERS`; one module per operator family.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 from kws.errors import KwsError
-from kws.export.lowering import conv, fc, pool, reshape, softmax
+from kws.export.lowering import (
+    activation,
+    concat,
+    conv,
+    elementwise,
+    fc,
+    pad,
+    pool,
+    reduce,
+    requantize,
+    reshape,
+    softmax,
+    strided_slice,
+)
 from kws.export.lowering.layer import Layer
 from kws.export.tflite_model import Op, TfliteModel
+
+
+def fold_static(m: TfliteModel) -> TfliteModel:
+    """See :func:`kws.export.fold.fold_static` (imported late: it uses the lowering)."""
+    from kws.export.fold import fold_static as fold
+
+    return fold(m)
+
 
 __all__ = ["LOWERERS", "Layer", "lower", "supported_ops"]
 
@@ -24,6 +45,18 @@ LOWERERS: dict[str, Callable[[TfliteModel, Op, bool], Layer]] = {
     "FULLY_CONNECTED": fc.lower_fc,
     "SOFTMAX": softmax.lower_softmax,
     "RESHAPE": reshape.lower_reshape,
+    "ADD": elementwise.lower_add,
+    "MUL": elementwise.lower_mul,
+    "MEAN": reduce.lower_mean,
+    "MAX_POOL_2D": pool.lower_maxpool,
+    "CONCATENATION": concat.lower_concat,
+    "SPLIT": concat.lower_split,
+    "SPLIT_V": concat.lower_split,
+    "PAD": pad.lower_pad,
+    "PADV2": pad.lower_pad,
+    "STRIDED_SLICE": strided_slice.lower_strided_slice,
+    "LOGISTIC": activation.lower_logistic,
+    "QUANTIZE": requantize.lower_quantize,
 }
 
 
@@ -35,17 +68,21 @@ def supported_ops() -> tuple[str, ...]:
 def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
     """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported.
 
+    Static shape arithmetic (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE of a dynamic-batch
+    ``Flatten``) is folded first (:func:`kws.export.fold.fold_static`).
+
     ``prepare``: store pointwise weights prepared for the DSP path where it is proven exact
     (:func:`kws.export.lowering.pointwise_prep.prepare_pointwise`); False keeps the int8
     weights of every layer.
     """
     if len(m.inputs) != 1 or len(m.outputs) != 1:
         raise KwsError(f"{m.path}: the model needs exactly one input and one output")
+    m = fold_static(m)
     layers = []
     for op in m.ops:
         lowerer = LOWERERS.get(op.kind)
         if lowerer is None:
-            raise KwsError(f"{m.path}: operator {op.index} is {op.kind}, which the C runtime "
-                           f"does not support (supported: {', '.join(LOWERERS)})")
+            raise KwsError(f"{m.path}: operator {op.index}: {op.kind} is not supported by the C "
+                           f"runtime (it runs {', '.join(LOWERERS)})")
         layers.append(lowerer(m, op, prepare))
     return layers

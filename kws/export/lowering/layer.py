@@ -20,13 +20,13 @@ class Layer:
 
     index: int
     op: str                       # the .tflite operator
-    kernel: str                   # conv2d, pointwise, depthwise, avgpool, fc, softmax, reshape
+    kernel: str                   # a key of kws.export.emit_calls.EMITTERS
     inputs: list[int]
     outputs: list[int]
     params: dict[str, Any]        # scalar parameters of the C call
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
-    scratch: int = 0              # scratch bytes of the DSP path (conv2d, pointwise, depthwise)
+    scratch: int = 0              # scratch bytes of the DSP path (convs, add)
 
     @property
     def input(self) -> int:
@@ -42,11 +42,7 @@ class Layer:
 def act_tensor(m: TfliteModel, idx: int, what: str) -> Tensor:
     """Tensor ``idx`` as an int8 activation with one scale; :class:`KwsError` otherwise."""
     t = m.tensors[idx]
-    if t.dtype != "INT8":
-        raise KwsError(f"{m.path}: {what} tensor {t.name!r} is {t.dtype}; only int8 "
-                       f"activations are supported (quantize the model fully to int8)")
-    if t.scale.size != 1:
-        raise KwsError(f"{m.path}: {what} tensor {t.name!r} needs one scale, has {t.scale.size}")
+    _int8_operand(m, t, what)
     if t.data is not None:
         raise KwsError(f"{m.path}: {what} tensor {t.name!r} is constant; not supported")
     return t
@@ -103,3 +99,51 @@ def hwc(t: Tensor, path: str) -> tuple[int, int, int]:
     if len(t.shape) != 4 or t.shape[0] != 1:
         raise KwsError(f"{path}: tensor {t.name!r} has shape {t.shape}; expected [1, H, W, C]")
     return t.shape[1], t.shape[2], t.shape[3]
+
+
+def operand(m: TfliteModel, idx: int, what: str) -> Tensor:
+    """Tensor ``idx`` as an int8 operand with one scale: an activation or an int8 constant."""
+    t = m.tensors[idx]
+    _int8_operand(m, t, what)
+    return t
+
+
+def _int8_operand(m: TfliteModel, t: Tensor, what: str) -> None:
+    """:class:`KwsError` naming the feature unless ``t`` is int8 with one scale."""
+    if t.dtype != "INT8":
+        kind = t.dtype.lower()
+        raise KwsError(f"{m.path}: {what} tensor {t.name!r} is {t.dtype}: {kind} activations "
+                       f"are not supported (the C runtime runs int8 models; quantize fully "
+                       f"to int8)")
+    if t.scale.size != 1:
+        raise KwsError(f"{m.path}: {what} tensor {t.name!r} needs one scale, has {t.scale.size}")
+
+
+def int_constant(m: TfliteModel, idx: int, what: str) -> np.ndarray:
+    """The data of constant integer tensor ``idx`` (axes, sizes, paddings) as int64."""
+    t = m.tensors[idx]
+    if t.data is None or t.dtype not in ("INT32", "INT64"):
+        raise KwsError(f"{m.path}: {what} tensor {t.name!r} must be a constant int32 "
+                       f"(a value computed at run time is not supported)")
+    return t.data.astype(np.int64)
+
+
+def dims4(t: Tensor, path: str) -> tuple[int, int, int, int]:
+    """``t``'s shape padded to rank 4 with leading 1s."""
+    if len(t.shape) > 4:
+        raise KwsError(f"{path}: tensor {t.name!r} has rank {len(t.shape)}; at most 4 is "
+                       f"supported")
+    return tuple([1] * (4 - len(t.shape)) + list(t.shape))  # type: ignore[return-value]
+
+
+def same_quantization(a: Tensor, b: Tensor) -> bool:
+    """True if ``a`` and ``b`` have the same scale and zero point."""
+    return (np.float32(a.scale[0]) == np.float32(b.scale[0])
+            and int(a.zero_point[0]) == int(b.zero_point[0]))
+
+
+def axis_of(axis: int, rank: int, what: str, path: str) -> int:
+    """A possibly negative axis of a rank-``rank`` tensor as 0..rank-1."""
+    if not -rank <= axis < rank:
+        raise KwsError(f"{path}: {what}: axis {axis} out of range for rank {rank}")
+    return axis % rank

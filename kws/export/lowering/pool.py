@@ -9,13 +9,13 @@ from kws.export.tflite_model import Op, TfliteModel
 
 
 def lower_avgpool(m: TfliteModel, op: Op, prepare: bool) -> Layer:
-    """AVERAGE_POOL_2D with equal input and output quantization."""
+    """AVERAGE_POOL_2D (and MAX_POOL_2D) with equal input and output quantization."""
     x, y = io_tensors(m, op)
     o = op.options
     ih, iw, ic = hwc(x, m.path)
     oh, ow, oc = hwc(y, m.path)
     if float(x.scale[0]) != float(y.scale[0]) or x.zero_point[0] != y.zero_point[0]:
-        raise KwsError(f"{m.path}: operator {op.index} AVERAGE_POOL_2D: input and "
+        raise KwsError(f"{m.path}: operator {op.index} {op.kind}: input and "
                        f"output quantization differ")
     kh, kw = o["filter"]
     sh, sw = o["stride"]
@@ -27,3 +27,10 @@ def lower_avgpool(m: TfliteModel, op: Op, prepare: bool) -> Layer:
                   depth_multiplier=1)
     return Layer(op.index, op.kind, "avgpool", [x.index], [y.index], params,
                  macs=oh * ow * oc * kh * kw)
+
+
+def lower_maxpool(m: TfliteModel, op: Op, prepare: bool) -> Layer:
+    """MAX_POOL_2D with equal input and output quantization."""
+    layer = lower_avgpool(m, op, prepare)
+    layer.kernel = "maxpool"
+    return layer
