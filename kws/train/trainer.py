@@ -301,6 +301,9 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     data = load_training_data(cfg, cache, settings, times)
     with _timed(times, "training"):
         model, history = fit(cfg, data, settings, run, resume=resume)
+    if cfg.mining_rounds > 0:
+        with _timed(times, "mining"):
+            data.train = mine(model, data, cfg, settings, cache)
     with _timed(times, "quantization"):
         int8, flt = quantize(model, data.train, settings, seed=cfg.seed,
                              name=str(run / "model.tflite"))
@@ -489,22 +492,24 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
                          for k in ("loss", "accuracy", "val_accuracy") if k in history})
         _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
     bar.close()
-    if cfg.mining_rounds > 0:
-        data.train = _mine(model, data.train, cfg, data.classes, settings,
-                           Path(cfg.cache_dir) if cfg.cache_dir else default_cache(),
-                           data.train_noise, weights, val_data)
     return model, history
 
 
-def _mine(model: Any, train_fs: FeatureSet, cfg: TrainConfig, classes: list[str],
-          settings: FrontendSettings, cache: Path, noise: Any, weights: dict[int, float],
-          val_data: Any) -> FeatureSet:
+def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSettings,
+         cache: Path) -> FeatureSet:
     """Rounds of hard-negative mining (:mod:`kws.train.mining`) on a pool of keyword-free
     windows from another sentence bank (seed + 1 + round), each followed by
     ``cfg.mining_epochs`` epochs at the final learning rate. Not checkpointed."""
     from kws.train.mining import hard_negatives
     from kws.train.negatives import negative_windows
 
+    train_fs, classes, noise = data.train, data.classes, data.train_noise
+    counts = data.counts
+    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
+    val = data.evaluation.get("validation")
+    val_data = None
+    if val is not None and len(val.x):
+        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
     unknown = classes.index(UNKNOWN)
     keys = [classes.index(w) for w in cfg.words]
     lr = _lr(cfg, cfg.epochs - 1)
