@@ -14,7 +14,8 @@ One place decides how C is built from Python:
 Example
 -------
 >>> from kws import cbuild  # doctest: +SKIP
->>> cbuild.cmake_build(cbuild.REPO_ROOT / "dsp", cbuild.REPO_ROOT / "build" / "dsp")  # doctest: +SKIP
+>>> root = cbuild.REPO_ROOT  # doctest: +SKIP
+>>> cbuild.cmake_build(root / "dsp", root / "build" / "dsp")  # doctest: +SKIP
 PosixPath('.../build/dsp')
 """
 

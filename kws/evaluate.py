@@ -26,12 +26,12 @@ from typing import Any, Sequence
 import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.detect import Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
 from kws.scoring import (GUARD_AFTER_S, HIT_AFTER_S, detect_all, keyword_free_seconds, match,
@@ -155,7 +155,7 @@ def score_models(models: dict[str, bytes | None], feats: np.ndarray, labels: lis
 
 def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
                          classes: list[str], settings: FrontendSettings, *,
-                         split: str = "validation") -> dict[str, Any]:
+                         split: str | None = None) -> dict[str, Any]:
     """Clip accuracy of a run's models on real speech.
 
     Parameters
@@ -167,9 +167,10 @@ def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
     classes : list of str
         The models' labels. Words the model does not know count as ``_unknown_`` (and are left
         out when it has no ``_unknown_`` class).
-    split : str, keyword-only
-        Which split of the folder (:func:`kws.data.speech_commands.speech_commands_entries`);
-        every clip when that split is empty.
+    split : str, optional, keyword-only
+        Only this split of the folder (:func:`kws.data.speech_commands.speech_commands_entries`;
+        every clip when that split is empty). Default: every clip (a model trained on other
+        data has seen none of them).
 
     Returns
     -------
@@ -180,7 +181,7 @@ def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
 
     root = Path(folder)
     entries = speech_commands_entries(root)
-    chosen = [e for e in entries if e.split == split]
+    chosen = [e for e in entries if e.split == split] if split else []
     used = split if chosen else "all"
     pairs = [(root / e.path, e.label if e.label in classes else UNKNOWN)
              for e in (chosen or entries) if e.label in classes or UNKNOWN in classes]

@@ -142,7 +142,8 @@ def build_firmware(
     if not host:
         cbuild.require("arm-none-eabi-gcc", "gcc-arm-none-eabi")
     _check_third_party()
-    bdir = Path(build_dir) if build_dir is not None else REPO_ROOT / "build" / ("host" if host else "m4")
+    default = REPO_ROOT / "build" / ("host" if host else "m4")
+    bdir = Path(build_dir) if build_dir is not None else default
     targets = [target] if isinstance(target, str) else list(target or ())
     cbuild.cmake_build(FIRMWARE_DIR, bdir, m4=not host, defines=cmake_args, targets=targets)
     if len(targets) != 1:
@@ -473,7 +474,8 @@ def map_footprint(map_file: str | os.PathLike[str], member: str) -> dict[str, in
         raise KwsError(f"{path}: no such map file")
     lines = path.read_text(errors="replace").splitlines()
     try:
-        start = next(i for i, ln in enumerate(lines) if ln.startswith("Linker script and memory map"))
+        start = next(i for i, ln in enumerate(lines)
+                     if ln.startswith("Linker script and memory map"))
     except StopIteration:
         raise KwsError(f"{path}: not a GNU ld map file (no memory map)") from None
     sums = {"code": 0, "rodata": 0, "data": 0, "bss": 0}

@@ -27,7 +27,7 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from kws.detect import Detection, DetectorSettings, Detector
+from kws.detect import Detection, Detector, DetectorSettings
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.run import model_path as model_path_of

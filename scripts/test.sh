@@ -4,6 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
+.venv/bin/ruff check kws tests
 MARK=(-m "not slow")
 [[ ${KWS_TEST_ALL:-0} == 1 ]] && MARK=()
 exec .venv/bin/python -m pytest -n 2 "${MARK[@]}" "$@"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from kws.bench import accuracy
+from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.data.speech_commands import speech_commands_entries
 from tests.real_data import REAL_AUDIO
 
 

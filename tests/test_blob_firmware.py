@@ -19,8 +19,13 @@ pytestmark = [pytest.mark.qemu, pytest.mark.skipif(
 
 
 def python_lines(run: Path) -> list[str]:
-    from kws.simulate import (detection_lines, detector_settings_for, load_run_model, simulate,
-                              tflm_model_fn)
+    from kws.simulate import (
+        detection_lines,
+        detector_settings_for,
+        load_run_model,
+        simulate,
+        tflm_model_fn,
+    )
 
     m = load_run_model(run)
     return detection_lines(simulate(stream_samples(), frontend=m.frontend,

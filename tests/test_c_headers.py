@@ -74,7 +74,8 @@ def test_host_single_unit_links_and_runs(repo_root: Path, model_dir: Path, tmp_p
         pytest.skip("gcc is not installed")
     exe = tmp_path / "all_headers"
     cmd = ["gcc", *WARN, "-O2", *defines, *_includes(repo_root, model_dir),
-           str(repo_root / "tests" / "c" / "all_headers.c"), *_library_sources(repo_root, model_dir),
+           str(repo_root / "tests" / "c" / "all_headers.c"),
+           *_library_sources(repo_root, model_dir),
            "-o", str(exe)]
     build = subprocess.run(cmd, capture_output=True, text=True)
     assert build.returncode == 0, build.stderr

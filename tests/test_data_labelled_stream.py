@@ -82,8 +82,8 @@ def test_missing_word_is_an_error(tmp_path: Path) -> None:
 
 
 def test_cli_stream_with_synthetic_clips(tmp_path: Path, real_audio: Path) -> None:
-    from kws.data import tts
     from kws.commands import data
+    from kws.data import tts
 
     if not tts.available_engines():
         pytest.skip("no TTS engine installed")

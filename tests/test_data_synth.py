@@ -118,7 +118,8 @@ def test_corpus_is_deterministic_and_independent_of_jobs(tmp_path: Path) -> None
     _corpus(tmp_path / "b", jobs=2)
     a, b = _wavs(tmp_path / "a"), _wavs(tmp_path / "b")
     assert a == b and len(a) == 13
-    assert (tmp_path / "a" / "manifest.csv").read_bytes() == (tmp_path / "b" / "manifest.csv").read_bytes()
+    a, b = (tmp_path / name / "manifest.csv" for name in ("a", "b"))
+    assert a.read_bytes() == b.read_bytes()
     _corpus(tmp_path / "c", seed=4)
     assert _wavs(tmp_path / "c") != a
 

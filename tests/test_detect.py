@@ -9,8 +9,8 @@ import pytest
 
 import kws.detect
 from kws.detect import Detector, DetectorSettings
-from kws.errors import KwsError
 from kws.device.host import CDetector, DetectConfig, load_library
+from kws.errors import KwsError
 
 
 def test_doctest() -> None:

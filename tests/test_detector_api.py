@@ -11,9 +11,9 @@ import numpy as np
 import pytest
 
 from kws.detect import DetectorSettings
+from kws.device.host import CStreamDetector
 from kws.frontend.fixed import features_frames
 from kws.frontend.settings import FrontendSettings
-from kws.device.host import CStreamDetector
 from kws.simulate import simulate
 
 SETTINGS = FrontendSettings()

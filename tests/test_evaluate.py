@@ -10,11 +10,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kws.audio import load_audio, save_wav
+from kws.audio import save_wav
+from kws.data.augment import AugmentConfig, NoiseBank
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.data.augment import AugmentConfig, NoiseBank
 from kws.train.data import Example
 from kws.train.features import split_features
 from tests.tiny_data import make_tiny_speech_commands, word_clip

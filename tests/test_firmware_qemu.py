@@ -18,12 +18,12 @@ import numpy as np
 import pytest
 
 from kws.detect import DetectorSettings
-from kws.qemu import run_elf
-from kws.errors import KwsError
 from kws.device import doubles
 from kws.device.build import AppConfig, build_app, check_no_heap, write_audio_raw
 from kws.device.host import load_library
+from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
+from kws.qemu import run_elf
 from kws.simulate import detection_lines, simulate
 
 pytestmark = pytest.mark.skipif(

@@ -1,6 +1,6 @@
 """The real firmware (dsp/ front end + exported int8 model + runtime) under QEMU == Python.
 
-The model is a tiny DS-CNN trained for a few seconds on ../shared/audio (cached under build/),
+The model is a tiny DS-CNN trained for a few seconds on tests/data (cached under build/),
 so its posteriors move with the audio; parity needs no accuracy. The stream is 60 s of real
 keyword clips in background noise.
 """
@@ -28,10 +28,9 @@ pytestmark = [
 @pytest.fixture(scope="session")
 def tiny_run(real_audio: Path) -> Path:
     """A tiny trained yes/no DS-CNN RUN folder, cached across sessions under build/."""
-    from kws.runtime.testmodels import make_trained_run
-
     from kws.frontend.settings import FrontendSettings
     from kws.frontend.tables import arithmetic_digest
+    from kws.runtime.testmodels import make_trained_run
 
     # keyed by the front end's arithmetic: a model trained on older features is not reused
     key = arithmetic_digest(FrontendSettings())[:12]
@@ -42,12 +41,11 @@ def tiny_run(real_audio: Path) -> Path:
 
 
 def _parity(tmp_path: Path, run_dir: Path, real_audio: Path, seconds: float) -> int:
+    from kws.data.labelled_stream import parity_stream
     from kws.detect import DetectorSettings
     from kws.device.pipeline import _build, run_firmware
-    from kws.data.labelled_stream import parity_stream
-    from kws.simulate import detection_lines, load_run_model, simulate, tflm_model_fn
-
     from kws.frontend.fixed import features_numpy
+    from kws.simulate import detection_lines, load_run_model, simulate, tflm_model_fn
 
     model = load_run_model(run_dir)
     samples, events = parity_stream(real_audio, seconds=seconds, seed=3)
@@ -81,10 +79,9 @@ def test_firmware_equals_python_on_60s_stream(tmp_path: Path, tiny_run: Path,
 @pytest.mark.slow
 def test_ds_cnn_s_firmware_equals_python(tmp_path: Path, real_audio: Path) -> None:
     """The full-size DS-CNN-S (trained briefly, so its posteriors move) on a 30 s stream."""
-    from kws.runtime.testmodels import make_trained_run
-
     from kws.frontend.settings import FrontendSettings
     from kws.frontend.tables import arithmetic_digest
+    from kws.runtime.testmodels import make_trained_run
 
     key = arithmetic_digest(FrontendSettings())[:12]
     run = REPO / "build" / "test-runs" / f"ds_cnn_s_yes_no_v1-{key}"

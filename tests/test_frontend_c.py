@@ -86,8 +86,9 @@ def test_parity_split_paths(upper_frac, window, fft, lower):
     """The in-place split (ascending loop below M/2, pair loop above it) and the FFT gather's
     window products (odd window: its last pair straddles the zero padding) == NumPy."""
     sr = 16000
-    s = FrontendSettings(sample_rate=sr, window_ms=window * 1000.0 / sr, hop_ms=min(160, window) * 1000.0 / sr,
-                         fft_size=fft, lower_hz=lower, upper_hz=upper_frac * sr / 2)
+    s = FrontendSettings(sample_rate=sr, window_ms=window * 1000.0 / sr,
+                         hop_ms=min(160, window) * 1000.0 / sr, fft_size=fft, lower_hz=lower,
+                         upper_hz=upper_frac * sr / 2)
     clips, _ = signals.adversarial_clips(sr // 2, seed=7)
     clips = np.concatenate([clips, _real(sr // 2, limit=6)])
     want = fixed.features_numpy(clips, s)
@@ -194,7 +195,8 @@ def test_isqrt32_every_uint32():
 def test_generated_files_are_up_to_date(repo_root: Path):
     header, source = codegen.render(DEFAULT)
     gen = repo_root / "dsp" / "generated"
-    assert (gen / codegen.HEADER_NAME).read_text() == header, "run python -m kws.frontend.codegen dsp/generated"
+    assert (gen / codegen.HEADER_NAME).read_text() == header, \
+        "run python -m kws.frontend.codegen dsp/generated"
     assert (gen / codegen.SOURCE_NAME).read_text() == source
     assert f"0x{DEFAULT.hash():08X}u" in header
 

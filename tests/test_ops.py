@@ -86,13 +86,15 @@ def test_audio_models_on_real_features(real_audio: Path) -> None:
     """The 49 x 10 feature models on the front end's features of real recordings."""
     import soundfile as sf
 
+    from kws.audio import AUDIO_SUFFIXES
+    from kws.fileio import class_files
     from kws.frontend.fixed import features_numpy
 
     fe = FrontendSettings()
     clips = []
-    for wav in sorted(real_audio.glob("*/*.flac"))[:60]:
+    for word, wav in class_files(real_audio, AUDIO_SUFFIXES)[:60]:
         x, sr = sf.read(wav, dtype="int16")
-        if sr == fe.sample_rate and x.ndim == 1 and not wav.parent.name.startswith("_"):
+        if sr == fe.sample_rate and x.ndim == 1 and not word.startswith("_"):
             clip = np.zeros(fe.clip_samples, np.int16)
             clip[:min(len(x), len(clip))] = x[:len(clip)]
             clips.append(clip)

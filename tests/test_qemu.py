@@ -203,7 +203,7 @@ def test_intrinsics_host_emulation_equals_m4(m4: Path, host: Path, tmp_path: Pat
 
 def adversarial_frames(n_random: int = 40) -> np.ndarray:
     """(n, 512) int16 frames: random and adversarial (silence, squares, clipping, DC, impulses,
-    noise from -90 to 0 dBFS, real recordings when ../shared/audio is present)."""
+    noise from -90 to 0 dBFS, real recordings of tests/data)."""
     rng = np.random.default_rng(2024)
     t = np.arange(512)
     frames: list[np.ndarray] = [

@@ -311,17 +311,20 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     several blocks included) and pointwise (DSP: the shared dot core) == inline TFLite reference
     loops, in every DSP output mode (fast requantization with SSAT or min / max clamp, exact
     per channel and per layer), average pool (DSP: 16-bit lane sums) and fully connected, over
-    random and adversarial inputs: ~9,600 cases, ~1.7 M outputs."""
+    random and adversarial inputs, then depthwise of any kernel ((k, 1), (1, k), rectangular),
+    stride and padding, mostly few-pixel (DSP: the direct path of streaming steps): ~11,700
+    cases, ~2 M outputs."""
     from kws.runtime.host import build_runtime
 
     exe = build_runtime(kernel_path).parent / "kernel_fuzz"
     proc = subprocess.run([str(exe)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout
     assert "2564 cases 1024375 outputs 0 mismatches" in proc.stdout
-    assert "3000 cases (107 multi-block) 321748 outputs 0 mismatches" in proc.stdout
-    assert "prepared pointwise: 375 cases 47392 outputs 0 mismatches" in proc.stdout
-    assert "avgpool: 2000 cases 380961 outputs 0 mismatches" in proc.stdout
-    assert "fc: 2000 cases 10089 outputs 0 mismatches" in proc.stdout
+    assert "dw any: 2113 cases 224812 outputs 0 mismatches" in proc.stdout
+    assert "3000 cases (104 multi-block) 322601 outputs 0 mismatches" in proc.stdout
+    assert "prepared pointwise: 375 cases 45169 outputs 0 mismatches" in proc.stdout
+    assert "avgpool: 2000 cases 398978 outputs 0 mismatches" in proc.stdout
+    assert "fc: 2000 cases 9982 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

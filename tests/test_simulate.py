@@ -12,8 +12,13 @@ from kws.cli import main
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.simulate import (detector_settings_for, inference_frames, inference_times_ms,
-                        load_run_model, simulate)
+from kws.simulate import (
+    detector_settings_for,
+    inference_frames,
+    inference_times_ms,
+    load_run_model,
+    simulate,
+)
 
 
 @pytest.fixture(scope="session")

@@ -25,7 +25,10 @@ typedef struct {
     kws_model_t model;                      /* the active model: built-in or a blob's */
     int outcome[KWS_APP_BLOB_SLOTS];        /* KWS_APP_BLOB_EMPTY or a kws_blob_status */
     uint32_t version[KWS_APP_BLOB_SLOTS];   /* the running model's version after each slot */
-    uint32_t arena[(KWS_MODEL_ARENA_BYTES + 3) / 4 + 1];
+    union {                                 /* the arena is free while the slots load */
+        uint32_t arena[(KWS_MODEL_ARENA_BYTES + 3) / 4 + 1];
+        uint64_t load[(KWS_MODEL_LOAD_WORK_BYTES + 7) / 8];
+    } mem;
 } kws_app_blob_model;
 
 static kws_app_blob_model g_model;
@@ -56,7 +59,9 @@ int kws_app_model_init(void **ctx)
             g_model.outcome[i] = KWS_APP_BLOB_EMPTY;
         } else {
             kws_app_mark_blob_start();
-            g_model.outcome[i] = (int)kws_model_load(slots[i], slot_bytes, &g_model.model);
+            g_model.outcome[i] = (int)kws_model_load_work(slots[i], slot_bytes, &g_model.model,
+                                                          g_model.mem.load,
+                                                          sizeof(g_model.mem.load));
             kws_app_mark_blob_end();
         }
         g_model.version[i] = g_model.model.version;
@@ -69,8 +74,8 @@ int kws_app_model(void *ctx, const int8_t *input, size_t input_len, int8_t *outp
                   size_t output_len)
 {
     kws_app_blob_model *m = (kws_app_blob_model *)ctx;
-    return kws_model_run(&m->model, input, input_len, output, output_len, m->arena,
-                         sizeof(m->arena)) == KWS_OK ? 0 : -1;
+    return kws_model_run(&m->model, input, input_len, output, output_len, m->mem.arena,
+                         sizeof(m->mem.arena)) == KWS_OK ? 0 : -1;
 }
 
 uint32_t kws_app_model_hash(void) { return KWS_MODEL_FRONTEND_SETTINGS_HASH; }

@@ -134,11 +134,13 @@ def run_bench(run: str | Path | None) -> list[str]:
              f"  SHA-256 (mbedTLS sha256.c, platform_util.c):      {sha['flash']:>7,}",
              f"  ECDSA P-256 verification (mbedTLS, 9 files):      {ecdsa['flash']:>7,}",
              f"  signature verification in all: {ecdsa['flash']:,} B flash; RAM +{ram_s - ram_u:,}"
-             f" B static (signed vs unsigned image: mbedTLS's 12,288 B scratch + allocator "
-             f"state), stack high-water {stack_s:,} B (unsigned image: {stack_u:,} B)",
+             f" B static vs the unsigned image (mbedTLS's 12,288 B scratch is the model's arena,"
+             f" lent during the load); stack high-water {stack_s:,} B (unsigned image: "
+             f"{stack_u:,} B)",
              "whole images (arm-none-eabi-size: text + data flash, data + bss RAM):"]
     for k, s in sizes.items():
-        lines.append(f"  {k:<22} flash {s['text'] + s['data']:>8,} B   RAM {s['data'] + s['bss']:>7,} B")
+        lines.append(f"  {k:<22} flash {s['text'] + s['data']:>8,} B   "
+                     f"RAM {s['data'] + s['bss']:>7,} B")
     lines += ["instructions (TCG plugin, one kws_model_load of a valid blob at start):",
               f"  unsigned blob (layout, CRC-32, SHA-256, fingerprint, values): {n_plain:>12,}",
               f"  signed blob (the same + ECDSA P-256 verify):                  {n_signed:>12,}",

@@ -77,7 +77,8 @@ class CmsisMfccTables:
 
 def _q15(x: np.ndarray) -> np.ndarray:
     """Round half up to q15 and clip to [-32768, 32767] (never ``np.round``)."""
-    return np.clip(np.floor(np.asarray(x, np.float64) * 32768.0 + 0.5), -32768, 32767).astype(np.int16)
+    return np.clip(np.floor(np.asarray(x, np.float64) * 32768.0 + 0.5), -32768,
+                   32767).astype(np.int16)
 
 
 def make_tables(settings: FrontendSettings | None = None) -> CmsisMfccTables:
@@ -138,7 +139,8 @@ def config_bytes(tables: CmsisMfccTables) -> bytes:
     ])
 
 
-def frames_from_samples(samples: np.ndarray, settings: FrontendSettings | None = None) -> np.ndarray:
+def frames_from_samples(samples: np.ndarray,
+                        settings: FrontendSettings | None = None) -> np.ndarray:
     """Cut int16 audio into (frames, 512) int16 frames: each window's samples, then zeros.
 
     The zeros matter: ``arm_mfcc_q15`` normalizes by the peak of all 512 samples.
@@ -225,7 +227,8 @@ def main(argv: list[str] | None = None) -> int:
     from kws.frontend.reference import features_float
     from kws.frontend.signals import adversarial_clips, real_clips, shared_audio_dir
 
-    ap = argparse.ArgumentParser(prog="kws bench cmsis_mfcc", description=main.__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="kws bench cmsis_mfcc",
+                                 description=main.__doc__.split("\n")[0])
     ap.add_argument("--clips", type=int, default=60, help="real clips (default 60)")
     args = ap.parse_args(argv)
     s = FrontendSettings()

@@ -270,9 +270,9 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{'ref_sat':>7s} {'dB_mean':>8s} {'dB_max':>7s}")
     extra = "".join(f" {n + '_w1':>14s} {n + '_sat':>14s}" for n in ACCURACY_COLUMNS)
     print(header + extra)
+    repeat = math.ceil(args.accuracy_clips / 47)
     sources = [("synthetic", signals.adversarial_clips(settings.clip_samples, seed=9,
-                                                        repeat=math.ceil(args.accuracy_clips / 47))[0]
-                [:args.accuracy_clips])]
+                                                        repeat=repeat)[0][:args.accuracy_clips])]
     if signals.shared_audio_dir() is not None:
         sources.insert(0, ("real", signals.real_clips(settings.clip_samples,
                                                       limit=args.accuracy_clips)[0]))

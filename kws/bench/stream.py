@@ -22,7 +22,6 @@ from kws.detect import DetectorSettings
 from kws.paths import shared_dir
 
 
-
 def _stream(minutes: float, seed: int) -> np.ndarray:
     from kws.data.labelled_stream import parity_stream
 
@@ -49,9 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = ap.parse_args(argv)
 
     from kws.frontend.fixed import features_numpy
-    from kws.simulate import stream_features
-    from kws.simulate import _tflm_worker_init, _tflm_worker_run, c_runtime_available, \
-        load_run_model, simulate, tflm_model_fn
+    from kws.simulate import (
+        _tflm_worker_init,
+        _tflm_worker_run,
+        c_runtime_available,
+        load_run_model,
+        simulate,
+        stream_features,
+        tflm_model_fn,
+    )
 
     engine = args.engine or ("c" if c_runtime_available() else "tflm")
 

@@ -89,7 +89,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                                          jobs=args.jobs, progress=False)
         wall = time.perf_counter() - t0
     total = len(report.entries)
-    print(f"\npipeline: {total} clips ({', '.join(f'{e} {c}' for e, c in sorted(report.counts.items()))}) "
+    engines = ", ".join(f"{e} {c}" for e, c in sorted(report.counts.items()))
+    print(f"\npipeline: {total} clips ({engines}) "
           f"in {wall:.1f} s with {args.jobs} jobs = {total / wall:.1f} clips/s")
     for engine, rate in sorted(report.rates().items()):
         print(f"  {engine:9s} {rate:8.1f} clips/s per worker (speak + resample + trim + write, "

@@ -20,9 +20,9 @@ from kws.errors import KwsError
 def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
              seed: int, retrain: bool) -> int:
     """Run the whole pipeline into ``out``; returns 0 when firmware == Python."""
+    from kws.audio import save_wav
     from kws.data.labelled_stream import make_stream, write_events
     from kws.data.synth import synthesize_corpus
-    from kws.audio import save_wav
     from kws.device.pipeline import run_firmware_demo
     from kws.train.trainer import TrainConfig, train
 

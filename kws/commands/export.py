@@ -17,7 +17,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             r = export_model(args.model, args.out, prepare=args.int16_pointwise,
                              settings_file=args.frontend_settings,
-                             allow_unknown_frontend=args.frontend_unknown)
+                             allow_unknown_frontend=args.frontend_unknown,
+                             stream=True if args.stream else None)
         except KwsError as exc:
             if "no settings.json" in str(exc):
                 raise KwsError(f"{exc} (--frontend-settings FILE or --frontend-unknown)") from exc
@@ -26,6 +27,13 @@ def run(args: argparse.Namespace) -> int:
               else f"front-end settings hash 0x{r.settings_hash:08x}")
         print(f"wrote {r.header} and {r.source}: {len(r.layers)} layers, {r.macs} MACs, "
               f"{r.weight_bytes} B const data, arena {r.arena.size} B, {fe}")
+        if r.stream is not None:
+            sp = r.stream
+            print(f"streaming: kws_model_step, one frame of {sp.frame_size} per step, window "
+                  f"{sp.window} frames, {sp.macs} MACs per step, state {sp.state_size} B "
+                  f"(buffers of past slices {sp.ring_bytes} B), step arena {sp.arena_size} B")
+        else:
+            print(f"no streaming step function: {r.not_streamable}")
     if args.library:
         from kws.export.library import export_library
 
@@ -71,6 +79,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "10 %% fewer M4 instructions per DS-CNN-S inference for 2 instead of 1 "
                         "byte per pointwise weight (+19 KB flash on DS-CNN-S); the default keeps "
                         "every weight int8")
+    p.add_argument("--stream", action="store_true",
+                   help="require the streaming step function (kws_model_step): fail with the "
+                        "reason if the model is not streamable (by default it is generated "
+                        "whenever the model is)")
     p.add_argument("--frontend-settings", metavar="FILE",
                    help="settings.json of the front end the model was trained on (default: the "
                         "one beside the model; required when there is none)")

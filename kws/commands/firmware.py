@@ -31,8 +31,12 @@ def run_report(args: argparse.Namespace) -> int:
     """Build, run on a test stream, count instructions, print the footprint report."""
     import numpy as np
 
-    from kws.device.pipeline import (build_firmware, count_per_hop_and_inference,
-                                       firmware_report, run_firmware)
+    from kws.device.pipeline import (
+        build_firmware,
+        count_per_hop_and_inference,
+        firmware_report,
+        run_firmware,
+    )
     from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(args.run)

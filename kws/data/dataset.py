@@ -52,7 +52,8 @@ def probe_audio(path: str | os.PathLike[str], *, full: bool = False) -> str | No
         msg = str(exc)
         return msg.split(": ", 1)[1] if msg.startswith(str(p)) else msg
     except Exception as exc:  # soundfile raises several types for unreadable files
-        return f"unreadable ({str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__})"
+        why = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        return f"unreadable ({why})"
     return None
 
 

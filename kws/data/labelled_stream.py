@@ -29,9 +29,9 @@ found as for trimming: the first 10 ms frame within 40 dB of the loudest), ``lab
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 import io
-import csv
 import os
 from pathlib import Path
 from typing import Sequence
@@ -39,13 +39,12 @@ from typing import Sequence
 import numpy as np
 
 from kws.audio import SAMPLE_RATE, load_audio, quantize_int16, save_wav
-from kws.data.augment import NoiseBank, colored_noise, NOISE_COLOURS
+from kws.data.augment import NOISE_COLOURS, NoiseBank, colored_noise
 from kws.data.dataset import drop_bad_entries
 from kws.data.manifest import BACKGROUND, UNKNOWN, Entry, read_manifest
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
-
 
 
 @dataclasses.dataclass(frozen=True)
@@ -99,6 +98,29 @@ def stream_entries(source: str | os.PathLike[str]) -> list[Entry]:
     except KwsError:
         raise KwsError(f"{root}: neither a dataset manifest.csv (path,label,split) nor "
                        "<word>/<clip>.wav|.flac sub-folders") from None
+
+
+def noise_bed(total: int, *, rng: np.random.Generator, noise: NoiseBank | None,
+              noise_prob: float, noise_dbfs: tuple[float, float]) -> np.ndarray:
+    """The background of a stream: 5 s segments with 50 ms linear cross-fades, each a
+    recording from ``noise`` (probability ``noise_prob``) or synthesized coloured noise, at an
+    RMS uniform in ``noise_dbfs``; float64, shape (total,)."""
+    seg, fade = 5 * SAMPLE_RATE, SAMPLE_RATE // 20
+    bed = np.zeros(total + seg + fade)
+    ramp = np.linspace(0.0, 1.0, fade)
+    for start in range(0, total, seg):
+        n = seg + fade
+        if noise is not None and rng.uniform() < noise_prob:
+            z, _ = noise.pick(n, rng)
+            z = np.array(z, dtype=np.float64)
+        else:
+            z = colored_noise(n, colour=NOISE_COLOURS[int(rng.integers(3))], rng=rng)
+        rms = float(np.sqrt(np.mean(z ** 2)))
+        z *= 10 ** (rng.uniform(*noise_dbfs) / 20) / max(rms, 1e-12)
+        z[:fade] *= ramp
+        z[-fade:] *= ramp[::-1]
+        bed[start: start + n] += z
+    return bed[:total]
 
 
 def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes: float,
@@ -162,24 +184,7 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     distractor_entries = [e for e in entries if e.label in pool_labels]
     rng = np.random.default_rng([seed, 0x57])
     total = int(round(minutes * 60 * SAMPLE_RATE))
-
-    # Noise bed: 5 s segments with 50 ms linear cross-fades.
-    seg, fade = 5 * SAMPLE_RATE, SAMPLE_RATE // 20
-    bed = np.zeros(total + seg + fade)
-    ramp = np.linspace(0.0, 1.0, fade)
-    for start in range(0, total, seg):
-        n = seg + fade
-        if noise is not None and rng.uniform() < noise_prob:
-            z, _ = noise.pick(n, rng)
-            z = np.array(z, dtype=np.float64)
-        else:
-            z = colored_noise(n, colour=NOISE_COLOURS[int(rng.integers(3))], rng=rng)
-        rms = float(np.sqrt(np.mean(z ** 2)))
-        z *= 10 ** (rng.uniform(*noise_dbfs) / 20) / max(rms, 1e-12)
-        z[:fade] *= ramp
-        z[-fade:] *= ramp[::-1]
-        bed[start: start + n] += z
-    y = bed[:total]
+    y = noise_bed(total, rng=rng, noise=noise, noise_prob=noise_prob, noise_dbfs=noise_dbfs)
 
     cache: dict[str, np.ndarray] = {}
 

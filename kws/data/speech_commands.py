@@ -373,7 +373,8 @@ def cut_silence(recordings: Sequence[np.ndarray], *, count: int, part: str,
 def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[str] | None = None,
                    words: Sequence[str] | None = None, unknown_percentage: float = 10.0,
                    silence_percentage: float = 10.0, validation_percentage: float = 10.0,
-                   testing_percentage: float = 10.0, noise_dir: str | os.PathLike[str] | None = None,
+                   testing_percentage: float = 10.0,
+                   noise_dir: str | os.PathLike[str] | None = None,
                    heldout_fraction: float = 0.2, seed: int = 0, min_per_class: int = 5,
                    unknown_all: Sequence[str] = (),
                    full_check: bool = False, progress: bool = True) -> list[Entry]:
@@ -411,15 +412,44 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
     -------
     list of Entry
     """
-    from tqdm import tqdm
-
-    from kws.audio import load_audio, save_wav
-
     root = Path(root)
     out = Path(out_dir) if out_dir is not None else root
+    have = available_words(root) if root.is_dir() else []
+    words = _checked_words(root, have, words)
+    files = _usable_files(root, validation_percentage=validation_percentage,
+                          testing_percentage=testing_percentage, full_check=full_check,
+                          progress=progress)
+    rng = np.random.default_rng([seed, 0x5C])
+    keyset = set(words)
+    entries: list[Entry] = []
+    silence_plan: dict[str, int] = {}
+    for split in ("train", "validation", "test"):
+        known = [(w, r) for w, r in files[split] if w in keyset]
+        others = [(w, r) for w, r in files[split] if w not in keyset]
+        n_unknown = min(len(others), math.ceil(len(known) * unknown_percentage / 100))
+        if split in unknown_all:
+            n_unknown = len(others)
+        pick = rng.permutation(len(others))[:n_unknown]
+        entries += [_word_entry(root, out, r, w, split) for w, r in known]
+        entries += [_word_entry(root, out, others[i][1], UNKNOWN, split) for i in sorted(pick)]
+        silence_plan[split] = math.ceil(len(known) * silence_percentage / 100)
+    if any(silence_plan.values()):
+        noise = Path(noise_dir) if noise_dir is not None else root / BACKGROUND
+        entries += _silence_entries(noise, out, silence_plan, rng=rng,
+                                    heldout_fraction=heldout_fraction)
+    has_unknown = unknown_percentage > 0 and any(w not in keyset for w in have)
+    labels = words + ([UNKNOWN] if has_unknown else []) + (
+        [SILENCE] if silence_percentage > 0 else [])
+    check_class_counts(entries, where=str(root), min_per_class=min_per_class, labels=labels)
+    write_manifest(out, entries)
+    return entries
+
+
+def _checked_words(root: Path, have: list[str], words: Sequence[str] | None) -> list[str]:
+    """The keywords of a set-up (default :data:`STANDARD_WORDS`), checked against the word
+    folders ``have`` of ``root``."""
     if not root.is_dir():
         raise KwsError(f"{root}: Speech Commands folder not found")
-    have = available_words(root)
     if not have:
         raise KwsError(f"{root}: no word folders with .wav/.flac files (not a Speech Commands "
                        "folder)")
@@ -432,8 +462,16 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
                        f"{', '.join(have)})", argument="words")
     if len(set(words)) != len(words):
         raise KwsError(f"repeated word in {','.join(words)}", argument="words")
+    return words
 
-    files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)  # split -> (w, rel)
+
+def _usable_files(root: Path, *, validation_percentage: float, testing_percentage: float,
+                  full_check: bool, progress: bool) -> dict[str, list[tuple[str, str]]]:
+    """split -> (word, path) of the clips that can be read; one warning lists the others
+    (and the clips the list files name that are not there)."""
+    from tqdm import tqdm
+
+    files: dict[str, list[tuple[str, str]]] = collections.defaultdict(list)
     bad: list[tuple[str, str]] = []
     found = speech_commands_entries(root, validation_percentage=validation_percentage,
                                     testing_percentage=testing_percentage)
@@ -445,55 +483,40 @@ def build_manifest(root: str | os.PathLike[str], *, out_dir: str | os.PathLike[s
             bad.append((e.path, why))
     on_disk = {str(Path(e.path).with_suffix("")) for e in found}
     listed = _read_list(root / "validation_list.txt") | _read_list(root / "testing_list.txt")
-    for name in sorted(listed - on_disk):
-        bad.append((name, "listed but missing"))
-    rng = np.random.default_rng([seed, 0x5C])
+    bad += [(name, "listed but missing") for name in sorted(listed - on_disk)]
     warn_skipped(bad, where=str(root))
+    return files
 
-    rel_root = os.path.relpath(root, out)
-    keyset = set(words)
-    entries: list[Entry] = []
 
-    def entry(rel: str, label: str, split: str) -> Entry:
-        return Entry(path=os.path.normpath(os.path.join(rel_root, rel)), label=label,
-                     split=split, speaker=speaker_of(rel), source="speech_commands",
-                     params=json.dumps({"word": rel.split("/")[0]}))
+def _word_entry(root: Path, out: Path, rel: str, label: str, split: str) -> Entry:
+    """The manifest entry (relative to ``out``) of clip ``rel`` of ``root``."""
+    return Entry(path=os.path.normpath(os.path.join(os.path.relpath(root, out), rel)),
+                 label=label, split=split, speaker=speaker_of(rel), source="speech_commands",
+                 params=json.dumps({"word": rel.split("/")[0]}))
 
-    silence_plan: dict[str, int] = {}
-    for split in ("train", "validation", "test"):
-        known = [(w, r) for w, r in files[split] if w in keyset]
-        others = [(w, r) for w, r in files[split] if w not in keyset]
-        entries += [entry(r, w, split) for w, r in known]
-        n_unknown = min(len(others), math.ceil(len(known) * unknown_percentage / 100))
-        if split in unknown_all:
-            n_unknown = len(others)
-        pick = rng.permutation(len(others))[:n_unknown]
-        entries += [entry(others[i][1], UNKNOWN, split) for i in sorted(pick)]
-        silence_plan[split] = math.ceil(len(known) * silence_percentage / 100)
 
-    if any(silence_plan.values()):
-        noise = Path(noise_dir) if noise_dir is not None else root / BACKGROUND
-        if not noise.is_dir():
-            raise KwsError(f"{noise}: no background-noise folder for _silence_ (give "
-                           "noise_dir, or silence_percentage 0)")
-        names = sorted(p for p in noise.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
-        if not names:
-            raise KwsError(f"{noise}: no .wav/.flac background recordings")
-        recs = [load_audio(p) for p in names]
-        for split, count in silence_plan.items():
-            part = "train" if split == "train" else "heldout"
-            clips, where = cut_silence(recs, count=count, part=part, rng=rng,
-                                       heldout_fraction=heldout_fraction)
-            for j, (clip, (i, start)) in enumerate(zip(clips, where)):
-                rel = f"{SILENCE}/{split}_{j:05d}.wav"
-                save_wav(out / rel, clip)
-                entries.append(Entry(path=rel, label=SILENCE, split=split, speaker="",
-                                     source="background_noise",
-                                     params=json.dumps({"file": names[i].name,
-                                                        "start": start})))
-    has_unknown = unknown_percentage > 0 and any(w not in keyset for w in have)
-    labels = words + ([UNKNOWN] if has_unknown else []) + (
-        [SILENCE] if silence_percentage > 0 else [])
-    check_class_counts(entries, where=str(root), min_per_class=min_per_class, labels=labels)
-    write_manifest(out, entries)
+def _silence_entries(noise: Path, out: Path, plan: dict[str, int], *,
+                     rng: np.random.Generator, heldout_fraction: float) -> list[Entry]:
+    """Cut ``plan[split]`` ``_silence_`` clips per split from the recordings in ``noise``
+    (training from their first part, the others from the held-out rest) into ``out``."""
+    from kws.audio import load_audio, save_wav
+
+    if not noise.is_dir():
+        raise KwsError(f"{noise}: no background-noise folder for _silence_ (give "
+                       "noise_dir, or silence_percentage 0)")
+    names = sorted(p for p in noise.iterdir() if p.suffix.lower() in AUDIO_SUFFIXES)
+    if not names:
+        raise KwsError(f"{noise}: no .wav/.flac background recordings")
+    recs = [load_audio(p) for p in names]
+    entries = []
+    for split, count in plan.items():
+        part = "train" if split == "train" else "heldout"
+        clips, where = cut_silence(recs, count=count, part=part, rng=rng,
+                                   heldout_fraction=heldout_fraction)
+        for j, (clip, (i, start)) in enumerate(zip(clips, where)):
+            rel = f"{SILENCE}/{split}_{j:05d}.wav"
+            save_wav(out / rel, clip)
+            entries.append(Entry(path=rel, label=SILENCE, split=split, speaker="",
+                                 source="background_noise",
+                                 params=json.dumps({"file": names[i].name, "start": start})))
     return entries

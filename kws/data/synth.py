@@ -39,16 +39,15 @@ import dataclasses
 import json
 import math
 import os
-import time
+import struct
 import subprocess
 import sys
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
-
-import struct
 
 from kws.audio import SAMPLE_RATE, quantize_int16
 from kws.data import tts
@@ -120,9 +119,11 @@ class ClipSpec:
 
     @property
     def path(self) -> str:
+        """The clip's file, relative to the corpus folder."""
         return f"{self.label}/{self.name or f'{self.engine}_{self.index:06d}.wav'}"
 
     def params(self) -> dict:
+        """What made the clip (the manifest's ``params``)."""
         if self.request is None:
             return {"colour": self.noise_colour, "dbfs": round(self.noise_dbfs, 2),
                     "seed": self.noise_seed}
@@ -132,6 +133,7 @@ class ClipSpec:
                 "tape": round(self.tape, 4), "peak_dbfs": round(self.peak_dbfs, 2)}
 
     def entry(self) -> Entry:
+        """The clip's manifest entry."""
         speaker = f"{self.engine}:{self.request.voice}" if self.request else "noise"
         source = self.engine
         return Entry(path=self.path, label=self.label, split=self.split, speaker=speaker,
@@ -412,8 +414,32 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     KwsError
         Bad words, counts or engines, or ``out_dir`` holding a corpus made with other settings.
     """
-    from tqdm import tqdm
+    words, unknown, silence, engines = _checked(words, per_word, unknown, silence, jobs,
+                                                engines)
+    out = Path(out_dir)
+    _claim_folder(out, {"format": 1, "words": words, "per_word": per_word, "unknown": unknown,
+                        "silence": silence, "engines": engines, "seed": seed,
+                        "validation_fraction": validation_fraction,
+                        "voices": {e: len(tts.engine_voices(e)) for e in engines}})
+    specs = plan_corpus(words=words, per_word=per_word, unknown=unknown, silence=silence,
+                        engines=engines, seed=seed, validation_fraction=validation_fraction)
+    batches, reused = _batches(specs, engines, out)
+    seconds, counts, extras = _run_batches(batches, out, jobs=jobs, total=len(specs),
+                                           reused=reused, progress=progress)
+    entries = _entries(specs, extras)
+    if reused:
+        # Clips made by an earlier, interrupted run: take their extra params from the
+        # manifest-in-progress if present; they are otherwise identical by construction.
+        entries = _merge_previous(out, entries, set(extras))
+    write_manifest(out, entries)
+    return SynthReport(out_dir=out, entries=entries, made=len(specs) - reused, reused=reused,
+                       seconds=seconds, counts=counts)
 
+
+def _checked(words: Sequence[str], per_word: int, unknown: int | None, silence: int | None,
+             jobs: int, engines: Sequence[str] | None
+             ) -> tuple[list[str], int, int, list[str]]:
+    """The arguments of :func:`synthesize_corpus` checked, with their defaults filled in."""
     words = [w.strip() for w in words]
     if not words or any(not w for w in words):
         raise KwsError("give one or more non-empty words, e.g. yes,no", argument="words")
@@ -442,11 +468,12 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
             raise KwsError(f"{e} is not installed here (installed: "
                            f"{', '.join(tts.available_engines()) or 'none'})",
                            argument="engines")
-    out = Path(out_dir)
-    config = {"format": 1, "words": words, "per_word": per_word, "unknown": unknown,
-              "silence": silence, "engines": engines, "seed": seed,
-              "validation_fraction": validation_fraction,
-              "voices": {e: len(tts.engine_voices(e)) for e in engines}}
+    return words, unknown, silence, engines
+
+
+def _claim_folder(out: Path, config: dict) -> None:
+    """Make ``out`` this corpus's folder: empty, or holding a corpus of the same ``config``
+    (then resumed); clear the temporaries of a run that was killed."""
     cfg_path = out / "synth.json"
     if cfg_path.exists():
         try:
@@ -463,12 +490,16 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
     for stale in out.glob("*/.*.tmp"):  # temporaries of a run that was killed
         stale.unlink()
 
-    specs = plan_corpus(words=words, per_word=per_word, unknown=unknown, silence=silence,
-                        engines=engines, seed=seed, validation_fraction=validation_fraction)
-    # eSpeak NG keeps synthesis state from one utterance to the next (its output for a request
-    # depends on what the process spoke before), so every batch runs in a fresh process, and
-    # batches are fixed slices of each engine's clips: a batch is redone whole if any of its
-    # clips is missing. The corpus is then the same for any ``jobs`` and after a resume.
+
+def _batches(specs: list[ClipSpec], engines: list[str], out: Path
+             ) -> tuple[list[tuple[str, list[ClipSpec]]], int]:
+    """The batches still to make (engine, clips) and the number of clips already made.
+
+    eSpeak NG keeps synthesis state from one utterance to the next (its output for a request
+    depends on what the process spoke before), so every batch runs in a fresh process, and
+    batches are fixed slices of each engine's clips: a batch is redone whole if any of its
+    clips is missing. The corpus is then the same for any ``jobs`` and after a resume.
+    """
     batches: list[tuple[str, list[ClipSpec]]] = []
     reused = 0
     # The slowest engines go first, so that the workers finish together.
@@ -481,11 +512,20 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
                 reused += len(group)
             else:
                 batches.append((engine, group))
+    return batches, reused
+
+
+def _run_batches(batches: list[tuple[str, list[ClipSpec]]], out: Path, *, jobs: int,
+                 total: int, reused: int, progress: bool
+                 ) -> tuple[dict[str, float], dict[str, int], dict[int, dict]]:
+    """Make the batches, ``jobs`` at a time: seconds and clips per engine, and the extra
+    parameters of every clip made (by index)."""
+    from tqdm import tqdm
 
     seconds: dict[str, float] = {}
     counts: dict[str, int] = {}
     extras: dict[int, dict] = {}
-    bar = tqdm(total=len(specs), initial=reused, desc="synth", unit="clip", disable=not progress)
+    bar = tqdm(total=total, initial=reused, desc="synth", unit="clip", disable=not progress)
 
     def collect(res: tuple[str, float, list[tuple[int, dict]]]) -> None:
         engine, secs, items = res
@@ -502,7 +542,11 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
                     collect(f.result())
     finally:
         bar.close()
+    return seconds, counts, extras
 
+
+def _entries(specs: list[ClipSpec], extras: dict[int, dict]) -> list[Entry]:
+    """The manifest entries of the clips, with the extra parameters their rendering found."""
     entries = []
     for s in specs:
         e = s.entry()
@@ -511,13 +555,7 @@ def synthesize_corpus(*, words: Sequence[str], per_word: int, out_dir: str | os.
             p.update(extras[s.index])
             e = dataclasses.replace(e, params=json.dumps(p, sort_keys=True))
         entries.append(e)
-    if reused:
-        # Clips made by an earlier, interrupted run: take their extra params from the
-        # manifest-in-progress if present; they are otherwise identical by construction.
-        entries = _merge_previous(out, entries, set(extras))
-    write_manifest(out, entries)
-    return SynthReport(out_dir=out, entries=entries, made=len(specs) - reused, reused=reused,
-                       seconds=seconds, counts=counts)
+    return entries
 
 
 def _merge_previous(out: Path, entries: list[Entry], fresh: set[int]) -> list[Entry]:

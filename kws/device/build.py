@@ -14,9 +14,9 @@ import numpy as np
 
 from kws.cbuild import cmake_build
 from kws.detect import DetectorSettings
+from kws.device import doubles
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
-from kws.device import doubles
 from kws.frontend.settings import FrontendSettings
 from kws.paths import REPO_ROOT
 

@@ -21,10 +21,15 @@ import numpy as np
 
 from kws import qemu
 from kws.detect import DetectorSettings
-from kws.errors import KwsError
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
-from kws.device.report import (CYCLES_PER_CLASS, REFERENCE_MHZ, estimate_cycles, footprint,
-                                 realtime_lines)
+from kws.device.report import (
+    CYCLES_PER_CLASS,
+    REFERENCE_MHZ,
+    estimate_cycles,
+    footprint,
+    realtime_lines,
+)
+from kws.errors import KwsError
 from kws.paths import shared_dir
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 

@@ -12,11 +12,12 @@ from kws.errors import KwsError
 from kws.export.arena import ArenaPlan, plan_arena
 from kws.export.emit import generate_c, model_sha256
 from kws.export.lowering import Layer, lower
+from kws.export.streaming import NotStreamable, StreamPlan, generate_step_c, plan_stream
 from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.run import find_settings, read_labels, read_settings_file
 
-__all__ = ["ExportResult", "export_model", "resolve_settings_hash"]
+__all__ = ["ExportResult", "NotStreamable", "export_model", "resolve_settings_hash"]
 
 
 @dataclasses.dataclass
@@ -30,6 +31,8 @@ class ExportResult:
     arena: ArenaPlan
     labels: list[str]
     settings_hash: int | None     # None: exported with the front end unknown
+    stream: StreamPlan | None = None     # the step function's plan, when generated
+    not_streamable: str = ""             # why there is no step function, when there is none
 
     @property
     def weight_bytes(self) -> int:
@@ -60,9 +63,19 @@ def resolve_settings_hash(model_path: Path, settings_file: str | Path | None,
                    f"the front end marked unknown")
 
 
+def _insert_stream_header(header: str, section: str) -> str:
+    """Put the streaming declarations before the header's closing ``extern "C"`` block."""
+    tail = '#ifdef __cplusplus\n}\n#endif'
+    head, sep, rest = header.rpartition(tail)
+    if not sep:
+        raise AssertionError("generated header without its closing extern \"C\" block")
+    return head + section + "\n" + sep + rest
+
+
 def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
                  settings_file: str | Path | None = None,
-                 allow_unknown_frontend: bool = False) -> ExportResult:
+                 allow_unknown_frontend: bool = False,
+                 stream: bool | None = None) -> ExportResult:
     """Generate ``kws_model.h`` and ``kws_model.c`` for ``model_path`` in ``out_dir``.
 
     Parameters
@@ -82,11 +95,16 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         Without any settings, export with the front end marked unknown: the header then has
         no ``KWS_MODEL_FRONTEND_SETTINGS_HASH`` and refuses to compile next to a front end's
         configuration, so no settings check can pass by accident. False: raise instead.
+    stream : bool or None
+        Generate the streaming step function (``kws_model_step``, :mod:`kws.export.streaming`):
+        None (default) when the model is streamable, True always (raise
+        :class:`NotStreamable` with the reason when it is not), False never.
 
     Raises
     ------
     KwsError
-        Unreadable or corrupted model, or an operator / quantization the runtime lacks.
+        Unreadable or corrupted model, or an operator / quantization the runtime lacks;
+        :class:`NotStreamable` (a KwsError) with ``stream=True`` for a model that is not.
     """
     path = Path(model_path)
     try:
@@ -101,8 +119,19 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     header, source = generate_c(model, layers, arena, labels=labels,
                                 settings_hash=settings_hash, source_name=path.name,
                                 model_sha256=model_sha256(data))
+    sp, why = None, ""
+    if stream is not False:
+        try:
+            sp = plan_stream(model, layers)
+        except NotStreamable as exc:
+            if stream:
+                raise
+            why = str(exc)
+    if sp is not None:
+        step_h, step_c = generate_step_c(sp)
+        header, source = _insert_stream_header(header, step_h), source + step_c
     out = Path(out_dir)
     write_text_atomic(out / "kws_model.h", header)
     write_text_atomic(out / "kws_model.c", source)
     return ExportResult(out / "kws_model.h", out / "kws_model.c", model, layers, arena, labels,
-                        settings_hash)
+                        settings_hash, sp, why)

@@ -308,6 +308,20 @@ void kws_model_builtin(kws_model_t *model);
  * in place (flash) while the model is used. */
 kws_blob_status kws_model_load(const void *blob, size_t len, kws_model_t *model);
 
+/* Caller memory for one load: the validation's view and, when blobs are signed, mbedTLS's
+ * scratch for the signature check (free again after the call: the model's arena will do). */
+#if KWS_BLOB_SIGNED_SPEC
+#define KWS_MODEL_LOAD_WORK_BYTES (sizeof(kws_blob_view) + KWS_BLOB_SCRATCH_BYTES)
+#else
+#define KWS_MODEL_LOAD_WORK_BYTES (sizeof(kws_blob_view))
+#endif
+
+/* kws_model_load with caller memory: work[0..work_len), 8-byte aligned, at least
+ * KWS_MODEL_LOAD_WORK_BYTES (else KWS_BLOB_ERR_CRYPTO). kws_model_load is this with a static
+ * buffer, compiled unless KWS_MODEL_LOAD_STATIC_WORK is 0. */
+kws_blob_status kws_model_load_work(const void *blob, size_t len, kws_model_t *model,
+                                    void *work, size_t work_len);
+
 /* kws_model_invoke with the weights of *model. */
 kws_status_t kws_model_run(const kws_model_t *model, const int8_t *input, size_t input_len,
                            int8_t *output, size_t output_len, void *arena, size_t arena_len);
@@ -360,33 +374,42 @@ void kws_model_builtin(kws_model_t *model)
 #error "the spec holds a public key: compile with KWS_BLOB_SIGNATURES (and mbedTLS's ECDSA)"
 #endif
 
-#if defined(KWS_BLOB_SIGNATURES)
-/* mbedTLS's bignums during a signature check (the only state outside the caller's). */
-static uint64_t g_blob_scratch[KWS_BLOB_SCRATCH_BYTES / 8];
-#define BLOB_SCRATCH g_blob_scratch, sizeof(g_blob_scratch)
-#else
-#define BLOB_SCRATCH NULL, 0
-#endif
-
-kws_blob_status kws_model_load(const void *blob, size_t len, kws_model_t *model)
+kws_blob_status kws_model_load_work(const void *blob, size_t len, kws_model_t *model,
+                                    void *work, size_t work_len)
 {{
-    static kws_blob_view view;
+    kws_blob_view *view = (kws_blob_view *)work;
     kws_model_t next;
     kws_blob_status st;
-    if (model == NULL) {{
+    if (model == NULL || work == NULL) {{
         return KWS_BLOB_ERR_NULL;
     }}
+    if (work_len < KWS_MODEL_LOAD_WORK_BYTES || ((uintptr_t)work & 7u) != 0u) {{
+        return KWS_BLOB_ERR_CRYPTO;
+    }}
     st = kws_blob_validate(blob, len, kws_model_blob_spec, kws_model_blob_spec_len,
-                           model->version, NULL, 0, BLOB_SCRATCH, &view);
+                           model->version, NULL, 0, view + 1, work_len - sizeof(*view), view);
     if (st != KWS_BLOB_OK) {{
         return st;
     }}
-    memcpy(next.section, view.section, sizeof(next.section));
-    next.version = view.version;
-    bind_settings(&next, view.section[{lab}], (const int32_t *)(const void *)view.section[{det}]);
+    memcpy(next.section, view->section, sizeof(next.section));
+    next.version = view->version;
+    bind_settings(&next, view->section[{lab}],
+                  (const int32_t *)(const void *)view->section[{det}]);
     *model = next;
     return KWS_BLOB_OK;
 }}
+
+#ifndef KWS_MODEL_LOAD_STATIC_WORK
+#define KWS_MODEL_LOAD_STATIC_WORK 1
+#endif
+#if KWS_MODEL_LOAD_STATIC_WORK
+kws_blob_status kws_model_load(const void *blob, size_t len, kws_model_t *model)
+{{
+    /* Only used during the call (the loader's view and mbedTLS's bignums). */
+    static uint64_t work[(KWS_MODEL_LOAD_WORK_BYTES + 7) / 8];
+    return kws_model_load_work(blob, len, model, work, sizeof(work));
+}}
+#endif
 
 kws_status_t kws_model_run(const kws_model_t *m, const int8_t *input, size_t input_len,
                            int8_t *output, size_t output_len, void *arena, size_t arena_len)

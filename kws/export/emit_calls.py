@@ -26,7 +26,8 @@ class LayerRefs:
     scratch: Callable[[Layer], str]
 
 
-def _shape_decl(l: Layer, n: str) -> str:
+def shape_decl(l: Layer, n: str) -> str:
+    """``static const kws_conv_shape_t <n>_shape`` of a conv / depthwise / pool layer."""
     p = l.params
     return (f"static const kws_conv_shape_t {n}_shape = {{{p['in_h']}, {p['in_w']}, "
             f"{p['in_c']}, {p['out_h']}, {p['out_w']}, {p['out_c']}, {p['k_h']}, {p['k_w']}, "
@@ -60,7 +61,7 @@ def _io_args(l: Layer, refs: LayerRefs) -> str:
 def _conv(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     fn = {"conv2d": "kws_conv2d_s8", "pointwise": "kws_pointwise_conv_s8",
           "depthwise": "kws_depthwise_conv2d_s8"}[l.kernel]
-    decls = _shape_decl(l, n) + _act_rq_decls(l, n)
+    decls = shape_decl(l, n) + _act_rq_decls(l, n)
     if l.kernel == "pointwise" and "pw_filter" in l.arrays:
         p, a = l.params, l.arrays
         decls += (f"static const kws_pw_prepared_t {n}_prep = {{{n}_pw_filter, "
@@ -80,7 +81,7 @@ def _fc(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
 
 def _avgpool(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     p = l.params
-    return _shape_decl(l, n), (f"kws_avgpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
+    return shape_decl(l, n), (f"kws_avgpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
                                f"{_io_args(l, refs)})")
 
 
@@ -134,7 +135,7 @@ def _mean(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
 
 def _maxpool(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     p = l.params
-    return _shape_decl(l, n), (f"kws_maxpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
+    return shape_decl(l, n), (f"kws_maxpool_s8(&{n}_shape, {p['act_min']}, {p['act_max']}, "
                                f"{_io_args(l, refs)})")
 
 

@@ -19,10 +19,16 @@ from pathlib import Path
 
 import numpy as np
 
-# kws_status values (common/include/kws_status.h); re-exported for the tests.
-from kws.cstatus import (KWS_ERR_BAD_CONFIG, KWS_ERR_BAD_TABLE, KWS_ERR_NULL,  # noqa: F401
-                         KWS_ERR_SHORT_BUFFER, STATUS)
 from kws import cbuild
+
+# kws_status values (common/include/kws_status.h); re-exported for the tests.
+from kws.cstatus import (  # noqa: F401
+    KWS_ERR_BAD_CONFIG,
+    KWS_ERR_BAD_TABLE,
+    KWS_ERR_NULL,
+    KWS_ERR_SHORT_BUFFER,
+    STATUS,
+)
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import FrontendTables, make_tables

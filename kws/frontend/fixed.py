@@ -162,7 +162,10 @@ def normalize_stage(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def fft_stage(p: np.ndarray, tab: FrontendTables, n_fft: int) -> tuple[np.ndarray, np.ndarray]:
-    """Stage 3: complex FFT of M = N/2 points on z = p[even] + j p[odd]. Returns (re, im), (B, M)."""
+    """Stage 3: complex FFT of M = N/2 points on z = p[even] + j p[odd].
+
+    Returns (re, im), each (B, M).
+    """
     batch = p.shape[0]
     m = n_fft // 2
     padded = np.zeros((batch, n_fft), dtype=np.int64)

@@ -168,7 +168,10 @@ def random_settings(rng: np.random.Generator):
     sr = int(rng.choice([8000, 16000]))
     fft = int(rng.choice([128, 256, 512, 1024, 2048]))
     win = int(rng.integers(max(fft // 4, 16), fft + 1))
-    hop = int(rng.integers(1, win + 1)) if rng.random() < 0.2 else int(rng.integers(win // 4 + 1, win + 1))
+    if rng.random() < 0.2:
+        hop = int(rng.integers(1, win + 1))
+    else:
+        hop = int(rng.integers(win // 4 + 1, win + 1))
     lo = float(rng.uniform(0, sr / 4))
     hi = float(rng.uniform(lo + 50, sr / 2))
     mel = int(rng.integers(1, 129))

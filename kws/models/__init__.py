@@ -1,5 +1,11 @@
 """Keras keyword-spotting models: the DS-CNN family of Hello Edge (Zhang et al., 2017) and
-MLPerf Tiny KWS, plus an extra-small DS-CNN for two-word tasks.
+MLPerf Tiny KWS, an extra-small DS-CNN for two-word tasks, and two streamable families.
+
+The streamable families (``ds-cnn-stream``, ``tcn-stream``) use ``valid`` padding and stride 1
+along time in every layer and end in an average pool over all remaining time slices, so that the
+window model's output is a function of per-time-slice computations a device can carry from one
+hop to the next: ``kws export`` generates a step function (:mod:`kws.export.streaming`) that
+computes only the newest time slice of every layer and equals the window model bit for bit.
 
 Every model takes the front end's features as float ``real = scale * (q - zero_point)`` shaped
 ``(num_frames, num_outputs, 1)`` and ends in a softmax. The int8 model's input scale and zero
@@ -47,12 +53,78 @@ class DsCnnShape:
 #: The model family. S is MLPerf Tiny's KWS reference (64 channels, first conv stride 2x2,
 #: 4 blocks); M (172 channels, 4 blocks) and L (276 channels, 5 blocks) are Hello Edge's, with
 #: its first-conv stride of 2x1. XS is ours, for two-word tasks: 32 channels, 2 blocks.
-MODELS: dict[str, DsCnnShape] = {
+MODELS: dict[str, DsCnnShape | StreamDsCnnShape | TcnShape] = {
     "ds-cnn-xs": DsCnnShape(32, (10, 4), (2, 2), 2, 0.1, 0.2),
     "ds-cnn-s": DsCnnShape(64, (10, 4), (2, 2), 4),
     "ds-cnn-m": DsCnnShape(172, (10, 4), (2, 1), 4),
     "ds-cnn-l": DsCnnShape(276, (10, 4), (2, 1), 5),
 }
+
+
+@dataclasses.dataclass(frozen=True)
+class StreamDsCnnShape:
+    """A DS-CNN with ``valid`` padding (no look-ahead in time), for streaming inference.
+
+    A ``first_kernel`` standard convolution (stride 1), then ``blocks`` depthwise 3x3 +
+    pointwise blocks, all ``valid``: each block shortens the time axis by 2 and the frequency
+    axis by 2 (10 coefficients, a 10x4 first kernel: 7 -> 5 -> 3 -> 1 frequency columns), then
+    an average pool over the remaining time slices (49 - 9 - 2 * blocks) and a dense layer.
+
+    Parameters
+    ----------
+    filters : int
+        Channels of every layer.
+    first_kernel : tuple of int
+        Kernel (time, frequency) of the first convolution.
+    blocks : int
+        Depthwise-separable blocks.
+    dropout_in, dropout_out : float
+        Dropout after the first convolution and before the pooling.
+    """
+
+    filters: int
+    first_kernel: tuple[int, int]
+    blocks: int
+    dropout_in: float = 0.1
+    dropout_out: float = 0.3
+
+
+@dataclasses.dataclass(frozen=True)
+class TcnShape:
+    """A temporal-convolution network (features as channels), like MLPerf Tiny's streaming
+    wake-word reference: a ``(first_time, coefficients)`` convolution that turns each frame
+    group into ``filters`` channels, then ``blocks`` of depthwise ``(kernel, 1)`` over time +
+    pointwise 1x1, all ``valid`` and stride 1, then an average pool over the remaining time
+    slices (49 - (first_time - 1) - blocks * (kernel - 1)) and a dense layer.
+
+    Parameters
+    ----------
+    filters : int
+        Channels of every layer.
+    first_time : int
+        Frames of the first convolution's kernel.
+    kernel : int
+        Frames of each depthwise temporal kernel.
+    blocks : int
+        Depthwise-separable temporal blocks.
+    dropout_in, dropout_out : float
+        Dropout after the first convolution and before the pooling.
+    """
+
+    filters: int
+    first_time: int
+    kernel: int
+    blocks: int
+    dropout_in: float = 0.1
+    dropout_out: float = 0.3
+
+
+#: The streamable families: valid padding and stride 1 along time everywhere.
+STREAM_MODELS: dict[str, StreamDsCnnShape | TcnShape] = {
+    "ds-cnn-stream": StreamDsCnnShape(32, (10, 4), 3),
+    "tcn-stream": TcnShape(64, 3, 7, 4),
+}
+MODELS.update(STREAM_MODELS)  # type: ignore[arg-type]
 
 
 def input_range(settings: FrontendSettings) -> tuple[float, float]:
@@ -77,7 +149,8 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
     Parameters
     ----------
     name : str
-        One of :data:`MODELS` (``ds-cnn-xs``, ``ds-cnn-s``, ``ds-cnn-m``, ``ds-cnn-l``).
+        One of :data:`MODELS` (``ds-cnn-xs``, ``ds-cnn-s``, ``ds-cnn-m``, ``ds-cnn-l``, and the
+        streamable ``ds-cnn-stream``, ``tcn-stream``).
     num_classes : int, keyword-only
         Output classes (softmax).
     settings : FrontendSettings, keyword-only
@@ -98,6 +171,28 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
     L = tf.keras.layers
     reg = tf.keras.regularizers.l2(1e-4)
     inp = L.Input(shape=(settings.num_frames, settings.num_outputs, 1), name="features")
+    if isinstance(shape, StreamDsCnnShape):
+        x = _stream_ds_cnn(L, reg, inp, shape)
+    elif isinstance(shape, TcnShape):
+        x = _tcn(L, reg, inp, shape)
+    else:
+        x = _ds_cnn(L, reg, inp, shape)
+    filters = int(x.shape[-1])
+    # AVERAGE_POOL_2D over the whole feature map (TFLite's MEAN op, which
+    # GlobalAveragePooling2D becomes, is not among the C runtime's kernels), then a reshape.
+    x = L.AveragePooling2D(pool_size=tuple(int(d) for d in x.shape[1:3]), name="pool")(x)
+    x = L.Reshape((filters,), name="flatten")(x)
+    out = L.Dense(num_classes, activation="softmax", name="logits")(x)
+    return tf.keras.Model(inp, out, name=name.replace("-", "_"))
+
+
+def _bn_relu(L: Any, x: Any, name: str) -> Any:
+    x = L.BatchNormalization(name=f"{name}_bn")(x)
+    return L.ReLU(name=f"{name}_relu")(x)
+
+
+def _ds_cnn(L: Any, reg: Any, inp: Any, shape: DsCnnShape) -> Any:
+    """The DS-CNN body (``same`` padding), up to the pooling."""
     x = L.Conv2D(shape.filters, shape.first_kernel, strides=shape.first_strides,
                  padding="same", use_bias=False, kernel_regularizer=reg, name="conv0")(inp)
     x = L.BatchNormalization(name="bn0")(x)
@@ -112,10 +207,35 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
                      name=f"pw{i}")(x)
         x = L.BatchNormalization(name=f"pw{i}_bn")(x)
         x = L.ReLU(name=f"pw{i}_relu")(x)
-    x = L.Dropout(shape.dropout_out)(x)
-    # AVERAGE_POOL_2D over the whole feature map (TFLite's MEAN op, which
-    # GlobalAveragePooling2D becomes, is not among the C runtime's kernels), then a reshape.
-    x = L.AveragePooling2D(pool_size=tuple(int(d) for d in x.shape[1:3]), name="pool")(x)
-    x = L.Reshape((shape.filters,), name="flatten")(x)
-    out = L.Dense(num_classes, activation="softmax", name="logits")(x)
-    return tf.keras.Model(inp, out, name=name.replace("-", "_"))
+    return L.Dropout(shape.dropout_out)(x)
+
+
+def _stream_ds_cnn(L: Any, reg: Any, inp: Any, shape: StreamDsCnnShape) -> Any:
+    """The streamable DS-CNN body (``valid``, stride 1), up to the pooling."""
+    x = L.Conv2D(shape.filters, shape.first_kernel, padding="valid", use_bias=False,
+                 kernel_regularizer=reg, name="conv0")(inp)
+    x = L.Dropout(shape.dropout_in)(_bn_relu(L, x, "conv0"))
+    for i in range(1, shape.blocks + 1):
+        kf = 3 if int(x.shape[2]) >= 3 else 1
+        x = L.DepthwiseConv2D((3, kf), padding="valid", use_bias=False,
+                              depthwise_regularizer=reg, name=f"dw{i}")(x)
+        x = _bn_relu(L, x, f"dw{i}")
+        x = L.Conv2D(shape.filters, (1, 1), use_bias=False, kernel_regularizer=reg,
+                     name=f"pw{i}")(x)
+        x = _bn_relu(L, x, f"pw{i}")
+    return L.Dropout(shape.dropout_out)(x)
+
+
+def _tcn(L: Any, reg: Any, inp: Any, shape: TcnShape) -> Any:
+    """The temporal-convolution body (``valid``, stride 1), up to the pooling."""
+    x = L.Conv2D(shape.filters, (shape.first_time, int(inp.shape[2])), padding="valid",
+                 use_bias=False, kernel_regularizer=reg, name="conv0")(inp)
+    x = L.Dropout(shape.dropout_in)(_bn_relu(L, x, "conv0"))
+    for i in range(1, shape.blocks + 1):
+        x = L.DepthwiseConv2D((shape.kernel, 1), padding="valid", use_bias=False,
+                              depthwise_regularizer=reg, name=f"dw{i}")(x)
+        x = _bn_relu(L, x, f"dw{i}")
+        x = L.Conv2D(shape.filters, (1, 1), use_bias=False, kernel_regularizer=reg,
+                     name=f"pw{i}")(x)
+        x = _bn_relu(L, x, f"pw{i}")
+    return L.Dropout(shape.dropout_out)(x)

@@ -103,6 +103,19 @@ class HostModel:
         self.input_shape = m.tensors[m.inputs[0]].shape
         self.output_shape = m.tensors[m.outputs[0]].shape
         self._arena = np.zeros(max(self.export.arena.size, 4), np.int8)
+        sp = self.export.stream
+        if sp is not None:
+            self._step = self._lib.kws_model_step
+            self._step.restype = ctypes.c_int
+            self._step.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p,
+                                   ctypes.c_size_t, ctypes.c_void_p, ctypes.c_size_t,
+                                   ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+            self._reset = self._lib.kws_model_stream_reset
+            self._reset.restype = ctypes.c_int
+            self._reset.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+            self._state = np.zeros(sp.state_size // 4, np.uint32)
+            self._step_arena = np.zeros(max(sp.arena_size, 4) // 4 + 1, np.uint32)
+            self.stream_reset()
 
     def invoke(self, x: np.ndarray) -> np.ndarray:
         """Run one inference: ``x`` int8 of the input shape -> int8 of the output shape."""
@@ -113,3 +126,41 @@ class HostModel:
         if st != 0:
             raise KwsError(f"kws_model_invoke returned {describe(st)}")
         return y
+
+    def _need_stream(self) -> None:
+        if self.export.stream is None:
+            raise KwsError(f"the model has no step function: {self.export.not_streamable}")
+
+    def stream_reset(self) -> None:
+        """``kws_model_stream_reset``: start a new stream."""
+        self._need_stream()
+        st = self._reset(self._state.ctypes.data, self._state.nbytes)
+        if st != 0:
+            raise KwsError(f"kws_model_stream_reset returned {describe(st)}")
+
+    def steps(self, frames: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``kws_model_step`` on each frame of ``frames`` (int8, (N, frame size) or (N, ...)).
+
+        Returns
+        -------
+        outputs : ndarray of int8, shape (N, output size)
+        ready : ndarray of bool, shape (N,)
+        """
+        self._need_stream()
+        sp = self.export.stream
+        xs = np.ascontiguousarray(np.asarray(frames, dtype=np.int8).reshape(len(frames), -1))
+        if xs.shape[1] != sp.frame_size:
+            raise KwsError(f"frames of {xs.shape[1]} values; the model's frame has "
+                           f"{sp.frame_size}")
+        ys = np.zeros((len(xs), sp.output_size), np.int8)
+        ready = np.zeros(len(xs), bool)
+        flag = ctypes.c_int(0)
+        for i in range(len(xs)):
+            st = self._step(self._state.ctypes.data, self._state.nbytes, xs[i].ctypes.data,
+                            sp.frame_size, ys[i].ctypes.data, sp.output_size,
+                            self._step_arena.ctypes.data, self._step_arena.nbytes,
+                            ctypes.byref(flag))
+            if st != 0:
+                raise KwsError(f"kws_model_step returned {describe(st)}")
+            ready[i] = bool(flag.value)
+        return ys, ready

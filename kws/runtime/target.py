@@ -149,3 +149,58 @@ def m4_sizes(m: M4Model) -> dict[str, int]:
     model_obj = next(next(build.rglob("model_runner.dir")).rglob("kws_model.c.obj"))
     return {"runtime_code": text_of(runtime_objs), "model_total": text_of([model_obj]),
             "model_const_data": m.export.weight_bytes}
+
+
+def _step_records(frames: np.ndarray, resets: np.ndarray | None) -> bytes:
+    """The ``model_runner --step`` input: per frame a control byte (1: reset first) + frame."""
+    frames = np.ascontiguousarray(frames, dtype=np.int8).reshape(len(frames), -1)
+    ctl = np.zeros((len(frames), 1), np.int8)
+    if resets is not None:
+        ctl[np.asarray(resets, dtype=bool), 0] = 1
+    return np.concatenate([ctl, frames], axis=1).tobytes()
+
+
+def run_qemu_steps(model_path: str | Path, frames: np.ndarray, *,
+                   resets: np.ndarray | None = None, path: str = "dsp",
+                   timeout: float = 300.0) -> tuple[np.ndarray, np.ndarray]:
+    """Feed ``frames`` (N, frame size) one per ``kws_model_step`` on the M4 under QEMU.
+
+    ``resets``: optional bool (N,), True where ``kws_model_stream_reset`` runs before the
+    frame. Returns (outputs int8 (N, output size), ready bool (N,))."""
+    m = build_m4_model(model_path, path=path)
+    sp = m.export.stream
+    if sp is None:
+        raise KwsError(f"{model_path}: no streaming step function: {m.export.not_streamable}")
+    res = qemu.run_elf(m.elf, args=["--step", "in.bin", "out.bin"],
+                    files={"in.bin": _step_records(frames, resets)}, timeout=timeout)
+    if res.exit_code != 0 or "out.bin" not in res.files:
+        raise KwsError(f"{m.elf}: model runner failed (exit {res.exit_code}): "
+                       f"{res.stdout.strip()[-300:]}")
+    out = np.frombuffer(res.files["out.bin"], np.int8).reshape(len(frames), 1 + sp.output_size)
+    return out[:, 1:].copy(), out[:, 0] == 1
+
+
+def count_steps(model_path: str | Path, frames: np.ndarray, *,
+                path: str = "dsp") -> tuple[np.ndarray, np.ndarray]:
+    """Exact M4 instructions of every ``kws_model_step`` on ``frames`` (from a reset).
+
+    Returns
+    -------
+    (per_step, per_layer)
+        int64 (N,) instructions of each whole step, and int64 (N, layers) of each layer's
+        kernel call in each step (the marker calls excluded)."""
+    m = build_m4_model(model_path, path=path)
+    sp = m.export.stream
+    if sp is None:
+        raise KwsError(f"{model_path}: no streaming step function: {m.export.not_streamable}")
+    res = qemu.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
+                               args=["--step", "in.bin", "out.bin"],
+                               files={"in.bin": _step_records(frames, None)})
+    if res.run.exit_code != 0:
+        raise KwsError(f"{m.elf}: model runner failed (exit {res.run.exit_code})")
+    per_layer = np.array(res.totals(0), np.int64)
+    total = np.array(res.totals(1), np.int64)
+    if len(total) != len(frames) or per_layer.size != len(frames) * len(sp.layers):
+        raise KwsError(f"{m.elf}: expected {len(frames)} steps of {len(sp.layers)} layers, got "
+                       f"{len(total)} / {per_layer.size} intervals")
+    return total, per_layer.reshape(len(frames), len(sp.layers))

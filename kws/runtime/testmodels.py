@@ -2,9 +2,10 @@
 
 The project's one test-model generator: single ``.tflite`` files by name
 (:func:`ensure_model`, for the runtime's parity tests and ``kws bench runtime``) and RUN folders
-(:func:`make_random_run`, :func:`make_trained_run`, for the firmware / streaming parity tests,
-``kws bench stream`` and footprint checks), all from one DS-CNN builder (:func:`ds_cnn`) and one
-int8 converter call (:func:`int8_tflite`).
+(:func:`make_random_run`, :func:`make_stream_run`, :func:`make_trained_run`, for the firmware
+/ streaming parity tests, ``kws bench stream`` and footprint checks), from one DS-CNN builder
+(:func:`ds_cnn`) and the streamable families of :mod:`kws.models`, and one int8 converter call
+(:func:`int8_tflite`).
 
 The models are Keras networks with random weights, fully int8 post-training quantized with a
 representative data set whose range is the front end's int8 range, so their input quantization
@@ -16,8 +17,15 @@ exercise the exporter and the C runtime, not to recognise words.
   49 x 10 x 1 input: a 10 x 4 conv, then depthwise 3 x 3 + pointwise blocks, each followed by
   batch norm and ReLU, an average pool over the whole map, a dense layer and softmax.
 - ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
+- ``stream_ds_cnn``, ``stream_tcn``: the streamable families of :mod:`kws.models`
+  (``ds-cnn-stream``, ``tcn-stream``) with random weights and batch-norm statistics;
+  ``stream_mix``: a streamable stack that exercises the other step forms (a 1 x 3 first conv,
+  a 5 x 3 depthwise, an average pool of 4 slices with stride 1 over time, a 3 x 3 conv, and a
+  dense layer over all remaining time slices, flattened).
 - ``random_<kind>_<seed>``: one layer of a random shape (see :func:`random_spec`); ``dw3x3`` is
-  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding.
+  a depthwise 3 x 3, stride 1 layer (the DSP path's plane kernel) of random size and padding;
+  ``dwt`` a depthwise (k, 1) or (1, k) layer (temporal / frequency kernels of streaming models)
+  of random stride and padding, small enough for the DSP direct path.
 - ``keras_<arch>`` and ``op_<kind>_<seed>``: models converted the plain Keras way with a
   dynamic batch (:mod:`kws.runtime.corpus`).
 
@@ -38,8 +46,8 @@ import numpy as np
 from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic
 from kws.frontend.settings import FrontendSettings
-from kws.run import write_run
 from kws.paths import REPO_ROOT
+from kws.run import write_run
 
 #: Bump when the generator changes in a way that changes the generated models.
 GENERATOR_VERSION = 4
@@ -51,8 +59,12 @@ DS_CNN_SHAPES: dict[str, tuple[int, tuple[int, int], tuple[tuple[int, int], ...]
     "l": (276, (2, 1), ((2, 2),) + ((1, 1),) * 4),
 }
 
+#: Streamable test models -> the model family (or ``mix``, a stack built here).
+STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-stream",
+                      "stream_mix": "mix"}
+
 #: Kinds of random single-layer models.
-RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "pointwise", "avgpool", "dense", "softmax")
+RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "dense", "softmax")
 
 
 def repo_root() -> Path:
@@ -79,6 +91,13 @@ def random_spec(kind: str, seed: int) -> dict[str, Any]:
     if kind == "dw3x3":  # the depthwise DSP plane path: 3 x 3, stride 1, multiplier 1
         spec["kernel"], spec["strides"], spec["multiplier"] = [3, 3], [1, 1], 1
         spec["padding"] = str(rng.choice(["same", "valid"]))
+    if kind == "dwt":  # a 1-D depthwise: (k, 1) over time or (1, k) over frequency
+        k = int(rng.integers(2, 8))
+        spec["input"] = [int(rng.integers(k, 12)), int(rng.integers(1, 6)), cin + 4]
+        spec["kernel"] = [k, 1] if seed % 2 == 0 else [1, min(k, spec["input"][1])]
+        spec["strides"] = [int(rng.integers(1, 4)), int(rng.integers(1, 3))]
+        spec["padding"] = str(rng.choice(["same", "valid"]))
+        spec["multiplier"] = 1
     if kind == "conv":
         spec["filters"] = int(rng.integers(1, 24))
     if kind == "depthwise":
@@ -107,6 +126,11 @@ def named_spec(name: str) -> dict[str, Any]:
         return {"kind": "ds_cnn", "size": name[7:]}
     if name == "tiny":
         return {"kind": "tiny"}
+    if name in STREAM_TEST_MODELS:
+        from kws.models import MODELS
+
+        family = STREAM_TEST_MODELS[name]  # the family's shape keys the cache
+        return {"kind": "stream", "model": family, "shape": repr(MODELS.get(family, family))}
     from kws.runtime import corpus
 
     spec = corpus.spec_of(name)
@@ -192,6 +216,10 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
                        block_strides=strides, batchnorm=True)
         _randomize_batchnorm(model, rng)
         return model
+    if kind == "stream":
+        model = _stream_model(spec["model"])
+        _spread_logits(model, feature_runs(rng, 64), rng)
+        return model
     if kind == "tiny":
         inp = L.Input((49, 10, 1), batch_size=1)
         x = L.Conv2D(8, (5, 3), strides=(2, 2), padding="same", activation="relu")(inp)
@@ -206,7 +234,7 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     if kind == "conv":
         layer = L.Conv2D(spec["filters"], tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                          padding=spec["padding"], bias_initializer="random_normal")
-    elif kind in ("depthwise", "dw3x3"):
+    elif kind in ("depthwise", "dw3x3", "dwt"):
         layer = L.DepthwiseConv2D(tuple(spec["kernel"]), strides=tuple(spec["strides"]),
                                   padding=spec["padding"], depth_multiplier=spec["multiplier"],
                                   bias_initializer="random_normal")
@@ -235,6 +263,59 @@ def _keras_model(spec: dict[str, Any], rng: np.random.Generator) -> Any:
     return model
 
 
+def _stream_model(name: str) -> Any:
+    """A streamable model: a :mod:`kws.models` family, or ``mix`` (see the module docstring)."""
+    import tensorflow as tf
+
+    from kws.models import build_model
+
+    if name != "mix":
+        return build_model(name, num_classes=4, settings=FrontendSettings())
+    L = tf.keras.layers
+    inp = L.Input((49, 10, 1), batch_size=1)
+    x = L.Conv2D(8, (1, 3), padding="valid", activation="relu")(inp)          # 49 x 8 x 8
+    x = L.DepthwiseConv2D((5, 3), padding="valid", activation="relu")(x)      # 45 x 6 x 8
+    x = L.AveragePooling2D((4, 2), strides=(1, 2), padding="valid")(x)        # 42 x 3 x 8
+    x = L.Conv2D(6, (3, 3), padding="valid", activation="relu")(x)            # 40 x 1 x 6
+    x = L.Reshape((240,))(x)
+    x = L.Dense(4)(x)
+    return tf.keras.Model(inp, L.Softmax()(x))
+
+
+def feature_runs(rng: np.random.Generator, n: int, frames: int = 49,
+                 coeffs: int = 10) -> np.ndarray:
+    """``n`` float inputs (n, frames, coeffs, 1) in the front end's real range, made of runs of
+    3-30 frames at a random level with noise of a random size (silence, steady sounds,
+    noise), for calibrating streamable test models whose outputs must move along a stream."""
+    fe = FrontendSettings()
+    lo = fe.output_scale * (-128 - fe.output_zero_point)
+    hi = fe.output_scale * (127 - fe.output_zero_point)
+    out = np.empty((n, frames, coeffs), np.float32)
+    for i in range(n):
+        t = 0
+        while t < frames:
+            m = int(rng.integers(3, 31))
+            level = rng.uniform(lo, hi)
+            sigma = (hi - lo) * 10 ** rng.uniform(-3, -0.5)
+            out[i, t:t + m] = level + rng.normal(0, sigma, (min(m, frames - t), coeffs))
+            t += m
+    return np.clip(out, lo, hi)[..., None]
+
+
+def _spread_logits(model: Any, x: np.ndarray, rng: np.random.Generator) -> None:
+    """Give the last dense layer weights that standardize its input over ``x`` and mix it at
+    random, so that the outputs move from window to window (random weights after a long
+    average pool give nearly constant logits)."""
+    import tensorflow as tf
+
+    dense = [layer for layer in model.layers if isinstance(layer, tf.keras.layers.Dense)][-1]
+    feats = tf.keras.Model(model.input, dense.input).predict(x, verbose=0).reshape(len(x), -1)
+    mu, sd = feats.mean(axis=0), feats.std(axis=0) + 1e-3
+    w = rng.normal(0, 2 / np.sqrt(feats.shape[1]), (feats.shape[1], dense.units))
+    kernel = (w / sd[:, None]).astype(np.float32)
+    dense.set_weights([kernel, (-(mu / sd) @ w).astype(np.float32)])
+
+
 def _randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
     """Give every batch-norm layer random statistics, so folding makes varied scales."""
     import tensorflow as tf
@@ -250,8 +331,6 @@ def _randomize_batchnorm(model: Any, rng: np.random.Generator) -> None:
 
 def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     """Build the model of ``spec`` and return its full-int8 .tflite flatbuffer."""
-    import tensorflow as tf
-
     if spec["kind"] in ("keras", "op"):
         from kws.runtime import corpus
 
@@ -259,7 +338,7 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     rng = np.random.default_rng([seed, GENERATOR_VERSION])
     model = _keras_model(spec, rng)
     fe = FrontendSettings()
-    if spec["kind"] in ("ds_cnn", "tiny"):
+    if spec["kind"] in ("ds_cnn", "tiny", "stream"):
         lo = fe.output_scale * (-128 - fe.output_zero_point)
         hi = fe.output_scale * (127 - fe.output_zero_point)
     else:
@@ -267,6 +346,12 @@ def convert(spec: dict[str, Any], *, seed: int = 0) -> bytes:
     shape = tuple(int(d) for d in model.input.shape[1:])
 
     def representative():
+        if spec["kind"] == "stream":  # the kind of input the streams in the tests hold
+            x = feature_runs(rng, 32)
+            x.reshape(len(x), -1)[0, :2] = lo, hi  # pin the calibrated range to [lo, hi]
+            for v in x:
+                yield [v[None]]
+            return
         for _ in range(24):
             x = rng.uniform(lo, hi, size=(1,) + shape).astype(np.float32)
             flat = x.reshape(-1)
@@ -356,6 +441,33 @@ def make_random_run(run_dir: str | Path, *, labels: tuple[str, ...] = ("_silence
                    .astype(np.float32)]
 
     return write_run(run, model=int8_tflite(model, representative), labels=labels,
+                     settings=settings)
+
+
+def make_stream_run(run_dir: str | Path, *, family: str = "tcn-stream",
+                    labels: tuple[str, ...] = ("_silence_", "_unknown_", "yes", "no"),
+                    seed: int = 0) -> Path:
+    """Write a RUN folder (``model.tflite`` int8, ``labels.txt``, ``settings.json``) holding a
+    random-weight streamable model of ``family`` (:data:`kws.models.STREAM_MODELS`) whose
+    outputs move along a stream (see :func:`_spread_logits`). Returns the folder."""
+    import tensorflow as tf
+
+    from kws.models import build_model, input_range
+
+    settings = FrontendSettings()
+    tf.keras.utils.set_random_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = build_model(family, num_classes=len(labels), settings=settings)
+    _spread_logits(model, feature_runs(rng, 64), rng)
+    lo, hi = input_range(settings)
+
+    def representative():
+        x = feature_runs(rng, 32)
+        x.reshape(len(x), -1)[0, :2] = lo, hi  # pin the input quantization
+        for v in x:
+            yield [v[None]]
+
+    return write_run(Path(run_dir), model=int8_tflite(model, representative), labels=labels,
                      settings=settings)
 
 

@@ -22,14 +22,13 @@ import numpy as np
 from tqdm import tqdm
 
 from kws.audio import fit_clip, load_audio
+from kws.data.augment import AugmentConfig, NoiseBank, augment_clip, make_silence
+from kws.data.manifest import SILENCE
 from kws.errors import KwsError
 from kws.fileio import save_npy_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.frontend.tables import arithmetic_digest
-from kws.data.augment import AugmentConfig, NoiseBank, augment_clip, make_silence
-from kws.data.manifest import SILENCE
 from kws.train.data import Example
-
 
 #: The front-end backend of training features: "c" (the C library, built on first use) or
 #: "numpy" (the oracle). Both give the very same integers (the front end's parity tests).

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import io
 import warnings
-
 from typing import Any, Iterator
 
 import numpy as np

@@ -26,18 +26,19 @@ from typing import Any, Iterator
 import numpy as np
 from tqdm import tqdm
 
+from kws.data.augment import AugmentConfig, NoiseBank, synthetic_background
+from kws.data.manifest import BACKGROUND, UNKNOWN
+from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
-from kws.run import write_metrics, write_run
-from kws.data.augment import AugmentConfig, NoiseBank, synthetic_background
-from kws.data.manifest import BACKGROUND, UNKNOWN
-from kws.data.speech_commands import speech_commands_entries
 from kws.paths import real_speech_dir, shared_dir
+from kws.run import write_metrics, write_run
 from kws.train.data import Example, class_names, dataset_entries, select_examples
 from kws.train.features import FeatureSet, split_features
+
 
 def default_cache() -> Path:
     """The cache root: ``$KWS_CACHE``, else ``~/.cache/kws``."""
@@ -149,7 +150,7 @@ def _lr(cfg: TrainConfig, epoch: int) -> float:
 
 def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
                 settings: FrontendSettings) -> tuple[np.ndarray, np.ndarray]:
-    """This epoch's inputs: one seeded copy of each clip, shuffled (depends on seed, epoch)."""
+    """The inputs of ``epoch``: one seeded copy of each clip, shuffled (depends on seed, epoch)."""
     rng = np.random.default_rng([cfg.seed, epoch])
     copy = rng.integers(fs.x.shape[1], size=len(fs.x))
     order = rng.permutation(len(fs.x))
@@ -647,8 +648,9 @@ def accuracy_summary(metrics: dict[str, Any]) -> str:
     real = metrics.get("real_speech")
     if real is not None:
         lines.append(f"kws: real-speech accuracy {real['int8']['accuracy']:.3f} (int8, "
-                     f"{real['clips']} clips, {real['split']} split of {real['folder']}; words "
-                     f"the model does not know count as _unknown_)")
+                     f"{real['clips']} clips of {real['folder']}"
+                     + ("" if real["split"] == "all" else f", {real['split']} split")
+                     + "; words the model does not know count as _unknown_)")
     elif metrics["validation_speech"] == "synthetic":
         lines.append("kws: real-speech accuracy: not measured (no real recordings found)")
     return "\n".join(lines)

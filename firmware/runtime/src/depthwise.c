@@ -11,6 +11,13 @@
  * tap (SADD16) and accumulate only the taps inside, with SMLABB / SMLATT. Channels left over
  * (out_c % 4) use the portable loop.
  *
+ * DSP direct path (depth_multiplier 1, at most KWS_DW_DIRECT_MAX_PIXELS output pixels: the
+ * shapes of a streaming step, e.g. a (k, 1) temporal kernel over the last k time slices, where
+ * the per-call setup of the other paths costs more than the MACs): four channels per word,
+ * per tap one word of inputs and one of weights, widened with SXTB16 / SXTB16 ROR 8, the input
+ * offset added to the inputs (SADD16: |x + input_offset| <= 255 fits a lane), then SMLABB /
+ * SMLATT per channel: 2 LDR + 4 SXTB16 + 2 SADD16 + 4 MACs per 4 MACs; no setup, no scratch.
+ *
  * DSP plane path (depth_multiplier 1, 3 x 3 kernel, stride 1; any channel count): one channel
  * at a time, the input channel is copied to an int16 plane in the caller's scratch with the
  * padding around it (rows of 6 * ceil(out_w / 6) + 2 int16, so two neighbours are one word).
@@ -31,12 +38,22 @@
 /* The DSP path's stack tables: (KWS_DW_MAX_TAPS + 1) / 2 * 16 + 4 * KWS_DW_MAX_TAPS bytes. */
 #define KWS_DW_MAX_TAPS 25
 
+/* Output pixels up to which the DSP direct path (no per-call setup) runs. */
+#define KWS_DW_DIRECT_MAX_PIXELS 8
+
+/* Whether the shape takes the DSP direct path. */
+static int dw_direct(const kws_conv_shape_t *s)
+{
+    return KWS_USE_DSP && s->depth_multiplier == 1 && s->out_c >= 4 &&
+           s->out_h * s->out_w <= KWS_DW_DIRECT_MAX_PIXELS;
+}
+
 /* Plane path geometry: int16 per plane row (6 * ceil(out_w / 6) + 2: the last chunk of six
  * outputs reads eight columns), 0 when the shape does not take the plane path. */
 static int32_t dw_plane_row(const kws_conv_shape_t *s)
 {
     if (!KWS_USE_DSP || s->depth_multiplier != 1 || s->k_h != 3 || s->k_w != 3 ||
-        s->stride_h != 1 || s->stride_w != 1) {
+        s->stride_h != 1 || s->stride_w != 1 || dw_direct(s)) {
         return 0;
     }
     const int32_t row = 6 * ((s->out_w + 5) / 6) + 2;
@@ -285,6 +302,84 @@ static void depthwise_dsp_plane(const kws_conv_shape_t *s, const kws_act_t *act,
     }
 }
 
+/* The direct path (see the file comment): channels [0, 4 * (out_c / 4)), any kernel, stride
+ * and padding. */
+static void depthwise_dsp_direct(const kws_conv_shape_t *s, const kws_act_t *act,
+                                 const kws_requant_t *rq, const int8_t *input,
+                                 const int8_t *filter, const int32_t *bias, int8_t *output)
+{
+    const int32_t cin = s->in_c, cout = s->out_c, groups = cout / 4;
+    const uint32_t off2 = ((uint32_t)(uint16_t)act->input_offset) * 0x00010001u;
+    const int32_t out_off = act->output_offset, lo = act->act_min, hi = act->act_max;
+    const int full_range = lo == -128 && hi == 127;
+    const int32_t taps = s->k_h * s->k_w;
+    int32_t tapoff[KWS_DW_MAX_TAPS]; /* interior pixels: input offset of each tap */
+    const int flat = taps <= KWS_DW_MAX_TAPS;
+    for (int32_t t = 0; flat && t < taps; ++t) {
+        tapoff[t] = ((t / s->k_w) * s->in_w + t % s->k_w) * cin;
+    }
+    for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        const int32_t iy0 = oy * s->stride_h - s->pad_top;
+        const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
+        const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
+        for (int32_t ox = 0; ox < s->out_w; ++ox) {
+            const int32_t ix0 = ox * s->stride_w - s->pad_left;
+            const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+            const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+            const int interior = flat && ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w;
+            int8_t *y = output + ((size_t)oy * s->out_w + ox) * cout;
+            for (int32_t g = 0; g < groups; ++g) {
+                const int32_t o = 4 * g;
+                int32_t a0 = bias ? bias[o] : 0, a1 = bias ? bias[o + 1] : 0; /* int32 */
+                int32_t a2 = bias ? bias[o + 2] : 0, a3 = bias ? bias[o + 3] : 0;
+                if (interior) {
+                    /* every tap inside: one flat loop over the taps (offset table) */
+                    const int8_t *xb = input + ((size_t)iy0 * s->in_w + ix0) * cin + o;
+                    const int8_t *w = filter + o;
+                    for (int32_t t = 0; t < taps; ++t, w += cout) {
+                        const uint32_t xv = kws_read_u32(xb + tapoff[t]);
+                        const uint32_t wv = kws_read_u32(w);
+                        const uint32_t xe = kws_sadd16(kws_sxtb16(xv), off2);      /* c0 c2 */
+                        const uint32_t xo = kws_sadd16(kws_sxtb16_ror8(xv), off2); /* c1 c3 */
+                        const uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
+                        a0 = kws_smlabb(xe, we, a0);
+                        a2 = kws_smlatt(xe, we, a2);
+                        a1 = kws_smlabb(xo, wo, a1);
+                        a3 = kws_smlatt(xo, wo, a3);
+                    }
+                } else {
+                for (int32_t ky = ky0; ky < ky1; ++ky) {
+                    const int8_t *xr = input + ((size_t)(iy0 + ky) * s->in_w + ix0) * cin + o;
+                    const int8_t *wr = filter + (size_t)ky * s->k_w * cout + o;
+                    for (int32_t kx = kx0; kx < kx1; ++kx) {
+                        const uint32_t xv = kws_read_u32(xr + (size_t)kx * cin);
+                        const uint32_t wv = kws_read_u32(wr + (size_t)kx * cout);
+                        const uint32_t xe = kws_sadd16(kws_sxtb16(xv), off2);      /* c0 c2 */
+                        const uint32_t xo = kws_sadd16(kws_sxtb16_ror8(xv), off2); /* c1 c3 */
+                        const uint32_t we = kws_sxtb16(wv), wo = kws_sxtb16_ror8(wv);
+                        a0 = kws_smlabb(xe, we, a0);
+                        a2 = kws_smlatt(xe, we, a2);
+                        a1 = kws_smlabb(xo, wo, a1);
+                        a3 = kws_smlatt(xo, wo, a3);
+                    }
+                }
+                }
+                if (full_range) {
+                    y[o] = kws_out1_s8_full(a0, kws_rq1(rq, o), out_off);
+                    y[o + 1] = kws_out1_s8_full(a1, kws_rq1(rq, o + 1), out_off);
+                    y[o + 2] = kws_out1_s8_full(a2, kws_rq1(rq, o + 2), out_off);
+                    y[o + 3] = kws_out1_s8_full(a3, kws_rq1(rq, o + 3), out_off);
+                } else {
+                    y[o] = kws_out1_s8(a0, kws_rq1(rq, o), out_off, lo, hi);
+                    y[o + 1] = kws_out1_s8(a1, kws_rq1(rq, o + 1), out_off, lo, hi);
+                    y[o + 2] = kws_out1_s8(a2, kws_rq1(rq, o + 2), out_off, lo, hi);
+                    y[o + 3] = kws_out1_s8(a3, kws_rq1(rq, o + 3), out_off, lo, hi);
+                }
+            }
+        }
+    }
+}
+
 /* One tap pair q of the interior loop: two words of four channels, paired per channel. */
 #define DW_PAIR(q)                                                                    \
     do {                                                                              \
@@ -457,7 +552,10 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t 
         depthwise_dsp_plane(s, act, rq, input, filter, bias, output, (int16_t *)scratch);
         return KWS_OK;
     }
-    if (m == 1 && s->k_h * s->k_w <= KWS_DW_MAX_TAPS && cout >= 4) {
+    if (dw_direct(s)) {
+        depthwise_dsp_direct(s, act, rq, input, filter, bias, output);
+        first = cout / 4 * 4;
+    } else if (m == 1 && s->k_h * s->k_w <= KWS_DW_MAX_TAPS && cout >= 4) {
         /* two call sites, so the compiler specializes the output clamp (SSAT or min/max) */
         if (act->act_min == -128 && act->act_max == 127) {
             depthwise_dsp_groups(s, act, rq, input, filter, bias, output, cout / 4, 1);

@@ -6,7 +6,10 @@
  * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
  * padding, in the same quantization modes; average pool over random windows (up to 256 pixels,
- * the limit of the DSP path's 16-bit lane sums); fully connected. Run by tests/test_runtime.py on both kernel paths;
+ * the limit of the DSP path's 16-bit lane sums); fully connected (1..9 outputs: the four- and
+ * two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
+ * rectangular), stride 1..3, any padding and depth multiplier, mostly with few output pixels
+ * (the streaming step's shapes, the DSP direct path) in every quantization mode. Run by tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
 
@@ -232,6 +235,97 @@ int main(void)
     fz_printf("%ld cases %ld outputs %ld mismatches\n", cases, outputs, bad);
     if (bad != 0) {
         return 1;
+    }
+    /* depthwise, any kernel / stride / padding / multiplier: mostly <= 8 output pixels */
+    {
+        static int8_t dw_w[9 * 9 * 40];
+        static int32_t dbias[40], dmult[40], dshift[40];
+        long dcases = 0, doutputs = 0, dbad = 0;
+        for (int it = 0; it < 2500; ++it) {
+            const int32_t dm = (it % 5 == 4) ? rnd_in(2, 3) : 1;
+            const int32_t cin = rnd_in(1, 40 / dm), cout = cin * dm;
+            const int shape = it % 3; /* 0: (k, 1) temporal, 1: (1, k), 2: rectangular */
+            const int32_t kh = shape == 1 ? 1 : rnd_in(1, 9), kw = shape == 0 ? 1 : rnd_in(1, 9);
+            const int32_t sh = rnd_in(1, 3), sw = rnd_in(1, 3);
+            const int32_t ph = rnd_in(0, kh - 1), pw = rnd_in(0, kw - 1);
+            const int few = (it % 4) != 0;
+            const int32_t oh = few ? rnd_in(1, 2) : rnd_in(1, 4), ow = few ? rnd_in(1, 4)
+                                                                          : rnd_in(1, 5);
+            /* an input that the output grid reads, with some taps in the padding */
+            const int32_t ih = (oh - 1) * sh + kh - ph - rnd_in(0, ph);
+            const int32_t iw = (ow - 1) * sw + kw - pw - rnd_in(0, pw);
+            if (ih < 1 || iw < 1 || ih * iw * cin > MAX_H * MAX_W * 40 ||
+                oh * ow * cout > MAX_H * MAX_W * 40) {
+                continue;
+            }
+            const kws_conv_shape_t s = {ih, iw, cin, oh, ow, cout, kh, kw, sh, sw, ph, pw, dm};
+            const int mode = it % 4;
+            kws_act_t act = {rnd_in(-127, 128), rnd_in(-128, 127), -128, 127};
+            if (mode == 1) {
+                act.act_min = rnd_in(-128, 0);
+                act.act_max = rnd_in(act.act_min, 127);
+            }
+            for (int32_t i = 0; i < cout; ++i) {
+                dmult[i] = (int32_t)((1u << 30) + (rnd() << 6 & 0x3FFFFFFFu));
+                dshift[i] = mode == 2 ? rnd_in(-2, 3) : rnd_in(-20, -1);
+                dbias[i] = mode == 3 ? (int32_t)(rnd() << 8) : rnd_in(-40000, 40000);
+            }
+            const kws_requant_t rq = {dmult, dshift, (rnd() & 1) ? cout : 1};
+            for (int32_t i = 0; i < kh * kw * cout; ++i) {
+                dw_w[i] = (int8_t)rnd_in(-128, 127);
+            }
+            const int32_t n_in = ih * iw * cin, kind = (int32_t)(rnd() % 5);
+            for (int32_t i = 0; i < n_in; ++i) {
+                in[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
+                      : kind == 1 ? -128 : kind == 2 ? 127
+                      : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
+                      : (int8_t)(i == n_in / 2 ? 127 : -128);
+            }
+            const size_t need = kws_depthwise_conv2d_s8_get_buffer_size(&s);
+            if (need > sizeof scratch) {
+                fz_printf("dw scratch %lu\n", (unsigned long)need);
+                return 1;
+            }
+            const int32_t n_out = oh * ow * cout;
+            if (kws_depthwise_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, dw_w,
+                                        (size_t)(kh * kw * cout), dbias, (size_t)cout, out,
+                                        (size_t)n_out, scratch, sizeof scratch) != KWS_OK) {
+                fz_printf("dw case %d: kernel error\n", it);
+                return 1;
+            }
+            ++dcases;
+            for (int32_t oy = 0; oy < oh; ++oy) {
+                for (int32_t ox = 0; ox < ow; ++ox) {
+                    for (int32_t o = 0; o < cout; ++o) {
+                        int32_t acc = dbias[o];
+                        for (int32_t ky = 0; ky < kh; ++ky) {
+                            for (int32_t kx = 0; kx < kw; ++kx) {
+                                const int32_t iy = oy * sh + ky - ph, ix = ox * sw + kx - pw;
+                                if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) {
+                                    acc += (in[(iy * iw + ix) * cin + o / dm] +
+                                            act.input_offset) * dw_w[(ky * kw + kx) * cout + o];
+                                }
+                            }
+                        }
+                        const int32_t q = rq.num == 1 ? 0 : o;
+                        const int32_t y = kws_clamp(kws_requantize(acc, dmult[q], dshift[q]) +
+                                                    act.output_offset, act.act_min, act.act_max);
+                        ++doutputs;
+                        if (out[(oy * ow + ox) * cout + o] != y) {
+                            if (dbad < 5) {
+                                fz_printf("dw case %d (%d,%d,%d): got %d want %d\n", it, oy, ox,
+                                          o, out[(oy * ow + ox) * cout + o], y);
+                            }
+                            ++dbad;
+                        }
+                    }
+                }
+            }
+        }
+        fz_printf("dw any: %ld cases %ld outputs %ld mismatches\n", dcases, doutputs, dbad);
+        if (dbad != 0) {
+            return 1;
+        }
     }
     /* conv2d (any kernel, stride, SAME / VALID) and pointwise: the DSP path's dot core in each
      * mode (fast SSAT, fast min / max, exact per channel (shift >= 0), exact per layer (a bias

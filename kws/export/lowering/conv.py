@@ -26,9 +26,12 @@ def scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
         return 4 * (p["in_c"] // 4 * 4)
     if kernel == "depthwise":
         # kws_depthwise_conv2d_s8_get_buffer_size: one int16 plane (3x3, stride 1,
-        # depth multiplier 1), rows of 6 * ceil(out_w / 6) + 2 int16, out_h + 2 rows
+        # depth multiplier 1), rows of 6 * ceil(out_w / 6) + 2 int16, out_h + 2 rows; none
+        # for the direct path's shapes (at most 8 output pixels, 4 or more channels)
         if (p["depth_multiplier"], p["k_h"], p["k_w"], p["stride_h"], p["stride_w"]) != (
                 1, 3, 3, 1, 1):
+            return 0
+        if p["out_h"] * p["out_w"] <= 8 and p["out_c"] >= 4:
             return 0
         row = 6 * ((p["out_w"] + 5) // 6) + 2
         if p["in_w"] + p["pad_left"] > row or p["in_h"] + p["pad_top"] > p["out_h"] + 2:
