@@ -27,17 +27,31 @@ import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
-from kws.detect import Detector, DetectorSettings
+from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
-from kws.scoring import (GUARD_AFTER_S, HIT_AFTER_S, detect_all, keyword_free_seconds, match,
-                         operating_points, smoothed_scores, with_threshold)
-from kws.simulate import (StreamModel, c_runtime_available, detector_settings_for,
-                          load_run_model, recording_outputs, tflm_model_fn)
+from kws.scoring import (
+    GUARD_AFTER_S,
+    HIT_AFTER_S,
+    detect_all,
+    keyword_free_seconds,
+    match,
+    operating_points,
+    smoothed_scores,
+    with_threshold,
+)
+from kws.simulate import (
+    StreamModel,
+    c_runtime_available,
+    detector_settings_for,
+    load_run_model,
+    recording_outputs,
+    tflm_model_fn,
+)
 from kws.train.features import compute_features
 
 

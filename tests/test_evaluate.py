@@ -118,12 +118,14 @@ def test_eval_stream(run, tmp_path) -> None:
     assert out["events"] == len(events) and out["negative_files"] == 3
     assert 0.0 <= out["miss_rate"] <= 1.0 and out["fa_per_hour"] >= 0.0
     # the detections equal the streaming simulation's (the firmware's Python twin)
+    from kws.scoring import keyword_free_seconds, match
     from kws.simulate import detector_settings_for, load_run_model, simulate, tflm_model_fn
-    from kws.scoring import match, keyword_free_seconds
 
     m = load_run_model(model)
     det = detector_settings_for(m, threshold=150)
     fn = tflm_model_fn(m, workers=1, engine="tflm")
+    from kws.audio import load_audio
+
     fas, neg_s = 0, 0.0
     for f in (neg / "a.wav", neg / "sub" / "b.wav", neg / "short.wav"):
         x = load_audio(f)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from kws.frontend import compute_features
 from kws.frontend.settings import FrontendSettings

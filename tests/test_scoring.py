@@ -6,11 +6,17 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kws.errors import KwsError
-
 from kws.detect import Detector, DetectorSettings
-from kws.scoring import (GUARD_AFTER_S, detect_all, keyword_free_seconds, match,
-                         operating_points, score, smoothed_scores)
+from kws.errors import KwsError
+from kws.scoring import (
+    GUARD_AFTER_S,
+    detect_all,
+    keyword_free_seconds,
+    match,
+    operating_points,
+    score,
+    smoothed_scores,
+)
 
 LABELS = ("_silence_", "_unknown_", "yes", "no")
 

@@ -39,8 +39,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kws.paths import shared_dir
 from kws.errors import KwsError
+from kws.paths import shared_dir
 
 SAMPLE_RATE = 16000
 DIALOGUE = "negatives/bass_dialogue"
@@ -261,7 +261,8 @@ def main(argv: Sequence[str] | None = None) -> int:
           f"min per hour on {args.jobs} idle cores (target: 10 h in 10 min = 1.0); "
           f"building the streams {t_build:.1f} s")
     if not args.no_clips:
-        from kws.bench.accuracy import real_validation, score as clip_score
+        from kws.bench.accuracy import real_validation
+        from kws.bench.accuracy import score as clip_score
         from kws.frontend.settings import FrontendSettings
 
         feats, labels = [], []

@@ -4,7 +4,8 @@ A keyword-free sentence is drawn from a small grammar over everyday words
 (:func:`sentence`); words that are keywords, contain one, or sound like one are left out
 (:func:`kws.data.synth.unknown_words` decides, as for ``_unknown_`` clips). Each sentence is
 spoken by an installed engine (:func:`kws.data.tts.available_engines`, weighted as
-:data:`kws.data.synth.ENGINE_WEIGHTS`: piper, the slow one, gets 10 %) and one of its voices, at a random speed and pitch, resampled to 16 kHz.
+:data:`kws.data.synth.ENGINE_WEIGHTS`: piper, the slow one, gets 10 %) and one of its voices,
+at a random speed and pitch, resampled to 16 kHz.
 
 :func:`sentence_bank` speaks and caches them (one cache for every keyword set);
 :func:`running_speech` drops the sentences that hold a keyword and concatenates the rest with
