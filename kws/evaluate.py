@@ -6,11 +6,12 @@ the bit-exact front end; labels come from each file's folder name or from a CSV
 (``path,label``). Words the model does not know count as ``_unknown_``; folders named
 ``_background_noise_`` are cut into 1 s ``_silence_`` clips.
 
-Stream evaluation slides the model over a long recording at the firmware's stride, runs the
-firmware's integer detector (:class:`kws.detect.Detector`), and scores detections against an events
-CSV
-(``start_s,end_s,label``): a detection of the event's label between its start and 1 s after
-its end is a hit (one per event); every other detection is a false accept.
+Detection evaluation runs the firmware's schedule (:mod:`kws.simulate`; the C runtime through
+ctypes, bit-exact with TFLite Micro) over a long recording with an events CSV
+(``start_s,end_s,label``) and/or a folder of keyword-free recordings, runs the firmware's
+integer detector (:class:`kws.detect.Detector`, vectorized in :func:`kws.scoring.detect_all`)
+and scores it with :mod:`kws.scoring`'s matching rule (MLPerf Tiny streaming wakeword's):
+false accepts per hour of non-keyword audio, miss rate, and a DET curve over thresholds.
 """
 
 from __future__ import annotations
@@ -20,22 +21,38 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
-from kws.detect import Detector, DetectorSettings
+from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.run import read_float_model, read_labels, read_model, read_settings
 from kws.runtime.reference import ReferenceInterpreter
+from kws.scoring import (
+    GUARD_AFTER_S,
+    HIT_AFTER_S,
+    detect_all,
+    keyword_free_seconds,
+    match,
+    operating_points,
+    smoothed_scores,
+    with_threshold,
+)
+from kws.simulate import (
+    StreamModel,
+    c_runtime_available,
+    detector_settings_for,
+    load_run_model,
+    recording_outputs,
+    tflm_model_fn,
+)
 from kws.train.features import compute_features
-
-HIT_TOLERANCE_S = 1.0
 
 
 def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], FrontendSettings]:
@@ -215,100 +232,209 @@ def read_events(path: str | os.PathLike[str]) -> list[tuple[float, float, str]]:
     return events
 
 
-def stream_outputs(model: ReferenceInterpreter, samples: np.ndarray, settings: FrontendSettings, *,
-                   stride: int = 2) -> tuple[np.ndarray, np.ndarray]:
-    """int8 outputs (N, C) of the int8 model every ``stride`` hops, and the time in ms of the
-    newest sample each inference has seen.
+def negative_files(folder: str | os.PathLike[str]) -> list[Path]:
+    """The audio files under ``folder`` (recursively), sorted.
 
-    Inference ``n`` sees frames ``n*stride .. n*stride + num_frames - 1``.
+    Raises
+    ------
+    KwsError
+        If the folder is missing or holds no .wav/.flac file.
     """
-    if model.input_dtype != np.int8:
-        raise KwsError("stream evaluation needs the int8 model (model.tflite)")
-    feats = compute_features(samples, settings)
-    nf = settings.num_frames
-    if len(feats) < nf:
-        raise KwsError("stream is shorter than one model window")
-    starts = np.arange(0, len(feats) - nf + 1, stride)
-    windows = np.stack([feats[s:s + nf] for s in starts])
-    q = model.predict_raw(windows)
-    ends = (starts * settings.hop_samples + settings.window_samples
-            + (nf - 1) * settings.hop_samples) * 1000 // settings.sample_rate
-    return q, ends
+    root = Path(folder)
+    if not root.is_dir():
+        raise KwsError(f"{root}: no such folder of negative recordings")
+    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES
+                   and f.is_file())
+    if not files:
+        raise KwsError(f"{root}: no .wav or .flac negative recordings")
+    return files
 
 
-def score_detections(dets: list[tuple[float, str]], events: list[tuple[float, float, str]],
-                     duration_s: float) -> dict[str, float]:
-    """False accepts per hour and miss rate of (time, label) detections against events."""
-    used = [False] * len(events)
-    fa = 0
-    for t, label in dets:
-        hit = next((i for i, (s, e, lab) in enumerate(events)
-                    if not used[i] and lab == label and s <= t <= e + HIT_TOLERANCE_S), None)
-        if hit is None:
-            fa += 1
-        else:
-            used[hit] = True
-    n = len(events)
-    return {"false_accepts": fa, "fa_per_hour": fa / (duration_s / 3600.0),
-            "misses": n - sum(used), "miss_rate": (n - sum(used)) / n if n else float("nan"),
-            "events": n}
+class Scored:
+    """Model outputs of a stream (with events) and of keyword-free recordings, ready to be
+    scored at any detector settings (:meth:`at`) or over all thresholds (:meth:`curve`)."""
+
+    def __init__(self, outputs: list[tuple[np.ndarray, np.ndarray]],
+                 events: list[list[tuple[float, float, str]]], durations_s: list[float], *,
+                 output_zero_point: int, names: list[str] | None = None) -> None:
+        self.outputs, self.events, self.durations = outputs, events, durations_s
+        self.zp = output_zero_point
+        self.names = names or [f"recording {i}" for i in range(len(outputs))]
+        self._scores: dict[int, list[np.ndarray]] = {}
+
+    def scores(self, k: int) -> list[np.ndarray]:
+        """Smoothed scores of every recording for average window ``k`` (cached)."""
+        if k not in self._scores:
+            self._scores[k] = [smoothed_scores(q, k, self.zp) if len(q) else
+                               np.zeros((0, 0), np.int64) for q, _ in self.outputs]
+        return self._scores[k]
+
+    def at(self, settings: DetectorSettings) -> dict[str, Any]:
+        """Detections at ``settings`` matched against the events (:mod:`kws.scoring`'s rule),
+        summed over the recordings; ``fa_files`` names those with false accepts and when."""
+        tot = {"hits": 0, "ignored": 0, "confusions": 0, "false_accepts": 0, "events": 0,
+               "misses": 0}
+        neg_s = stream_s = 0.0
+        fa_times: list[tuple[str, float, str]] = []
+        for i, ((q, t), sc) in enumerate(zip(self.outputs, self.scores(
+                settings.average_window))):
+            found = detect_all(q, t, settings, self.zp, scores=sc) if len(q) else []
+            dets = [(d.time_ms / 1000.0, d.label) for d in found]
+            if self.events[i] is None:            # keyword-free recording
+                neg_s += self.durations[i]
+                tot["false_accepts"] += len(dets)
+                fa_times += [(self.names[i], tt, lab) for tt, lab in dets]
+                continue
+            m = match(dets, self.events[i])
+            for k in tot:
+                tot[k] += m[k]
+            fa_times += [(self.names[i], tt, lab) for tt, lab in m["fa_times"]]
+            neg_s += keyword_free_seconds(self.events[i], self.durations[i])
+            stream_s += self.durations[i]
+        n = tot["events"]
+        return {**tot, "negative_hours": neg_s / 3600.0, "stream_hours": stream_s / 3600.0,
+                "fa_per_hour": tot["false_accepts"] / (neg_s / 3600.0) if neg_s > 0
+                else float("nan"),
+                "miss_rate": tot["misses"] / n if n else float("nan"), "fa_times": fa_times}
+
+    def curve(self, settings: DetectorSettings, thresholds: Sequence[int] = range(256)
+              ) -> list[dict[str, Any]]:
+        """One point per common keyword threshold (the other settings kept)."""
+        pts = []
+        for thr in thresholds:
+            r = self.at(with_threshold(settings, thr))
+            pts.append({"threshold": int(thr), **{k: r[k] for k in (
+                "fa_per_hour", "false_accepts", "miss_rate", "misses", "events")}})
+        return pts
 
 
-def evaluate_stream(model_path: str | Path, stream: str | Path, events_csv: str | Path, *,
-                    stride: int = 2, smooth: int = 3, threshold: int = 200,
-                    refractory_s: float = 1.0, json_out: str | Path | None = None,
-                    png_out: str | Path | None = None) -> dict[str, Any]:
-    """False accepts per hour and miss rate over a long recording, and a DET curve PNG.
+def score_recordings(model: StreamModel, *, stream: np.ndarray | None = None,
+                     events: list[tuple[float, float, str]] | None = None,
+                     negatives: Sequence[np.ndarray] = (), negative_names: Sequence[str] = (),
+                     model_every_hops: int = 2, engine: str | None = None, workers: int = 2
+                     ) -> Scored:
+    """Run the model (firmware schedule, C runtime by default) over a labelled stream and
+    keyword-free recordings; returns a :class:`Scored`."""
+    recs, evs, names = [], [], []
+    if stream is not None:
+        recs.append(stream)
+        evs.append(list(events or []))
+        names.append("stream")
+    recs += list(negatives)
+    evs += [None] * len(negatives)
+    names += list(negative_names) or [f"negative {i}" for i in range(len(negatives))]
+    fn = tflm_model_fn(model, workers=workers,
+                       engine=engine or ("c" if c_runtime_available() else "tflm"))
+    outs = recording_outputs(recs, frontend=model.frontend, model_every_hops=model_every_hops,
+                             model_fn=fn)
+    sr = model.frontend.sample_rate
+    return Scored(outs, evs, [len(r) / sr for r in recs],
+                  output_zero_point=model.output_zero_point, names=names)
+
+
+def evaluate_detection(model_path: str | Path, *, stream: str | Path | None = None,
+                       events_csv: str | Path | None = None,
+                       negatives: str | Path | None = None, stride: int | None = None,
+                       smooth: int | None = None, threshold: int | None = None,
+                       refractory_s: float | None = None, engine: str | None = None,
+                       workers: int = 2, json_out: str | Path | None = None,
+                       png_out: str | Path | None = None, quiet: bool = False
+                       ) -> dict[str, Any]:
+    """False accepts per hour of non-keyword audio, miss rate and a DET curve (PNG + JSON).
 
     Parameters
     ----------
     model_path : path-like
-        A run's int8 model.tflite.
-    stream, events_csv : path-like
-        The recording and its ``start_s,end_s,label`` events.
-    stride : int, keyword-only
-        Model every ``stride`` front-end hops (the firmware's stride).
-    smooth, threshold : int, keyword-only
-        Detector ``K`` and the uint8 threshold of every keyword (the operating point).
-    refractory_s : float, keyword-only
-        Refractory time, rounded to whole inferences.
+        A RUN folder or its model.tflite; the detector settings come from its detector.json
+        (or the defaults), then from the overrides below.
+    stream, events_csv : path-like, optional
+        A long recording and its events (``start_s,end_s,label`` or ``kws data stream``'s CSV).
+    negatives : path-like, optional
+        A folder of keyword-free recordings (every detection there is a false accept).
+    stride, smooth, threshold, refractory_s : optional
+        Detector overrides: model every N hops, K, every keyword's threshold, seconds.
+    engine, workers
+        Model engine (``c``: the C runtime, the default when built; ``tflm``) and processes.
+
+    Returns
+    -------
+    dict
+        The operating point (``fa_per_hour``, ``miss_rate``, counts, hours), ``det`` (the
+        curve over thresholds 0..255) and ``operating_points`` (best miss rate per FA budget).
     """
-    int8, _, classes, settings = load_run(model_path)
-    model = ReferenceInterpreter(int8)
-    samples = load_audio(stream)
-    events = read_events(events_csv)
-    q, ends = stream_outputs(model, samples, settings, stride=stride)
-    zp = int(model.output_details["quantization"][1])
-    duration = len(samples) / settings.sample_rate
-
-    def run(thr: int) -> dict[str, float]:
-        det = Detector(DetectorSettings.default_for(
-            classes, threshold=thr, average_window=smooth, model_every_hops=stride,
-            refractory_ms=int(round(refractory_s * 1000))), output_zero_point=zp)
-        dets = []
-        for row, t in zip(q, ends):
-            d = det.process(row, time_ms=int(t))
-            if d is not None:
-                dets.append((d.time_ms / 1000.0, d.label))
-        return score_detections(dets, events, duration)
-
-    point = run(threshold)
-    curve = [{"threshold": t, **run(t)} for t in range(0, 256, 15)]
-    out = {"model": str(model_path), "stream": str(stream), "duration_s": duration,
-           "stride": stride, "smooth": smooth, "threshold": threshold,
-           "refractory_s": refractory_s, **point, "det": curve}
-    print(f"stream {duration / 60:.1f} min, {point['events']} events: "
-          f"{point['fa_per_hour']:.2f} false accepts/hour, miss rate {point['miss_rate']:.3f} "
-          f"(threshold {threshold}/255, smoothing {smooth}, stride {stride} hops)")
-    png = Path(png_out) if png_out else Path(model_path).parent / "det_curve.png"
-    _plot_det(curve, png)
-    print(f"kws: DET curve: {png}")
+    if stream is None and negatives is None:
+        raise KwsError("kws eval: give --stream WAV --events CSV and/or --negatives DIR")
+    if (stream is None) != (events_csv is None):
+        raise KwsError("kws eval: --stream and --events go together")
+    model = load_run_model(model_path)
+    det = detector_settings_for(model, threshold=threshold, average_window=smooth,
+                                model_every_hops=stride, refractory_ms=None if refractory_s
+                                is None else int(round(refractory_s * 1000)))
+    samples = load_audio(stream) if stream is not None else None
+    events = read_events(events_csv) if events_csv is not None else None
+    neg_files = negative_files(negatives) if negatives is not None else []
+    neg_audio = [load_audio(f) for f in neg_files]
+    sc = score_recordings(model, stream=samples, events=events, negatives=neg_audio,
+                          negative_names=[str(f) for f in neg_files],
+                          model_every_hops=det.model_every_hops, engine=engine,
+                          workers=workers)
+    point = sc.at(det)
+    curve = sc.curve(det)
+    out = {"model": str(model.path), "stream": str(stream) if stream else None,
+           "negatives": str(negatives) if negatives else None,
+           "negative_files": len(neg_files), "detector": det.to_dict(),
+           "matching_rule": MATCHING_RULE,
+           **{k: v for k, v in point.items() if k != "fa_times"},
+           "fa_times": point["fa_times"], "det": curve,
+           "operating_points": operating_points(curve)}
+    if not quiet:
+        print(format_detection(out))
+    png = Path(png_out) if png_out else model.path.parent / "det_curve.png"
+    _plot_det(curve, png, title=f"{model.path.parent.name}: DET over thresholds 0..255")
+    write_text_atomic(png.with_suffix(".json"), json.dumps(
+        {"matching_rule": MATCHING_RULE, "detector": det.to_dict(),
+         "negative_hours": out["negative_hours"], "events": out["events"],
+         "operating_points": out["operating_points"], "det": curve}, indent=1) + "\n")
+    if not quiet:
+        print(f"kws: DET curve: {png} (points: {png.with_suffix('.json')})")
     if json_out:
         write_text_atomic(json_out, json.dumps(out, indent=1) + "\n")
     return out
 
 
-def _plot_det(curve: list[dict[str, float]], path: Path) -> None:
+MATCHING_RULE = (f"hit: a detection of the event's keyword between its start and "
+                 f"{HIT_AFTER_S:g} s after its end (one per event); detections up to "
+                 f"{GUARD_AFTER_S:g} s after the end are not false accepts; FA/h over the "
+                 "audio outside those spans (MLPerf Tiny streaming wakeword)")
+
+
+def format_detection(r: dict[str, Any]) -> str:
+    """The human summary of :func:`evaluate_detection`'s result."""
+    d = r["detector"]
+    th = ",".join(f"{lab}={t}" for lab, t in zip(d["labels"], d["thresholds"]) if t <= 255)
+    lines = [f"non-keyword audio {r['negative_hours'] * 60:.1f} min (stream "
+             f"{r['stream_hours'] * 60:.1f} min with {r['events']} keyword events"
+             f", {r['negative_files']} negative recordings): "
+             f"{r['fa_per_hour']:.2f} false accepts/hour ({r['false_accepts']}), miss rate "
+             f"{r['miss_rate']:.3f} ({r['misses']}/{r['events']}), {r['confusions']} "
+             f"confusions",
+             f"  detector: thresholds {th}, smoothing {d['average_window']}, model every "
+             f"{d['model_every_hops']} hops, refractory {d['refractory_ms']} ms",
+             f"  matching: {MATCHING_RULE}",
+             "  DET operating points (best miss rate at FA/h <= budget): " + "; ".join(
+                 f"{p['fa_per_hour_budget']:g}/h: " + (
+                     f"miss {p['miss_rate']:.3f} @ {p['threshold']}" if p["threshold"]
+                     is not None else "none") for p in r["operating_points"])]
+    return "\n".join(lines)
+
+
+def evaluate_stream(model_path: str | Path, stream: str | Path, events_csv: str | Path,
+                    **kwargs: Any) -> dict[str, Any]:
+    """:func:`evaluate_detection` on one labelled stream."""
+    return evaluate_detection(model_path, stream=stream, events_csv=events_csv, **kwargs)
+
+
+def _plot_det(curve: list[dict[str, Any]], path: Path, *, title: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -321,7 +447,7 @@ def _plot_det(curve: list[dict[str, float]], path: Path) -> None:
     ax.set_xlabel("false accepts per hour")
     ax.set_ylabel("miss rate")
     ax.set_xscale("symlog", linthresh=1.0)
-    ax.set_title("DET over thresholds 0..255")
+    ax.set_title(title, fontsize=9)
     ax.grid(True, alpha=0.3)
     fig.tight_layout()
     with atomic_path(path) as tmp:

@@ -275,6 +275,52 @@ def simulate(samples: np.ndarray, *, frontend: FrontendSettings, detector: Detec
     return detect_all(times, outputs, detector=detector, output_zero_point=output_zero_point)
 
 
+def recording_outputs(recordings: Sequence[np.ndarray], *, frontend: FrontendSettings,
+                      model_every_hops: int, model_fn: ModelFn, chunk: int = 200_000
+                      ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The model's int8 outputs and inference times (ms) over each recording, on the
+    firmware's schedule (module docstring), each recording starting from a fresh detector.
+
+    The windows of all recordings go to ``model_fn`` together, ``chunk`` at a time (batching
+    many short recordings keeps the worker processes busy; chunks bound the memory).
+
+    Returns
+    -------
+    list of (outputs (N_i, C) int8, times_ms (N_i,) int64), one per recording; a recording
+    shorter than one model window gives N_i = 0.
+    """
+    results: list[tuple[np.ndarray, np.ndarray] | None] = [None] * len(recordings)
+    pending: list[tuple[int, np.ndarray, np.ndarray]] = []
+    size = 0
+
+    def flush() -> None:
+        nonlocal pending, size
+        if not pending:
+            return
+        outs = np.asarray(model_fn(np.concatenate([w for _, w, _ in pending])), np.int8)
+        pos = 0
+        for i, w, t in pending:
+            results[i] = (outs[pos:pos + len(w)], t)
+            pos += len(w)
+        pending, size = [], 0
+
+    nf = frontend.num_frames
+    for i, samples in enumerate(recordings):
+        feats = stream_features(np.asarray(samples, np.int16), frontend)
+        frames = inference_frames(len(feats), window_frames=nf, every=model_every_hops)
+        if len(frames) == 0:
+            results[i] = (np.zeros((0, 0), np.int8), np.zeros(0, np.int64))
+            continue
+        wins = np.lib.stride_tricks.sliding_window_view(feats, (nf, feats.shape[1]))[:, 0]
+        pending.append((i, np.ascontiguousarray(wins[frames - (nf - 1)]),
+                        inference_times_ms(frames, frontend)))
+        size += len(frames)
+        if size >= chunk:
+            flush()
+    flush()
+    return [r for r in results if r is not None]
+
+
 def detection_lines(detections: Sequence[Detection]) -> list[str]:
     """The JSON lines that ``kws stream`` and the firmware print."""
     return [d.to_json() for d in detections]

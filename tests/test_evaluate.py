@@ -30,6 +30,7 @@ def run(tmp_path_factory) -> tuple[Path, Path]:
     data = make_tiny_speech_commands(tmp / "sc", per_word=18)
     train(TrainConfig(words=["yes", "no"], out=str(tmp / "run"), data="speech-commands",
                       data_dir=str(data), model="ds-cnn-xs", epochs=1, copies=1,
+                      calibration_minutes=0.3,
                       cache_dir=str(tmp / "cache"), noise_dir=str(data / "_background_noise_")))
     return tmp / "run", data
 
@@ -92,7 +93,7 @@ def test_eval_labels_csv_and_bad_input(run, tmp_path) -> None:
 def test_eval_stream(run, tmp_path) -> None:
     from kws.data.augment import NoiseBank as DataNoiseBank
     from kws.data.labelled_stream import make_stream, write_events
-    from kws.evaluate import evaluate_stream
+    from kws.evaluate import evaluate_detection
 
     model, data = run
     rng = np.random.default_rng(9)
@@ -107,24 +108,50 @@ def test_eval_stream(run, tmp_path) -> None:
     assert all(e.label in ("yes", "no") and e.time_ms < e.end_ms for e in events)
     save_wav(tmp_path / "s.wav", samples)
     write_events(tmp_path / "ev.csv", events)
-    out = evaluate_stream(model / "model.tflite", tmp_path / "s.wav", tmp_path / "ev.csv",
-                          json_out=tmp_path / "r.json", png_out=tmp_path / "det.png")
-    assert out["events"] == len(events)
+    neg = tmp_path / "neg"
+    save_wav(neg / "a.wav", samples[: 20 * 16000])
+    save_wav(neg / "sub" / "b.wav", samples[20 * 16000: 50 * 16000])
+    save_wav(neg / "short.wav", samples[:8000])         # shorter than a window: 0 inferences
+    out = evaluate_detection(model, stream=tmp_path / "s.wav", events_csv=tmp_path / "ev.csv",
+                             negatives=neg, json_out=tmp_path / "r.json",
+                             png_out=tmp_path / "det.png", threshold=150, engine="tflm")
+    assert out["events"] == len(events) and out["negative_files"] == 3
     assert 0.0 <= out["miss_rate"] <= 1.0 and out["fa_per_hour"] >= 0.0
-    det = out["det"]
+    # the detections equal the streaming simulation's (the firmware's Python twin)
+    from kws.scoring import keyword_free_seconds, match
+    from kws.simulate import detector_settings_for, load_run_model, simulate, tflm_model_fn
+
+    m = load_run_model(model)
+    det = detector_settings_for(m, threshold=150)
+    fn = tflm_model_fn(m, workers=1, engine="tflm")
+    from kws.audio import load_audio
+
+    fas, neg_s = 0, 0.0
+    for f in (neg / "a.wav", neg / "sub" / "b.wav", neg / "short.wav"):
+        x = load_audio(f)
+        fas += len(simulate(x, frontend=m.frontend, detector=det, model_fn=fn,
+                            output_zero_point=m.output_zero_point))
+        neg_s += len(x) / 16000
+    found = simulate(samples, frontend=m.frontend, detector=det, model_fn=fn,
+                     output_zero_point=m.output_zero_point)
+    ev = [(e.time_ms / 1000, e.end_ms / 1000, e.label) for e in events]
+    hand = match([(d.time_ms / 1000, d.label) for d in found], ev)
+    assert out["false_accepts"] == hand["false_accepts"] + fas
+    assert out["misses"] == hand["misses"]
+    assert out["negative_hours"] * 3600 == pytest.approx(keyword_free_seconds(ev, 60.0) + neg_s)
+    det_curve = out["det"]
+    assert [p["threshold"] for p in det_curve] == list(range(256))
     # threshold 0 fires whenever the refractory time allows; the highest threshold rarely
-    assert det[0]["miss_rate"] <= det[-1]["miss_rate"]
-    assert det[0]["false_accepts"] >= det[-1]["false_accepts"]
+    assert det_curve[0]["miss_rate"] <= det_curve[-1]["miss_rate"]
+    assert det_curve[0]["false_accepts"] >= det_curve[-1]["false_accepts"]
     assert (tmp_path / "det.png").stat().st_size > 1000
-
-
-def test_score_detections() -> None:
-    from kws.evaluate import score_detections
-
-    events = [(1.0, 1.5, "yes"), (5.0, 5.4, "no")]
-    dets = [(1.7, "yes"), (2.0, "yes"), (5.2, "yes"), (9.0, "no")]
-    r = score_detections(dets, events, 3600.0)
-    assert (r["false_accepts"], r["misses"], r["fa_per_hour"]) == (3, 1, 3.0)
+    saved = json.loads((tmp_path / "det.json").read_text())
+    assert saved["det"] == det_curve and "MLPerf" in saved["matching_rule"]
+    with pytest.raises(KwsError, match="no such folder of negative"):
+        evaluate_detection(model, negatives=tmp_path / "missing")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(KwsError, match="no .wav or .flac"):
+        evaluate_detection(model, negatives=tmp_path / "empty")
 
 
 def test_feature_cache_hits_and_is_deterministic(tmp_path) -> None:

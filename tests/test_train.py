@@ -23,8 +23,8 @@ pytest.importorskip("tensorflow")
 def tiny_config(data: Path, out: Path, cache: Path, **kw) -> TrainConfig:
     base = dict(words=["yes", "no"], out=str(out), data="speech-commands", data_dir=str(data),
                 model="ds-cnn-xs", epochs=2, copies=2, batch_size=16, cache_dir=str(cache),
-                unknown_percent=100.0, silence_percent=20.0, noise_dir=str(data /
-                                                                          "_background_noise_"))
+                unknown_percent=100.0, silence_percent=20.0, calibration_minutes=0.3,
+                noise_dir=str(data / "_background_noise_"))
     base.update(kw)
     return TrainConfig(**base)
 
@@ -54,8 +54,17 @@ def test_run_folder(trained) -> None:
     for split in ("validation", "test"):
         for kind in ("float", "int8"):
             assert 0.0 <= saved["splits"][split][kind]["accuracy"] <= 1.0
-    assert set(saved["seconds"]) >= {"synthesis", "features", "training", "quantization"}
+    assert set(saved["seconds"]) >= {"synthesis", "features", "training", "quantization",
+                                     "calibration"}
     assert len(saved["history"]["loss"]) == 2
+    # the detector was calibrated on held-out audio and written where kws stream reads it
+    from kws.run import read_detector
+
+    det = read_detector(run)
+    cal = json.loads((run / "calibration.json").read_text())
+    assert det.to_dict() == cal["settings"] and cal["target_fa_per_hour"] == 1.0
+    assert cal["negative_hours"] > 0 and cal["negatives"] == ["TTS running speech"]
+    assert cal["met"] == (cal["fa_per_hour"] <= 1.0)
     assert saved["validation_speech"] == "dataset" and saved["accuracy_real"] is None
     assert "val_accuracy_synthetic" not in saved     # real Speech Commands-style data
 
@@ -262,3 +271,13 @@ def test_spec_mask_bands():
             assert cols[-1] - cols[0] + 1 == len(cols)
         changed += diff.any()
     assert changed > 48
+
+
+def test_negatives_and_a_mining_round(tiny, tmp_path) -> None:
+    """Stream negatives join _unknown_; a mining round adds the windows that fire."""
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, negative_minutes=0.2,
+                      mining_rounds=1, mining_minutes=0.2, mining_epochs=1)
+    metrics = train(cfg)
+    assert {"negatives", "mining", "calibration"} <= set(metrics["seconds"])
+    assert len(list((tmp_path / "c" / "negatives").glob("*.npy"))) == 2   # training + pool
+    assert len(list((tmp_path / "c" / "running_speech").glob("*.npz"))) >= 2

@@ -22,7 +22,10 @@ def run(args: argparse.Namespace) -> int:
         extra_unknown=args.extra_unknown,
         unknown_percent=args.unknown_percent, silence_percent=args.silence_percent,
         balance=args.balance,
-        real_eval=None if args.real_eval == "none" else args.real_eval)
+        real_eval=None if args.real_eval == "none" else args.real_eval,
+        target_fa_per_hour=args.target_fa_per_hour,
+        negatives=args.negatives, calibration_minutes=args.calibration_minutes,
+        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds)
     train(cfg, resume=args.resume)
     return 0
 
@@ -65,6 +68,21 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="real recordings (<word>/<clip>) to score the model on after training; "
                         "auto (default): with --data synth, the repository's real clips or "
                         "the shared folder's when present; none: skip")
+    p.add_argument("--target-fa-per-hour", type=float, default=d.target_fa_per_hour,
+                   help="false accepts per hour the detector is calibrated to on held-out "
+                        "negative audio (thresholds, smoothing, refractory -> detector.json)")
+    p.add_argument("--negatives", default=None,
+                   help="folder of your keyword-free recordings (hours of your product's "
+                        "ambient audio): a quarter calibrates the detector, the rest trains")
+    p.add_argument("--negative-minutes", type=float, default=d.negative_minutes,
+                   help="minutes of TTS running speech (plus babble) cut into 100 ms-stride "
+                        "windows as training negatives (0: none)")
+    p.add_argument("--mining-rounds", type=int, default=d.mining_rounds,
+                   help="rounds of hard-negative mining after training (each: the model on "
+                        "20 min of other keyword-free windows, those that fire are added, "
+                        "3 more epochs)")
+    p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
+                   help="minutes of held-out TTS running speech for calibration (0: none)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
                                                      "~/.cache/kws)")
     p.set_defaults(func=run)

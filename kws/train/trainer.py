@@ -83,6 +83,13 @@ class TrainConfig:
     time_mask: int = 0
     freq_mask: int = 0
     real_eval: str | None = "auto"
+    target_fa_per_hour: float = 1.0
+    negatives: str | None = None
+    calibration_minutes: float = 10.0
+    negative_minutes: float = 0.0
+    mining_rounds: int = 0
+    mining_minutes: float = 20.0
+    mining_epochs: int = 3
 
 
 def _log(msg: str) -> None:
@@ -263,6 +270,9 @@ class TrainingData:
     train: FeatureSet
     evaluation: dict[str, FeatureSet]     # "validation" / "test" -> copy-0 features
     counts: np.ndarray                    # training clips per class
+    examples: list[Example] = dataclasses.field(default_factory=list)
+    train_noise: Any = None
+    eval_noise: Any = None
 
 
 def train(cfg: TrainConfig, *, resume: bool = False,
@@ -292,18 +302,30 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     data = load_training_data(cfg, cache, settings, times)
     with _timed(times, "training"):
         model, history = fit(cfg, data, settings, run, resume=resume)
+    if cfg.mining_rounds > 0:
+        with _timed(times, "mining"):
+            data.train = mine(model, data, cfg, settings, cache)
     with _timed(times, "quantization"):
         int8, flt = quantize(model, data.train, settings, seed=cfg.seed,
                              name=str(run / "model.tflite"))
     write_outputs(run, model, int8, flt, data.classes, settings, history)
     with _timed(times, "evaluation"):
         metrics = evaluate_run(cfg, data, int8, flt, settings, run, history)
+    with _timed(times, "calibration"):
+        from kws.train.detector import calibrate_run, describe
+
+        cal = calibrate_run(run, examples=data.examples, words=cfg.words, noise=data.eval_noise,
+                            cache=cache, target_fa_per_hour=cfg.target_fa_per_hour,
+                            seed=cfg.seed, negatives=cfg.negatives,
+                            tts_minutes=cfg.calibration_minutes)
+        metrics["detector"] = {k: v for k, v in cal.to_dict().items() if k != "grid"}
+        _log(describe(cal))
     times["total"] = time.monotonic() - t_all
     metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
     write_metrics(run, metrics)
     _log("kws: time: " + ", ".join(f"{k} {v:.1f} s" for k, v in times.items()))
     _log(f"kws: wrote {run}/model.tflite (int8), model_float.tflite, model.keras, labels.txt, "
-         f"settings.json, metrics.json, curves.png, logs/")
+         f"settings.json, detector.json, calibration.json, metrics.json, curves.png, logs/")
     return metrics
 
 
@@ -349,6 +371,22 @@ def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
     return run
 
 
+def _with_negatives(cfg: TrainConfig, train_fs: FeatureSet, classes: list[str],
+                    settings: FrontendSettings, cache: Path, noise: Any) -> FeatureSet:
+    """``train_fs`` plus the long-audio negative windows (:mod:`kws.train.negatives`) as
+    ``_unknown_``."""
+    from kws.train.negatives import negative_windows
+
+    neg = negative_windows(words=cfg.words, settings=settings, cache=cache, seed=cfg.seed,
+                           minutes=cfg.negative_minutes, user_dir=cfg.negatives,
+                           copies=cfg.copies, noise=noise)
+    _log(f"kws: {len(neg)} negative windows from long keyword-free audio")
+    return dataclasses.replace(
+        train_fs, x=np.concatenate([train_fs.x, neg]),
+        y=np.concatenate([train_fs.y, np.full(len(neg), classes.index(UNKNOWN),
+                                              train_fs.y.dtype)]))
+
+
 def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings,
                        times: dict[str, float]) -> TrainingData:
     """The examples, noise and cached features of every split (``times`` gets synthesis,
@@ -370,6 +408,9 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
                                      cache_dir=feat_cache, copies=1, augment=None,
                                      noise=eval_noise, seed=cfg.seed, desc=f"{s} features")
                    for s in ("validation", "test") if by_split[s]}
+    if cfg.negative_minutes > 0 or cfg.negatives:
+        with _timed(times, "negatives"):
+            train_fs = _with_negatives(cfg, train_fs, classes, settings, cache, train_noise)
     counts = np.bincount(train_fs.y, minlength=len(classes))
     for c, n in zip(classes, counts):
         if n < 2:
@@ -377,7 +418,7 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
                            f"(need at least 2)")
     _log("kws: train clips per class: " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
          + f" (x{cfg.copies} augmented copies)")
-    return TrainingData(classes, train_fs, eval_fs, counts)
+    return TrainingData(classes, train_fs, eval_fs, counts, examples, train_noise, eval_noise)
 
 
 def noise_bank(cfg: TrainConfig, data_noise: Path | None, *, part: str) -> NoiseBank:
@@ -453,6 +494,53 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
         _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
     bar.close()
     return model, history
+
+
+def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSettings,
+         cache: Path) -> FeatureSet:
+    """Rounds of hard-negative mining (:mod:`kws.train.mining`) on a pool of keyword-free
+    windows from another sentence bank (seed + 1 + round), each followed by
+    ``cfg.mining_epochs`` epochs at the final learning rate. Not checkpointed."""
+    from kws.train.mining import hard_negatives
+    from kws.train.negatives import negative_windows
+
+    train_fs, classes, noise = data.train, data.classes, data.train_noise
+    counts = data.counts
+    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
+    val = data.evaluation.get("validation")
+    val_data = None
+    if val is not None and len(val.x):
+        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    unknown = classes.index(UNKNOWN)
+    keys = [classes.index(w) for w in cfg.words]
+    lr = _lr(cfg, cfg.epochs - 1)
+    for rnd in range(cfg.mining_rounds):
+        pool = negative_windows(words=cfg.words, settings=settings, cache=cache,
+                                seed=cfg.seed + 1 + rnd, minutes=cfg.mining_minutes,
+                                user_dir=cfg.negatives, copies=1, noise=noise)[:, 0]
+        probs = model.predict(dequantize_features(pool, settings)[..., None], batch_size=512,
+                              verbose=0)
+        idx = hard_negatives(probs, keyword_columns=keys, threshold=0.5,
+                             limit=max(len(train_fs.x) // 4, 1))
+        _log(f"kws: mining round {rnd + 1}: {len(idx)} of {len(pool)} keyword-free windows "
+             f"fire (p >= 0.5); training {cfg.mining_epochs} more epochs with them")
+        hard = np.repeat(pool[idx][:, None], train_fs.x.shape[1], axis=1)
+        train_fs = dataclasses.replace(
+            train_fs, x=np.concatenate([train_fs.x, hard]),
+            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]))
+        model.optimizer.learning_rate.assign(lr)
+        for e in range(cfg.mining_epochs):
+            epoch = cfg.epochs + rnd * cfg.mining_epochs + e
+            tf_seed = cfg.seed * 1000 + epoch
+            import tensorflow as tf
+
+            tf.keras.utils.set_random_seed(tf_seed)
+            x, y = _epoch_data(train_fs, cfg, epoch, settings)
+            model.fit(x, y, batch_size=cfg.batch_size, epochs=1, validation_data=val_data,
+                      shuffle=False, verbose=0, class_weight=weights if cfg.balance else None)
+    return train_fs
+
+
 
 
 def validation_speech(cfg: TrainConfig) -> str:

@@ -1,0 +1,139 @@
+"""Detector calibration: per-keyword thresholds, smoothing window and refractory time that meet
+a false-accept budget on held-out negative audio with the fewest misses.
+
+Given the model outputs over held-out audio (:class:`kws.evaluate.Scored`: keyword-free
+recordings, and a stream with keyword events whose non-keyword parts count as negative audio
+too), for every smoothing window ``K`` in ``windows`` and refractory time in ``refractories``:
+
+1. each keyword alone (the others disabled) gets the lowest threshold whose false accepts per
+   hour are at most ``target / number of keywords`` (binary search over 0..255; a threshold of
+   255 that still exceeds it stays 255);
+2. with all keywords on, while the total exceeds ``target``, the threshold of the keyword with
+   the most false accepts goes up by one;
+3. the miss rate on the stream's events is measured at that point.
+
+The chosen settings have the lowest miss rate among the (K, refractory) pairs that meet the
+target (then fewer false accepts, smaller K, shorter refractory); if none meets it, the pair
+with the fewest false accepts. FA/h and misses use :mod:`kws.scoring`'s matching rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any, Sequence
+
+from kws.detect import THRESHOLD_OFF, DetectorSettings
+from kws.errors import KwsError
+
+WINDOWS = (1, 2, 3, 4, 6, 8)
+REFRACTORIES_MS = (1000, 1500, 2000)
+
+
+@dataclasses.dataclass(frozen=True)
+class Calibration:
+    """The chosen detector and what it measured on the calibration audio."""
+
+    settings: DetectorSettings
+    target_fa_per_hour: float
+    fa_per_hour: float
+    miss_rate: float
+    negative_hours: float
+    events: int
+    met: bool
+    grid: tuple[dict[str, Any], ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serializable summary (``grid``: every (K, refractory) tried)."""
+        d = dataclasses.asdict(self)
+        d["settings"] = self.settings.to_dict()
+        d["grid"] = list(self.grid)
+        return d
+
+
+def _with(base: DetectorSettings, thresholds: Sequence[int], k: int, refractory: int
+          ) -> DetectorSettings:
+    return DetectorSettings(labels=base.labels, thresholds=tuple(thresholds), average_window=k,
+                            model_every_hops=base.model_every_hops, refractory_ms=refractory)
+
+
+def _lowest_threshold(scored: Any, base: DetectorSettings, index: int, k: int, refractory: int,
+                      budget: float) -> int:
+    """Lowest threshold of keyword ``index`` alone whose FA/h <= budget (binary search)."""
+    off = [THRESHOLD_OFF] * len(base.labels)
+
+    def fa(t: int) -> float:
+        th = list(off)
+        th[index] = t
+        return scored.at(_with(base, th, k, refractory))["fa_per_hour"]
+
+    lo, hi = 0, 255
+    if fa(hi) > budget:
+        return 255
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if fa(mid) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    return lo
+
+
+def calibrate(scored: Any, base: DetectorSettings, *, target_fa_per_hour: float = 1.0,
+              windows: Sequence[int] = WINDOWS,
+              refractories_ms: Sequence[int] = REFRACTORIES_MS) -> Calibration:
+    """Choose thresholds, K and refractory time (module docstring).
+
+    Parameters
+    ----------
+    scored : kws.evaluate.Scored
+        Model outputs over the calibration audio (negative hours must be > 0).
+    base : DetectorSettings
+        Labels, which classes are keywords (threshold <= 255) and the model stride.
+    target_fa_per_hour : float
+        The false-accept budget over all keywords together.
+
+    Raises
+    ------
+    KwsError
+        If the target is negative, there is no keyword, or no negative audio.
+    """
+    if target_fa_per_hour < 0:
+        raise KwsError(f"--target-fa-per-hour: must be >= 0 (got {target_fa_per_hour})")
+    keys = [i for i, t in enumerate(base.thresholds) if t != THRESHOLD_OFF]
+    if not keys:
+        raise KwsError("calibration: the detector has no keyword to calibrate")
+    budget = target_fa_per_hour / len(keys)
+    grid = []
+    for k in windows:
+        for refr in refractories_ms:
+            th = list(base.thresholds)
+            for i in keys:
+                th[i] = _lowest_threshold(scored, base, i, k, refr, budget)
+            r = scored.at(_with(base, th, k, refr))
+            if r["negative_hours"] <= 0:
+                raise KwsError("calibration: no negative audio to calibrate on")
+            while r["fa_per_hour"] > target_fa_per_hour and any(th[i] < 255 for i in keys):
+                worst = max((i for i in keys if th[i] < 255), key=lambda i: sum(
+                    1 for *_, lab in r["fa_times"] if lab == base.labels[i]))
+                th[worst] += 1
+                r = scored.at(_with(base, th, k, refr))
+            grid.append({"average_window": k, "refractory_ms": refr, "thresholds": list(th),
+                         "fa_per_hour": r["fa_per_hour"], "miss_rate": r["miss_rate"],
+                         "met": r["fa_per_hour"] <= target_fa_per_hour})
+    met = [g for g in grid if g["met"]]
+
+    def miss(g: dict[str, Any]) -> float:           # no events: every choice misses alike
+        return 1.0 if math.isnan(g["miss_rate"]) else g["miss_rate"]
+
+    if met:
+        best = min(met, key=lambda g: (miss(g), g["fa_per_hour"], g["average_window"],
+                                       g["refractory_ms"]))
+    else:
+        best = min(grid, key=lambda g: (g["fa_per_hour"], miss(g)))
+    settings = _with(base, best["thresholds"], best["average_window"], best["refractory_ms"])
+    final = scored.at(settings)
+    return Calibration(settings=settings, target_fa_per_hour=target_fa_per_hour,
+                       fa_per_hour=final["fa_per_hour"], miss_rate=final["miss_rate"],
+                       negative_hours=final["negative_hours"], events=final["events"],
+                       met=bool(met), grid=tuple(grid))

@@ -1,0 +1,132 @@
+"""The end of ``kws train``: choose the run's detector on held-out audio and write detector.json.
+
+Held-out calibration audio (never trained on):
+
+- a **keyword stream**: the run's validation clips (keywords as events, its ``_unknown_`` clips
+  between them), 2-5 s apart at 5-30 dB SNR over the held-out part of the noise files
+  (:func:`kws.data.labelled_stream.make_stream`) — the misses are measured here;
+- **TTS running speech**: keyword-free sentences (:mod:`kws.data.running_speech`, a sentence
+  bank with its own seed, cached and shared by every keyword set);
+- the **calibration part of the user's negatives** (``--negatives DIR``; a stable hash puts a
+  quarter of the files here, :func:`negatives_part`; the rest is for training).
+
+:func:`kws.calibrate.calibrate` picks thresholds, smoothing window and refractory time for
+``--target-fa-per-hour``; the run gets ``detector.json`` and ``calibration.json``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from kws.audio import AUDIO_SUFFIXES, load_audio
+from kws.calibrate import Calibration, calibrate
+from kws.data.manifest import UNKNOWN
+from kws.detect import DetectorSettings
+from kws.errors import KwsError
+from kws.fileio import write_text_atomic
+
+#: Fraction of the user's negative recordings kept for calibration.
+CALIBRATION_FRACTION = 0.25
+#: Seed offset of the calibration sentence bank (training negatives use the run's seed).
+CALIBRATION_SEED = 100
+DISTRACTORS = "unknownwords"
+
+
+def negatives_part(name: str) -> str:
+    """``calibration`` or ``training``: a stable hash of the file name decides."""
+    h = int(hashlib.sha1(Path(name).name.encode()).hexdigest()[:8], 16) / 2 ** 32
+    return "calibration" if h < CALIBRATION_FRACTION else "training"
+
+
+def negative_recordings(folder: str | os.PathLike[str] | None, part: str
+                        ) -> list[tuple[str, np.ndarray]]:
+    """(name, int16 audio) of the user's negatives of ``part`` (none if no folder)."""
+    if folder is None:
+        return []
+    root = Path(folder)
+    if not root.is_dir():
+        raise KwsError(f"{root}: --negatives must be a folder of recordings")
+    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES)
+    if not files:
+        raise KwsError(f"{root}: no .wav or .flac recordings for --negatives")
+    return [(str(f), load_audio(f)) for f in files if negatives_part(f.name) == part]
+
+
+def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *, seed: int
+                   ) -> tuple[np.ndarray, list[tuple[float, float, str]]] | None:
+    """The keyword stream from the validation examples (module docstring); None when there
+    is no validation clip of a keyword."""
+    from kws.data.labelled_stream import make_stream
+
+    val = [e for e in examples if e.split == "validation" and e.path and (
+        e.label in words or e.label == UNKNOWN)]
+    n_kw = sum(e.label in words for e in val)
+    if n_kw == 0:
+        return None
+    n_unk = len(val) - n_kw
+    prob = min(0.5, n_unk / max(len(val), 1))
+    minutes = float(np.clip(n_kw / (1 - prob) * 4.0 / 60.0, 2.0, 15.0))
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, e in enumerate(val):
+            folder = Path(tmp) / (e.label if e.label in words else DISTRACTORS)
+            folder.mkdir(exist_ok=True)
+            os.symlink(Path(e.path).resolve(), folder / f"{i:06d}{Path(e.path).suffix}")
+        samples, events = make_stream(source=tmp, words=list(words), minutes=minutes, seed=seed,
+                                      noise=noise, distractors=[DISTRACTORS] if n_unk else [],
+                                      distractor_prob=prob, gap_s=(2.0, 5.0),
+                                      noise_dbfs=(-50.0, -50.0), snr_db=(5.0, 30.0),
+                                      noise_prob=1.0)
+    return samples, [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in events]
+
+
+def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words: Sequence[str],
+                  noise: Any, cache: Path, target_fa_per_hour: float, seed: int,
+                  negatives: str | None = None, tts_minutes: float = 10.0,
+                  workers: int = 2) -> Calibration:
+    """Calibrate the run's detector on held-out audio; write detector.json and
+    calibration.json; return the calibration."""
+    from kws.data.running_speech import running_speech
+    from kws.evaluate import score_recordings
+    from kws.run import write_detector
+    from kws.simulate import load_run_model
+
+    model = load_run_model(run)
+    base = DetectorSettings.default_for(model.labels)
+    ks = keyword_stream(examples, words, noise, seed=seed)
+    stream, events = ks if ks is not None else (None, None)
+    negs = negative_recordings(negatives, "calibration")
+    if tts_minutes > 0:
+        negs.append(("TTS running speech", running_speech(
+            minutes=tts_minutes, keywords=words, seed=CALIBRATION_SEED + seed,
+            cache_dir=cache / "running_speech")))
+    scored = score_recordings(model, stream=stream, events=events,
+                              negatives=[x for _, x in negs],
+                              negative_names=[n for n, _ in negs],
+                              model_every_hops=base.model_every_hops, workers=workers)
+    cal = calibrate(scored, base, target_fa_per_hour=target_fa_per_hour)
+    write_detector(run, cal.settings)
+    import json
+
+    write_text_atomic(Path(run) / "calibration.json", json.dumps(
+        {**cal.to_dict(), "keyword_stream_minutes": 0 if stream is None else
+         len(stream) / 16000 / 60,
+         "negatives": [n for n, _ in negs]}, indent=1) + "\n")
+    return cal
+
+
+def describe(cal: Calibration) -> str:
+    """One line for the training log."""
+    s = cal.settings
+    th = ", ".join(f"{lab} {t}" for lab, t in zip(s.labels, s.thresholds) if t <= 255)
+    state = "meets" if cal.met else "CANNOT meet"
+    return (f"kws: detector: thresholds {th}, smoothing {s.average_window}, refractory "
+            f"{s.refractory_ms} ms; {cal.fa_per_hour:.2f} false accepts/hour on "
+            f"{cal.negative_hours * 60:.0f} min of held-out negative audio ({state} the target "
+            f"{cal.target_fa_per_hour:g}/h); expected miss rate {cal.miss_rate:.3f} on "
+            f"{cal.events} held-out keywords")
