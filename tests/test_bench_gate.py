@@ -11,7 +11,7 @@ from kws.gate import GateSettings
 
 def test_hits_match_each_event_once_by_label_and_time() -> None:
     events = [(1.0, 1.6, "yes"), (5.0, 5.5, "no"), (9.0, 9.4, "yes")]
-    dets = [(1.2, "yes"), (1.3, "yes"), (5.2, "yes"), (6.4, "no"), (12.0, "yes")]
+    dets = [(1.2, "yes"), (1.3, "yes"), (5.2, "yes"), (5.9, "no"), (12.0, "yes")]
     assert _hits(dets, events) == {0, 1}          # 1.3 is a second hit of event 0 (an FA)
 
 

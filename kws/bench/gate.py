@@ -3,9 +3,10 @@
 For a RUN, on test streams of real Speech Commands clips from the *validation* split (the RUN's
 words as events, the other words as distractors) laid over background noise
 (:func:`kws.data.labelled_stream.make_stream`), the streaming simulation runs twice, without and
-with the gate, with the RUN's detector settings; both are scored against the events
-(:func:`kws.evaluate.score_detections`). Printed per condition: keywords hit without / with the
-gate, keywords the gate lost (hit without, missed with) and gained, false accepts, and the
+with the gate, with the RUN's detector settings; both are scored against the events (a hit:
+the label of an unmatched event, from its start to ``kws.scoring.HIT_AFTER_S`` after its end,
+the detection benchmark's matching rule). Printed per condition: keywords hit without / with
+the gate, keywords the gate lost (hit without, missed with) and gained, false accepts, and the
 fraction of scheduled inferences the gate skipped. For every keyword the gate lost, its
 loudest frame's level above the gate's noise floor (Q3 octaves) is printed, to compare with the
 gate's margin: the gate can only lose a keyword none of whose frames rose ``margin`` above the
@@ -32,7 +33,8 @@ from kws.errors import KwsError
 def _stream(words: list[str], condition: str, minutes: float, seed: int):  # noqa: ANN202
     from kws.data.augment import NoiseBank
     from kws.data.labelled_stream import make_stream
-    from kws.train.data import BACKGROUND, shared_dir
+    from kws.data.manifest import BACKGROUND
+    from kws.paths import shared_dir
 
     shared = shared_dir()
     source = shared / "speech_commands_train"
@@ -48,12 +50,12 @@ def _stream(words: list[str], condition: str, minutes: float, seed: int):  # noq
 
 
 def _hits(dets: list[tuple[float, str]], events: list[tuple[float, float, str]]) -> set[int]:
-    from kws.evaluate import HIT_TOLERANCE_S
+    from kws.scoring import HIT_AFTER_S
 
     used: set[int] = set()
     for t, label in dets:
         for i, (s, e, lab) in enumerate(events):
-            if i not in used and lab == label and s <= t <= e + HIT_TOLERANCE_S:
+            if i not in used and lab == label and s <= t <= e + HIT_AFTER_S:
                 used.add(i)
                 break
     return used
