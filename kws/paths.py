@@ -29,8 +29,6 @@ def shared_dir() -> Path:
 
 def real_speech_dir() -> Path | None:
     """Real speech for an accuracy figure: the repository's real clips (:data:`FIXTURE_SPEECH`,
-    126 clips of 12 words), else ``<shared>/speech_commands_train`` when present, else None."""
-    for folder in (FIXTURE_SPEECH, shared_dir() / "speech_commands_train"):
-        if folder.is_dir():
-            return folder
-    return None
+    126 clips of 12 words), or None where they are absent (a larger folder is an explicit
+    option of the caller, e.g. ``kws train --real-eval DIR``)."""
+    return FIXTURE_SPEECH if FIXTURE_SPEECH.is_dir() else None

@@ -23,11 +23,12 @@ if shutil.which("cmake") is None or shutil.which("cc") is None:
 
 from kws.export import export_model  # noqa: E402
 from kws.export.tflite_model import load_tflite  # noqa: E402
+from kws.paths import REPO_ROOT  # noqa: E402
 from kws.runtime import stateful_testmodels as st  # noqa: E402
 from kws.runtime.arena_compare import compare  # noqa: E402
 from kws.runtime.host import HostModel  # noqa: E402
 from kws.runtime.infer import run_tflm  # noqa: E402
-from kws.runtime.testmodels import ensure_model, parity_inputs, repo_root  # noqa: E402
+from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
 
 #: Models whose arena exceeds TFLM's head by kernel scratch live at the peak: the depthwise
 #: 3 x 3 int16 plane (DS-CNNs), the pointwise kernel's widened filter rows (tiny), ADD's
@@ -47,7 +48,7 @@ def _corpus() -> list[tuple[str, Path]]:
                 for n in ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu")]
     except Exception:  # pymicro-wakeword not installed
         pass
-    out += [(p.stem, p) for p in sorted((repo_root() / "tests" / "data" / "models")
+    out += [(p.stem, p) for p in sorted((REPO_ROOT / "tests" / "data" / "models")
                                         .glob("*.tflite"))]
     return out
 

@@ -16,7 +16,6 @@ import argparse
 import contextlib
 import hashlib
 import io
-import os
 from pathlib import Path
 
 from kws.errors import KwsError
@@ -30,8 +29,9 @@ MICRO_WAKEWORD = ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu")
 
 def corpus(shared: bool = True) -> list[Path]:
     """The corpus's .tflite paths (generating what is not cached)."""
+    from kws.paths import REPO_ROOT
     from kws.runtime import stateful_testmodels as st
-    from kws.runtime.testmodels import ensure_model, repo_root
+    from kws.runtime.testmodels import ensure_model
 
     paths = [ensure_model(n) for n in GENERATED]
     paths += [st.ensure_model(n) for n in STATEFUL]
@@ -40,10 +40,11 @@ def corpus(shared: bool = True) -> list[Path]:
             paths += [st.micro_wakeword(n), st.micro_wakeword_int8(n)]
     except KwsError:
         pass  # pymicro-wakeword not installed
-    paths += sorted((repo_root() / "tests" / "data" / "models").glob("*.tflite"))
+    paths += sorted((REPO_ROOT / "tests" / "data" / "models").glob("*.tflite"))
     if shared:
-        root = Path(os.environ.get("KWS_SHARED", repo_root().parent / "shared"))
-        paths += sorted((root / "models").glob("*.tflite"))
+        from kws.paths import shared_dir
+
+        paths += sorted((shared_dir() / "models").glob("*.tflite"))
     seen, unique = set(), []
     for p in paths:  # the fixtures are copies of shared models
         key = hashlib.sha256(p.read_bytes()).hexdigest()

@@ -223,9 +223,10 @@ def main(argv: list[str] | None = None) -> int:
     """
     import argparse
 
+    from kws.bench import shared_audio_dir
     from kws.frontend import compute_features
     from kws.frontend.reference import features_float
-    from kws.frontend.signals import adversarial_clips, real_clips, shared_audio_dir
+    from kws.frontend.signals import adversarial_clips, real_clips
 
     ap = argparse.ArgumentParser(prog="kws bench cmsis_mfcc",
                                  description=main.__doc__.split("\n")[0])
@@ -233,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     s = FrontendSettings()
     if shared_audio_dir() is not None:
-        clips, what = real_clips(16000, limit=args.clips, include_noise=False)[0], "real speech"
+        clips, what = real_clips(16000, root=shared_audio_dir(), limit=args.clips,
+                                  include_noise=False)[0], "real speech"
     else:
         clips, what = adversarial_clips(16000)[0], "synthetic (../shared/audio missing)"
     ref = quantize_output(features_float(clips, s), s).astype(np.int32)

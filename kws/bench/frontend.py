@@ -33,6 +33,7 @@ from typing import Callable, Sequence
 import numpy as np
 from tqdm import tqdm
 
+from kws.bench import shared_audio_dir
 from kws.frontend import compute_features, fixed, reference, signals
 from kws.frontend.settings import FrontendSettings
 
@@ -54,8 +55,8 @@ def bench_clips(count: int, settings: FrontendSettings, *, seed: int = 0
     """``count`` clips: the shared recordings first (cycled with random gains), else synthetic."""
     rng = np.random.default_rng(seed)
     length = settings.clip_samples
-    if signals.shared_audio_dir() is not None:
-        real, _ = signals.real_clips(length)
+    if shared_audio_dir() is not None:
+        real, _ = signals.real_clips(length, root=shared_audio_dir())
         idx = np.arange(count) % real.shape[0]
         gains = np.where(np.arange(count) < real.shape[0], 1.0, 10 ** rng.uniform(-2, 0.3, count))
         clips = signals.to_int16(real[idx].astype(np.float64) * gains[:, None])
@@ -181,8 +182,8 @@ def parity_count(count: int, settings: FrontendSettings, *, chunk: int = 500, se
     """(clips where C == NumPy bit for bit, clips) over ``count`` mixed real/synthetic clips."""
     rng = np.random.default_rng(seed)
     real = None
-    if signals.shared_audio_dir() is not None:
-        real = signals.real_clips(settings.clip_samples)[0]
+    if shared_audio_dir() is not None:
+        real = signals.real_clips(settings.clip_samples, root=shared_audio_dir())[0]
     synth = signals.adversarial_clips(settings.clip_samples, seed=seed, repeat=3)[0]
     equal = 0
     for start in tqdm(range(0, count, chunk), desc="parity", unit="chunk"):
@@ -273,8 +274,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     repeat = math.ceil(args.accuracy_clips / 47)
     sources = [("synthetic", signals.adversarial_clips(settings.clip_samples, seed=9,
                                                         repeat=repeat)[0][:args.accuracy_clips])]
-    if signals.shared_audio_dir() is not None:
+    if shared_audio_dir() is not None:
         sources.insert(0, ("real", signals.real_clips(settings.clip_samples,
+                                                      root=shared_audio_dir(),
                                                       limit=args.accuracy_clips)[0]))
     for source, data in sources:
         for row in accuracy_rows(data, settings, source):

@@ -23,12 +23,12 @@ from typing import Sequence
 import numpy as np
 
 from kws import qemu
-from kws.bench import cmsis_mfcc
+from kws.bench import cmsis_mfcc, shared_audio_dir
 from kws.errors import KwsError
 from kws.frontend.qemubackend import run_frontend_m4
 from kws.frontend.reference import frame_signal
 from kws.frontend.settings import FrontendSettings
-from kws.frontend.signals import adversarial_clips, real_clips, shared_audio_dir
+from kws.frontend.signals import adversarial_clips, real_clips
 
 #: Stage entry points of dsp/src/frontend.c's kws_frontend_compute_frame, in call order.
 STAGES = ("kws_window_process", "kws_normalize_process", "kws_fft_process", "kws_split_process",
@@ -40,7 +40,8 @@ def _clips(n: int) -> np.ndarray:
     adv, _ = adversarial_clips(16000)
     parts = [adv[:max(n // 2, 1)]]
     if shared_audio_dir() is not None and n - len(parts[0]) > 0:
-        parts.append(real_clips(16000, limit=n - len(parts[0]), include_noise=False)[0])
+        parts.append(real_clips(16000, root=shared_audio_dir(), limit=n - len(parts[0]),
+                                include_noise=False)[0])
     return np.concatenate(parts)[:max(n, 1)].astype(np.int16)
 
 

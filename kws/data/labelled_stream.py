@@ -6,8 +6,8 @@ all build their streams here.
 
 The clips come from ``source``: either a dataset folder with our ``manifest.csv`` (columns
 path, label, split, ...; :mod:`kws.data.manifest`), or a folder of word sub-folders
-(``<word>/<clip>.wav|.flac``, such as ``../shared/audio`` or a Speech Commands copy; a
-``manifest.csv`` there with another schema, e.g. ../shared/audio's provenance list
+(``<word>/<clip>.wav|.flac``, such as a Speech Commands copy or ``tests/data/speech_commands``;
+a ``manifest.csv`` there with another schema, e.g. a provenance list
 ``file,source_repo,...``, is ignored). In a word-folder source each clip's split is the Speech
 Commands speaker-hash rule (:func:`kws.data.speech_commands.which_set`), and the words that are
 not keywords are the distractors (or only those named in ``distractors``).
@@ -238,7 +238,7 @@ def parity_stream(audio_dir: str | os.PathLike[str], *, seconds: float = 60.0,
     Parameters
     ----------
     audio_dir : path-like
-        Folder of ``<word>/<clip>.wav`` sub-folders (e.g. ../shared/audio).
+        Folder of ``<word>/<clip>.wav`` sub-folders (e.g. tests/data/speech_commands).
     seconds : float, keyword-only
     words, distractors : sequence of str, keyword-only
     seed : int, keyword-only

@@ -12,7 +12,7 @@ Splits
     ``validation_percentage`` (10) is validation, below that plus ``testing_percentage`` (10)
     is test, the rest train. When the list files exist, as in the official archives, they were
     made by this very rule, so the two agree; a folder with no list files (such as
-    ``../shared/speech_commands_train``) is split by the rule alone.
+    ``tests/data/speech_commands``) is split by the rule alone.
 Classes
     The chosen words (default: the standard ten, yes no up down left right on off stop go),
     plus ``_unknown_`` sampled from every other word and ``_silence_`` cut from the

@@ -24,7 +24,7 @@ from kws.detect import DetectorSettings
 from kws.device.build import REPO, AppConfig, build_app, check_no_heap, write_audio_raw
 from kws.device.report import CYCLES_PER_CLASS, REFERENCE_MHZ, footprint, realtime_figures
 from kws.errors import KwsError
-from kws.paths import shared_dir
+from kws.paths import FIXTURE_SPEECH
 from kws.simulate import StreamModel, detector_settings_for, load_run_model
 
 
@@ -270,7 +270,7 @@ def run_firmware_demo(run_dir: str | Path, out_dir: str | Path, *, seconds: floa
     out = Path(out_dir)
     model = load_run_model(run_dir)
     detector = detector_settings_for(model)
-    audio = Path(audio_dir) if audio_dir else shared_dir() / "audio"
+    audio = Path(audio_dir) if audio_dir else FIXTURE_SPEECH
     words = tuple(w for w in model.labels if not w.startswith("_"))
     if stream is None:
         samples, events = parity_stream(audio, seconds=seconds, words=words, seed=0)

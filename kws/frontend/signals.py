@@ -16,10 +16,6 @@ from pathlib import Path
 import numpy as np
 
 from kws.errors import KwsError
-from kws.paths import shared_dir
-
-#: The optional shared data folder (``$KWS_SHARED``, else ``../shared``): benchmarks only.
-SHARED = shared_dir()
 
 
 def to_int16(x: np.ndarray) -> np.ndarray:
@@ -98,15 +94,8 @@ def adversarial_clips(length: int, *, seed: int = 0, repeat: int = 1
     return np.stack(out), kinds
 
 
-def shared_audio_dir() -> Path | None:
-    """``<shared>/audio`` (:func:`kws.paths.shared_dir`) if present: the benchmarks' larger
-    optional source of real recordings."""
-    path = SHARED / "audio"
-    return path if path.is_dir() else None
-
-
-def real_clips(length: int, *, limit: int | None = None, include_noise: bool = True,
-               root: str | Path | None = None) -> tuple[np.ndarray, list[str]]:
+def real_clips(length: int, *, root: str | Path, limit: int | None = None,
+               include_noise: bool = True) -> tuple[np.ndarray, list[str]]:
     """The recordings of a folder of ``<word>/<clip>`` files as int16 clips of ``length``.
 
     Word clips are zero-padded / trimmed at the end; the long background-noise files are cut
@@ -120,9 +109,8 @@ def real_clips(length: int, *, limit: int | None = None, include_noise: bool = T
         At most this many clips.
     include_noise : bool
         Take pieces of ``_background_noise_`` too.
-    root : path-like, optional
-        The folder (.wav or .flac; linked folders are followed); default
-        :func:`shared_audio_dir`.
+    root : path-like
+        The folder (.wav or .flac; linked folders are followed).
 
     Raises
     ------
@@ -132,10 +120,9 @@ def real_clips(length: int, *, limit: int | None = None, include_noise: bool = T
     from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
     from kws.fileio import class_files
 
-    folder = Path(root) if root is not None else shared_audio_dir()
-    if folder is None or not folder.is_dir():
-        raise KwsError(f"{folder if folder is not None else SHARED / 'audio'}: missing (a "
-                       "folder of <word>/<clip> recordings)")
+    folder = Path(root)
+    if not folder.is_dir():
+        raise KwsError(f"{folder}: missing (a folder of <word>/<clip> recordings)")
     clips, names = [], []
     for word, path in class_files(folder, AUDIO_SUFFIXES):
         x = load_audio(path)

@@ -24,19 +24,15 @@ from kws.paths import REPO_ROOT
 PATHS = ("portable", "dsp")
 
 
-def repo_root() -> Path:
-    """The repository root."""
-    return REPO_ROOT
-
 
 def runtime_dir() -> Path:
     """``firmware/runtime``."""
-    return repo_root() / "firmware" / "runtime"
+    return REPO_ROOT / "firmware" / "runtime"
 
 
 def common_include_dir() -> Path:
     """``common/include``: ``kws_status.h``, shared by the runtime and the front end."""
-    return repo_root() / "common" / "include"
+    return REPO_ROOT / "common" / "include"
 
 
 def _sources_hash() -> str:
@@ -45,7 +41,7 @@ def _sources_hash() -> str:
         if f.is_file() and f.suffix in (".c", ".h", ".txt"):
             h.update(f.name.encode())
             h.update(f.read_bytes())
-    for f in sorted((repo_root() / "kws" / "export").rglob("*.py")):
+    for f in sorted((REPO_ROOT / "kws" / "export").rglob("*.py")):
         h.update(f.read_bytes())
     return h.hexdigest()
 
@@ -54,7 +50,7 @@ def build_runtime(path: str = "portable") -> Path:
     """Build ``libkws_runtime.a`` for ``path`` with CMake; return the library's path."""
     if path not in PATHS:
         raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
-    build = cbuild.cmake_build(runtime_dir(), repo_root() / "build" / f"runtime-host-{path}",
+    build = cbuild.cmake_build(runtime_dir(), REPO_ROOT / "build" / f"runtime-host-{path}",
                                defines={"KWS_RUNTIME_PATH": path})
     return build / "libkws_runtime.a"
 
@@ -85,7 +81,7 @@ class HostModel:
             raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
         lib_a = build_runtime(path)
         key = hashlib.sha256(data + _sources_hash().encode()).hexdigest()[:16]
-        out = repo_root() / "build" / "models" / f"{key}-{path}{'-pw16' if prepare else ''}"
+        out = REPO_ROOT / "build" / "models" / f"{key}-{path}{'-pw16' if prepare else ''}"
         so = out / "libkws_model.so"
         out.mkdir(parents=True, exist_ok=True)
         with open(out / ".lock", "w") as lock:

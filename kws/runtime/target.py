@@ -20,7 +20,8 @@ import numpy as np
 from kws import cbuild, qemu
 from kws.errors import KwsError
 from kws.export import ExportResult, export_model
-from kws.runtime.host import PATHS, _sources_hash, repo_root
+from kws.paths import REPO_ROOT
+from kws.runtime.host import PATHS, _sources_hash
 
 
 @dataclasses.dataclass
@@ -50,13 +51,13 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
         data = model_path.read_bytes()
     except OSError as exc:
         raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
-    board = repo_root() / "firmware" / "boards" / "mps2_an386"
+    board = REPO_ROOT / "firmware" / "boards" / "mps2_an386"
     h = hashlib.sha256(data + _sources_hash().encode())
-    harness = repo_root() / "firmware" / "harness"
+    harness = REPO_ROOT / "firmware" / "harness"
     for f in [*sorted(board.glob("*")), *(harness / n for n in RUNNER_SOURCES)]:
         h.update(f.read_bytes())
     variant = f"{path}-pw16" if prepare else path
-    out = repo_root() / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{variant}"
+    out = REPO_ROOT / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{variant}"
     out.mkdir(parents=True, exist_ok=True)
     elf = out / "build" / "model_runner.elf"
     with open(out / ".lock", "w") as lock:

@@ -67,14 +67,10 @@ STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-strea
 RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "dense", "softmax")
 
 
-def repo_root() -> Path:
-    """The repository root (the folder holding the ``kws`` package)."""
-    return REPO_ROOT
-
 
 def build_dir() -> Path:
     """``build/testmodels`` in the repository root."""
-    return repo_root() / "build" / "testmodels"
+    return REPO_ROOT / "build" / "testmodels"
 
 
 def random_spec(kind: str, seed: int) -> dict[str, Any]:
