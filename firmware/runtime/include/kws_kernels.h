@@ -145,17 +145,16 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_ac
  * TFLite shift in -22..-1, the activation range all of int8, and |bias| + 255 * sum|w| < 2^30
  * (so 2 * acc fits int32). Channels are taken in groups of four (out_c4 = out_c rounded up to
  * a multiple of four; a padding channel has zero weights). The input offset is folded into the
- * bias; a tap in the padding reads -input_offset (so that x + input_offset = 0 there). */
+ * bias; a tap in the padding reads -input_offset (so that x + input_offset = 0 there). One
+ * array, in the order the DSP loop reads it, per group of four channels c..c+3:
+ *   4 words   2 * (bias + input_offset * sum(w)) of each channel (Q of acc, x2)
+ *   2 * taps  per tap t (k_h x k_w, row major) the int16 pairs (2 w[t][c], 2 w[t][c+2]),
+ *             (2 w[t][c+1], 2 w[t][c+3]), low half first
+ *   12 words  per channel the multiplier (Q0.31), 2^(r-1) + output_offset * 2^r and r (the
+ *             TFLite right shift) */
 typedef struct {
-    const uint32_t *filter; /* per group of four channels c..c+3, per tap t (k_h x k_w, row
-                               major): (2 w[t][c], 2 w[t][c+2]), (2 w[t][c+1], 2 w[t][c+3]) as
-                               int16 pairs, low half first; 2 * taps * out_c4 / 4 words */
-    size_t filter_len;      /* words */
-    const int32_t *params;  /* per group: the four channels' 2 * (bias + input_offset * sum(w))
-                               (Q of acc, x2), then per channel multiplier (Q0.31),
-                               2^(r-1) + output_offset * 2^r, r (the TFLite right shift);
-                               16 * out_c4 / 4 values */
-    size_t params_len;
+    const int32_t *data; /* (16 + 2 * taps) * out_c4 / 4 values */
+    size_t data_len;
 } kws_dw_prepared_t;
 
 /* kws_depthwise_conv2d_s8 with prepared weights and no scratch: any kernel, stride and

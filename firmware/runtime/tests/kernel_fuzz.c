@@ -155,22 +155,22 @@ static long fuzz_add_mul(void)
     return nbad;
 }
 
-/* kws_dw_prepared_t of a depthwise layer (the exporter's kws/export/lowering/depthwise_prep.py
- * in C): int16 doubled weights per group of four channels and tap, the folded doubled bias
- * and (m, k, r) per channel. */
+/* kws_dw_prepared_t data of a depthwise layer (the exporter's
+ * kws/export/lowering/depthwise_prep.py in C): per group of four channels the folded doubled
+ * biases, the int16 doubled weights per tap, and (m, k, r) per channel. */
 static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *bias,
                        const int32_t *mult, const int32_t *shift, int32_t per_channel,
-                       int32_t input_offset, int32_t output_offset, uint32_t *pw, int32_t *pp)
+                       int32_t input_offset, int32_t output_offset, int32_t *d)
 {
     const int32_t c4 = (c + 3) / 4 * 4;
-    for (int32_t g = 0; g < c4 / 4; ++g) {
+    for (int32_t g = 0; g < c4 / 4; ++g, d += 16 + 2 * taps) {
         for (int32_t t = 0; t < taps; ++t) {
             int32_t v[4];
             for (int32_t j = 0; j < 4; ++j) {
                 v[j] = 4 * g + j < c ? 2 * w[t * c + 4 * g + j] : 0;
             }
-            pw[(g * taps + t) * 2] = (uint32_t)(uint16_t)v[0] | (uint32_t)(uint16_t)v[2] << 16;
-            pw[(g * taps + t) * 2 + 1] = (uint32_t)(uint16_t)v[1] | (uint32_t)(uint16_t)v[3] << 16;
+            d[4 + 2 * t] = (int32_t)((uint32_t)(uint16_t)v[0] | (uint32_t)(uint16_t)v[2] << 16);
+            d[5 + 2 * t] = (int32_t)((uint32_t)(uint16_t)v[1] | (uint32_t)(uint16_t)v[3] << 16);
         }
         for (int32_t j = 0; j < 4; ++j) {
             const int32_t o = 4 * g + j < c ? 4 * g + j : c - 1, q = per_channel ? o : 0;
@@ -179,10 +179,11 @@ static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *
                 wsum += 4 * g + j < c ? w[t * c + o] : 0;
             }
             const int32_t r = -shift[q];
-            pp[16 * g + j] = 4 * g + j < c ? 2 * (bias[o] + input_offset * wsum) : 0;
-            pp[16 * g + 4 + 3 * j] = mult[q];
-            pp[16 * g + 5 + 3 * j] = (int32_t)(1u << (r - 1)) + output_offset * (int32_t)(1u << r);
-            pp[16 * g + 6 + 3 * j] = r;
+            int32_t *p = d + 4 + 2 * taps + 3 * j;
+            d[j] = 4 * g + j < c ? 2 * (bias[o] + input_offset * wsum) : 0;
+            p[0] = mult[q];
+            p[1] = (int32_t)(1u << (r - 1)) + output_offset * (int32_t)(1u << r);
+            p[2] = r;
         }
     }
 }
@@ -197,8 +198,7 @@ static long fuzz_dw_prepared(void)
 {
     enum { MAXN = 13 * 12 * 40 };
     static int8_t x[MAXN], y[MAXN], w[81 * 40];
-    static int32_t bias[40], mult[40], shift[40], pp[16 * 10];
-    static uint32_t pw[2 * 81 * 40];
+    static int32_t bias[40], mult[40], shift[40], dd[(16 + 2 * 81) * 10];
     long cases = 0, outputs = 0, nbad = 0;
     for (int it = 0; it < 2500; ++it) {
         const int32_t c = rnd_in(1, 40), shape = it % 4; /* (k,1), (1,k), rectangular, 3x3 */
@@ -234,7 +234,7 @@ static long fuzz_dw_prepared(void)
         const int32_t per_channel = (int32_t)(rnd() & 1);
         const kws_requant_t rq = {mult, shift, per_channel ? c : 1};
         dw_prepare(taps, c, w, bias, mult, shift, per_channel, act.input_offset,
-                   act.output_offset, pw, pp);
+                   act.output_offset, dd);
         const int32_t n_in = ih * iw * c, kind = (int32_t)(rnd() % 5);
         for (int32_t i = 0; i < n_in; ++i) {
             x[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
@@ -242,7 +242,7 @@ static long fuzz_dw_prepared(void)
                  : (int8_t)(i == n_in / 2 ? 127 : -128);
         }
         const int32_t g4 = (c + 3) / 4;
-        const kws_dw_prepared_t prep = {pw, (size_t)(2 * taps * g4), pp, (size_t)(16 * g4)};
+        const kws_dw_prepared_t prep = {dd, (size_t)((16 + 2 * taps) * g4)};
         if (kws_depthwise_conv2d_s8_prepared(&s, &act, &rq, &prep, x, (size_t)n_in, y,
                                              (size_t)(oh * ow * c)) != KWS_OK) {
             fz_printf("dw prepared case %d: kernel error\n", it);

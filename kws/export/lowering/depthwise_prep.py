@@ -6,10 +6,6 @@ from typing import Any
 
 import numpy as np
 
-#: Words of prepared parameters per group of four channels: four biases, (m, k, r) x 4.
-PARAMS_PER_GROUP = 16
-
-
 def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
                       ) -> dict[str, np.ndarray] | None:
     """The ``kws_dw_prepared_t`` arrays of a depthwise layer, or None where the kernel does not
@@ -18,12 +14,12 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     may not fit int32 and SMMULR(2 acc, m) would not be TFLite's rounding doubling high
     multiply; see ``kws_rqf_t`` in ``kws_internal.h``).
 
-    Layout (``kws_kernels.h``): channels in groups of four (out_c rounded up to a multiple of
-    four; a padding channel has zero weights and repeats the last channel's requantization);
-    per group and tap (row-major over k_h x k_w) the int16 words (2 w[c], 2 w[c+2]),
-    (2 w[c+1], 2 w[c+3]) (low half first). Parameters per group: the four channels'
-    2 * (bias + input_offset * sum(w)), then per channel the multiplier, 2^(r-1) +
-    output_offset * 2^r and r = -shift.
+    Layout (``kws_kernels.h``), one int32 array in the order the DSP loop reads it: channels
+    in groups of four (out_c rounded up to a multiple of four; a padding channel has zero
+    weights and repeats the last channel's requantization); per group the four channels'
+    2 * (bias + input_offset * sum(w)), then per tap (row-major over k_h x k_w) the int16 words
+    (2 w[c], 2 w[c+2]), (2 w[c+1], 2 w[c+3]) (low half first), then per channel the multiplier,
+    2^(r-1) + output_offset * 2^r and r = -shift.
 
     Parameters
     ----------
@@ -37,8 +33,8 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     Returns
     -------
     dict of ndarray or None
-        ``dw_filter`` (uint32), ``dw_params`` (int32), and the unchanged ``multiplier`` and
-        ``shift`` (the portable path requantizes with them).
+        ``dw_data`` (int32), and the unchanged ``multiplier`` and ``shift`` (the portable path
+        requantizes with them).
     """
     oc, taps = p["out_c"], p["k_h"] * p["k_w"]
     if p["depth_multiplier"] != 1 or (p["act_min"], p["act_max"]) != (-128, 127):
@@ -57,13 +53,14 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     g = w2.reshape(taps, oc4 // 4, 4).transpose(1, 0, 2)          # group, tap, channel
     lo = np.stack([g[..., 0], g[..., 1]], axis=-1)                # words (c0, c2), (c1, c3)
     hi = np.stack([g[..., 2], g[..., 3]], axis=-1)
-    words = ((lo & 0xFFFF) | ((hi & 0xFFFF) << 16)).reshape(-1)   # group, tap, word
+    words = ((lo & 0xFFFF) | ((hi & 0xFFFF) << 16)).reshape(oc4 // 4, 2 * taps)
+    words = np.where(words >= 2**31, words - 2**32, words)        # as int32
     idx = np.minimum(np.arange(oc4), oc - 1)                      # padding: the last channel
     bias2 = np.zeros(oc4, np.int64)
     bias2[:oc] = 2 * (bias + p["input_offset"] * w.sum(axis=0))
     r = -shift[idx]
     k = (1 << (r - 1)) + p["output_offset"] * (1 << r)
     rqf = np.stack([mult[idx], k, r], axis=1).reshape(oc4 // 4, 12)
-    params = np.concatenate([bias2.reshape(oc4 // 4, 4), rqf], axis=1).reshape(-1)
-    return {"dw_filter": words.astype(np.uint32), "dw_params": params.astype(np.int32),
-            "multiplier": arrays["multiplier"], "shift": arrays["shift"]}
+    data = np.concatenate([bias2.reshape(oc4 // 4, 4), words, rqf], axis=1).reshape(-1)
+    return {"dw_data": data.astype(np.int32), "multiplier": arrays["multiplier"],
+            "shift": arrays["shift"]}
