@@ -67,6 +67,18 @@ static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
 }
 
 #if KWS_USE_DSP
+/* DWP_ASM: 1 where the inner loops are the M4 assembly (a 32-bit address space: the border
+ * pixels' tables hold addresses). */
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+#define DWP_ASM 1
+#else
+#define DWP_ASM 0
+#endif
+
+/* Channels up to which the M4 border pixels run the assembly loop (a row of padding bytes on
+ * the stack). */
+#define DWP_MAX_PAD 128
+
 /* Taps up to which the M4 loop runs unrolled (a straight run of taps per group). */
 #define DWP_UNROLL 16
 
@@ -268,6 +280,8 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     const int32_t groups = cout / 4; /* full groups: the DSP path */
     const uint32_t pad = (uint32_t)(uint8_t)(int8_t)(-act->input_offset) * 0x01010101u;
     int32_t tab[DWP_MAX_TABLE]; /* interior pixels: the taps' input offsets */
+    int8_t padrow[DWP_MAX_PAD];  /* M4 border pixels: the padding's -input_offset bytes */
+    int padded = 0;
     const int table = taps >= 2 && taps <= DWP_MAX_TABLE;
     if (table) { /* row-major: each row of k_w taps in_c apart, rows in_w * in_c apart */
         const int32_t row = s->in_w * s->in_c, step = s->k_w == 1 ? row : s->in_c;
@@ -305,6 +319,25 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                 if (table && ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w) {
                     dwp_interior(input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, taps,
                                  groups, prep->data, y);
+                } else if (DWP_ASM && table && cout <= DWP_MAX_PAD) {
+                    /* the same loop on the taps' addresses, the padding's at a row of
+                     * -input_offset bytes (the table entries are addresses, the group offset
+                     * 4 g is added to them) */
+                    if (!padded) {
+                        memset(padrow, (int)(uint8_t)pad, (size_t)cout);
+                        padded = 1;
+                    }
+                    int32_t at[DWP_MAX_TABLE];
+                    for (int32_t ky = 0, t = 0; ky < s->k_h; ++ky) {
+                        for (int32_t kx = 0; kx < s->k_w; ++kx, ++t) {
+                            const int in = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1;
+                            const int8_t *a = in ? input + ((size_t)(iy0 + ky) * s->in_w +
+                                                            (size_t)(ix0 + kx)) * s->in_c
+                                                 : padrow;
+                            at[t] = (int32_t)(intptr_t)a;
+                        }
+                    }
+                    dwp_interior(NULL, at, taps, groups, prep->data, y);
                 } else {
                     dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
                 }
