@@ -173,6 +173,36 @@ int main(void)
                                        sizeof scratch), KWS_ERR_NULL, "depthwise NULL scratch");
     }
 
+    /* prepared depthwise: 4 channels, 3 x 3 -> one group of 16 + 2 * 9 words */
+    static int32_t dw_d[34] = {0, 0, 0, 0};
+    for (int i = 0; i < 4; ++i) {
+        dw_d[22 + 3 * i] = 1 << 30;
+        dw_d[23 + 3 * i] = 1;
+        dw_d[24 + 3 * i] = 1;
+    }
+    kws_dw_prepared_t dprep = {dw_d, 34};
+    const kws_requant_t rq_neg = {mult, shift_r, 4};
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_neg, &dprep, in, 64, out, 64), KWS_OK,
+           "prepared depthwise ok");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_neg, NULL, in, 64, out, 64),
+           KWS_ERR_NULL, "prepared depthwise NULL prep");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_neg, &dprep, NULL, 64, out, 64),
+           KWS_ERR_NULL, "prepared depthwise NULL input");
+    dprep.data_len = 33;
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_neg, &dprep, in, 64, out, 64),
+           KWS_ERR_SHORT_BUFFER, "prepared depthwise short data");
+    dprep.data_len = 34;
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_neg, &dprep, in, 63, out, 64),
+           KWS_ERR_SHORT_BUFFER, "prepared depthwise short input");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_neg, &dprep, in, 64, out, 63),
+           KWS_ERR_SHORT_BUFFER, "prepared depthwise short output");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds_bad, &act, &rq_neg, &dprep, in, 64, out, 64),
+           KWS_ERR_BAD_CONFIG, "prepared depthwise depth multiplier 2");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act_relu, &rq_neg, &dprep, in, 64, out, 64),
+           KWS_ERR_BAD_CONFIG, "prepared depthwise narrow activation range");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &rq_bad, &dprep, in, 64, out, 64),
+           KWS_ERR_BAD_CONFIG, "prepared depthwise requant count");
+
     expect(kws_avgpool_s8(&ds, -128, 127, in, 64, out, 64), KWS_OK, "avgpool ok");
     expect(kws_avgpool_s8(&ds, -128, 127, in, 63, out, 64), KWS_ERR_SHORT_BUFFER,
            "avgpool short input");
