@@ -43,11 +43,15 @@ def _check_parity(name: str) -> None:
     x = m.tensors[m.inputs[0]]
     xs = parity_inputs(x.shape, int(x.zero_point[0]), n=NUM_INPUTS, seed=len(name))
     want = run_tflm(path, xs)
-    for kernel_path in ("portable", "dsp"):
-        hm = HostModel(path, path=kernel_path)
+    variants = [("portable", False), ("dsp", False)]
+    for kernel_path, int8_dw in variants:
+        hm = HostModel(path, path=kernel_path, int8_depthwise=int8_dw)
         got = np.stack([hm.invoke(v) for v in xs])
         bad = np.flatnonzero((got != want).reshape(len(xs), -1).any(axis=1))
         assert bad.size == 0, f"{name} {kernel_path}: {bad.size}/{len(xs)} inputs differ"
+        if (kernel_path, int8_dw) == ("dsp", False) and any(
+                "dw_data" in l.arrays for l in hm.export.layers):
+            variants.append(("dsp", True))  # also the int8 depthwise kernels (the blob's)
 
 
 @pytest.mark.parametrize("name", FULL_MODELS)

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+
 def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
                       ) -> dict[str, np.ndarray] | None:
     """The ``kws_dw_prepared_t`` arrays of a depthwise layer, or None where the kernel does not
