@@ -158,14 +158,16 @@ typedef struct {
 } kws_dw_prepared_t;
 
 /* kws_depthwise_conv2d_s8 with prepared weights and no scratch: any kernel, stride and
- * padding, depth_multiplier 1. The portable path computes acc = (prepared bias +
- * sum(x' * 2 w)) / 2, x' = x inside the input and -input_offset in the padding, and
- * requantizes with rq as TFLite does; the DSP path per tap and four channels one LDR, two
- * SXTB16, four SMLAxy on the doubled int16 weights, then per output SMMLAR, ADD, ASR, SSAT.
- * KWS_ERR_BAD_CONFIG if depth_multiplier is not 1 or the activation range is not all of
- * int8, KWS_ERR_SHORT_BUFFER if a prepared array is shorter than the shape needs. */
+ * padding, depth_multiplier 1; the prepared data holds the requantization (no
+ * kws_requant_t). The portable path computes acc = (prepared bias + sum(x' * 2 w)) / 2,
+ * x' = x inside the input and -input_offset in the padding, and kws_requantize(acc, m, -r)
+ * as TFLite does; the DSP path per tap and four channels one LDR, two SXTB16, four SMLAxy on
+ * the doubled int16 weights, then per output SMMLAR, ADD, ASR, SSAT. KWS_ERR_BAD_CONFIG if
+ * depth_multiplier is not 1, the activation range is not all of int8, or a requantization the
+ * portable arithmetic reads has m < 0 or r outside 1..31; KWS_ERR_SHORT_BUFFER if the prepared
+ * array is shorter than the shape needs. */
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *shape,
-                                              const kws_act_t *act, const kws_requant_t *rq,
+                                              const kws_act_t *act,
                                               const kws_dw_prepared_t *prep,
                                               const int8_t *input, size_t input_len,
                                               int8_t *output, size_t output_len);

@@ -45,10 +45,30 @@ static int32_t dwp_weight(const kws_dw_prepared_t *prep, int32_t taps, int32_t t
     return (int16_t)((o & 2) ? word >> 16 : word & 0xFFFFu);
 }
 
-/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic. */
+/* The prepared requantization (m, k, r) of channel o. */
+static const int32_t *dwp_rq(const kws_dw_prepared_t *prep, int32_t taps, int32_t o)
+{
+    return prep->data + (size_t)(o / 4) * dwp_group_words(taps) + 4 + 2 * (size_t)taps +
+           3 * (size_t)(o & 3);
+}
+
+/* 1 if the prepared requantization of channels [first, cout) is one kws_requantize takes. */
+static int dwp_rq_ok(const kws_dw_prepared_t *prep, int32_t taps, int32_t first, int32_t cout)
+{
+    for (int32_t o = first; o < cout; ++o) {
+        const int32_t *q = dwp_rq(prep, taps, o);
+        if (q[0] < 0 || q[2] < 1 || q[2] > 31) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic
+ * (kws_requantize with the prepared multiplier and shift -r). */
 static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
-                          const kws_requant_t *rq, const kws_dw_prepared_t *prep,
-                          const int8_t *input, int32_t iy0, int32_t ix0, int32_t o)
+                          const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
+                          int32_t ix0, int32_t o)
 {
     const int32_t taps = s->k_h * s->k_w;
     /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
@@ -63,7 +83,9 @@ static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
             acc2 += (uint32_t)(x * dwp_weight(prep, taps, ky * s->k_w + kx, o));
         }
     }
-    return kws_output_s8((int32_t)acc2 / 2, rq, o, act);
+    const int32_t *q = dwp_rq(prep, taps, o);
+    const int32_t y = kws_requantize((int32_t)acc2 / 2, q[0], -q[2]) + act->output_offset;
+    return (int8_t)kws_clamp(y, act->act_min, act->act_max);
 }
 
 #if KWS_USE_DSP
@@ -249,12 +271,11 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
 #endif
 
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
-                                              const kws_requant_t *rq,
                                               const kws_dw_prepared_t *prep,
                                               const int8_t *input, size_t input_len,
                                               int8_t *output, size_t output_len)
 {
-    if (s == NULL || act == NULL || rq == NULL || prep == NULL || prep->data == NULL ||
+    if (s == NULL || act == NULL || prep == NULL || prep->data == NULL ||
         input == NULL || output == NULL) {
         return KWS_ERR_NULL;
     }
@@ -263,18 +284,18 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         return KWS_ERR_BAD_CONFIG;
     }
     const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
-    /* rq is read only by the portable arithmetic: channels past the last group of four on the
-     * DSP path (whose requantization is prepared), every channel on the portable path; its
-     * values are checked only then, so that a streaming step's few MACs do not pay a loop
-     * over every channel */
-    if (rq->multiplier == NULL || rq->shift == NULL || !(rq->num == 1 || rq->num == cout) ||
-        ((!KWS_USE_DSP || cout % 4 != 0) && !kws_requant_ok(rq, cout))) {
-        return KWS_ERR_BAD_CONFIG;
-    }
     if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
         output_len < (size_t)s->out_h * s->out_w * cout ||
         prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
         return KWS_ERR_SHORT_BUFFER;
+    }
+    /* the prepared requantization of the channels the portable arithmetic runs (past the last
+     * group of four on the DSP path, every channel on the portable path) must be one
+     * kws_requantize takes; the DSP path's outputs take any (m, k, r) the exporter wrote,
+     * unchecked like the weights, so that a streaming step's few MACs do not pay a loop over
+     * every channel */
+    if (!dwp_rq_ok(prep, taps, KWS_USE_DSP ? cout / 4 * 4 : 0, cout)) {
+        return KWS_ERR_BAD_CONFIG;
     }
 #if KWS_USE_DSP
     const int32_t groups = cout / 4; /* full groups: the DSP path */
@@ -346,7 +367,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
             (void)ky0, (void)ky1, (void)kx0, (void)kx1;
 #endif
             for (int32_t o = 4 * groups; o < cout; ++o) {
-                y[o] = dwp_channel(s, act, rq, prep, input, iy0, ix0, o);
+                y[o] = dwp_channel(s, act, prep, input, iy0, ix0, o);
             }
         }
     }

@@ -232,7 +232,6 @@ static long fuzz_dw_prepared(void)
             bias[o] = it % 6 == 5 ? ((rnd() & 1) ? room : -room) : rnd_in(-40000, 40000);
         }
         const int32_t per_channel = (int32_t)(rnd() & 1);
-        const kws_requant_t rq = {mult, shift, per_channel ? c : 1};
         dw_prepare(taps, c, w, bias, mult, shift, per_channel, act.input_offset,
                    act.output_offset, dd);
         const int32_t n_in = ih * iw * c, kind = (int32_t)(rnd() % 5);
@@ -243,7 +242,7 @@ static long fuzz_dw_prepared(void)
         }
         const int32_t g4 = (c + 3) / 4;
         const kws_dw_prepared_t prep = {dd, (size_t)((16 + 2 * taps) * g4)};
-        if (kws_depthwise_conv2d_s8_prepared(&s, &act, &rq, &prep, x, (size_t)n_in, y,
+        if (kws_depthwise_conv2d_s8_prepared(&s, &act, &prep, x, (size_t)n_in, y,
                                              (size_t)(oh * ow * c)) != KWS_OK) {
             fz_printf("dw prepared case %d: kernel error\n", it);
             return 1;

@@ -34,8 +34,8 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     Returns
     -------
     dict of ndarray or None
-        ``dw_data`` (int32), and the unchanged ``multiplier`` and ``shift`` (the portable path
-        requantizes with them).
+        ``dw_data`` (int32): it holds the requantization too, so the layer needs no
+        ``multiplier`` / ``shift`` arrays.
     """
     oc, taps = p["out_c"], p["k_h"] * p["k_w"]
     if p["depth_multiplier"] != 1 or (p["act_min"], p["act_max"]) != (-128, 127):
@@ -63,5 +63,4 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     k = (1 << (r - 1)) + p["output_offset"] * (1 << r)
     rqf = np.stack([mult[idx], k, r], axis=1).reshape(oc4 // 4, 12)
     data = np.concatenate([bias2.reshape(oc4 // 4, 4), words, rqf], axis=1).reshape(-1)
-    return {"dw_data": data.astype(np.int32), "multiplier": arrays["multiplier"],
-            "shift": arrays["shift"]}
+    return {"dw_data": data.astype(np.int32)}
