@@ -87,9 +87,10 @@ def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
 
 def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
                    timeout: float = 300.0, prepare: bool = False,
-                   reset_at: int | None = None) -> tuple[np.ndarray, int]:
+                   reset_at: int | None = None,
+                   int8_depthwise: bool = False) -> tuple[np.ndarray, int]:
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
-    m = build_m4_model(model_path, path=path, prepare=prepare)
+    m = build_m4_model(model_path, path=path, prepare=prepare, int8_depthwise=int8_depthwise)
     model = m.export.model
     out = model.tensors[model.outputs[0]]
     out_shape = out.shape
