@@ -134,18 +134,20 @@ static KWS_ALWAYS_INLINE int8_t dwp_out(int32_t acc2, const int32_t *q)
         (y)[3] = dwp_out(a3, (q) + 9);                                                      \
     } while (0)
 
-/* Groups [0, groups) of an interior pixel (every tap inside): x the input at the window's
- * first tap, channel 0; tab the taps' (2 or more) input offsets from it; d the prepared data;
- * y the pixel's output. */
+/* Groups [0, groups) of `pixels` interior pixels (every tap inside) of one output row, each
+ * window xstep input bytes after the previous one and each output 4 * groups bytes after the
+ * previous one: x the input at the first window's first tap, channel 0; tab the taps' (2 or
+ * more) input offsets from it; d the prepared data; y the first pixel's output. */
 static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int32_t groups,
-                         const int32_t *d, int8_t *y)
+                         const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep)
 {
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
     /* r0-r3 accumulators, r4-r6 / r8 temporaries, r9 table, r10 group input, r11 data,
-     * r12 taps left, lr output; ctx: table, taps, output end, input, data, output */
-    int32_t ctx[6] = {(int32_t)(intptr_t)tab, taps,
-                            (int32_t)(intptr_t)(y + 4 * groups), (int32_t)(intptr_t)x,
-                            (int32_t)(intptr_t)d, (int32_t)(intptr_t)y};
+     * r12 taps left, lr output; ctx: table, taps, the pixel's output end, input, data, output,
+     * pixels left, next window - this one's last group, output bytes per pixel */
+    int32_t ctx[9] = {(int32_t)(intptr_t)tab, taps, (int32_t)(intptr_t)(y + 4 * groups),
+                      (int32_t)(intptr_t)x, (int32_t)(intptr_t)d, (int32_t)(intptr_t)y,
+                      pixels, xstep - 4 * groups, 4 * groups};
 #define DWP_ASM_TAP                                                                         \
     "ldr r8, [r9], #4\n\t"                                                                  \
     "ldr r8, [r10, r8]\n\t"                                                                 \
@@ -175,6 +177,15 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "add r10, r10, #4\n\t"                                                                  \
     "ldr r12, [%[c], #8]\n\t"                                                               \
     "cmp lr, r12\n\t"                                                                       \
+    "bne 1b\n\t"                                                                            \
+    "ldrd r11, r12, [%[c], #24]\n\t" /* pixels left, window step */                         \
+    "add r10, r10, r12\n\t"                                                                 \
+    "ldr r12, [%[c], #32]\n\t"                                                              \
+    "add r12, lr, r12\n\t"                                                                  \
+    "str r12, [%[c], #8]\n\t"                                                               \
+    "subs r11, r11, #1\n\t"                                                                 \
+    "str r11, [%[c], #24]\n\t"                                                              \
+    "ldr r11, [%[c], #16]\n\t" /* the data again */                                        \
     "bne 1b\n\t"
     if (taps <= DWP_UNROLL) {
         /* the taps unrolled: each group branches (TBH) to tap DWP_UNROLL - taps of a straight
@@ -230,15 +241,19 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
 #undef DWP_ASM_OUT2
 #undef DWP_ASM_GROUP_END
 #else
-    for (int32_t g = 0; g < groups; ++g, x += 4, y += 4) {
-        int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
-        d += 4;
-        for (int32_t t = 0; t < taps; ++t, d += 2) {
-            const uint32_t xv = kws_read_u32(x + tab[t]);
-            DWP_TAP(xv, d);
+    for (int32_t p = 0; p < pixels; ++p, x += xstep) {
+        const int32_t *q = d;
+        const int8_t *xg = x;
+        for (int32_t g = 0; g < groups; ++g, xg += 4, y += 4) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3]; /* 2 acc */
+            q += 4;
+            for (int32_t t = 0; t < taps; ++t, q += 2) {
+                const uint32_t xv = kws_read_u32(xg + tab[t]);
+                DWP_TAP(xv, q);
+            }
+            DWP_OUT4(y, q);
+            q += 12;
         }
-        DWP_OUT4(y, d);
-        d += 12;
     }
 #endif
 }
@@ -322,7 +337,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     if (table && groups == cout / 4 && cout % 4 == 0 && s->out_h == 1 && s->out_w == 1 &&
         s->pad_top == 0 && s->pad_left == 0 && s->k_h <= s->in_h && s->k_w <= s->in_w) {
         /* one interior output pixel (a streaming step's (k, 1) kernel): no pixel loop */
-        dwp_interior(input, tab, taps, groups, prep->data, output);
+        dwp_interior(input, tab, taps, groups, prep->data, output, 1, 0);
         return KWS_OK;
     }
 #endif
@@ -330,7 +345,29 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         const int32_t iy0 = oy * s->stride_h - s->pad_top;
         const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
         const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
+#if KWS_USE_DSP
+        /* the row's interior pixels [oxa, oxb) in one call when every channel is in a group */
+        int32_t oxa = s->out_w, oxb = s->out_w;
+        if (table && groups * 4 == cout && ky0 == 0 && ky1 == s->k_h &&
+            s->in_w - s->k_w + s->pad_left >= 0) {
+            oxa = (s->pad_left + s->stride_w - 1) / s->stride_w;
+            oxb = (s->in_w - s->k_w + s->pad_left) / s->stride_w + 1;
+            oxb = oxb > s->out_w ? s->out_w : oxb;
+            oxa = oxa > oxb ? oxb : oxa;
+        }
+#endif
         for (int32_t ox = 0; ox < s->out_w; ++ox) {
+#if KWS_USE_DSP
+            if (ox == oxa && oxb > oxa) {
+                dwp_interior(input + ((size_t)iy0 * s->in_w + (size_t)(ox * s->stride_w -
+                                                                      s->pad_left)) * s->in_c,
+                             tab, taps, groups, prep->data,
+                             output + ((size_t)oy * s->out_w + ox) * cout, oxb - oxa,
+                             s->stride_w * s->in_c);
+                ox = oxb - 1;
+                continue;
+            }
+#endif
             const int32_t ix0 = ox * s->stride_w - s->pad_left;
             const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
             const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
@@ -339,7 +376,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
             if (groups > 0) {
                 if (table && ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w) {
                     dwp_interior(input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, taps,
-                                 groups, prep->data, y);
+                                 groups, prep->data, y, 1, 0);
                 } else if (DWP_ASM && table && cout <= DWP_MAX_PAD) {
                     /* the same loop on the taps' addresses, the padding's at a row of
                      * -input_offset bytes (the table entries are addresses, the group offset
@@ -358,7 +395,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                             at[t] = (int32_t)(intptr_t)a;
                         }
                     }
-                    dwp_interior(NULL, at, taps, groups, prep->data, y);
+                    dwp_interior(NULL, at, taps, groups, prep->data, y, 1, 0);
                 } else {
                     dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
                 }
