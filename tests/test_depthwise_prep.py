@@ -11,7 +11,7 @@ from kws.export.lowering.depthwise_prep import prepare_depthwise
 
 def _layer(rng: np.random.Generator, oc: int, kh: int, kw: int, *, per_channel: bool = True,
            **over) -> tuple[dict, dict]:
-    p = dict(out_c=oc, k_h=kh, k_w=kw, depth_multiplier=1,
+    p = dict(in_c=oc, out_c=oc, k_h=kh, k_w=kw, depth_multiplier=1,
              input_offset=int(rng.integers(-127, 129)),
              output_offset=int(rng.integers(-128, 128)), act_min=-128, act_max=127)
     p.update(over)
@@ -63,7 +63,9 @@ def test_kept_int8_where_the_kernel_does_not_apply() -> None:
     rng = np.random.default_rng(1)
     p, a = _layer(rng, 8, 3, 1)
     assert prepare_depthwise(p, a) is not None
-    assert prepare_depthwise(dict(p, depth_multiplier=2), a) is None
+    assert prepare_depthwise(dict(p, depth_multiplier=2, in_c=4), a) is None
+    assert prepare_depthwise(dict(p, depth_multiplier=4, in_c=2), a) is None
+    assert prepare_depthwise(dict(p, depth_multiplier=8, in_c=1), a) is not None  # micro_speech
     assert prepare_depthwise(dict(p, act_min=-100), a) is None          # fused ReLU6-style clamp
     for bad_shift in (0, 1, -23):
         b = dict(a, shift=np.where(np.arange(8) == 3, bad_shift, a["shift"]).astype(np.int32))

@@ -332,6 +332,8 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert "avgpool: 2000 cases 398978 outputs 0 mismatches" in proc.stdout
     assert "fc: 2000 cases 9982 outputs 0 mismatches" in proc.stdout
     assert "dw prepared: 2028 cases 495090 outputs 0 mismatches" in proc.stdout
+    assert ("dw prepared (depth multiplier): 2106 cases 583212 outputs 0 mismatches"
+            in proc.stdout)
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

@@ -10,7 +10,8 @@ import numpy as np
 def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
                       ) -> dict[str, np.ndarray] | None:
     """The ``kws_dw_prepared_t`` arrays of a depthwise layer, or None where the kernel does not
-    apply: a depth multiplier other than 1, an activation range other than all of int8, a
+    apply: a depth multiplier other than 1 (or a multiple of 4 on a one-channel input, as TFLM
+    micro_speech's first layer), an activation range other than all of int8, a
     TFLite shift outside -22..-1, or a channel with |bias| + 255 * sum|w| >= 2^30 (then 2 * acc
     may not fit int32 and SMMULR(2 acc, m) would not be TFLite's rounding doubling high
     multiply; see ``kws_rqf_t`` in ``kws_internal.h``).
@@ -25,8 +26,9 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     Parameters
     ----------
     p : dict
-        The layer's parameters (``kws.export.lowering.conv``): ``out_c``, ``k_h``, ``k_w``,
-        ``depth_multiplier``, ``input_offset``, ``output_offset``, ``act_min``, ``act_max``.
+        The layer's parameters (``kws.export.lowering.conv``): ``in_c``, ``out_c``, ``k_h``,
+        ``k_w``, ``depth_multiplier``, ``input_offset``, ``output_offset``, ``act_min``,
+        ``act_max``.
     arrays : dict of ndarray
         ``filter`` (int8, 1 x k_h x k_w x out_c flattened), ``multiplier``, ``shift`` (one or
         out_c values) and optionally ``bias`` (int32, out_c).
@@ -38,7 +40,10 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
         ``multiplier`` / ``shift`` arrays.
     """
     oc, taps = p["out_c"], p["k_h"] * p["k_w"]
-    if p["depth_multiplier"] != 1 or (p["act_min"], p["act_max"]) != (-128, 127):
+    dm = p["depth_multiplier"]
+    if not (dm == 1 or (dm % 4 == 0 and p["in_c"] == 1)):
+        return None  # each group of four channels reads one input channel, or four
+    if (p["act_min"], p["act_max"]) != (-128, 127):
         return None
     w = arrays["filter"].astype(np.int64).reshape(taps, oc)
     mult = np.broadcast_to(arrays["multiplier"].astype(np.int64), (oc,))
