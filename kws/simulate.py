@@ -342,15 +342,20 @@ def is_streamable(model: StreamModel) -> bool:
     return True
 
 
+def default_detector(model: StreamModel) -> DetectorSettings:
+    """:meth:`DetectorSettings.default_for` the model's labels, deciding every hop (20 ms) for a
+    streamable model, which steps every hop anyway, and every 2 hops otherwise."""
+    return DetectorSettings.default_for(model.labels,
+                                        model_every_hops=1 if is_streamable(model) else 2)
+
+
 def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSettings:
     """The detector settings of a RUN: ``detector.json`` beside the model if present, else
     :meth:`DetectorSettings.default_for` its labels (deciding every hop for a streamable model,
     every 2 hops otherwise; the gate on); then ``overrides`` (``threshold`` sets
     every keyword's threshold; ``gate`` is GateSettings, or False for no gate; other keys are
     DetectorSettings fields; None is ignored)."""
-    # a streaming model steps every hop anyway: by default it decides every hop (20 ms)
-    base = read_detector(model.path) or DetectorSettings.default_for(
-        model.labels, model_every_hops=1 if is_streamable(model) else 2)
+    base = read_detector(model.path) or default_detector(model)
     fields = base.to_dict()
     for key, value in overrides.items():
         if value is None:

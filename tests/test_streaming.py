@@ -185,9 +185,11 @@ def test_export_streamable_header_and_sizes(tmp_path) -> None:
         assert name in h
     sp = r.stream
     # one buffer per layer with a kernel longer than one slice: 3 frames, 7 slices x 4, and
-    # the pool's 23 slices, 64 channels each
-    assert sp.ring_bytes == 3 * 10 + 4 * 7 * 64 + 23 * 64
-    assert sp.state_size == ((4 + 30 + 3) // 4 * 4) + 4 * 7 * 64 + 23 * 64
+    # the running pool's 23 slices with its head and int32 sums, 64 channels each
+    pool = 4 + 4 * 64 + 23 * 64
+    assert sp.ring_bytes == 3 * 10 + 4 * 7 * 64 + pool
+    assert sp.state_size == ((4 + 30 + 3) // 4 * 4) + 4 * 7 * 64 + pool
+    assert [sl.running for sl in sp.layers] == [sl.layer.kernel == "avgpool" for sl in sp.layers]
     assert sp.macs * 20 < r.macs                       # a step is a small part of the window
 
 
