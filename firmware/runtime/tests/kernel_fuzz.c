@@ -164,7 +164,7 @@ static long fuzz_add_mul(void)
 static long fuzz_avgpool_running(void)
 {
     enum { MAX_K = 160, MAX_SLICE = 48, MAX_STEPS = 5 * MAX_K / 2 + 8 };
-    static int8_t hist[MAX_STEPS * MAX_SLICE], out[MAX_SLICE];
+    static int8_t hist[MAX_STEPS * MAX_SLICE], out[2 * MAX_SLICE]; /* out_w < 2 in_w */
     static uint32_t state[(4 + 4 * MAX_SLICE + MAX_K * MAX_SLICE) / 4 + 1];
     long cases = 0, outputs = 0, nbad = 0;
     for (int it = 0; it < 400; ++it) {
