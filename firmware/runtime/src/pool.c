@@ -128,11 +128,21 @@ kws_status_t kws_avgpool_running_s8(void *state, size_t state_len, const kws_con
         return KWS_ERR_BAD_CONFIG; /* not a state of this shape */
     }
     int8_t *oldest = ring + (size_t)*head * slice; /* leaves the window; the newest takes its slot */
+    *head = *head + 1u == (uint32_t)s->in_h ? 0u : *head + 1u;
+    if (s->in_w == 1) { /* one column (out_w 1): update and average in one pass */
+        const int32_t count = s->in_h;
+        for (int32_t c = 0; c < c_n; ++c) {
+            const int32_t acc = sums[c] + newest[c] - oldest[c];
+            sums[c] = acc;
+            oldest[c] = newest[c];
+            output[c] = avg_out(acc, count, act_min, act_max);
+        }
+        return KWS_OK;
+    }
     for (size_t j = 0; j < slice; ++j) {
         sums[j] += (int32_t)newest[j] - oldest[j];
         oldest[j] = newest[j];
     }
-    *head = *head + 1u == (uint32_t)s->in_h ? 0u : *head + 1u;
     for (int32_t ox = 0; ox < s->out_w; ++ox) {
         const int32_t ix0 = ox * s->stride_w - s->pad_left;
         const int32_t x0 = ix0 < 0 ? 0 : ix0;
