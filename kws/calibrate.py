@@ -54,7 +54,8 @@ class Calibration:
 def _with(base: DetectorSettings, thresholds: Sequence[int], k: int, refractory: int
           ) -> DetectorSettings:
     return DetectorSettings(labels=base.labels, thresholds=tuple(thresholds), average_window=k,
-                            model_every_hops=base.model_every_hops, refractory_ms=refractory)
+                            model_every_hops=base.model_every_hops, refractory_ms=refractory,
+                            gate=base.gate)
 
 
 def _lowest_threshold(scored: Any, base: DetectorSettings, index: int, k: int, refractory: int,

@@ -157,6 +157,9 @@ def test_calibration_meets_its_target_on_a_constructed_case() -> None:
     assert cal.met and cal.fa_per_hour <= 2.0
     assert cal.fa_per_hour == sc.at(cal.settings)["fa_per_hour"]
     assert cal.miss_rate == sc.at(cal.settings)["miss_rate"] < 0.2
+    # the base's voice-activity gate and schedule are kept (detector.json runs the gate)
+    assert cal.settings.gate == base.gate is not None
+    assert cal.settings.model_every_hops == base.model_every_hops
     th = list(cal.settings.thresholds)
     for i in (2, 3):                                  # one lower breaks the keyword's budget
         lower = list(th)
