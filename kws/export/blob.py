@@ -462,7 +462,7 @@ def blob_model(run: str | Path) -> BlobModel:
     if plan_state(m).stateful:
         raise KwsError(f"{path}: a stateful model (resource variables) cannot be exported as "
                        f"a blob yet; export it as C (kws export)")
-    layers = lower(m, prepare=False)
+    layers = lower(m, prepare=False, prepared_depthwise=False)
     arena = plan_arena(m, layers)
     labels = list(read_labels(path, num_classes=m.tensors[m.outputs[0]].size))
     settings = find_settings(path)

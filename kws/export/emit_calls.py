@@ -14,7 +14,7 @@ from kws.export.lowering import Layer
 #: Layer array -> C element type, in the order the arrays are written.
 ARRAY_TYPES = (("filter", "int8_t"), ("bias", "int32_t"), ("multiplier", "int32_t"),
                ("shift", "int32_t"), ("pw_filter", "uint32_t"), ("pw_bias", "int32_t"),
-               ("pw_rqf", "int32_t"), ("table", "int8_t"))
+               ("pw_rqf", "int32_t"), ("dw_data", "int32_t"), ("table", "int8_t"))
 
 
 @dataclasses.dataclass
@@ -69,6 +69,11 @@ def _conv(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
                   f"{len(a['pw_rqf'])}, {p['in_c4']}}};\n")
         return decls, (f"kws_pointwise_conv_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, "
                        f"&{n}_prep, {_io_args(l, refs)}, {refs.scratch(l)})")
+    if l.kernel == "depthwise" and "dw_data" in l.arrays:
+        decls += (f"static const kws_dw_prepared_t {n}_prep = {{{n}_dw_data, "
+                  f"{len(l.arrays['dw_data'])}}};\n")
+        return decls, (f"kws_depthwise_conv2d_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, "
+                       f"&{n}_prep, {_io_args(l, refs)})")
     return decls, (f"{fn}(&{n}_shape, &{n}_act, &{n}_rq, {_weighted_args(l, n, refs)}, "
                    f"{refs.scratch(l)})")
 

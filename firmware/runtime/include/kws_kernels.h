@@ -140,6 +140,36 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_ac
                                      int8_t *output, size_t output_len,
                                      void *scratch, size_t scratch_len);
 
+/* Depthwise weights prepared by `kws export` (kws/export/lowering/depthwise_prep.py) for the
+ * fast exact requantization, where it proves it applies: depth_multiplier 1, every channel's
+ * TFLite shift in -22..-1, the activation range all of int8, and |bias| + 255 * sum|w| < 2^30
+ * (so 2 * acc fits int32). Channels are taken in groups of four (out_c4 = out_c rounded up to
+ * a multiple of four; a padding channel has zero weights). The input offset is folded into the
+ * bias; a tap in the padding reads -input_offset (so that x + input_offset = 0 there). One
+ * array, in the order the DSP loop reads it, per group of four channels c..c+3:
+ *   4 words   2 * (bias + input_offset * sum(w)) of each channel (Q of acc, x2)
+ *   2 * taps  per tap t (k_h x k_w, row major) the int16 pairs (2 w[t][c], 2 w[t][c+2]),
+ *             (2 w[t][c+1], 2 w[t][c+3]), low half first
+ *   12 words  per channel the multiplier (Q0.31), 2^(r-1) + output_offset * 2^r and r (the
+ *             TFLite right shift) */
+typedef struct {
+    const int32_t *data; /* (16 + 2 * taps) * out_c4 / 4 values */
+    size_t data_len;
+} kws_dw_prepared_t;
+
+/* kws_depthwise_conv2d_s8 with prepared weights and no scratch: any kernel, stride and
+ * padding, depth_multiplier 1. The portable path computes acc = (prepared bias +
+ * sum(x' * 2 w)) / 2, x' = x inside the input and -input_offset in the padding, and
+ * requantizes with rq as TFLite does; the DSP path per tap and four channels one LDR, two
+ * SXTB16, four SMLAxy on the doubled int16 weights, then per output SMMLAR, ADD, ASR, SSAT.
+ * KWS_ERR_BAD_CONFIG if depth_multiplier is not 1 or the activation range is not all of
+ * int8, KWS_ERR_SHORT_BUFFER if a prepared array is shorter than the shape needs. */
+kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *shape,
+                                              const kws_act_t *act, const kws_requant_t *rq,
+                                              const kws_dw_prepared_t *prep,
+                                              const int8_t *input, size_t input_len,
+                                              int8_t *output, size_t output_len);
+
 /* Average pool (input and output share scale and zero point); uses k_*, stride_*, pad_*. */
 kws_status_t kws_avgpool_s8(const kws_conv_shape_t *shape, int32_t act_min, int32_t act_max,
                             const int8_t *input, size_t input_len,

@@ -16,6 +16,7 @@
  *   kws_smlal(a, x, y)  int64 a + int32 x * int32 y (wraps like the hardware)      SMLAL
  *   kws_ssat8(x)        x saturated to -128..127                                  SSAT #8
  *   kws_smmulr(x, y)    (x * y + 2^31) >> 32, the rounded high word               SMMULR
+ *   kws_smmlar(x, y, a) a + ((x * y + 2^31) >> 32) (wraps like the hardware)          SMMLAR
  *   kws_sxtab16(a, x)   a + SXTB16(x), wrap-around halfword lanes                  SXTAB16
  *   kws_sxtab16_ror8(a, x)  a + SXTB16(x ROR 8)                                    SXTAB16 ROR #8
  */
@@ -46,6 +47,12 @@ static inline int32_t kws_smmulr(int32_t x, int32_t y)
 {
     int32_t r;
     __asm__("smmulr %0, %1, %2" : "=r"(r) : "r"(x), "r"(y));
+    return r;
+}
+static inline int32_t kws_smmlar(int32_t x, int32_t y, int32_t a)
+{
+    int32_t r;
+    __asm__("smmlar %0, %1, %2, %3" : "=r"(r) : "r"(x), "r"(y), "r"(a));
     return r;
 }
 static inline uint32_t kws_sxtab16(uint32_t a, uint32_t x) { return __sxtab16(a, x); }
@@ -117,6 +124,11 @@ static inline int32_t kws_ssat8(int32_t x) { return x < -128 ? -128 : (x > 127 ?
 static inline int32_t kws_smmulr(int32_t x, int32_t y)
 {
     return (int32_t)(((int64_t)x * y + ((int64_t)1 << 31)) >> 32); /* arithmetic shift */
+}
+static inline int32_t kws_smmlar(int32_t x, int32_t y, int32_t a)
+{
+    /* (a * 2^32 + x * y + 2^31) >> 32: the integer a moves through the floor */
+    return (int32_t)((uint32_t)a + (uint32_t)kws_smmulr(x, y));
 }
 static inline uint32_t kws_sxtab16(uint32_t a, uint32_t x)
 {

@@ -10,7 +10,8 @@
  * two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
  * rectangular), stride 1..3, any padding and depth multiplier, mostly with few output pixels
  * (the streaming step's shapes, the DSP direct path) in every quantization mode; the running
- * average pool of the streaming step over long slice sequences with resets. Run by tests/test_runtime.py on both kernel paths;
+ * average pool of the streaming step over long slice sequences with resets. Run by
+ * tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
 
@@ -153,6 +154,133 @@ static long fuzz_add_mul(void)
         }
     }
     fz_printf("add/mul: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
+/* kws_dw_prepared_t data of a depthwise layer (the exporter's
+ * kws/export/lowering/depthwise_prep.py in C): per group of four channels the folded doubled
+ * biases, the int16 doubled weights per tap, and (m, k, r) per channel. */
+static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, int32_t per_channel,
+                       int32_t input_offset, int32_t output_offset, int32_t *d)
+{
+    const int32_t c4 = (c + 3) / 4 * 4;
+    for (int32_t g = 0; g < c4 / 4; ++g, d += 16 + 2 * taps) {
+        for (int32_t t = 0; t < taps; ++t) {
+            int32_t v[4];
+            for (int32_t j = 0; j < 4; ++j) {
+                v[j] = 4 * g + j < c ? 2 * w[t * c + 4 * g + j] : 0;
+            }
+            d[4 + 2 * t] = (int32_t)((uint32_t)(uint16_t)v[0] | (uint32_t)(uint16_t)v[2] << 16);
+            d[5 + 2 * t] = (int32_t)((uint32_t)(uint16_t)v[1] | (uint32_t)(uint16_t)v[3] << 16);
+        }
+        for (int32_t j = 0; j < 4; ++j) {
+            const int32_t o = 4 * g + j < c ? 4 * g + j : c - 1, q = per_channel ? o : 0;
+            int32_t wsum = 0;
+            for (int32_t t = 0; t < taps; ++t) {
+                wsum += 4 * g + j < c ? w[t * c + o] : 0;
+            }
+            const int32_t r = -shift[q];
+            int32_t *p = d + 4 + 2 * taps + 3 * j;
+            d[j] = 4 * g + j < c ? 2 * (bias[o] + input_offset * wsum) : 0;
+            p[0] = mult[q];
+            p[1] = (int32_t)(1u << (r - 1)) + output_offset * (int32_t)(1u << r);
+            p[2] = r;
+        }
+    }
+}
+
+/* Prepared depthwise (kws_depthwise_conv2d_s8_prepared): any kernel (1..9 x 1..9, (k, 1) and
+ * (1, k) often), stride 1..3, any padding, 1..40 channels (the four-channel groups and the
+ * tail), one to many output pixels (streaming steps and whole maps), per-channel and
+ * per-layer requantization with shifts -22..-1, biases up to the exactness bound, input
+ * offsets at -127 and 128 and random, and random / all -128 / all 127 / alternating /
+ * impulse inputs. */
+static long fuzz_dw_prepared(void)
+{
+    enum { MAXN = 13 * 12 * 40 };
+    static int8_t x[MAXN], y[MAXN], w[81 * 40];
+    static int32_t bias[40], mult[40], shift[40], dd[(16 + 2 * 81) * 10];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 2500; ++it) {
+        const int32_t c = rnd_in(1, 40), shape = it % 4; /* (k,1), (1,k), rectangular, 3x3 */
+        const int32_t kh = shape == 1 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
+        const int32_t kw = shape == 0 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
+        const int32_t sh = (it % 3 == 0) ? 1 : rnd_in(1, 3), sw = (it % 3 == 0) ? 1 : rnd_in(1, 3);
+        const int32_t ph = rnd_in(0, kh - 1), pwd = rnd_in(0, kw - 1);
+        const int few = (it % 2) == 0;
+        const int32_t oh = few ? 1 : rnd_in(1, 8), ow = few ? rnd_in(1, 4) : rnd_in(1, 8);
+        const int32_t ih = (oh - 1) * sh + kh - ph - rnd_in(0, ph);
+        const int32_t iw = (ow - 1) * sw + kw - pwd - rnd_in(0, pwd);
+        if (ih < 1 || iw < 1 || ih * iw * c > MAXN || oh * ow * c > MAXN) {
+            continue;
+        }
+        const kws_conv_shape_t s = {ih, iw, c, oh, ow, c, kh, kw, sh, sw, ph, pwd, 1};
+        const int32_t off_kind = it % 5;
+        const kws_act_t act = {off_kind == 0 ? -127 : off_kind == 1 ? 128 : rnd_in(-127, 128),
+                               rnd_in(-128, 127), -128, 127};
+        const int32_t taps = kh * kw;
+        for (int32_t i = 0; i < taps * c; ++i) {
+            w[i] = (int8_t)(it % 7 == 3 ? ((i & 1) ? 127 : -128) : rnd_in(-128, 127));
+        }
+        for (int32_t o = 0; o < c; ++o) {
+            int32_t wabs = 0;
+            for (int32_t t = 0; t < taps; ++t) {
+                wabs += w[t * c + o] < 0 ? -w[t * c + o] : w[t * c + o];
+            }
+            const int32_t room = (1 << 30) - 1 - 255 * wabs; /* |bias| < room: exact */
+            mult[o] = (int32_t)((1u << 30) + (rnd() << 6 & 0x3FFFFFFFu));
+            shift[o] = rnd_in(-22, -1);
+            bias[o] = it % 6 == 5 ? ((rnd() & 1) ? room : -room) : rnd_in(-40000, 40000);
+        }
+        const int32_t per_channel = (int32_t)(rnd() & 1);
+        const kws_requant_t rq = {mult, shift, per_channel ? c : 1};
+        dw_prepare(taps, c, w, bias, mult, shift, per_channel, act.input_offset,
+                   act.output_offset, dd);
+        const int32_t n_in = ih * iw * c, kind = (int32_t)(rnd() % 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
+                 : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
+                 : (int8_t)(i == n_in / 2 ? 127 : -128);
+        }
+        const int32_t g4 = (c + 3) / 4;
+        const kws_dw_prepared_t prep = {dd, (size_t)((16 + 2 * taps) * g4)};
+        if (kws_depthwise_conv2d_s8_prepared(&s, &act, &rq, &prep, x, (size_t)n_in, y,
+                                             (size_t)(oh * ow * c)) != KWS_OK) {
+            fz_printf("dw prepared case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        for (int32_t oy = 0; oy < oh; ++oy) {
+            for (int32_t ox = 0; ox < ow; ++ox) {
+                for (int32_t o = 0; o < c; ++o) {
+                    int32_t acc = bias[o];
+                    for (int32_t ky = 0; ky < kh; ++ky) {
+                        for (int32_t kx = 0; kx < kw; ++kx) {
+                            const int32_t iy = oy * sh + ky - ph, ix = ox * sw + kx - pwd;
+                            if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) {
+                                acc += (x[(iy * iw + ix) * c + o] + act.input_offset) *
+                                       w[(ky * kw + kx) * c + o];
+                            }
+                        }
+                    }
+                    const int32_t q = per_channel ? o : 0;
+                    const int32_t want = kws_clamp(kws_requantize(acc, mult[q], shift[q]) +
+                                                   act.output_offset, -128, 127);
+                    const int32_t got = y[(oy * ow + ox) * c + o];
+                    ++outputs;
+                    if (got != want) {
+                        if (nbad < 5) {
+                            fz_printf("dw prepared case %d (%d,%d,%d): got %d want %d\n", it,
+                                      oy, ox, o, got, want);
+                        }
+                        ++nbad;
+                    }
+                }
+            }
+        }
+    }
+    fz_printf("dw prepared: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
     return nbad;
 }
 
@@ -671,6 +799,7 @@ int main(void)
     fz_printf("fc: %ld cases %ld outputs %ld mismatches\n", fcases, foutputs, fbad);
     bad += fbad;
     bad += fuzz_add_mul();
+    bad += fuzz_dw_prepared();
     bad += fuzz_avgpool_running();
     return bad != 0;
 }

@@ -70,7 +70,8 @@ def supported_ops() -> tuple[str, ...]:
     return tuple(LOWERERS)
 
 
-def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
+def lower(m: TfliteModel, *, prepare: bool = False,
+          prepared_depthwise: bool = True) -> list[Layer]:
     """Turn every operator of ``m`` into a :class:`Layer`; :class:`KwsError` if unsupported.
 
     Static shape arithmetic (SHAPE -> STRIDED_SLICE -> PACK -> RESHAPE of a dynamic-batch
@@ -78,7 +79,11 @@ def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
 
     ``prepare``: store pointwise weights prepared for the DSP path where it is proven exact
     (:func:`kws.export.lowering.pointwise_prep.prepare_pointwise`); False keeps the int8
-    weights of every layer.
+    weights of every pointwise layer.
+
+    ``prepared_depthwise``: store depthwise weights prepared for the no-scratch kernel
+    (:func:`kws.export.lowering.depthwise_prep.prepare_depthwise`) wherever it applies; False
+    keeps TFLite's int8 layout (the blob reads it).
     """
     if len(m.inputs) != 1 or len(m.outputs) != 1:
         raise KwsError(f"{m.path}: the model needs exactly one input and one output")
@@ -89,5 +94,6 @@ def lower(m: TfliteModel, *, prepare: bool = False) -> list[Layer]:
         if lowerer is None:
             raise KwsError(f"{m.path}: operator {op.index}: {op.kind} is not supported by the C "
                            f"runtime (it runs {', '.join(LOWERERS)})")
-        layers.append(lowerer(m, op, prepare))
+        layer = lowerer(m, op, prepare)
+        layers.append(layer if prepared_depthwise else layer.unprepared())
     return layers

@@ -8,6 +8,7 @@ import numpy as np
 
 from kws.errors import KwsError
 from kws.export import quant
+from kws.export.lowering.depthwise_prep import prepare_depthwise
 from kws.export.lowering.layer import Layer, bias, hwc, io_tensors, padding, weights
 from kws.export.lowering.pointwise_prep import prepare_pointwise
 from kws.export.tflite_model import Op, TfliteModel
@@ -25,6 +26,8 @@ def scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
         # kws_pointwise_conv_s8_get_buffer_size: two filter rows widened to int16
         return 4 * (p["in_c"] // 4 * 4)
     if kernel == "depthwise":
+        if p.get("dw_prepared"):
+            return 0  # kws_depthwise_conv2d_s8_prepared needs none
         # kws_depthwise_conv2d_s8_get_buffer_size: one int16 plane (3x3, stride 1,
         # depth multiplier 1), rows of 6 * ceil(out_w / 6) + 2 int16, out_h + 2 rows; none
         # for the direct path's shapes (at most 8 output pixels, 4 or more channels)
@@ -116,7 +119,14 @@ def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
         # kws_pointwise_conv_s8_prepared_get_buffer_size: two pixels of in_c4 int16
         arrays, params["in_c4"] = prepared, (p["in_c"] + 3) // 4 * 4
         scratch = 4 * params["in_c4"]
-    layer = Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch)
+    plain = None
+    dw_prepared = prepare_depthwise(params, arrays) if kernel == "depthwise" else None
+    if dw_prepared is not None:
+        # the no-scratch kernel on int16 weights (every depthwise it applies to, by default);
+        # the int8 arrays stay beside it for exports that need TFLite's layout (the blob)
+        plain, arrays, params["dw_prepared"], scratch = arrays, dw_prepared, True, 0
+    layer = Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch,
+                  plain_arrays=plain)
     if kernel == "conv2d":
         layer.scratch_min = min_scratch_bytes(kernel, params)
     return layer

@@ -28,6 +28,21 @@ class Layer:
     macs: int = 0
     scratch: int = 0              # scratch bytes of the DSP path (convs, add)
     scratch_min: int = 0          # least scratch the kernel takes (conv2d), 0: exactly scratch
+    plain_arrays: dict[str, np.ndarray] | None = None  # the int8 arrays prepared ones replaced
+
+    def unprepared(self) -> Layer:
+        """This layer with TFLite's int8 arrays again where prepared ones replaced them
+        (prepared depthwise weights), for exports that read that layout (the blob)."""
+        if self.plain_arrays is None:
+            return self
+        params = {k: v for k, v in self.params.items() if k != "dw_prepared"}
+        scratch = 0
+        if self.kernel == "depthwise":
+            from kws.export.lowering.conv import scratch_bytes
+
+            scratch = scratch_bytes("depthwise", params)
+        return dataclasses.replace(self, params=params, arrays=self.plain_arrays,
+                                   plain_arrays=None, scratch=scratch)
 
     @property
     def input(self) -> int:

@@ -1,0 +1,354 @@
+/*
+ * depthwise_prepared.c - int8 depthwise conv2d on weights prepared by `kws export`
+ * (kws_dw_prepared_t): any kernel, stride and padding, depth_multiplier 1, no scratch.
+ *
+ * Arithmetic. With w' = 2 w and B = 2 * (bias + input_offset * sum over all taps of w) (both
+ * exported), and x' = x for a tap inside the input, -input_offset for a tap in the padding:
+ *   B + sum over all taps of x' * w' = 2 * (bias + sum over the taps inside of
+ *                                            (x + input_offset) * w) = 2 acc,
+ * TFLite's accumulator doubled (the padding taps cancel their share of the folded offset).
+ * The exporter proves |acc| < 2^30, so 2 acc fits int32 (the partial sums may wrap; the
+ * total is exact modulo 2^32).
+ *
+ * Portable path: per output value the sum above, then kws_requantize as TFLite does.
+ *
+ * DSP path: per output pixel and group of four channels, the accumulators start at B; per
+ * tap one LDR of the four channels' inputs (a word of four -input_offset bytes for a padding
+ * tap), SXTB16 and SXTB16 ROR 8 to the int16 lanes (c0, c2) and (c1, c3), and SMLABB /
+ * SMLATT with the tap's two weight words: 4 MACs per LDR + LDRD + 2 SXTB16 + 4 MACs (on the
+ * M4 in assembly, an interior pixel's taps read through a table of their input offsets, built
+ * once per call: one more LDR per tap, and one loop for every kernel shape, e.g. the (k, 1)
+ * time kernels of streaming steps; the prepared array is read as one stream). Each output is
+ * the fast requantization
+ * of kws_rqf_t (kws_internal.h) in two fewer instructions:
+ *   t = SMMLAR(2 acc, m, k) = SMMULR(2 acc, m) + k,   y = SSAT8((t + (2 acc >> 31)) >> r)
+ * where [acc < 0] replaces [SMMULR(2 acc, m) < 0]: the two differ only when SMMULR gives 0,
+ * and then floor((2^(r-1) + output_offset 2^r - 1) / 2^r) = floor((2^(r-1) + output_offset
+ * 2^r) / 2^r) = output_offset for r >= 1. The channels past the last full group of four use
+ * the portable arithmetic.
+ */
+#include "kws_internal.h"
+#include "kws_simd.h"
+
+/* Words of prepared data per group of four channels besides the weights: four biases and
+ * (m, k, r) x 4. */
+#define DWP_PARAMS 16
+
+/* Prepared words of one group of four channels. */
+static size_t dwp_group_words(int32_t taps) { return DWP_PARAMS + 2 * (size_t)taps; }
+
+/* The prepared (doubled, int16) weight of tap t of channel o. */
+static int32_t dwp_weight(const kws_dw_prepared_t *prep, int32_t taps, int32_t t, int32_t o)
+{
+    const uint32_t word = (uint32_t)prep->data[(size_t)(o / 4) * dwp_group_words(taps) + 4 +
+                                               2 * (size_t)t + (size_t)(o & 1)];
+    return (int16_t)((o & 2) ? word >> 16 : word & 0xFFFFu);
+}
+
+/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic. */
+static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
+                          const kws_requant_t *rq, const kws_dw_prepared_t *prep,
+                          const int8_t *input, int32_t iy0, int32_t ix0, int32_t o)
+{
+    const int32_t taps = s->k_h * s->k_w;
+    /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
+    uint32_t acc2 = (uint32_t)prep->data[(size_t)(o / 4) * dwp_group_words(taps) +
+                                         (size_t)(o & 3)];
+    for (int32_t ky = 0; ky < s->k_h; ++ky) {
+        const int32_t iy = iy0 + ky;
+        for (int32_t kx = 0; kx < s->k_w; ++kx) {
+            const int32_t ix = ix0 + kx;
+            const int32_t x = (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w)
+                ? input[((size_t)iy * s->in_w + ix) * s->in_c + o] : -act->input_offset;
+            acc2 += (uint32_t)(x * dwp_weight(prep, taps, ky * s->k_w + kx, o));
+        }
+    }
+    return kws_output_s8((int32_t)acc2 / 2, rq, o, act);
+}
+
+#if KWS_USE_DSP
+/* DWP_ASM: 1 where the inner loops are the M4 assembly (a 32-bit address space: the border
+ * pixels' tables hold addresses). */
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+#define DWP_ASM 1
+#else
+#define DWP_ASM 0
+#endif
+
+/* Channels up to which the M4 border pixels run the assembly loop (a row of padding bytes on
+ * the stack). */
+#define DWP_MAX_PAD 128
+
+/* Taps up to which the M4 loop runs unrolled (a straight run of taps per group). */
+#define DWP_UNROLL 16
+
+/* Taps up to which an interior pixel runs the table-driven loop (the table is on the stack);
+ * it needs 2 or more. */
+#define DWP_MAX_TABLE 32
+
+/* One output of the DSP path from 2 acc and the channel's (m, k, r) (see the file comment). */
+static KWS_ALWAYS_INLINE int8_t dwp_out(int32_t acc2, const int32_t *q)
+{
+    const int32_t t = kws_smmlar(acc2, q[0], q[1]); /* SMMULR(2 acc, m) + k */
+    return (int8_t)kws_ssat8((t + (acc2 >> 31)) >> q[2]);
+}
+
+/* One tap of four channels: the input word xv, the weight words w[0] (c0, c2), w[1] (c1, c3). */
+#define DWP_TAP(xv, w)                                                                      \
+    do {                                                                                    \
+        const uint32_t xe_ = kws_sxtb16(xv), xo_ = kws_sxtb16_ror8(xv);                     \
+        a0 = kws_smlabb(xe_, (uint32_t)(w)[0], a0);                                         \
+        a2 = kws_smlatt(xe_, (uint32_t)(w)[0], a2);                                         \
+        a1 = kws_smlabb(xo_, (uint32_t)(w)[1], a1);                                         \
+        a3 = kws_smlatt(xo_, (uint32_t)(w)[1], a3);                                         \
+    } while (0)
+
+/* The four outputs of a group from its accumulators; q: the group's (m, k, r) x 4. */
+#define DWP_OUT4(y, q)                                                                      \
+    do {                                                                                    \
+        (y)[0] = dwp_out(a0, (q));                                                          \
+        (y)[1] = dwp_out(a1, (q) + 3);                                                      \
+        (y)[2] = dwp_out(a2, (q) + 6);                                                      \
+        (y)[3] = dwp_out(a3, (q) + 9);                                                      \
+    } while (0)
+
+/* Groups [0, groups) of an interior pixel (every tap inside): x the input at the window's
+ * first tap, channel 0; tab the taps' (2 or more) input offsets from it; d the prepared data;
+ * y the pixel's output. */
+static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int32_t groups,
+                         const int32_t *d, int8_t *y)
+{
+#if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
+    /* r0-r3 accumulators, r4-r6 / r8 temporaries, r9 table, r10 group input, r11 data,
+     * r12 taps left, lr output; ctx: table, taps, output end, input, data, output */
+    int32_t ctx[6] = {(int32_t)(intptr_t)tab, taps,
+                            (int32_t)(intptr_t)(y + 4 * groups), (int32_t)(intptr_t)x,
+                            (int32_t)(intptr_t)d, (int32_t)(intptr_t)y};
+#define DWP_ASM_TAP                                                                         \
+    "ldr r8, [r9], #4\n\t"                                                                  \
+    "ldr r8, [r10, r8]\n\t"                                                                 \
+    "ldrd r5, r6, [r11], #8\n\t"                                                            \
+    "sxtb16 r4, r8\n\t"                                                                     \
+    "sxtb16 r8, r8, ror #8\n\t"                                                             \
+    "smlabb r0, r4, r5, r0\n\t"                                                             \
+    "smlatt r2, r4, r5, r2\n\t"                                                             \
+    "smlabb r1, r8, r6, r1\n\t"                                                             \
+    "smlatt r3, r8, r6, r3\n\t"
+    /* two outputs from accumulators a, b and (m, k, r) in r4-r6 / r8, r9, r12 */
+#define DWP_ASM_OUT2(a, b)                                                                  \
+    "ldm r11!, {r4, r5, r6, r8, r9, r12}\n\t"                                               \
+    "smmlar r5, " a ", r4, r5\n\t"                                                          \
+    "add r5, r5, " a ", asr #31\n\t"                                                        \
+    "asr r5, r5, r6\n\t"                                                                    \
+    "ssat r5, #8, r5\n\t"                                                                   \
+    "strb r5, [lr], #1\n\t"                                                                 \
+    "smmlar r9, " b ", r8, r9\n\t"                                                          \
+    "add r9, r9, " b ", asr #31\n\t"                                                        \
+    "asr r9, r9, r12\n\t"                                                                   \
+    "ssat r9, #8, r9\n\t"                                                                   \
+    "strb r9, [lr], #1\n\t"
+#define DWP_ASM_GROUP_END                                                                   \
+    DWP_ASM_OUT2("r0", "r1")                                                                \
+    DWP_ASM_OUT2("r2", "r3")                                                                \
+    "add r10, r10, #4\n\t"                                                                  \
+    "ldr r12, [%[c], #8]\n\t"                                                               \
+    "cmp lr, r12\n\t"                                                                       \
+    "bne 1b\n\t"
+    if (taps <= DWP_UNROLL) {
+        /* the taps unrolled: each group branches (TBH) to tap DWP_UNROLL - taps of a straight
+         * run of DWP_UNROLL taps */
+        ctx[1] = DWP_UNROLL - taps;
+        __asm__ volatile(
+            "ldr r10, [%[c], #12]\n\t"
+            "ldr r11, [%[c], #16]\n\t"
+            "ldr lr, [%[c], #20]\n\t"
+            "1:\n\t"
+            "ldm r11!, {r0, r1, r2, r3}\n\t"
+            "ldrd r9, r12, [%[c]]\n\t"
+            "tbh [pc, r12, lsl #1]\n\t"
+            "4:\n\t"
+            ".hword (40f-4b)/2, (41f-4b)/2, (42f-4b)/2, (43f-4b)/2\n\t"
+            ".hword (44f-4b)/2, (45f-4b)/2, (46f-4b)/2, (47f-4b)/2\n\t"
+            ".hword (48f-4b)/2, (49f-4b)/2, (50f-4b)/2, (51f-4b)/2\n\t"
+            ".hword (52f-4b)/2, (53f-4b)/2, (54f-4b)/2, (55f-4b)/2\n\t"
+            "40:\n\t" DWP_ASM_TAP "41:\n\t" DWP_ASM_TAP "42:\n\t" DWP_ASM_TAP
+            "43:\n\t" DWP_ASM_TAP "44:\n\t" DWP_ASM_TAP "45:\n\t" DWP_ASM_TAP
+            "46:\n\t" DWP_ASM_TAP "47:\n\t" DWP_ASM_TAP "48:\n\t" DWP_ASM_TAP
+            "49:\n\t" DWP_ASM_TAP "50:\n\t" DWP_ASM_TAP "51:\n\t" DWP_ASM_TAP
+            "52:\n\t" DWP_ASM_TAP "53:\n\t" DWP_ASM_TAP "54:\n\t" DWP_ASM_TAP
+            "55:\n\t" DWP_ASM_TAP
+            DWP_ASM_GROUP_END
+            :
+            : [c] "r"(ctx)
+            : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+              "cc", "memory");
+        return;
+    }
+    __asm__ volatile(
+        "ldr r10, [%[c], #12]\n\t"
+        "ldr r11, [%[c], #16]\n\t"
+        "ldr lr, [%[c], #20]\n\t"
+        "1:\n\t"
+        "ldm r11!, {r0, r1, r2, r3}\n\t"
+        "ldrd r9, r12, [%[c]]\n\t"
+        "lsrs r12, r12, #1\n\t" /* r12 tap pairs (>= 1), carry: an odd tap first */
+        "bcc 2f\n\t"
+        DWP_ASM_TAP
+        "2:\n\t"
+        DWP_ASM_TAP
+        DWP_ASM_TAP
+        "subs r12, r12, #1\n\t"
+        "bne 2b\n\t"
+        DWP_ASM_GROUP_END
+        :
+        : [c] "r"(ctx)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+          "cc", "memory");
+#undef DWP_ASM_TAP
+#undef DWP_ASM_OUT2
+#undef DWP_ASM_GROUP_END
+#else
+    for (int32_t g = 0; g < groups; ++g, x += 4, y += 4) {
+        int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
+        d += 4;
+        for (int32_t t = 0; t < taps; ++t, d += 2) {
+            const uint32_t xv = kws_read_u32(x + tab[t]);
+            DWP_TAP(xv, d);
+        }
+        DWP_OUT4(y, d);
+        d += 12;
+    }
+#endif
+}
+
+/* Groups [0, groups) of a pixel with taps in the padding, or of more taps than the table
+ * holds (window at (iy0, ix0), taps inside: rows [ky0, ky1), columns [kx0, kx1)); pad: four
+ * bytes of -input_offset. */
+static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0, int32_t ix0,
+                    int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int32_t groups,
+                    const int32_t *d, uint32_t pad, int8_t *y)
+{
+    const int32_t cin = s->in_c;
+    for (int32_t g = 0; g < groups; ++g, y += 4) {
+        int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
+        d += 4;
+        for (int32_t ky = 0; ky < s->k_h; ++ky) {
+            const int row_in = ky >= ky0 && ky < ky1;
+            const int8_t *xr = row_in ? input + ((size_t)(iy0 + ky) * s->in_w) * cin + 4 * g
+                                      : input;
+            for (int32_t kx = 0; kx < s->k_w; ++kx, d += 2) {
+                const uint32_t xv = (row_in && kx >= kx0 && kx < kx1)
+                    ? kws_read_u32(xr + (size_t)(ix0 + kx) * cin) : pad;
+                DWP_TAP(xv, d);
+            }
+        }
+        DWP_OUT4(y, d);
+        d += 12;
+    }
+}
+#endif
+
+kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
+                                              const kws_requant_t *rq,
+                                              const kws_dw_prepared_t *prep,
+                                              const int8_t *input, size_t input_len,
+                                              int8_t *output, size_t output_len)
+{
+    if (s == NULL || act == NULL || rq == NULL || prep == NULL || prep->data == NULL ||
+        input == NULL || output == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (!kws_shape_ok(s) || !kws_act_ok(act) || s->depth_multiplier != 1 ||
+        s->out_c != s->in_c || act->act_min != -128 || act->act_max != 127) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
+    /* rq is read only by the portable arithmetic: channels past the last group of four on the
+     * DSP path (whose requantization is prepared), every channel on the portable path; its
+     * values are checked only then, so that a streaming step's few MACs do not pay a loop
+     * over every channel */
+    if (rq->multiplier == NULL || rq->shift == NULL || !(rq->num == 1 || rq->num == cout) ||
+        ((!KWS_USE_DSP || cout % 4 != 0) && !kws_requant_ok(rq, cout))) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
+        output_len < (size_t)s->out_h * s->out_w * cout ||
+        prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+#if KWS_USE_DSP
+    const int32_t groups = cout / 4; /* full groups: the DSP path */
+    const uint32_t pad = (uint32_t)(uint8_t)(int8_t)(-act->input_offset) * 0x01010101u;
+    int32_t tab[DWP_MAX_TABLE]; /* interior pixels: the taps' input offsets */
+    int8_t padrow[DWP_MAX_PAD];  /* M4 border pixels: the padding's -input_offset bytes */
+    int padded = 0;
+    const int table = taps >= 2 && taps <= DWP_MAX_TABLE;
+    if (table) { /* row-major: each row of k_w taps in_c apart, rows in_w * in_c apart */
+        const int32_t row = s->in_w * s->in_c, step = s->k_w == 1 ? row : s->in_c;
+        for (int32_t t = 0, off = 0, kx = 0; t < taps; ++t) {
+            tab[t] = off;
+            off += step;
+            if (++kx == s->k_w && s->k_w > 1) {
+                kx = 0;
+                off += row - s->k_w * s->in_c;
+            }
+        }
+    }
+#else
+    const int32_t groups = 0;
+#endif
+#if KWS_USE_DSP
+    if (table && groups == cout / 4 && cout % 4 == 0 && s->out_h == 1 && s->out_w == 1 &&
+        s->pad_top == 0 && s->pad_left == 0 && s->k_h <= s->in_h && s->k_w <= s->in_w) {
+        /* one interior output pixel (a streaming step's (k, 1) kernel): no pixel loop */
+        dwp_interior(input, tab, taps, groups, prep->data, output);
+        return KWS_OK;
+    }
+#endif
+    for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        const int32_t iy0 = oy * s->stride_h - s->pad_top;
+        const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
+        const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
+        for (int32_t ox = 0; ox < s->out_w; ++ox) {
+            const int32_t ix0 = ox * s->stride_w - s->pad_left;
+            const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+            const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+            int8_t *y = output + ((size_t)oy * s->out_w + ox) * cout;
+#if KWS_USE_DSP
+            if (groups > 0) {
+                if (table && ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w) {
+                    dwp_interior(input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, taps,
+                                 groups, prep->data, y);
+                } else if (DWP_ASM && table && cout <= DWP_MAX_PAD) {
+                    /* the same loop on the taps' addresses, the padding's at a row of
+                     * -input_offset bytes (the table entries are addresses, the group offset
+                     * 4 g is added to them) */
+                    if (!padded) {
+                        memset(padrow, (int)(uint8_t)pad, (size_t)cout);
+                        padded = 1;
+                    }
+                    int32_t at[DWP_MAX_TABLE];
+                    for (int32_t ky = 0, t = 0; ky < s->k_h; ++ky) {
+                        for (int32_t kx = 0; kx < s->k_w; ++kx, ++t) {
+                            const int in = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1;
+                            const int8_t *a = in ? input + ((size_t)(iy0 + ky) * s->in_w +
+                                                            (size_t)(ix0 + kx)) * s->in_c
+                                                 : padrow;
+                            at[t] = (int32_t)(intptr_t)a;
+                        }
+                    }
+                    dwp_interior(NULL, at, taps, groups, prep->data, y);
+                } else {
+                    dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
+                }
+            }
+#else
+            (void)ky0, (void)ky1, (void)kx0, (void)kx1;
+#endif
+            for (int32_t o = 4 * groups; o < cout; ++o) {
+                y[o] = dwp_channel(s, act, rq, prep, input, iy0, ix0, o);
+            }
+        }
+    }
+    return KWS_OK;
+}
