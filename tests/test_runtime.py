@@ -43,11 +43,15 @@ def _check_parity(name: str) -> None:
     x = m.tensors[m.inputs[0]]
     xs = parity_inputs(x.shape, int(x.zero_point[0]), n=NUM_INPUTS, seed=len(name))
     want = run_tflm(path, xs)
-    for kernel_path in ("portable", "dsp"):
-        hm = HostModel(path, path=kernel_path)
+    variants = [("portable", False), ("dsp", False)]
+    for kernel_path, int8_dw in variants:
+        hm = HostModel(path, path=kernel_path, int8_depthwise=int8_dw)
         got = np.stack([hm.invoke(v) for v in xs])
         bad = np.flatnonzero((got != want).reshape(len(xs), -1).any(axis=1))
         assert bad.size == 0, f"{name} {kernel_path}: {bad.size}/{len(xs)} inputs differ"
+        if (kernel_path, int8_dw) == ("dsp", False) and any(
+                "dw_data" in l.arrays for l in hm.export.layers):
+            variants.append(("dsp", True))  # also the int8 depthwise kernels (the blob's)
 
 
 @pytest.mark.parametrize("name", FULL_MODELS)
@@ -160,8 +164,10 @@ def test_planner_never_overlaps_live_buffers() -> None:
 
 def test_ds_cnn_s_arena_is_two_activation_maps(tmp_path) -> None:
     r = export_model(ensure_model("ds_cnn_s"), tmp_path, allow_unknown_frontend=True)
-    # ping-pong between 25x5x64 maps, plus the depthwise DSP path's int16 plane: 27 rows of 8
-    assert r.arena.size == 2 * 25 * 5 * 64 + 2 * 8 * 27
+    # ping-pong between 25x5x64 maps, plus the pointwise DSP path's two filter rows widened to
+    # int16; the depthwise layers run on prepared weights without scratch
+    assert r.arena.size == 2 * 25 * 5 * 64 + 4 * 64
+    assert all(l.scratch == 0 for l in r.layers if l.kernel == "depthwise")
     assert r.arena.size <= 0.75 * 22_820  # TFLM's arena for DS-CNN-S on the M4 (cited)
     maps = 25 * 5 * 64
     assert r.macs == maps * 40 + 4 * (maps * 9 + maps * 64) + maps + 64 * 12
@@ -314,7 +320,7 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     random and adversarial inputs, then depthwise of any kernel ((k, 1), (1, k), rectangular),
     stride and padding, mostly few-pixel (DSP: the direct path of streaming steps), and the
     streaming step's running average pool over sequences of up to 2.5 windows with resets:
-    ~12,100 cases, ~2.4 M outputs."""
+    ~14,200 cases, ~2.9 M outputs."""
     from kws.runtime.host import build_runtime
 
     exe = build_runtime(kernel_path).parent / "kernel_fuzz"
@@ -327,7 +333,9 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert "avgpool: 2000 cases 398978 outputs 0 mismatches" in proc.stdout
     assert "fc: 2000 cases 9982 outputs 0 mismatches" in proc.stdout
     assert "dw prepared: 2028 cases 495090 outputs 0 mismatches" in proc.stdout
-    assert "avgpool running: 400 cases 521831 outputs 0 mismatches" in proc.stdout
+    assert ("dw prepared (depth multiplier): 2106 cases 583212 outputs 0 mismatches"
+            in proc.stdout)
+    assert "avgpool running: 400 cases 415904 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

@@ -16,7 +16,10 @@ Reports, for the MLPerf Tiny / Hello Edge DS-CNN-S shape (random weights, int8):
   instruction count);
 - instructions per inference on the Cortex-M4 under QEMU (TCG counting plugin), per layer and
   overall, per MAC, against TFLM + CMSIS-NN's figures (cited constants below): the DSP path
-  with both exports, and the portable path.
+  with both exports, and the portable path;
+- every depthwise layer of the default export (prepared int16 weights, no scratch) against the
+  same layer exported with ``kws export --int8-depthwise`` (TFLite's int8 layout), counted in
+  the same run, with the arena and const-array bytes of both.
 
 The cited TFLM figures were measured on DS-CNN-S only: they are printed for ``ds_cnn_s`` and
 MLPerf Tiny's ``kws_ref_model.tflite`` (the same network), and for any other model the report
@@ -168,7 +171,40 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  vs TFLM + CMSIS-NN {CMSIS_NN_TOTAL:,} ({CMSIS_NN_TOTAL / macs:.2f}/MAC, cited): "
               f"{inv / CMSIS_NN_TOTAL:.3f}x;  vs TFLM reference kernels "
               f"{TFLM_REFERENCE_TOTAL:,} (cited): {inv / TFLM_REFERENCE_TOTAL:.4f}x")
+    _depthwise_report(model, x0)
     return 0
+
+
+def _depthwise_report(model: Path, x: np.ndarray) -> None:
+    """Per depthwise layer, the default export (prepared weights, no scratch) against
+    ``kws export --int8-depthwise`` (TFLite's int8 layout, the kernels with an int16 plane
+    scratch on 3x3 stride-1 maps), both counted now on the M4 (DSP path)."""
+    from kws.runtime import target
+
+    new, inv = target.count_layers(model, x)
+    old, inv8 = target.count_layers(model, x, int8_depthwise=True)
+    m, m8 = target.build_m4_model(model), target.build_m4_model(model, int8_depthwise=True)
+    rows = [(a, b, m.export.layers[a.index].params) for a, b in zip(new, old)
+            if a.kernel == "depthwise"]
+    if not rows:
+        return
+    print("\ndepthwise layers on the Cortex-M4 (DSP path): the default export (prepared int16 "
+          "weights, no scratch) vs kws export --int8-depthwise (int8 weights)")
+    print(f"  {'layer':>5} {'shape':24} {'MACs':>9} {'instr':>9} {'/MAC':>6} {'int8 dw':>9} "
+          f"{'/MAC':>6} {'ratio':>6}")
+    for a, b, p in rows:
+        shape = (f"{p['k_h']}x{p['k_w']} s{p['stride_h']}x{p['stride_w']} "
+                 f"{p['out_h']}x{p['out_w']}x{p['out_c']}"
+                 f"{'' if p['depth_multiplier'] == 1 else ' m' + str(p['depth_multiplier'])}")
+        kind = "" if "dw_data" in m.export.layers[a.index].arrays else " (not prepared)"
+        print(f"  {a.index:5d} {shape + kind:24} {a.macs:9,} {a.instructions:9,} "
+              f"{a.per_mac:6.2f} {b.instructions:9,} {b.per_mac:6.2f} "
+              f"{a.instructions / b.instructions:6.2f}")
+    flash = sum(a.nbytes for l in m.export.layers for a in l.arrays.values())
+    flash8 = sum(a.nbytes for l in m8.export.layers for a in l.arrays.values())
+    print(f"  whole inference {inv:,} vs {inv8:,} instructions ({inv / inv8:.3f}x); arena "
+          f"{m.export.arena.size:,} vs {m8.export.arena.size:,} B; const arrays {flash:,} vs "
+          f"{flash8:,} B")
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,8 @@ instruction counts from the TCG plugin, as ``kws bench runtime``):
   or the cited 47.0k when ``--no-frontend``);
 - RAM: the state (buffers of past time slices + counter), the step arena, the frame and the
   output; flash: const data and the generated model code;
+- the same step exported with ``kws export --int8-depthwise`` (the depthwise kernels on
+  TFLite's int8 layout, which the default's prepared weights replace), per depthwise layer;
 
 against the window model of today's default (DS-CNN-S, ``kws_model_invoke`` on 49 frames every
 ``--window-every`` hops, 2 by default as the firmware schedules it), counted in the same run.
@@ -41,16 +43,17 @@ def _frontend_per_hop() -> int:
     return int(np.median(counted.totals(0)))
 
 
-def step_figures(name: str, frames: int = 80) -> dict:
-    """M4 figures of the step function of test model ``name`` (see the module docstring)."""
+def step_figures(name: str, frames: int = 80, *, int8_depthwise: bool = False) -> dict:
+    """M4 figures of the step function of test model ``name`` (see the module docstring);
+    ``int8_depthwise``: exported with ``kws export --int8-depthwise``."""
     from kws.runtime import target
     from kws.runtime.testmodels import ensure_model
 
     path = ensure_model(name)
     rng = np.random.default_rng(0)
     xs = rng.integers(-128, 128, (frames, 10)).astype(np.int8)
-    total, per_layer = target.count_steps(path, xs)
-    m = target.build_m4_model(path)
+    total, per_layer = target.count_steps(path, xs, int8_depthwise=int8_depthwise)
+    m = target.build_m4_model(path, int8_depthwise=int8_depthwise)
     sp = m.export.stream
     w = sp.window
     sizes = target.m4_sizes(m)
@@ -101,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
           f"arena {peer['arena']:,} B")
     for name in args.models.split(","):
         f = step_figures(name)
+        f8 = step_figures(name, int8_depthwise=True)
         model_s = f["per_step"] * hops_per_s
         total_s = model_s + front * hops_per_s
         print(f"\n{name}: {f['per_step']:,} instructions per step (spread {f['spread']}), "
@@ -113,8 +117,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  RAM: state {f['state']:,} B (buffers of past slices {f['rings']:,} B), step "
               f"arena {f['arena']:,} B, frame + output {f['io']} B; flash: const data "
               f"{f['const']:,} B, generated code {f['model_code']:,} B")
-        print(f"  {'layer':<11}{'k':>4}{'MACs':>8}{'instr':>9}{'/MAC':>7}")
-        for kernel, k, macs, n in f["layers"]:
+        print(f"  with --int8-depthwise (the int8 depthwise kernels): {f8['per_step']:,} "
+              f"instructions per step ({f8['per_step'] / f8['macs']:.2f}/MAC), flash const "
+              f"data {f8['const']:,} B, step arena {f8['arena']:,} B")
+        print(f"  {'layer':<11}{'k':>4}{'MACs':>8}{'instr':>9}{'/MAC':>7}"
+              f"{'int8 dw':>10}{'/MAC':>7}")
+        for (kernel, k, macs, n), (_, _, _, n8) in zip(f["layers"], f8["layers"]):
             per = f"{n / macs:7.2f}" if macs else "      -"
-            print(f"  {kernel:<11}{k:>4}{macs:>8}{n:>9}{per}")
+            old = f"{n8:>10}{n8 / macs:7.2f}" if kernel == "depthwise" and macs else ""
+            print(f"  {kernel:<11}{k:>4}{macs:>8}{n:>9}{per}{old}")
     return 0

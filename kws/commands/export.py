@@ -16,6 +16,7 @@ def run(args: argparse.Namespace) -> int:
 
         try:
             r = export_model(args.model, args.out, prepare=args.int16_pointwise,
+                             int8_depthwise=args.int8_depthwise,
                              settings_file=args.frontend_settings,
                              allow_unknown_frontend=args.frontend_unknown,
                              stream=True if args.stream else None)
@@ -81,7 +82,12 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="store pointwise weights widened to int16 for the Cortex-M4 path: about "
                         "10 %% fewer M4 instructions per DS-CNN-S inference for 2 instead of 1 "
                         "byte per pointwise weight (+19 KB flash on DS-CNN-S); the default keeps "
-                        "every weight int8")
+                        "pointwise weight int8")
+    p.add_argument("--int8-depthwise", action="store_true",
+                   help="keep depthwise weights int8 in TFLite's layout (the kernels with an "
+                        "int16 plane scratch on 3x3 stride-1 maps): by default they are widened "
+                        "to int16 with the input offset folded into the bias, for the no-scratch "
+                        "Cortex-M4 kernel (2 instead of 1 byte per depthwise weight)")
     p.add_argument("--stream", action="store_true",
                    help="require the streaming step function (kws_model_step): fail with the "
                         "reason if the model is not streamable (by default it is generated "

@@ -74,6 +74,7 @@ def _insert_stream_header(header: str, section: str) -> str:
 
 
 def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
+                 int8_depthwise: bool = False,
                  settings_file: str | Path | None = None,
                  allow_unknown_frontend: bool = False,
                  stream: bool | None = None) -> ExportResult:
@@ -87,8 +88,14 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         Store pointwise weights prepared for the Cortex-M4 path (int16, doubled) where the
         exact fast requantization is proven: about 10 % fewer M4 instructions per DS-CNN-S
         inference for 2 bytes instead of 1 per pointwise weight (+19 KB of flash on DS-CNN-S).
-        False (the default, ``kws export`` without ``--int16-pointwise``) keeps every layer's
-        int8 weights, so the model's flash is what its .tflite holds.
+        False (the default, ``kws export`` without ``--int16-pointwise``) keeps the pointwise
+        layers' int8 weights.
+    int8_depthwise : bool
+        Keep depthwise weights int8 in TFLite's layout (``kws export --int8-depthwise``; the
+        kernels that need an int16 plane scratch on 3x3 stride-1 maps). False (the default)
+        stores them prepared for the no-scratch kernel wherever it applies
+        (:func:`kws.export.lowering.depthwise_prep.prepare_depthwise`: int16, doubled, the
+        input offset folded into the bias).
     settings_file : path-like, optional
         The front-end settings the model was trained on (default: ``settings.json`` beside
         the model).
@@ -114,7 +121,8 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         raise KwsError(f"{path}: cannot read: {exc.strerror}") from exc
     model = parse_tflite(data, name=str(path))
     state = plan_state(model)
-    layers = bind_layers(lower(model, prepare=prepare), state)
+    layers = bind_layers(lower(model, prepare=prepare, prepared_depthwise=not int8_depthwise),
+                         state)
     arena = plan_arena(model, layers, state)
     labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
     settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)

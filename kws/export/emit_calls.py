@@ -61,6 +61,15 @@ def _io_args(l: Layer, refs: LayerRefs) -> str:
 def _conv(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
     fn = {"conv2d": "kws_conv2d_s8", "pointwise": "kws_pointwise_conv_s8",
           "depthwise": "kws_depthwise_conv2d_s8"}[l.kernel]
+    if l.kernel == "depthwise" and "dw_data" in l.arrays:  # requantization in the data
+        p = l.params
+        decls = shape_decl(l, n) + (
+            f"static const kws_act_t {n}_act = {{{p['input_offset']}, {p['output_offset']}, "
+            f"{p['act_min']}, {p['act_max']}}};\n"
+            f"static const kws_dw_prepared_t {n}_prep = {{{n}_dw_data, "
+            f"{len(l.arrays['dw_data'])}}};\n")
+        return decls, (f"kws_depthwise_conv2d_s8_prepared(&{n}_shape, &{n}_act, &{n}_prep, "
+                       f"{_io_args(l, refs)})")
     decls = shape_decl(l, n) + _act_rq_decls(l, n)
     if l.kernel == "pointwise" and "pw_filter" in l.arrays:
         p, a = l.params, l.arrays
@@ -69,11 +78,6 @@ def _conv(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
                   f"{len(a['pw_rqf'])}, {p['in_c4']}}};\n")
         return decls, (f"kws_pointwise_conv_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, "
                        f"&{n}_prep, {_io_args(l, refs)}, {refs.scratch(l)})")
-    if l.kernel == "depthwise" and "dw_data" in l.arrays:
-        decls += (f"static const kws_dw_prepared_t {n}_prep = {{{n}_dw_data, "
-                  f"{len(l.arrays['dw_data'])}}};\n")
-        return decls, (f"kws_depthwise_conv2d_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, "
-                       f"&{n}_prep, {_io_args(l, refs)})")
     return decls, (f"{fn}(&{n}_shape, &{n}_act, &{n}_rq, {_weighted_args(l, n, refs)}, "
                    f"{refs.scratch(l)})")
 

@@ -66,14 +66,18 @@ class HostModel:
         Which kernel path to build (``dsp`` emulates the Cortex-M4 intrinsics in C).
     prepare : bool
         Export with int16 prepared pointwise weights (``kws export --int16-pointwise``) or with
-        every weight int8 (the default).
+        int8 pointwise weights (the default).
+    int8_depthwise : bool
+        Keep the depthwise weights int8 in TFLite's layout (``kws export --int8-depthwise``)
+        instead of the default prepared ones.
     io_in_arena : bool
         Keep the input and output in the arena at ``KWS_MODEL_INPUT_OFFSET`` /
         ``KWS_MODEL_OUTPUT_OFFSET`` (no RAM besides the arena) instead of separate buffers.
     """
 
     def __init__(self, model_path: str | Path, *, path: str = "portable",
-                 prepare: bool = False, io_in_arena: bool = False) -> None:
+                 prepare: bool = False, io_in_arena: bool = False,
+                 int8_depthwise: bool = False) -> None:
         model_path = Path(model_path)
         try:
             data = model_path.read_bytes()
@@ -81,12 +85,14 @@ class HostModel:
             raise KwsError(f"{model_path}: cannot read: {exc.strerror}") from exc
         lib_a = build_runtime(path)
         key = hashlib.sha256(data + _sources_hash().encode()).hexdigest()[:16]
-        out = REPO_ROOT / "build" / "models" / f"{key}-{path}{'-pw16' if prepare else ''}"
+        variant = path + ("-pw16" if prepare else "") + ("-dw8" if int8_depthwise else "")
+        out = REPO_ROOT / "build" / "models" / f"{key}-{variant}"
         so = out / "libkws_model.so"
         out.mkdir(parents=True, exist_ok=True)
         with open(out / ".lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             self.export: ExportResult = export_model(model_path, out, prepare=prepare,
+                                                       int8_depthwise=int8_depthwise,
                                                        allow_unknown_frontend=True)
             if not so.exists():
                 cbuild.cc_shared_library(

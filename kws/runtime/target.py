@@ -38,11 +38,12 @@ RUNNER_SOURCES = ("model_runner.c", "kws_model_hooks.h")
 
 
 def build_m4_model(model_path: str | Path, *, path: str = "dsp",
-                   prepare: bool = False) -> M4Model:
+                   prepare: bool = False, int8_depthwise: bool = False) -> M4Model:
     """Export ``model_path`` and cross-compile its QEMU runner for kernel ``path``.
 
     ``prepare``: export with int16 prepared pointwise weights (``kws export --int16-pointwise``)
-    instead of the default int8 weights.
+    instead of the default int8 weights; ``int8_depthwise``: keep the depthwise weights int8
+    (``kws export --int8-depthwise``) instead of the default prepared ones.
     """
     if path not in PATHS:
         raise KwsError(f"runtime path {path!r}: must be one of {', '.join(PATHS)}")
@@ -56,14 +57,14 @@ def build_m4_model(model_path: str | Path, *, path: str = "dsp",
     harness = REPO_ROOT / "firmware" / "harness"
     for f in [*sorted(board.glob("*")), *(harness / n for n in RUNNER_SOURCES)]:
         h.update(f.read_bytes())
-    variant = f"{path}-pw16" if prepare else path
+    variant = path + ("-pw16" if prepare else "") + ("-dw8" if int8_depthwise else "")
     out = REPO_ROOT / "build" / "m4-models" / f"{h.hexdigest()[:16]}-{variant}"
     out.mkdir(parents=True, exist_ok=True)
     elf = out / "build" / "model_runner.elf"
     with open(out / ".lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         export = export_model(model_path, out / "model", prepare=prepare,
-                              allow_unknown_frontend=True)
+                              int8_depthwise=int8_depthwise, allow_unknown_frontend=True)
         if not elf.exists():
             qemu.build_firmware(["model_runner", "kernel_fuzz"], build_dir=out / "build",
                                 cmake_args=[f"KWS_RUNTIME_PATH={path}",
@@ -86,9 +87,10 @@ def run_qemu(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
 
 def run_qemu_stats(model_path: str | Path, xs: np.ndarray, *, path: str = "dsp",
                    timeout: float = 300.0, prepare: bool = False,
-                   reset_at: int | None = None) -> tuple[np.ndarray, int]:
+                   reset_at: int | None = None,
+                   int8_depthwise: bool = False) -> tuple[np.ndarray, int]:
     """:func:`run_qemu`, and the runner's peak stack in bytes (painted stack)."""
-    m = build_m4_model(model_path, path=path, prepare=prepare)
+    m = build_m4_model(model_path, path=path, prepare=prepare, int8_depthwise=int8_depthwise)
     model = m.export.model
     out = model.tensors[model.outputs[0]]
     out_shape = out.shape
@@ -124,7 +126,8 @@ class LayerCount:
 
 
 def count_layers(model_path: str | Path, x: np.ndarray, *, path: str = "dsp",
-                 prepare: bool = False) -> tuple[list[LayerCount], int]:
+                 prepare: bool = False,
+                 int8_depthwise: bool = False) -> tuple[list[LayerCount], int]:
     """Count the instructions of every layer and of the whole inference of one input ``x``.
 
     Returns
@@ -132,7 +135,7 @@ def count_layers(model_path: str | Path, x: np.ndarray, *, path: str = "dsp",
     (layers, total)
         Per-layer counts (the marker calls excluded) and the whole ``kws_model_invoke``.
     """
-    m = build_m4_model(model_path, path=path, prepare=prepare)
+    m = build_m4_model(model_path, path=path, prepare=prepare, int8_depthwise=int8_depthwise)
     x = np.ascontiguousarray(x, dtype=np.int8).reshape(1, -1)
     res = qemu.count_instructions(m.elf, pairs=[("kws_mark_start2", "kws_mark_end2")],
                                args=["in.bin", "out.bin"], files={"in.bin": x.tobytes()})
@@ -192,8 +195,8 @@ def run_qemu_steps(model_path: str | Path, frames: np.ndarray, *,
     return out[:, 1:].copy(), out[:, 0] == 1
 
 
-def count_steps(model_path: str | Path, frames: np.ndarray, *,
-                path: str = "dsp") -> tuple[np.ndarray, np.ndarray]:
+def count_steps(model_path: str | Path, frames: np.ndarray, *, path: str = "dsp",
+                int8_depthwise: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Exact M4 instructions of every ``kws_model_step`` on ``frames`` (from a reset).
 
     Returns
@@ -201,7 +204,7 @@ def count_steps(model_path: str | Path, frames: np.ndarray, *,
     (per_step, per_layer)
         int64 (N,) instructions of each whole step, and int64 (N, layers) of each layer's
         kernel call in each step (the marker calls excluded)."""
-    m = build_m4_model(model_path, path=path)
+    m = build_m4_model(model_path, path=path, int8_depthwise=int8_depthwise)
     sp = m.export.stream
     if sp is None:
         raise KwsError(f"{model_path}: no streaming step function: {m.export.not_streamable}")

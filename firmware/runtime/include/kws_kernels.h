@@ -141,7 +141,8 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_ac
                                      void *scratch, size_t scratch_len);
 
 /* Depthwise weights prepared by `kws export` (kws/export/lowering/depthwise_prep.py) for the
- * fast exact requantization, where it proves it applies: depth_multiplier 1, every channel's
+ * fast exact requantization, where it proves it applies: depth_multiplier 1 (or a multiple of
+ * 4 on a one-channel input: each group of four channels then reads that channel), every channel's
  * TFLite shift in -22..-1, the activation range all of int8, and |bias| + 255 * sum|w| < 2^30
  * (so 2 * acc fits int32). Channels are taken in groups of four (out_c4 = out_c rounded up to
  * a multiple of four; a padding channel has zero weights). The input offset is folded into the
@@ -158,14 +159,17 @@ typedef struct {
 } kws_dw_prepared_t;
 
 /* kws_depthwise_conv2d_s8 with prepared weights and no scratch: any kernel, stride and
- * padding, depth_multiplier 1. The portable path computes acc = (prepared bias +
+ * padding, depth_multiplier 1 (or a multiple of 4 with in_c 1); the prepared data holds the
+ * requantization (no kws_requant_t). The portable path computes acc = (prepared bias +
  * sum(x' * 2 w)) / 2, x' = x inside the input and -input_offset in the padding, and
- * requantizes with rq as TFLite does; the DSP path per tap and four channels one LDR, two
- * SXTB16, four SMLAxy on the doubled int16 weights, then per output SMMLAR, ADD, ASR, SSAT.
- * KWS_ERR_BAD_CONFIG if depth_multiplier is not 1 or the activation range is not all of
- * int8, KWS_ERR_SHORT_BUFFER if a prepared array is shorter than the shape needs. */
+ * kws_requantize(acc, m, -r) as TFLite does; the DSP path per tap and four channels one LDR,
+ * two SXTB16, four SMLAxy on the doubled int16 weights, then per output SMMLAR, ADD, ASR,
+ * SSAT. KWS_ERR_BAD_CONFIG if depth_multiplier is neither 1 nor a multiple of 4 with in_c 1,
+ * the activation range is not all of int8, or a requantization the portable arithmetic reads
+ * has m < 0 or r outside 1..31; KWS_ERR_SHORT_BUFFER if the prepared array is shorter than
+ * the shape needs. */
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *shape,
-                                              const kws_act_t *act, const kws_requant_t *rq,
+                                              const kws_act_t *act,
                                               const kws_dw_prepared_t *prep,
                                               const int8_t *input, size_t input_len,
                                               int8_t *output, size_t output_len);

@@ -1,6 +1,9 @@
 /*
  * depthwise_prepared.c - int8 depthwise conv2d on weights prepared by `kws export`
- * (kws_dw_prepared_t): any kernel, stride and padding, depth_multiplier 1, no scratch.
+ * (kws_dw_prepared_t): any kernel, stride and padding, no scratch; depth_multiplier 1, or a
+ * multiple of 4 on a one-channel input (TFLM micro_speech's 10x8 stride-2 layer, 8 per input),
+ * where each group of four channels reads the one input byte, widened to both int16 lanes
+ * with LDRSB + PKHBT instead of LDR + 2 SXTB16.
  *
  * Arithmetic. With w' = 2 w and B = 2 * (bias + input_offset * sum over all taps of w) (both
  * exported), and x' = x for a tap inside the input, -input_offset for a tap in the padding:
@@ -45,10 +48,30 @@ static int32_t dwp_weight(const kws_dw_prepared_t *prep, int32_t taps, int32_t t
     return (int16_t)((o & 2) ? word >> 16 : word & 0xFFFFu);
 }
 
-/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic. */
+/* The prepared requantization (m, k, r) of channel o. */
+static const int32_t *dwp_rq(const kws_dw_prepared_t *prep, int32_t taps, int32_t o)
+{
+    return prep->data + (size_t)(o / 4) * dwp_group_words(taps) + 4 + 2 * (size_t)taps +
+           3 * (size_t)(o & 3);
+}
+
+/* 1 if the prepared requantization of channels [first, cout) is one kws_requantize takes. */
+static int dwp_rq_ok(const kws_dw_prepared_t *prep, int32_t taps, int32_t first, int32_t cout)
+{
+    for (int32_t o = first; o < cout; ++o) {
+        const int32_t *q = dwp_rq(prep, taps, o);
+        if (q[0] < 0 || q[2] < 1 || q[2] > 31) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic
+ * (kws_requantize with the prepared multiplier and shift -r). */
 static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
-                          const kws_requant_t *rq, const kws_dw_prepared_t *prep,
-                          const int8_t *input, int32_t iy0, int32_t ix0, int32_t o)
+                          const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
+                          int32_t ix0, int32_t o)
 {
     const int32_t taps = s->k_h * s->k_w;
     /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
@@ -59,11 +82,14 @@ static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
         for (int32_t kx = 0; kx < s->k_w; ++kx) {
             const int32_t ix = ix0 + kx;
             const int32_t x = (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w)
-                ? input[((size_t)iy * s->in_w + ix) * s->in_c + o] : -act->input_offset;
+                ? input[((size_t)iy * s->in_w + ix) * s->in_c + o / s->depth_multiplier]
+                : -act->input_offset;
             acc2 += (uint32_t)(x * dwp_weight(prep, taps, ky * s->k_w + kx, o));
         }
     }
-    return kws_output_s8((int32_t)acc2 / 2, rq, o, act);
+    const int32_t *q = dwp_rq(prep, taps, o);
+    const int32_t y = kws_requantize((int32_t)acc2 / 2, q[0], -q[2]) + act->output_offset;
+    return (int8_t)kws_clamp(y, act->act_min, act->act_max);
 }
 
 #if KWS_USE_DSP
@@ -84,7 +110,7 @@ static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
 
 /* Taps up to which an interior pixel runs the table-driven loop (the table is on the stack);
  * it needs 2 or more. */
-#define DWP_MAX_TABLE 32
+#define DWP_MAX_TABLE 81
 
 /* One output of the DSP path from 2 acc and the channel's (m, k, r) (see the file comment). */
 static KWS_ALWAYS_INLINE int8_t dwp_out(int32_t acc2, const int32_t *q)
@@ -112,18 +138,21 @@ static KWS_ALWAYS_INLINE int8_t dwp_out(int32_t acc2, const int32_t *q)
         (y)[3] = dwp_out(a3, (q) + 9);                                                      \
     } while (0)
 
-/* Groups [0, groups) of an interior pixel (every tap inside): x the input at the window's
- * first tap, channel 0; tab the taps' (2 or more) input offsets from it; d the prepared data;
- * y the pixel's output. */
+/* Groups [0, groups) of `pixels` interior pixels (every tap inside) of one output row, each
+ * window xstep input bytes after the previous one and each output 4 * groups bytes after the
+ * previous one: x the input at the first window's first tap, channel 0; tab the taps' (2 or
+ * more) input offsets from it; d the prepared data; y the first pixel's output. */
 static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int32_t groups,
-                         const int32_t *d, int8_t *y)
+                         const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep, int bcast)
 {
+    const int32_t gstep = bcast ? 0 : 4; /* input bytes from one group to the next */
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
     /* r0-r3 accumulators, r4-r6 / r8 temporaries, r9 table, r10 group input, r11 data,
-     * r12 taps left, lr output; ctx: table, taps, output end, input, data, output */
-    int32_t ctx[6] = {(int32_t)(intptr_t)tab, taps,
-                            (int32_t)(intptr_t)(y + 4 * groups), (int32_t)(intptr_t)x,
-                            (int32_t)(intptr_t)d, (int32_t)(intptr_t)y};
+     * r12 taps left, lr output; ctx: table, taps, the pixel's output end, input, data, output,
+     * pixels left, next window - this one's last group, output bytes per pixel */
+    int32_t ctx[9] = {(int32_t)(intptr_t)tab, taps, (int32_t)(intptr_t)(y + 4 * groups),
+                      (int32_t)(intptr_t)x, (int32_t)(intptr_t)d, (int32_t)(intptr_t)y,
+                      pixels, xstep - gstep * groups, 4 * groups};
 #define DWP_ASM_TAP                                                                         \
     "ldr r8, [r9], #4\n\t"                                                                  \
     "ldr r8, [r10, r8]\n\t"                                                                 \
@@ -134,6 +163,16 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "smlatt r2, r4, r5, r2\n\t"                                                             \
     "smlabb r1, r8, r6, r1\n\t"                                                             \
     "smlatt r3, r8, r6, r3\n\t"
+    /* one tap of one input channel broadcast to the four channels (depth multiplier) */
+#define DWP_ASM_TAP_BCAST                                                                   \
+    "ldr r8, [r9], #4\n\t"                                                                  \
+    "ldrsb r8, [r10, r8]\n\t"                                                               \
+    "ldrd r5, r6, [r11], #8\n\t"                                                            \
+    "pkhbt r4, r8, r8, lsl #16\n\t"                                                         \
+    "smlabb r0, r4, r5, r0\n\t"                                                             \
+    "smlatt r2, r4, r5, r2\n\t"                                                             \
+    "smlabb r1, r4, r6, r1\n\t"                                                             \
+    "smlatt r3, r4, r6, r3\n\t"
     /* two outputs from accumulators a, b and (m, k, r) in r4-r6 / r8, r9, r12 */
 #define DWP_ASM_OUT2(a, b)                                                                  \
     "ldm r11!, {r4, r5, r6, r8, r9, r12}\n\t"                                               \
@@ -147,13 +186,45 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "asr r9, r9, r12\n\t"                                                                   \
     "ssat r9, #8, r9\n\t"                                                                   \
     "strb r9, [lr], #1\n\t"
-#define DWP_ASM_GROUP_END                                                                   \
+#define DWP_ASM_GROUP_END(step)                                                             \
     DWP_ASM_OUT2("r0", "r1")                                                                \
     DWP_ASM_OUT2("r2", "r3")                                                                \
-    "add r10, r10, #4\n\t"                                                                  \
+    "add r10, r10, #" step "\n\t"                                                           \
     "ldr r12, [%[c], #8]\n\t"                                                               \
     "cmp lr, r12\n\t"                                                                       \
+    "bne 1b\n\t"                                                                            \
+    "ldrd r11, r12, [%[c], #24]\n\t" /* pixels left, window step */                         \
+    "add r10, r10, r12\n\t"                                                                 \
+    "ldr r12, [%[c], #32]\n\t"                                                              \
+    "add r12, lr, r12\n\t"                                                                  \
+    "str r12, [%[c], #8]\n\t"                                                               \
+    "subs r11, r11, #1\n\t"                                                                 \
+    "str r11, [%[c], #24]\n\t"                                                              \
+    "ldr r11, [%[c], #16]\n\t" /* the data again */                                        \
     "bne 1b\n\t"
+    if (bcast) {
+        __asm__ volatile(
+            "ldr r10, [%[c], #12]\n\t"
+            "ldr r11, [%[c], #16]\n\t"
+            "ldr lr, [%[c], #20]\n\t"
+            "1:\n\t"
+            "ldm r11!, {r0, r1, r2, r3}\n\t"
+            "ldrd r9, r12, [%[c]]\n\t"
+            "lsrs r12, r12, #1\n\t" /* r12 tap pairs (>= 1), carry: an odd tap first */
+            "bcc 2f\n\t"
+            DWP_ASM_TAP_BCAST
+            "2:\n\t"
+            DWP_ASM_TAP_BCAST
+            DWP_ASM_TAP_BCAST
+            "subs r12, r12, #1\n\t"
+            "bne 2b\n\t"
+            DWP_ASM_GROUP_END("0")
+            :
+            : [c] "r"(ctx)
+            : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+              "cc", "memory");
+        return;
+    }
     if (taps <= DWP_UNROLL) {
         /* the taps unrolled: each group branches (TBH) to tap DWP_UNROLL - taps of a straight
          * run of DWP_UNROLL taps */
@@ -177,7 +248,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             "49:\n\t" DWP_ASM_TAP "50:\n\t" DWP_ASM_TAP "51:\n\t" DWP_ASM_TAP
             "52:\n\t" DWP_ASM_TAP "53:\n\t" DWP_ASM_TAP "54:\n\t" DWP_ASM_TAP
             "55:\n\t" DWP_ASM_TAP
-            DWP_ASM_GROUP_END
+            DWP_ASM_GROUP_END("4")
             :
             : [c] "r"(ctx)
             : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
@@ -199,26 +270,47 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
         DWP_ASM_TAP
         "subs r12, r12, #1\n\t"
         "bne 2b\n\t"
-        DWP_ASM_GROUP_END
+        DWP_ASM_GROUP_END("4")
         :
         : [c] "r"(ctx)
         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
           "cc", "memory");
 #undef DWP_ASM_TAP
+#undef DWP_ASM_TAP_BCAST
 #undef DWP_ASM_OUT2
 #undef DWP_ASM_GROUP_END
 #else
-    for (int32_t g = 0; g < groups; ++g, x += 4, y += 4) {
-        int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
-        d += 4;
-        for (int32_t t = 0; t < taps; ++t, d += 2) {
-            const uint32_t xv = kws_read_u32(x + tab[t]);
-            DWP_TAP(xv, d);
+    for (int32_t p = 0; p < pixels; ++p, x += xstep) {
+        const int32_t *q = d;
+        const int8_t *xg = x;
+        for (int32_t g = 0; g < groups; ++g, xg += gstep, y += 4) {
+            int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3]; /* 2 acc */
+            q += 4;
+            for (int32_t t = 0; t < taps; ++t, q += 2) {
+                const uint32_t xv = bcast ? (uint32_t)(uint8_t)xg[tab[t]] * 0x01010101u
+                                          : kws_read_u32(xg + tab[t]);
+                DWP_TAP(xv, q);
+            }
+            DWP_OUT4(y, q);
+            q += 12;
         }
-        DWP_OUT4(y, d);
-        d += 12;
     }
 #endif
+}
+
+/* The taps' input offsets from an interior window's first tap, row-major: each row of k_w
+ * taps in_c apart, rows in_w * in_c apart. */
+static void dwp_offsets(const kws_conv_shape_t *s, int32_t *tab)
+{
+    const int32_t row = s->in_w * s->in_c, step = s->k_w == 1 ? row : s->in_c;
+    for (int32_t t = 0, off = 0, kx = 0; t < s->k_h * s->k_w; ++t) {
+        tab[t] = off;
+        off += step;
+        if (++kx == s->k_w && s->k_w > 1) {
+            kx = 0;
+            off += row - s->k_w * s->in_c;
+        }
+    }
 }
 
 /* Groups [0, groups) of a pixel with taps in the padding, or of more taps than the table
@@ -228,17 +320,20 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
                     int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int32_t groups,
                     const int32_t *d, uint32_t pad, int8_t *y)
 {
-    const int32_t cin = s->in_c;
+    const int32_t cin = s->in_c, bcast = s->depth_multiplier > 1; /* bcast: one input */
     for (int32_t g = 0; g < groups; ++g, y += 4) {
         int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
         d += 4;
         for (int32_t ky = 0; ky < s->k_h; ++ky) {
             const int row_in = ky >= ky0 && ky < ky1;
-            const int8_t *xr = row_in ? input + ((size_t)(iy0 + ky) * s->in_w) * cin + 4 * g
+            const int8_t *xr = row_in ? input + ((size_t)(iy0 + ky) * s->in_w) * cin +
+                                            (bcast ? 0 : 4 * g)
                                       : input;
             for (int32_t kx = 0; kx < s->k_w; ++kx, d += 2) {
-                const uint32_t xv = (row_in && kx >= kx0 && kx < kx1)
-                    ? kws_read_u32(xr + (size_t)(ix0 + kx) * cin) : pad;
+                const int in = row_in && kx >= kx0 && kx < kx1;
+                const uint32_t xv = !in ? pad
+                    : bcast ? (uint32_t)(uint8_t)xr[(size_t)(ix0 + kx) * cin] * 0x01010101u
+                    : kws_read_u32(xr + (size_t)(ix0 + kx) * cin);
                 DWP_TAP(xv, d);
             }
         }
@@ -249,50 +344,44 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
 #endif
 
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
-                                              const kws_requant_t *rq,
                                               const kws_dw_prepared_t *prep,
                                               const int8_t *input, size_t input_len,
                                               int8_t *output, size_t output_len)
 {
-    if (s == NULL || act == NULL || rq == NULL || prep == NULL || prep->data == NULL ||
+    if (s == NULL || act == NULL || prep == NULL || prep->data == NULL ||
         input == NULL || output == NULL) {
         return KWS_ERR_NULL;
     }
-    if (!kws_shape_ok(s) || !kws_act_ok(act) || s->depth_multiplier != 1 ||
-        s->out_c != s->in_c || act->act_min != -128 || act->act_max != 127) {
+    const int32_t dm = s->depth_multiplier;
+    if (!kws_shape_ok(s) || !kws_act_ok(act) || act->act_min != -128 || act->act_max != 127 ||
+        !(dm == 1 || (dm > 0 && dm % 4 == 0 && s->in_c == 1)) || s->out_c != s->in_c * dm) {
         return KWS_ERR_BAD_CONFIG;
     }
     const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
-    /* rq is read only by the portable arithmetic: channels past the last group of four on the
-     * DSP path (whose requantization is prepared), every channel on the portable path; its
-     * values are checked only then, so that a streaming step's few MACs do not pay a loop
-     * over every channel */
-    if (rq->multiplier == NULL || rq->shift == NULL || !(rq->num == 1 || rq->num == cout) ||
-        ((!KWS_USE_DSP || cout % 4 != 0) && !kws_requant_ok(rq, cout))) {
-        return KWS_ERR_BAD_CONFIG;
-    }
     if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
         output_len < (size_t)s->out_h * s->out_w * cout ||
         prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
         return KWS_ERR_SHORT_BUFFER;
     }
+    /* the prepared requantization of the channels the portable arithmetic runs (past the last
+     * group of four on the DSP path, every channel on the portable path) must be one
+     * kws_requantize takes; the DSP path's outputs take any (m, k, r) the exporter wrote,
+     * unchecked like the weights, so that a streaming step's few MACs do not pay a loop over
+     * every channel */
+    if (!dwp_rq_ok(prep, taps, KWS_USE_DSP ? cout / 4 * 4 : 0, cout)) {
+        return KWS_ERR_BAD_CONFIG;
+    }
 #if KWS_USE_DSP
     const int32_t groups = cout / 4; /* full groups: the DSP path */
     const uint32_t pad = (uint32_t)(uint8_t)(int8_t)(-act->input_offset) * 0x01010101u;
-    int32_t tab[DWP_MAX_TABLE]; /* interior pixels: the taps' input offsets */
+    int32_t tab[DWP_MAX_TABLE]; /* the taps' input offsets (interior) or addresses (border) */
     int8_t padrow[DWP_MAX_PAD];  /* M4 border pixels: the padding's -input_offset bytes */
     int padded = 0;
     const int table = taps >= 2 && taps <= DWP_MAX_TABLE;
-    if (table) { /* row-major: each row of k_w taps in_c apart, rows in_w * in_c apart */
-        const int32_t row = s->in_w * s->in_c, step = s->k_w == 1 ? row : s->in_c;
-        for (int32_t t = 0, off = 0, kx = 0; t < taps; ++t) {
-            tab[t] = off;
-            off += step;
-            if (++kx == s->k_w && s->k_w > 1) {
-                kx = 0;
-                off += row - s->k_w * s->in_c;
-            }
-        }
+    int offsets = 0; /* whether tab holds the offsets (else a border pixel's addresses) */
+    if (table) {
+        dwp_offsets(s, tab);
+        offsets = 1;
     }
 #else
     const int32_t groups = 0;
@@ -301,7 +390,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     if (table && groups == cout / 4 && cout % 4 == 0 && s->out_h == 1 && s->out_w == 1 &&
         s->pad_top == 0 && s->pad_left == 0 && s->k_h <= s->in_h && s->k_w <= s->in_w) {
         /* one interior output pixel (a streaming step's (k, 1) kernel): no pixel loop */
-        dwp_interior(input, tab, taps, groups, prep->data, output);
+        dwp_interior(input, tab, taps, groups, prep->data, output, 1, 0, dm > 1);
         return KWS_OK;
     }
 #endif
@@ -309,7 +398,33 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         const int32_t iy0 = oy * s->stride_h - s->pad_top;
         const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
         const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
+#if KWS_USE_DSP
+        /* the row's interior pixels [oxa, oxb) in one call when every channel is in a group */
+        int32_t oxa = s->out_w, oxb = s->out_w;
+        if (table && groups * 4 == cout && ky0 == 0 && ky1 == s->k_h &&
+            s->in_w - s->k_w + s->pad_left >= 0) {
+            oxa = (s->pad_left + s->stride_w - 1) / s->stride_w;
+            oxb = (s->in_w - s->k_w + s->pad_left) / s->stride_w + 1;
+            oxb = oxb > s->out_w ? s->out_w : oxb;
+            oxa = oxa > oxb ? oxb : oxa;
+        }
+#endif
         for (int32_t ox = 0; ox < s->out_w; ++ox) {
+#if KWS_USE_DSP
+            if (ox == oxa && oxb > oxa) {
+                if (!offsets) {
+                    dwp_offsets(s, tab);
+                    offsets = 1;
+                }
+                dwp_interior(input + ((size_t)iy0 * s->in_w + (size_t)(ox * s->stride_w -
+                                                                      s->pad_left)) * s->in_c,
+                             tab, taps, groups, prep->data,
+                             output + ((size_t)oy * s->out_w + ox) * cout, oxb - oxa,
+                             s->stride_w * s->in_c, dm > 1);
+                ox = oxb - 1;
+                continue;
+            }
+#endif
             const int32_t ix0 = ox * s->stride_w - s->pad_left;
             const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
             const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
@@ -317,8 +432,12 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
 #if KWS_USE_DSP
             if (groups > 0) {
                 if (table && ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w) {
+                    if (!offsets) {
+                        dwp_offsets(s, tab);
+                        offsets = 1;
+                    }
                     dwp_interior(input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, taps,
-                                 groups, prep->data, y);
+                                 groups, prep->data, y, 1, 0, dm > 1);
                 } else if (DWP_ASM && table && cout <= DWP_MAX_PAD) {
                     /* the same loop on the taps' addresses, the padding's at a row of
                      * -input_offset bytes (the table entries are addresses, the group offset
@@ -327,17 +446,17 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                         memset(padrow, (int)(uint8_t)pad, (size_t)cout);
                         padded = 1;
                     }
-                    int32_t at[DWP_MAX_TABLE];
                     for (int32_t ky = 0, t = 0; ky < s->k_h; ++ky) {
                         for (int32_t kx = 0; kx < s->k_w; ++kx, ++t) {
                             const int in = ky >= ky0 && ky < ky1 && kx >= kx0 && kx < kx1;
                             const int8_t *a = in ? input + ((size_t)(iy0 + ky) * s->in_w +
                                                             (size_t)(ix0 + kx)) * s->in_c
                                                  : padrow;
-                            at[t] = (int32_t)(intptr_t)a;
+                            tab[t] = (int32_t)(intptr_t)a;
                         }
                     }
-                    dwp_interior(NULL, at, taps, groups, prep->data, y);
+                    offsets = 0; /* tab holds this pixel's addresses now */
+                    dwp_interior(NULL, tab, taps, groups, prep->data, y, 1, 0, dm > 1);
                 } else {
                     dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
                 }
@@ -346,7 +465,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
             (void)ky0, (void)ky1, (void)kx0, (void)kx1;
 #endif
             for (int32_t o = 4 * groups; o < cout; ++o) {
-                y[o] = dwp_channel(s, act, rq, prep, input, iy0, ix0, o);
+                y[o] = dwp_channel(s, act, prep, input, iy0, ix0, o);
             }
         }
     }

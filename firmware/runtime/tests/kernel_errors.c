@@ -173,6 +173,42 @@ int main(void)
                                        sizeof scratch), KWS_ERR_NULL, "depthwise NULL scratch");
     }
 
+    /* prepared depthwise: 4 channels, 3 x 3 -> one group of 16 + 2 * 9 words */
+    static int32_t dw_d[34] = {0, 0, 0, 0};
+    for (int i = 0; i < 4; ++i) {
+        dw_d[22 + 3 * i] = 1 << 30;
+        dw_d[23 + 3 * i] = 1;
+        dw_d[24 + 3 * i] = 1;
+    }
+    kws_dw_prepared_t dprep = {dw_d, 34};
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &dprep, in, 64, out, 64), KWS_OK,
+           "prepared depthwise ok");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, NULL, in, 64, out, 64),
+           KWS_ERR_NULL, "prepared depthwise NULL prep");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &dprep, NULL, 64, out, 64),
+           KWS_ERR_NULL, "prepared depthwise NULL input");
+    dprep.data_len = 33;
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &dprep, in, 64, out, 64),
+           KWS_ERR_SHORT_BUFFER, "prepared depthwise short data");
+    dprep.data_len = 34;
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &dprep, in, 63, out, 64),
+           KWS_ERR_SHORT_BUFFER, "prepared depthwise short input");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act, &dprep, in, 64, out, 63),
+           KWS_ERR_SHORT_BUFFER, "prepared depthwise short output");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds_bad, &act, &dprep, in, 64, out, 64),
+           KWS_ERR_BAD_CONFIG, "prepared depthwise depth multiplier 2");
+    expect(kws_depthwise_conv2d_s8_prepared(&ds, &act_relu, &dprep, in, 64, out, 64),
+           KWS_ERR_BAD_CONFIG, "prepared depthwise narrow activation range");
+    /* a 3-channel layer: its one group runs the portable arithmetic on every path, which
+     * needs the prepared shift to be a right shift */
+    const kws_conv_shape_t ds3 = {4, 4, 3, 4, 4, 3, 3, 3, 1, 1, 1, 1, 1};
+    expect(kws_depthwise_conv2d_s8_prepared(&ds3, &act, &dprep, in, 48, out, 48), KWS_OK,
+           "prepared depthwise 3 channels");
+    dw_d[24] = 0; /* channel 0: r = 0 */
+    expect(kws_depthwise_conv2d_s8_prepared(&ds3, &act, &dprep, in, 48, out, 48),
+           KWS_ERR_BAD_CONFIG, "prepared depthwise shift 0");
+    dw_d[24] = 1;
+
     expect(kws_avgpool_s8(&ds, -128, 127, in, 64, out, 64), KWS_OK, "avgpool ok");
     expect(kws_avgpool_s8(&ds, -128, 127, in, 63, out, 64), KWS_ERR_SHORT_BUFFER,
            "avgpool short input");

@@ -196,14 +196,17 @@ static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *
  * per-layer requantization with shifts -22..-1, biases up to the exactness bound, input
  * offsets at -127 and 128 and random, and random / all -128 / all 127 / alternating /
  * impulse inputs. */
-static long fuzz_dw_prepared(void)
+static long fuzz_dw_prepared(int multiplier)
 {
     enum { MAXN = 13 * 12 * 40 };
     static int8_t x[MAXN], y[MAXN], w[81 * 40];
     static int32_t bias[40], mult[40], shift[40], dd[(16 + 2 * 81) * 10];
     long cases = 0, outputs = 0, nbad = 0;
     for (int it = 0; it < 2500; ++it) {
-        const int32_t c = rnd_in(1, 40), shape = it % 4; /* (k,1), (1,k), rectangular, 3x3 */
+        /* multiplier: one input channel, a depth multiplier of 4..40 (TFLM micro_speech) */
+        const int32_t c = multiplier ? 4 * rnd_in(1, 10) : rnd_in(1, 40);
+        const int32_t cin = multiplier ? 1 : c, dm = c / cin;
+        const int32_t shape = it % 4; /* (k,1), (1,k), rectangular, 3x3 */
         const int32_t kh = shape == 1 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
         const int32_t kw = shape == 0 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
         const int32_t sh = (it % 3 == 0) ? 1 : rnd_in(1, 3), sw = (it % 3 == 0) ? 1 : rnd_in(1, 3);
@@ -212,10 +215,10 @@ static long fuzz_dw_prepared(void)
         const int32_t oh = few ? 1 : rnd_in(1, 8), ow = few ? rnd_in(1, 4) : rnd_in(1, 8);
         const int32_t ih = (oh - 1) * sh + kh - ph - rnd_in(0, ph);
         const int32_t iw = (ow - 1) * sw + kw - pwd - rnd_in(0, pwd);
-        if (ih < 1 || iw < 1 || ih * iw * c > MAXN || oh * ow * c > MAXN) {
+        if (ih < 1 || iw < 1 || ih * iw * cin > MAXN || oh * ow * c > MAXN) {
             continue;
         }
-        const kws_conv_shape_t s = {ih, iw, c, oh, ow, c, kh, kw, sh, sw, ph, pwd, 1};
+        const kws_conv_shape_t s = {ih, iw, cin, oh, ow, c, kh, kw, sh, sw, ph, pwd, dm};
         const int32_t off_kind = it % 5;
         const kws_act_t act = {off_kind == 0 ? -127 : off_kind == 1 ? 128 : rnd_in(-127, 128),
                                rnd_in(-128, 127), -128, 127};
@@ -234,10 +237,9 @@ static long fuzz_dw_prepared(void)
             bias[o] = it % 6 == 5 ? ((rnd() & 1) ? room : -room) : rnd_in(-40000, 40000);
         }
         const int32_t per_channel = (int32_t)(rnd() & 1);
-        const kws_requant_t rq = {mult, shift, per_channel ? c : 1};
         dw_prepare(taps, c, w, bias, mult, shift, per_channel, act.input_offset,
                    act.output_offset, dd);
-        const int32_t n_in = ih * iw * c, kind = (int32_t)(rnd() % 5);
+        const int32_t n_in = ih * iw * cin, kind = (int32_t)(rnd() % 5);
         for (int32_t i = 0; i < n_in; ++i) {
             x[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
                  : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
@@ -245,7 +247,7 @@ static long fuzz_dw_prepared(void)
         }
         const int32_t g4 = (c + 3) / 4;
         const kws_dw_prepared_t prep = {dd, (size_t)((16 + 2 * taps) * g4)};
-        if (kws_depthwise_conv2d_s8_prepared(&s, &act, &rq, &prep, x, (size_t)n_in, y,
+        if (kws_depthwise_conv2d_s8_prepared(&s, &act, &prep, x, (size_t)n_in, y,
                                              (size_t)(oh * ow * c)) != KWS_OK) {
             fz_printf("dw prepared case %d: kernel error\n", it);
             return 1;
@@ -259,7 +261,7 @@ static long fuzz_dw_prepared(void)
                         for (int32_t kx = 0; kx < kw; ++kx) {
                             const int32_t iy = oy * sh + ky - ph, ix = ox * sw + kx - pwd;
                             if (iy >= 0 && iy < ih && ix >= 0 && ix < iw) {
-                                acc += (x[(iy * iw + ix) * c + o] + act.input_offset) *
+                                acc += (x[(iy * iw + ix) * cin + o / dm] + act.input_offset) *
                                        w[(ky * kw + kx) * c + o];
                             }
                         }
@@ -280,7 +282,8 @@ static long fuzz_dw_prepared(void)
             }
         }
     }
-    fz_printf("dw prepared: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    fz_printf("dw prepared%s: %ld cases %ld outputs %ld mismatches\n",
+              multiplier ? " (depth multiplier)" : "", cases, outputs, nbad);
     return nbad;
 }
 
@@ -799,7 +802,8 @@ int main(void)
     fz_printf("fc: %ld cases %ld outputs %ld mismatches\n", fcases, foutputs, fbad);
     bad += fbad;
     bad += fuzz_add_mul();
-    bad += fuzz_dw_prepared();
+    bad += fuzz_dw_prepared(0);
+    bad += fuzz_dw_prepared(1);
     bad += fuzz_avgpool_running();
     return bad != 0;
 }

@@ -6,10 +6,12 @@ from typing import Any
 
 import numpy as np
 
+
 def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
                       ) -> dict[str, np.ndarray] | None:
     """The ``kws_dw_prepared_t`` arrays of a depthwise layer, or None where the kernel does not
-    apply: a depth multiplier other than 1, an activation range other than all of int8, a
+    apply: a depth multiplier other than 1 (or a multiple of 4 on a one-channel input, as TFLM
+    micro_speech's first layer), an activation range other than all of int8, a
     TFLite shift outside -22..-1, or a channel with |bias| + 255 * sum|w| >= 2^30 (then 2 * acc
     may not fit int32 and SMMULR(2 acc, m) would not be TFLite's rounding doubling high
     multiply; see ``kws_rqf_t`` in ``kws_internal.h``).
@@ -24,8 +26,9 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     Parameters
     ----------
     p : dict
-        The layer's parameters (``kws.export.lowering.conv``): ``out_c``, ``k_h``, ``k_w``,
-        ``depth_multiplier``, ``input_offset``, ``output_offset``, ``act_min``, ``act_max``.
+        The layer's parameters (``kws.export.lowering.conv``): ``in_c``, ``out_c``, ``k_h``,
+        ``k_w``, ``depth_multiplier``, ``input_offset``, ``output_offset``, ``act_min``,
+        ``act_max``.
     arrays : dict of ndarray
         ``filter`` (int8, 1 x k_h x k_w x out_c flattened), ``multiplier``, ``shift`` (one or
         out_c values) and optionally ``bias`` (int32, out_c).
@@ -33,11 +36,14 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     Returns
     -------
     dict of ndarray or None
-        ``dw_data`` (int32), and the unchanged ``multiplier`` and ``shift`` (the portable path
-        requantizes with them).
+        ``dw_data`` (int32): it holds the requantization too, so the layer needs no
+        ``multiplier`` / ``shift`` arrays.
     """
     oc, taps = p["out_c"], p["k_h"] * p["k_w"]
-    if p["depth_multiplier"] != 1 or (p["act_min"], p["act_max"]) != (-128, 127):
+    dm = p["depth_multiplier"]
+    if not (dm == 1 or (dm % 4 == 0 and p["in_c"] == 1)):
+        return None  # each group of four channels reads one input channel, or four
+    if (p["act_min"], p["act_max"]) != (-128, 127):
         return None
     w = arrays["filter"].astype(np.int64).reshape(taps, oc)
     mult = np.broadcast_to(arrays["multiplier"].astype(np.int64), (oc,))
@@ -62,5 +68,4 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     k = (1 << (r - 1)) + p["output_offset"] * (1 << r)
     rqf = np.stack([mult[idx], k, r], axis=1).reshape(oc4 // 4, 12)
     data = np.concatenate([bias2.reshape(oc4 // 4, 4), words, rqf], axis=1).reshape(-1)
-    return {"dw_data": data.astype(np.int32), "multiplier": arrays["multiplier"],
-            "shift": arrays["shift"]}
+    return {"dw_data": data.astype(np.int32)}

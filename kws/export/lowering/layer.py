@@ -31,7 +31,7 @@ class Layer:
     plain_arrays: dict[str, np.ndarray] | None = None  # the int8 arrays prepared ones replaced
 
     def unprepared(self) -> Layer:
-        """This layer with TFLite's int8 arrays again where prepared ones replaced them
+        """The layer with TFLite's int8 arrays again where prepared ones replaced them
         (prepared depthwise weights), for exports that read that layout (the blob)."""
         if self.plain_arrays is None:
             return self
