@@ -26,7 +26,10 @@ from typing import Any, Sequence
 from kws.detect import THRESHOLD_OFF, DetectorSettings
 from kws.errors import KwsError
 
+#: Smoothing windows tried for a model deciding every 2 hops (40 ms): 40-320 ms of outputs.
 WINDOWS = (1, 2, 3, 4, 6, 8)
+#: The detector's largest smoothing window (``KWS_DETECT_MAX_WINDOW``).
+MAX_WINDOW = 16
 REFRACTORIES_MS = (1000, 1500, 2000)
 
 
@@ -54,7 +57,8 @@ class Calibration:
 def _with(base: DetectorSettings, thresholds: Sequence[int], k: int, refractory: int
           ) -> DetectorSettings:
     return DetectorSettings(labels=base.labels, thresholds=tuple(thresholds), average_window=k,
-                            model_every_hops=base.model_every_hops, refractory_ms=refractory)
+                            model_every_hops=base.model_every_hops, refractory_ms=refractory,
+                            gate=base.gate)
 
 
 def _lowest_threshold(scored: Any, base: DetectorSettings, index: int, k: int, refractory: int,
@@ -79,8 +83,20 @@ def _lowest_threshold(scored: Any, base: DetectorSettings, index: int, k: int, r
     return lo
 
 
+def smoothing_windows(model_every_hops: int) -> tuple[int, ...]:
+    """The windows ``K`` tried for a model deciding every ``model_every_hops`` hops: those of
+    :data:`WINDOWS` scaled to cover the same durations (a streaming model deciding every hop
+    averages twice as many outputs over the same time), at most :data:`MAX_WINDOW`.
+
+    >>> smoothing_windows(2), smoothing_windows(1)
+    ((1, 2, 3, 4, 6, 8), (2, 4, 6, 8, 12, 16))
+    """
+    return tuple(sorted({max(1, min(MAX_WINDOW, round(k * 2 / model_every_hops)))
+                         for k in WINDOWS}))
+
+
 def calibrate(scored: Any, base: DetectorSettings, *, target_fa_per_hour: float = 1.0,
-              windows: Sequence[int] = WINDOWS,
+              windows: Sequence[int] | None = None,
               refractories_ms: Sequence[int] = REFRACTORIES_MS) -> Calibration:
     """Choose thresholds, K and refractory time (module docstring).
 
@@ -92,6 +108,8 @@ def calibrate(scored: Any, base: DetectorSettings, *, target_fa_per_hour: float 
         Labels, which classes are keywords (threshold <= 255) and the model stride.
     target_fa_per_hour : float
         The false-accept budget over all keywords together.
+    windows : sequence of int, optional
+        Smoothing windows to try; default :func:`smoothing_windows` of the base's stride.
 
     Raises
     ------
@@ -105,7 +123,7 @@ def calibrate(scored: Any, base: DetectorSettings, *, target_fa_per_hour: float 
         raise KwsError("calibration: the detector has no keyword to calibrate")
     budget = target_fa_per_hour / len(keys)
     grid = []
-    for k in windows:
+    for k in windows or smoothing_windows(base.model_every_hops):
         for refr in refractories_ms:
             th = list(base.thresholds)
             for i in keys:

@@ -48,8 +48,10 @@ from kws.simulate import (
     StreamModel,
     c_runtime_available,
     detector_settings_for,
+    is_streamable,
     load_run_model,
     recording_outputs,
+    recording_outputs_stepped,
     tflm_model_fn,
 )
 from kws.train.features import compute_features
@@ -323,10 +325,14 @@ def score_recordings(model: StreamModel, *, stream: np.ndarray | None = None,
     recs += list(negatives)
     evs += [None] * len(negatives)
     names += list(negative_names) or [f"negative {i}" for i in range(len(negatives))]
-    fn = tflm_model_fn(model, workers=workers,
-                       engine=engine or ("c" if c_runtime_available() else "tflm"))
-    outs = recording_outputs(recs, frontend=model.frontend, model_every_hops=model_every_hops,
-                             model_fn=fn)
+    engine = engine or ("c" if c_runtime_available() else "tflm")
+    if engine == "c" and is_streamable(model):   # the step function: same outputs, less work
+        outs = recording_outputs_stepped(recs, model=model, model_every_hops=model_every_hops,
+                                         workers=workers)
+    else:
+        fn = tflm_model_fn(model, workers=workers, engine=engine)
+        outs = recording_outputs(recs, frontend=model.frontend,
+                                 model_every_hops=model_every_hops, model_fn=fn)
     sr = model.frontend.sample_rate
     return Scored(outs, evs, [len(r) / sr for r in recs],
                   output_zero_point=model.output_zero_point, names=names)

@@ -321,6 +321,45 @@ def recording_outputs(recordings: Sequence[np.ndarray], *, frontend: FrontendSet
     return [r for r in results if r is not None]
 
 
+def _step_worker_run(job: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+    """The worker's step function over the features ``job[0]`` from a reset, at the frames
+    ``job[1]``."""
+    feats, frames = job
+    host = _WORKER["c"]
+    host.stream_reset()
+    return host.steps(feats[:frames[-1] + 1])[0][frames]
+
+
+def recording_outputs_stepped(recordings: Sequence[np.ndarray], *, model: StreamModel,
+                              model_every_hops: int, workers: int = 2
+                              ) -> list[tuple[np.ndarray, np.ndarray]]:
+    """:func:`recording_outputs` of a streamable model by its step function (``kws_model_step``
+    on the host, one step per frame from a reset at the start of each recording), ``workers``
+    processes over the recordings: the same outputs (a step's output once the window is full
+    equals the window model's on the window ending there), a fraction of the work."""
+    nf = model.frontend.num_frames
+    results: list[tuple[np.ndarray, np.ndarray]] = []
+    jobs, where = [], []
+    for i, samples in enumerate(recordings):
+        feats = stream_features(np.asarray(samples, np.int16), model.frontend)
+        frames = inference_frames(len(feats), window_frames=nf, every=model_every_hops)
+        results.append((np.zeros((0, 0), np.int8), np.zeros(0, np.int64)))
+        if len(frames):
+            jobs.append((feats, frames))
+            where.append((i, inference_times_ms(frames, model.frontend)))
+    n = max(1, min(workers, len(jobs)))
+    if n == 1:
+        _c_worker_init(str(model.path))
+        outs = [_step_worker_run(j) for j in jobs]
+    else:
+        with ProcessPoolExecutor(n, initializer=_c_worker_init,
+                                 initargs=(str(model.path),)) as pool:
+            outs = list(pool.map(_step_worker_run, jobs))
+    for (i, times), out in zip(where, outs):
+        results[i] = (np.asarray(out, np.int8), times)
+    return results
+
+
 def detection_lines(detections: Sequence[Detection]) -> list[str]:
     """The JSON lines that ``kws stream`` and the firmware print."""
     return [d.to_json() for d in detections]
@@ -342,15 +381,20 @@ def is_streamable(model: StreamModel) -> bool:
     return True
 
 
+def default_detector(model: StreamModel) -> DetectorSettings:
+    """:meth:`DetectorSettings.default_for` the model's labels, deciding every hop (20 ms) for a
+    streamable model, which steps every hop anyway, and every 2 hops otherwise."""
+    return DetectorSettings.default_for(model.labels,
+                                        model_every_hops=1 if is_streamable(model) else 2)
+
+
 def detector_settings_for(model: StreamModel, **overrides: int) -> DetectorSettings:
     """The detector settings of a RUN: ``detector.json`` beside the model if present, else
     :meth:`DetectorSettings.default_for` its labels (deciding every hop for a streamable model,
     every 2 hops otherwise; the gate on); then ``overrides`` (``threshold`` sets
     every keyword's threshold; ``gate`` is GateSettings, or False for no gate; other keys are
     DetectorSettings fields; None is ignored)."""
-    # a streaming model steps every hop anyway: by default it decides every hop (20 ms)
-    base = read_detector(model.path) or DetectorSettings.default_for(
-        model.labels, model_every_hops=1 if is_streamable(model) else 2)
+    base = read_detector(model.path) or default_detector(model)
     fields = base.to_dict()
     for key, value in overrides.items():
         if value is None:

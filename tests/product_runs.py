@@ -1,6 +1,7 @@
 """Small RUN folders and a test stream for the product tests (library, blob), made without
 ../shared: random-weight DS-CNNs (same architecture, different seeds) cached under build/,
-thresholds chosen from the model's own posteriors on the stream so that detections happen."""
+thresholds chosen from the model's own posteriors on the stream so that detections happen;
+and a random-weight streamable run (the step function every hop, the gate on)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from kws.detect import GateSettings
 from kws.device.build import REPO
 
 LABELS = ("_silence_", "_unknown_", "yes", "no")
@@ -43,7 +45,19 @@ def random_run(seed: int, *, channels: int = 8) -> Path:
     return run
 
 
-def _calibrate(run: Path) -> None:
+def stream_run(seed: int = 0) -> Path:
+    """A random-weight streamable RUN (tcn-stream) whose detector decides every hop with the
+    voice-activity gate on, and fires on stream_samples()."""
+    from kws.runtime.testmodels import make_stream_run
+
+    run = REPO / "build" / "test-runs" / f"product_stream_tcn_s{seed}_v1"
+    if not (run / "detector.json").is_file():
+        make_stream_run(run, labels=LABELS, seed=seed)
+        _calibrate(run, every=1, gate=GateSettings())
+    return run
+
+
+def _calibrate(run: Path, *, every: int = 2, gate: GateSettings | None = None) -> None:
     from kws.detect import DetectorSettings
     from kws.fileio import write_text_atomic
     from kws.frontend.fixed import features_numpy
@@ -53,9 +67,9 @@ def _calibrate(run: Path) -> None:
     fe = model.frontend
     feats = features_numpy(stream_samples(), fe)
     wins = np.lib.stride_tricks.sliding_window_view(feats, (fe.num_frames, fe.num_outputs))
-    u = tflm_model_fn(model, workers=1)(np.ascontiguousarray(wins[:, 0][::2])).astype(int)
+    u = tflm_model_fn(model, workers=1)(np.ascontiguousarray(wins[:, 0][::every])).astype(int)
     u -= model.output_zero_point
     th = [256, 256] + [max(1, int(np.percentile(u[:, i], 90))) for i in (2, 3)]
     det = DetectorSettings(labels=LABELS, thresholds=tuple(th), average_window=2,
-                           model_every_hops=2, refractory_ms=500)
+                           model_every_hops=every, refractory_ms=500, gate=gate)
     write_text_atomic(run / "detector.json", json.dumps(det.to_dict()) + "\n")

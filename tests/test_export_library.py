@@ -13,7 +13,7 @@ import pytest
 from kws import qemu
 from kws.cbuild import cmake_build
 from kws.device.build import REPO
-from tests.product_runs import random_run, stream_samples, write_wav
+from tests.product_runs import random_run, stream_run, stream_samples, write_wav
 
 needs_cmake = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("cc") is None,
                                  reason="needs cmake and a host C compiler")
@@ -24,11 +24,11 @@ def run_dir() -> Path:
     return random_run(0)
 
 
-@pytest.fixture(scope="module")
-def expected(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+def _expected(run_dir: Path, tmp: Path) -> tuple[Path, list[str]]:
+    """The test stream and ``kws stream``'s detection lines for it (the Python simulation)."""
     from kws.simulate import detection_lines, detector_settings_for, load_run_model, stream_file
 
-    wav = write_wav(tmp_path_factory.mktemp("wav") / "input.wav", stream_samples())
+    wav = write_wav(tmp / "input.wav", stream_samples())
     model = load_run_model(run_dir)
     lines = detection_lines(stream_file(model.path, wav, detector=detector_settings_for(model),
                                         workers=1))
@@ -36,8 +36,7 @@ def expected(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[P
     return wav, lines
 
 
-@pytest.fixture(scope="module")
-def library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def _library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The exported folder, copied alone into an empty temporary folder."""
     from kws.cli import main
 
@@ -46,6 +45,32 @@ def library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     alone = tmp_path_factory.mktemp("alone") / "kws_test_lib"
     shutil.copytree(out, alone)
     return alone
+
+
+@pytest.fixture(scope="module")
+def expected(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    return _expected(run_dir, tmp_path_factory.mktemp("wav"))
+
+
+@pytest.fixture(scope="module")
+def library(run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _library(run_dir, tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def stream_run_dir() -> Path:
+    return stream_run(0)
+
+
+@pytest.fixture(scope="module")
+def stream_expected(stream_run_dir: Path, tmp_path_factory: pytest.TempPathFactory
+                    ) -> tuple[Path, list[str]]:
+    return _expected(stream_run_dir, tmp_path_factory.mktemp("wav"))
+
+
+@pytest.fixture(scope="module")
+def stream_library(stream_run_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _library(stream_run_dir, tmp_path_factory)
 
 
 def test_library_layout_and_no_repository_references(library: Path) -> None:
@@ -71,6 +96,25 @@ def test_library_host_build_strict_and_sanitized_equals_kws_stream(
     flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
              "-fno-sanitize-recover=all -fno-omit-frame-pointer")
     cmake_build(library, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
+    proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == lines
+
+
+@needs_cmake
+def test_library_of_a_streamable_model_steps_with_the_gate_and_equals_kws_stream(
+        stream_library: Path, stream_expected: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """A streamable RUN's library runs kws_model_step every hop behind the voice-activity gate
+    (no window-model arena in kws_engine) and prints kws stream's lines (strict, sanitized)."""
+    wav, lines = stream_expected
+    config = (stream_library / "src" / "kws_app_config.h").read_text()
+    assert "#define KWS_APP_MODEL_STREAM 1" in config
+    assert "#define KWS_APP_GATE_ENABLED 1u" in config
+    assert "#define KWS_APP_MODEL_EVERY_HOPS 1u" in config
+    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
+             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
+    cmake_build(stream_library, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
     proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
                           text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr

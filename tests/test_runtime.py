@@ -318,8 +318,9 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     loops, in every DSP output mode (fast requantization with SSAT or min / max clamp, exact
     per channel and per layer), average pool (DSP: 16-bit lane sums) and fully connected, over
     random and adversarial inputs, then depthwise of any kernel ((k, 1), (1, k), rectangular),
-    stride and padding, mostly few-pixel (DSP: the direct path of streaming steps): ~11,700
-    cases, ~2 M outputs."""
+    stride and padding, mostly few-pixel (DSP: the direct path of streaming steps), and the
+    streaming step's running average pool over sequences of up to 2.5 windows with resets:
+    ~14,200 cases, ~2.9 M outputs."""
     from kws.runtime.host import build_runtime
 
     exe = build_runtime(kernel_path).parent / "kernel_fuzz"
@@ -334,6 +335,7 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert "dw prepared: 2028 cases 495090 outputs 0 mismatches" in proc.stdout
     assert ("dw prepared (depth multiplier): 2106 cases 583212 outputs 0 mismatches"
             in proc.stdout)
+    assert "avgpool running: 400 cases 415904 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

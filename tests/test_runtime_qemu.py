@@ -87,6 +87,7 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert "dw prepared: 2028 cases 495090 outputs 0 mismatches" in res.stdout
     assert ("dw prepared (depth multiplier): 2106 cases 583212 outputs 0 mismatches"
             in res.stdout)
+    assert "avgpool running: 400 cases 415904 outputs 0 mismatches" in res.stdout
 
 
 @pytest.mark.parametrize("name", ["stream_tcn", "stream_ds_cnn", "stream_mix"])

@@ -157,6 +157,9 @@ def test_calibration_meets_its_target_on_a_constructed_case() -> None:
     assert cal.met and cal.fa_per_hour <= 2.0
     assert cal.fa_per_hour == sc.at(cal.settings)["fa_per_hour"]
     assert cal.miss_rate == sc.at(cal.settings)["miss_rate"] < 0.2
+    # the base's voice-activity gate and schedule are kept (detector.json runs the gate)
+    assert cal.settings.gate == base.gate is not None
+    assert cal.settings.model_every_hops == base.model_every_hops
     th = list(cal.settings.thresholds)
     for i in (2, 3):                                  # one lower breaks the keyword's budget
         lower = list(th)
@@ -169,3 +172,14 @@ def test_calibration_meets_its_target_on_a_constructed_case() -> None:
         assert sc.at(s)["fa_per_hour"] > 1.0
     with pytest.raises(KwsError, match="target-fa-per-hour"):
         calibrate(sc, base, target_fa_per_hour=-1.0)
+
+
+def test_smoothing_windows_cover_the_same_durations() -> None:
+    """A model deciding every hop tries twice the windows (same 40-320 ms of outputs) up to the
+    detector's 16; every 2 hops keeps the original grid."""
+    from kws.calibrate import MAX_WINDOW, WINDOWS, smoothing_windows
+
+    assert smoothing_windows(2) == WINDOWS
+    assert smoothing_windows(1) == (2, 4, 6, 8, 12, 16)
+    assert smoothing_windows(4) == (1, 2, 3, 4)
+    assert max(smoothing_windows(1)) <= MAX_WINDOW

@@ -120,3 +120,37 @@ def test_c_engine_equals_tflm(small_run: Path, real_audio: Path) -> None:
     c = tflm_model_fn(model, workers=1, engine="c")(wins)
     ref = tflm_model_fn(model, workers=1, engine="tflm")(wins)
     assert np.array_equal(c, ref)
+
+
+@pytest.mark.skipif(not __import__("kws.simulate", fromlist=["x"]).c_runtime_available(),
+                    reason="needs the host C runtime binding (kws.runtime.host)")
+def test_stepped_recording_outputs_equal_the_window_model(tmp_path: Path,
+                                                          real_audio: Path) -> None:
+    """A streamable model scored by its step function (kws.evaluate.score_recordings' path for
+    one) gives the window model's outputs and times on the same schedule, every hop and every
+    2 hops, over several recordings (speech, noise, one shorter than a window), with 1 and 2
+    worker processes."""
+    from kws.data.labelled_stream import parity_stream
+    from kws.runtime.testmodels import make_stream_run
+    from kws.simulate import (
+        is_streamable,
+        recording_outputs,
+        recording_outputs_stepped,
+        tflm_model_fn,
+    )
+
+    model = load_run_model(make_stream_run(tmp_path / "run", family="tcn-stream"))
+    assert is_streamable(model)
+    speech, _ = parity_stream(real_audio, seconds=12.0, seed=3)
+    noise = np.random.default_rng(1).normal(0, 2000, 16000 * 3).astype(np.int16)
+    recs = [speech, np.zeros(4000, np.int16), noise]
+    for every, workers in ((1, 2), (2, 1)):
+        got = recording_outputs_stepped(recs, model=model, model_every_hops=every,
+                                        workers=workers)
+        want = recording_outputs(recs, frontend=model.frontend, model_every_hops=every,
+                                 model_fn=tflm_model_fn(model, workers=1, engine="tflm"))
+        assert len(got) == len(want) == 3 and len(got[0][0]) > 100 and len(got[1][1]) == 0
+        for (go, gt), (wo, wt) in zip(got, want):
+            assert np.array_equal(gt, wt)
+            assert go.size == wo.size and np.array_equal(go.reshape(wo.shape), wo)
+        assert len(np.unique(got[0][0], axis=0)) > 3      # the outputs move

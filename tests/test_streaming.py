@@ -135,6 +135,33 @@ def test_stream_dropped_frames_refill_after_reset() -> None:
     assert not np.array_equal(ys2[:48], ys[:48])
 
 
+@pytest.mark.parametrize("name", ["stream_tcn", "stream_ds_cnn"])
+def test_stream_parity_long_sequence_with_resets(name: str) -> None:
+    """2,400 frames (the running pool's ring wraps ~70-100 times) with resets at four points,
+    two of them before the window has filled: every step with a full window since the last reset
+    equals TFLM on the window ending there; steps before are flagged not ready."""
+    path = ensure_model(name)
+    hm = HostModel(path, path="dsp")
+    w = hm.export.stream.window
+    zp = int(hm.export.model.tensors[hm.export.model.inputs[0]].zero_point[0])
+    frames = stream_frames(2400, zp, seed=21)
+    cuts = [0, 30, 611, 1377, 1400, 2400]      # a reset at every cut but 0
+    checked = 0
+    hm.stream_reset()
+    for a, b in zip(cuts, cuts[1:]):
+        if a:
+            hm.stream_reset()
+        ys, ready = hm.steps(frames[a:b])
+        assert not ready[:w - 1].any() and ready[w - 1:].all()
+        if b - a < w:
+            continue
+        want = run_tflm(path, windows(frames[a:b], w)).reshape(b - a - w + 1, -1)
+        assert np.array_equal(ys[w - 1:], want), f"{a}..{b}"
+        checked += len(want)
+    assert checked == (581 - 48) + (766 - 48) + (1000 - 48)
+    assert any(sl.running for sl in hm.export.stream.layers)
+
+
 def test_window_model_unchanged_for_streamable_models() -> None:
     """kws_model_invoke of a streamable model still equals TFLM (both paths)."""
     path = ensure_model("stream_mix")
@@ -185,9 +212,11 @@ def test_export_streamable_header_and_sizes(tmp_path) -> None:
         assert name in h
     sp = r.stream
     # one buffer per layer with a kernel longer than one slice: 3 frames, 7 slices x 4, and
-    # the pool's 23 slices, 64 channels each
-    assert sp.ring_bytes == 3 * 10 + 4 * 7 * 64 + 23 * 64
-    assert sp.state_size == ((4 + 30 + 3) // 4 * 4) + 4 * 7 * 64 + 23 * 64
+    # the running pool's 23 slices with its head and int32 sums, 64 channels each
+    pool = 4 + 4 * 64 + 23 * 64
+    assert sp.ring_bytes == 3 * 10 + 4 * 7 * 64 + pool
+    assert sp.state_size == ((4 + 30 + 3) // 4 * 4) + 4 * 7 * 64 + pool
+    assert [sl.running for sl in sp.layers] == [sl.layer.kernel == "avgpool" for sl in sp.layers]
     assert sp.macs * 20 < r.macs                       # a step is a small part of the window
 
 

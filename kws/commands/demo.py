@@ -1,6 +1,7 @@
 """``kws demo``: the main job end to end on the built-in default (offline synthetic speech).
 
-1. train a yes/no model on the offline synthetic corpus (``kws train --words yes,no``);
+1. train a yes/no model on the offline synthetic corpus (``kws train --words yes,no``: the
+   streamable default, tcn-stream, which the firmware runs one step per 20 ms hop);
 2. export it to C (``kws export``);
 3. build the Cortex-M4 firmware for it (``kws firmware build``);
 4. run the firmware under QEMU (mps2-an386) on a test stream made from held-out synthetic

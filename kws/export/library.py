@@ -155,7 +155,7 @@ def export_library(run: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     from kws.device.build import AppConfig, app_config_header, size_defines
     from kws.export import export_model
     from kws.frontend import codegen as fe_codegen
-    from kws.simulate import detector_settings_for, load_run_model
+    from kws.simulate import detector_settings_for, is_streamable, load_run_model
 
     model_path = _run_model(run)
     model = load_run_model(model_path)
@@ -169,7 +169,8 @@ def export_library(run: str | os.PathLike[str], out_dir: str | os.PathLike[str],
     try:
         result = _write(stage, model_path, model, detector, name, version,
                         AppConfig(frontend=model.frontend, detector=detector,
-                                  output_zero_point=model.output_zero_point),
+                                  output_zero_point=model.output_zero_point,
+                                  stream=is_streamable(model)),
                         app_config_header, size_defines, export_model, fe_codegen)
         if out.exists():
             shutil.rmtree(out)

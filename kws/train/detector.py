@@ -27,7 +27,6 @@ import numpy as np
 from kws.audio import AUDIO_SUFFIXES, load_audio
 from kws.calibrate import Calibration, calibrate
 from kws.data.manifest import UNKNOWN
-from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 
@@ -94,10 +93,10 @@ def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words
     from kws.data.running_speech import running_speech
     from kws.evaluate import score_recordings
     from kws.run import write_detector
-    from kws.simulate import load_run_model
+    from kws.simulate import default_detector, load_run_model
 
     model = load_run_model(run)
-    base = DetectorSettings.default_for(model.labels)
+    base = default_detector(model)
     ks = keyword_stream(examples, words, noise, seed=seed)
     stream, events = ks if ks is not None else (None, None)
     negs = negative_recordings(negatives, "calibration")

@@ -12,6 +12,21 @@ static int engine_frame(void *ctx, const int16_t *window, size_t window_len, int
                                       frame, (int32_t)frame_len) == KWS_OK ? 0 : -1;
 }
 
+#if KWS_APP_MODEL_STREAM
+static int engine_reset(void *ctx)
+{
+    kws_engine *e = (kws_engine *)ctx;
+    return kws_model_stream_reset(e->state, sizeof(e->state)) == KWS_OK ? 0 : -1;
+}
+
+static int engine_step(void *ctx, const int8_t *frame, size_t frame_len, int8_t *output,
+                       size_t output_len)
+{
+    kws_engine *e = (kws_engine *)ctx;
+    return kws_model_step(e->state, sizeof(e->state), frame, frame_len, output, output_len,
+                          e->arena, sizeof(e->arena), NULL) == KWS_OK ? 0 : -1;
+}
+#else
 static int engine_model(void *ctx, const int8_t *input, size_t input_len, int8_t *output,
                         size_t output_len)
 {
@@ -19,6 +34,7 @@ static int engine_model(void *ctx, const int8_t *input, size_t input_len, int8_t
     return kws_model_invoke(input, input_len, output, output_len, e->arena, sizeof(e->arena)) ==
            KWS_OK ? 0 : -1;
 }
+#endif
 
 int kws_engine_init(kws_engine *e)
 {
@@ -48,8 +64,18 @@ int kws_engine_init(kws_engine *e)
     cfg.detect.thresholds = e->thresholds;
     cfg.frame_fn = engine_frame;
     cfg.frame_ctx = &e->frontend;
-    cfg.model_fn = engine_model;
+    cfg.gate.enabled = KWS_APP_GATE_ENABLED;
+    cfg.gate.margin = KWS_APP_GATE_MARGIN;
+    cfg.gate.min_level = KWS_APP_GATE_MIN_LEVEL;
+    cfg.gate.rise = KWS_APP_GATE_RISE;
+    cfg.gate.hangover = KWS_APP_GATE_HANGOVER;
     cfg.model_ctx = e;
+#if KWS_APP_MODEL_STREAM /* the detector resets the state before its first step */
+    cfg.model_reset_fn = engine_reset;
+    cfg.model_step_fn = engine_step;
+#else
+    cfg.model_fn = engine_model;
+#endif
     return kws_detector_init(&e->detector, &cfg);
 }
 

@@ -5,8 +5,11 @@
  *   kws_engine_init(&engine);                    // KWS_DETECTOR_OK or a KWS_DETECTOR_ERR_*
  *   kws_detector_process(&engine.detector, pcm, n, events, max_events, &count);
  *
- * Settings (window, hop, frames, labels, thresholds, smoothing, refractory time) come from the
- * generated kws_app_config.h; the model from kws_model.h / kws_model.c.
+ * Settings (window, hop, frames, labels, thresholds, smoothing, refractory time, the
+ * voice-activity gate) come from the generated kws_app_config.h; the model from kws_model.h /
+ * kws_model.c. A streamable model (KWS_APP_MODEL_STREAM = 1: kws export generated
+ * kws_model_step) runs one step per hop while the gate is open, on a persistent state and a
+ * small per-step arena, instead of the window model on its arena.
  */
 #ifndef KWS_ENGINE_H
 #define KWS_ENGINE_H
@@ -26,9 +29,18 @@
 extern "C" {
 #endif
 
+#if KWS_APP_MODEL_STREAM && !defined(KWS_MODEL_STREAM)
+#error "KWS_APP_MODEL_STREAM=1 but the exported model has no streaming step function"
+#endif
+
 typedef struct {
     kws_frontend_state frontend;                          /* one feature frame per hop */
+#if KWS_APP_MODEL_STREAM
+    uint32_t state[(KWS_MODEL_STREAM_STATE_BYTES + 3) / 4];     /* persistent between steps */
+    uint32_t arena[(KWS_MODEL_STREAM_ARENA_BYTES + 3) / 4 + 1]; /* free between steps */
+#else
     uint32_t arena[(KWS_MODEL_ARENA_BYTES + 3) / 4 + 1];  /* the model's activations */
+#endif
     uint16_t thresholds[KWS_APP_NUM_CLASSES];             /* per label, 256 = never */
     kws_detector_state detector;                          /* pass &engine.detector to the API */
 } kws_engine;

@@ -179,6 +179,21 @@ kws_status_t kws_avgpool_s8(const kws_conv_shape_t *shape, int32_t act_min, int3
                             const int8_t *input, size_t input_len,
                             int8_t *output, size_t output_len);
 
+/* Running average pool along time, for a streaming step: the same output as kws_avgpool_s8 on
+ * the last k = shape->in_h time slices (the pool's window is all of them: k_h == in_h,
+ * out_h == 1, pad_top == 0, stride_h == 1; any k_w, stride_w, pad_left), computed from the
+ * newest slice (in_w * in_c int8) and a state instead of re-summing k slices: a uint32 head
+ * (the ring slot of the oldest slice), in_w * in_c int32 sums of the ring's slices, and the
+ * ring of k slices. A zeroed state is a window of k zero slices, as a zero-filled buffer is.
+ * Each call adds the newest slice to the sums, subtracts the slice it replaces in the ring and
+ * writes out_w * in_c averages (TFLite's rounding). state: 4-byte aligned, at least
+ * kws_avgpool_running_get_state_size bytes. */
+size_t kws_avgpool_running_get_state_size(const kws_conv_shape_t *shape);
+kws_status_t kws_avgpool_running_s8(void *state, size_t state_len, const kws_conv_shape_t *shape,
+                                    int32_t act_min, int32_t act_max,
+                                    const int8_t *newest, size_t newest_len,
+                                    int8_t *output, size_t output_len);
+
 /* Fully connected: out[o] = f(sum_i in[i] * w[o][i]), filter num_out x num_in, batch 1. */
 kws_status_t kws_fully_connected_s8(int32_t num_in, int32_t num_out, const kws_act_t *act,
                                     const kws_requant_t *rq,

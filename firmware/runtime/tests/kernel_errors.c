@@ -214,6 +214,39 @@ int main(void)
            "avgpool short input");
     expect(kws_avgpool_s8(&ds, 5, 4, in, 64, out, 64), KWS_ERR_BAD_CONFIG, "avgpool clamp");
 
+    {
+        /* running pool over 5 slices of 2 columns x 4 channels: head + 8 sums + 40 ring bytes */
+        static uint32_t st[1 + 8 + 10 + 1];
+        const kws_conv_shape_t rs = {5, 2, 4, 1, 1, 4, 5, 2, 1, 1, 0, 0, 1};
+        kws_conv_shape_t rbad = rs;
+        expect(kws_avgpool_running_get_state_size(&rs) == 4 + 32 + 40, 1,
+               "avgpool running state size");
+        expect(kws_avgpool_running_s8(st, 76, &rs, -128, 127, in, 8, out, 4), KWS_OK,
+               "avgpool running ok");
+        expect(kws_avgpool_running_s8(st, 75, &rs, -128, 127, in, 8, out, 4),
+               KWS_ERR_SHORT_BUFFER, "avgpool running short state");
+        expect(kws_avgpool_running_s8(st, 76, &rs, -128, 127, in, 7, out, 4),
+               KWS_ERR_SHORT_BUFFER, "avgpool running short slice");
+        expect(kws_avgpool_running_s8(st, 76, &rs, -128, 127, in, 8, out, 3),
+               KWS_ERR_SHORT_BUFFER, "avgpool running short output");
+        expect(kws_avgpool_running_s8(NULL, 76, &rs, -128, 127, in, 8, out, 4), KWS_ERR_NULL,
+               "avgpool running NULL state");
+        expect(kws_avgpool_running_s8(st, 76, &rs, 5, 4, in, 8, out, 4), KWS_ERR_BAD_CONFIG,
+               "avgpool running clamp");
+        rbad.k_h = 4; /* the window must be every slice */
+        expect(kws_avgpool_running_s8(st, 76, &rbad, -128, 127, in, 8, out, 4),
+               KWS_ERR_BAD_CONFIG, "avgpool running partial window");
+        expect((int)kws_avgpool_running_get_state_size(&rbad), 0,
+               "avgpool running state size of a bad shape");
+        rbad = rs;
+        rbad.pad_left = 2; /* an output column that sees no input */
+        expect(kws_avgpool_running_s8(st, 76, &rbad, -128, 127, in, 8, out, 4),
+               KWS_ERR_BAD_CONFIG, "avgpool running empty column window");
+        st[0] = 5u; /* head out of range: not a state of this shape */
+        expect(kws_avgpool_running_s8(st, 76, &rs, -128, 127, in, 8, out, 4),
+               KWS_ERR_BAD_CONFIG, "avgpool running corrupt head");
+    }
+
     expect(kws_fully_connected_s8(8, 4, &act, &rq, in, 8, w, 32, b, 4, out, 4), KWS_OK, "fc ok");
     expect(kws_fully_connected_s8(8, 4, &act, &rq, in, 8, w, 31, b, 4, out, 4),
            KWS_ERR_SHORT_BUFFER, "fc short filter");

@@ -9,7 +9,9 @@
  * the limit of the DSP path's 16-bit lane sums); fully connected (1..9 outputs: the four- and
  * two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
  * rectangular), stride 1..3, any padding and depth multiplier, mostly with few output pixels
- * (the streaming step's shapes, the DSP direct path) in every quantization mode. Run by tests/test_runtime.py on both kernel paths;
+ * (the streaming step's shapes, the DSP direct path) in every quantization mode; the running
+ * average pool of the streaming step over long slice sequences with resets. Run by
+ * tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
 
@@ -282,6 +284,88 @@ static long fuzz_dw_prepared(int multiplier)
     }
     fz_printf("dw prepared%s: %ld cases %ld outputs %ld mismatches\n",
               multiplier ? " (depth multiplier)" : "", cases, outputs, nbad);
+    return nbad;
+}
+
+/* Running average pool (the streaming step's pool, kws_avgpool_running_s8) against the inline
+ * reference on the window of the last k slices (zero slices before the first and before a
+ * reset), step by step over 1..2.5 k steps, the state zeroed in the middle of half of the
+ * sequences; random k (1..160: sums far beyond 16 bits), columns, column windows, strides,
+ * padding and clamps; slices uniform random, all -128, all 127 or alternating. */
+static long fuzz_avgpool_running(void)
+{
+    enum { MAX_K = 160, MAX_SLICE = 48, MAX_STEPS = 5 * MAX_K / 2 + 8 };
+    static int8_t hist[MAX_STEPS * MAX_SLICE], out[2 * MAX_SLICE]; /* out_w < 2 in_w */
+    static uint32_t state[(4 + 4 * MAX_SLICE + MAX_K * MAX_SLICE) / 4 + 1];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 400; ++it) {
+        const int32_t k = it % 8 == 0 ? MAX_K : rnd_in(1, it % 2 ? 40 : MAX_K);
+        const int32_t wd = rnd_in(1, 6), c = rnd_in(1, MAX_SLICE / wd);
+        const int32_t kw = rnd_in(1, wd), sw = rnd_in(1, 3), pl = rnd_in(0, kw - 1);
+        const int32_t ow = rnd_in(1, (wd - 1 + pl) / sw + 1);
+        const kws_conv_shape_t s = {k, wd, c, 1, ow, c, k, kw, 1, sw, 0, pl, 1};
+        int32_t lo = -128, hi = 127;
+        if (it % 3 == 1) {
+            lo = rnd_in(-128, 0);
+            hi = rnd_in(lo, 127);
+        }
+        const size_t slice = (size_t)wd * c, need = kws_avgpool_running_get_state_size(&s);
+        if (need == 0 || need > sizeof state) {
+            fz_printf("avgpool running case %d: state size %ld\n", it, (long)need);
+            return 1;
+        }
+        const int32_t steps = rnd_in(1, 5 * k / 2 + 8), kind = (int32_t)(rnd() % 4);
+        const int32_t reset_at = (rnd() & 1) ? rnd_in(0, steps - 1) : -1;
+        for (size_t i = 0; i < need / 4; ++i) {
+            state[i] = 0u;
+        }
+        int32_t base = 0; /* slices before base are zero in the window */
+        for (int32_t t = 0; t < steps; ++t) {
+            int8_t *x = hist + (size_t)t * slice;
+            for (size_t i = 0; i < slice; ++i) {
+                x[i] = kind == 0 ? (int8_t)rnd_in(-128, 127) : kind == 1 ? -128 : kind == 2 ? 127
+                     : (int8_t)(((size_t)t + i) & 1 ? 127 : -128);
+            }
+            if (t == reset_at) {
+                for (size_t i = 0; i < need / 4; ++i) {
+                    state[i] = 0u;
+                }
+                base = t;
+            }
+            if (kws_avgpool_running_s8(state, need, &s, lo, hi, x, slice, out,
+                                       (size_t)ow * c) != KWS_OK) {
+                fz_printf("avgpool running case %d step %d: kernel error\n", it, t);
+                return 1;
+            }
+            for (int32_t ox = 0; ox < ow; ++ox) {
+                for (int32_t o = 0; o < c; ++o) {
+                    int32_t acc = 0, count = 0;
+                    for (int32_t ty = t - k + 1; ty <= t; ++ty) {
+                        for (int32_t kx = 0; kx < kw; ++kx) {
+                            const int32_t ix = ox * sw + kx - pl;
+                            if (ix >= 0 && ix < wd) {
+                                acc += ty >= base ? hist[(size_t)ty * slice + (size_t)ix * c + o]
+                                                  : 0;
+                                ++count;
+                            }
+                        }
+                    }
+                    acc = acc > 0 ? (acc + count / 2) / count : (acc - count / 2) / count;
+                    const int32_t y = kws_clamp(acc, lo, hi);
+                    ++outputs;
+                    if (out[ox * c + o] != y) {
+                        if (nbad < 5) {
+                            fz_printf("avgpool running case %d step %d (%d,%d): got %d want %d\n",
+                                      it, t, ox, o, out[ox * c + o], y);
+                        }
+                        ++nbad;
+                    }
+                }
+            }
+        }
+        ++cases;
+    }
+    fz_printf("avgpool running: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
     return nbad;
 }
 
@@ -720,5 +804,6 @@ int main(void)
     bad += fuzz_add_mul();
     bad += fuzz_dw_prepared(0);
     bad += fuzz_dw_prepared(1);
+    bad += fuzz_avgpool_running();
     return bad != 0;
 }
