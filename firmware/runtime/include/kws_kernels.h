@@ -184,16 +184,27 @@ typedef struct {
     int32_t act_min, act_max;
 } kws_add_params_t;
 
-/* Scratch of the DSP path: two 256-entry int32 tables of the rescaled inputs (0 on the portable
- * path). */
-size_t kws_add_s8_get_buffer_size(void);
+/* Entries of kws_add_s8's tables: 256 per input (int8 value v at index v + 128), input 1's
+ * then input 2's. */
+#define KWS_ADD_TABLES_LEN 512
+
+/* The DSP path's tables of an ADD: entry v + 128 of input k's half is
+ * 2 * kws_requantize((v + input_k_offset) << left_shift, input_k_multiplier, input_k_shift)
+ * (the rescaled input, doubled). The exporter computes them ahead of time into const data (its
+ * Python mirror: kws.export.lowering.elementwise.add_tables); this builds them in a caller's
+ * buffer of tables_len >= KWS_ADD_TABLES_LEN int32. */
+kws_status_t kws_add_s8_tables(const kws_add_params_t *params, int32_t *tables,
+                               size_t tables_len);
 
 /* out = in1 + in2 with broadcasting: every dimension of in1_dims / in2_dims is 1 or equal to
- * out_dims'. */
+ * out_dims'. tables: NULL (tables_len 0), or KWS_ADD_TABLES_LEN int32 from kws_add_s8_tables
+ * with the same params (const, e.g. in flash): the DSP path then takes two table loads, an add
+ * and one requantization per output; the portable path ignores them. No scratch. */
 kws_status_t kws_add_s8(const kws_add_params_t *params, const kws_dims4_t *out_dims,
                         const kws_dims4_t *in1_dims, const int8_t *in1, size_t in1_len,
                         const kws_dims4_t *in2_dims, const int8_t *in2, size_t in2_len,
-                        int8_t *output, size_t output_len, void *scratch, size_t scratch_len);
+                        int8_t *output, size_t output_len, const int32_t *tables,
+                        size_t tables_len);
 
 /* MUL (TFLite int8 semantics): ((x1 + offset1) * (x2 + offset2)) requantized by (multiplier,
  * shift) plus the output offset, clamped to [act_min, act_max]. */

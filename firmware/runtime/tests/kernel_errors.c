@@ -19,25 +19,27 @@ static void expect(int got, int want, const char *what)
 static void new_kernels(void)
 {
     static int8_t x[64], y[64], y2[64];
-    static int32_t scratch[512];
+    static int32_t tables[KWS_ADD_TABLES_LEN];
     const kws_dims4_t d = {{1, 2, 4, 8}}, d1 = {{1, 2, 1, 8}}, dbad = {{1, 3, 4, 8}};
     const kws_add_params_t ap = {0, 0, 0, 20, 1 << 30, -1, 1 << 30, -1, 1 << 30, -10, -128, 127};
     kws_add_params_t ap_bad = ap;
     ap_bad.input1_shift = 1;
-    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, sizeof scratch), KWS_OK,
-           "add ok");
-    expect(kws_add_s8(&ap, &d, &dbad, x, 96, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, NULL, 0), KWS_OK, "add ok");
+    expect(kws_add_s8_tables(&ap, tables, KWS_ADD_TABLES_LEN), KWS_OK, "add tables");
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, tables, KWS_ADD_TABLES_LEN),
+           KWS_OK, "add ok with tables");
+    expect(kws_add_s8_tables(&ap, tables, 511), KWS_ERR_SHORT_BUFFER, "add tables short");
+    expect(kws_add_s8_tables(&ap_bad, tables, 512), KWS_ERR_BAD_CONFIG, "add tables bad");
+    expect(kws_add_s8(&ap, &d, &dbad, x, 96, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_BAD_CONFIG, "add no broadcast");
-    expect(kws_add_s8(&ap, &d, &d, x, 63, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap, &d, &d, x, 63, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_SHORT_BUFFER, "add short input");
-    expect(kws_add_s8(&ap_bad, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap_bad, &d, &d, x, 64, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_BAD_CONFIG, "add left input shift");
-    expect(kws_add_s8(&ap, &d, &d, NULL, 64, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap, &d, &d, NULL, 64, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_NULL, "add NULL input");
-    if (kws_add_s8_get_buffer_size() > 0) {
-        expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, 100),
-               KWS_ERR_SHORT_BUFFER, "add short scratch");
-    }
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, tables, 100),
+           KWS_ERR_SHORT_BUFFER, "add short tables");
     const kws_mul_params_t mp = {0, 0, 0, 1 << 30, -3, -128, 127};
     expect(kws_mul_s8(&mp, &d, &d, x, 64, &d1, x, 16, y, 64), KWS_OK, "mul ok");
     expect(kws_mul_s8(&mp, &d, &d, x, 64, &d1, x, 16, y, 63), KWS_ERR_SHORT_BUFFER,

@@ -114,13 +114,18 @@ static long fuzz_add_mul(void)
                                      rnd_in(-22, 2), lo, hi};
         const kws_mul_params_t mp = {ap.input1_offset, ap.input2_offset, ap.output_offset,
                                      ap.output_multiplier, rnd_in(-20, 1), lo, hi};
-        for (int op = 0; op < 2; ++op) {
-            const kws_status_t st = op == 0
+        if (kws_add_s8_tables(&ap, tables, KWS_ADD_TABLES_LEN) != KWS_OK) {
+            fz_printf("add case %d: tables refused\n", it);
+            return 1;
+        }
+        /* op 0: add with its tables (the DSP path), 1: add without (per element), 2: mul */
+        for (int op = 0; op < 3; ++op) {
+            const kws_status_t st = op < 2
                 ? kws_add_s8(&ap, &od, &d1, a, (size_t)n1, &d2, b, (size_t)n2, y, (size_t)n,
-                             tables, sizeof tables)
+                             op == 0 ? tables : NULL, op == 0 ? KWS_ADD_TABLES_LEN : 0)
                 : kws_mul_s8(&mp, &od, &d1, a, (size_t)n1, &d2, b, (size_t)n2, y, (size_t)n);
             if (st != KWS_OK) {
-                fz_printf("%s case %d: kernel error %d\n", op ? "mul" : "add", it, (int)st);
+                fz_printf("%s case %d: kernel error %d\n", op == 2 ? "mul" : "add", it, (int)st);
                 return 1;
             }
             ++cases;
@@ -135,7 +140,7 @@ static long fuzz_add_mul(void)
                                 x1 = x1 * d1.d[d] + (d1.d[d] == 1 ? 0 : j[d]);
                                 x2 = x2 * d2.d[d] + (d2.d[d] == 1 ? 0 : j[d]);
                             }
-                            const int32_t want = op == 0 ? ref_add(&ap, a[x1], b[x2])
+                            const int32_t want = op < 2 ? ref_add(&ap, a[x1], b[x2])
                                 : kws_clamp(kws_requantize((a[x1] + mp.input1_offset) *
                                                            (b[x2] + mp.input2_offset),
                                                            mp.multiplier, mp.shift) +
@@ -144,7 +149,8 @@ static long fuzz_add_mul(void)
                             if (y[k] != want) {
                                 if (nbad < 5) {
                                     fz_printf("%s case %d (%d): got %d want %d\n",
-                                              op ? "mul" : "add", it, k, y[k], want);
+                                              op == 2 ? "mul" : "add", it, k, y[k],
+                                              want);
                                 }
                                 ++nbad;
                             }

@@ -26,7 +26,7 @@ class Layer:
     params: dict[str, Any]        # scalar parameters of the C call
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
-    scratch: int = 0              # scratch bytes of the DSP path (convs, add)
+    scratch: int = 0              # scratch bytes of the DSP path (convs)
     scratch_min: int = 0          # least scratch the kernel takes (conv2d), 0: exactly scratch
 
     @property
