@@ -4,8 +4,9 @@ Each buffer lives from the operator that writes it to the last operator that rea
 Buffers are placed one by one at the lowest offset that does not overlap any already placed
 buffer whose lifetime overlaps, in each of a few orders (largest first, the greedy-by-size
 strategy of TFLite Micro's GreedyMemoryPlanner; longest-lived first; largest size x lifetime
-first; earliest first), and the smallest arena wins. Two buffers whose lifetimes share an operator overlap, because the
-operator reads its inputs while it writes its outputs. In-place operators (reshape,
+first; earliest first), and the smallest arena wins. Two buffers whose lifetimes share an
+operator overlap, because the operator reads its inputs while it writes its outputs. In-place
+operators (reshape,
 softmax) are handled before planning by merging their input and output into one buffer.
 """
 
