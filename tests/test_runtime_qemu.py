@@ -84,6 +84,8 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert "prepared pointwise: 375 cases 45169 outputs 0 mismatches" in res.stdout
     assert "avgpool: 2000 cases 398978 outputs 0 mismatches" in res.stdout
     assert "fc: 2000 cases 9982 outputs 0 mismatches" in res.stdout
+    assert "add/mul: 4473 cases 607065 outputs 0 mismatches" in res.stdout
+    assert "strided slice: 3000 cases 48260 outputs 0 mismatches" in res.stdout
 
 
 @pytest.mark.parametrize("name", ["stream_tcn", "stream_ds_cnn", "stream_mix"])

@@ -12,6 +12,7 @@
  * (the streaming step's shapes, the DSP direct path) in every quantization mode. Run by tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
+#include <string.h>
 
 #include "kws_kernels.h"
 #include "kws_nn_fixed.h"
@@ -158,6 +159,68 @@ static long fuzz_add_mul(void)
         }
     }
     fz_printf("add/mul: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
+/* STRIDED_SLICE against the index formula over random shapes, starts and strides (positive,
+ * negative, 1 in the inner dimensions so that the contiguous-run path runs, whole rows so that
+ * it spans dimension 2); returns the number of mismatches. */
+static long fuzz_strided_slice(void)
+{
+    static int8_t x[4 * 9 * 9 * 9], y[4 * 9 * 9 * 9 + 1];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 3000; ++it) {
+        kws_dims4_t in, start, stride, out;
+        int32_t es[4], s = 1, n_in = 1, n_out = 1;
+        for (int i = 3; i >= 0; --i) {
+            in.d[i] = rnd_in(1, i == 0 ? 4 : 9);
+            const int32_t pick = rnd_in(0, 7);
+            stride.d[i] = pick < 4 ? 1 : pick == 4 ? -1 : pick == 5 ? 2 : pick == 6 ? -2 : 3;
+            start.d[i] = rnd_in(0, in.d[i] - 1);
+            const int32_t room = stride.d[i] > 0 ? (in.d[i] - 1 - start.d[i]) / stride.d[i]
+                                                 : start.d[i] / -stride.d[i];
+            out.d[i] = rnd_in(1, room + 1);
+            if (it % 3 == 0 && i >= 2) { /* whole inner rows: the run spans dimension 2 */
+                stride.d[i] = 1;
+                start.d[i] = i == 3 ? 0 : start.d[i];
+                out.d[i] = in.d[i] - start.d[i];
+            }
+            es[i] = s;
+            s *= in.d[i];
+            n_in *= in.d[i];
+            n_out *= out.d[i];
+        }
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = (int8_t)rnd();
+        }
+        memset(y, 0x5A, sizeof y);
+        if (kws_strided_slice_s8(&in, &start, &stride, &out, x, (size_t)n_in, y,
+                                 (size_t)n_out) != KWS_OK) {
+            fz_printf("strided slice case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        int32_t k = 0;
+        for (int32_t i0 = 0; i0 < out.d[0]; ++i0)
+            for (int32_t i1 = 0; i1 < out.d[1]; ++i1)
+                for (int32_t i2 = 0; i2 < out.d[2]; ++i2)
+                    for (int32_t i3 = 0; i3 < out.d[3]; ++i3, ++k) {
+                        const int32_t j = (start.d[0] + i0 * stride.d[0]) * es[0] +
+                                          (start.d[1] + i1 * stride.d[1]) * es[1] +
+                                          (start.d[2] + i2 * stride.d[2]) * es[2] +
+                                          start.d[3] + i3 * stride.d[3];
+                        ++outputs;
+                        if (y[k] != x[j]) {
+                            if (nbad < 5) {
+                                fz_printf("strided slice case %d (%d): got %d want %d\n", it, k,
+                                          y[k], x[j]);
+                            }
+                            ++nbad;
+                        }
+                    }
+        nbad += y[n_out] != 0x5A; /* nothing written past the output */
+    }
+    fz_printf("strided slice: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
     return nbad;
 }
 
@@ -594,5 +657,6 @@ int main(void)
     fz_printf("fc: %ld cases %ld outputs %ld mismatches\n", fcases, foutputs, fbad);
     bad += fbad;
     bad += fuzz_add_mul();
+    bad += fuzz_strided_slice();
     return bad != 0;
 }
