@@ -328,6 +328,7 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     # ADD with its tables (kws_add_s8_tables; the DSP path) and without, and MUL
     assert "add/mul: 4473 cases 607065 outputs 0 mismatches" in proc.stdout
     assert "strided slice: 3000 cases 48260 outputs 0 mismatches" in proc.stdout
+    assert "maxpool: 2000 cases 264341 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

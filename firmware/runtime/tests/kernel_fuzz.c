@@ -224,6 +224,74 @@ static long fuzz_strided_slice(void)
     return nbad;
 }
 
+/* MAX_POOL_2D against the reference loop: random shapes, windows, strides, SAME / VALID
+ * padding, channel counts with and without a remainder of four, activation ranges, random and
+ * constant (-128, 127) inputs; returns the number of mismatches. */
+static long fuzz_maxpool(void)
+{
+    static int8_t x[12 * 12 * 21], y[12 * 12 * 21];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 2000; ++it) {
+        kws_conv_shape_t s;
+        s.in_h = rnd_in(1, 12);
+        s.in_w = rnd_in(1, 12);
+        s.in_c = s.out_c = rnd_in(1, 21);
+        s.k_h = rnd_in(1, s.in_h);
+        s.k_w = rnd_in(1, s.in_w);
+        s.stride_h = rnd_in(1, 3);
+        s.stride_w = rnd_in(1, 3);
+        s.depth_multiplier = 1;
+        if (it % 2) { /* SAME */
+            s.out_h = (s.in_h + s.stride_h - 1) / s.stride_h;
+            s.out_w = (s.in_w + s.stride_w - 1) / s.stride_w;
+            const int32_t ph = (s.out_h - 1) * s.stride_h + s.k_h - s.in_h;
+            const int32_t pw = (s.out_w - 1) * s.stride_w + s.k_w - s.in_w;
+            s.pad_top = ph > 0 ? ph / 2 : 0;
+            s.pad_left = pw > 0 ? pw / 2 : 0;
+        } else { /* VALID */
+            s.out_h = (s.in_h - s.k_h) / s.stride_h + 1;
+            s.out_w = (s.in_w - s.k_w) / s.stride_w + 1;
+            s.pad_top = s.pad_left = 0;
+        }
+        const int32_t n_in = s.in_h * s.in_w * s.in_c, kind = rnd_in(0, 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = kind == 0 ? -128 : kind == 1 ? 127 : (int8_t)rnd();
+        }
+        const int32_t lo = it % 3 == 1 ? rnd_in(-128, 0) : -128;
+        const int32_t hi = it % 3 == 1 ? rnd_in(lo, 127) : 127;
+        if (kws_maxpool_s8(&s, lo, hi, x, (size_t)n_in, y, sizeof y) != KWS_OK) {
+            fz_printf("maxpool case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        for (int32_t oy = 0; oy < s.out_h; ++oy)
+            for (int32_t ox = 0; ox < s.out_w; ++ox)
+                for (int32_t c = 0; c < s.in_c; ++c) {
+                    int32_t m = -128;
+                    for (int32_t ky = 0; ky < s.k_h; ++ky)
+                        for (int32_t kx = 0; kx < s.k_w; ++kx) {
+                            const int32_t iy = oy * s.stride_h - s.pad_top + ky;
+                            const int32_t ix = ox * s.stride_w - s.pad_left + kx;
+                            if (iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w) {
+                                const int32_t v = x[(iy * s.in_w + ix) * s.in_c + c];
+                                m = v > m ? v : m;
+                            }
+                        }
+                    const int32_t want = kws_clamp(m, lo, hi);
+                    const int32_t got = y[(oy * s.out_w + ox) * s.in_c + c];
+                    ++outputs;
+                    if (got != want) {
+                        if (nbad < 5) {
+                            fz_printf("maxpool case %d: got %d want %d\n", it, got, want);
+                        }
+                        ++nbad;
+                    }
+                }
+    }
+    fz_printf("maxpool: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
 int main(void)
 {
     enum { MAX_H = 13, MAX_W = 12, MAX_C = 19 };
@@ -658,5 +726,6 @@ int main(void)
     bad += fbad;
     bad += fuzz_add_mul();
     bad += fuzz_strided_slice();
+    bad += fuzz_maxpool();
     return bad != 0;
 }
