@@ -329,6 +329,7 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert "add/mul: 4473 cases 607065 outputs 0 mismatches" in proc.stdout
     assert "strided slice: 3000 cases 48260 outputs 0 mismatches" in proc.stdout
     assert "maxpool: 2000 cases 264341 outputs 0 mismatches" in proc.stdout
+    assert "mean: 3000 cases 163746 outputs 0 mismatches" in proc.stdout
 
 
 @pytest.mark.parametrize("kernel_path", ["portable", "dsp"])

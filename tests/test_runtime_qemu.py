@@ -87,6 +87,7 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert "add/mul: 4473 cases 607065 outputs 0 mismatches" in res.stdout
     assert "strided slice: 3000 cases 48260 outputs 0 mismatches" in res.stdout
     assert "maxpool: 2000 cases 264341 outputs 0 mismatches" in res.stdout
+    assert "mean: 3000 cases 163746 outputs 0 mismatches" in res.stdout
 
 
 @pytest.mark.parametrize("name", ["stream_tcn", "stream_ds_cnn", "stream_mix"])

@@ -292,6 +292,64 @@ static long fuzz_maxpool(void)
     return nbad;
 }
 
+/* MEAN against the sum-and-requantize formula: random shapes (sums of up to 324 elements, so
+ * both sides of the DSP path's 256 limit), every axis mask, zero points, multipliers, random and
+ * constant inputs; returns the number of mismatches. */
+static long fuzz_mean(void)
+{
+    static int8_t x[4 * 9 * 9 * 21], y[4 * 9 * 9 * 21];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 3000; ++it) {
+        const kws_dims4_t d = {{rnd_in(1, 4), rnd_in(1, 9), rnd_in(1, 9), rnd_in(1, 21)}};
+        const uint32_t mask = (uint32_t)rnd_in(1, 15);
+        const int32_t n_in = d.d[0] * d.d[1] * d.d[2] * d.d[3], kind = rnd_in(0, 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = kind == 0 ? -128 : kind == 1 ? 127 : (int8_t)rnd();
+        }
+        const kws_mean_params_t p = {rnd_in(-128, 127), rnd_in(-128, 127),
+                                     (int32_t)((1u << 30) + (rnd() & 0x3FFFFFFFu)),
+                                     rnd_in(-14, 0)};
+        if (kws_mean_s8(&p, &d, mask, x, (size_t)n_in, y, sizeof y) != KWS_OK) {
+            fz_printf("mean case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        int32_t kept[4], count = 1, k = 0;
+        for (int i = 0; i < 4; ++i) {
+            kept[i] = (mask >> i) & 1u ? 1 : d.d[i];
+            count *= (mask >> i) & 1u ? d.d[i] : 1;
+        }
+        static int32_t sums[4 * 9 * 9 * 21];
+        const int32_t n_out = kept[0] * kept[1] * kept[2] * kept[3];
+        memset(sums, 0, sizeof sums);
+        for (int32_t i0 = 0; i0 < d.d[0]; ++i0)
+            for (int32_t i1 = 0; i1 < d.d[1]; ++i1)
+                for (int32_t i2 = 0; i2 < d.d[2]; ++i2)
+                    for (int32_t i3 = 0; i3 < d.d[3]; ++i3) {
+                        /* the output of this input: its index in the kept dimensions */
+                        const int32_t o = ((((mask & 1u) ? 0 : i0) * kept[1] +
+                                            ((mask & 2u) ? 0 : i1)) * kept[2] +
+                                           ((mask & 4u) ? 0 : i2)) * kept[3] +
+                                          ((mask & 8u) ? 0 : i3);
+                        sums[o] += x[((i0 * d.d[1] + i1) * d.d[2] + i2) * d.d[3] + i3];
+                    }
+        for (k = 0; k < n_out; ++k) {
+            const int32_t want = kws_clamp(
+                kws_requantize(sums[k] - p.input_zero_point * count, p.multiplier, p.shift) +
+                    p.output_zero_point, -128, 127);
+            ++outputs;
+            if (y[k] != want) {
+                if (nbad < 5) {
+                    fz_printf("mean case %d (%d): got %d want %d\n", it, k, y[k], want);
+                }
+                ++nbad;
+            }
+        }
+    }
+    fz_printf("mean: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
 int main(void)
 {
     enum { MAX_H = 13, MAX_W = 12, MAX_C = 19 };
@@ -727,5 +785,6 @@ int main(void)
     bad += fuzz_add_mul();
     bad += fuzz_strided_slice();
     bad += fuzz_maxpool();
+    bad += fuzz_mean();
     return bad != 0;
 }
