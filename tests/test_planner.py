@@ -35,14 +35,13 @@ from kws.runtime.infer import run_tflm  # noqa: E402
 from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
 
 #: Models whose arena exceeds TFLM's head by the least scratch of the DSP kernel at the layer
-#: that bounds every plan (see the module docstring) -> that kernel. depthwise: the 3 x 3
-#: plane kernel's int16 channel plane at a depthwise whose input and output (which it cannot
-#: alias: the portable path reads each input pixel's neighbours after writing earlier
-#: outputs) are already TFLM's head; pointwise: the dot core's two widened filter rows;
-#: conv2d: the two widened filter rows and two im2col columns of the im2col kernel.
+#: that bounds every plan (see the module docstring) -> that kernel: the 3 x 3 depthwise plane
+#: kernel's int16 channel plane, at a depthwise whose input and output (which the kernel
+#: cannot alias: its portable path reads each input pixel's neighbours after writing earlier
+#: outputs) are already TFLM's head. conv2d and the int8 pointwise have a scratch-free path,
+#: which the planner picks where their scratch would raise the arena.
 KERNEL_SCRATCH = {"ds_cnn_s": "depthwise", "mlperf_kws_ref_model": "depthwise",
-                  "keras_ds_cnn_flatten": "depthwise", "tiny": "pointwise",
-                  "keras_tc_resnet": "conv2d", "mlperf_ic_resnet_quant": "conv2d"}
+                  "keras_ds_cnn_flatten": "depthwise"}
 
 GENERATED = ["tiny", "ds_cnn_s", "ds_cnn_m", "keras_ds_cnn_flatten", "keras_tc_resnet",
              "keras_bc_resnet", "keras_maxpool_concat"]
@@ -135,7 +134,7 @@ def test_io_in_the_arena_gives_the_same_outputs(name: str) -> None:
 
 def test_conv_scratch_shrinks_only_where_it_is_the_peak(tmp_path: Path) -> None:
     """DS-CNN-S's first conv is not the peak: it keeps its whole im2col block; a plain-Keras
-    DS-CNN whose conv is the peak gets fewer columns, no less than two."""
+    DS-CNN whose conv is the peak gets fewer columns."""
     ds = export_model(ensure_model("ds_cnn_s"), tmp_path / "s",
                       allow_unknown_frontend=True)
     conv = next(l for l in ds.layers if l.kernel == "conv2d")
@@ -144,10 +143,27 @@ def test_conv_scratch_shrinks_only_where_it_is_the_peak(tmp_path: Path) -> None:
     k = export_model(ensure_model("keras_ds_cnn_flatten"), tmp_path / "k",
                      allow_unknown_frontend=True)
     conv = next(l for l in k.layers if l.kernel == "conv2d")
-    assert conv.scratch_min <= conv.scratch
+    assert conv.scratch_min == 0
     assert conv.scratch < 4 * (40 // 4 * 4) + 40 * conv.params["out_h"] * conv.params["out_w"]
     assert f"{conv.scratch})" in k.source.read_text()
     check_plan(k.arena.buffers)
+
+
+def test_scratch_free_paths_where_scratch_would_raise_the_arena(tmp_path: Path) -> None:
+    """TC-ResNet's convs and tiny's pointwise bound the arena: the planner gives them no scratch
+    (the kernels' direct path, ``NULL, 0`` in the call), the arena stays within TFLM's head,
+    and the outputs (host DSP path, 60 inputs) equal TFLM's."""
+    for name, kernel in (("keras_tc_resnet", "conv2d"), ("tiny", "pointwise")):
+        path = ensure_model(name)
+        ex = export_model(path, tmp_path / name, allow_unknown_frontend=True)
+        bare = [l for l in ex.layers if l.kernel == kernel and l.scratch == 0]
+        assert bare, f"{name}: every {kernel} kept scratch"
+        assert ex.arena.size <= compare(path).tflm_head
+        m = load_tflite(path)
+        x = m.tensors[m.inputs[0]]
+        xs = parity_inputs(x.shape, int(x.zero_point[0]), n=60, seed=9)
+        hm = HostModel(path, path="dsp")
+        assert np.array_equal(np.stack([hm.invoke(v) for v in xs]), run_tflm(path, xs))
 
 
 def test_check_plan_catches_overlap() -> None:

@@ -6,7 +6,8 @@ buffer whose lifetime overlaps, in each of a few orders (largest first, the gree
 strategy of TFLite Micro's GreedyMemoryPlanner; longest-lived first; largest size x lifetime
 first; earliest first), and the smallest arena wins. Two buffers whose lifetimes share an
 operator overlap, because the operator reads its inputs while it writes its outputs. In-place
-operators (reshape, softmax) are handled before planning by merging their input and output into one buffer.
+operators (reshape, softmax) are handled before planning by merging their input and output
+into one buffer.
 """
 
 from __future__ import annotations

@@ -114,7 +114,7 @@ def lower_bound(arena, layers) -> tuple[int, int]:
     best = (0, 0)
     for i, layer in enumerate(layers):
         live = sum(b.size for b in tensors if b.first <= i <= b.last)
-        best = max(best, (live + (layer.scratch_min or layer.scratch), i))
+        best = max(best, (live + layer.least_scratch, i))
     return best
 
 
@@ -130,7 +130,7 @@ def compare(model_path: str | Path) -> ArenaComparison:
     layers = bind_layers(lower(m), state)
     arena = plan_arena(m, layers, state)
     bound, at = lower_bound(arena, layers)
-    least = layers[at].scratch_min or layers[at].scratch
+    least = layers[at].least_scratch
     for layer in layers:
         layer.scratch = layer.scratch_min = 0
     bare = plan_arena(m, layers, state)

@@ -62,9 +62,10 @@ typedef struct {
  * int8 im2col columns on the DSP path; 0 on the portable path. */
 size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
-/* The least scratch kws_conv2d_s8 accepts (two im2col columns); any length between this and
- * kws_conv2d_s8_get_buffer_size works, fewer pixels per im2col block when shorter (the filter
- * rows are widened once per block: a little slower, bit for bit the same output). */
+/* The least scratch kws_conv2d_s8 accepts: 0. Any length up to kws_conv2d_s8_get_buffer_size
+ * works: fewer pixels per im2col block when shorter (the filter rows are widened once per
+ * block: a little slower), and with less than the widened rows and two im2col columns (or
+ * scratch NULL) the scratch-free direct path (slower again); bit for bit the same output. */
 size_t kws_conv2d_s8_get_min_buffer_size(const kws_conv_shape_t *shape);
 
 /* Conv2d (any kernel, stride, padding). filter: out_c x k_h x k_w x in_c. */
@@ -76,8 +77,9 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                            int8_t *output, size_t output_len,
                            void *scratch, size_t scratch_len);
 
-/* Scratch (bytes) that kws_pointwise_conv_s8 needs: two filter rows widened to int16 on the
- * DSP path (4 * (in_c rounded down to a multiple of 4)), 0 on the portable path. */
+/* Scratch (bytes) that kws_pointwise_conv_s8 prefers: two filter rows widened to int16 on the
+ * DSP path (4 * (in_c rounded down to a multiple of 4)), 0 on the portable path. With less
+ * (or scratch NULL) the DSP path runs without scratch, slower, bit for bit the same output. */
 size_t kws_pointwise_conv_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
 /* 1x1 conv, stride 1, no padding: out[p][o] = f(sum_i in[p][i] * w[o][i]). scratch: 4-byte

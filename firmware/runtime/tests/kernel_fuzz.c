@@ -529,6 +529,7 @@ int main(void)
     static int8_t cw[9 * 5 * 5 * 40];
     static int32_t cscratch[4096];
     long ccases = 0, coutputs = 0, cbad = 0, blocks = 0, prcases = 0, proutputs = 0, prbad = 0;
+    long dcases_ns = 0, doutputs_ns = 0, dbad_ns = 0;
     for (int it = 0; it < 3000; ++it) {
         const int pw = it % 2;
         const int big = !pw && it % 20 == 2; /* im2col in several blocks */
@@ -619,6 +620,26 @@ int main(void)
                 }
             }
         }
+        {
+            /* the same layer without scratch (the direct path on the DSP build) */
+            static int8_t out_d[MAX_H * MAX_W * 40];
+            const kws_status_t sd =
+                pw ? kws_pointwise_conv_s8(&s, &act, &rq, in, (size_t)n_in, cw,
+                                           (size_t)(oc * kk), bias, (size_t)oc, out_d,
+                                           (size_t)n_out, NULL, 0)
+                   : kws_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk),
+                                   bias, (size_t)oc, out_d, (size_t)n_out, NULL, 0);
+            ++dcases_ns;
+            for (int32_t i = 0; i < n_out; ++i, ++doutputs_ns) {
+                if (sd != KWS_OK || out_d[i] != out[i]) {
+                    if (dbad_ns < 5) {
+                        fz_printf("%s case %d without scratch (%d): got %d want %d\n",
+                                  pw ? "pointwise" : "conv", it, i, out_d[i], out[i]);
+                    }
+                    ++dbad_ns;
+                }
+            }
+        }
         if (pw && mode == 0) {
             /* the same layer through kws_pointwise_conv_s8_prepared, its weights prepared as
              * kws export does (kws/export/codegen.py _prepare_pointwise): equal to the output
@@ -675,6 +696,9 @@ int main(void)
     fz_printf("prepared pointwise: %ld cases %ld outputs %ld mismatches\n", prcases, proutputs,
               prbad);
     bad += prbad;
+    fz_printf("conv/pointwise without scratch: %ld cases %ld outputs %ld mismatches\n",
+              dcases_ns, doutputs_ns, dbad_ns);
+    bad += dbad_ns;
     /* average pool: random shapes, windows, strides, SAME / VALID, clamps; inputs as above
      * (all 127 / all -128 over the largest windows reach the 16-bit lane sums' limits) */
     long pcases = 0, poutputs = 0, pbad = 0;

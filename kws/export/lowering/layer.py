@@ -27,7 +27,12 @@ class Layer:
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
     scratch: int = 0              # scratch bytes of the DSP path (convs)
-    scratch_min: int = 0          # least scratch the kernel takes (conv2d), 0: exactly scratch
+    scratch_min: int | None = None  # least scratch the kernel takes; None: exactly scratch
+
+    @property
+    def least_scratch(self) -> int:
+        """The least scratch bytes the kernel runs with (``scratch_min``, else ``scratch``)."""
+        return self.scratch if self.scratch_min is None else self.scratch_min
 
     @property
     def input(self) -> int:
