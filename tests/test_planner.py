@@ -170,3 +170,15 @@ def test_check_plan_catches_overlap() -> None:
     a, b = Buffer("a", 8, 0, 2, 0), Buffer("b", 8, 2, 3, 4)
     with pytest.raises(AssertionError):
         check_plan([a, b])
+
+
+def test_corpus_table_row_on_the_host() -> None:
+    """``kws bench arena --parity``'s row: parity counts against TFLM measured on the inputs,
+    the operators, the arena against TFLM's head (the M4 columns left out here)."""
+    from kws.bench import corpus_table
+
+    r = corpus_table.measure(ensure_model("tiny"), 12, qemu=False)
+    assert (r.inputs, r.portable, r.dsp, r.m4) == (12, 12, 12, -1)
+    assert r.ops.split(",")[:2] == ["conv", "dw"]
+    assert r.arena == compare(ensure_model("tiny")).kws <= r.tflm_head
+    assert "12/12/- of 12" in corpus_table.format_row(r)
