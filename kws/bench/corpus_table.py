@@ -124,4 +124,4 @@ def format_row(r: Row) -> str:
     share = " ".join(f"{k} {v:.1%}" for k, v in sorted(r.data_share.items(),
                                                        key=lambda kv: -kv[1])) or "-"
     return (f"{r.model[:30]:30} {r.ops[:44]:44} {parity:>22} {instr} {per_mac} "
-            f"{r.arena:7,} {r.tflm_head:7,} {r.arena / r.tflm_head:5.2f}  {share}")
+            f"{r.arena:7,} {r.tflm_head:7,} {r.arena / r.tflm_head:5.3f}  {share}")
