@@ -114,7 +114,7 @@ def _table(paths: list[Path], n: int, *, qemu: bool) -> int:
             with contextlib.redirect_stderr(io.StringIO()):
                 r = ct.measure(p, n, qemu=qemu)
         except KwsError as exc:
-            print(f"{p.stem[:30]:30} {ct.op_list(p)[:44]:44} not exported: "
+            print(f"{p.stem[:30]:30} {ct.op_list(p)[:60]:60} not exported: "
                   f"{str(exc).split(': ', 1)[-1][:70]}")
             continue
         rows.append(r)

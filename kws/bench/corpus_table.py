@@ -110,9 +110,9 @@ def measure(model_path: Path, n: int, *, qemu: bool = True) -> Row:
 
 def header() -> str:
     """The table's header lines."""
-    return (f"{'model':30} {'ops':44} {'parity portable/dsp/M4':>22} {'M4 instr':>11} "
+    return (f"{'model':30} {'ops':60} {'parity portable/dsp/M4':>22} {'M4 instr':>11} "
             f"{'/MAC':>6} {'arena':>7} {'TFLM':>7} {'ratio':>5}  data kernels' share\n"
-            + "-" * 160)
+            + "-" * 176)
 
 
 def format_row(r: Row) -> str:
@@ -123,5 +123,5 @@ def format_row(r: Row) -> str:
     instr = f"{r.instructions:11,}" if r.instructions else f"{'-':>11}"
     share = " ".join(f"{k} {v:.1%}" for k, v in sorted(r.data_share.items(),
                                                        key=lambda kv: -kv[1])) or "-"
-    return (f"{r.model[:30]:30} {r.ops[:44]:44} {parity:>22} {instr} {per_mac} "
+    return (f"{r.model[:30]:30} {r.ops[:60]:60} {parity:>22} {instr} {per_mac} "
             f"{r.arena:7,} {r.tflm_head:7,} {r.arena / r.tflm_head:5.3f}  {share}")
