@@ -1,9 +1,13 @@
-"""The arena planner against TensorFlow Lite Micro's (the host interpreter's arena head).
+"""The arena planner against TensorFlow Lite Micro's (the host interpreter's arena head,
+measured in the same run).
 
-For every corpus model here: the placement alone (every kernel scratch 0) is never larger
-than TFLM's head, and the whole arena is at most TFLM's head, except by the scratch of a DSP
-kernel live at the peak (which TFLM's reference kernels do not have) on the models listed in
-SCRATCH_AT_PEAK. The input and output kept in the arena give the same outputs.
+For every corpus model here kws's arena (input and output in it, as TFLM keeps them) is at most
+TFLM's head, except on the models of KERNEL_SCRATCH, where the test proves the documented
+reason: kws's plan equals the lower bound of any plan of its buffers (the tensors live at one
+layer plus that layer's least kernel scratch), the placement alone is at most TFLM's head, and
+the excess is at most the least scratch of a DSP kernel at the bounding layer, which TFLM's
+reference kernels do not use. So no placement can close the gap; only a kernel needing less
+scratch there can.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kws.export.planner import Buffer, check_plan
+from kws.export.planner import Buffer, check_plan, plan
 
 pytest.importorskip("tensorflow", reason="TensorFlow generates the test models")
 pytest.importorskip("tflite_micro", reason="tflite-micro is the reference interpreter")
@@ -30,11 +34,14 @@ from kws.runtime.host import HostModel  # noqa: E402
 from kws.runtime.infer import run_tflm  # noqa: E402
 from kws.runtime.testmodels import ensure_model, parity_inputs  # noqa: E402
 
-#: Models whose arena exceeds TFLM's head by kernel scratch live at the peak: the depthwise
-#: 3 x 3 int16 plane (DS-CNNs), the pointwise kernel's widened filter rows (tiny), ADD's
-#: rescaling tables (residual networks).
-SCRATCH_AT_PEAK = {"ds_cnn_s", "mlperf_kws_ref_model", "tiny", "keras_ds_cnn_flatten",
-                   "keras_tc_resnet", "keras_bc_resnet", "mlperf_ic_resnet_quant"}
+#: Models whose arena exceeds TFLM's head by the least scratch of the DSP kernel at the layer
+#: that bounds every plan (see the module docstring) -> that kernel: the 3 x 3 depthwise plane
+#: kernel's int16 channel plane, at a depthwise whose input and output (which the kernel
+#: cannot alias: its portable path reads each input pixel's neighbours after writing earlier
+#: outputs) are already TFLM's head. conv2d and the int8 pointwise have a scratch-free path,
+#: which the planner picks where their scratch would raise the arena.
+KERNEL_SCRATCH = {"ds_cnn_s": "depthwise", "mlperf_kws_ref_model": "depthwise",
+                  "keras_ds_cnn_flatten": "depthwise"}
 
 GENERATED = ["tiny", "ds_cnn_s", "ds_cnn_m", "keras_ds_cnn_flatten", "keras_tc_resnet",
              "keras_bc_resnet", "keras_maxpool_concat"]
@@ -44,8 +51,9 @@ def _corpus() -> list[tuple[str, Path]]:
     out = [(n, ensure_model(n)) for n in GENERATED]
     out += [(n, st.ensure_model(n)) for n in st.NAMES]
     try:
-        out += [(f"mww_{n}_int8", st.micro_wakeword_int8(n))
-                for n in ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu")]
+        for n in ("alexa", "hey_jarvis", "hey_mycroft", "okay_nabu"):
+            out += [(f"mww_{n}", st.micro_wakeword(n)),
+                    (f"mww_{n}_int8", st.micro_wakeword_int8(n))]
     except Exception:  # pymicro-wakeword not installed
         pass
     out += [(p.stem, p) for p in sorted((REPO_ROOT / "tests" / "data" / "models")
@@ -53,24 +61,46 @@ def _corpus() -> list[tuple[str, Path]]:
     return out
 
 
-def test_arena_against_tflm_planner() -> None:
+def test_arena_at_most_tflm_planner_on_every_corpus_model() -> None:
     rows, bad = [], []
     for name, path in _corpus():
         try:
             c = compare(path)
-        except Exception as exc:  # an operator not lowered: not this test's subject
+        except Exception as exc:  # an operator not lowered (the LSTM): not this test's subject
             if "not supported" in str(exc):
                 continue
             raise
-        rows.append((name, c.kws, c.tensors_only, c.peak_scratch, c.tflm_head))
+        rows.append(name)
+        if c.kws <= c.tflm_head:
+            continue
+        if name not in KERNEL_SCRATCH:
+            bad.append(f"{name}: arena {c.kws} > TFLM {c.tflm_head}")
+            continue
+        # the documented reason, proven: an optimal plan, above TFLM only by kernel scratch
+        # (a depthwise kernel without scratch, where it comes, brings these within TFLM too)
+        if c.kws != c.bound:
+            bad.append(f"{name}: arena {c.kws} above the lower bound {c.bound}")
+        if c.bound_kernel != KERNEL_SCRATCH[name]:
+            bad.append(f"{name}: bound set by {c.bound_kernel}, not {KERNEL_SCRATCH[name]}")
         if c.tensors_only > c.tflm_head:
             bad.append(f"{name}: placement {c.tensors_only} > TFLM {c.tflm_head}")
-        limit = c.tflm_head + (c.peak_scratch if name in SCRATCH_AT_PEAK else 0)
-        if c.kws > limit:
-            bad.append(f"{name}: arena {c.kws} > TFLM {c.tflm_head} (+ peak scratch "
-                       f"{c.peak_scratch if name in SCRATCH_AT_PEAK else 0})")
-    assert len(rows) >= 12, rows
+        if c.kws - c.tflm_head > c.bound_scratch:
+            bad.append(f"{name}: {c.kws} - TFLM {c.tflm_head} exceeds the {c.bound_kernel} "
+                       f"scratch {c.bound_scratch}")
+    assert len(rows) >= 20, rows
     assert not bad, "\n".join(bad)
+
+
+def test_planner_tries_orders_beyond_greedy_by_size() -> None:
+    """Greedy by size (TFLM's order) places b above a, then d below b and c above b: 36 bytes;
+    another order reaches the bound, the 32 bytes live at operator 1."""
+    from kws.export.planner import ORDERS, _place
+
+    spec = [("a", 16, 3, 3), ("b", 12, 1, 3), ("c", 8, 1, 1), ("d", 12, 1, 1)]
+    assert _place([Buffer(*t) for t in spec], ORDERS[0], 4) == 36
+    bufs = [Buffer(*t) for t in spec]
+    assert plan(bufs) == 32
+    check_plan(bufs)
 
 
 def test_one_pixel_conv_is_a_dense_layer() -> None:
@@ -104,7 +134,7 @@ def test_io_in_the_arena_gives_the_same_outputs(name: str) -> None:
 
 def test_conv_scratch_shrinks_only_where_it_is_the_peak(tmp_path: Path) -> None:
     """DS-CNN-S's first conv is not the peak: it keeps its whole im2col block; a plain-Keras
-    DS-CNN whose conv is the peak gets fewer columns, no less than two."""
+    DS-CNN whose conv is the peak gets fewer columns."""
     ds = export_model(ensure_model("ds_cnn_s"), tmp_path / "s",
                       allow_unknown_frontend=True)
     conv = next(l for l in ds.layers if l.kernel == "conv2d")
@@ -113,13 +143,42 @@ def test_conv_scratch_shrinks_only_where_it_is_the_peak(tmp_path: Path) -> None:
     k = export_model(ensure_model("keras_ds_cnn_flatten"), tmp_path / "k",
                      allow_unknown_frontend=True)
     conv = next(l for l in k.layers if l.kernel == "conv2d")
-    assert conv.scratch_min <= conv.scratch
+    assert conv.scratch_min == 0
     assert conv.scratch < 4 * (40 // 4 * 4) + 40 * conv.params["out_h"] * conv.params["out_w"]
     assert f"{conv.scratch})" in k.source.read_text()
     check_plan(k.arena.buffers)
+
+
+def test_scratch_free_paths_where_scratch_would_raise_the_arena(tmp_path: Path) -> None:
+    """TC-ResNet's convs and tiny's pointwise bound the arena: the planner gives them no scratch
+    (the kernels' direct path, ``NULL, 0`` in the call), the arena stays within TFLM's head,
+    and the outputs (host DSP path, 60 inputs) equal TFLM's."""
+    for name, kernel in (("keras_tc_resnet", "conv2d"), ("tiny", "pointwise")):
+        path = ensure_model(name)
+        ex = export_model(path, tmp_path / name, allow_unknown_frontend=True)
+        bare = [l for l in ex.layers if l.kernel == kernel and l.scratch == 0]
+        assert bare, f"{name}: every {kernel} kept scratch"
+        assert ex.arena.size <= compare(path).tflm_head
+        m = load_tflite(path)
+        x = m.tensors[m.inputs[0]]
+        xs = parity_inputs(x.shape, int(x.zero_point[0]), n=60, seed=9)
+        hm = HostModel(path, path="dsp")
+        assert np.array_equal(np.stack([hm.invoke(v) for v in xs]), run_tflm(path, xs))
 
 
 def test_check_plan_catches_overlap() -> None:
     a, b = Buffer("a", 8, 0, 2, 0), Buffer("b", 8, 2, 3, 4)
     with pytest.raises(AssertionError):
         check_plan([a, b])
+
+
+def test_corpus_table_row_on_the_host() -> None:
+    """``kws bench arena --parity``'s row: parity counts against TFLM measured on the inputs,
+    the operators, the arena against TFLM's head (the M4 columns left out here)."""
+    from kws.bench import corpus_table
+
+    r = corpus_table.measure(ensure_model("tiny"), 12, qemu=False)
+    assert (r.inputs, r.portable, r.dsp, r.m4) == (12, 12, 12, -1)
+    assert r.ops.split(",")[:2] == ["conv", "dw"]
+    assert r.arena == compare(ensure_model("tiny")).kws <= r.tflm_head
+    assert "12/12/- of 12" in corpus_table.format_row(r)

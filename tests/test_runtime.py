@@ -332,6 +332,11 @@ def test_conv_kernels_match_reference_loops(kernel_path: str) -> None:
     assert "prepared pointwise: 375 cases 45169 outputs 0 mismatches" in proc.stdout
     assert "avgpool: 2000 cases 398978 outputs 0 mismatches" in proc.stdout
     assert "fc: 2000 cases 9982 outputs 0 mismatches" in proc.stdout
+    # ADD with its tables (kws_add_s8_tables; the DSP path) and without, and MUL
+    assert "add/mul: 4473 cases 607065 outputs 0 mismatches" in proc.stdout
+    assert "strided slice: 3000 cases 48260 outputs 0 mismatches" in proc.stdout
+    assert "maxpool: 2000 cases 264341 outputs 0 mismatches" in proc.stdout
+    assert "mean: 3000 cases 163746 outputs 0 mismatches" in proc.stdout
     assert "dw prepared: 2028 cases 495090 outputs 0 mismatches" in proc.stdout
     assert ("dw prepared (depth multiplier): 2106 cases 583212 outputs 0 mismatches"
             in proc.stdout)

@@ -84,6 +84,10 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert "prepared pointwise: 375 cases 45169 outputs 0 mismatches" in res.stdout
     assert "avgpool: 2000 cases 398978 outputs 0 mismatches" in res.stdout
     assert "fc: 2000 cases 9982 outputs 0 mismatches" in res.stdout
+    assert "add/mul: 4473 cases 607065 outputs 0 mismatches" in res.stdout
+    assert "strided slice: 3000 cases 48260 outputs 0 mismatches" in res.stdout
+    assert "maxpool: 2000 cases 264341 outputs 0 mismatches" in res.stdout
+    assert "mean: 3000 cases 163746 outputs 0 mismatches" in res.stdout
     assert "dw prepared: 2028 cases 495090 outputs 0 mismatches" in res.stdout
     assert ("dw prepared (depth multiplier): 2106 cases 583212 outputs 0 mismatches"
             in res.stdout)

@@ -89,8 +89,9 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
 def _fit_scratch(tensors: list[Buffer], layers: list[Layer]) -> tuple[list[Buffer], int]:
     """Place the tensors and the kernels' scratch; return the buffers and the arena size.
 
-    A kernel that takes a range of scratch lengths (conv2d: fewer im2col columns per block)
-    gets the most that does not make the arena larger than with the least of every one:
+    A kernel that takes a range of scratch lengths (conv2d: fewer im2col columns per block,
+    down to none, the direct path; pointwise: its widened filter rows or none) gets the most
+    that does not make the arena larger than with the least of every one:
     the speed of the preferred block where there is room, the memory of the smallest where
     its layer is the peak. Sets each such layer's ``scratch`` to the length it gets.
     """
@@ -100,7 +101,7 @@ def _fit_scratch(tensors: list[Buffer], layers: list[Layer]) -> tuple[list[Buffe
                  for i, (l, n) in enumerate(zip(layers, lengths)) if n]
         return bufs, plan(bufs)
 
-    lengths = [l.scratch_min or l.scratch for l in layers]
+    lengths = [l.least_scratch for l in layers]
     _, floor = placed(lengths)
     for i, l in enumerate(layers):
         lo, hi = lengths[i], l.scratch

@@ -14,7 +14,8 @@ from kws.export.lowering import Layer
 #: Layer array -> C element type, in the order the arrays are written.
 ARRAY_TYPES = (("filter", "int8_t"), ("bias", "int32_t"), ("multiplier", "int32_t"),
                ("shift", "int32_t"), ("pw_filter", "uint32_t"), ("pw_bias", "int32_t"),
-               ("pw_rqf", "int32_t"), ("dw_data", "int32_t"), ("table", "int8_t"))
+               ("pw_rqf", "int32_t"), ("dw_data", "int32_t"), ("table", "int8_t"),
+               ("add_tables", "int32_t"))
 
 
 @dataclasses.dataclass
@@ -123,7 +124,8 @@ def _binary(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
                   f"{p['input1_multiplier']}, {p['input1_shift']}, {p['input2_multiplier']}, "
                   f"{p['input2_shift']}, {p['output_multiplier']}, {p['output_shift']}, "
                   f"{p['act_min']}, {p['act_max']}}};\n")
-        tail = f", {refs.scratch(l)}"
+        tables = l.arrays.get("add_tables")
+        tail = f", {n}_add_tables, {tables.size}" if tables is not None else ", NULL, 0"
     else:
         decls += (f"static const kws_mul_params_t {n}_p = {{{p['input1_offset']}, "
                   f"{p['input2_offset']}, {p['output_offset']}, {p['multiplier']}, "

@@ -10,6 +10,12 @@ kws's comparable figure is ``KWS_MODEL_ARENA_BYTES`` less the state region (the 
 TFLM's tail), with the input and output in the arena (``KWS_MODEL_INPUT_OFFSET``); the
 ``tensors_only`` figure plans the same layers with every kernel scratch set to 0, isolating the
 placement (TFLM's reference kernels, which make its head, need no scratch).
+
+``bound`` is a lower bound of any plan of the same buffers: at each layer, the tensors live
+there (which that layer's kernel reads or writes, or which a later layer still reads) cannot
+share memory, and the kernel needs at least its least scratch; the largest such sum over the
+layers. A plan equal to it cannot be improved by placement; above TFLM's head, the difference
+is then the scratch of the kernel at that layer (``bound_kernel``).
 """
 
 from __future__ import annotations
@@ -79,6 +85,9 @@ class ArenaComparison:
     tensors_only: int   # the same plan with every kernel scratch 0
     peak_scratch: int   # scratch bytes of the layer where kws's plan peaks
     tflm_head: int
+    bound: int = 0          # no plan of these buffers is smaller (see the module docstring)
+    bound_kernel: str = ""  # the kernel of the layer that sets the bound
+    bound_scratch: int = 0  # its least scratch
 
     @property
     def ratio(self) -> float:
@@ -99,6 +108,16 @@ def _peak_scratch(arena) -> int:
     return scratch
 
 
+def lower_bound(arena, layers) -> tuple[int, int]:
+    """(bytes, layer index): the largest live tensor bytes plus least scratch at one layer."""
+    tensors = [b for b in arena.buffers if not b.name.startswith("scratch")]
+    best = (0, 0)
+    for i, layer in enumerate(layers):
+        live = sum(b.size for b in tensors if b.first <= i <= b.last)
+        best = max(best, (live + layer.least_scratch, i))
+    return best
+
+
 def compare(model_path: str | Path) -> ArenaComparison:
     """Export ``model_path`` (in memory) and compare its arena with TFLM's."""
     from kws.export.arena import plan_arena
@@ -110,9 +129,12 @@ def compare(model_path: str | Path) -> ArenaComparison:
     state = plan_state(m)
     layers = bind_layers(lower(m), state)
     arena = plan_arena(m, layers, state)
+    bound, at = lower_bound(arena, layers)
+    least = layers[at].least_scratch
     for layer in layers:
         layer.scratch = layer.scratch_min = 0
     bare = plan_arena(m, layers, state)
     return ArenaComparison(Path(model_path).name, arena.size - state.size, state.size,
                            bare.size - state.size, _peak_scratch(arena),
-                           tflm_arena(model_path).head)
+                           tflm_arena(model_path).head, bound, layers[at].kernel,
+                           least)

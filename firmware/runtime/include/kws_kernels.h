@@ -62,9 +62,10 @@ typedef struct {
  * int8 im2col columns on the DSP path; 0 on the portable path. */
 size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
-/* The least scratch kws_conv2d_s8 accepts (two im2col columns); any length between this and
- * kws_conv2d_s8_get_buffer_size works, fewer pixels per im2col block when shorter (the filter
- * rows are widened once per block: a little slower, bit for bit the same output). */
+/* The least scratch kws_conv2d_s8 accepts: 0. Any length up to kws_conv2d_s8_get_buffer_size
+ * works: fewer pixels per im2col block when shorter (the filter rows are widened once per
+ * block: a little slower), and with less than the widened rows and two im2col columns (or
+ * scratch NULL) the scratch-free direct path (slower again); bit for bit the same output. */
 size_t kws_conv2d_s8_get_min_buffer_size(const kws_conv_shape_t *shape);
 
 /* Conv2d (any kernel, stride, padding). filter: out_c x k_h x k_w x in_c. */
@@ -76,8 +77,9 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *shape, const kws_act_t *act,
                            int8_t *output, size_t output_len,
                            void *scratch, size_t scratch_len);
 
-/* Scratch (bytes) that kws_pointwise_conv_s8 needs: two filter rows widened to int16 on the
- * DSP path (4 * (in_c rounded down to a multiple of 4)), 0 on the portable path. */
+/* Scratch (bytes) that kws_pointwise_conv_s8 prefers: two filter rows widened to int16 on the
+ * DSP path (4 * (in_c rounded down to a multiple of 4)), 0 on the portable path. With less
+ * (or scratch NULL) the DSP path runs without scratch, slower, bit for bit the same output. */
 size_t kws_pointwise_conv_s8_get_buffer_size(const kws_conv_shape_t *shape);
 
 /* 1x1 conv, stride 1, no padding: out[p][o] = f(sum_i in[p][i] * w[o][i]). scratch: 4-byte
@@ -233,16 +235,27 @@ typedef struct {
     int32_t act_min, act_max;
 } kws_add_params_t;
 
-/* Scratch of the DSP path: two 256-entry int32 tables of the rescaled inputs (0 on the portable
- * path). */
-size_t kws_add_s8_get_buffer_size(void);
+/* Entries of kws_add_s8's tables: 256 per input (int8 value v at index v + 128), input 1's
+ * then input 2's. */
+#define KWS_ADD_TABLES_LEN 512
+
+/* The DSP path's tables of an ADD: entry v + 128 of input k's half is
+ * 2 * kws_requantize((v + input_k_offset) << left_shift, input_k_multiplier, input_k_shift)
+ * (the rescaled input, doubled). The exporter computes them ahead of time into const data (its
+ * Python mirror: kws.export.lowering.elementwise.add_tables); this builds them in a caller's
+ * buffer of tables_len >= KWS_ADD_TABLES_LEN int32. */
+kws_status_t kws_add_s8_tables(const kws_add_params_t *params, int32_t *tables,
+                               size_t tables_len);
 
 /* out = in1 + in2 with broadcasting: every dimension of in1_dims / in2_dims is 1 or equal to
- * out_dims'. */
+ * out_dims'. tables: NULL (tables_len 0), or KWS_ADD_TABLES_LEN int32 from kws_add_s8_tables
+ * with the same params (const, e.g. in flash): the DSP path then takes two table loads, an add
+ * and one requantization per output; the portable path ignores them. No scratch. */
 kws_status_t kws_add_s8(const kws_add_params_t *params, const kws_dims4_t *out_dims,
                         const kws_dims4_t *in1_dims, const int8_t *in1, size_t in1_len,
                         const kws_dims4_t *in2_dims, const int8_t *in2, size_t in2_len,
-                        int8_t *output, size_t output_len, void *scratch, size_t scratch_len);
+                        int8_t *output, size_t output_len, const int32_t *tables,
+                        size_t tables_len);
 
 /* MUL (TFLite int8 semantics): ((x1 + offset1) * (x2 + offset2)) requantized by (multiplier,
  * shift) plus the output offset, clamped to [act_min, act_max]. */

@@ -19,6 +19,8 @@
  *   kws_smmlar(x, y, a) a + ((x * y + 2^31) >> 32) (wraps like the hardware)          SMMLAR
  *   kws_sxtab16(a, x)   a + SXTB16(x), wrap-around halfword lanes                  SXTAB16
  *   kws_sxtab16_ror8(a, x)  a + SXTB16(x ROR 8)                                    SXTAB16 ROR #8
+ *   kws_max_s8x4(a, b)  per byte lane max(a, b) of four int8                      SSUB8 + SEL
+ *   kws_min_s8x4(a, b)  per byte lane min(a, b) of four int8                      SSUB8 + SEL
  */
 #ifndef KWS_SIMD_H
 #define KWS_SIMD_H
@@ -77,6 +79,20 @@ static inline uint32_t kws_pkhtb(uint32_t hi, uint32_t lo)
 {
     uint32_t r;
     __asm__("pkhtb %0, %1, %2, asr #16" : "=r"(r) : "r"(hi), "r"(lo));
+    return r;
+}
+/* SSUB8 sets GE[i] where a_i - b_i >= 0 (signed lanes); SEL picks a's lane there. One asm
+ * block, so that nothing touches the GE flags between the two. */
+static inline uint32_t kws_max_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %1, %2" : "=&r"(r) : "r"(a), "r"(b) : "cc");
+    return r;
+}
+static inline uint32_t kws_min_s8x4(uint32_t a, uint32_t b)
+{
+    uint32_t r;
+    __asm__("ssub8 %0, %1, %2\n\tsel %0, %2, %1" : "=&r"(r) : "r"(a), "r"(b) : "cc");
     return r;
 }
 #else
@@ -150,6 +166,19 @@ static inline uint32_t kws_pkhtb(uint32_t hi, uint32_t lo)
 {
     return (hi & 0xFFFF0000u) | (uint32_t)((int32_t)lo >> 16 & 0xFFFF);
 }
+/* Per byte lane a_i >= b_i (signed) ? a_i : b_i, or the other lane for pick_b_on_ge. */
+static inline uint32_t kws_sel_ge_s8x4(uint32_t a, uint32_t b, int pick_b_on_ge)
+{
+    uint32_t r = 0;
+    for (int i = 0; i < 32; i += 8) {
+        const int8_t x = (int8_t)(a >> i), y = (int8_t)(b >> i);
+        const int ge = x >= y;
+        r |= (uint32_t)(uint8_t)((ge != pick_b_on_ge) ? x : y) << i;
+    }
+    return r;
+}
+static inline uint32_t kws_max_s8x4(uint32_t a, uint32_t b) { return kws_sel_ge_s8x4(a, b, 0); }
+static inline uint32_t kws_min_s8x4(uint32_t a, uint32_t b) { return kws_sel_ge_s8x4(a, b, 1); }
 #endif
 
 /* Unaligned 32-bit load (one LDR on the M4, which allows unaligned word loads). */
@@ -159,5 +188,8 @@ static inline uint32_t kws_read_u32(const void *p)
     memcpy(&v, p, sizeof v);
     return v;
 }
+
+/* Unaligned 32-bit store (one STR on the M4). */
+static inline void kws_write_u32(void *p, uint32_t v) { memcpy(p, &v, sizeof v); }
 
 #endif /* KWS_SIMD_H */

@@ -4,9 +4,9 @@
  * Portable path: per element, each input's (x + offset) << left_shift rescaled by its
  * multiplier (kws_requantize, shift <= 0), the sum rescaled to the output, plus the output
  * offset, clamped. DSP path: the rescaled inputs depend on the int8 value only, so they are
- * tabulated, doubled, once per call (2 x 256 int32 in scratch) when the output has more
- * than 128 elements; per element two table loads, an add and the fast exact
- * requantization (SMMULR, add, shift, SSAT), row by row over the broadcast.
+ * tabulated, doubled (kws_add_s8_tables; the exporter writes them as const data, so the call
+ * needs no RAM beyond its operands); given the tables, per element two table loads, an add
+ * and the fast exact requantization (SMMULR, add, shift, SSAT), row by row over the broadcast.
  */
 #include "binary_broadcast.h"
 #include "kws_simd.h"
@@ -46,22 +46,15 @@ static KWS_ALWAYS_INLINE void add_run(const int8_t *a, int32_t sa, const int8_t 
     }
 }
 
-/* The DSP path: the rescaled inputs of every int8 value, doubled, in two tables (scratch),
- * then the fast exact requantization of their sum when it applies (kws_rqf: output shift
- * -22..-1 and |sum| < 2^30, which holds since |(x + offset) << 20| * m / 2^31 < 2^28), else
- * TFLite's two-step requantization of the sum. */
+/* The DSP path over the caller's tables (kws_add_s8_tables): the fast exact requantization
+ * of the doubled sum when it applies (kws_rqf: output shift -22..-1 and |sum| < 2^30, which
+ * holds since |(x + offset) << 20| * m / 2^31 < 2^28), else TFLite's two-step requantization
+ * of the sum. */
 static void add_tables_dsp(const kws_add_params_t *p, const kws_dims4_t *od,
                            const int8_t *in1, const int32_t s1[4], const int8_t *in2,
-                           const int32_t s2[4], int8_t *output, int32_t *scratch)
+                           const int32_t s2[4], int8_t *output, const int32_t *tables)
 {
-    int32_t *t1 = scratch + 128, *t2 = t1 + 256; /* indexed by int8 value */
-    const kws_requant_t rq1 = {&p->input1_multiplier, &p->input1_shift, 1};
-    const kws_requant_t rq2 = {&p->input2_multiplier, &p->input2_shift, 1};
-    const kws_rq1_t r1 = kws_rq1(&rq1, 0), r2 = kws_rq1(&rq2, 0); /* = kws_requantize */
-    for (int32_t v = -128; v < 128; ++v) {
-        t1[v] = 2 * kws_rq1_apply((v + p->input1_offset) * (1 << p->left_shift), r1);
-        t2[v] = 2 * kws_rq1_apply((v + p->input2_offset) * (1 << p->left_shift), r2);
-    }
+    const int32_t *t1 = tables + 128, *t2 = t1 + 256; /* indexed by int8 value */
     const kws_requant_t rq = {&p->output_multiplier, &p->output_shift, 1};
     kws_rqf_t f;
     if (!kws_rqf(&rq, 0, p->output_offset, 1u << 29, &f)) {
@@ -88,11 +81,6 @@ static void add_tables_dsp(const kws_add_params_t *p, const kws_dims4_t *od,
 }
 #endif
 
-size_t kws_add_s8_get_buffer_size(void)
-{
-    return KWS_USE_DSP ? 2 * 256 * sizeof(int32_t) : 0;
-}
-
 static int add_params_ok(const kws_add_params_t *p)
 {
     return p->input1_offset >= -127 && p->input1_offset <= 128 && p->input2_offset >= -127 &&
@@ -104,10 +92,31 @@ static int add_params_ok(const kws_add_params_t *p)
            kws_shift_ok(p->output_multiplier, p->output_shift);
 }
 
+kws_status_t kws_add_s8_tables(const kws_add_params_t *p, int32_t *tables, size_t tables_len)
+{
+    if (p == NULL || tables == NULL) {
+        return KWS_ERR_NULL;
+    }
+    if (!add_params_ok(p)) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    if (tables_len < KWS_ADD_TABLES_LEN) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    for (int32_t v = -128; v < 128; ++v) {
+        tables[v + 128] = 2 * add_in(v, p->input1_offset, p->left_shift, p->input1_multiplier,
+                                     p->input1_shift);
+        tables[v + 384] = 2 * add_in(v, p->input2_offset, p->left_shift, p->input2_multiplier,
+                                     p->input2_shift);
+    }
+    return KWS_OK;
+}
+
 kws_status_t kws_add_s8(const kws_add_params_t *p, const kws_dims4_t *out_dims,
                         const kws_dims4_t *in1_dims, const int8_t *in1, size_t in1_len,
                         const kws_dims4_t *in2_dims, const int8_t *in2, size_t in2_len,
-                        int8_t *output, size_t output_len, void *scratch, size_t scratch_len)
+                        int8_t *output, size_t output_len, const int32_t *tables,
+                        size_t tables_len)
 {
     int32_t s1[4], s2[4];
     int64_t n;
@@ -119,20 +128,16 @@ kws_status_t kws_add_s8(const kws_add_params_t *p, const kws_dims4_t *out_dims,
     if (!add_params_ok(p)) {
         return KWS_ERR_BAD_CONFIG;
     }
-#if KWS_USE_DSP
-    if (scratch == NULL) {
-        return KWS_ERR_NULL;
-    }
-    if (scratch_len < kws_add_s8_get_buffer_size()) {
+    if (tables != NULL && tables_len < KWS_ADD_TABLES_LEN) {
         return KWS_ERR_SHORT_BUFFER;
     }
-    if (n > 128) { /* the tables cost about as much as 128 portable outputs */
-        add_tables_dsp(p, out_dims, in1, s1, in2, s2, output, (int32_t *)scratch);
+#if KWS_USE_DSP
+    if (tables != NULL) {
+        add_tables_dsp(p, out_dims, in1, s1, in2, s2, output, tables);
         return KWS_OK;
     }
 #else
-    (void)scratch;
-    (void)scratch_len;
+    (void)tables;
 #endif
     KWS_BROADCAST_LOOP(out_dims, in1, s1, in2, s2, output, add1(p, a, b));
     return KWS_OK;

@@ -3,7 +3,9 @@
  *
  * Portable path: the reference loops. DSP path: blocks of output pixels' receptive fields are
  * copied into int8 im2col columns (n = k_h * k_w * in_c) in scratch, padded with
- * -input_offset, then the shared dot core (conv_core.c) runs on them.
+ * -input_offset, then the shared dot core (conv_core.c) runs on them; with less scratch than
+ * two columns and the widened filter rows (none at all included), the scratch-free direct
+ * path of conv_core.c.
  */
 #include "conv_core.h"
 
@@ -24,13 +26,8 @@ static int32_t conv_block_pixels(const kws_conv_shape_t *s)
 
 size_t kws_conv2d_s8_get_min_buffer_size(const kws_conv_shape_t *shape)
 {
-    if (shape == NULL || !KWS_USE_DSP || !kws_shape_ok(shape)) {
-        return 0;
-    }
-    /* the two widened filter rows and two im2col columns (one if the output is one pixel) */
-    const size_t kk = (size_t)shape->k_h * shape->k_w * shape->in_c;
-    const size_t pixels = (size_t)shape->out_h * shape->out_w;
-    return 4 * (kk & ~(size_t)3) + kk * (pixels < 2 ? pixels : 2);
+    (void)shape; /* any length: below the im2col path's least, the direct path needs none */
+    return 0;
 }
 
 size_t kws_conv2d_s8_get_buffer_size(const kws_conv_shape_t *shape)
@@ -111,14 +108,13 @@ kws_status_t kws_conv2d_s8(const kws_conv_shape_t *s, const kws_act_t *act,
         return st;
     }
 #if KWS_USE_DSP
-    if (scratch == NULL) {
-        return KWS_ERR_NULL;
-    }
     /* blocks of im2col columns after the two widened filter rows (as many columns as the
-     * scratch holds, up to the preferred block), then the DSP core */
-    const int32_t block = conv_block_fit(s, scratch_len);
+     * scratch holds, up to the preferred block), then the DSP core; without room for two
+     * columns, the direct path */
+    const int32_t block = scratch == NULL ? 0 : conv_block_fit(s, scratch_len);
     if (block == 0) {
-        return KWS_ERR_SHORT_BUFFER;
+        kws_conv_direct_s8(s, act, rq, input, filter, bias, output);
+        return KWS_OK;
     }
     const int32_t kk = s->k_h * s->k_w * s->in_c, pixels = s->out_h * s->out_w;
     uint32_t *wq = (uint32_t *)scratch; /* 4-byte aligned */

@@ -12,6 +12,15 @@
  *    8 SMLAD (16 MACs), sixteen values per loop step, in assembly on the M4.
  * pointwise.c runs it on the input itself (P = all pixels, n = in_c); conv2d.c on blocks of
  * im2col columns (n = k_h * k_w * in_c).
+ *
+ * The direct path (kws_conv_direct_s8), where the caller gives no scratch (the planner's choice
+ * at a layer that bounds the arena): output channels two at a time, per output pixel each
+ * kernel row inside the input is a run of contiguous int8 inputs (k_w * in_c, fewer at a
+ * border) read once per four values: 1 LDR + 2 SXTB16 for the inputs (+ 2 SADD16, the input
+ * offset, at border pixels; inside, input_offset * sum(w) starts the accumulator), per channel
+ * 1 LDR + 2 SXTB16 + 2 SMLAD: 13 (15) instructions per 8 MACs; the taps outside
+ * the input are skipped, as TFLite's reference does; the exact requantization unpacked once
+ * per channel (kws_rq1_t).
  */
 #include "conv_core.h"
 #include "kws_simd.h"
@@ -322,6 +331,128 @@ void kws_dot_s8(int32_t pixels, int32_t n, int32_t oc_n, const kws_act_t *act,
         dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_FAST_SSAT);
     } else {
         dot_dsp(pixels, n, oc_n, act, rq, input, filter, bias, output, wq, PW_FAST_CLAMP);
+    }
+}
+#endif
+
+#if KWS_USE_DSP
+/* Accumulators a[0], a[1] of one output pixel and channels w0, w1 (rows of kk int8; w1 == w0
+ * for a lone last channel) over the kernel rows [ky0, ky1) of runs of `run` inputs; with_offset
+ * (a constant at each call): add input_offset to the inputs (SADD16), else the caller has put
+ * input_offset * sum(w) into the accumulators (every tap inside the input). */
+static KWS_ALWAYS_INLINE void direct_pair(const int8_t *x, int32_t x_row, const int8_t *w0,
+                                          const int8_t *w1, int32_t w_row, int32_t rows,
+                                          int32_t run, int32_t input_offset, int with_offset,
+                                          int32_t a[2])
+{
+    const uint32_t off2 = kws_pkhbt((uint32_t)input_offset, (uint32_t)input_offset);
+    const int32_t off1 = with_offset ? input_offset : 0;
+    int32_t a0 = a[0], a1 = a[1];
+    for (int32_t r = 0; r < rows; ++r, x += x_row, w0 += w_row, w1 += w_row) {
+        int32_t i = 0;
+        for (; i + 4 <= run; i += 4) {
+            const uint32_t xw = kws_read_u32(x + i);
+            uint32_t xe = kws_sxtb16(xw), xo = kws_sxtb16_ror8(xw); /* x0, x2 and x1, x3 */
+            if (with_offset) {
+                xe = kws_sadd16(xe, off2);
+                xo = kws_sadd16(xo, off2);
+            }
+            const uint32_t u0 = kws_read_u32(w0 + i), u1 = kws_read_u32(w1 + i);
+            a0 = kws_smlad(kws_sxtb16(u0), xe, a0);
+            a0 = kws_smlad(kws_sxtb16_ror8(u0), xo, a0);
+            a1 = kws_smlad(kws_sxtb16(u1), xe, a1);
+            a1 = kws_smlad(kws_sxtb16_ror8(u1), xo, a1);
+        }
+        for (; i < run; ++i) {
+            const int32_t v = x[i] + off1;
+            a0 += v * w0[i];
+            a1 += v * w1[i];
+        }
+    }
+    a[0] = a0;
+    a[1] = a1;
+}
+
+/* Output pixels from which the direct path folds input_offset * sum(w) into the accumulators
+ * of interior pixels (the sums cost about kk per channel; each interior pixel saves kk / 4). */
+#define KWS_DIRECT_FOLD_MIN_PIXELS 32
+
+/* input_offset * the sum of a filter row of kk int8 (int32: |sum| <= 128 kk). */
+static int32_t offset_times_sum(const int8_t *w, int32_t kk, int32_t input_offset)
+{
+    int32_t sum = 0;
+    for (int32_t i = 0; i < kk; ++i) {
+        sum += w[i];
+    }
+    return input_offset * sum;
+}
+
+void kws_conv_direct_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                        const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
+                        const int32_t *bias, int8_t *output)
+{
+    const int32_t cin = s->in_c, cout = s->out_c, kk = s->k_h * s->k_w * cin;
+    for (int32_t o = 0; o < cout; o += 2) { /* a pair of channels over every pixel */
+        const int two = o + 1 < cout;
+        const kws_rq1_t r0 = kws_rq1(rq, o), r1 = kws_rq1(rq, two ? o + 1 : o);
+        const int32_t b0 = bias ? bias[o] : 0, b1 = two && bias ? bias[o + 1] : 0;
+        const int8_t *f0 = filter + (size_t)o * kk, *f1 = two ? f0 + kk : f0;
+        /* accumulator starts of pixels whose taps are all inside the input, where there are
+         * enough pixels to repay the sums (they cost about what 4 pixels' SADD16 save) */
+        const int fold = s->out_h * s->out_w >= KWS_DIRECT_FOLD_MIN_PIXELS;
+        const int32_t in0 = fold ? b0 + offset_times_sum(f0, kk, act->input_offset) : b0;
+        const int32_t in1 = fold && two ? b1 + offset_times_sum(f1, kk, act->input_offset) : b1;
+        int8_t *y = output + o;
+        if (s->k_h == 1 && s->k_w == 1 && s->stride_h == 1 && s->stride_w == 1 &&
+            s->pad_top == 0 && s->pad_left == 0) { /* pointwise: pixel p reads its own row */
+            const int8_t *x = input;
+            for (int32_t p = s->out_h * s->out_w; p > 0; --p, x += cin, y += cout) {
+                int32_t a[2] = {in0, in1};
+                if (fold) {
+                    direct_pair(x, 0, f0, f1, 0, 1, cin, act->input_offset, 0, a);
+                } else {
+                    direct_pair(x, 0, f0, f1, 0, 1, cin, act->input_offset, 1, a);
+                }
+                y[0] = kws_out1_s8(a[0], r0, act->output_offset, act->act_min, act->act_max);
+                if (two) {
+                    y[1] = kws_out1_s8(a[1], r1, act->output_offset, act->act_min,
+                                       act->act_max);
+                }
+            }
+            continue;
+        }
+        for (int32_t oy = 0; oy < s->out_h; ++oy) {
+            const int32_t iy0 = oy * s->stride_h - s->pad_top;
+            const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
+            const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
+            for (int32_t ox = 0; ox < s->out_w; ++ox, y += cout) {
+                const int32_t ix0 = ox * s->stride_w - s->pad_left;
+                const int32_t kx0 = ix0 < 0 ? -ix0 : 0;
+                const int32_t kx1 = ix0 + s->k_w > s->in_w ? s->in_w - ix0 : s->k_w;
+                const int8_t *x = input + ((size_t)(iy0 + ky0) * s->in_w + ix0 + kx0) * cin;
+                const size_t w_first = ((size_t)ky0 * s->k_w + kx0) * cin;
+                if (fold && ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w) {
+                    int32_t a[2] = {in0, in1};
+                    direct_pair(x, s->in_w * cin, f0, f1, s->k_w * cin, s->k_h, s->k_w * cin,
+                                act->input_offset, 0, a);
+                    y[0] = kws_out1_s8(a[0], r0, act->output_offset, act->act_min,
+                                       act->act_max);
+                    if (two) {
+                        y[1] = kws_out1_s8(a[1], r1, act->output_offset, act->act_min,
+                                           act->act_max);
+                    }
+                    continue;
+                }
+                int32_t a[2] = {b0, b1};
+                direct_pair(x, s->in_w * cin, f0 + w_first, f1 + w_first, s->k_w * cin,
+                            ky1 - ky0, (kx1 - kx0) * cin, act->input_offset, 1, a);
+                y[0] = kws_out1_s8(a[0], r0, act->output_offset, act->act_min, act->act_max);
+                if (two) {
+                    y[1] = kws_out1_s8(a[1], r1, act->output_offset, act->act_min,
+                                       act->act_max);
+                }
+            }
+        }
     }
 }
 #endif

@@ -19,6 +19,14 @@ kws_status_t kws_conv_check(const kws_conv_shape_t *s, const kws_act_t *act,
 void kws_dot_s8(int32_t pixels, int32_t n, int32_t oc_n, const kws_act_t *act,
                 const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
                 const int32_t *bias, int8_t *output, uint32_t *wq);
+
+/* The scratch-free DSP path of conv2d and pointwise conv (conv_core.c), for a caller that
+ * gives less scratch than the im2col / widened-row path needs: per output pixel and pair of
+ * output channels, each kernel row's contiguous inputs against both filter rows, widened in
+ * registers. */
+void kws_conv_direct_s8(const kws_conv_shape_t *s, const kws_act_t *act,
+                        const kws_requant_t *rq, const int8_t *input, const int8_t *filter,
+                        const int32_t *bias, int8_t *output);
 #endif
 
 #endif /* KWS_CONV_CORE_H */

@@ -2,7 +2,8 @@
  * pointwise.c - int8 1x1 (pointwise) conv, TFLite int8 semantics (kws_kernels.h).
  *
  * Portable path: the reference loop. DSP path: the shared dot core (conv_core.c) on the input
- * itself (all pixels, n = in_c).
+ * itself (all pixels, n = in_c); with less scratch than its two widened filter rows (none at
+ * all included), the scratch-free direct path of conv_core.c.
  */
 #include "conv_core.h"
 
@@ -35,11 +36,9 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
     const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
     const size_t need = kws_pointwise_conv_s8_get_buffer_size(s);
-    if (need > 0 && scratch == NULL) {
-        return KWS_ERR_NULL;
-    }
-    if (scratch_len < need) {
-        return KWS_ERR_SHORT_BUFFER;
+    if (need > 0 && (scratch == NULL || scratch_len < need)) {
+        kws_conv_direct_s8(s, act, rq, input, filter, bias, output);
+        return KWS_OK;
     }
     kws_dot_s8(pixels, n, oc_n, act, rq, input, filter, bias, output,
                (uint32_t *)scratch); /* 4-byte aligned */

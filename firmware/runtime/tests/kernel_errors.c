@@ -19,25 +19,27 @@ static void expect(int got, int want, const char *what)
 static void new_kernels(void)
 {
     static int8_t x[64], y[64], y2[64];
-    static int32_t scratch[512];
+    static int32_t tables[KWS_ADD_TABLES_LEN];
     const kws_dims4_t d = {{1, 2, 4, 8}}, d1 = {{1, 2, 1, 8}}, dbad = {{1, 3, 4, 8}};
     const kws_add_params_t ap = {0, 0, 0, 20, 1 << 30, -1, 1 << 30, -1, 1 << 30, -10, -128, 127};
     kws_add_params_t ap_bad = ap;
     ap_bad.input1_shift = 1;
-    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, sizeof scratch), KWS_OK,
-           "add ok");
-    expect(kws_add_s8(&ap, &d, &dbad, x, 96, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, NULL, 0), KWS_OK, "add ok");
+    expect(kws_add_s8_tables(&ap, tables, KWS_ADD_TABLES_LEN), KWS_OK, "add tables");
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, tables, KWS_ADD_TABLES_LEN),
+           KWS_OK, "add ok with tables");
+    expect(kws_add_s8_tables(&ap, tables, 511), KWS_ERR_SHORT_BUFFER, "add tables short");
+    expect(kws_add_s8_tables(&ap_bad, tables, 512), KWS_ERR_BAD_CONFIG, "add tables bad");
+    expect(kws_add_s8(&ap, &d, &dbad, x, 96, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_BAD_CONFIG, "add no broadcast");
-    expect(kws_add_s8(&ap, &d, &d, x, 63, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap, &d, &d, x, 63, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_SHORT_BUFFER, "add short input");
-    expect(kws_add_s8(&ap_bad, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap_bad, &d, &d, x, 64, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_BAD_CONFIG, "add left input shift");
-    expect(kws_add_s8(&ap, &d, &d, NULL, 64, &d1, x, 16, y, 64, scratch, sizeof scratch),
+    expect(kws_add_s8(&ap, &d, &d, NULL, 64, &d1, x, 16, y, 64, NULL, 0),
            KWS_ERR_NULL, "add NULL input");
-    if (kws_add_s8_get_buffer_size() > 0) {
-        expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, scratch, 100),
-               KWS_ERR_SHORT_BUFFER, "add short scratch");
-    }
+    expect(kws_add_s8(&ap, &d, &d, x, 64, &d1, x, 16, y, 64, tables, 100),
+           KWS_ERR_SHORT_BUFFER, "add short tables");
     const kws_mul_params_t mp = {0, 0, 0, 1 << 30, -3, -128, 127};
     expect(kws_mul_s8(&mp, &d, &d, x, 64, &d1, x, 16, y, 64), KWS_OK, "mul ok");
     expect(kws_mul_s8(&mp, &d, &d, x, 64, &d1, x, 16, y, 63), KWS_ERR_SHORT_BUFFER,
@@ -106,10 +108,11 @@ int main(void)
                          sizeof scratch), KWS_ERR_BAD_CONFIG, "conv act_min > act_max");
     expect(kws_conv2d_s8(&cs, &act, &rq_bad, in, 16, w, 36, b, 4, out, 64, scratch,
                          sizeof scratch), KWS_ERR_BAD_CONFIG, "conv requant count");
-    if (kws_conv2d_s8_get_buffer_size(&cs) > 0) {
-        expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 4, out, 64, scratch, 1),
-               KWS_ERR_SHORT_BUFFER, "conv short scratch");
-    }
+    /* less scratch than the im2col path needs, or none: the direct path, no error */
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 4, out, 64, scratch, 1), KWS_OK,
+           "conv short scratch");
+    expect(kws_conv2d_s8(&cs, &act, &rq, in, 16, w, 36, b, 4, out, 64, NULL, 0), KWS_OK,
+           "conv NULL scratch");
 
     const kws_conv_shape_t ps = {4, 4, 4, 4, 4, 4, 1, 1, 1, 1, 0, 0, 1};
     expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, scratch,
@@ -119,12 +122,10 @@ int main(void)
     expect(kws_pointwise_conv_s8(&cs, &act, &rq, in, 64, w, 64, b, 4, out, 64, scratch,
                                  sizeof scratch), KWS_ERR_BAD_CONFIG,
            "pointwise with a 3x3 kernel");
-    if (kws_pointwise_conv_s8_get_buffer_size(&ps) > 0) {
-        expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, scratch, 1),
-               KWS_ERR_SHORT_BUFFER, "pointwise short scratch");
-        expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, NULL,
-                                     sizeof scratch), KWS_ERR_NULL, "pointwise NULL scratch");
-    }
+    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, scratch, 1),
+           KWS_OK, "pointwise short scratch");
+    expect(kws_pointwise_conv_s8(&ps, &act, &rq, in, 64, w, 16, b, 4, out, 64, NULL, 0),
+           KWS_OK, "pointwise NULL scratch");
 
     /* prepared pointwise: 4 inputs, 4 outputs -> 8 filter words, 4 biases, 12 rqf values */
     static uint32_t pw_w[8];

@@ -14,6 +14,7 @@
  * tests/test_runtime.py on both kernel paths;
  * prints the number of cases and outputs checked and of mismatches, exits non-zero on any. */
 #include <stdarg.h>
+#include <string.h>
 
 #include "kws_kernels.h"
 #include "kws_nn_fixed.h"
@@ -116,13 +117,18 @@ static long fuzz_add_mul(void)
                                      rnd_in(-22, 2), lo, hi};
         const kws_mul_params_t mp = {ap.input1_offset, ap.input2_offset, ap.output_offset,
                                      ap.output_multiplier, rnd_in(-20, 1), lo, hi};
-        for (int op = 0; op < 2; ++op) {
-            const kws_status_t st = op == 0
+        if (kws_add_s8_tables(&ap, tables, KWS_ADD_TABLES_LEN) != KWS_OK) {
+            fz_printf("add case %d: tables refused\n", it);
+            return 1;
+        }
+        /* op 0: add with its tables (the DSP path), 1: add without (per element), 2: mul */
+        for (int op = 0; op < 3; ++op) {
+            const kws_status_t st = op < 2
                 ? kws_add_s8(&ap, &od, &d1, a, (size_t)n1, &d2, b, (size_t)n2, y, (size_t)n,
-                             tables, sizeof tables)
+                             op == 0 ? tables : NULL, op == 0 ? KWS_ADD_TABLES_LEN : 0)
                 : kws_mul_s8(&mp, &od, &d1, a, (size_t)n1, &d2, b, (size_t)n2, y, (size_t)n);
             if (st != KWS_OK) {
-                fz_printf("%s case %d: kernel error %d\n", op ? "mul" : "add", it, (int)st);
+                fz_printf("%s case %d: kernel error %d\n", op == 2 ? "mul" : "add", it, (int)st);
                 return 1;
             }
             ++cases;
@@ -137,7 +143,7 @@ static long fuzz_add_mul(void)
                                 x1 = x1 * d1.d[d] + (d1.d[d] == 1 ? 0 : j[d]);
                                 x2 = x2 * d2.d[d] + (d2.d[d] == 1 ? 0 : j[d]);
                             }
-                            const int32_t want = op == 0 ? ref_add(&ap, a[x1], b[x2])
+                            const int32_t want = op < 2 ? ref_add(&ap, a[x1], b[x2])
                                 : kws_clamp(kws_requantize((a[x1] + mp.input1_offset) *
                                                            (b[x2] + mp.input2_offset),
                                                            mp.multiplier, mp.shift) +
@@ -146,7 +152,8 @@ static long fuzz_add_mul(void)
                             if (y[k] != want) {
                                 if (nbad < 5) {
                                     fz_printf("%s case %d (%d): got %d want %d\n",
-                                              op ? "mul" : "add", it, k, y[k], want);
+                                              op == 2 ? "mul" : "add", it, k, y[k],
+                                              want);
                                 }
                                 ++nbad;
                             }
@@ -369,6 +376,194 @@ static long fuzz_avgpool_running(void)
     return nbad;
 }
 
+/* STRIDED_SLICE against the index formula over random shapes, starts and strides (positive,
+ * negative, 1 in the inner dimensions so that the contiguous-run path runs, whole rows so that
+ * it spans dimension 2); returns the number of mismatches. */
+static long fuzz_strided_slice(void)
+{
+    static int8_t x[4 * 9 * 9 * 9], y[4 * 9 * 9 * 9 + 1];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 3000; ++it) {
+        kws_dims4_t in, start, stride, out;
+        int32_t es[4], s = 1, n_in = 1, n_out = 1;
+        for (int i = 3; i >= 0; --i) {
+            in.d[i] = rnd_in(1, i == 0 ? 4 : 9);
+            const int32_t pick = rnd_in(0, 7);
+            stride.d[i] = pick < 4 ? 1 : pick == 4 ? -1 : pick == 5 ? 2 : pick == 6 ? -2 : 3;
+            start.d[i] = rnd_in(0, in.d[i] - 1);
+            const int32_t room = stride.d[i] > 0 ? (in.d[i] - 1 - start.d[i]) / stride.d[i]
+                                                 : start.d[i] / -stride.d[i];
+            out.d[i] = rnd_in(1, room + 1);
+            if (it % 3 == 0 && i >= 2) { /* whole inner rows: the run spans dimension 2 */
+                stride.d[i] = 1;
+                start.d[i] = i == 3 ? 0 : start.d[i];
+                out.d[i] = in.d[i] - start.d[i];
+            }
+            es[i] = s;
+            s *= in.d[i];
+            n_in *= in.d[i];
+            n_out *= out.d[i];
+        }
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = (int8_t)rnd();
+        }
+        memset(y, 0x5A, sizeof y);
+        if (kws_strided_slice_s8(&in, &start, &stride, &out, x, (size_t)n_in, y,
+                                 (size_t)n_out) != KWS_OK) {
+            fz_printf("strided slice case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        int32_t k = 0;
+        for (int32_t i0 = 0; i0 < out.d[0]; ++i0)
+            for (int32_t i1 = 0; i1 < out.d[1]; ++i1)
+                for (int32_t i2 = 0; i2 < out.d[2]; ++i2)
+                    for (int32_t i3 = 0; i3 < out.d[3]; ++i3, ++k) {
+                        const int32_t j = (start.d[0] + i0 * stride.d[0]) * es[0] +
+                                          (start.d[1] + i1 * stride.d[1]) * es[1] +
+                                          (start.d[2] + i2 * stride.d[2]) * es[2] +
+                                          start.d[3] + i3 * stride.d[3];
+                        ++outputs;
+                        if (y[k] != x[j]) {
+                            if (nbad < 5) {
+                                fz_printf("strided slice case %d (%d): got %d want %d\n", it, k,
+                                          y[k], x[j]);
+                            }
+                            ++nbad;
+                        }
+                    }
+        nbad += y[n_out] != 0x5A; /* nothing written past the output */
+    }
+    fz_printf("strided slice: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
+/* MAX_POOL_2D against the reference loop: random shapes, windows, strides, SAME / VALID
+ * padding, channel counts with and without a remainder of four, activation ranges, random and
+ * constant (-128, 127) inputs; returns the number of mismatches. */
+static long fuzz_maxpool(void)
+{
+    static int8_t x[12 * 12 * 21], y[12 * 12 * 21];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 2000; ++it) {
+        kws_conv_shape_t s;
+        s.in_h = rnd_in(1, 12);
+        s.in_w = rnd_in(1, 12);
+        s.in_c = s.out_c = rnd_in(1, 21);
+        s.k_h = rnd_in(1, s.in_h);
+        s.k_w = rnd_in(1, s.in_w);
+        s.stride_h = rnd_in(1, 3);
+        s.stride_w = rnd_in(1, 3);
+        s.depth_multiplier = 1;
+        if (it % 2) { /* SAME */
+            s.out_h = (s.in_h + s.stride_h - 1) / s.stride_h;
+            s.out_w = (s.in_w + s.stride_w - 1) / s.stride_w;
+            const int32_t ph = (s.out_h - 1) * s.stride_h + s.k_h - s.in_h;
+            const int32_t pw = (s.out_w - 1) * s.stride_w + s.k_w - s.in_w;
+            s.pad_top = ph > 0 ? ph / 2 : 0;
+            s.pad_left = pw > 0 ? pw / 2 : 0;
+        } else { /* VALID */
+            s.out_h = (s.in_h - s.k_h) / s.stride_h + 1;
+            s.out_w = (s.in_w - s.k_w) / s.stride_w + 1;
+            s.pad_top = s.pad_left = 0;
+        }
+        const int32_t n_in = s.in_h * s.in_w * s.in_c, kind = rnd_in(0, 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = kind == 0 ? -128 : kind == 1 ? 127 : (int8_t)rnd();
+        }
+        const int32_t lo = it % 3 == 1 ? rnd_in(-128, 0) : -128;
+        const int32_t hi = it % 3 == 1 ? rnd_in(lo, 127) : 127;
+        if (kws_maxpool_s8(&s, lo, hi, x, (size_t)n_in, y, sizeof y) != KWS_OK) {
+            fz_printf("maxpool case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        for (int32_t oy = 0; oy < s.out_h; ++oy)
+            for (int32_t ox = 0; ox < s.out_w; ++ox)
+                for (int32_t c = 0; c < s.in_c; ++c) {
+                    int32_t m = -128;
+                    for (int32_t ky = 0; ky < s.k_h; ++ky)
+                        for (int32_t kx = 0; kx < s.k_w; ++kx) {
+                            const int32_t iy = oy * s.stride_h - s.pad_top + ky;
+                            const int32_t ix = ox * s.stride_w - s.pad_left + kx;
+                            if (iy >= 0 && iy < s.in_h && ix >= 0 && ix < s.in_w) {
+                                const int32_t v = x[(iy * s.in_w + ix) * s.in_c + c];
+                                m = v > m ? v : m;
+                            }
+                        }
+                    const int32_t want = kws_clamp(m, lo, hi);
+                    const int32_t got = y[(oy * s.out_w + ox) * s.in_c + c];
+                    ++outputs;
+                    if (got != want) {
+                        if (nbad < 5) {
+                            fz_printf("maxpool case %d: got %d want %d\n", it, got, want);
+                        }
+                        ++nbad;
+                    }
+                }
+    }
+    fz_printf("maxpool: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
+/* MEAN against the sum-and-requantize formula: random shapes (sums of up to 324 elements, so
+ * both sides of the DSP path's 256 limit), every axis mask, zero points, multipliers, random and
+ * constant inputs; returns the number of mismatches. */
+static long fuzz_mean(void)
+{
+    static int8_t x[4 * 9 * 9 * 21], y[4 * 9 * 9 * 21];
+    long cases = 0, outputs = 0, nbad = 0;
+    for (int it = 0; it < 3000; ++it) {
+        const kws_dims4_t d = {{rnd_in(1, 4), rnd_in(1, 9), rnd_in(1, 9), rnd_in(1, 21)}};
+        const uint32_t mask = (uint32_t)rnd_in(1, 15);
+        const int32_t n_in = d.d[0] * d.d[1] * d.d[2] * d.d[3], kind = rnd_in(0, 5);
+        for (int32_t i = 0; i < n_in; ++i) {
+            x[i] = kind == 0 ? -128 : kind == 1 ? 127 : (int8_t)rnd();
+        }
+        const kws_mean_params_t p = {rnd_in(-128, 127), rnd_in(-128, 127),
+                                     (int32_t)((1u << 30) + (rnd() & 0x3FFFFFFFu)),
+                                     rnd_in(-14, 0)};
+        if (kws_mean_s8(&p, &d, mask, x, (size_t)n_in, y, sizeof y) != KWS_OK) {
+            fz_printf("mean case %d: kernel error\n", it);
+            return 1;
+        }
+        ++cases;
+        int32_t kept[4], count = 1, k = 0;
+        for (int i = 0; i < 4; ++i) {
+            kept[i] = (mask >> i) & 1u ? 1 : d.d[i];
+            count *= (mask >> i) & 1u ? d.d[i] : 1;
+        }
+        static int32_t sums[4 * 9 * 9 * 21];
+        const int32_t n_out = kept[0] * kept[1] * kept[2] * kept[3];
+        memset(sums, 0, sizeof sums);
+        for (int32_t i0 = 0; i0 < d.d[0]; ++i0)
+            for (int32_t i1 = 0; i1 < d.d[1]; ++i1)
+                for (int32_t i2 = 0; i2 < d.d[2]; ++i2)
+                    for (int32_t i3 = 0; i3 < d.d[3]; ++i3) {
+                        /* the output of this input: its index in the kept dimensions */
+                        const int32_t o = ((((mask & 1u) ? 0 : i0) * kept[1] +
+                                            ((mask & 2u) ? 0 : i1)) * kept[2] +
+                                           ((mask & 4u) ? 0 : i2)) * kept[3] +
+                                          ((mask & 8u) ? 0 : i3);
+                        sums[o] += x[((i0 * d.d[1] + i1) * d.d[2] + i2) * d.d[3] + i3];
+                    }
+        for (k = 0; k < n_out; ++k) {
+            const int32_t want = kws_clamp(
+                kws_requantize(sums[k] - p.input_zero_point * count, p.multiplier, p.shift) +
+                    p.output_zero_point, -128, 127);
+            ++outputs;
+            if (y[k] != want) {
+                if (nbad < 5) {
+                    fz_printf("mean case %d (%d): got %d want %d\n", it, k, y[k], want);
+                }
+                ++nbad;
+            }
+        }
+    }
+    fz_printf("mean: %ld cases %ld outputs %ld mismatches\n", cases, outputs, nbad);
+    return nbad;
+}
+
 int main(void)
 {
     enum { MAX_H = 13, MAX_W = 12, MAX_C = 19 };
@@ -548,6 +743,7 @@ int main(void)
     static int8_t cw[9 * 5 * 5 * 40];
     static int32_t cscratch[4096];
     long ccases = 0, coutputs = 0, cbad = 0, blocks = 0, prcases = 0, proutputs = 0, prbad = 0;
+    long dcases_ns = 0, doutputs_ns = 0, dbad_ns = 0;
     for (int it = 0; it < 3000; ++it) {
         const int pw = it % 2;
         const int big = !pw && it % 20 == 2; /* im2col in several blocks */
@@ -638,6 +834,26 @@ int main(void)
                 }
             }
         }
+        {
+            /* the same layer without scratch (the direct path on the DSP build) */
+            static int8_t out_d[MAX_H * MAX_W * 40];
+            const kws_status_t sd =
+                pw ? kws_pointwise_conv_s8(&s, &act, &rq, in, (size_t)n_in, cw,
+                                           (size_t)(oc * kk), bias, (size_t)oc, out_d,
+                                           (size_t)n_out, NULL, 0)
+                   : kws_conv2d_s8(&s, &act, &rq, in, (size_t)n_in, cw, (size_t)(oc * kk),
+                                   bias, (size_t)oc, out_d, (size_t)n_out, NULL, 0);
+            ++dcases_ns;
+            for (int32_t i = 0; i < n_out; ++i, ++doutputs_ns) {
+                if (sd != KWS_OK || out_d[i] != out[i]) {
+                    if (dbad_ns < 5) {
+                        fz_printf("%s case %d without scratch (%d): got %d want %d\n",
+                                  pw ? "pointwise" : "conv", it, i, out_d[i], out[i]);
+                    }
+                    ++dbad_ns;
+                }
+            }
+        }
         if (pw && mode == 0) {
             /* the same layer through kws_pointwise_conv_s8_prepared, its weights prepared as
              * kws export does (kws/export/codegen.py _prepare_pointwise): equal to the output
@@ -694,6 +910,9 @@ int main(void)
     fz_printf("prepared pointwise: %ld cases %ld outputs %ld mismatches\n", prcases, proutputs,
               prbad);
     bad += prbad;
+    fz_printf("conv/pointwise without scratch: %ld cases %ld outputs %ld mismatches\n",
+              dcases_ns, doutputs_ns, dbad_ns);
+    bad += dbad_ns;
     /* average pool: random shapes, windows, strides, SAME / VALID, clamps; inputs as above
      * (all 127 / all -128 over the largest windows reach the 16-bit lane sums' limits) */
     long pcases = 0, poutputs = 0, pbad = 0;
@@ -804,6 +1023,9 @@ int main(void)
     bad += fuzz_add_mul();
     bad += fuzz_dw_prepared(0);
     bad += fuzz_dw_prepared(1);
+    bad += fuzz_strided_slice();
+    bad += fuzz_maxpool();
+    bad += fuzz_mean();
     bad += fuzz_avgpool_running();
     return bad != 0;
 }

@@ -44,12 +44,12 @@ def scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
 
 
 def min_scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
-    """The least scratch of the DSP path's kernel: ``kws_conv2d_s8_get_min_buffer_size`` (two
-    im2col columns) for conv2d, which takes any length up to :func:`scratch_bytes`; the fixed
+    """The least scratch of the DSP path's kernel: none for conv2d and the int8 pointwise
+    (``kws_conv2d_s8_get_min_buffer_size``: below the im2col / widened-row path's need they run
+    the scratch-free direct path), which take any length up to :func:`scratch_bytes`; the fixed
     size of the other kernels."""
-    if kernel == "conv2d":
-        kk, pixels = p["k_h"] * p["k_w"] * p["in_c"], p["out_h"] * p["out_w"]
-        return 4 * (kk // 4 * 4) + kk * min(2, pixels)
+    if kernel in ("conv2d", "pointwise"):
+        return 0
     return scratch_bytes(kernel, p)
 
 
@@ -127,6 +127,6 @@ def lower_conv(m: TfliteModel, op: Op, prepare: bool) -> Layer:
         plain, arrays, params["dw_prepared"], scratch = arrays, dw_prepared, True, 0
     layer = Layer(op.index, op.kind, kernel, [x.index], [y.index], params, arrays, macs, scratch,
                   plain_arrays=plain)
-    if kernel == "conv2d":
+    if kernel == "conv2d" or (kernel == "pointwise" and prepared is None):
         layer.scratch_min = min_scratch_bytes(kernel, params)
     return layer

@@ -8,11 +8,16 @@ import numpy as np
 
 from kws.errors import KwsError
 from kws.export import quant
+from kws.export.fixedpoint import requantize
 from kws.export.lowering.layer import Layer, act_tensor, dims4, operand
 from kws.export.tflite_model import Op, Tensor, TfliteModel
 
 #: TFLite's left shift of int8 ADD inputs before rescaling.
 ADD_LEFT_SHIFT = 20
+
+#: Outputs above which an ADD gets its DSP tables (2 KB of const data) in the generated code;
+#: below, the per-element path costs less than the flash is worth.
+ADD_TABLES_MIN_OUTPUTS = 128
 
 
 def _operands(m: TfliteModel, op: Op) -> tuple[Tensor, Tensor, Tensor]:
@@ -47,6 +52,25 @@ def add_params(s1: float, s2: float, so: float, what: str) -> dict[str, int]:
                 input2_multiplier=m2, input2_shift=sh2, output_multiplier=mo, output_shift=sho)
 
 
+def add_tables(p: dict[str, int]) -> np.ndarray:
+    """``kws_add_s8_tables`` of ADD parameters ``p``: for each input k, 256 int32 (int8 value
+    v at v + 128), 2 * requantize((v + input_k_offset) << left_shift, multiplier, shift).
+
+    Examples
+    --------
+    >>> p = add_params(0.5, 0.25, 1.0, "ADD")
+    >>> t = add_tables(dict(p, input1_offset=0, input2_offset=0))
+    >>> t.shape, int(t[128]), int(t[129]) == 1 << 20, int(t[256 + 129]) == 1 << 19
+    ((512,), 0, True, True)
+    """
+    out = np.empty(512, np.int32)
+    for k in (1, 2):
+        off, m, sh = p[f"input{k}_offset"], p[f"input{k}_multiplier"], p[f"input{k}_shift"]
+        out[(k - 1) * 256:k * 256] = [2 * requantize((v + off) << p["left_shift"], m, sh)
+                                      for v in range(-128, 128)]
+    return out
+
+
 def _common(m: TfliteModel, op: Op, a: Tensor, b: Tensor, y: Tensor) -> dict[str, Any]:
     """Offsets, activation range and the rank-4 shapes of a binary element-wise layer."""
     lo, hi = quant.activation_range(op.options["act"], float(y.scale[0]), int(y.zero_point[0]))
@@ -62,9 +86,9 @@ def lower_add(m: TfliteModel, op: Op, prepare: bool) -> Layer:
     params = _common(m, op, a, b, y)
     params.update(add_params(float(a.scale[0]), float(b.scale[0]), float(y.scale[0]),
                              f"{m.path}: operator {op.index} ADD"))
-    scratch = 2 * 256 * 4
-    return Layer(op.index, op.kind, "add", [a.index, b.index], [y.index], params,
-                 macs=y.size, scratch=scratch)
+    arrays = {"add_tables": add_tables(params)} if y.size > ADD_TABLES_MIN_OUTPUTS else {}
+    return Layer(op.index, op.kind, "add", [a.index, b.index], [y.index], params, arrays,
+                 macs=y.size)
 
 
 def lower_mul(m: TfliteModel, op: Op, prepare: bool) -> Layer:

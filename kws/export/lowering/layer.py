@@ -26,8 +26,8 @@ class Layer:
     params: dict[str, Any]        # scalar parameters of the C call
     arrays: dict[str, np.ndarray] = dataclasses.field(default_factory=dict)
     macs: int = 0
-    scratch: int = 0              # scratch bytes of the DSP path (convs, add)
-    scratch_min: int = 0          # least scratch the kernel takes (conv2d), 0: exactly scratch
+    scratch: int = 0              # scratch bytes of the DSP path (convs)
+    scratch_min: int | None = None  # least scratch the kernel takes; None: exactly scratch
     plain_arrays: dict[str, np.ndarray] | None = None  # the int8 arrays prepared ones replaced
 
     def unprepared(self) -> Layer:
@@ -43,6 +43,11 @@ class Layer:
             scratch = scratch_bytes("depthwise", params)
         return dataclasses.replace(self, params=params, arrays=self.plain_arrays,
                                    plain_arrays=None, scratch=scratch)
+
+    @property
+    def least_scratch(self) -> int:
+        """The least scratch bytes the kernel runs with (``scratch_min``, else ``scratch``)."""
+        return self.scratch if self.scratch_min is None else self.scratch_min
 
     @property
     def input(self) -> int:
