@@ -543,6 +543,7 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     chosen = state.get("chosen")
     if heldout is not None and chosen is not None:
         model.load_weights(run / "best.weights.h5")
+        history["chosen_epoch"] = [float(chosen["epoch"] + 1)]
         _log(f"kws: checkpoint: epoch {chosen['epoch'] + 1} (recall {chosen['recall']:.3f} "
              f"at p >= {chosen['cutoff']:g}, {chosen['fa_per_hour']:.1f} FA/h on held-out "
              f"negative windows; target {cfg.target_fa_per_hour:g})")
