@@ -36,21 +36,27 @@ from kws.errors import KwsError
 THRESHOLD_PER_PHONE = 1e-3
 SAMPLE_RATE = 16000
 
-_DECODERS: dict[tuple[str, float], object] = {}
+_DECODERS: dict[tuple[tuple[str, float], ...], object] = {}
 
 
-def _decoder(word: str, threshold: float) -> object:
-    """A PocketSphinx keyword-search decoder for ``word`` (one per process, reused)."""
-    key = (word, threshold)
+def _decoder(thresholds: dict[str, float]) -> object:
+    """A PocketSphinx keyword-search decoder for every word at its threshold, all in one pass
+    (one per process and word list, reused)."""
+    import tempfile
+
+    key = tuple(sorted(thresholds.items()))
     if key not in _DECODERS:
         try:
             from pocketsphinx import Decoder
         except ImportError:
             raise KwsError("screening needs the pocketsphinx package (pip install "
                            "pocketsphinx==5.1.1, in the train extra)") from None
-        d = Decoder(samprate=SAMPLE_RATE, keyphrase=word, kws_threshold=threshold,
-                    loglevel="FATAL")
-        _DECODERS[key] = d
+        with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
+            f.write("".join(f"{w} /{t:.3e}/\n" for w, t in key))
+        try:
+            _DECODERS[key] = Decoder(samprate=SAMPLE_RATE, kws=f.name, loglevel="FATAL")
+        finally:
+            os.unlink(f.name)
     return _DECODERS[key]
 
 
@@ -85,17 +91,19 @@ def word_threshold(word: str, per_phone: float = THRESHOLD_PER_PHONE) -> float:
     return float(per_phone ** len(_dictionary()[word.lower()].split()))
 
 
-def heard(samples: "object", word: str, *, threshold: float) -> int:
-    """How many times the keyword search finds ``word`` in ``samples`` (int16, 16 kHz) at
-    PocketSphinx threshold ``threshold``."""
+def heard(samples: "object", thresholds: dict[str, float]) -> dict[str, int]:
+    """How many times the keyword search finds each word of ``thresholds`` (word -> its
+    PocketSphinx threshold) in ``samples`` (int16, 16 kHz)."""
     import numpy as np
 
     x = np.ascontiguousarray(samples, dtype=np.int16)
-    d = _decoder(word.lower(), threshold)
+    words = {w.lower(): float(t) for w, t in thresholds.items()}
+    d = _decoder(words)
     d.start_utt()
     d.process_raw(x.tobytes(), full_utt=True)
     d.end_utt()
-    return sum(1 for _ in (d.seg() or []))
+    found = [seg.word.strip() for seg in (d.seg() or [])]
+    return {w: sum(1 for f in found if f == w) for w in words}
 
 
 def cache_key(word: str, threshold: float) -> str:
@@ -114,8 +122,7 @@ def _screen_one(args: tuple[str, dict[str, float]]) -> dict[str, int]:
     from kws.audio import load_audio
 
     path, thresholds = args
-    x = load_audio(path)
-    return {w: heard(x, w, threshold=t) for w, t in thresholds.items()}
+    return heard(load_audio(path), thresholds)
 
 
 def screen(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cache_dir: Path,
@@ -157,13 +164,14 @@ def screen(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cac
     if todo:
         jobs = [(str(p), th) for p in todo]
         with ProcessPoolExecutor(max(1, workers)) as pool:
-            found = list(tqdm(pool.map(_screen_one, jobs, chunksize=8), total=len(jobs),
-                              desc="screening (pocketsphinx)", unit="file"))
-        for p, hits in zip(todo, found):
-            for w in words:
-                caches[w][_file_id(p)] = hits[w]
-        for w in words:
-            _save(cache_dir / f"{cache_key(w, th[w])}.json", caches[w])
+            done = tqdm(pool.map(_screen_one, jobs, chunksize=8), total=len(jobs),
+                        desc="screening (pocketsphinx)", unit="file")
+            for i, (p, hits) in enumerate(zip(todo, done), 1):
+                for w in words:
+                    caches[w][_file_id(p)] = hits[w]
+                if i % 200 == 0 or i == len(todo):          # a killed run keeps its work
+                    for w in words:
+                        _save(cache_dir / f"{cache_key(w, th[w])}.json", caches[w])
     return {p: [w for w in words if caches[w][_file_id(p)] > 0] for p in paths}
 
 
