@@ -281,3 +281,51 @@ def test_negatives_and_a_mining_round(tiny, tmp_path) -> None:
     assert {"negatives", "mining", "calibration"} <= set(metrics["seconds"])
     assert len(list((tmp_path / "c" / "negatives").glob("*.npy"))) == 2   # training + pool
     assert len(list((tmp_path / "c" / "running_speech").glob("*.npz"))) >= 2
+
+
+def test_negative_weight_scales_only_the_long_audio_windows(tiny, tmp_path) -> None:
+    """Per-example weights follow _epoch_data's order: class weight, times the negative weight
+    for the long-audio windows (marked here by their feature values)."""
+    from kws.train.features import FeatureSet
+
+    s = FrontendSettings()
+    n_clips, n_neg = 7, 3
+    x = np.full((n_clips + n_neg, 2, s.num_frames, s.num_outputs), -100, np.int8)
+    x[n_clips:] = 100
+    y = np.array([0, 1, 2, 2, 3, 3, 1, 1, 1, 1])
+    counts = np.bincount(y, minlength=4)
+    fs = FeatureSet(x, y, [])
+    data = trainer.TrainingData(["_silence_", "_unknown_", "yes", "no"], fs, {}, counts,
+                                stream_negatives=n_neg)
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", negative_weight=4.0)
+    weights = {i: float(counts.mean() / n) for i, n in enumerate(counts)}
+    for epoch in range(3):
+        xe, ye = trainer._epoch_data(fs, cfg, epoch, s)
+        sw = trainer._sample_weights(data, cfg, weights, epoch)
+        is_neg = xe.reshape(len(xe), -1).mean(axis=1) > 0
+        assert is_neg.sum() == n_neg
+        expected = np.array([weights[int(c)] for c in ye]) * np.where(is_neg, 4.0, 1.0)
+        assert np.allclose(sw, expected)
+    assert trainer._sample_weights(data, dataclasses.replace(cfg, negative_weight=1.0),
+                                   weights, 0) is None
+
+
+@pytest.mark.slow
+def test_checkpoint_choice_by_false_accepts(tiny, tmp_path) -> None:
+    """--checkpoint-choice fa scores the second half's epochs and keeps the chosen one."""
+    import tensorflow as tf
+
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=3, negative_minutes=0.2,
+                      negative_weight=2.0, checkpoint_choice="fa", target_fa_per_hour=50.0)
+    metrics = train(cfg)
+    state = json.loads((tmp_path / "r" / "checkpoint" / "state.json").read_text())
+    assert [s["epoch"] for s in state["selection"]] == [1, 2]        # the second half
+    chosen = state["chosen"]["epoch"]
+    assert metrics["history"]["chosen_epoch"] == [chosen + 1]
+    best = tf.keras.models.load_model(tmp_path / "r" / "model.keras")
+    ref = tf.keras.models.clone_model(best)
+    ref.load_weights(tmp_path / "r" / "best.weights.h5")
+    for a, b in zip(best.get_weights(), ref.get_weights()):
+        assert np.array_equal(a, b)
+    with pytest.raises(KwsError, match="last or fa"):
+        train(dataclasses.replace(cfg, out=str(tmp_path / "r2"), checkpoint_choice="best"))

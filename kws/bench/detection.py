@@ -11,10 +11,13 @@ Streams (each scored on its own and printed with its length):
    at 5-30 dB SNR over the held-out last 20 % of the background-noise files at -50 dBFS
    (:func:`kws.data.labelled_stream.make_stream`).
 2. **Running speech** (real): the *scoring* half of ``../shared/negatives/bass_dialogue``
-   (:func:`dialogue_part`; the other half is for tuning), lines resampled from 11 kHz and
-   joined with 0.2-0.8 s pauses over white noise at -60 dBFS into 10 min recordings. Not
-   screened for the keywords: the false accepts are listed by line in ``--json`` so they can
-   be checked by ear (some lines say "yes", "no" or "know").
+   (:func:`dialogue_part`; the other half is for tuning and training negatives, see
+   ``kws data screen --half tuning``), **screened**: the lines where PocketSphinx's keyword
+   search hears a keyword (or its homophone: "know" for "no") at a lenient threshold are left
+   out (:mod:`kws.data.screen`; cached; ``--no-screen`` keeps them), the rest resampled from
+   11 kHz and joined with 0.2-0.8 s pauses over white noise at -60 dBFS into 10 min
+   recordings. The false accepts are listed by line in ``--json`` so they can be checked by
+   ear.
 3. **TTS running speech** (synthetic; a second, clearly labelled number):
    :func:`kws.data.running_speech.running_speech` sentences, cached.
 
@@ -145,6 +148,17 @@ def tts_stream(words: Sequence[str], *, minutes: float, seed: int = 0) -> np.nda
                           cache_dir=default_cache() / "running_speech")
 
 
+def screened_lines(files: Sequence[Path], words: Sequence[str], *, jobs: int = 2
+                   ) -> tuple[list[Path], list[str]]:
+    """(kept lines, names of the lines left out): :func:`kws.data.screen.clean`, cached under
+    the kws cache."""
+    from kws.data.screen import clean
+    from kws.train.trainer import default_cache
+
+    kept, out = clean(files, words, cache_dir=default_cache() / "screen", workers=jobs)
+    return kept, [p.name for p in out]
+
+
 def _line_of(index: list[tuple[float, str]], t: float) -> str:
     starts = [s for s, _ in index]
     return index[max(int(np.searchsorted(starts, t, side="right")) - 1, 0)][1]
@@ -174,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="length of the Speech Commands stream")
     ap.add_argument("--dialogue", choices=("scoring", "tuning", "none"), default="scoring",
                     help="which half of the real running speech to score (none: skip)")
+    ap.add_argument("--no-screen", action="store_true",
+                    help="keep the dialogue lines where a keyword is heard")
     ap.add_argument("--tts-minutes", type=float, default=20.0, help="0: no TTS stream")
     ap.add_argument("--no-clips", action="store_true", help="skip the clip accuracy")
     ap.add_argument("--threshold", type=int, default=None, help="override every keyword's")
@@ -219,7 +235,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     rows = [("speech commands (real)", scored("speech_commands", sc_sc))]
     if args.dialogue != "none":
         t0 = time.perf_counter()
-        recs = join_lines(dialogue_files(args.dialogue), seed=args.seed)
+        lines = dialogue_files(args.dialogue)
+        if not args.no_screen:
+            lines, results["screened_out"] = screened_lines(lines, words, jobs=args.jobs)
+        recs = join_lines(lines, seed=args.seed)
         t_build += time.perf_counter() - t0
         t0, c0 = time.perf_counter(), cpu()
         sc_d = score_recordings(model, negatives=[x for x, _ in recs],
@@ -243,6 +262,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         audio_s += len(x) / SAMPLE_RATE
         rows.append(("TTS running speech (synthetic)", scored("tts", sc_t)))
 
+    if "screened_out" in results:
+        from kws.data.screen import THRESHOLD_PER_PHONE
+
+        n_out = len(results["screened_out"])
+        print(f"running speech screened: {n_out} of {n_out + len(lines)} lines left out, where "
+              f"PocketSphinx keyword search (threshold {THRESHOLD_PER_PHONE:g} per phone) hears "
+              f"{', '.join(words)} or a homophone (kws.data.screen)")
     th = ",".join(f"{lab}={t}" for lab, t in zip(det.labels, det.thresholds) if t <= 255)
     print(f"run {args.run}: thresholds {th}, smoothing {det.average_window}, model every "
           f"{det.model_every_hops} hops, refractory {det.refractory_ms} ms")

@@ -1,4 +1,5 @@
-"""``kws data synth|speech-commands|stream``: build datasets and test streams."""
+"""``kws data synth|speech-commands|stream|screen``: build datasets and test streams, screen
+negative recordings."""
 
 from __future__ import annotations
 
@@ -87,9 +88,47 @@ def run_stream(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_screen(args: argparse.Namespace) -> int:
+    """``kws data screen``: keep the recordings where no keyword is heard."""
+    import os
+
+    from kws.audio import AUDIO_SUFFIXES
+    from kws.bench.detection import dialogue_part
+    from kws.data.screen import clean
+    from kws.train.trainer import default_cache
+
+    root = Path(args.dir)
+    if not root.is_dir():
+        raise KwsError(f"{root}: not a folder of recordings")
+    files = sorted(f for f in root.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES)
+    if args.half != "all":
+        files = [f for f in files if dialogue_part(f.name) == args.half]
+    if not files:
+        raise KwsError(f"{root}: no .wav or .flac recordings ({args.half})")
+    words = _words(args.words) or []
+    cache = Path(args.cache_dir) if args.cache_dir else default_cache()
+    kept, out = clean(files, words, cache_dir=cache / "screen", per_phone=args.per_phone,
+                      workers=args.jobs)
+    for f in out:
+        print(f"left out: {f}")
+    if args.out:
+        dst = Path(args.out)
+        if dst.exists() and any(dst.iterdir()):
+            raise KwsError(f"{dst}: exists and is not empty")
+        dst.mkdir(parents=True, exist_ok=True)
+        for f in kept:
+            os.symlink(f.resolve(), dst / f.relative_to(root).as_posix().replace("/", "__"))
+    print(f"{root} ({args.half}): {len(kept)} of {len(files)} recordings kept, {len(out)} left "
+          f"out (PocketSphinx keyword search for {', '.join(words)}, threshold "
+          f"{args.per_phone:g} per phone)"
+          + (f"; kept ones linked in {args.out}" if args.out else ""))
+    return 0
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``data`` sub-command and its own sub-commands."""
-    p = sub.add_parser("data", help="build datasets: synth, speech-commands, stream")
+    p = sub.add_parser("data",
+                       help="build datasets: synth, speech-commands, stream; screen negatives")
     dsub = p.add_subparsers(dest="data_command", metavar="DATASET")
     dsub.required = True
 
@@ -148,3 +187,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--quiet", action="store_true")
     t.set_defaults(func=run_stream)
+
+    from kws.data.screen import THRESHOLD_PER_PHONE
+
+    r = dsub.add_parser("screen", help="leave out the recordings where a keyword is heard "
+                        "(offline recognizer), e.g. before --negatives")
+    r.add_argument("dir", help="folder of recordings (searched recursively)")
+    r.add_argument("--words", required=True, help="keywords, comma-separated (yes,no)")
+    r.add_argument("--half", choices=("all", "tuning", "scoring"), default="all",
+                   help="only this half of the files (a stable hash of the name; the "
+                        "detection benchmark scores the scoring half: give --half tuning "
+                        "for training negatives)")
+    r.add_argument("--out", default=None,
+                   help="new folder of links to the kept recordings (for kws train --negatives)")
+    r.add_argument("--per-phone", type=float, default=THRESHOLD_PER_PHONE,
+                   help="PocketSphinx keyword-search threshold per phone of the keyword; "
+                        "lower leaves out more (default %(default)g)")
+    r.add_argument("--cache-dir", default=None, help="cache root (default ~/.cache/kws)")
+    r.add_argument("--jobs", type=int, default=2)
+    r.set_defaults(func=run_screen)

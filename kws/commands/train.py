@@ -25,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
         real_eval=None if args.real_eval == "none" else args.real_eval,
         target_fa_per_hour=args.target_fa_per_hour,
         negatives=args.negatives, calibration_minutes=args.calibration_minutes,
-        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds)
+        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds,
+        negative_weight=args.negative_weight, checkpoint_choice=args.checkpoint_choice,
+        time_mask=args.time_mask, freq_mask=args.freq_mask)
     train(cfg, resume=args.resume)
     return 0
 
@@ -84,6 +86,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="rounds of hard-negative mining after training (each: the model on "
                         "20 min of other keyword-free windows, those that fire are added, "
                         "3 more epochs)")
+    p.add_argument("--negative-weight", type=float, default=d.negative_weight,
+                   help="loss weight of the --negative-minutes/--negatives windows relative to the "
+                        "other _unknown_ examples (default %(default)g)")
+    p.add_argument("--checkpoint-choice", choices=("last", "fa"), default=d.checkpoint_choice,
+                   help="last epoch, or fa: the epoch (second half) with the best validation "
+                        "recall among those meeting --target-fa-per-hour on held-out negative "
+                        "windows")
+    p.add_argument("--time-mask", type=int, default=d.time_mask,
+                   help="SpecAugment: widest band of frames masked per example (0: off)")
+    p.add_argument("--freq-mask", type=int, default=d.freq_mask,
+                   help="SpecAugment: widest band of coefficients masked per example (0: off)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "

@@ -57,6 +57,21 @@ def negative_recordings(folder: str | os.PathLike[str] | None, part: str
     return [(str(f), load_audio(f)) for f in files if negatives_part(f.name) == part]
 
 
+def heldout_negatives(*, words: Sequence[str], cache: Path, seed: int,
+                      negatives: str | None, tts_minutes: float
+                      ) -> list[tuple[str, np.ndarray]]:
+    """(name, int16 audio) of the held-out keyword-free audio (module docstring): the
+    calibration part of the user's negatives and ``tts_minutes`` of TTS running speech."""
+    from kws.data.running_speech import running_speech
+
+    negs = negative_recordings(negatives, "calibration")
+    if tts_minutes > 0:
+        negs.append(("TTS running speech", running_speech(
+            minutes=tts_minutes, keywords=words, seed=CALIBRATION_SEED + seed,
+            cache_dir=cache / "running_speech")))
+    return negs
+
+
 def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *, seed: int
                    ) -> tuple[np.ndarray, list[tuple[float, float, str]]] | None:
     """The keyword stream from the validation examples (module docstring); None when there
@@ -90,7 +105,6 @@ def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words
                   workers: int = 2) -> Calibration:
     """Calibrate the run's detector on held-out audio; write detector.json and
     calibration.json; return the calibration."""
-    from kws.data.running_speech import running_speech
     from kws.evaluate import score_recordings
     from kws.run import write_detector
     from kws.simulate import default_detector, load_run_model
@@ -99,11 +113,8 @@ def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words
     base = default_detector(model)
     ks = keyword_stream(examples, words, noise, seed=seed)
     stream, events = ks if ks is not None else (None, None)
-    negs = negative_recordings(negatives, "calibration")
-    if tts_minutes > 0:
-        negs.append(("TTS running speech", running_speech(
-            minutes=tts_minutes, keywords=words, seed=CALIBRATION_SEED + seed,
-            cache_dir=cache / "running_speech")))
+    negs = heldout_negatives(words=words, cache=cache, seed=seed, negatives=negatives,
+                             tts_minutes=tts_minutes)
     scored = score_recordings(model, stream=stream, events=events,
                               negatives=[x for _, x in negs],
                               negative_names=[n for n, _ in negs],

@@ -61,6 +61,11 @@ class TrainConfig:
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
+    ``negative_weight``: loss weight of the long-audio negative windows relative to the other
+    ``_unknown_`` examples (after class balancing). ``checkpoint_choice``: ``last`` keeps the
+    last epoch; ``fa`` the epoch of the second half with the best validation recall among
+    those whose false accepts per hour on held-out negative audio meet
+    ``target_fa_per_hour`` (:mod:`kws.train.select`).
     """
 
     words: list[str]
@@ -90,6 +95,8 @@ class TrainConfig:
     mining_rounds: int = 0
     mining_minutes: float = 20.0
     mining_epochs: int = 3
+    negative_weight: float = 1.0
+    checkpoint_choice: str = "last"
 
 
 def _log(msg: str) -> None:
@@ -273,6 +280,7 @@ class TrainingData:
     examples: list[Example] = dataclasses.field(default_factory=list)
     train_noise: Any = None
     eval_noise: Any = None
+    stream_negatives: int = 0             # the last N training examples are long-audio windows
 
 
 def train(cfg: TrainConfig, *, resume: bool = False,
@@ -300,8 +308,12 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     times: dict[str, float] = {}
     t_all = time.monotonic()
     data = load_training_data(cfg, cache, settings, times)
+    heldout = None
+    if cfg.checkpoint_choice == "fa":
+        with _timed(times, "negatives"):
+            heldout = selection_data(cfg, data, settings, cache)
     with _timed(times, "training"):
-        model, history = fit(cfg, data, settings, run, resume=resume)
+        model, history = fit(cfg, data, settings, run, resume=resume, heldout=heldout)
     if cfg.mining_rounds > 0:
         with _timed(times, "mining"):
             data.train = mine(model, data, cfg, settings, cache)
@@ -349,6 +361,11 @@ def check_config(cfg: TrainConfig) -> None:
                        argument="model")
     if cfg.epochs < 1:
         raise KwsError(f"must be at least 1 (got {cfg.epochs})", argument="epochs")
+    if cfg.checkpoint_choice not in ("last", "fa"):
+        raise KwsError(f"must be last or fa (got {cfg.checkpoint_choice!r})",
+                       argument="checkpoint_choice")
+    if cfg.negative_weight <= 0:
+        raise KwsError(f"must be > 0 (got {cfg.negative_weight})", argument="negative_weight")
 
 
 def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
@@ -408,6 +425,7 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
                                      cache_dir=feat_cache, copies=1, augment=None,
                                      noise=eval_noise, seed=cfg.seed, desc=f"{s} features")
                    for s in ("validation", "test") if by_split[s]}
+    n_clips = len(train_fs.x)
     if cfg.negative_minutes > 0 or cfg.negatives:
         with _timed(times, "negatives"):
             train_fs = _with_negatives(cfg, train_fs, classes, settings, cache, train_noise)
@@ -418,7 +436,8 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
                            f"(need at least 2)")
     _log("kws: train clips per class: " + ", ".join(f"{c} {n}" for c, n in zip(classes, counts))
          + f" (x{cfg.copies} augmented copies)")
-    return TrainingData(classes, train_fs, eval_fs, counts, examples, train_noise, eval_noise)
+    return TrainingData(classes, train_fs, eval_fs, counts, examples, train_noise, eval_noise,
+                        stream_negatives=len(train_fs.x) - n_clips)
 
 
 def noise_bank(cfg: TrainConfig, data_noise: Path | None, *, part: str) -> NoiseBank:
@@ -445,6 +464,27 @@ def noise_bank(cfg: TrainConfig, data_noise: Path | None, *, part: str) -> Noise
     return NoiseBank.from_folder(folder, part=part, min_seconds=0.0)
 
 
+def selection_data(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings,
+                   cache: Path) -> Any:
+    """The held-out audio of the checkpoint choice (:func:`kws.train.select.held_out`): the
+    calibration audio (:func:`kws.train.detector.heldout_negatives`) and the validation
+    keyword clips."""
+    from kws.train.detector import heldout_negatives
+    from kws.train.select import held_out
+
+    val = data.evaluation.get("validation")
+    if val is None or not len(val.x):
+        raise KwsError("needs validation clips of the keywords", argument="checkpoint_choice")
+    negs = heldout_negatives(words=cfg.words, cache=cache, seed=cfg.seed,
+                             negatives=cfg.negatives, tts_minutes=cfg.calibration_minutes)
+    if not negs:
+        raise KwsError("needs held-out negative audio (--calibration-minutes > 0 or "
+                       "--negatives)", argument="checkpoint_choice")
+    return held_out([x for _, x in negs], val.x[:, 0], val.y,
+                    keyword_columns=[data.classes.index(w) for w in cfg.words],
+                    settings=settings)
+
+
 def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings,
                           ckpt: Path, *, resume: bool) -> tuple[Any, dict[str, Any]]:
     """The compiled model and training state: from the checkpoint, or new."""
@@ -462,8 +502,11 @@ def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: Fronte
 
 
 def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: Path, *,
-        resume: bool) -> tuple[Any, dict[str, list[float]]]:
-    """Train epoch by epoch (a checkpoint after each); returns the model and its history."""
+        resume: bool, heldout: Any = None) -> tuple[Any, dict[str, list[float]]]:
+    """Train epoch by epoch (a checkpoint after each); returns the model and its history.
+
+    With ``heldout`` (:class:`kws.train.select.HeldOut`) each epoch of the second half is
+    scored and the best one's weights (``RUN/best.weights.h5``) are loaded at the end."""
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
@@ -484,16 +527,55 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
         _reseed_layers(model, cfg.seed * 1000 + epoch)
         model.optimizer.learning_rate.assign(_lr(cfg, epoch))
         x, y = _epoch_data(data.train, cfg, epoch, settings)
+        sw = _sample_weights(data, cfg, weights, epoch)
         h = model.fit(x, y, batch_size=cfg.batch_size, initial_epoch=epoch, epochs=epoch + 1,
                       validation_data=val_data, shuffle=False, verbose=0, callbacks=[tb],
-                      class_weight=weights if cfg.balance else None)
+                      sample_weight=sw,
+                      class_weight=weights if cfg.balance and sw is None else None)
         for k, v in h.history.items():
             history.setdefault(k, []).append(float(v[-1]))
         bar.set_postfix({_shown(cfg, k): f"{history[k][-1]:.3f}"
                          for k in ("loss", "accuracy", "val_accuracy") if k in history})
-        _save_checkpoint(model, ckpt, {"epoch": epoch + 1, "history": history})
+        if heldout is not None and epoch >= cfg.epochs // 2:
+            _choose(model, epoch, heldout, cfg, settings, run, state)
+        _save_checkpoint(model, ckpt, {**state, "epoch": epoch + 1, "history": history})
     bar.close()
+    chosen = state.get("chosen")
+    if heldout is not None and chosen is not None:
+        model.load_weights(run / "best.weights.h5")
+        history["chosen_epoch"] = [float(chosen["epoch"] + 1)]
+        _log(f"kws: checkpoint: epoch {chosen['epoch'] + 1} (recall {chosen['recall']:.3f} "
+             f"at p >= {chosen['cutoff']:g}, {chosen['fa_per_hour']:.1f} FA/h on held-out "
+             f"negative windows; target {cfg.target_fa_per_hour:g})")
     return model, history
+
+
+def _choose(model: Any, epoch: int, heldout: Any, cfg: TrainConfig, settings: FrontendSettings,
+            run: Path, state: dict[str, Any]) -> None:
+    """Score ``epoch`` (:mod:`kws.train.select`); keep its weights when it is the best yet."""
+    from kws.train.select import EpochScore, best, score_model
+
+    s = score_model(model, epoch, heldout, settings, target_fa_per_hour=cfg.target_fa_per_hour)
+    scores = [EpochScore(**d) for d in state.get("selection", [])] + [s]
+    state["selection"] = [dataclasses.asdict(x) for x in scores]
+    if best(scores) == s:
+        model.save_weights(run / "best.weights.h5")
+        state["chosen"] = dataclasses.asdict(s)
+
+
+def _sample_weights(data: TrainingData, cfg: TrainConfig, weights: dict[int, float],
+                    epoch: int) -> np.ndarray | None:
+    """Per-example loss weights of ``epoch`` in :func:`_epoch_data`'s order when the long-audio
+    negatives are weighted (``cfg.negative_weight != 1``); else None (class weights only)."""
+    n_neg = data.stream_negatives
+    if cfg.negative_weight == 1.0 or n_neg == 0:
+        return None
+    y = data.train.y
+    w = np.array([weights[int(c)] for c in y]) if cfg.balance else np.ones(len(y))
+    w[len(y) - n_neg:] *= cfg.negative_weight
+    rng = np.random.default_rng([cfg.seed, epoch])
+    rng.integers(data.train.x.shape[1], size=len(y))       # as _epoch_data draws
+    return w[rng.permutation(len(y))]
 
 
 def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSettings,

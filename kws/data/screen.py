@@ -1,0 +1,202 @@
+"""Screening keyword-free recordings for the keywords with an offline speech recognizer.
+
+Recorded speech used as negatives (game dialogue, a user's ambient audio) may say a keyword:
+"no", "know" and "yes" occur in everyday speech. Training on such a recording as a negative
+teaches the model to ignore its keyword; scoring it counts a right detection as a false accept.
+
+Each recording is searched for each keyword with PocketSphinx's keyword search (the
+``pocketsphinx`` PyPI wheel, BSD-2-Clause, ships its US English acoustic model and the CMU
+dictionary). The search is for the keyword's *phones*, so homophones ("know" for "no") are
+found with it. Its threshold grows stricter with the keyword's length, ``THRESHOLD_PER_PHONE
+** phones`` (PocketSphinx's advice: short words need larger thresholds, long ones smaller);
+the default is lenient, so a doubtful recording is flagged as well, and flagged recordings are
+left out. Measured on the scoring half of the game dialogue in ``../shared/negatives``
+(1,784 lines): the default flags 899 (758 for "no", 257 for "yes"); of 97 of those lines
+transcribed with PocketSphinx's full language model, 4 transcripts hold "yes", "no" or
+"know" and the screen flags 3 of them ("i know that you're wearing some protection" passes).
+A stricter screen would add the full-model transcript (about 0.33x real time, six times the
+keyword search's cost).
+
+The result for every (keyword, threshold, file name, file size) is cached as JSON under
+``CACHE/screen/``, so a run with other keywords screens only the new ones.
+
+>>> cache_key("No", 1e-06).startswith("no-1e-06-ps")
+True
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+from kws.errors import KwsError
+
+#: PocketSphinx keyword-search threshold per phone of the keyword: lower flags more.
+THRESHOLD_PER_PHONE = 1e-3
+SAMPLE_RATE = 16000
+
+_DECODERS: dict[tuple[tuple[str, float], ...], object] = {}
+
+
+def _decoder(thresholds: dict[str, float]) -> object:
+    """A PocketSphinx keyword-search decoder for every word at its threshold, all in one pass
+    (one per process and word list, reused)."""
+    import tempfile
+
+    key = tuple(sorted(thresholds.items()))
+    if key not in _DECODERS:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError:
+            raise KwsError("screening needs the pocketsphinx package (pip install "
+                           "pocketsphinx==5.1.1, in the train extra)") from None
+        with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
+            f.write("".join(f"{w} /{t:.3e}/\n" for w, t in key))
+        try:
+            _DECODERS[key] = Decoder(samprate=SAMPLE_RATE, kws=f.name, loglevel="FATAL")
+        finally:
+            os.unlink(f.name)
+    return _DECODERS[key]
+
+
+@functools.lru_cache(maxsize=1)
+def _dictionary() -> dict[str, str]:
+    """word -> phones of the first pronunciation in PocketSphinx's US English dictionary."""
+    try:
+        from pocketsphinx import get_model_path
+    except ImportError:
+        raise KwsError("screening needs the pocketsphinx package (pip install "
+                       "pocketsphinx==5.1.1, in the train extra)") from None
+    table: dict[str, str] = {}
+    path = Path(get_model_path()) / "en-us" / "cmudict-en-us.dict"
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        word, _, phones = line.partition(" ")
+        table.setdefault(word, phones.strip())
+    return table
+
+
+def check_words(words: Sequence[str]) -> None:
+    """Raise :class:`KwsError` if PocketSphinx's dictionary lacks one of ``words``."""
+    missing = [w for w in words if w.lower() not in _dictionary()]
+    if missing:
+        raise KwsError(f"screening: {', '.join(missing)} not in PocketSphinx's dictionary; "
+                       "cannot screen recordings for it")
+
+
+def word_threshold(word: str, per_phone: float = THRESHOLD_PER_PHONE) -> float:
+    """``per_phone ** phones`` of ``word`` in PocketSphinx's dictionary (its first
+    pronunciation)."""
+    check_words([word])
+    return float(per_phone ** len(_dictionary()[word.lower()].split()))
+
+
+def heard(samples: "object", thresholds: dict[str, float]) -> dict[str, int]:
+    """How many times the keyword search finds each word of ``thresholds`` (word -> its
+    PocketSphinx threshold) in ``samples`` (int16, 16 kHz)."""
+    import numpy as np
+
+    x = np.ascontiguousarray(samples, dtype=np.int16)
+    words = {w.lower(): float(t) for w, t in thresholds.items()}
+    d = _decoder(words)
+    d.start_utt()
+    d.process_raw(x.tobytes(), full_utt=True)
+    d.end_utt()
+    found = [seg.word.strip() for seg in (d.seg() or [])]
+    return {w: sum(1 for f in found if f == w) for w in words}
+
+
+def cache_key(word: str, threshold: float) -> str:
+    """The cache file stem of one keyword and threshold (with PocketSphinx's version)."""
+    import importlib.metadata
+
+    version = importlib.metadata.version("pocketsphinx")
+    return f"{word.lower()}-{threshold:g}-ps{version}"
+
+
+def _file_id(path: Path) -> str:
+    return f"{path.name}:{path.stat().st_size}"
+
+
+def _screen_one(args: tuple[str, dict[str, float]]) -> dict[str, int]:
+    from kws.audio import load_audio
+
+    path, thresholds = args
+    return heard(load_audio(path), thresholds)
+
+
+def screen(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cache_dir: Path,
+           per_phone: float = THRESHOLD_PER_PHONE, workers: int = 2) -> dict[Path, list[str]]:
+    """The keywords heard in each recording (an empty list: none), cached.
+
+    Parameters
+    ----------
+    files : sequence of path-like
+        Recordings (any rate; resampled to 16 kHz by :func:`kws.audio.load_audio`).
+    words : sequence of str
+        The keywords.
+    cache_dir : Path
+        The folder of the JSON caches (one per keyword and threshold).
+    per_phone : float
+        Threshold per phone (:func:`word_threshold`; lower flags more).
+    workers : int
+        Processes for the recordings not yet cached.
+
+    Returns
+    -------
+    dict
+        Path -> the keywords found in it, in ``words`` order.
+
+    Raises
+    ------
+    KwsError
+        If a keyword is not in the recognizer's dictionary or a file cannot be read.
+    """
+    from tqdm import tqdm
+
+    paths = [Path(f) for f in files]
+    words = [w.lower() for w in words]
+    check_words(words)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    th = {w: word_threshold(w, per_phone) for w in words}
+    caches = {w: _load(cache_dir / f"{cache_key(w, th[w])}.json") for w in words}
+    todo = [p for p in paths if any(_file_id(p) not in caches[w] for w in words)]
+    if todo:
+        jobs = [(str(p), th) for p in todo]
+        with ProcessPoolExecutor(max(1, workers)) as pool:
+            done = tqdm(pool.map(_screen_one, jobs, chunksize=8), total=len(jobs),
+                        desc="screening (pocketsphinx)", unit="file")
+            for i, (p, hits) in enumerate(zip(todo, done), 1):
+                for w in words:
+                    caches[w][_file_id(p)] = hits[w]
+                if i % 200 == 0 or i == len(todo):          # a killed run keeps its work
+                    for w in words:
+                        _save(cache_dir / f"{cache_key(w, th[w])}.json", caches[w])
+    return {p: [w for w in words if caches[w][_file_id(p)] > 0] for p in paths}
+
+
+def _load(path: Path) -> dict[str, int]:
+    if not path.is_file():
+        return {}
+    try:
+        return {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
+    except (ValueError, AttributeError):
+        return {}                                   # a damaged cache is rebuilt
+
+
+def _save(path: Path, table: dict[str, int]) -> None:
+    from kws.fileio import write_text_atomic
+
+    write_text_atomic(path, json.dumps(table, sort_keys=True, indent=0) + "\n")
+
+
+def clean(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cache_dir: Path,
+          per_phone: float = THRESHOLD_PER_PHONE, workers: int = 2
+          ) -> tuple[list[Path], list[Path]]:
+    """(kept, left out): the recordings where no keyword was heard, and the others."""
+    found = screen(files, words, cache_dir=cache_dir, per_phone=per_phone, workers=workers)
+    kept = [p for p, hits in found.items() if not hits]
+    return kept, [p for p, hits in found.items() if hits]

@@ -1,0 +1,79 @@
+"""Screening negatives with PocketSphinx: real "yes"/"no" clips are heard, noise is not, the
+results are cached per keyword and reused, and ``kws data screen`` links the kept ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kws.audio import load_audio, save_wav
+from kws.errors import KwsError
+
+CLIPS = Path(__file__).parent / "data" / "speech_commands"
+
+
+@pytest.fixture(scope="module")
+def recs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return _folder(tmp_path_factory.mktemp("screen"))
+
+
+def _folder(tmp_path: Path) -> Path:
+    """Three padded real clips each of yes and no, and three of hiss at speech level."""
+    root = tmp_path / "recs"
+    root.mkdir()
+    pad = np.zeros(8000, np.int16)
+    for word in ("yes", "no"):
+        for f in sorted((CLIPS / word).glob("*.flac"))[:3]:
+            save_wav(root / f"{word}_{f.stem}.wav", np.concatenate([pad, load_audio(f), pad]))
+    rng = np.random.default_rng(0)
+    for i in range(3):
+        save_wav(root / f"hiss_{i}.wav", rng.normal(0, 300, 32000).astype(np.int16))
+    return root
+
+
+def test_screen_hears_keywords_and_caches(recs: Path, monkeypatch) -> None:
+    from kws.data import screen
+
+    root, tmp_path = recs, recs.parent
+    files = sorted(root.iterdir())
+    found = screen.screen(files, ["yes", "no"], cache_dir=tmp_path / "cache", workers=1)
+    for f, hits in found.items():
+        if f.name.startswith("yes"):
+            assert "yes" in hits, f
+        elif f.name.startswith("no"):
+            assert "no" in hits, f
+        else:
+            assert hits == [], f
+    kept, out = screen.clean(files, ["yes", "no"], cache_dir=tmp_path / "cache", workers=1)
+    assert sorted(p.name for p in kept) == ["hiss_0.wav", "hiss_1.wav", "hiss_2.wav"]
+    assert len(out) == 6
+    # cached: the recognizer is not run again, also for a keyword set sharing one word
+    monkeypatch.setattr(screen, "_screen_one", lambda *_: pytest.fail("not cached"))
+    again = screen.screen(files, ["no"], cache_dir=tmp_path / "cache", workers=1)
+    assert {f: h for f, h in again.items()} == {
+        f: [w for w in h if w == "no"] for f, h in found.items()}
+
+
+def test_threshold_grows_stricter_with_length() -> None:
+    from kws.data.screen import word_threshold
+
+    assert word_threshold("no", 1e-3) == pytest.approx(1e-6)          # N OW
+    assert word_threshold("yes", 1e-3) == pytest.approx(1e-9)         # Y EH S
+    with pytest.raises(KwsError, match="not in PocketSphinx's dictionary"):
+        word_threshold("qzxv")
+
+
+def test_kws_data_screen_links_kept(recs: Path, tmp_path: Path, capsys) -> None:
+    from kws.cli import main
+
+    root = recs
+    out = tmp_path / "kept"
+    assert main(["data", "screen", str(root), "--words", "yes,no", "--out", str(out),
+                 "--cache-dir", str(recs.parent / "cache"), "--jobs", "1"]) == 0
+    text = capsys.readouterr().out
+    assert "3 of 9 recordings kept, 6 left out" in text
+    assert sorted(p.name for p in out.iterdir()) == ["hiss_0.wav", "hiss_1.wav",
+                                                     "hiss_2.wav"]
+    assert main(["data", "screen", str(tmp_path / "none"), "--words", "yes"]) != 0
