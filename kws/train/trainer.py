@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 from tqdm import tqdm
 
-from kws.data.augment import AugmentConfig, NoiseBank, synthetic_background
+from kws.data.augment import NoiseBank, augment_preset, synthetic_background
 from kws.data.manifest import BACKGROUND, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
@@ -58,6 +58,9 @@ class TrainConfig:
     ``real_eval``: a folder of real recordings (Speech Commands layout) to score the trained
     models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
     :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
+    ``augment``: the augmentation recipe (see :func:`augment_name`). ``teacher``: a trained
+    RUN folder whose float model's outputs are mixed into the targets with weight
+    ``teacher_weight`` (:mod:`kws.train.distill`).
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
@@ -90,6 +93,18 @@ class TrainConfig:
     mining_rounds: int = 0
     mining_minutes: float = 20.0
     mining_epochs: int = 3
+    augment: str = "auto"
+    teacher: str | None = None
+    teacher_weight: float = 0.5
+
+
+def augment_name(cfg: TrainConfig) -> str:
+    """The augmentation recipe of a run (:data:`kws.data.augment.AUGMENT_PRESETS`): ``auto``
+    is ``speakers`` for synthetic speech (few TTS voices) and ``basic`` for recorded
+    datasets."""
+    if cfg.augment != "auto":
+        return cfg.augment
+    return "speakers" if cfg.data == "synth" else "basic"
 
 
 def _log(msg: str) -> None:
@@ -402,7 +417,8 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
                     for s in ("train", "validation", "test")}
         train_fs = split_features(by_split["train"], classes, settings=settings,
                                   cache_dir=feat_cache, copies=cfg.copies,
-                                  augment=AugmentConfig(), noise=train_noise, seed=cfg.seed,
+                                  augment=augment_preset(augment_name(cfg)),
+                                  noise=train_noise, seed=cfg.seed,
                                   desc="train features")
         eval_fs = {s: split_features(by_split[s], classes, settings=settings,
                                      cache_dir=feat_cache, copies=1, augment=None,
