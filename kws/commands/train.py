@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kws.data.augment import AUGMENT_PRESETS
 from kws.models import MODELS
 from kws.train.trainer import TrainConfig
 
@@ -25,7 +26,8 @@ def run(args: argparse.Namespace) -> int:
         real_eval=None if args.real_eval == "none" else args.real_eval,
         target_fa_per_hour=args.target_fa_per_hour,
         negatives=args.negatives, calibration_minutes=args.calibration_minutes,
-        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds)
+        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds,
+        augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight)
     train(cfg, resume=args.resume)
     return 0
 
@@ -83,6 +85,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "3 more epochs)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
+    p.add_argument("--augment", default=d.augment, choices=("auto",) + AUGMENT_PRESETS,
+                   help="augmentation recipe: basic (shift, speed, reverb, EQ, level, noise), "
+                        "speakers (basic plus VTLP, pitch, tempo, simulated rooms, microphone "
+                        "EQ and band limits); auto (default): speakers for --data synth, "
+                        "basic for recorded data")
+    p.add_argument("--teacher", default=None, metavar="RUN[,RUN...]",
+                   help="distil from trained RUN folders (a larger model or an ensemble with "
+                        "the same words and front end): their soft outputs are mixed into "
+                        "the targets")
+    p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
+                   help="share of the teacher in the targets (0-1)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
                                                      "~/.cache/kws)")
     p.set_defaults(func=run)

@@ -172,7 +172,8 @@ def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
     q = fs.x[order, copy[order]]
     if cfg.time_mask > 0 or cfg.freq_mask > 0:
         q = spec_mask(q, rng=rng, time_mask=cfg.time_mask, freq_mask=cfg.freq_mask)
-    return dequantize_features(q, settings)[..., None], fs.y[order]
+    y = fs.y[order] if fs.soft is None else fs.soft[order, copy[order]]
+    return dequantize_features(q, settings)[..., None], y
 
 
 def spec_mask(q: np.ndarray, *, rng: np.random.Generator, time_mask: int,
@@ -472,9 +473,20 @@ def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: Fronte
         return loaded
     tf.keras.utils.set_random_seed(cfg.seed)
     model = build_model(cfg.model, num_classes=len(data.classes), settings=settings)
-    model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss = "categorical_crossentropy" if cfg.teacher else "sparse_categorical_crossentropy"
+    model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate), loss=loss,
+                  metrics=["accuracy"])
     return model, {"epoch": 0, "history": {}}
+
+
+def _validation_data(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The validation inputs and targets (one-hot when distilling), or None."""
+    val = data.evaluation.get("validation")
+    if val is None or not len(val.x):
+        return None
+    y = np.eye(len(data.classes), dtype=np.float32)[val.y] if cfg.teacher else val.y
+    return dequantize_features(val.x[:, 0], settings)[..., None], y
 
 
 def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: Path, *,
@@ -485,10 +497,12 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     tf.config.experimental.enable_op_determinism()
     ckpt = run / "checkpoint"
     model, state = _new_or_resumed_model(cfg, data, settings, ckpt, resume=resume)
-    val = data.evaluation.get("validation")
-    val_data = None
-    if val is not None and len(val.x):
-        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    if cfg.teacher and data.train.soft is None:
+        from kws.train.distill import distilled, teacher_runs
+
+        data.train = distilled(data.train, teacher_runs(cfg.teacher), classes=data.classes,
+                               settings=settings, weight=cfg.teacher_weight)
+    val_data = _validation_data(cfg, data, settings)
     tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
     history: dict[str, list[float]] = state["history"]
     counts = data.counts
@@ -523,10 +537,7 @@ def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSet
     train_fs, classes, noise = data.train, data.classes, data.train_noise
     counts = data.counts
     weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
-    val = data.evaluation.get("validation")
-    val_data = None
-    if val is not None and len(val.x):
-        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    val_data = _validation_data(cfg, data, settings)
     unknown = classes.index(UNKNOWN)
     keys = [classes.index(w) for w in cfg.words]
     lr = _lr(cfg, cfg.epochs - 1)
@@ -543,7 +554,10 @@ def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSet
         hard = np.repeat(pool[idx][:, None], train_fs.x.shape[1], axis=1)
         train_fs = dataclasses.replace(
             train_fs, x=np.concatenate([train_fs.x, hard]),
-            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]))
+            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]),
+            soft=None if train_fs.soft is None else np.concatenate(
+                [train_fs.soft, np.broadcast_to(np.eye(len(classes), dtype=np.float32)[unknown],
+                                                (len(idx),) + train_fs.soft.shape[1:])]))
         model.optimizer.learning_rate.assign(lr)
         for e in range(cfg.mining_epochs):
             epoch = cfg.epochs + rnd * cfg.mining_epochs + e
