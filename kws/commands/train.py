@@ -90,9 +90,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "speakers (basic plus VTLP, pitch, tempo, simulated rooms, microphone "
                         "EQ and band limits); auto (default): speakers for --data synth, "
                         "basic for recorded data")
-    p.add_argument("--teacher", default=None, metavar="RUN[,RUN...]",
+    p.add_argument("--teacher", default=None, metavar="RUN[,RUN...]|openwakeword",
                    help="distil from trained RUN folders (a larger model or an ensemble with "
-                        "the same words and front end): their soft outputs are mixed into "
+                        "the same words and front end), or from openWakeWord's pretrained "
+                        "speech embedding (openwakeword): their soft outputs are mixed into "
                         "the targets")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")

@@ -9,7 +9,8 @@ softened by a temperature and mixed with the one-hot labels,
 
 and the student is trained on these targets with categorical cross-entropy (Hinton et al.
 2015, with the student's own temperature 1). The teachers must share the run's classes and
-front-end settings.
+front-end settings. The other teacher, ``openwakeword``, is a pretrained speech embedding
+(:mod:`kws.train.embedding_teacher`).
 """
 
 from __future__ import annotations
@@ -143,6 +144,34 @@ def distilled(fs: FeatureSet, runs: Sequence[str | Path], *, classes: list[str],
     probs = teacher_probs(models, fs.x, settings)
     return dataclasses.replace(fs, soft=mix_targets(fs.y, probs, weight=weight,
                                                     temperature=temperature))
+
+
+def train_paths(examples: Sequence[Any], fs: FeatureSet) -> list[str]:
+    """The audio file behind each row of the training features ``fs``: the training examples
+    in order less the skipped files, then ``""`` for generated silence and for the rows
+    appended after them (stream negatives)."""
+    skipped = set(fs.skipped)
+    paths = [e.path for e in examples if e.split == "train" and e.path not in skipped]
+    if len(paths) > len(fs.x):
+        raise KwsError(f"distillation: {len(paths)} training examples for {len(fs.x)} rows")
+    return paths + [""] * (len(fs.x) - len(paths))
+
+
+def teacher_targets(fs: FeatureSet, spec: str, *, examples: Sequence[Any], classes: list[str],
+                    settings: FrontendSettings, weight: float, seed: int = 0,
+                    temperature: float = DEFAULT_TEMPERATURE) -> FeatureSet:
+    """``fs`` with soft targets from the teacher of a ``--teacher`` value: RUN folders
+    (comma-separated), or ``openwakeword`` (:mod:`kws.train.embedding_teacher`)."""
+    from kws.train.embedding_teacher import TEACHER_NAME, embedding_teacher_probs
+
+    if spec.strip() == TEACHER_NAME:
+        probs = embedding_teacher_probs(train_paths(examples, fs), fs.y,
+                                        num_classes=len(classes), copies=fs.x.shape[1],
+                                        seed=seed)
+        return dataclasses.replace(fs, soft=mix_targets(fs.y, probs, weight=weight,
+                                                        temperature=temperature))
+    return distilled(fs, teacher_runs(spec), classes=classes, settings=settings,
+                     weight=weight, temperature=temperature)
 
 
 def teacher_runs(spec: str) -> list[str]:

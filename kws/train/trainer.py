@@ -498,10 +498,11 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     ckpt = run / "checkpoint"
     model, state = _new_or_resumed_model(cfg, data, settings, ckpt, resume=resume)
     if cfg.teacher and data.train.soft is None:
-        from kws.train.distill import distilled, teacher_runs
+        from kws.train.distill import teacher_targets
 
-        data.train = distilled(data.train, teacher_runs(cfg.teacher), classes=data.classes,
-                               settings=settings, weight=cfg.teacher_weight)
+        data.train = teacher_targets(data.train, cfg.teacher, examples=data.examples,
+                                     classes=data.classes, settings=settings,
+                                     weight=cfg.teacher_weight, seed=cfg.seed)
     val_data = _validation_data(cfg, data, settings)
     tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
     history: dict[str, list[float]] = state["history"]
