@@ -3,22 +3,22 @@
 Two corpus recipes exist: ``kws data synth`` (:mod:`kws.data.synth`) and this one share the
 clip description (:class:`kws.data.synth.ClipSpec`) and the engine wrappers
 (:func:`kws.data.tts.speak`, the one place that runs each engine), but this recipe keeps its
-own sampling (engine mix 2:1:1 espeak/flite/festival,
-the voice lists below, speeds, pitches, word list, counts, trimming and placement), because the
-default yes/no model's real-speech accuracy (83-86 % int8 across seeds, ``kws bench accuracy``
-run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a
-tape
-factor, its own unknown words) and has not been measured as the training default.
+own sampling (engine mix :data:`ENGINE_WEIGHTS`, every installed voice, speeds, pitches, word
+list, counts, trimming and placement); ``kws data synth`` draws differently (a tape factor,
+its own unknown words) and has not been measured as the training default.
 :func:`build_synth_corpus` is the one function the trainer calls.
 
-It speaks every keyword (and ``_unknown_`` words from :data:`UNKNOWN_WORDS`) with
+It speaks every keyword (and ``_unknown_`` words from :data:`UNKNOWN_WORDS`) with every voice
+each engine has installed here (:func:`corpus_voices`; version 2 used 320 of eSpeak's
+voices, 8 accents x 40 variants, and no piper):
 
-- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): 8 English accents x 40
-  voice variants, speed
-  110-230 wpm, pitch 15-85;
+- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): all English voices
+  (8 accents x 66 variants here), speed 110-230 wpm, pitch 15-85;
 - flite: its 5 built-in voices, duration stretch 0.8-1.3, mean F0 80-220 Hz;
 - festival: kal and ked diphone voices and the slt HTS voice, duration stretch 0.8-1.3, in
   one batch process per call;
+- piper: its installed neural voice(s) (``joe``), duration stretch 0.8-1.3, deterministic
+  (noise scales 0), in batches of 50 on one loaded model;
 
 converts each clip to 16 kHz mono int16, trims leading and trailing silence (-40 dB below
 the peak), and places it at a random offset within 1 s. Parameters are drawn up front from
@@ -49,21 +49,10 @@ from kws.data.synth import ClipSpec
 from kws.data.tts import Request
 from kws.errors import KwsError
 
-#: Unchanged by the move to :mod:`kws.data.tts`: its wrappers give these clips bit for bit.
+#: 3: every installed voice of every engine, piper included (2: a fixed subset of eSpeak NG's).
 CORPUS_VERSION = 3
 #: The engine mix (relative weights; piper, the one natural neural voice, is the slowest).
 ENGINE_WEIGHTS = {"espeak": 2.0, "flite": 1.0, "festival": 1.0, "piper": 1.0}
-#: The voices of corpus version 2 (kept for reference and for ``voices="v2"``); version 3 draws
-#: from every English voice each engine has installed (:func:`corpus_voices`).
-ESPEAK_ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
-                  "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
-ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5",
-                   "klatt", "klatt2", "klatt3", "klatt4", "klatt6", "Andy", "Annie", "Alex",
-                   "Alicia", "Belinda", "Benjamin", "Caleb", "David", "Ed", "Edward", "Gene",
-                   "Hugo", "Jacky", "John", "Lee", "Linda", "Max", "Michael", "Mike", "Paul",
-                   "Steph", "Storm")
-FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
-FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
 #: Other words for ``_unknown_``: common short English words, many of them command-like (the
 #: rest of the 35-word Speech Commands vocabulary among them), excluding any keyword. Exact
 #: homophones and near-synonyms of likely keywords ("know", "yeah", "nope", "yet") are left out:

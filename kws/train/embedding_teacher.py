@@ -5,8 +5,8 @@ openWakeWord's feature backbone (``melspectrogram.tflite`` then ``embedding_mode
 both in the wheel's ``models/`` folder) turns 16 kHz audio into a 96-dimensional embedding
 every 80 ms from 76 mel frames (775 ms), a model trained on a large amount of real speech.
 The teacher is a logistic regression on the three embeddings of each 1 s training clip; its
-class probabilities for a clip are out-of-fold (the head never scores a clip it was fitted on), so they carry what the
-embedding finds ambiguous rather than the head's memory. They serve every augmented copy of
+class probabilities for a clip are out-of-fold (the head never scores a clip it was fitted
+on), so they carry what the embedding finds ambiguous rather than the head's memory. They serve every augmented copy of
 the clip (the embedding sees the clean clip); generated ``_silence_`` clips and stream-negative
 windows keep their one-hot labels.
 
