@@ -6,9 +6,9 @@ both in the wheel's ``models/`` folder) turns 16 kHz audio into a 96-dimensional
 every 80 ms from 76 mel frames (775 ms), a model trained on a large amount of real speech.
 The teacher is a logistic regression on the three embeddings of each 1 s training clip; its
 class probabilities for a clip are out-of-fold (the head never scores a clip it was fitted
-on), so they carry what the embedding finds ambiguous rather than the head's memory. They serve every augmented copy of
-the clip (the embedding sees the clean clip); generated ``_silence_`` clips and stream-negative
-windows keep their one-hot labels.
+on), so they carry what the embedding finds ambiguous rather than the head's memory. They
+serve every augmented copy of the clip (the embedding sees the clean clip); generated
+``_silence_`` clips and stream-negative windows keep their one-hot labels.
 
 License: the wheel's only license file is Apache-2.0 (its code). openWakeWord's README says
 all of its included pre-trained models are CC BY-NC-SA 4.0 (non-commercial, share-alike)
