@@ -58,9 +58,10 @@ class TrainConfig:
     ``real_eval``: a folder of real recordings (Speech Commands layout) to score the trained
     models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
     :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
-    ``augment``: the augmentation recipe (see :func:`augment_name`). ``teacher``: a trained
-    RUN folder whose float model's outputs are mixed into the targets with weight
-    ``teacher_weight`` (:mod:`kws.train.distill`).
+    ``augment``: the augmentation recipe (see :func:`augment_name`). ``teacher``: trained RUN
+    folders (comma-separated: an ensemble) or ``openwakeword`` (a pretrained embedding) whose
+    outputs are mixed into the targets with weight ``teacher_weight``
+    (:mod:`kws.train.distill`).
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
