@@ -329,3 +329,33 @@ def test_checkpoint_choice_by_false_accepts(tiny, tmp_path) -> None:
         assert np.array_equal(a, b)
     with pytest.raises(KwsError, match="last or fa"):
         train(dataclasses.replace(cfg, out=str(tmp_path / "r2"), checkpoint_choice="best"))
+
+
+def test_distillation_from_a_teacher_ensemble(trained, tiny, tmp_path) -> None:
+    """A student learns from soft targets of teacher runs (here the same run twice: an
+    ensemble), through a mining round too; a teacher with other classes is refused."""
+    from kws.train import distill
+    from kws.train.features import FeatureSet
+
+    run, metrics = trained
+    classes = metrics["classes"]
+    settings = FrontendSettings()
+    rng = np.random.default_rng(0)
+    x = rng.integers(-128, 128, size=(6, 2, settings.num_frames, settings.num_outputs),
+                     dtype=np.int8)
+    fs = FeatureSet(x=x, y=np.array([0, 1, 2, 3, 2, 1]), skipped=[])
+    soft = distill.distilled(fs, [run, run], classes=classes, settings=settings, weight=0.5,
+                             temperature=1.0).soft
+    probs = distill.teacher_probs(distill.load_teachers([run], classes=classes,
+                                                        settings=settings), x, settings)
+    assert soft.shape == (6, 2, len(classes)) and probs.shape == soft.shape
+    assert np.allclose(soft, distill.mix_targets(fs.y, probs, weight=0.5, temperature=1.0),
+                       atol=1e-5)
+    with pytest.raises(KwsError, match="classes"):
+        distill.load_teachers([run], classes=list(reversed(classes)), settings=settings)
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, teacher=f"{run},{run}",
+                      teacher_weight=0.7, mining_rounds=1, mining_minutes=0.2,
+                      mining_epochs=1, calibration_minutes=0.0)
+    student = train(cfg)
+    assert student["splits"]["validation"]["int8"]["count"] > 0
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["teacher"] == f"{run},{run}"

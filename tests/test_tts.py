@@ -44,3 +44,22 @@ def test_corpus_is_reused(engines, tmp_path) -> None:
     stamp = (a / "manifest.csv").stat().st_mtime_ns
     build_synth_corpus(["up"], tmp_path / "a", per_word=2, unknown_count=1, seed=0)
     assert (a / "manifest.csv").stat().st_mtime_ns == stamp
+
+
+def test_every_installed_voice_of_every_engine_is_drawn(monkeypatch) -> None:
+    """The corpus draws from all voices each engine reports (here a made-up set), in the
+    engine mix of ENGINE_WEIGHTS; engines without voices are left out."""
+    from kws.data import synth_default as sd
+
+    fake = {"espeak-cli": [f"en-us+v{i}" for i in range(30)], "flite": ["kal", "slt"],
+            "festival": [], "piper": ["joe"]}
+    monkeypatch.setattr(sd.tts, "engine_voices", lambda w: fake[w])
+    voices = sd.corpus_voices()
+    assert set(voices) == {"espeak", "flite", "piper"}
+    rng = np.random.default_rng(0)
+    drawn = [sd._draw(rng, voices)[:2] for _ in range(3000)]
+    assert {(e, v) for e, v in drawn} == {(e, v) for e, vs in voices.items() for v in vs}
+    share = {e: sum(d[0] == e for d in drawn) / len(drawn) for e in voices}
+    w = {e: sd.ENGINE_WEIGHTS[e] for e in voices}
+    for e in voices:
+        assert share[e] == pytest.approx(w[e] / sum(w.values()), abs=0.03)

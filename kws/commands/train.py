@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from kws.data.augment import AUGMENT_PRESETS
 from kws.models import MODELS
 from kws.train.trainer import TrainConfig
 
@@ -27,7 +28,8 @@ def run(args: argparse.Namespace) -> int:
         negatives=args.negatives, calibration_minutes=args.calibration_minutes,
         negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds,
         negative_weight=args.negative_weight, checkpoint_choice=args.checkpoint_choice,
-        time_mask=args.time_mask, freq_mask=args.freq_mask)
+        time_mask=args.time_mask, freq_mask=args.freq_mask,
+        augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight)
     train(cfg, resume=args.resume)
     return 0
 
@@ -99,6 +101,18 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="SpecAugment: widest band of coefficients masked per example (0: off)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
+    p.add_argument("--augment", default=d.augment, choices=("auto",) + AUGMENT_PRESETS,
+                   help="augmentation recipe: basic (shift, speed, reverb, EQ, level, noise), "
+                        "speakers (basic plus VTLP, pitch, tempo, simulated rooms, microphone "
+                        "EQ and band limits); auto (default): speakers for --data synth, "
+                        "basic for recorded data")
+    p.add_argument("--teacher", default=None, metavar="RUN[,RUN...]|openwakeword",
+                   help="distil from trained RUN folders (a larger model or an ensemble with "
+                        "the same words and front end), or from openWakeWord's pretrained "
+                        "speech embedding (openwakeword): their soft outputs are mixed into "
+                        "the targets")
+    p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
+                   help="share of the teacher in the targets (0-1)")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
                                                      "~/.cache/kws)")
     p.set_defaults(func=run)

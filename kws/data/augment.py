@@ -25,6 +25,8 @@ Defaults (:class:`AugmentConfig`), chosen for real far-field-ish speech such as 
 - background noise, 80 % of clips: a random segment of a background file (only the first 80 %
   of each file; the last 20 % is held out for evaluation's ``_silence_``) or synthesized white,
   pink or brown noise, at an SNR uniform in 0-40 dB against the speech's RMS;
+- speaker, room and microphone diversity (:mod:`kws.data.speakers`: VTLP, pitch, tempo, a
+  simulated room, microphone EQ and band limits), first, when ``speaker`` is set;
 - ``_silence_`` clips: noise only, RMS uniform -70 to -10 dBFS (real Speech Commands silence
   spans -66 to -12 dBFS; the six background files alone are -45 to -53 dBFS, so without this
   wide gain loud hiss would look like speech), 10 % of them digital near-silence.
@@ -41,6 +43,7 @@ from typing import Sequence
 import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, SAMPLE_RATE, load_audio
+from kws.data.speakers import SpeakerConfig, perturb_speaker
 from kws.errors import KwsError
 
 #: Fraction at the end of every background file reserved for evaluation (never augmentation).
@@ -65,6 +68,7 @@ class AugmentConfig:
     snr_db: tuple[float, float] = (0.0, 40.0)
     silence_dbfs: tuple[float, float] = (-70.0, -10.0)
     synthetic_noise_prob: float = 0.3
+    speaker: SpeakerConfig | None = None
 
     def __post_init__(self) -> None:
         for name in ("speed_prob", "reverb_prob", "eq_prob", "noise_prob",
@@ -82,8 +86,33 @@ class AugmentConfig:
             raise KwsError("augmentation: speed and rt60_s must be positive")
 
     def to_json(self) -> str:
-        """Canonical JSON, part of the feature-cache key."""
-        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+        """Canonical JSON, part of the feature-cache key (without ``speaker`` when it is
+        None, so caches made before it existed stay valid)."""
+        d = dataclasses.asdict(self)
+        if d["speaker"] is None:
+            del d["speaker"]
+        return json.dumps(d, sort_keys=True)
+
+
+#: Named augmentation recipes (``kws train --augment``): ``basic`` is the recipe above;
+#: ``speakers`` adds :mod:`kws.data.speakers`' speaker, room and microphone diversity.
+AUGMENT_PRESETS = ("basic", "speakers")
+
+
+def augment_preset(name: str) -> AugmentConfig:
+    """The :class:`AugmentConfig` of a named recipe (:data:`AUGMENT_PRESETS`).
+
+    Raises
+    ------
+    KwsError
+        ``name`` is not a recipe.
+    """
+    if name == "basic":
+        return AugmentConfig()
+    if name == "speakers":
+        return AugmentConfig(speaker=SpeakerConfig())
+    raise KwsError(f"augmentation recipe {name!r} unknown ({', '.join(AUGMENT_PRESETS)})",
+                   argument="augment")
 
 
 class NoiseBank:
@@ -380,6 +409,8 @@ def augment_clip(samples: np.ndarray, *, rng: np.random.Generator, noise: NoiseB
     ndarray of int16, shape (num_samples,)
     """
     x = samples.astype(np.float32) / 32768.0
+    if config.speaker is not None:
+        x = perturb_speaker(x, rng=rng, config=config.speaker)
     if rng.random() < config.speed_prob:
         rate = rng.uniform(*config.speed)
         pos = np.arange(0, len(x) - 1, rate)

@@ -3,22 +3,22 @@
 Two corpus recipes exist: ``kws data synth`` (:mod:`kws.data.synth`) and this one share the
 clip description (:class:`kws.data.synth.ClipSpec`) and the engine wrappers
 (:func:`kws.data.tts.speak`, the one place that runs each engine), but this recipe keeps its
-own sampling (engine mix 2:1:1 espeak/flite/festival,
-the voice lists below, speeds, pitches, word list, counts, trimming and placement), because the
-default yes/no model's real-speech accuracy (83-86 % int8 across seeds, ``kws bench accuracy``
-run ``a``) was measured on a corpus drawn this way; ``kws data synth`` draws differently (voices, a
-tape
-factor, its own unknown words) and has not been measured as the training default.
+own sampling (engine mix :data:`ENGINE_WEIGHTS`, every installed voice, speeds, pitches, word
+list, counts, trimming and placement); ``kws data synth`` draws differently (a tape factor,
+its own unknown words) and has not been measured as the training default.
 :func:`build_synth_corpus` is the one function the trainer calls.
 
-It speaks every keyword (and ``_unknown_`` words from :data:`UNKNOWN_WORDS`) with
+It speaks every keyword (and ``_unknown_`` words from :data:`UNKNOWN_WORDS`) with every voice
+each engine has installed here (:func:`corpus_voices`; version 2 used 320 of eSpeak's
+voices, 8 accents x 40 variants, and no piper):
 
-- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): 8 English accents x 40
-  voice variants, speed
-  110-230 wpm, pitch 15-85;
+- espeak-ng (its command line, :mod:`kws.data.tts`'s ``espeak-cli``): all English voices
+  (8 accents x 66 variants here), speed 110-230 wpm, pitch 15-85;
 - flite: its 5 built-in voices, duration stretch 0.8-1.3, mean F0 80-220 Hz;
 - festival: kal and ked diphone voices and the slt HTS voice, duration stretch 0.8-1.3, in
   one batch process per call;
+- piper: its installed neural voice(s) (``joe``), duration stretch 0.8-1.3, deterministic
+  (noise scales 0), in batches of 50 on one loaded model;
 
 converts each clip to 16 kHz mono int16, trims leading and trailing silence (-40 dB below
 the peak), and places it at a random offset within 1 s. Parameters are drawn up front from
@@ -35,6 +35,7 @@ import hashlib
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -48,17 +49,10 @@ from kws.data.synth import ClipSpec
 from kws.data.tts import Request
 from kws.errors import KwsError
 
-#: Unchanged by the move to :mod:`kws.data.tts`: its wrappers give these clips bit for bit.
-CORPUS_VERSION = 2
-ESPEAK_ACCENTS = ("en", "en-us", "en-gb-scotland", "en-gb-x-rp", "en-gb-x-gbclan",
-                  "en-gb-x-gbcwmd", "en-029", "en-us-nyc")
-ESPEAK_VARIANTS = ("m1", "m2", "m3", "m4", "m5", "m6", "m7", "m8", "f1", "f2", "f3", "f4", "f5",
-                   "klatt", "klatt2", "klatt3", "klatt4", "klatt6", "Andy", "Annie", "Alex",
-                   "Alicia", "Belinda", "Benjamin", "Caleb", "David", "Ed", "Edward", "Gene",
-                   "Hugo", "Jacky", "John", "Lee", "Linda", "Max", "Michael", "Mike", "Paul",
-                   "Steph", "Storm")
-FLITE_VOICES = ("kal", "kal16", "awb", "rms", "slt")
-FESTIVAL_VOICES = ("kal_diphone", "ked_diphone", "cmu_us_slt_arctic_hts")
+#: 3: every installed voice of every engine, piper included (2: a fixed subset of eSpeak NG's).
+CORPUS_VERSION = 3
+#: The engine mix (relative weights; piper, the one natural neural voice, is the slowest).
+ENGINE_WEIGHTS = {"espeak": 2.0, "flite": 1.0, "festival": 1.0, "piper": 1.0}
 #: Other words for ``_unknown_``: common short English words, many of them command-like (the
 #: rest of the 35-word Speech Commands vocabulary among them), excluding any keyword. Exact
 #: homophones and near-synonyms of likely keywords ("know", "yeah", "nope", "yet") are left out:
@@ -77,28 +71,35 @@ UNKNOWN_WORDS = (
 )
 
 
-def _draw(rng: np.random.Generator) -> tuple[str, str, float, float, float]:
-    """(engine, voice, speed, pitch, offset) of one clip, in the engine's own units."""
-    engine = str(rng.choice(["espeak", "espeak", "flite", "festival"]))
+def corpus_voices() -> dict[str, list[str]]:
+    """Every voice of every engine of this corpus installed here (engine -> sorted voices;
+    engines without voices left out): all English eSpeak NG voices (accent + variant), flite's,
+    festival's and piper's."""
+    found = {e: sorted(tts.engine_voices(w)) for e, w in WRAPPER.items()}
+    return {e: v for e, v in found.items() if v}
+
+
+def _draw(rng: np.random.Generator, voices: dict[str, list[str]]
+          ) -> tuple[str, str, float, float, float]:
+    """(engine, voice, speed, pitch, offset) of one clip, in the engine's own units, among
+    the engines and voices of ``voices``."""
+    engines = sorted(voices)
+    w = np.array([ENGINE_WEIGHTS[e] for e in engines])
+    engine = engines[int(rng.choice(len(engines), p=w / w.sum()))]
+    voice = voices[engine][int(rng.integers(len(voices[engine])))]
     if engine == "espeak":
-        voice = f"{rng.choice(ESPEAK_ACCENTS)}+{rng.choice(ESPEAK_VARIANTS)}"
         speed, pitch = float(rng.uniform(110, 230)), float(rng.uniform(15, 85))
     elif engine == "flite":
-        voice = str(rng.choice(FLITE_VOICES))
         speed, pitch = float(rng.uniform(0.8, 1.3)), float(rng.uniform(80, 220))
     else:
-        voice = str(rng.choice(FESTIVAL_VOICES))
         speed, pitch = float(rng.uniform(0.8, 1.3)), 0.0
     return engine, voice, round(speed, 3), round(pitch, 1), float(rng.random())
 
 
 def _spec(rng: np.random.Generator, text: str, label: str, index: int,
-          engines: list[str]) -> ClipSpec:
-    """The :class:`ClipSpec` of one clip (an engine that is not installed is replaced by the
-    first one that is, with the same parameters)."""
-    engine, voice, speed, pitch, offset = _draw(rng)
-    if engine not in engines:
-        engine, voice = engines[0], "en" if engines[0] == "espeak" else voice
+          voices: dict[str, list[str]]) -> ClipSpec:
+    """The :class:`ClipSpec` of one clip."""
+    engine, voice, speed, pitch, offset = _draw(rng, voices)
     name = f"{engine}_{text}_{index:05d}.wav"
     split = "validation" if int(hashlib.sha1(f"{label}/{name}".encode()).hexdigest(), 16) \
         % 10 == 0 else "train"
@@ -136,7 +137,7 @@ def _request(engine: str, text: str, voice: str, speed: float, pitch: float) -> 
     if engine == "flite":
         return Request(text, voice, speed=1.0 / speed,
                        pitch=pitch / (170.0 if voice == "slt" else 110.0))
-    return Request(text, voice, speed=1.0 / speed)
+    return Request(text, voice, speed=1.0 / speed)     # festival, piper
 
 
 def _to_16k(x: np.ndarray, rate: int) -> np.ndarray:
@@ -152,7 +153,7 @@ def _to_16k(x: np.ndarray, rate: int) -> np.ndarray:
 #: its Debian binary (``espeak-cli``), as the measured corpus was made; the in-process library
 #: (``espeak``) ships other data (e.g. klatt voices at about half the level) and carries state
 #: between utterances.
-WRAPPER = {"espeak": "espeak-cli", "flite": "flite", "festival": "festival"}
+WRAPPER = {"espeak": "espeak-cli", "flite": "flite", "festival": "festival", "piper": "piper"}
 
 
 def _render(engine: str, batch: list[ClipSpec]) -> list[np.ndarray]:
@@ -161,8 +162,18 @@ def _render(engine: str, batch: list[ClipSpec]) -> list[np.ndarray]:
     return [_to_16k(x, rate) for x, rate in spoken]
 
 
+_PIPER_LOCK = threading.Lock()
+
+
+def _render_locked(engine: str, batch: list[ClipSpec]) -> list[np.ndarray]:
+    """:func:`_render` holding a lock (for an engine that keeps one in-process model)."""
+    with _PIPER_LOCK:
+        return _render(engine, batch)
+
+
 def engines_available() -> list[str]:
-    """The TTS engines of this corpus (espeak, flite, festival) found on this machine."""
+    """The TTS engines of this corpus (espeak, flite, festival, piper) found on this
+    machine."""
     return [e for e, w in WRAPPER.items() if tts.engine_voices(w)]
 
 
@@ -193,13 +204,14 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
         The corpus folder, holding ``manifest.csv``.
     """
     out = Path(out_dir)
-    engines = engines_available()
-    if not engines:
+    voices = corpus_voices()
+    if not voices:
         raise KwsError("no TTS engine found (need espeak-ng, flite or festival on PATH)")
     unknown_count = per_word * len(words) if unknown_count is None else unknown_count
     request = json.dumps({"v": CORPUS_VERSION, "words": words, "per_word": per_word,
                           "unknown": unknown_count, "seed": seed, "exclude": list(exclude),
-                          "engines": engines})
+                          "voices": {e: hashlib.sha1("\n".join(v).encode()).hexdigest()[:12]
+                                     for e, v in voices.items()}})
     stamp = out / "request.json"
     if stamp.is_file() and stamp.read_text() == request and (out / "manifest.csv").is_file():
         read_manifest(out)
@@ -207,9 +219,9 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
     rng = np.random.default_rng(seed)
     todo: list[ClipSpec] = []
     for w in words:
-        todo += [_spec(rng, w, w, i, engines) for i in range(per_word)]
+        todo += [_spec(rng, w, w, i, voices) for i in range(per_word)]
     others = [w for w in UNKNOWN_WORDS if w not in words and w not in exclude]
-    todo += [_spec(rng, str(others[i % len(others)]), UNKNOWN, i, engines)
+    todo += [_spec(rng, str(others[i % len(others)]), UNKNOWN, i, voices)
              for i in range(unknown_count)]
     entries, failed = _render_all(todo, out)
     if failed:
@@ -225,11 +237,15 @@ def build_synth_corpus(words: list[str], out_dir: str | Path, *, per_word: int =
 def _rendered(todo: list[ClipSpec], pool: concurrent.futures.Executor
               ) -> Iterator[tuple[list[ClipSpec], list[np.ndarray] | None]]:
     """(batch, clips, or None when the engine failed) as the rendering jobs finish: one clip
-    per job, festival in batches of 100 (one process each)."""
-    fest = [u for u in todo if u.engine == "festival"]
-    jobs = {pool.submit(_render, u.engine, [u]): [u] for u in todo if u.engine != "festival"}
-    for k in range(0, len(fest), 100):
-        jobs[pool.submit(_render, "festival", fest[k:k + 100])] = fest[k:k + 100]
+    per job; festival in batches of 100 (one process each), piper in batches of 50 (one
+    loaded voice, not thread-safe: one batch at a time)."""
+    batched = {"festival": 100, "piper": 50}
+    jobs = {pool.submit(_render, u.engine, [u]): [u] for u in todo if u.engine not in batched}
+    for engine, size in batched.items():
+        group = [u for u in todo if u.engine == engine]
+        for k in range(0, len(group), size):
+            jobs[pool.submit(_render_locked if engine == "piper" else _render, engine,
+                             group[k:k + size])] = group[k:k + size]
     for fut in concurrent.futures.as_completed(jobs):
         try:
             yield jobs[fut], fut.result()

@@ -58,11 +58,14 @@ def compute_features(samples: np.ndarray, settings: FrontendSettings) -> np.ndar
 
 @dataclasses.dataclass
 class FeatureSet:
-    """Features of one split: ``x`` int8 (N, copies, frames, coeffs), ``y`` class indices (N,)."""
+    """Features of one split: ``x`` int8 (N, copies, frames, coeffs), ``y`` class indices (N,);
+    ``soft``: optional soft targets (N, copies, classes) that replace ``y`` in training
+    (:mod:`kws.train.distill`)."""
 
     x: np.ndarray
     y: np.ndarray
     skipped: list[str]
+    soft: np.ndarray | None = None
 
 
 def _digest(*parts: str | bytes) -> str:

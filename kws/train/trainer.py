@@ -26,7 +26,7 @@ from typing import Any, Iterator
 import numpy as np
 from tqdm import tqdm
 
-from kws.data.augment import AugmentConfig, NoiseBank, synthetic_background
+from kws.data.augment import NoiseBank, augment_preset, synthetic_background
 from kws.data.manifest import BACKGROUND, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
@@ -58,6 +58,10 @@ class TrainConfig:
     ``real_eval``: a folder of real recordings (Speech Commands layout) to score the trained
     models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
     :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
+    ``augment``: the augmentation recipe (see :func:`augment_name`). ``teacher``: trained RUN
+    folders (comma-separated: an ensemble) or ``openwakeword`` (a pretrained embedding) whose
+    outputs are mixed into the targets with weight ``teacher_weight``
+    (:mod:`kws.train.distill`).
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
@@ -97,6 +101,18 @@ class TrainConfig:
     mining_epochs: int = 3
     negative_weight: float = 1.0
     checkpoint_choice: str = "last"
+    augment: str = "auto"
+    teacher: str | None = None
+    teacher_weight: float = 0.5
+
+
+def augment_name(cfg: TrainConfig) -> str:
+    """The augmentation recipe of a run (:data:`kws.data.augment.AUGMENT_PRESETS`): ``auto``
+    is ``speakers`` for synthetic speech (few TTS voices) and ``basic`` for recorded
+    datasets."""
+    if cfg.augment != "auto":
+        return cfg.augment
+    return "speakers" if cfg.data == "synth" else "basic"
 
 
 def _log(msg: str) -> None:
@@ -164,7 +180,8 @@ def _epoch_data(fs: FeatureSet, cfg: TrainConfig, epoch: int,
     q = fs.x[order, copy[order]]
     if cfg.time_mask > 0 or cfg.freq_mask > 0:
         q = spec_mask(q, rng=rng, time_mask=cfg.time_mask, freq_mask=cfg.freq_mask)
-    return dequantize_features(q, settings)[..., None], fs.y[order]
+    y = fs.y[order] if fs.soft is None else fs.soft[order, copy[order]]
+    return dequantize_features(q, settings)[..., None], y
 
 
 def spec_mask(q: np.ndarray, *, rng: np.random.Generator, time_mask: int,
@@ -419,7 +436,8 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
                     for s in ("train", "validation", "test")}
         train_fs = split_features(by_split["train"], classes, settings=settings,
                                   cache_dir=feat_cache, copies=cfg.copies,
-                                  augment=AugmentConfig(), noise=train_noise, seed=cfg.seed,
+                                  augment=augment_preset(augment_name(cfg)),
+                                  noise=train_noise, seed=cfg.seed,
                                   desc="train features")
         eval_fs = {s: split_features(by_split[s], classes, settings=settings,
                                      cache_dir=feat_cache, copies=1, augment=None,
@@ -496,9 +514,20 @@ def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: Fronte
         return loaded
     tf.keras.utils.set_random_seed(cfg.seed)
     model = build_model(cfg.model, num_classes=len(data.classes), settings=settings)
-    model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss = "categorical_crossentropy" if cfg.teacher else "sparse_categorical_crossentropy"
+    model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate), loss=loss,
+                  metrics=["accuracy"])
     return model, {"epoch": 0, "history": {}}
+
+
+def _validation_data(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings
+                     ) -> tuple[np.ndarray, np.ndarray] | None:
+    """The validation inputs and targets (one-hot when distilling), or None."""
+    val = data.evaluation.get("validation")
+    if val is None or not len(val.x):
+        return None
+    y = np.eye(len(data.classes), dtype=np.float32)[val.y] if cfg.teacher else val.y
+    return dequantize_features(val.x[:, 0], settings)[..., None], y
 
 
 def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: Path, *,
@@ -512,10 +541,13 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     tf.config.experimental.enable_op_determinism()
     ckpt = run / "checkpoint"
     model, state = _new_or_resumed_model(cfg, data, settings, ckpt, resume=resume)
-    val = data.evaluation.get("validation")
-    val_data = None
-    if val is not None and len(val.x):
-        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    if cfg.teacher and data.train.soft is None:
+        from kws.train.distill import teacher_targets
+
+        data.train = teacher_targets(data.train, cfg.teacher, examples=data.examples,
+                                     classes=data.classes, settings=settings,
+                                     weight=cfg.teacher_weight, seed=cfg.seed)
+    val_data = _validation_data(cfg, data, settings)
     tb = tf.keras.callbacks.TensorBoard(log_dir=str(run / "logs"), write_graph=False)
     history: dict[str, list[float]] = state["history"]
     counts = data.counts
@@ -589,10 +621,7 @@ def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSet
     train_fs, classes, noise = data.train, data.classes, data.train_noise
     counts = data.counts
     weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
-    val = data.evaluation.get("validation")
-    val_data = None
-    if val is not None and len(val.x):
-        val_data = (dequantize_features(val.x[:, 0], settings)[..., None], val.y)
+    val_data = _validation_data(cfg, data, settings)
     unknown = classes.index(UNKNOWN)
     keys = [classes.index(w) for w in cfg.words]
     lr = _lr(cfg, cfg.epochs - 1)
@@ -609,7 +638,10 @@ def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSet
         hard = np.repeat(pool[idx][:, None], train_fs.x.shape[1], axis=1)
         train_fs = dataclasses.replace(
             train_fs, x=np.concatenate([train_fs.x, hard]),
-            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]))
+            y=np.concatenate([train_fs.y, np.full(len(idx), unknown, train_fs.y.dtype)]),
+            soft=None if train_fs.soft is None else np.concatenate(
+                [train_fs.soft, np.broadcast_to(np.eye(len(classes), dtype=np.float32)[unknown],
+                                                (len(idx),) + train_fs.soft.shape[1:])]))
         model.optimizer.learning_rate.assign(lr)
         for e in range(cfg.mining_epochs):
             epoch = cfg.epochs + rnd * cfg.mining_epochs + e
