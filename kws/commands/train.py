@@ -25,7 +25,9 @@ def run(args: argparse.Namespace) -> int:
         real_eval=None if args.real_eval == "none" else args.real_eval,
         target_fa_per_hour=args.target_fa_per_hour,
         negatives=args.negatives, calibration_minutes=args.calibration_minutes,
-        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds)
+        negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds,
+        prune=args.prune, prune_epochs=args.prune_epochs, qat=args.qat,
+        qat_epochs=args.qat_epochs)
     train(cfg, resume=args.resume)
     return 0
 
@@ -83,6 +85,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "3 more epochs)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
+    p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",
+                   help="after training, remove this fraction of every layer's channels "
+                        "(structured pruning: a smaller, faster model) and fine-tune "
+                        "(default 0: none)")
+    p.add_argument("--prune-epochs", type=int, default=d.prune_epochs,
+                   help=f"fine-tuning epochs after pruning (default {d.prune_epochs})")
+    p.add_argument("--qat", action="store_true",
+                   help="end with quantization-aware training (fine-tune through the int8 "
+                        "model's rounding)")
+    p.add_argument("--qat-epochs", type=int, default=d.qat_epochs,
+                   help=f"quantization-aware epochs (default {d.qat_epochs})")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
                                                      "~/.cache/kws)")
     p.set_defaults(func=run)

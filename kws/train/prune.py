@@ -258,3 +258,51 @@ def _constant_output(model: Any, group: ChannelGroup) -> np.ndarray:
         if type(layer).__name__ in ("ReLU", "Activation"):
             v = np.asarray(layer(v[None]), dtype=np.float32)[0]
     return v.astype(np.float64)
+
+
+def prune_and_fine_tune(model: Any, data: Any, cfg: Any,
+                        settings: Any) -> tuple[Any, dict[str, Any]]:
+    """``kws train --prune``: prune ``cfg.prune`` of the channels of a trained model and
+    fine-tune it ``cfg.prune_epochs`` epochs (cosine from a quarter of the training rate to 5 %
+    of it).
+
+    Parameters
+    ----------
+    model : keras.Model
+        The trained model.
+    data : kws.train.trainer.TrainingData
+        The run's features.
+    cfg : kws.train.trainer.TrainConfig
+        The run's configuration (``prune``, ``prune_epochs``, ``learning_rate``, ``seed``).
+    settings : FrontendSettings
+        The front end.
+
+    Returns
+    -------
+    (keras.Model, dict)
+        The fine-tuned pruned model (compiled), and what pruning did: the ratio, channels and
+        parameters before and after, and float/int8 accuracy of every evaluation split before
+        pruning, right after it, and after fine-tuning.
+    """
+    import tensorflow as tf
+
+    from kws.train.trainer import accuracy_snapshot, fine_tune
+
+    before = accuracy_snapshot(model, data, settings, seed=cfg.seed)
+    groups = channel_groups(model)
+    pruned = prune_model(model, cfg.prune)
+    pruned.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
+                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    after = {g.producer: int(g.channels) for g in channel_groups(pruned)}
+    unrefined = accuracy_snapshot(pruned, data, settings, seed=cfg.seed)
+    fine_tune(pruned, data, cfg, settings, epochs=cfg.prune_epochs,
+              learning_rate=(0.25 * cfg.learning_rate, 0.05 * cfg.learning_rate),
+              seed_offset=10_000)
+    report = {"ratio": cfg.prune, "epochs": cfg.prune_epochs,
+              "channels_before": {g.producer: g.channels for g in groups},
+              "channels_after": after,
+              "params_before": int(model.count_params()),
+              "params_after": int(pruned.count_params()),
+              "accuracy_before": before, "accuracy_pruned_not_tuned": unrefined,
+              "accuracy_after": accuracy_snapshot(pruned, data, settings, seed=cfg.seed)}
+    return pruned, report
