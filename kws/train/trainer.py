@@ -611,12 +611,24 @@ def fine_tune(model: Any, data: TrainingData, cfg: TrainConfig, settings: Fronte
 
 def accuracy_snapshot(model: Any, data: TrainingData, settings: FrontendSettings, *,
                       seed: int) -> dict[str, dict[str, float]]:
-    """Float and int8 (post-training quantized) clip accuracy of ``model`` on every evaluation
-    split: ``{split: {"float": acc, "int8": acc}}``."""
+    """Float and int8 (post-training quantized) behaviour of ``model`` on every evaluation
+    split: ``{split: {"float": accuracy, "int8": accuracy, "disagree": fraction of clips whose
+    int8 class differs from the float one, "posterior_lsb": mean |p_float - p_int8| in steps
+    of the int8 output (1/256)}}``."""
+    from kws.runtime.reference import ReferenceInterpreter
+
     int8, flt = quantize(model, data.train, settings, seed=seed, name="model")
-    return {split: {kind: float(evaluate_tflite(m, fs, settings, data.classes)["accuracy"])
-                    for kind, m in (("float", flt), ("int8", int8))}
-            for split, fs in data.evaluation.items() if len(fs.x)}
+    out = {}
+    for split, fs in data.evaluation.items():
+        if not len(fs.x):
+            continue
+        p = {kind: ReferenceInterpreter(m).predict_features(fs.x[:, 0], settings)
+             for kind, m in (("float", flt), ("int8", int8))}
+        hit = {k: float(np.mean(v.argmax(axis=1) == fs.y)) for k, v in p.items()}
+        out[split] = {**hit,
+                      "disagree": float(np.mean(p["float"].argmax(1) != p["int8"].argmax(1))),
+                      "posterior_lsb": float(np.abs(p["float"] - p["int8"]).mean() * 256)}
+    return out
 
 
 def validation_speech(cfg: TrainConfig) -> str:
