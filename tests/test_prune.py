@@ -16,8 +16,11 @@ from kws.models import build_model
 
 tf = pytest.importorskip("tensorflow")
 
-from kws.train.prune import (  # noqa: E402
-    channel_groups, channel_scores, keep_count, prune_model, select_channels)
+from kws.train import prune  # noqa: E402
+
+channel_groups, channel_scores = prune.channel_groups, prune.channel_scores
+keep_count, prune_model, select_channels = prune.keep_count, prune.prune_model, \
+    prune.select_channels
 
 FAMILIES = ["ds-cnn-xs", "ds-cnn-s", "ds-cnn-stream", "tcn-stream"]
 

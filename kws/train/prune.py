@@ -66,7 +66,7 @@ def channel_groups(model: Any) -> list[ChannelGroup]:
         When the model is not a chain of the layer types the model families use (a branch, a
         residual connection, or a layer this module does not know how to slice).
     """
-    layers = _chain(model)
+    layers = chain_layers(model)
     groups: list[ChannelGroup] = []
     current: ChannelGroup | None = None
     for layer in layers:
@@ -94,7 +94,7 @@ def channel_groups(model: Any) -> list[ChannelGroup]:
     return groups
 
 
-def _chain(model: Any) -> list[Any]:
+def chain_layers(model: Any) -> list[Any]:
     """The model's layers in order, checking that each one reads only the previous one."""
     layers = list(model.layers)
     for prev, layer in zip(layers, layers[1:]):
@@ -184,7 +184,7 @@ def _rebuild(model: Any, kept: dict[str, np.ndarray],
     import tensorflow as tf
 
     consumer_of = {g.consumer: g for g in groups.values()}
-    layers = _chain(model)
+    layers = chain_layers(model)
     inp = tf.keras.Input(shape=model.inputs[0].shape[1:], name=layers[0].name)
     x, idx, mean_shift, weights = inp, None, None, {}
     for layer in layers[1:]:
@@ -286,15 +286,16 @@ def prune_and_fine_tune(model: Any, data: Any, cfg: Any,
     """
     import tensorflow as tf
 
-    from kws.train.trainer import accuracy_snapshot, fine_tune
+    from kws.train.trainer import accuracy_snapshot, fine_tune, real_eval_dir
 
-    before = accuracy_snapshot(model, data, settings, seed=cfg.seed)
+    real = real_eval_dir(cfg)
+    before = accuracy_snapshot(model, data, settings, seed=cfg.seed, real_dir=real)
     groups = channel_groups(model)
     pruned = prune_model(model, cfg.prune)
     pruned.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     after = {g.producer: int(g.channels) for g in channel_groups(pruned)}
-    unrefined = accuracy_snapshot(pruned, data, settings, seed=cfg.seed)
+    unrefined = accuracy_snapshot(pruned, data, settings, seed=cfg.seed, real_dir=real)
     fine_tune(pruned, data, cfg, settings, epochs=cfg.prune_epochs,
               learning_rate=(0.25 * cfg.learning_rate, 0.05 * cfg.learning_rate),
               seed_offset=10_000)
@@ -304,5 +305,6 @@ def prune_and_fine_tune(model: Any, data: Any, cfg: Any,
               "params_before": int(model.count_params()),
               "params_after": int(pruned.count_params()),
               "accuracy_before": before, "accuracy_pruned_not_tuned": unrefined,
-              "accuracy_after": accuracy_snapshot(pruned, data, settings, seed=cfg.seed)}
+              "accuracy_after": accuracy_snapshot(pruned, data, settings, seed=cfg.seed,
+                                                  real_dir=real)}
     return pruned, report

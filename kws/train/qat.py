@@ -187,10 +187,10 @@ def qat_model(model: Any) -> Any:
     """
     import tensorflow as tf
 
-    from kws.train.prune import _chain
+    from kws.train.prune import chain_layers
 
     FoldedConv, QuantDense, SameRange = _make_layers()
-    layers = _chain(model)[1:]
+    layers = chain_layers(model)[1:]
     x = inp = tf.keras.Input(shape=model.inputs[0].shape[1:], name="features")
     i = 0
     while i < len(layers):
@@ -279,9 +279,10 @@ def quantization_aware_training(model: Any, data: Any, cfg: Any,
     import tensorflow as tf
 
     from kws.train.quantize import representative_examples
-    from kws.train.trainer import accuracy_snapshot, fine_tune
+    from kws.train.trainer import accuracy_snapshot, fine_tune, real_eval_dir
 
-    before = accuracy_snapshot(model, data, settings, seed=cfg.seed)
+    real = real_eval_dir(cfg)
+    before = accuracy_snapshot(model, data, settings, seed=cfg.seed, real_dir=real)
     rep = representative_examples(data.train.x[:, 0], settings, seed=cfg.seed)
     qat = qat_model(model)
     qat.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
@@ -290,4 +291,5 @@ def quantization_aware_training(model: Any, data: Any, cfg: Any,
               learning_rate=(0.05 * cfg.learning_rate, 0.01 * cfg.learning_rate),
               seed_offset=20_000, before_epoch=lambda e: calibrate(qat, rep))
     return {"epochs": cfg.qat_epochs, "accuracy_before": before,
-            "accuracy_after": accuracy_snapshot(model, data, settings, seed=cfg.seed)}
+            "accuracy_after": accuracy_snapshot(model, data, settings, seed=cfg.seed,
+                                                real_dir=real)}

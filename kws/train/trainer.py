@@ -610,15 +610,16 @@ def fine_tune(model: Any, data: TrainingData, cfg: TrainConfig, settings: Fronte
 
 
 def accuracy_snapshot(model: Any, data: TrainingData, settings: FrontendSettings, *,
-                      seed: int) -> dict[str, dict[str, float]]:
+                      seed: int, real_dir: Path | None = None) -> dict[str, dict[str, float]]:
     """Float and int8 (post-training quantized) behaviour of ``model`` on every evaluation
     split: ``{split: {"float": accuracy, "int8": accuracy, "disagree": fraction of clips whose
     int8 class differs from the float one, "posterior_lsb": mean |p_float - p_int8| in steps
-    of the int8 output (1/256)}}``."""
+    of the int8 output (1/256)}}``; with ``real_dir``, also ``"real"``: float and int8
+    accuracy on that folder's recordings (:func:`kws.evaluate.real_speech_accuracy`)."""
     from kws.runtime.reference import ReferenceInterpreter
 
     int8, flt = quantize(model, data.train, settings, seed=seed, name="model")
-    out = {}
+    out: dict[str, dict[str, float]] = {}
     for split, fs in data.evaluation.items():
         if not len(fs.x):
             continue
@@ -628,6 +629,13 @@ def accuracy_snapshot(model: Any, data: TrainingData, settings: FrontendSettings
         out[split] = {**hit,
                       "disagree": float(np.mean(p["float"].argmax(1) != p["int8"].argmax(1))),
                       "posterior_lsb": float(np.abs(p["float"] - p["int8"]).mean() * 256)}
+    if real_dir is not None:
+        from kws.evaluate import real_speech_accuracy
+
+        real = real_speech_accuracy(real_dir, {"int8": int8, "float": flt}, data.classes,
+                                    settings)
+        out["real"] = {"float": real["float"]["accuracy"], "int8": real["int8"]["accuracy"],
+                       "clips": real["clips"]}
     return out
 
 
@@ -699,7 +707,7 @@ def evaluate_run(cfg: TrainConfig, data: TrainingData, int8: bytes, flt: bytes,
     return metrics
 
 
-def _real_eval_dir(cfg: TrainConfig) -> Path | None:
+def real_eval_dir(cfg: TrainConfig) -> Path | None:
     """The folder of real speech to score on (see :class:`TrainConfig` ``real_eval``)."""
     if cfg.real_eval is None:
         return None
@@ -714,7 +722,7 @@ def _real_eval_dir(cfg: TrainConfig) -> Path | None:
 def real_speech_metrics(cfg: TrainConfig, models: dict[str, bytes], classes: list[str],
                         settings: FrontendSettings) -> dict[str, Any]:
     """``accuracy_real`` (int8, None when not measured) and the ``real_speech`` reports."""
-    folder = _real_eval_dir(cfg)
+    folder = real_eval_dir(cfg)
     if folder is None:
         return {"accuracy_real": None}
     from kws.evaluate import real_speech_accuracy
