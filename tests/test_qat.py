@@ -28,9 +28,9 @@ SETTINGS = FrontendSettings()
 
 
 def constructed(name: str, seed: int = 0):
-    """A model with random batch-norm statistics and logits scaled to a standard deviation of
-    3 over the test features (posteriors that are neither flat nor saturated, so the int8
-    output moves), its calibration examples and test features."""
+    """A model with random batch-norm statistics and logits centred and scaled to a standard
+    deviation of 3 over the test features (posteriors that are neither flat nor saturated, so
+    the int8 output moves), its calibration examples and test features."""
     model = build_model(name, num_classes=4, settings=SETTINGS)
     random_statistics(model, seed=seed)
     rng = np.random.default_rng(seed)
@@ -39,10 +39,10 @@ def constructed(name: str, seed: int = 0):
     x = dequantize_features(feats[200:], SETTINGS)[..., None]
     pooled = tf.keras.Model(model.inputs, model.get_layer("flatten").output)(x).numpy()
     dense = model.get_layer("logits")
-    w, b = dense.get_weights()
+    w, _ = dense.get_weights()
     logits = pooled @ w
     scale = 3.0 / max(float((logits - logits.mean(axis=0)).std()), 1e-6)
-    dense.set_weights([w * scale, b])
+    dense.set_weights([w * scale, -scale * logits.mean(axis=0)])
     return model, representative_examples(feats[:200], SETTINGS), feats[200:]
 
 
