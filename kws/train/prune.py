@@ -95,15 +95,21 @@ def channel_groups(model: Any) -> list[ChannelGroup]:
 
 
 def chain_layers(model: Any) -> list[Any]:
-    """The model's layers in order, checking that each one reads only the previous one."""
+    """The model's layers in order, checking that each one reads only the previous one.
+
+    Raises
+    ------
+    KwsError
+        A layer that reads another layer or several (a branch or a residual connection).
+    """
     layers = list(model.layers)
     for prev, layer in zip(layers, layers[1:]):
         nodes = getattr(layer, "_inbound_nodes", [])
         parents = [n.operation for n in nodes[0].parent_nodes] if nodes else []
         if len(nodes) != 1 or len(parents) != 1 or parents[0] is not prev:
             raise KwsError(f"model {model.name}: layer {layer.name} does not read only "
-                           f"{prev.name} (a branch or residual connection); only chain models "
-                           f"can be pruned")
+                           f"{prev.name} (a branch or residual connection); pruning and "
+                           f"quantization-aware training take chain models only")
     return layers
 
 
