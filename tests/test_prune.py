@@ -195,3 +195,30 @@ def test_pruned_streaming_model_steps_bit_exact(tmp_path) -> None:
     hm = HostModel(pruned, path="dsp")
     zp = int(hm.export.model.tensors[hm.export.model.inputs[0]].zero_point[0])
     assert check_stream(hm, pruned, stream_frames(300, zp, seed=4)) == 300 - 48
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("qemu-system-arm") is None
+                    or shutil.which("arm-none-eabi-gcc") is None,
+                    reason="the firmware report builds for the Cortex-M4 and runs under QEMU")
+def test_pruned_firmware_is_smaller_and_faster(tmp_path) -> None:
+    """`kws firmware report --json` of a RUN holding the pruned model: less flash, fewer
+    instructions per inference and per second than the unpruned model's RUN."""
+    import json
+    import subprocess
+    import sys
+
+    from kws.run import write_run
+
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    figures = {}
+    for tag, path in zip(("pruned", "full"), pruned_tflite(tmp_path, "ds-cnn-s", 0.5)):
+        run = write_run(tmp_path / tag, model=path.read_bytes(), labels=labels,
+                        settings=FrontendSettings())
+        out = subprocess.run([sys.executable, "-m", "kws.cli", "firmware", "report", str(run),
+                              "--json"], capture_output=True, text=True, check=True)
+        figures[tag] = json.loads(out.stdout.strip().splitlines()[-1])
+    small, big = figures["pruned"], figures["full"]
+    assert small["flash_bytes"] < big["flash_bytes"] - 8000
+    assert small["instructions_per_inference"] < 0.6 * big["instructions_per_inference"]
+    assert small["instructions_per_second"] < big["instructions_per_second"]
