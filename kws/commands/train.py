@@ -29,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
         negative_minutes=args.negative_minutes, mining_rounds=args.mining_rounds,
         negative_weight=args.negative_weight, checkpoint_choice=args.checkpoint_choice,
         time_mask=args.time_mask, freq_mask=args.freq_mask,
-        augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight)
+        augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight,
+        prune=args.prune, prune_epochs=args.prune_epochs, qat=args.qat,
+        qat_epochs=args.qat_epochs)
     train(cfg, resume=args.resume)
     return 0
 
@@ -113,6 +115,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the targets")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")
+    p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",
+                   help="after training, remove this fraction of every layer's channels "
+                        "(structured pruning: a smaller, faster model) and fine-tune "
+                        "(default 0: none)")
+    p.add_argument("--prune-epochs", type=int, default=d.prune_epochs,
+                   help=f"fine-tuning epochs after pruning (default {d.prune_epochs})")
+    p.add_argument("--qat", action="store_true",
+                   help="end with quantization-aware training (fine-tune through the int8 "
+                        "model's rounding)")
+    p.add_argument("--qat-epochs", type=int, default=d.qat_epochs,
+                   help=f"quantization-aware epochs (default {d.qat_epochs})")
     p.add_argument("--cache-dir", default=None, help="cache root (default $KWS_CACHE or "
                                                      "~/.cache/kws)")
     p.set_defaults(func=run)

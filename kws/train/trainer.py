@@ -21,7 +21,7 @@ import shutil
 import sys
 import time
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import numpy as np
 from tqdm import tqdm
@@ -70,6 +70,9 @@ class TrainConfig:
     last epoch; ``fa`` the epoch of the second half with the best validation recall among
     those whose false accepts per hour on held-out negative audio meet
     ``target_fa_per_hour`` (:mod:`kws.train.select`).
+    ``prune``: after training, remove this fraction of the channels of every layer
+    (:mod:`kws.train.prune`) and fine-tune ``prune_epochs`` epochs (0: no pruning).
+    ``qat``: end with ``qat_epochs`` epochs of quantization-aware training (:mod:`kws.train.qat`).
     """
 
     words: list[str]
@@ -104,6 +107,10 @@ class TrainConfig:
     augment: str = "auto"
     teacher: str | None = None
     teacher_weight: float = 0.5
+    prune: float = 0.0
+    prune_epochs: int = 5
+    qat: bool = False
+    qat_epochs: int = 5
 
 
 def augment_name(cfg: TrainConfig) -> str:
@@ -334,12 +341,24 @@ def train(cfg: TrainConfig, *, resume: bool = False,
     if cfg.mining_rounds > 0:
         with _timed(times, "mining"):
             data.train = mine(model, data, cfg, settings, cache)
+    extra: dict[str, Any] = {}
+    if cfg.prune > 0:
+        from kws.train.prune import prune_and_fine_tune
+
+        with _timed(times, "pruning"):
+            model, extra["pruning"] = prune_and_fine_tune(model, data, cfg, settings)
+    if cfg.qat:
+        from kws.train.qat import quantization_aware_training
+
+        with _timed(times, "qat"):
+            extra["qat"] = quantization_aware_training(model, data, cfg, settings)
     with _timed(times, "quantization"):
         int8, flt = quantize(model, data.train, settings, seed=cfg.seed,
                              name=str(run / "model.tflite"))
     write_outputs(run, model, int8, flt, data.classes, settings, history)
     with _timed(times, "evaluation"):
         metrics = evaluate_run(cfg, data, int8, flt, settings, run, history)
+        metrics.update(extra)
     with _timed(times, "calibration"):
         from kws.train.detector import calibrate_run, describe
 
@@ -383,11 +402,18 @@ def check_config(cfg: TrainConfig) -> None:
                        argument="checkpoint_choice")
     if cfg.negative_weight <= 0:
         raise KwsError(f"must be > 0 (got {cfg.negative_weight})", argument="negative_weight")
+    if not 0.0 <= cfg.prune < 1.0:
+        raise KwsError(f"must be in [0, 1) (got {cfg.prune})", argument="prune")
+    for name in ("prune_epochs", "qat_epochs"):
+        if getattr(cfg, name) < 0:
+            raise KwsError(f"must be at least 0 (got {getattr(cfg, name)})", argument=name)
 
 
 def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
     """Create RUN/ and write its config.json; with ``resume``, the saved config must match
-    (except ``epochs``, ``cache_dir`` and ``real_eval``)."""
+    (except ``epochs``, ``cache_dir``, ``real_eval`` and the pruning and QAT settings, which
+    act after the checkpointed training: resuming a finished run with ``prune`` or ``qat``
+    prunes or fine-tunes its trained model)."""
     run = Path(cfg.out)
     cfg_json = json.dumps(dataclasses.asdict(cfg), sort_keys=True, indent=1)
     if resume:
@@ -396,7 +422,8 @@ def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
             raise KwsError(f"{saved}: nothing to resume (no config.json in the run folder)")
         old = json.loads(saved.read_text())
         now = json.loads(cfg_json)
-        free = ("epochs", "cache_dir", "real_eval")
+        free = ("epochs", "cache_dir", "real_eval", "prune", "prune_epochs", "qat",
+                "qat_epochs")
         diff = sorted(k for k in now if k not in free and old.get(k) != now[k])
         if diff:
             raise KwsError(f"{saved}: resuming with different settings: {', '.join(diff)}")
@@ -657,6 +684,75 @@ def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSet
 
 
 
+def fine_tune(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSettings, *,
+              epochs: int, learning_rate: tuple[float, float], seed_offset: int,
+              before_epoch: Callable[[int], None] | None = None) -> None:
+    """Train a compiled ``model`` ``epochs`` more epochs on the training data (not checkpointed).
+
+    Parameters
+    ----------
+    model : keras.Model
+        Compiled; takes the features like the run's model.
+    data, cfg, settings
+        The run's data, configuration and front end (class weighting as in :func:`fit`).
+    epochs : int, keyword-only
+        Epochs to train.
+    learning_rate : (float, float), keyword-only
+        The first and last epoch's rate (cosine decay between them).
+    seed_offset : int, keyword-only
+        Added to the epoch number in every seed (each fine-tuning stage draws its own data).
+    before_epoch : callable, optional, keyword-only
+        Called with the epoch index (0-based) before each epoch.
+    """
+    import tensorflow as tf
+
+    counts = data.counts
+    weights = {i: float((counts.mean() / max(n, 1)) ** cfg.balance) for i, n in enumerate(counts)}
+    first, last = learning_rate
+    for e in tqdm(range(epochs), desc="fine-tune", unit="epoch"):
+        epoch = seed_offset + e
+        tf.keras.utils.set_random_seed(cfg.seed * 1000 + epoch)
+        _reseed_layers(model, cfg.seed * 1000 + epoch)
+        frac = e / max(1, epochs - 1)
+        model.optimizer.learning_rate.assign(
+            last + (first - last) * 0.5 * (1.0 + math.cos(math.pi * frac)))
+        if before_epoch is not None:
+            before_epoch(e)
+        x, y = _epoch_data(data.train, cfg, epoch, settings)
+        model.fit(x, y, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0,
+                  class_weight=weights if cfg.balance else None)
+
+
+def accuracy_snapshot(model: Any, data: TrainingData, settings: FrontendSettings, *,
+                      seed: int, real_dir: Path | None = None) -> dict[str, dict[str, float]]:
+    """Float and int8 (post-training quantized) behaviour of ``model`` on every evaluation
+    split: ``{split: {"float": accuracy, "int8": accuracy, "disagree": fraction of clips whose
+    int8 class differs from the float one, "posterior_lsb": mean |p_float - p_int8| in steps
+    of the int8 output (1/256)}}``; with ``real_dir``, also ``"real"``: float and int8
+    accuracy on that folder's recordings (:func:`kws.evaluate.real_speech_accuracy`)."""
+    from kws.runtime.reference import ReferenceInterpreter
+
+    int8, flt = quantize(model, data.train, settings, seed=seed, name="model")
+    out: dict[str, dict[str, float]] = {}
+    for split, fs in data.evaluation.items():
+        if not len(fs.x):
+            continue
+        p = {kind: ReferenceInterpreter(m).predict_features(fs.x[:, 0], settings)
+             for kind, m in (("float", flt), ("int8", int8))}
+        hit = {k: float(np.mean(v.argmax(axis=1) == fs.y)) for k, v in p.items()}
+        out[split] = {**hit,
+                      "disagree": float(np.mean(p["float"].argmax(1) != p["int8"].argmax(1))),
+                      "posterior_lsb": float(np.abs(p["float"] - p["int8"]).mean() * 256)}
+    if real_dir is not None:
+        from kws.evaluate import real_speech_accuracy
+
+        real = real_speech_accuracy(real_dir, {"int8": int8, "float": flt}, data.classes,
+                                    settings)
+        out["real"] = {"float": real["float"]["accuracy"], "int8": real["int8"]["accuracy"],
+                       "clips": real["clips"]}
+    return out
+
+
 def validation_speech(cfg: TrainConfig) -> str:
     """What the validation clips are: ``"synthetic"`` (TTS) for ``data="synth"``, else
     ``"dataset"`` (whatever the dataset holds)."""
@@ -725,7 +821,7 @@ def evaluate_run(cfg: TrainConfig, data: TrainingData, int8: bytes, flt: bytes,
     return metrics
 
 
-def _real_eval_dir(cfg: TrainConfig) -> Path | None:
+def real_eval_dir(cfg: TrainConfig) -> Path | None:
     """The folder of real speech to score on (see :class:`TrainConfig` ``real_eval``)."""
     if cfg.real_eval is None:
         return None
@@ -740,7 +836,7 @@ def _real_eval_dir(cfg: TrainConfig) -> Path | None:
 def real_speech_metrics(cfg: TrainConfig, models: dict[str, bytes], classes: list[str],
                         settings: FrontendSettings) -> dict[str, Any]:
     """``accuracy_real`` (int8, None when not measured) and the ``real_speech`` reports."""
-    folder = _real_eval_dir(cfg)
+    folder = real_eval_dir(cfg)
     if folder is None:
         return {"accuracy_real": None}
     from kws.evaluate import real_speech_accuracy
