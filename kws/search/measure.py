@@ -91,3 +91,40 @@ def layer_counts(model_path: str | Path, *, streaming: bool, seed: int = 0) -> R
     w = sp.window
     return RunCount([int(np.median(per_layer[w:, i])) for i in range(per_layer.shape[1])],
                     int(np.median(total[w:])))
+
+
+def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0,
+                   seed: int = 0, split: str | None = None) -> dict[str, Any]:
+    """False accepts per hour and misses of RUN's detector (its detector.json) on a stream of
+    real recordings: the keywords of ``folder`` (Speech Commands layout) as events among its
+    other words, 2-5 s apart at 5-30 dB SNR over held-out synthesized noise
+    (:func:`kws.data.labelled_stream.make_stream`), scored with the firmware's schedule and
+    the matching rule of :mod:`kws.scoring`.
+
+    Returns
+    -------
+    dict
+        ``fa_per_hour``, ``false_accepts``, ``miss_rate``, ``misses``, ``events``,
+        ``negative_hours``, ``stream_minutes``, ``folder``.
+    """
+    from kws.data.augment import synthetic_background
+    from kws.data.labelled_stream import make_stream
+    from kws.evaluate import score_recordings
+    from kws.simulate import detector_settings_for, load_run_model
+
+    model = load_run_model(run)
+    det = detector_settings_for(model)
+    words = [w for w in model.labels if not w.startswith("_")]
+    samples, events = make_stream(source=folder, words=words, minutes=minutes, seed=seed,
+                                  noise=synthetic_background(part="heldout"), split=split,
+                                  distractor_prob=0.5, gap_s=(2.0, 5.0), snr_db=(5.0, 30.0))
+    if not events:
+        raise KwsError(f"{folder}: no clips of {', '.join(words)} for a detection stream")
+    scored = score_recordings(model, stream=samples,
+                              events=[(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label)
+                                      for e in events],
+                              model_every_hops=det.model_every_hops)
+    r = scored.at(det)
+    return {k: r[k] for k in ("fa_per_hour", "false_accepts", "miss_rate", "misses", "events",
+                              "negative_hours")} | {
+        "stream_minutes": round(len(samples) / 16000 / 60, 2), "folder": str(folder)}
