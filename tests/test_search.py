@@ -233,3 +233,117 @@ def test_ray_local_cluster_runs_trials():
         ex.close()
     assert sorted(r["value"] for r in out.values()) == [0, 1, 4, 9, 16]
     assert os.getpid() not in {r["pid"] for r in out.values()}
+
+
+# ------------------------------------------------------------------------------ real QEMU
+
+
+def _ds(f: int, k: list[int], s: list[int], b: int, e: int) -> Candidate:
+    return Candidate("ds-cnn", {"filters": f, "first_kernel": k, "first_strides": s,
+                                "blocks": b}, e)
+
+
+@pytest.fixture(scope="module")
+def qemu_ready():
+    pytest.importorskip("tensorflow")
+    from kws.device.build import real_backend_missing
+    from kws.qemu import build_plugin
+
+    if real_backend_missing():
+        pytest.skip(f"firmware sources missing: {real_backend_missing()}")
+    try:
+        build_plugin()
+    except KwsError as exc:
+        pytest.skip(f"no QEMU counting plugin: {exc}")
+
+
+def test_cost_model_predicts_a_held_out_firmware_within_3_percent(qemu_ready, tmp_path):
+    """Calibrated on three random-weight DS-CNNs (exact per-kernel QEMU counts and their real
+    firmware), the model predicts a fourth network's whole firmware (built and counted here)."""
+    from kws.frontend.settings import FrontendSettings
+    from kws.search.cost import calibrate, relative_errors
+    from kws.search.measure import firmware_figures
+    from kws.search.probe import probe, write_random_run
+
+    calib = [_ds(8, [10, 4], [4, 2], 1, 4), _ds(24, [6, 4], [3, 2], 3, 2),
+             _ds(40, [10, 4], [2, 2], 4, 2)]
+    model, samples = calibrate(tmp_path / "cache", labels=LABELS, candidates=calib)
+    assert len(samples) == 3
+    held_out = _ds(16, [10, 4], [2, 2], 2, 2)
+    settings = FrontendSettings()
+    pred = model.predict(probe(held_out, num_classes=4, settings=settings), family="ds-cnn",
+                         every=2)
+    run = write_random_run(held_out, tmp_path / "run", labels=LABELS, settings=settings,
+                           seed=5)
+    measured = Cost.of_figures(firmware_figures(run, every=2))
+    err = relative_errors(pred, measured)
+    assert all(abs(e) <= 0.03 for e in err.values()), err
+    # the calibration is cached: a second call measures nothing
+    again, _ = calibrate(tmp_path / "cache", labels=LABELS, candidates=calib)
+    assert again.to_dict() == model.to_dict()
+
+
+@pytest.mark.slow
+def test_cost_model_leave_one_out_error_on_every_family(qemu_ready, tmp_path):
+    """The default calibration set (14 networks of the three families): each network's
+    firmware predicted by the model fitted on the others."""
+    from kws.search.cost import calibrate, leave_one_out
+
+    _, samples = calibrate(tmp_path, labels=LABELS)
+    errors = leave_one_out(samples)
+    worst = {k: max(abs(e[k]) for e in errors) for k in errors[0] if k != "name"}
+    assert worst["instructions_per_second"] <= 0.03, errors
+    assert worst["flash_bytes"] <= 0.03 and worst["ram_bytes"] <= 0.03, errors
+
+
+@pytest.mark.slow
+def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, tmp_path,
+                                                                   monkeypatch):
+    """A whole search at a tiny scale (tiny data, 1-epoch proxies, two finalists): every
+    finalist is measured on its real firmware under QEMU and fits the budget; the report,
+    the Pareto files and the state are written; a second run resumes without training."""
+    from tests.tiny_data import make_tiny_speech_commands
+
+    from kws.search import driver
+    from kws.search.driver import SearchConfig, run_search
+    from kws.search.strategy import Schedule
+
+    data = make_tiny_speech_commands(tmp_path / "sc")
+    grid = {"ds-cnn": {"filters": [8, 12, 16], "first_kernel": [[10, 4]],
+                       "first_strides": [[4, 2]], "blocks": [1]},
+            "tcn-stream": {"filters": [8, 12, 16], "first_time": [3], "kernel": [3],
+                           "blocks": [2]}}
+    budget = Budget(flash=48 * 1024, ram=16 * 1024, instructions_per_second=4.5e6)
+    cfg = SearchConfig(
+        words=["yes", "no"], out=str(tmp_path / "search"), budget=budget, trials=3,
+        schedule=Schedule((1,), 2, 3, 2), grid=grid, every_hops=[4],
+        calibration=[_ds(8, [10, 4], [4, 2], 1, 4).to_dict(), _ds(16, [10, 4], [4, 2], 1, 4)
+                     .to_dict(),
+                     Candidate("tcn-stream", {"filters": 8, "first_time": 3, "kernel": 3,
+                                              "blocks": 2}).to_dict(),
+                     Candidate("tcn-stream", {"filters": 16, "first_time": 3, "kernel": 3,
+                                              "blocks": 2}).to_dict()],
+        train={"data": "speech-commands", "data_dir": str(data), "copies": 1,
+               "batch_size": 16, "unknown_percent": 100.0, "silence_percent": 20.0,
+               "calibration_minutes": 0.2, "noise_dir": str(data / "_background_noise_")},
+        real_speech=str(data), stream_minutes=1.0, workers=0,
+        cache_dir=str(tmp_path / "cache"))
+    report = run_search(cfg)
+    assert len(report["finalists"]) == 2
+    for f in report["finalists"]:
+        m = f["measured"]
+        assert m["flash_bytes"] <= budget.flash and m["ram_bytes"] <= budget.ram
+        assert m["instructions_per_second"] <= budget.instructions_per_second
+        assert f["detection"]["events"] > 0 and f["accuracy_real"] is not None
+        assert all(abs(e) <= 0.03 for e in f["errors"].values()), f["errors"]
+    out = Path(cfg.out)
+    points = json.loads((out / "pareto.json").read_text())["points"]
+    assert sum(p["measured"] for p in points) == 2 and any(p["pareto"] for p in points)
+    assert (out / "pareto.png").stat().st_size > 1000
+    assert "candidate" in report["table"][0]
+
+    def no_training(spec):
+        raise AssertionError(f"resumed search trained {spec['candidate']}")
+
+    monkeypatch.setattr(driver, "run_trial", no_training)
+    assert run_search(cfg)["table"] == report["table"]
