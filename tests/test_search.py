@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from kws.errors import KwsError
-from kws.search.cost import Budget, Cost, CostModel, Sample, features, group_of
+from kws.search.cost import Budget, Cost, CostModel, Sample, config_of, features, group_of
 from kws.search.executor import InlineExecutor, ProcessExecutor, ray_available
 from kws.search.probe import LayerShape, Structure
 from kws.search.space import Candidate, architecture_key, enumerate_space, valid
@@ -193,16 +193,38 @@ def test_cost_model_fit_recovers_a_linear_kernel_law_and_the_firmware_terms():
         model.predict(samples[0].structure, family="tcn-stream", every=2)
 
 
-def test_kernel_groups_tell_plane_temporal_and_slice_calls_apart():
+def test_kernel_groups_tell_plane_temporal_step_and_conv_configurations_apart():
     plane = _layer("depthwise", in_h=25, in_w=5, in_c=8, out_h=25, out_w=5, out_c=8, k_h=3,
                    k_w=3, macs=9000)
     temporal = _layer("depthwise", in_h=45, in_w=1, in_c=8, out_h=41, out_w=1, out_c=8,
                       k_h=5, k_w=1, macs=1640)
-    step = _layer("depthwise", in_h=5, in_w=1, in_c=8, out_h=1, out_w=1, out_c=8, k_h=5,
-                  k_w=1, macs=40)
-    assert [group_of(x) for x in (plane, temporal, step)] == \
-        ["depthwise-plane", "depthwise-temporal", "depthwise-slice"]
+    assert [group_of(x) for x in (plane, temporal)] == ["depthwise-plane", "depthwise-temporal"]
+    assert group_of(temporal, step=True) == "step:depthwise-temporal"
     assert features(plane).tolist() == [1, 9000, 1000, 1000, 125]
+    conv = _layer("conv2d", in_h=49, in_w=10, in_c=1, out_h=13, out_w=5, out_c=8, k_h=10,
+                  k_w=4, stride_h=4, stride_w=2, macs=20800)
+    assert config_of(conv) == "conv2d-k10x4-s4x2-in49x10x1"
+    assert config_of(conv, step=True) is None and config_of(plane) is None
+
+
+def test_conv_configuration_fit_is_used_when_two_widths_were_measured():
+    def conv(c: int) -> LayerShape:
+        return _layer("conv2d", in_h=49, in_w=10, in_c=1, out_h=13, out_w=5, out_c=c, k_h=10,
+                      k_w=4, stride_h=4, stride_w=2, macs=65 * 40 * c)
+
+    def sample(c: int, n: int, figures: dict | None) -> Sample:
+        return Sample(f"c{c}", "ds-cnn", 2, Structure([conv(c)], None, 100, 100), [n], n,
+                      figures)
+
+    figs = {"instructions_per_second": 5e6, "instructions_per_inference": 2000,
+            "flash_bytes": 40_000, "ram_bytes": 12_000}
+    # per configuration: 128,000 + 600 per output; the generic fit cannot know that
+    samples = [sample(8, 128_000 + 600 * 65 * 8, figs), sample(48, 128_000 + 600 * 65 * 48,
+                                                              None)]
+    model = CostModel.fit(samples)
+    assert "conv2d-k10x4-s4x2-in49x10x1" in model.kernels
+    s = Structure([conv(24)], None, 100, 100)
+    assert model.run_instructions(s) == pytest.approx(128_000 + 600 * 65 * 24, rel=1e-6)
 
 
 # ------------------------------------------------------------------------------ executors
@@ -302,11 +324,10 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, t
     """A whole search at a tiny scale (tiny data, 1-epoch proxies, two finalists): every
     finalist is measured on its real firmware under QEMU and fits the budget; the report,
     the Pareto files and the state are written; a second run resumes without training."""
-    from tests.tiny_data import make_tiny_speech_commands
-
     from kws.search import driver
     from kws.search.driver import SearchConfig, run_search
     from kws.search.strategy import Schedule
+    from tests.tiny_data import make_tiny_speech_commands
 
     data = make_tiny_speech_commands(tmp_path / "sc")
     grid = {"ds-cnn": {"filters": [8, 12, 16], "first_kernel": [[10, 4]],

@@ -26,7 +26,7 @@ import dataclasses
 import hashlib
 import json
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -77,21 +77,36 @@ class Cost:
                    float(figures["ram_bytes"]))
 
 
-def group_of(layer: LayerShape) -> str:
-    """The kernel group a call's instructions are fitted in."""
+def group_of(layer: LayerShape, *, step: bool = False) -> str:
+    """The kernel group a call's instructions are fitted in: the kernel, ``step:`` for the
+    calls of a streaming step (one time slice: other loops run), and for depthwise the plane or
+    temporal form."""
+    g = layer.kernel
     if layer.kernel == "depthwise":
-        if layer.get("out_h") == 1 and layer.get("in_h") > 1 and layer.get("k_h") > 1:
-            return "depthwise-slice"
-        return "depthwise-temporal" if layer.get("k_w") == 1 else "depthwise-plane"
-    if layer.kernel == "conv2d" and layer.get("out_h") == 1 and layer.get("in_h") > 1:
-        return "conv2d-slice"
-    return layer.kernel
+        g = "depthwise-temporal" if layer.get("k_w") == 1 else "depthwise-plane"
+    return ("step:" if step else "") + g
+
+
+def config_of(layer: LayerShape, *, step: bool = False) -> str | None:
+    """The finer group of a window convolution: its kernel, strides and input shape (the
+    im2col and blocking costs of ``kws_conv2d_s8`` depend on them), else None. Fitted on
+    ``[1, outputs]`` where the calibration holds two widths of that configuration."""
+    if layer.kernel != "conv2d" or step:
+        return None
+    return (f"conv2d-k{layer.get('k_h')}x{layer.get('k_w')}-s{layer.get('stride_h')}x"
+            f"{layer.get('stride_w')}-in{layer.get('in_h')}x{layer.get('in_w')}x"
+            f"{layer.get('in_c')}")
 
 
 def features(layer: LayerShape) -> np.ndarray:
     """The regressors of a call: ``[1, MACs, outputs, inputs, output positions]``."""
     positions = layer.get("out_h") * layer.get("out_w") if layer.get("out_h") else 1
     return np.array([1.0, layer.macs, layer.outputs, layer.inputs, positions], np.float64)
+
+
+def config_features(layer: LayerShape) -> np.ndarray:
+    """The regressors of a call in its configuration group: ``[1, outputs]``."""
+    return np.array([1.0, layer.outputs], np.float64)
 
 
 def _nnls(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -115,7 +130,7 @@ class Sample:
     structure: Structure
     layer_instructions: list[int]
     run_instructions: int
-    figures: dict[str, Any]
+    figures: dict[str, Any] | None      # None: a kernel-only sample (no firmware built)
 
     @property
     def streaming(self) -> bool:
@@ -133,7 +148,7 @@ class Sample:
         """Inverse of :meth:`to_dict`."""
         return cls(d["name"], d["family"], int(d["every"]), Structure.from_dict(d["structure"]),
                    [int(v) for v in d["layer_instructions"]], int(d["run_instructions"]),
-                   dict(d["figures"]))
+                   None if d["figures"] is None else dict(d["figures"]))
 
 
 def _kind(streaming: bool) -> str:
@@ -163,11 +178,19 @@ class CostModel:
                 raise KwsError(f"cost model: sample {s.name}: {len(layers)} calls, "
                                f"{len(s.layer_instructions)} counts")
             for layer, n in zip(layers, s.layer_instructions):
-                rows.setdefault(group_of(layer), []).append((features(layer), float(n)))
+                step = s.streaming
+                rows.setdefault(group_of(layer, step=step), []).append(
+                    (features(layer), float(n)))
+                config = config_of(layer, step=step)
+                if config is not None:
+                    rows.setdefault(config, []).append((config_features(layer), float(n)))
             over.setdefault(_kind(s.streaming), []).append(
                 (len(layers), s.run_instructions - sum(s.layer_instructions)))
         kernels = {g: _nnls(np.stack([r[0] for r in rs]), np.array([r[1] for r in rs])).tolist()
-                   for g, rs in rows.items()}
+                   for g, rs in rows.items() if _distinct(rs) >= 2 or not g.startswith("conv2d-")}
+        samples = [s for s in samples if s.figures is not None]
+        if not samples:
+            raise KwsError("cost model: no calibration sample with firmware figures")
         overhead = {k: _line(v) for k, v in over.items()}
         model = cls(kernels, overhead, {}, {}, {})
         hops = 1000.0 / HOP_MS
@@ -188,12 +211,18 @@ class CostModel:
     def run_instructions(self, structure: Structure) -> float:
         """Predicted instructions of one model run (a window inference or a step)."""
         layers = structure.run_layers
-        kind = _kind(structure.step_layers is not None)
+        step = structure.step_layers is not None
+        kind = _kind(step)
         total = 0.0
         for layer in layers:
-            coef = self.kernels.get(group_of(layer))
+            config = config_of(layer, step=step)
+            if config is not None and config in self.kernels:
+                total += float(config_features(layer) @ np.asarray(self.kernels[config]))
+                continue
+            coef = self.kernels.get(group_of(layer, step=step))
             if coef is None:
-                raise KwsError(f"cost model: no calibration for kernel {group_of(layer)!r}")
+                raise KwsError(f"cost model: no calibration for kernel "
+                               f"{group_of(layer, step=step)!r}")
             total += float(features(layer) @ np.asarray(coef))
         a, b = self.overhead.get(kind, [0.0, 0.0])
         return total + a + b * len(layers)
@@ -217,6 +246,11 @@ class CostModel:
     def from_dict(cls, d: dict[str, Any]) -> CostModel:
         """Inverse of :meth:`to_dict`."""
         return cls(d["kernels"], d["overhead"], d["per_hop"], d["flash"], d["ram"])
+
+
+def _distinct(rows: Sequence[tuple[np.ndarray, float]]) -> int:
+    """Distinct regressor rows."""
+    return len({tuple(r[0].tolist()) for r in rows})
 
 
 def _line(points: Sequence[tuple[float, float]]) -> list[float]:
@@ -247,6 +281,8 @@ def leave_one_out(samples: Sequence[Sample]) -> list[dict[str, Any]]:
     samples of a family with a single member are predicted in-sample)."""
     out = []
     for i, s in enumerate(samples):
+        if s.figures is None:
+            continue
         rest = [t for j, t in enumerate(samples) if j != i]
         if not any(t.family == s.family for t in rest):
             rest = list(samples)
@@ -295,8 +331,21 @@ def calibration_candidates() -> list[Any]:
             tc(16, 3, 3, 2), tc(32, 5, 5, 3), tc(48, 3, 7, 4), tc(24, 3, 5, 2)]
 
 
-def measure_sample(c: Any, *, labels: list[str], workdir: Path, settings: Any) -> Sample:
-    """Probe, count and measure one random-weight calibration network."""
+def kernel_candidates() -> list[Any]:
+    """Networks measured for their kernel calls only (no firmware): two widths of every
+    first-convolution configuration (kernel, strides) of the default grid, whose im2col and
+    blocking costs no other kernel shares."""
+    from kws.search.space import DEFAULT_GRID, Candidate
+
+    g = DEFAULT_GRID["ds-cnn"]
+    return [Candidate("ds-cnn", {"filters": f, "first_kernel": k, "first_strides": s,
+                                 "blocks": 1}, 2)
+            for k in g["first_kernel"] for s in g["first_strides"] for f in (8, 48)]
+
+
+def measure_sample(c: Any, *, labels: list[str], workdir: Path, settings: Any,
+                   firmware: bool = True) -> Sample:
+    """Probe, count and (with ``firmware``) measure one random-weight calibration network."""
     from kws.search.measure import firmware_figures, layer_counts
     from kws.search.probe import structure_of_export, write_random_run
 
@@ -305,23 +354,31 @@ def measure_sample(c: Any, *, labels: list[str], workdir: Path, settings: Any) -
     from kws.runtime import target
 
     structure = structure_of_export(target.build_m4_model(run / "model.tflite").export)
-    figures = firmware_figures(run, every=c.every)
+    figures = firmware_figures(run, every=c.every) if firmware else None
     return Sample(c.name, c.family, c.every, structure, counts.layers, counts.total, figures)
 
 
 def calibrate(cache: Path, *, labels: Sequence[str], candidates: Sequence[Any] | None = None,
-              progress: Callable[[str], None] | None = None) -> tuple[CostModel, list[Sample]]:
+              kernels: Sequence[Any] | None = None) -> tuple[CostModel, list[Sample]]:
     """The cost model for ``labels`` (class count matters), calibrated on real counts and
     firmware: loaded from ``cache`` when the sources are unchanged, else measured (about 20 s
-    per calibration network) and cached."""
+    per calibration network on an idle core) and cached.
+
+    ``candidates``: networks whose firmware is built and measured (default
+    :func:`calibration_candidates`); ``kernels``: networks whose kernel calls only are counted
+    (default :func:`kernel_candidates` with the default candidates, none otherwise)."""
     from tqdm import tqdm
 
     from kws.frontend.settings import FrontendSettings
 
     settings = FrontendSettings()
     cands = list(candidates) if candidates is not None else calibration_candidates()
+    if kernels is None:
+        kernels = kernel_candidates() if candidates is None else []
+    todo = [(c, True) for c in cands] + [(c, False) for c in kernels]
     key = hashlib.sha256(json.dumps([sources_key(), list(labels), settings.hash(),
-                                     [c.to_dict() for c in cands]]).encode()).hexdigest()[:16]
+                                     [[c.to_dict(), f] for c, f in todo]]
+                                    ).encode()).hexdigest()[:16]
     path = cache / f"cost-{key}.json"
     if path.is_file():
         try:
@@ -332,10 +389,19 @@ def calibrate(cache: Path, *, labels: Sequence[str], candidates: Sequence[Any] |
     import tempfile
 
     samples = []
+    each = cache / "calibration"
+    each.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="kws-calibrate-") as tmp:
-        for c in tqdm(cands, desc="calibrate cost model", unit="net"):
+        for c, firmware in tqdm(todo, desc="calibrate cost model", unit="net"):
+            one = each / (hashlib.sha256(json.dumps([sources_key(), list(labels),
+                                                     settings.hash(), c.to_dict(), firmware]
+                                                    ).encode()).hexdigest()[:16] + ".json")
+            if one.is_file():                      # measured by an earlier, killed run
+                samples.append(Sample.from_dict(json.loads(one.read_text())))
+                continue
             samples.append(measure_sample(c, labels=list(labels), workdir=Path(tmp),
-                                          settings=settings))
+                                          settings=settings, firmware=firmware))
+            write_text_atomic(one, json.dumps(samples[-1].to_dict()) + "\n")
     write_text_atomic(path, json.dumps({"version": COST_VERSION, "labels": list(labels),
                                         "samples": [s.to_dict() for s in samples]}) + "\n")
     return CostModel.fit(samples), samples
