@@ -79,20 +79,14 @@ def frontier(cands: Sequence[Candidate], cost_of: Callable[[Candidate], Cost | N
 
 
 def starting_pool(front: Sequence[Candidate], trials: int, *, seed: int = 0) -> list[Candidate]:
-    """``trials`` candidates of the frontier, taken in turn from each family (the widest of
-    each line first, lines in a seeded random order)."""
+    """``trials`` candidates of the frontier, taken in turn from each family: first the widest
+    of each line (lines in a seeded random order), then the others."""
     rng = random.Random(seed)
-    by_family: dict[str, list[Candidate]] = {}
-    for c in front:
-        by_family.setdefault(c.family, []).append(c)
     queues = []
-    for fam in sorted(by_family):
-        widest = [c for i, c in enumerate(by_family[fam])]
-        firsts = widest[::2] if len(widest) > 1 else widest
-        rest = [c for c in widest if c not in firsts]
-        rng.shuffle(firsts)
-        rng.shuffle(rest)
-        queues.append(firsts + rest)
+    for fam in sorted({c.family for c in front}):
+        lines = list(_lines([c for c in front if c.family == fam]).values())
+        rng.shuffle(lines)
+        queues.append([line[-1] for line in lines] + [c for line in lines for c in line[:-1]])
     pool: list[Candidate] = []
     while len(pool) < trials and any(queues):
         for q in queues:
