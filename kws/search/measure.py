@@ -21,12 +21,18 @@ from kws.errors import KwsError
 
 
 def with_decision_every(run: Path, every: int) -> None:
-    """Write RUN/detector.json deciding every ``every`` hops (the rest as the RUN's now)."""
+    """Write RUN/detector.json deciding every ``every`` hops with the voice-activity gate on
+    (the product default, and what the cost model's firmware was calibrated with: the gate
+    costs about 2,300 instructions per hop); thresholds, smoothing and refractory time as the
+    RUN's now."""
+    from kws.gate import GateSettings
     from kws.run import write_detector
     from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(run)
     det = detector_settings_for(model, model_every_hops=every)
+    if det.gate is None:
+        det = detector_settings_for(model, model_every_hops=every, gate=GateSettings())
     write_detector(run, det)
 
 
