@@ -25,7 +25,7 @@ from kws.search.report import finalist_table, pareto_points, write_pareto
 from kws.search.space import Candidate, enumerate_space
 from kws.search.state import SearchState
 from kws.search.strategy import Schedule, frontier, next_size, promote, starting_pool
-from kws.search.trial import run_trial
+from kws.search.trial import proxy_score, run_trial
 
 
 @dataclasses.dataclass
@@ -110,9 +110,13 @@ def _cost_fn(cfg: SearchConfig, state: SearchState, model: CostModel, classes: l
     return cost_of
 
 
+def _run_dir(cfg: SearchConfig, name: str) -> Path:
+    return Path(cfg.out) / "runs" / name
+
+
 def _spec(cfg: SearchConfig, c: Candidate, kind: str, epochs: int) -> dict[str, Any]:
     return {"kind": kind, "candidate": c.to_dict(), "epochs": epochs,
-            "run": str(Path(cfg.out) / "runs" / c.name),
+            "run": str(_run_dir(cfg, c.name)),
             "train": {**cfg.train, "words": cfg.words, "cache_dir": cfg.cache_dir,
                       "real_eval": None, "seed": cfg.seed},
             "real_speech": cfg.real_speech, "stream_minutes": cfg.stream_minutes}
@@ -127,7 +131,8 @@ def _run_batch(cfg: SearchConfig, state: SearchState, executor: Any, kind: str, 
     for i, result in executor.run(run_trial, specs):
         state.record(kind, epochs, todo[i].name, result)
         bar.update(1)
-        bar.set_postfix_str(f"{todo[i].name}: {result.get('val_accuracy') or 0:.3f}")
+        acc = result.get("train_accuracy", result.get("val_accuracy")) or 0.0
+        bar.set_postfix_str(f"{todo[i].name}: {acc:.3f}")
     bar.close()
     return {c.name: state.done(kind, epochs, c.name) or {} for c in cands}
 
@@ -176,7 +181,7 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
             res = _run_batch(cfg, state, executor, "proxy", epochs, members,
                              f"rung {r + 1}/{len(sched.rungs)} ({epochs} epochs)")
             last.update(res)
-            ranked = [(n, res[n]["val_accuracy"],
+            ranked = [(n, proxy_score(res[n], _run_dir(cfg, n)),
                        state.candidates[n]["predicted"]["instructions_per_second"])
                       for n in (c.name for c in members)]
             keep = sched.finalists if r == len(sched.rungs) - 1 else \
@@ -203,9 +208,10 @@ def _report(cfg: SearchConfig, state: SearchState, last: dict[str, dict[str, Any
         entry = state.candidates[name]
         fin = finals.get(name)
         points.append({"name": name, "family": entry["candidate"]["family"],
-                       "accuracy": (fin or r)["val_accuracy"],
-                       "accuracy_kind": "int8, final" if fin else
-                       f"float, {r['epochs']}-epoch proxy",
+                       "accuracy": fin["val_accuracy"] if fin else
+                       proxy_score(r, _run_dir(cfg, name)),
+                       "accuracy_kind": "validation, int8, final" if fin else
+                       f"training, float, {r['epochs']}-epoch proxy",
                        "cost": fin["measured"] if fin else entry["predicted"],
                        "measured": fin is not None,
                        "fa_per_hour": ((fin or {}).get("detection") or {}).get("fa_per_hour"),

@@ -86,7 +86,7 @@ def write_pareto(points: Sequence[dict[str, Any]], folder: Path, budget: Budget)
                            facecolors="none", edgecolors="r")
         ax.axvline(limit / scale, color="r", ls="--", lw=0.8)
         ax.set_xlabel(label)
-        ax.set_ylabel("validation accuracy")
+        ax.set_ylabel("accuracy (circles: int8 validation)")
     axes[0].legend(fontsize=7)
     if finals:
         ax = axes[-1]

@@ -34,12 +34,13 @@ def train_config(spec: dict[str, Any], epochs: int) -> Any:
 
 
 def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
-    """Train the spec's candidate to ``spec["epochs"]`` (resuming); its validation accuracy.
+    """Train the spec's candidate to ``spec["epochs"]`` (resuming); its accuracies.
 
     Returns
     -------
     dict
-        ``name``, ``epochs``, ``val_accuracy`` (float model, last epoch), ``seconds``.
+        ``name``, ``epochs``, ``train_accuracy`` and ``val_accuracy`` (float model, last
+        epoch), ``seconds``.
     """
     from kws.frontend.settings import FrontendSettings
     from kws.train.trainer import (
@@ -59,9 +60,25 @@ def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
     cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache()
     data = load_training_data(cfg, cache, settings, {})
     _, history = fit(cfg, data, settings, run, resume=resume)
-    acc = history.get("val_accuracy") or history.get("accuracy") or [0.0]
+    val = history.get("val_accuracy") or [float("nan")]
     return {"name": Candidate.from_dict(spec["candidate"]).name, "epochs": cfg.epochs,
-            "val_accuracy": float(acc[-1]), "seconds": round(time.monotonic() - t0, 1)}
+            "train_accuracy": float((history.get("accuracy") or [0.0])[-1]),
+            "val_accuracy": float(val[-1]), "seconds": round(time.monotonic() - t0, 1)}
+
+
+def proxy_score(result: dict[str, Any], run: str | Path) -> float:
+    """The accuracy a rung ranks on: the last epoch's training accuracy (augmented copies,
+    dropout on). After a few epochs the validation accuracy is not yet informative: batch
+    normalization's moving statistics (momentum 0.99) have seen too few steps, and networks
+    of every size sit near chance on it. Older results without the figure read it from the
+    run's checkpoint history."""
+    if "train_accuracy" in result:
+        return float(result["train_accuracy"])
+    import json
+
+    state = Path(run) / "checkpoint" / "state.json"
+    hist = json.loads(state.read_text())["history"].get("accuracy", [])
+    return float(hist[min(int(result["epochs"]), len(hist)) - 1]) if hist else 0.0
 
 
 def final_trial(spec: dict[str, Any]) -> dict[str, Any]:
