@@ -118,6 +118,7 @@ def test_starting_pool_mixes_families_and_is_seeded():
     assert len(pool) == 6 and len({c.name for c in pool}) == 6
     assert {c.family for c in pool} == {"ds-cnn", "tcn-stream"}
     assert [c.name for c in starting_pool(front, 6, seed=1)] == [c.name for c in pool]
+    assert len({architecture_key(c) for c in starting_pool(front, 30)}) == 30
 
 
 def test_pareto_ranks_and_promotion():

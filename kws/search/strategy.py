@@ -19,7 +19,7 @@ import random
 from typing import Any, Callable, Sequence
 
 from kws.search.cost import Budget, Cost
-from kws.search.space import Candidate
+from kws.search.space import Candidate, architecture_key
 
 
 @dataclasses.dataclass(frozen=True)
@@ -80,7 +80,8 @@ def frontier(cands: Sequence[Candidate], cost_of: Callable[[Candidate], Cost | N
 
 def starting_pool(front: Sequence[Candidate], trials: int, *, seed: int = 0) -> list[Candidate]:
     """``trials`` candidates of the frontier, taken in turn from each family: first the widest
-    of each line (lines in a seeded random order), then the others."""
+    of each line (lines in a seeded random order), then the others; one decision period per
+    network (the first taken), since the training of both would be the same."""
     rng = random.Random(seed)
     queues = []
     for fam in sorted({c.family for c in front}):
@@ -88,9 +89,13 @@ def starting_pool(front: Sequence[Candidate], trials: int, *, seed: int = 0) -> 
         rng.shuffle(lines)
         queues.append([line[-1] for line in lines] + [c for line in lines for c in line[:-1]])
     pool: list[Candidate] = []
+    networks: set[str] = set()
     while len(pool) < trials and any(queues):
         for q in queues:
+            while q and architecture_key(q[0]) in networks:
+                q.pop(0)              # the same network with another decision period
             if q and len(pool) < trials:
+                networks.add(architecture_key(q[0]))
                 pool.append(q.pop(0))
     return pool
 
