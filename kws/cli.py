@@ -20,6 +20,7 @@ from kws.quiet import cli_output
 COMMANDS: tuple[str, ...] = (
     "features",
     "train",
+    "search",
     "eval",
     "bench",
     "data",

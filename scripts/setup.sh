@@ -38,7 +38,7 @@ STAMP=.venv/.kws-installed
 if [[ ! -f $STAMP || pyproject.toml -nt $STAMP ]]; then
   echo "[setup] installing the kws package and its extras into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[train,dev]"
+  .venv/bin/python -m pip install -q -e ".[train,dev,search]"
   touch "$STAMP"
 else
   echo "[setup] .venv: present"

@@ -127,6 +127,18 @@ STREAM_MODELS: dict[str, StreamDsCnnShape | TcnShape] = {
 MODELS.update(STREAM_MODELS)  # type: ignore[arg-type]
 
 
+def register_model(name: str, shape: DsCnnShape | StreamDsCnnShape | TcnShape) -> None:
+    """Make ``shape`` buildable as ``name`` in this process (:func:`build_model`, ``kws train``
+    pieces): how the architecture search trains a candidate that is none of the named sizes.
+    Re-registering a name with the same shape is a no-op; another shape is an error."""
+    if not isinstance(shape, (DsCnnShape, StreamDsCnnShape, TcnShape)):
+        raise KwsError(f"model {name!r}: not a model shape: {shape!r}")
+    old = MODELS.get(name)
+    if old is not None and old != shape:
+        raise KwsError(f"model {name!r} is already registered with another shape")
+    MODELS[name] = shape
+
+
 def input_range(settings: FrontendSettings) -> tuple[float, float]:
     """The real-valued range of the front end's int8 output: ``scale * (-128 - zp)`` to
     ``scale * (127 - zp)``. A uint8 fake quantization over it has exactly the front end's

@@ -1,0 +1,129 @@
+"""One trial of the search: train a candidate for a number of epochs, or finish and measure it.
+
+Trials are plain functions of a JSON-able spec (a dict), so they run the same in this process,
+in a worker process or as a Ray task. Each candidate has its own RUN folder under the search
+folder; training resumes from its checkpoint, so each rung of the search only pays for the
+epochs it adds (``kws train``'s resume: epochs may grow, nothing else may change).
+
+- :func:`proxy_trial` - train to ``epochs`` and return the float validation accuracy.
+- :func:`final_trial` - train to the final epochs and finish the run as ``kws train`` does
+  (int8 quantization, evaluation, real-speech accuracy, detector calibration), set the
+  detector's decision period, then measure: the real firmware under QEMU (instructions per
+  second, flash, RAM) and detection on a real-speech stream (FA/h, miss rate).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from pathlib import Path
+from typing import Any
+
+from kws.search.space import Candidate
+
+
+def train_config(spec: dict[str, Any], epochs: int) -> Any:
+    """The :class:`kws.train.trainer.TrainConfig` of a trial (the candidate registered)."""
+    from kws.train.trainer import TrainConfig
+
+    cand = Candidate.from_dict(spec["candidate"])
+    fields = {k: v for k, v in spec["train"].items()
+              if k in {f.name for f in dataclasses.fields(TrainConfig)}}
+    return TrainConfig(**{**fields, "model": cand.register(), "epochs": epochs,
+                          "out": spec["run"]})
+
+
+def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
+    """Train the spec's candidate to ``spec["epochs"]`` (resuming); its accuracies.
+
+    Returns
+    -------
+    dict
+        ``name``, ``epochs``, ``train_accuracy`` and ``val_accuracy`` (float model, last
+        epoch), ``seconds``.
+    """
+    from kws.frontend.settings import FrontendSettings
+    from kws.train.trainer import (
+        check_config,
+        default_cache,
+        fit,
+        load_training_data,
+        prepare_run_folder,
+    )
+
+    t0 = time.monotonic()
+    cfg = train_config(spec, int(spec["epochs"]))
+    check_config(cfg)
+    resume = (Path(cfg.out) / "config.json").is_file()
+    run = prepare_run_folder(cfg, resume=resume)
+    settings = FrontendSettings()
+    cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache()
+    data = load_training_data(cfg, cache, settings, {})
+    _, history = fit(cfg, data, settings, run, resume=resume)
+    val = history.get("val_accuracy") or [float("nan")]
+    return {"name": Candidate.from_dict(spec["candidate"]).name, "epochs": cfg.epochs,
+            "train_accuracy": float((history.get("accuracy") or [0.0])[-1]),
+            "val_accuracy": float(val[-1]), "seconds": round(time.monotonic() - t0, 1)}
+
+
+def proxy_score(result: dict[str, Any], run: str | Path) -> float:
+    """The accuracy a rung ranks on: the last epoch's training accuracy (augmented copies,
+    dropout on). After a few epochs the validation accuracy is not yet informative: batch
+    normalization's moving statistics (momentum 0.99) have seen too few steps, and networks
+    of every size sit near chance on it. Older results without the figure read it from the
+    run's checkpoint history."""
+    if "train_accuracy" in result:
+        return float(result["train_accuracy"])
+    import json
+
+    state = Path(run) / "checkpoint" / "state.json"
+    hist = json.loads(state.read_text())["history"].get("accuracy", [])
+    return float(hist[min(int(result["epochs"]), len(hist)) - 1]) if hist else 0.0
+
+
+def final_trial(spec: dict[str, Any]) -> dict[str, Any]:
+    """Finish the spec's candidate (``kws train`` to ``spec["epochs"]``, resuming) and measure
+    it: real firmware figures and, with ``spec["real_speech"]``, accuracy and FA/h on real
+    speech.
+
+    Returns
+    -------
+    dict
+        ``name``, ``run``, ``val_accuracy`` (int8), ``accuracy_real`` (int8 clip accuracy on
+        the real speech, or None), ``detection`` (``fa_per_hour``, ``miss_rate``, ``events``,
+        ``negative_hours`` on the real stream, or None), ``measured`` (the firmware's
+        ``instructions_per_second``, ``flash_bytes``, ``ram_bytes``), ``figures`` (all of
+        ``kws firmware report --json``), ``seconds``.
+    """
+    from kws.search.measure import firmware_figures, real_detection
+    from kws.train.trainer import train
+
+    t0 = time.monotonic()
+    cand = Candidate.from_dict(spec["candidate"])
+    cfg = train_config(spec, int(spec["epochs"]))
+    if spec.get("real_speech"):
+        cfg = dataclasses.replace(cfg, real_eval=spec["real_speech"])
+    resume = (Path(cfg.out) / "checkpoint").exists()
+    metrics = train(cfg, resume=resume)
+    run = Path(cfg.out)
+    figures = firmware_figures(run, every=cand.every)
+    detection = None
+    if spec.get("real_speech"):
+        detection = real_detection(run, spec["real_speech"], minutes=float(
+            spec.get("stream_minutes", 10.0)), seed=int(spec["train"].get("seed", 0)))
+    val = metrics["splits"].get("validation", {}).get("int8", {}).get("accuracy")
+    return {"name": cand.name, "run": str(run), "val_accuracy": val,
+            "accuracy_real": metrics.get("accuracy_real"), "detection": detection,
+            "measured": {k: figures[k] for k in ("instructions_per_second", "flash_bytes",
+                                                 "ram_bytes")},
+            "figures": figures, "seconds": round(time.monotonic() - t0, 1)}
+
+
+def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
+    """Dispatch on ``spec["kind"]`` (``proxy`` or ``final``); quiet TensorFlow logging."""
+    import os
+
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    if spec["kind"] == "proxy":
+        return proxy_trial(spec)
+    return final_trial(spec)
