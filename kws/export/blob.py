@@ -511,7 +511,7 @@ def export_blob_c(run: str | Path, out_dir: str | Path, *, version: int,
             key = public_key_point(Path(public_key).read_bytes())
         except OSError as exc:
             raise KwsError(f"{public_key}: cannot read: {exc.strerror}") from exc
-    export_model(bm.path, out_dir)
+    export_model(bm.path, out_dir, int8_depthwise=True)  # the layout blob data carries
     spec = spec_bytes(bm.sections, fingerprint=bm.fingerprint, frontend_hash=bm.frontend_hash,
                       version=version, public_key=key)
     h, c = generate_blob_c(bm.layers, bm.sections, bm.refs, spec=spec, version=version,
