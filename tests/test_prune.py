@@ -141,9 +141,9 @@ needs_c = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("cc")
 
 def pruned_tflite(tmp_path, name: str, ratio: float) -> tuple:
     """(path of the int8 pruned model, path of the int8 unpruned model)."""
-    from kws.train.quantize import convert, representative_examples
-
     import keras
+
+    from kws.train.quantize import convert, representative_examples
 
     settings = FrontendSettings()
     keras.utils.set_random_seed(3)  # the same random network every run (its outputs move)
