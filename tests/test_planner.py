@@ -151,12 +151,13 @@ def test_conv_scratch_shrinks_only_where_it_is_the_peak(tmp_path: Path) -> None:
 
 
 def test_scratch_free_paths_where_scratch_would_raise_the_arena(tmp_path: Path) -> None:
-    """TC-ResNet's convs and tiny's pointwise bound the arena: the planner gives them no scratch
-    (the kernels' direct path, ``NULL, 0`` in the call), the arena stays within TFLM's head,
-    and the outputs (host DSP path, 60 inputs) equal TFLM's."""
+    """TC-ResNet's convs and tiny's pointwise bound the arena: the planner (tiny's pointwise
+    with ``min_arena``) gives them no scratch (the kernels' direct path, ``NULL, 0`` in the
+    call), the arena stays within TFLM's head, and the outputs (host DSP path, 60 inputs)
+    equal TFLM's. kernel_fuzz runs every conv/pointwise case without scratch as well."""
     for name, kernel in (("keras_tc_resnet", "conv2d"), ("tiny", "pointwise")):
         path = ensure_model(name)
-        ex = export_model(path, tmp_path / name, allow_unknown_frontend=True)
+        ex = export_model(path, tmp_path / name, allow_unknown_frontend=True, min_arena=True)
         bare = [l for l in ex.layers if l.kernel == kernel and l.scratch == 0]
         assert bare, f"{name}: every {kernel} kept scratch"
         assert ex.arena.size <= compare(path).tflm_head

@@ -164,9 +164,13 @@ def test_planner_never_overlaps_live_buffers() -> None:
 
 def test_ds_cnn_s_arena_is_two_activation_maps(tmp_path) -> None:
     r = export_model(ensure_model("ds_cnn_s"), tmp_path, allow_unknown_frontend=True)
-    # ping-pong between 25x5x64 maps: the depthwise layers run on prepared weights without
-    # scratch, and the planner drops the int8 pointwise's widened rows (its direct path)
-    assert r.arena.size == 2 * 25 * 5 * 64
+    # ping-pong between 25x5x64 maps, plus the pointwise DSP path's two filter rows widened to
+    # int16; the depthwise layers run on prepared weights without scratch
+    assert r.arena.size == 2 * 25 * 5 * 64 + 4 * 64
+    small = export_model(ensure_model("ds_cnn_s"), tmp_path / "small", min_arena=True,
+                         allow_unknown_frontend=True)
+    assert small.arena.size == 2 * 25 * 5 * 64  # pointwise on its scratch-free path
+    assert all(l.scratch == 0 for l in small.layers if l.kernel == "pointwise")
     assert all(l.scratch == 0 for l in r.layers if l.kernel == "depthwise")
     assert r.arena.size <= 0.75 * 22_820  # TFLM's arena for DS-CNN-S on the M4 (cited)
     maps = 25 * 5 * 64

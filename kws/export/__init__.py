@@ -74,7 +74,7 @@ def _insert_stream_header(header: str, section: str) -> str:
 
 
 def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool = False,
-                 int8_depthwise: bool = False,
+                 int8_depthwise: bool = False, min_arena: bool = False,
                  settings_file: str | Path | None = None,
                  allow_unknown_frontend: bool = False,
                  stream: bool | None = None) -> ExportResult:
@@ -96,6 +96,10 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         stores them prepared for the no-scratch kernel wherever it applies
         (:func:`kws.export.lowering.depthwise_prep.prepare_depthwise`: int16, doubled, the
         input offset folded into the bias).
+    min_arena : bool
+        The smallest arena (``kws export --min-arena``): the int8 pointwise kernels give up
+        their widened filter rows where those set the arena's size (see
+        :func:`kws.export.arena.plan_arena`).
     settings_file : path-like, optional
         The front-end settings the model was trained on (default: ``settings.json`` beside
         the model).
@@ -123,7 +127,7 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     state = plan_state(model)
     layers = bind_layers(lower(model, prepare=prepare, prepared_depthwise=not int8_depthwise),
                          state)
-    arena = plan_arena(model, layers, state)
+    arena = plan_arena(model, layers, state, min_arena=min_arena)
     labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
     settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,

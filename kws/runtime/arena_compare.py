@@ -128,12 +128,12 @@ def compare(model_path: str | Path) -> ArenaComparison:
     m = load_tflite(model_path)
     state = plan_state(m)
     layers = bind_layers(lower(m), state)
-    arena = plan_arena(m, layers, state)
+    arena = plan_arena(m, layers, state, min_arena=True)
     bound, at = lower_bound(arena, layers)
     least = layers[at].least_scratch
     for layer in layers:
         layer.scratch = layer.scratch_min = 0
-    bare = plan_arena(m, layers, state)
+    bare = plan_arena(m, layers, state, min_arena=True)
     return ArenaComparison(Path(model_path).name, arena.size - state.size, state.size,
                            bare.size - state.size, _peak_scratch(arena),
                            tflm_arena(model_path).head, bound, layers[at].kernel,
