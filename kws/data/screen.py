@@ -10,7 +10,7 @@ dictionary). The search is for the keyword's *phones*, so homophones ("know" for
 found with it. Its threshold grows stricter with the keyword's length, ``THRESHOLD_PER_PHONE
 ** phones`` (PocketSphinx's advice: short words need larger thresholds, long ones smaller);
 the default is lenient, so a doubtful recording is flagged as well, and flagged recordings are
-left out. Measured on the scoring half of the game dialogue in ``../shared/negatives``
+left out. Measured on the scoring half of a development set of recorded game dialogue
 (1,784 lines): the default flags 899 (758 for "no", 257 for "yes"); of 97 of those lines
 transcribed with PocketSphinx's full language model, 4 transcripts hold "yes", "no" or
 "know" and the screen flags 3 of them ("i know that you're wearing some protection" passes).
