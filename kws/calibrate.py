@@ -10,7 +10,17 @@ too), for every smoothing window ``K`` in ``windows`` and refractory time in ``r
    255 that still exceeds it stays 255);
 2. with all keywords on, while the total exceeds ``target``, the threshold of the keyword with
    the most false accepts goes up by one;
-3. the miss rate on the stream's events is measured at that point.
+3. the budget left unused (step 1 splits it evenly; a keyword that needs less leaves the rest
+   idle) is spent: each keyword in turn gets the lowest threshold at which the total still
+   meets ``target`` with the others fixed, until none can go lower (so no single threshold can
+   be lowered by one without breaking the target);
+4. the miss rate on the stream's events is measured at that point.
+
+**Resolution.** One false accept in ``H`` hours of held-out negative audio is ``1 / H`` per
+hour. With ``target < 1 / H`` the target can only be met with *no* false accept at all, and a
+single confident window (a score of 255 that no threshold stops) decides the thresholds: the
+calibration reports ``fa_resolution_per_hour`` and :func:`kws.train.detector.describe` says so,
+so the user gives more (and representative) negative audio instead of trusting the point.
 
 The chosen settings have the lowest miss rate among the (K, refractory) pairs that meet the
 target (then fewer false accepts, smaller K, shorter refractory); if none meets it, the pair
@@ -46,11 +56,23 @@ class Calibration:
     met: bool
     grid: tuple[dict[str, Any], ...]
 
+    @property
+    def fa_resolution_per_hour(self) -> float:
+        """False accepts per hour that one false accept on the calibration audio means."""
+        return 1.0 / self.negative_hours if self.negative_hours > 0 else math.inf
+
+    @property
+    def resolved(self) -> bool:
+        """Whether the audio can tell the target from zero (``target >= 1 / hours``)."""
+        return self.target_fa_per_hour >= self.fa_resolution_per_hour
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable summary (``grid``: every (K, refractory) tried)."""
         d = dataclasses.asdict(self)
         d["settings"] = self.settings.to_dict()
         d["grid"] = list(self.grid)
+        d["fa_resolution_per_hour"] = self.fa_resolution_per_hour
+        d["resolved"] = self.resolved
         return d
 
 
@@ -81,6 +103,34 @@ def _lowest_threshold(scored: Any, base: DetectorSettings, index: int, k: int, r
         else:
             lo = mid + 1
     return lo
+
+
+def _spend_leftover(scored: Any, base: DetectorSettings, th: list[int], keys: Sequence[int],
+                    k: int, refractory: int, target: float) -> list[int]:
+    """Lower each keyword's threshold as far as the total still meets ``target`` (the others
+    fixed; binary search), keyword after keyword, until a pass changes nothing."""
+    th = list(th)
+
+    def meets(t: list[int]) -> bool:
+        return scored.at(_with(base, t, k, refractory))["fa_per_hour"] <= target
+
+    if not meets(th):
+        return th
+    for _ in range(4 * len(keys)):
+        changed = False
+        for i in keys:
+            lo, hi = 0, th[i]
+            while lo < hi:
+                mid = (lo + hi) // 2
+                if meets(th[:i] + [mid] + th[i + 1:]):
+                    hi = mid
+                else:
+                    lo = mid + 1
+            if lo < th[i]:
+                th[i], changed = lo, True
+        if not changed:
+            break
+    return th
 
 
 def smoothing_windows(model_every_hops: int) -> tuple[int, ...]:
@@ -136,6 +186,8 @@ def calibrate(scored: Any, base: DetectorSettings, *, target_fa_per_hour: float 
                     1 for *_, lab in r["fa_times"] if lab == base.labels[i]))
                 th[worst] += 1
                 r = scored.at(_with(base, th, k, refr))
+            th = _spend_leftover(scored, base, th, keys, k, refr, target_fa_per_hour)
+            r = scored.at(_with(base, th, k, refr))
             grid.append({"average_window": k, "refractory_ms": refr, "thresholds": list(th),
                          "fa_per_hour": r["fa_per_hour"], "miss_rate": r["miss_rate"],
                          "met": r["fa_per_hour"] <= target_fa_per_hour})

@@ -284,8 +284,9 @@ def test_negatives_and_a_mining_round(tiny, tmp_path) -> None:
 
 
 def test_negative_weight_scales_only_the_long_audio_windows(tiny, tmp_path) -> None:
-    """Per-example weights follow _epoch_data's order: class weight, times the negative weight
-    for the long-audio windows (marked here by their feature values)."""
+    """Per-example weights follow _epoch_data's order: the clips' balanced class weight; the
+    long-audio windows (marked here by their feature values) a group of their own, times the
+    negative weight."""
     from kws.train.features import FeatureSet
 
     s = FrontendSettings()
@@ -293,21 +294,43 @@ def test_negative_weight_scales_only_the_long_audio_windows(tiny, tmp_path) -> N
     x = np.full((n_clips + n_neg, 2, s.num_frames, s.num_outputs), -100, np.int8)
     x[n_clips:] = 100
     y = np.array([0, 1, 2, 2, 3, 3, 1, 1, 1, 1])
-    counts = np.bincount(y, minlength=4)
+    counts = np.bincount(y[:n_clips], minlength=4)          # clips: 1, 2, 2, 2
     fs = FeatureSet(x, y, [])
     data = trainer.TrainingData(["_silence_", "_unknown_", "yes", "no"], fs, {}, counts,
                                 stream_negatives=n_neg)
     cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", negative_weight=4.0)
-    weights = {i: float(counts.mean() / n) for i, n in enumerate(counts)}
+    mean = counts.mean()                                    # 7 / 4
     for epoch in range(3):
         xe, ye = trainer._epoch_data(fs, cfg, epoch, s)
-        sw = trainer._sample_weights(data, cfg, weights, epoch)
+        sw = trainer._sample_weights(data, cfg, epoch)
         is_neg = xe.reshape(len(xe), -1).mean(axis=1) > 0
         assert is_neg.sum() == n_neg
-        expected = np.array([weights[int(c)] for c in ye]) * np.where(is_neg, 4.0, 1.0)
+        expected = np.where(is_neg, 4.0 * mean / n_neg,
+                            np.array([mean / counts[int(c)] for c in ye]))
         assert np.allclose(sw, expected)
-    assert trainer._sample_weights(data, dataclasses.replace(cfg, negative_weight=1.0),
-                                   weights, 0) is None
+
+
+def test_stream_windows_do_not_dilute_the_unknown_clips() -> None:
+    """Thousands of long-audio windows labelled _unknown_ leave the real _unknown_ clips the
+    weight they have without them (counted inside the balance, 9,000 windows cut it ~10x and
+    real clip accuracy fell 0.90 -> 0.78), and the windows together weigh negative_weight
+    classes."""
+    rng = np.random.default_rng(0)
+    clips = rng.permutation(np.repeat([0, 1, 2, 3], [390, 1092, 787, 773]))
+    y = np.concatenate([clips, np.full(9138, 1)])
+    without = trainer.example_weights(clips, stream_negatives=0, balance=1.0,
+                                      negative_weight=1.0)
+    for nw in (0.25, 1.0, 3.0):
+        w = trainer.example_weights(y, stream_negatives=9138, balance=1.0, negative_weight=nw)
+        assert np.allclose(w[:len(clips)], without)
+        per_class = np.bincount(clips, weights=w[:len(clips)])
+        assert np.allclose(per_class, per_class[0])                # balanced clips
+        assert np.isclose(w[len(clips):].sum(), nw * per_class[0])
+    flat = trainer.example_weights(y, stream_negatives=9138, balance=0.0, negative_weight=0.5)
+    assert np.allclose(flat, np.r_[np.ones(len(clips)), np.full(9138, 0.5)])
+    with pytest.raises(KwsError, match="stream_negatives"):
+        trainer.example_weights(clips, stream_negatives=len(clips) + 1, balance=1.0,
+                                negative_weight=1.0)
 
 
 @pytest.mark.slow

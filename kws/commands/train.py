@@ -91,8 +91,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "20 min of other keyword-free windows, those that fire are added, "
                         "3 more epochs)")
     p.add_argument("--negative-weight", type=float, default=d.negative_weight,
-                   help="loss weight of the --negative-minutes/--negatives windows relative to the "
-                        "other _unknown_ examples (default %(default)g)")
+                   help="loss weight of the --negative-minutes/--negatives windows, together "
+                        "and outside the class balance, relative to one balanced class "
+                        "(default %(default)g)")
     p.add_argument("--checkpoint-choice", choices=("last", "fa"), default=d.checkpoint_choice,
                    help="last epoch, or fa: the epoch (second half) with the best validation "
                         "recall among those meeting --target-fa-per-hour on held-out negative "

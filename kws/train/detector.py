@@ -139,4 +139,10 @@ def describe(cal: Calibration) -> str:
             f"{s.refractory_ms} ms; {cal.fa_per_hour:.2f} false accepts/hour on "
             f"{cal.negative_hours * 60:.0f} min of held-out negative audio ({state} the target "
             f"{cal.target_fa_per_hour:g}/h); expected miss rate {cal.miss_rate:.3f} on "
-            f"{cal.events} held-out keywords")
+            f"{cal.events} held-out keywords"
+            + ("" if cal.resolved else
+               f"\nkws: warning: one false accept on {cal.negative_hours * 60:.0f} min is "
+               f"{cal.fa_resolution_per_hour:.1f}/h, above the target: only zero false accepts "
+               f"meet it, so one confident window can push a threshold to 255; give at least "
+               f"{60 / max(cal.target_fa_per_hour, 1e-9):.0f} min of representative negative "
+               f"audio (--negatives DIR, --calibration-minutes)"))
