@@ -66,10 +66,10 @@ class TrainConfig:
     each epoch: one band of uniform 0..``time_mask`` frames and one of 0..``freq_mask``
     coefficients per example is set to that map's mean (0: off; see :func:`spec_mask`).
     ``negative_weight``: loss weight of the long-audio negative windows (together, outside
-    the class balance) relative to one balanced class (:func:`example_weights`). ``checkpoint_choice``: ``last`` keeps the
-    last epoch; ``fa`` the epoch of the second half with the best validation recall among
-    those whose false accepts per hour on held-out negative audio meet
-    ``target_fa_per_hour`` (:mod:`kws.train.select`).
+    the class balance) relative to one balanced class (:func:`example_weights`).
+    ``checkpoint_choice``: ``last`` keeps the last epoch; ``fa`` the epoch of the second half
+    with the best validation recall among those whose false accepts per hour on held-out
+    negative audio meet ``target_fa_per_hour`` (:mod:`kws.train.select`).
     ``prune``: after training, remove this fraction of the channels of every layer
     (:mod:`kws.train.prune`) and fine-tune ``prune_epochs`` epochs (0: no pruning).
     ``qat``: end with ``qat_epochs`` epochs of quantization-aware training (:mod:`kws.train.qat`).
