@@ -6,10 +6,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from kws.audio import save_wav
-from kws.bench.detection import dialogue_part, join_lines
+from kws.bench.detection import _row, dialogue_part, join_lines, parse_budgets
 from kws.data.running_speech import banned_words, sentence
+from kws.errors import KwsError
+from kws.scoring import operating_points
 
 
 def test_dialogue_split_is_stable_and_balanced() -> None:
@@ -44,3 +47,23 @@ def test_sentences_avoid_keywords() -> None:
     for _ in range(200):
         words = {w.strip("?.,").lower() for w in sentence(rng, banned=banned).split()}
         assert not words & banned
+
+
+def test_budgets_parse_and_reject() -> None:
+    assert parse_budgets("100,20, 50,20") == (20.0, 50.0, 100.0)
+    for bad in ("", "10,x", "0,5", "-1"):
+        with pytest.raises(KwsError, match="--budgets"):
+            parse_budgets(bad)
+
+
+def test_rows_print_the_chosen_budgets() -> None:
+    curve = [{"threshold": t, "fa_per_hour": fa, "false_accepts": 0, "miss_rate": m,
+              "misses": 0, "events": 10} for t, fa, m in ((100, 120.0, 0.1), (150, 60.0, 0.2),
+                                                         (200, 15.0, 0.4), (250, 1.0, 0.9))]
+    budgets = parse_budgets("20,50,100")
+    r = {"events": 10, "misses": 9, "miss_rate": 0.9, "fa_per_hour": 1.0, "false_accepts": 1,
+         "negative_hours": 1.0, "det": curve, "operating_points": operating_points(curve, budgets)}
+    row = _row("stream", r, budgets)
+    assert "20/h: 0.400@200; 50/h: 0.400@200; 100/h: 0.200@150" in row
+    neg = {**r, "events": 0}
+    assert "20/h: th 200; 50/h: th 200; 100/h: th 150" in _row("negatives", neg, budgets)

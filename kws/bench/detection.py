@@ -26,6 +26,7 @@ defaults); the matching rule is :data:`kws.evaluate.MATCHING_RULE`. Scoring runs
 schedule with the C front end and the C runtime through ctypes, ``--jobs`` processes.
 
     kws bench detection RUN [--sc-minutes 60] [--tts-minutes 20] [--split test] [--json F]
+                            [--budgets 10,20,50,100]
 """
 
 from __future__ import annotations
@@ -164,7 +165,23 @@ def _line_of(index: list[tuple[float, str]], t: float) -> str:
     return index[max(int(np.searchsorted(starts, t, side="right")) - 1, 0)][1]
 
 
-def _row(name: str, r: dict[str, Any]) -> str:
+def parse_budgets(text: str) -> tuple[float, ...]:
+    """``--budgets``: comma-separated FA/h budgets (> 0, ascending order not required) for
+    the DET operating points.
+
+    >>> parse_budgets("100,20, 50")
+    (20.0, 50.0, 100.0)
+    """
+    try:
+        vals = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise KwsError(f"--budgets {text!r}: expected comma-separated numbers") from None
+    if not vals or any(not v > 0 for v in vals):
+        raise KwsError(f"--budgets {text!r}: expected one or more FA/h budgets > 0")
+    return tuple(sorted(set(vals)))
+
+
+def _row(name: str, r: dict[str, Any], budgets: Sequence[float]) -> str:
     if r["events"]:
         ops = "; ".join(f"{p['fa_per_hour_budget']:g}/h: " + (
             f"{p['miss_rate']:.3f}@{p['threshold']}" if p["threshold"] is not None else "-")
@@ -172,7 +189,7 @@ def _row(name: str, r: dict[str, Any]) -> str:
     else:                                   # no keywords: the threshold each budget needs
         ops = "; ".join(f"{b:g}/h: " + next((f"th {c['threshold']}" for c in r["det"]
                                             if c["fa_per_hour"] <= b), "-")
-                        for b in (0.5, 1.0, 2.0, 5.0, 10.0, 50.0))
+                        for b in budgets)
     miss = f"{r['miss_rate']:.3f} ({r['misses']}/{r['events']})" if r["events"] else "-"
     return (f"{name:<34}{r['negative_hours'] * 60:>8.1f} min{r['fa_per_hour']:>9.1f}"
             f"{r['false_accepts']:>6}  {miss:<16}{ops}")
@@ -197,11 +214,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("c", "tflm"), default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="write every result here")
+    ap.add_argument("--budgets", default=None,
+                    help="FA/h budgets of the DET operating points, comma-separated "
+                    "(default 0.5,1,2,5,10,50)")
     args = ap.parse_args(argv)
 
     from kws.evaluate import MATCHING_RULE, score_recordings
-    from kws.scoring import operating_points
+    from kws.scoring import FA_BUDGETS, operating_points
     from kws.simulate import detector_settings_for, load_run_model
+
+    budgets = parse_budgets(args.budgets) if args.budgets else FA_BUDGETS
 
     model = load_run_model(args.run)
     det = detector_settings_for(model, threshold=args.threshold)
@@ -220,7 +242,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     def scored(name: str, sc: Any) -> dict[str, Any]:
         r = sc.at(det)
         r["det"] = sc.curve(det)
-        r["operating_points"] = operating_points(r["det"])
+        r["operating_points"] = operating_points(r["det"], budgets)
         results[name] = r
         return r
 
@@ -276,7 +298,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"{'stream':<34}{'non-kw audio':>12}{'FA/h':>9}{'FAs':>6}  {'miss rate':<16}"
           "DET: best miss@threshold within FA/h budget")
     for name, r in rows:
-        print(_row(name, r))
+        print(_row(name, r, budgets))
     sc_min = results["speech_commands"]["stream_hours"] * 60
     print(f"(speech commands stream {sc_min:.1f} min, {args.split} split, "
           f"{results['speech_commands']['events']} keyword events)")
