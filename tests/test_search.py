@@ -258,12 +258,80 @@ def test_ray_local_cluster_runs_trials():
     assert os.getpid() not in {r["pid"] for r in out.values()}
 
 
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for sk in socks:
+        sk.bind(("127.0.0.1", 0))
+    ports = [sk.getsockname()[1] for sk in socks]
+    for sk in socks:
+        sk.close()
+    return ports
+
+
+@pytest.mark.skipif(not ray_available(), reason="ray is not installed (extra 'search')")
+def test_ray_cluster_address_runs_trials(tmp_path):
+    """``--ray ADDRESS``: a Ray head started here (``ray start --head --block`` on free ports,
+    its own temporary folder, this checkout on its PYTHONPATH as a cluster's nodes need), the
+    executor connects to it by address and its workers run the trials."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kws.search.executor import make_executor
+
+    ray_cli = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    gcs, client, agent, grpc, env_agent, metrics, lo = _free_ports(7)
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get(
+        "PYTHONPATH", "")]), "RAY_USAGE_STATS_ENABLED": "0"}
+    temp = Path("/tmp") / f"kws-ray-{os.getpid()}"     # short: Ray's socket paths are bounded
+    head = subprocess.Popen(
+        [ray_cli, "start", "--head", "--block", f"--port={gcs}", "--num-cpus=2",
+         "--include-dashboard=false", f"--ray-client-server-port={client}",
+         f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={grpc}",
+         f"--runtime-env-agent-port={env_agent}", f"--metrics-export-port={metrics}",
+         f"--min-worker-port={lo}", f"--max-worker-port={lo + 40}",
+         f"--temp-dir={temp}", "--disable-usage-stats"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "head.log", "w"),
+        start_new_session=True)
+    try:
+        address = f"127.0.0.1:{gcs}"
+        ex = None
+        for _ in range(120):                  # the head takes a few seconds to listen
+            if head.poll() is not None:
+                pytest.fail(f"ray start failed: {(tmp_path / 'head.log').read_text()[-2000:]}")
+            try:
+                ex = make_executor(workers=2, ray_address=address)
+                break
+            except (ConnectionError, RuntimeError):
+                time.sleep(0.5)
+        assert ex is not None, "the Ray head did not come up"
+        try:
+            assert ex.name == f"Ray cluster {address}"
+            out = dict(ex.run(_square, [{"x": i} for i in range(4)]))
+        finally:
+            ex.close()
+        assert sorted(r["value"] for r in out.values()) == [0, 1, 4, 9]
+        assert os.getpid() not in {r["pid"] for r in out.values()}
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)   # the head and the processes it started
+        try:
+            head.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
 # ------------------------------------------------------------------------------ real QEMU
 
 
-def _ds(f: int, k: list[int], s: list[int], b: int, e: int) -> Candidate:
+def _ds(f: int, k: list[int], s: list[int], b: int, e: int, coeffs: int = 10) -> Candidate:
     return Candidate("ds-cnn", {"filters": f, "first_kernel": k, "first_strides": s,
-                                "blocks": b}, e)
+                                "blocks": b}, e, coeffs)
 
 
 @pytest.fixture(scope="module")
@@ -280,38 +348,60 @@ def qemu_ready():
         pytest.skip(f"no QEMU counting plugin: {exc}")
 
 
-def test_cost_model_predicts_a_held_out_firmware_within_3_percent(qemu_ready, tmp_path):
-    """Calibrated on three random-weight DS-CNNs (exact per-kernel QEMU counts; the real
-    firmware of two), the model predicts a fourth network's whole firmware (built and counted
-    here, other weights)."""
-    from kws.frontend.settings import FrontendSettings
+#: The small calibration the not-slow tests share: three random-weight DS-CNNs whose real
+#: firmware is built and measured (two widths and depths at the default 10 MFCC coefficients,
+#: one at 13: the input-resolution slopes), and two counted for their kernel calls only (the
+#: first convolution's configuration at both resolutions).
+CALIB = [_ds(8, [10, 4], [2, 2], 1, 2), _ds(32, [10, 4], [2, 2], 3, 2),
+         _ds(8, [10, 4], [2, 2], 1, 2, 13)]
+CALIB_KERNELS = [_ds(48, [10, 4], [2, 2], 1, 2), _ds(48, [10, 4], [2, 2], 1, 2, 13)]
+
+
+@pytest.fixture(scope="module")
+def calibrated(qemu_ready, tmp_path_factory):
+    """The cache folder holding the shared calibration, the model and its samples."""
+    from kws.search.cost import calibrate
+
+    cache = tmp_path_factory.mktemp("search-cache")
+    model, samples = calibrate(cache / "search", labels=LABELS, candidates=CALIB,
+                               kernels=CALIB_KERNELS)
+    return cache, model, samples
+
+
+@pytest.mark.parametrize("coeffs", [10, 13])
+def test_cost_model_predicts_a_held_out_firmware_within_3_percent(calibrated, tmp_path, coeffs):
+    """Calibrated on random-weight DS-CNNs (exact per-kernel QEMU counts; the real firmware
+    of three), the model predicts a network it has not seen (other width, depth and weights;
+    the default and a finer input resolution, whose firmware generates its own front-end
+    tables), built and measured here."""
     from kws.search.cost import calibrate, relative_errors
     from kws.search.measure import firmware_figures
     from kws.search.probe import probe, write_random_run
 
-    calib = [_ds(8, [10, 4], [2, 2], 1, 2), _ds(32, [10, 4], [2, 2], 3, 2)]
-    kernels = [_ds(48, [10, 4], [2, 2], 1, 2)]
-    model, samples = calibrate(tmp_path / "cache", labels=LABELS, candidates=calib,
-                               kernels=kernels)
-    assert len(samples) == 3 and samples[2].figures is None
-    held_out = _ds(16, [10, 4], [2, 2], 2, 2)
-    settings = FrontendSettings()
+    cache, model, samples = calibrated
+    assert len(samples) == 5 and samples[3].figures is None
+    assert model.front[0] > 0        # more coefficients: more front-end work per hop
+    held_out = _ds(16, [10, 4], [2, 2], 2, 2, coeffs)
+    settings = held_out.settings()
+    assert settings.num_outputs == coeffs
     pred = model.predict(probe(held_out, num_classes=4, settings=settings), family="ds-cnn",
-                         every=2)
+                         every=2, coeffs=coeffs)
     run = write_random_run(held_out, tmp_path / "run", labels=LABELS, settings=settings,
                            seed=5)
     measured = Cost.of_figures(firmware_figures(run, every=2))
     err = relative_errors(pred, measured)
     assert all(abs(e) <= 0.03 for e in err.values()), err
     # the calibration is cached: a second call measures nothing
-    again, _ = calibrate(tmp_path / "cache", labels=LABELS, candidates=calib, kernels=kernels)
+    again, _ = calibrate(cache / "search", labels=LABELS, candidates=CALIB,
+                         kernels=CALIB_KERNELS)
     assert again.to_dict() == model.to_dict()
 
 
 @pytest.mark.slow
 def test_cost_model_leave_one_out_error_on_every_family(qemu_ready, tmp_path):
-    """The default calibration set (14 networks of the three families): each network's
-    firmware predicted by the model fitted on the others."""
+    """The default calibration set (14 networks of the three families, and 12 counted for
+    their kernels: about 10 minutes on 2 cores, hence slow): each network's firmware
+    predicted by the model fitted on the others."""
     from kws.search.cost import calibrate, leave_one_out
 
     _, samples = calibrate(tmp_path, labels=LABELS)
@@ -323,45 +413,65 @@ def test_cost_model_leave_one_out_error_on_every_family(qemu_ready, tmp_path):
     assert worst["flash_bytes"] <= 0.01 and worst["ram_bytes"] <= 0.01, errors
 
 
-@pytest.mark.slow
-def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, tmp_path,
-                                                                   monkeypatch):
-    """A whole search at a tiny scale (tiny data, 1-epoch proxies, two finalists): every
-    finalist is measured on its real firmware under QEMU and fits the budget; the report,
-    the Pareto files and the state are written; a second run resumes without training."""
-    from kws.search import driver
-    from kws.search.driver import SearchConfig, run_search
+def _tiny_search_config(tmp_path: Path, cache: Path, data: Path, budget: Budget,
+                        out: str = "search") -> object:
+    from kws.search.driver import SearchConfig
     from kws.search.strategy import Schedule
-    from tests.tiny_data import make_tiny_speech_commands
 
-    data = make_tiny_speech_commands(tmp_path / "sc")
-    grid = {"ds-cnn": {"filters": [8, 12, 16], "first_kernel": [[10, 4]],
-                       "first_strides": [[4, 2]], "blocks": [1]},
-            "tcn-stream": {"filters": [8, 12, 16], "first_time": [3], "kernel": [3],
-                           "blocks": [2]}}
-    budget = Budget(flash=48 * 1024, ram=16 * 1024, instructions_per_second=4.5e6)
-    cfg = SearchConfig(
-        words=["yes", "no"], out=str(tmp_path / "search"), budget=budget, trials=3,
-        schedule=Schedule((1,), 2, 3, 2), grid=grid, every_hops=[4],
-        calibration=[_ds(8, [10, 4], [4, 2], 1, 4).to_dict(), _ds(16, [10, 4], [4, 2], 1, 4)
-                     .to_dict(),
-                     Candidate("tcn-stream", {"filters": 8, "first_time": 3, "kernel": 3,
-                                              "blocks": 2}).to_dict(),
-                     Candidate("tcn-stream", {"filters": 16, "first_time": 3, "kernel": 3,
-                                              "blocks": 2}).to_dict()],
+    # widths at 13 MFCC coefficients, unpruned and pruned by half (trained at its width,
+    # deployed with half the channels)
+    grid = {"ds-cnn": {"filters": [8, 16, 24, 32], "first_kernel": [[10, 4]],
+                       "first_strides": [[2, 2]], "blocks": [1]}}
+    return SearchConfig(
+        words=["yes", "no"], out=str(tmp_path / out), budget=budget, trials=2,
+        schedule=Schedule((1,), 1, 2, 2), grid=grid, every_hops=[2], coeffs=[13],
+        prune=[0.0, 0.5], calibration=[c.to_dict() for c in CALIB],
+        calibration_kernels=[c.to_dict() for c in CALIB_KERNELS],
         train={"data": "speech-commands", "data_dir": str(data), "copies": 1,
                "batch_size": 16, "unknown_percent": 100.0, "silence_percent": 20.0,
-               "calibration_minutes": 0.2, "noise_dir": str(data / "_background_noise_")},
-        real_speech=str(data), stream_minutes=1.0, workers=0,
-        cache_dir=str(tmp_path / "cache"))
+               "calibration_minutes": 0.2, "prune_epochs": 1,
+               "noise_dir": str(data / "_background_noise_")},
+        real_speech=str(data), stream_minutes=0.5, workers=0, cache_dir=str(cache))
+
+
+def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, tmp_path,
+                                                                   monkeypatch):
+    """A whole search at a tiny scale (tiny data, 1-epoch proxies and finals, two
+    finalists, a space of widths at 13 MFCC coefficients with and without pruning): every
+    finalist is trained, exported and measured on its real firmware under QEMU and fits the
+    budget, as the cost model said within 3 %; the report, the Pareto files and the state
+    are written; a second run resumes without training; a budget nothing fits is refused
+    before any training."""
+    from kws.search import driver
+    from kws.search.driver import run_search
+    from tests.tiny_data import make_tiny_speech_commands
+
+    cache, model, _ = calibrated
+    data = make_tiny_speech_commands(tmp_path / "sc", per_word=12)
+    budget = Budget(flash=44 * 1024, ram=16 * 1024, instructions_per_second=12e6)
+    cfg = _tiny_search_config(tmp_path, cache, data, budget)
     report = run_search(cfg)
+    state = json.loads((Path(cfg.out) / "search.json").read_text())
+    predicted = {n: e["predicted"] for n, e in state["candidates"].items()}
+    # the widest candidates did not fit: the budget binds
+    assert any(p is not None and not budget.allows(Cost.of_figures(p)) for p in
+               predicted.values())
     assert len(report["finalists"]) == 2
     for f in report["finalists"]:
         m = f["measured"]
         assert m["flash_bytes"] <= budget.flash and m["ram_bytes"] <= budget.ram
         assert m["instructions_per_second"] <= budget.instructions_per_second
+        assert f["figures"]["instructions_per_hop_frontend"] > 0
         assert f["detection"]["events"] > 0 and f["accuracy_real"] is not None
         assert all(abs(e) <= 0.03 for e in f["errors"].values()), f["errors"]
+        assert f["name"].endswith(("-c13", "-c13-p50"))
+        settings = json.loads((Path(f["run"]) / "settings.json").read_text())
+        assert settings["num_coeffs"] == 13
+    pruned = [f for f in report["finalists"] if f["name"].endswith("-p50")]
+    assert len(pruned) == 1
+    metrics = json.loads((Path(pruned[0]["run"]) / "metrics.json").read_text())
+    before, after = (metrics["pruning"][k] for k in ("channels_before", "channels_after"))
+    assert all(after[g] == before[g] // 2 for g in before), (before, after)
     out = Path(cfg.out)
     points = json.loads((out / "pareto.json").read_text())["points"]
     assert sum(p["measured"] for p in points) == 2 and any(p["pareto"] for p in points)
@@ -373,6 +483,12 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, t
 
     monkeypatch.setattr(driver, "run_trial", no_training)
     assert run_search(cfg)["table"] == report["table"]
+    # a budget below the firmware's fixed cost: refused by the cost model, nothing trained
+    small = _tiny_search_config(tmp_path, cache, data, Budget(16 * 1024, 16 * 1024, 12e6),
+                                out="small")
+    with pytest.raises(KwsError, match="no candidate of the 8 in the space fits flash 16384 B"):
+        run_search(small)
+    assert not (tmp_path / "small" / "runs").exists()
 
 
 # ------------------------------------------------------------------------------ command
