@@ -41,6 +41,41 @@ def test_space_names_are_unique_and_round_trip():
     assert a.name != b.name and architecture_key(a) == architecture_key(b)
 
 
+def test_input_resolution_and_pruning_are_dimensions_of_the_space():
+    from kws.frontend.settings import FrontendSettings
+
+    base = list(enumerate_space(families=["ds-cnn-stream"]))
+    cands = list(enumerate_space(families=["ds-cnn-stream"], coeffs=[4, 10, 13],
+                                 prune=[0.0, 0.5]))
+    # a 4-wide first kernel needs 4 coefficients: every line exists at 4, 10 and 13 x 2 ratios
+    assert len(cands) == 6 * len(base)
+    names = {c.name for c in cands}
+    assert len(names) == len(cands) and {c.name for c in base} <= names
+    assert not valid(Candidate("ds-cnn-stream", {"filters": 8, "first_kernel": [5, 4],
+                                                 "blocks": 1}, coeffs=3))
+    c = Candidate("ds-cnn", {"filters": 32, "first_kernel": [10, 4], "first_strides": [2, 2],
+                             "blocks": 2}, 4, coeffs=13, prune=0.5)
+    assert c.name == "ds-cnn-f32-k10x4-s2x2-b2-e4-c13-p50"
+    assert Candidate.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+    assert c.settings().num_outputs == 13 and c.settings().hash() != FrontendSettings().hash()
+    assert Candidate("ds-cnn", c.fields).settings() == FrontendSettings()
+    # the default candidate's JSON (and so every cache key made of it) is unchanged
+    assert Candidate("ds-cnn", c.fields, 4).to_dict() == {"family": "ds-cnn",
+                                                          "fields": c.fields, "every": 4}
+    # pruned: trains 32 channels, deploys keep_count(32, 0.5) = 16 in every group
+    d = c.deployed()
+    assert d.fields["filters"] == 16 and d.prune == 0 and d.coeffs == 13 and d.every == 4
+    assert architecture_key(c) != architecture_key(d)
+    with pytest.raises(KwsError, match="--coeffs|coefficients"):
+        Candidate("ds-cnn", c.fields, coeffs=41)
+    with pytest.raises(KwsError, match="pruning ratio"):
+        Candidate("ds-cnn", c.fields, prune=1.0)
+    # the frontier's lines keep resolutions and ratios apart
+    front = frontier(cands, _fake_cost, Budget(10**9, 10**9, 1e12), per_line=1)
+    assert {(x.coeffs, x.prune) for x in front} == {(n, r) for n in (4, 10, 13)
+                                                     for r in (0.0, 0.5)}
+
+
 def test_space_rejects_too_deep_valid_padding_and_unknown_family():
     deep = Candidate("tcn-stream", {"filters": 8, "first_time": 5, "kernel": 7, "blocks": 8})
     assert not valid(deep)          # 49 - 4 - 48 < 1 time slices left
@@ -194,6 +229,32 @@ def test_cost_model_fit_recovers_a_linear_kernel_law_and_the_firmware_terms():
         model.predict(samples[0].structure, family="tcn-stream", every=2)
 
 
+def test_cost_model_fits_the_input_resolution_slopes():
+    """Firmware terms that grow with the MFCC coefficients (front-end work per hop, RAM of
+    the feature window, flash of the tables) are recovered from networks of two
+    resolutions, and priced for a third; one resolution gives slopes of 0."""
+    layers = [_layer("fc", num_in=16, num_out=4, macs=64)]
+    samples = []
+    for i, (coeffs, every) in enumerate([(10, 2), (10, 4), (13, 2), (8, 4)]):
+        s = Structure(layers, None, const_bytes=1000 + 10 * i, arena_bytes=500 + 20 * i)
+        per_hop = 50_000 + 230 * (coeffs - 10)
+        figures = {"instructions_per_second": 50 * (per_hop + 200 / every),
+                   "instructions_per_inference": 200,
+                   "flash_bytes": 30_000 + 100 + 80 * (coeffs - 10) + s.const_bytes,
+                   "ram_bytes": 12_000 + 49 * (coeffs - 10) + s.arena_bytes}
+        samples.append(Sample(f"n{i}", "ds-cnn", every, s, [150], 200, figures, coeffs))
+    model = CostModel.fit(samples)
+    assert model.front == pytest.approx([230, 49, 80], rel=1e-6)
+    s = Structure(layers, None, const_bytes=2000, arena_bytes=700)
+    pred = model.predict(s, family="ds-cnn", every=2, coeffs=20)
+    assert pred.instructions_per_second == pytest.approx(50 * (50_000 + 2300 + 100), rel=1e-6)
+    assert pred.ram == pytest.approx(12_000 + 490 + 700, rel=1e-6)
+    assert pred.flash == pytest.approx(30_100 + 800 + 2000, rel=1e-6)
+    one = CostModel.fit([x for x in samples if x.coeffs == 10])
+    assert one.front == [0.0, 0.0, 0.0]
+    assert CostModel.from_dict(json.loads(json.dumps(model.to_dict()))).front == model.front
+
+
 def test_kernel_groups_tell_plane_temporal_step_and_conv_configurations_apart():
     plane = _layer("depthwise", in_h=25, in_w=5, in_c=8, out_h=25, out_w=5, out_c=8, k_h=3,
                    k_w=3, macs=9000)
@@ -286,8 +347,11 @@ def test_ray_cluster_address_runs_trials(tmp_path):
     ray_cli = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
     gcs, client, agent, grpc, env_agent, metrics, lo = _free_ports(7)
     root = Path(__file__).resolve().parents[1]
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), os.environ.get(
-        "PYTHONPATH", "")]), "RAY_USAGE_STATS_ENABLED": "0"}
+    # this checkout, and tests/ (pytest imports this file as the module ``test_search``)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests"),
+                                                        os.environ.get("PYTHONPATH", "")]), "RAY_USAGE_STATS_ENABLED": "0",
+           # a token in ~/.ray would turn token authentication on for this head only
+           "RAY_AUTH_MODE": "disabled"}
     temp = Path("/tmp") / f"kws-ray-{os.getpid()}"     # short: Ray's socket paths are bounded
     head = subprocess.Popen(
         [ray_cli, "start", "--head", "--block", f"--port={gcs}", "--num-cpus=2",
@@ -391,10 +455,33 @@ def test_cost_model_predicts_a_held_out_firmware_within_3_percent(calibrated, tm
     measured = Cost.of_figures(firmware_figures(run, every=2))
     err = relative_errors(pred, measured)
     assert all(abs(e) <= 0.03 for e in err.values()), err
+    if coeffs != 10:
+        _assert_firmware_equals_python(run, tmp_path / "parity")
     # the calibration is cached: a second call measures nothing
     again, _ = calibrate(cache / "search", labels=LABELS, candidates=CALIB,
                          kernels=CALIB_KERNELS)
     assert again.to_dict() == model.to_dict()
+
+
+def _assert_firmware_equals_python(run: Path, work: Path) -> None:
+    """The RUN's real firmware (its own front-end tables) prints every inference's int8
+    output on a stream of real speech; they equal the Python simulation's, bit for bit."""
+    from kws.data.labelled_stream import parity_stream
+    from kws.device.pipeline import _build, parse_output_lines, run_firmware
+    from kws.paths import FIXTURE_SPEECH
+    from kws.simulate import detector_settings_for, load_run_model, posteriors, tflm_model_fn
+
+    model = load_run_model(run)
+    det = detector_settings_for(model)
+    samples, _ = parity_stream(FIXTURE_SPEECH, seconds=8.0, seed=2)
+    times, outputs = posteriors(samples, frontend=model.frontend, detector=det,
+                                model_fn=tflm_model_fn(model, workers=1))
+    elf = _build(model, det, work / "build", print_outputs=True)
+    res = run_firmware(elf, samples, workdir=work / "run")
+    _, got_times, got_outputs = parse_output_lines(res.lines, num_classes=len(model.labels))
+    assert len(times) >= 50
+    assert got_times.tolist() == times.tolist()
+    assert np.array_equal(got_outputs, outputs)
 
 
 @pytest.mark.slow
@@ -496,12 +583,16 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
 
 def test_command_parses_budgets_and_refuses_bad_ones(tmp_path, capsys):
     from kws.cli import main
-    from kws.commands.search import parse_bytes
+    from kws.commands.search import parse_bytes, parse_list
 
     assert parse_bytes("64k", what="flash") == 65536
     assert parse_bytes("1M", what="flash") == 1 << 20
     assert parse_bytes("20000", what="flash") == 20000
     assert parse_bytes("16KB", what="ram") == 16384
+    assert parse_list("8,10,13", what="coeffs", cast=int) == [8, 10, 13]
+    assert parse_list("0,0.5", what="prune", cast=float) == [0.0, 0.5]
+    with pytest.raises(KwsError, match="not a comma-separated list"):
+        parse_list("8,ten", what="coeffs", cast=int)
     out = tmp_path / "s"
     assert main(["search", "--words", "yes,no", "--flash", "lots", "--ram", "16k", "--mips",
                  "8", "--out", str(out)]) == 2
@@ -510,3 +601,9 @@ def test_command_parses_budgets_and_refuses_bad_ones(tmp_path, capsys):
     assert main(["search", "--words", "yes,no", "--flash", "64k", "--ram", "16k", "--mips",
                  "-1", "--out", str(out)]) == 2
     assert "--mips" in capsys.readouterr().err and not out.exists()
+    assert main(["search", "--words", "yes,no", "--flash", "64k", "--ram", "16k", "--mips",
+                 "8", "--coeffs", "8,99", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "kws: error: --coeffs: 99 MFCC coefficients: must be in 1..40 (the front end's mel "
+        "bands)"]
+    assert not out.exists()

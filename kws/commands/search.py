@@ -39,6 +39,7 @@ def run(args: argparse.Namespace) -> int:
     """Build the :class:`~kws.search.driver.SearchConfig` and search; print the table."""
     from kws.search.cost import Budget
     from kws.search.driver import SearchConfig, run_search
+    from kws.search.space import check_dimensions
 
     if args.mips <= 0:
         raise KwsError(f"{args.mips:g}: must be positive", argument="mips")
@@ -47,14 +48,16 @@ def run(args: argparse.Namespace) -> int:
     budget = Budget(flash=parse_bytes(args.flash, what="flash"),
                     ram=parse_bytes(args.ram, what="ram"),
                     instructions_per_second=args.mips * 1e6)
+    coeffs = parse_list(args.coeffs, what="coeffs", cast=int)
+    prune = parse_list(args.prune, what="prune", cast=float)
+    check_dimensions(coeffs, prune)
     words = [w.strip() for w in args.words.split(",") if w.strip()]
     train = {"data": args.data, "data_dir": args.data_dir, "per_word": args.per_word,
              "batch_size": args.batch_size}
     cfg = SearchConfig(words=words, out=args.out, budget=budget, trials=args.trials,
                        final_epochs=args.epochs,
                        families=args.families.split(",") if args.families else None,
-                       coeffs=parse_list(args.coeffs, what="coeffs", cast=int),
-                       prune=parse_list(args.prune, what="prune", cast=float),
+                       coeffs=coeffs, prune=prune,
                        train=train,
                        real_speech=None if args.real_speech == "none" else args.real_speech,
                        stream_minutes=args.stream_minutes, workers=args.workers,

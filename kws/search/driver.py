@@ -22,7 +22,7 @@ from kws.search.cost import Budget, Cost, CostModel, calibrate, relative_errors
 from kws.search.executor import make_executor
 from kws.search.probe import probe
 from kws.search.report import finalist_table, pareto_points, write_pareto
-from kws.search.space import DEFAULT_COEFFS, Candidate, enumerate_space
+from kws.search.space import DEFAULT_COEFFS, Candidate, check_dimensions, enumerate_space
 from kws.search.state import SearchState
 from kws.search.strategy import Schedule, frontier, next_size, promote, starting_pool
 from kws.search.trial import proxy_score, run_trial
@@ -155,6 +155,7 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
     """
     from kws.train.data import class_names
 
+    check_dimensions(cfg.coeffs, cfg.prune)
     classes = class_names(cfg.words)
     state = SearchState.open(cfg.out, cfg.key())
     sched = cfg.effective_schedule()

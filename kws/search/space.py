@@ -181,6 +181,18 @@ def valid(c: Candidate, *, frames: int = 49) -> bool:
     return frames - (f["first_time"] - 1) - f["blocks"] * (f["kernel"] - 1) >= 1
 
 
+def check_dimensions(coeffs: list[int] | None, prune: list[float] | None) -> None:
+    """Raise :class:`KwsError` (naming ``coeffs`` or ``prune``) for an input resolution or a
+    pruning ratio no candidate can have."""
+    for n in coeffs or []:
+        if not 1 <= n <= 40:
+            raise KwsError(f"{n} MFCC coefficients: must be in 1..40 (the front end's mel "
+                           f"bands)", argument="coeffs")
+    for r in prune or []:
+        if not 0.0 <= r < 1.0:
+            raise KwsError(f"pruning ratio {r:g}: must be in [0, 1)", argument="prune")
+
+
 def enumerate_space(*, families: list[str] | None = None,
                     grid: dict[str, dict[str, list[Any]]] | None = None,
                     every_hops: list[int] | None = None, coeffs: list[int] | None = None,
