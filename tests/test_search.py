@@ -103,6 +103,27 @@ def test_candidate_registers_its_shape_for_training():
         register_model(name, MODELS["ds-cnn-s"])
 
 
+def test_probe_cache_is_keyed_by_the_exporter_sources(tmp_path, monkeypatch):
+    """A probe cached by other exporter or runtime sources is not reused (its const bytes,
+    arena and step memory may differ)."""
+    pytest.importorskip("tensorflow")
+    from kws.frontend.settings import FrontendSettings
+    from kws.search import cost
+    from kws.search.probe import probe
+
+    c = Candidate("ds-cnn", {"filters": 8, "first_kernel": [10, 4], "first_strides": [4, 2],
+                             "blocks": 1}, 2)
+    first = probe(c, num_classes=4, settings=FrontendSettings(), cache=tmp_path)
+    (path,) = tmp_path.glob("*.json")
+    assert path.stem.endswith(f"-s{cost.sources_key()}")
+    stale = json.loads(path.read_text())
+    stale["const_bytes"] += 1344
+    path.write_text(json.dumps(stale))
+    monkeypatch.setattr(cost, "sources_key", lambda: "0123456789abcdef")
+    again = probe(c, num_classes=4, settings=FrontendSettings(), cache=tmp_path)
+    assert again.const_bytes == first.const_bytes and len(list(tmp_path.glob("*.json"))) == 2
+
+
 # ------------------------------------------------------------------------------ strategy
 
 

@@ -28,6 +28,7 @@ Calibrated on exact counts of the real kernels under QEMU and on real firmware i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -338,13 +339,15 @@ def leave_one_out(samples: Sequence[Sample]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ calibration
 
 
+@functools.lru_cache(maxsize=1)
 def sources_key() -> str:
     """Hash of the C sources whose instructions and bytes the calibration measured (runtime,
-    front end, detector, app, board): a change to any of them invalidates it."""
+    front end, detector, app, board), of the exporter and of the model families: a change to
+    any of them invalidates the calibration and the probes (computed once per process)."""
     h = hashlib.sha256(f"v{COST_VERSION}".encode())
     for folder in ("firmware/runtime/src", "firmware/runtime/include", "firmware/app",
                    "firmware/detector", "firmware/boards", "dsp/src", "dsp/include",
-                   "kws/export"):
+                   "kws/export", "kws/models"):
         for f in sorted((REPO_ROOT / folder).rglob("*")):
             if f.is_file() and f.suffix in (".c", ".h", ".S", ".py", ".ld", ".txt", ".cmake"):
                 h.update(f.relative_to(REPO_ROOT).as_posix().encode())
