@@ -99,7 +99,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "rate, detector), e.g. 8")
     p.add_argument("--out", required=True, help="search folder (state, runs, report)")
     p.add_argument("--trials", type=int, default=16,
-                   help="candidates that start training (default 16; about 1 h on 2 cores)")
+                   help="candidates that start training (default 16; about 35 min on 2 "
+                        "shared cores with nothing cached but the training data)")
     p.add_argument("--epochs", type=int, default=15, help="finalists' epochs (default 15)")
     p.add_argument("--families", default=None,
                    help="comma-separated families (default: ds-cnn,ds-cnn-stream,tcn-stream)")
