@@ -369,9 +369,9 @@ def test_ray_cluster_address_runs_trials(tmp_path):
     gcs, client, agent, grpc, env_agent, metrics, lo = _free_ports(7)
     root = Path(__file__).resolve().parents[1]
     # this checkout, and tests/ (pytest imports this file as the module ``test_search``)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(root), str(root / "tests"),
-                                                        os.environ.get("PYTHONPATH", "")]), "RAY_USAGE_STATS_ENABLED": "0",
-           # a token in ~/.ray would turn token authentication on for this head only
+    path = os.pathsep.join([str(root), str(root / "tests"), os.environ.get("PYTHONPATH", "")])
+    # a token in ~/.ray would turn token authentication on for this head only
+    env = {**os.environ, "PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0",
            "RAY_AUTH_MODE": "disabled"}
     temp = Path("/tmp") / f"kws-ray-{os.getpid()}"     # short: Ray's socket paths are bounded
     head = subprocess.Popen(

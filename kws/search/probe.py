@@ -153,7 +153,6 @@ def probe(c: Candidate, *, num_classes: int, settings: FrontendSettings,
           cache: Path | None = None) -> Structure:
     """The :class:`Structure` of candidate ``c`` (cached in ``cache`` when given)."""
     from kws.export import export_model
-
     from kws.search.cost import sources_key
 
     # the exporter and the runtime's sources decide the const bytes, the arena and the step's
