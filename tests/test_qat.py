@@ -112,6 +112,21 @@ def test_unsupported_layer_is_refused() -> None:
         qat_model(model)
 
 
+def test_residual_model_is_refused_in_one_line() -> None:
+    """A residual connection: one line naming the model, the layer and why."""
+    L = tf.keras.layers
+    inp = L.Input((49, 10, 1))
+    a = L.Conv2D(8, 3, padding="same", use_bias=False, name="c0")(inp)
+    b = L.BatchNormalization(name="b0")(a)
+    x = L.Add(name="skip")([a, b])
+    model = tf.keras.Model(inp, x, name="resnet_like")
+    with pytest.raises(KwsError) as info:
+        qat_model(model)
+    msg = str(info.value)
+    assert "\n" not in msg and "resnet_like" in msg and "skip" in msg
+    assert "residual" in msg and "chain models only" in msg
+
+
 needs_c = pytest.mark.skipif(shutil.which("cmake") is None or shutil.which("cc") is None,
                              reason="cmake and a C compiler build the runtime")
 

@@ -41,6 +41,41 @@ def test_space_names_are_unique_and_round_trip():
     assert a.name != b.name and architecture_key(a) == architecture_key(b)
 
 
+def test_input_resolution_and_pruning_are_dimensions_of_the_space():
+    from kws.frontend.settings import FrontendSettings
+
+    base = list(enumerate_space(families=["ds-cnn-stream"]))
+    cands = list(enumerate_space(families=["ds-cnn-stream"], coeffs=[4, 10, 13],
+                                 prune=[0.0, 0.5]))
+    # a 4-wide first kernel needs 4 coefficients: every line exists at 4, 10 and 13 x 2 ratios
+    assert len(cands) == 6 * len(base)
+    names = {c.name for c in cands}
+    assert len(names) == len(cands) and {c.name for c in base} <= names
+    assert not valid(Candidate("ds-cnn-stream", {"filters": 8, "first_kernel": [5, 4],
+                                                 "blocks": 1}, coeffs=3))
+    c = Candidate("ds-cnn", {"filters": 32, "first_kernel": [10, 4], "first_strides": [2, 2],
+                             "blocks": 2}, 4, coeffs=13, prune=0.5)
+    assert c.name == "ds-cnn-f32-k10x4-s2x2-b2-e4-c13-p50"
+    assert Candidate.from_dict(json.loads(json.dumps(c.to_dict()))) == c
+    assert c.settings().num_outputs == 13 and c.settings().hash() != FrontendSettings().hash()
+    assert Candidate("ds-cnn", c.fields).settings() == FrontendSettings()
+    # the default candidate's JSON (and so every cache key made of it) is unchanged
+    assert Candidate("ds-cnn", c.fields, 4).to_dict() == {"family": "ds-cnn",
+                                                          "fields": c.fields, "every": 4}
+    # pruned: trains 32 channels, deploys keep_count(32, 0.5) = 16 in every group
+    d = c.deployed()
+    assert d.fields["filters"] == 16 and d.prune == 0 and d.coeffs == 13 and d.every == 4
+    assert architecture_key(c) != architecture_key(d)
+    with pytest.raises(KwsError, match="--coeffs|coefficients"):
+        Candidate("ds-cnn", c.fields, coeffs=41)
+    with pytest.raises(KwsError, match="pruning ratio"):
+        Candidate("ds-cnn", c.fields, prune=1.0)
+    # the frontier's lines keep resolutions and ratios apart
+    front = frontier(cands, _fake_cost, Budget(10**9, 10**9, 1e12), per_line=1)
+    assert {(x.coeffs, x.prune) for x in front} == {(n, r) for n in (4, 10, 13)
+                                                     for r in (0.0, 0.5)}
+
+
 def test_space_rejects_too_deep_valid_padding_and_unknown_family():
     deep = Candidate("tcn-stream", {"filters": 8, "first_time": 5, "kernel": 7, "blocks": 8})
     assert not valid(deep)          # 49 - 4 - 48 < 1 time slices left
@@ -66,6 +101,27 @@ def test_candidate_registers_its_shape_for_training():
         from kws.models import register_model
 
         register_model(name, MODELS["ds-cnn-s"])
+
+
+def test_probe_cache_is_keyed_by_the_exporter_sources(tmp_path, monkeypatch):
+    """A probe cached by other exporter or runtime sources is not reused (its const bytes,
+    arena and step memory may differ)."""
+    pytest.importorskip("tensorflow")
+    from kws.frontend.settings import FrontendSettings
+    from kws.search import cost
+    from kws.search.probe import probe
+
+    c = Candidate("ds-cnn", {"filters": 8, "first_kernel": [10, 4], "first_strides": [4, 2],
+                             "blocks": 1}, 2)
+    first = probe(c, num_classes=4, settings=FrontendSettings(), cache=tmp_path)
+    (path,) = tmp_path.glob("*.json")
+    assert path.stem.endswith(f"-s{cost.sources_key()}")
+    stale = json.loads(path.read_text())
+    stale["const_bytes"] += 1344
+    path.write_text(json.dumps(stale))
+    monkeypatch.setattr(cost, "sources_key", lambda: "0123456789abcdef")
+    again = probe(c, num_classes=4, settings=FrontendSettings(), cache=tmp_path)
+    assert again.const_bytes == first.const_bytes and len(list(tmp_path.glob("*.json"))) == 2
 
 
 # ------------------------------------------------------------------------------ strategy
@@ -194,6 +250,32 @@ def test_cost_model_fit_recovers_a_linear_kernel_law_and_the_firmware_terms():
         model.predict(samples[0].structure, family="tcn-stream", every=2)
 
 
+def test_cost_model_fits_the_input_resolution_slopes():
+    """Firmware terms that grow with the MFCC coefficients (front-end work per hop, RAM of
+    the feature window, flash of the tables) are recovered from networks of two
+    resolutions, and priced for a third; one resolution gives slopes of 0."""
+    layers = [_layer("fc", num_in=16, num_out=4, macs=64)]
+    samples = []
+    for i, (coeffs, every) in enumerate([(10, 2), (10, 4), (13, 2), (8, 4)]):
+        s = Structure(layers, None, const_bytes=1000 + 10 * i, arena_bytes=500 + 20 * i)
+        per_hop = 50_000 + 230 * (coeffs - 10)
+        figures = {"instructions_per_second": 50 * (per_hop + 200 / every),
+                   "instructions_per_inference": 200,
+                   "flash_bytes": 30_000 + 100 + 80 * (coeffs - 10) + s.const_bytes,
+                   "ram_bytes": 12_000 + 49 * (coeffs - 10) + s.arena_bytes}
+        samples.append(Sample(f"n{i}", "ds-cnn", every, s, [150], 200, figures, coeffs))
+    model = CostModel.fit(samples)
+    assert model.front == pytest.approx([230, 49, 80], rel=1e-6)
+    s = Structure(layers, None, const_bytes=2000, arena_bytes=700)
+    pred = model.predict(s, family="ds-cnn", every=2, coeffs=20)
+    assert pred.instructions_per_second == pytest.approx(50 * (50_000 + 2300 + 100), rel=1e-6)
+    assert pred.ram == pytest.approx(12_000 + 490 + 700, rel=1e-6)
+    assert pred.flash == pytest.approx(30_100 + 800 + 2000, rel=1e-6)
+    one = CostModel.fit([x for x in samples if x.coeffs == 10])
+    assert one.front == [0.0, 0.0, 0.0]
+    assert CostModel.from_dict(json.loads(json.dumps(model.to_dict()))).front == model.front
+
+
 def test_kernel_groups_tell_plane_temporal_step_and_conv_configurations_apart():
     plane = _layer("depthwise", in_h=25, in_w=5, in_c=8, out_h=25, out_w=5, out_c=8, k_h=3,
                    k_w=3, macs=9000)
@@ -258,12 +340,83 @@ def test_ray_local_cluster_runs_trials():
     assert os.getpid() not in {r["pid"] for r in out.values()}
 
 
+def _free_ports(n: int) -> list[int]:
+    import socket
+
+    socks = [socket.socket() for _ in range(n)]
+    for sk in socks:
+        sk.bind(("127.0.0.1", 0))
+    ports = [sk.getsockname()[1] for sk in socks]
+    for sk in socks:
+        sk.close()
+    return ports
+
+
+@pytest.mark.skipif(not ray_available(), reason="ray is not installed (extra 'search')")
+def test_ray_cluster_address_runs_trials(tmp_path):
+    """``--ray ADDRESS``: a Ray head started here (``ray start --head --block`` on free ports,
+    its own temporary folder, this checkout on its PYTHONPATH as a cluster's nodes need), the
+    executor connects to it by address and its workers run the trials."""
+    import shutil
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from kws.search.executor import make_executor
+
+    ray_cli = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
+    gcs, client, agent, grpc, env_agent, metrics, lo = _free_ports(7)
+    root = Path(__file__).resolve().parents[1]
+    # this checkout, and tests/ (pytest imports this file as the module ``test_search``)
+    path = os.pathsep.join([str(root), str(root / "tests"), os.environ.get("PYTHONPATH", "")])
+    # a token in ~/.ray would turn token authentication on for this head only
+    env = {**os.environ, "PYTHONPATH": path, "RAY_USAGE_STATS_ENABLED": "0",
+           "RAY_AUTH_MODE": "disabled"}
+    temp = Path("/tmp") / f"kws-ray-{os.getpid()}"     # short: Ray's socket paths are bounded
+    head = subprocess.Popen(
+        [ray_cli, "start", "--head", "--block", f"--port={gcs}", "--num-cpus=2",
+         "--include-dashboard=false", f"--ray-client-server-port={client}",
+         f"--dashboard-agent-listen-port={agent}", f"--dashboard-agent-grpc-port={grpc}",
+         f"--runtime-env-agent-port={env_agent}", f"--metrics-export-port={metrics}",
+         f"--min-worker-port={lo}", f"--max-worker-port={lo + 40}",
+         f"--temp-dir={temp}", "--disable-usage-stats"],
+        env=env, stdout=subprocess.DEVNULL, stderr=open(tmp_path / "head.log", "w"),
+        start_new_session=True)
+    try:
+        address = f"127.0.0.1:{gcs}"
+        ex = None
+        for _ in range(120):                  # the head takes a few seconds to listen
+            if head.poll() is not None:
+                pytest.fail(f"ray start failed: {(tmp_path / 'head.log').read_text()[-2000:]}")
+            try:
+                ex = make_executor(workers=2, ray_address=address)
+                break
+            except (ConnectionError, RuntimeError):
+                time.sleep(0.5)
+        assert ex is not None, "the Ray head did not come up"
+        try:
+            assert ex.name == f"Ray cluster {address}"
+            out = dict(ex.run(_square, [{"x": i} for i in range(4)]))
+        finally:
+            ex.close()
+        assert sorted(r["value"] for r in out.values()) == [0, 1, 4, 9]
+        assert os.getpid() not in {r["pid"] for r in out.values()}
+    finally:
+        os.killpg(head.pid, signal.SIGTERM)   # the head and the processes it started
+        try:
+            head.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(head.pid, signal.SIGKILL)
+        shutil.rmtree(temp, ignore_errors=True)
+
+
 # ------------------------------------------------------------------------------ real QEMU
 
 
-def _ds(f: int, k: list[int], s: list[int], b: int, e: int) -> Candidate:
+def _ds(f: int, k: list[int], s: list[int], b: int, e: int, coeffs: int = 10) -> Candidate:
     return Candidate("ds-cnn", {"filters": f, "first_kernel": k, "first_strides": s,
-                                "blocks": b}, e)
+                                "blocks": b}, e, coeffs)
 
 
 @pytest.fixture(scope="module")
@@ -280,38 +433,83 @@ def qemu_ready():
         pytest.skip(f"no QEMU counting plugin: {exc}")
 
 
-def test_cost_model_predicts_a_held_out_firmware_within_3_percent(qemu_ready, tmp_path):
-    """Calibrated on three random-weight DS-CNNs (exact per-kernel QEMU counts; the real
-    firmware of two), the model predicts a fourth network's whole firmware (built and counted
-    here, other weights)."""
-    from kws.frontend.settings import FrontendSettings
+#: The small calibration the not-slow tests share: three random-weight DS-CNNs whose real
+#: firmware is built and measured (two widths and depths at the default 10 MFCC coefficients,
+#: one at 13: the input-resolution slopes), and two counted for their kernel calls only (the
+#: first convolution's configuration at both resolutions).
+CALIB = [_ds(8, [10, 4], [2, 2], 1, 2), _ds(32, [10, 4], [2, 2], 3, 2),
+         _ds(8, [10, 4], [2, 2], 1, 2, 13)]
+CALIB_KERNELS = [_ds(48, [10, 4], [2, 2], 1, 2), _ds(48, [10, 4], [2, 2], 1, 2, 13)]
+
+
+@pytest.fixture(scope="module")
+def calibrated(qemu_ready, tmp_path_factory):
+    """The cache folder holding the shared calibration, the model and its samples."""
+    from kws.search.cost import calibrate
+
+    cache = tmp_path_factory.mktemp("search-cache")
+    model, samples = calibrate(cache / "search", labels=LABELS, candidates=CALIB,
+                               kernels=CALIB_KERNELS)
+    return cache, model, samples
+
+
+@pytest.mark.parametrize("coeffs", [10, 13])
+def test_cost_model_predicts_a_held_out_firmware_within_3_percent(calibrated, tmp_path, coeffs):
+    """Calibrated on random-weight DS-CNNs (exact per-kernel QEMU counts; the real firmware
+    of three), the model predicts a network it has not seen (other width, depth and weights;
+    the default and a finer input resolution, whose firmware generates its own front-end
+    tables), built and measured here."""
     from kws.search.cost import calibrate, relative_errors
     from kws.search.measure import firmware_figures
     from kws.search.probe import probe, write_random_run
 
-    calib = [_ds(8, [10, 4], [2, 2], 1, 2), _ds(32, [10, 4], [2, 2], 3, 2)]
-    kernels = [_ds(48, [10, 4], [2, 2], 1, 2)]
-    model, samples = calibrate(tmp_path / "cache", labels=LABELS, candidates=calib,
-                               kernels=kernels)
-    assert len(samples) == 3 and samples[2].figures is None
-    held_out = _ds(16, [10, 4], [2, 2], 2, 2)
-    settings = FrontendSettings()
+    cache, model, samples = calibrated
+    assert len(samples) == 5 and samples[3].figures is None
+    assert model.front[0] > 0        # more coefficients: more front-end work per hop
+    held_out = _ds(16, [10, 4], [2, 2], 2, 2, coeffs)
+    settings = held_out.settings()
+    assert settings.num_outputs == coeffs
     pred = model.predict(probe(held_out, num_classes=4, settings=settings), family="ds-cnn",
-                         every=2)
+                         every=2, coeffs=coeffs)
     run = write_random_run(held_out, tmp_path / "run", labels=LABELS, settings=settings,
                            seed=5)
     measured = Cost.of_figures(firmware_figures(run, every=2))
     err = relative_errors(pred, measured)
     assert all(abs(e) <= 0.03 for e in err.values()), err
+    if coeffs != 10:
+        _assert_firmware_equals_python(run, tmp_path / "parity")
     # the calibration is cached: a second call measures nothing
-    again, _ = calibrate(tmp_path / "cache", labels=LABELS, candidates=calib, kernels=kernels)
+    again, _ = calibrate(cache / "search", labels=LABELS, candidates=CALIB,
+                         kernels=CALIB_KERNELS)
     assert again.to_dict() == model.to_dict()
+
+
+def _assert_firmware_equals_python(run: Path, work: Path) -> None:
+    """The RUN's real firmware (its own front-end tables) prints every inference's int8
+    output on a stream of real speech; they equal the Python simulation's, bit for bit."""
+    from kws.data.labelled_stream import parity_stream
+    from kws.device.pipeline import _build, parse_output_lines, run_firmware
+    from kws.paths import FIXTURE_SPEECH
+    from kws.simulate import detector_settings_for, load_run_model, posteriors, tflm_model_fn
+
+    model = load_run_model(run)
+    det = detector_settings_for(model)
+    samples, _ = parity_stream(FIXTURE_SPEECH, seconds=8.0, seed=2)
+    times, outputs = posteriors(samples, frontend=model.frontend, detector=det,
+                                model_fn=tflm_model_fn(model, workers=1))
+    elf = _build(model, det, work / "build", print_outputs=True)
+    res = run_firmware(elf, samples, workdir=work / "run")
+    _, got_times, got_outputs = parse_output_lines(res.lines, num_classes=len(model.labels))
+    assert len(times) >= 50
+    assert got_times.tolist() == times.tolist()
+    assert np.array_equal(got_outputs, outputs)
 
 
 @pytest.mark.slow
 def test_cost_model_leave_one_out_error_on_every_family(qemu_ready, tmp_path):
-    """The default calibration set (14 networks of the three families): each network's
-    firmware predicted by the model fitted on the others."""
+    """The default calibration set (14 networks of the three families, and 12 counted for
+    their kernels: about 10 minutes on 2 cores, hence slow): each network's firmware
+    predicted by the model fitted on the others."""
     from kws.search.cost import calibrate, leave_one_out
 
     _, samples = calibrate(tmp_path, labels=LABELS)
@@ -323,45 +521,65 @@ def test_cost_model_leave_one_out_error_on_every_family(qemu_ready, tmp_path):
     assert worst["flash_bytes"] <= 0.01 and worst["ram_bytes"] <= 0.01, errors
 
 
-@pytest.mark.slow
-def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, tmp_path,
-                                                                   monkeypatch):
-    """A whole search at a tiny scale (tiny data, 1-epoch proxies, two finalists): every
-    finalist is measured on its real firmware under QEMU and fits the budget; the report,
-    the Pareto files and the state are written; a second run resumes without training."""
-    from kws.search import driver
-    from kws.search.driver import SearchConfig, run_search
+def _tiny_search_config(tmp_path: Path, cache: Path, data: Path, budget: Budget,
+                        out: str = "search") -> object:
+    from kws.search.driver import SearchConfig
     from kws.search.strategy import Schedule
-    from tests.tiny_data import make_tiny_speech_commands
 
-    data = make_tiny_speech_commands(tmp_path / "sc")
-    grid = {"ds-cnn": {"filters": [8, 12, 16], "first_kernel": [[10, 4]],
-                       "first_strides": [[4, 2]], "blocks": [1]},
-            "tcn-stream": {"filters": [8, 12, 16], "first_time": [3], "kernel": [3],
-                           "blocks": [2]}}
-    budget = Budget(flash=48 * 1024, ram=16 * 1024, instructions_per_second=4.5e6)
-    cfg = SearchConfig(
-        words=["yes", "no"], out=str(tmp_path / "search"), budget=budget, trials=3,
-        schedule=Schedule((1,), 2, 3, 2), grid=grid, every_hops=[4],
-        calibration=[_ds(8, [10, 4], [4, 2], 1, 4).to_dict(), _ds(16, [10, 4], [4, 2], 1, 4)
-                     .to_dict(),
-                     Candidate("tcn-stream", {"filters": 8, "first_time": 3, "kernel": 3,
-                                              "blocks": 2}).to_dict(),
-                     Candidate("tcn-stream", {"filters": 16, "first_time": 3, "kernel": 3,
-                                              "blocks": 2}).to_dict()],
+    # widths at 13 MFCC coefficients, unpruned and pruned by half (trained at its width,
+    # deployed with half the channels)
+    grid = {"ds-cnn": {"filters": [8, 16, 24, 32], "first_kernel": [[10, 4]],
+                       "first_strides": [[2, 2]], "blocks": [1]}}
+    return SearchConfig(
+        words=["yes", "no"], out=str(tmp_path / out), budget=budget, trials=2,
+        schedule=Schedule((1,), 1, 2, 2), grid=grid, every_hops=[2], coeffs=[13],
+        prune=[0.0, 0.5], calibration=[c.to_dict() for c in CALIB],
+        calibration_kernels=[c.to_dict() for c in CALIB_KERNELS],
         train={"data": "speech-commands", "data_dir": str(data), "copies": 1,
                "batch_size": 16, "unknown_percent": 100.0, "silence_percent": 20.0,
-               "calibration_minutes": 0.2, "noise_dir": str(data / "_background_noise_")},
-        real_speech=str(data), stream_minutes=1.0, workers=0,
-        cache_dir=str(tmp_path / "cache"))
+               "calibration_minutes": 0.2, "prune_epochs": 1,
+               "noise_dir": str(data / "_background_noise_")},
+        real_speech=str(data), stream_minutes=0.5, workers=0, cache_dir=str(cache))
+
+
+def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, tmp_path,
+                                                                   monkeypatch):
+    """A whole search at a tiny scale (tiny data, 1-epoch proxies and finals, two
+    finalists, a space of widths at 13 MFCC coefficients with and without pruning): every
+    finalist is trained, exported and measured on its real firmware under QEMU and fits the
+    budget, as the cost model said within 3 %; the report, the Pareto files and the state
+    are written; a second run resumes without training; a budget nothing fits is refused
+    before any training."""
+    from kws.search import driver
+    from kws.search.driver import run_search
+    from tests.tiny_data import make_tiny_speech_commands
+
+    cache, model, _ = calibrated
+    data = make_tiny_speech_commands(tmp_path / "sc", per_word=12)
+    budget = Budget(flash=44 * 1024, ram=16 * 1024, instructions_per_second=12e6)
+    cfg = _tiny_search_config(tmp_path, cache, data, budget)
     report = run_search(cfg)
+    state = json.loads((Path(cfg.out) / "search.json").read_text())
+    predicted = {n: e["predicted"] for n, e in state["candidates"].items()}
+    # the widest candidates did not fit: the budget binds
+    assert any(p is not None and not budget.allows(Cost.of_figures(p)) for p in
+               predicted.values())
     assert len(report["finalists"]) == 2
     for f in report["finalists"]:
         m = f["measured"]
         assert m["flash_bytes"] <= budget.flash and m["ram_bytes"] <= budget.ram
         assert m["instructions_per_second"] <= budget.instructions_per_second
+        assert f["figures"]["instructions_per_hop_frontend"] > 0
         assert f["detection"]["events"] > 0 and f["accuracy_real"] is not None
         assert all(abs(e) <= 0.03 for e in f["errors"].values()), f["errors"]
+        assert f["name"].endswith(("-c13", "-c13-p50"))
+        settings = json.loads((Path(f["run"]) / "settings.json").read_text())
+        assert settings["num_coeffs"] == 13
+    pruned = [f for f in report["finalists"] if f["name"].endswith("-p50")]
+    assert len(pruned) == 1
+    metrics = json.loads((Path(pruned[0]["run"]) / "metrics.json").read_text())
+    before, after = (metrics["pruning"][k] for k in ("channels_before", "channels_after"))
+    assert all(after[g] == before[g] // 2 for g in before), (before, after)
     out = Path(cfg.out)
     points = json.loads((out / "pareto.json").read_text())["points"]
     assert sum(p["measured"] for p in points) == 2 and any(p["pareto"] for p in points)
@@ -373,6 +591,12 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, t
 
     monkeypatch.setattr(driver, "run_trial", no_training)
     assert run_search(cfg)["table"] == report["table"]
+    # a budget below the firmware's fixed cost: refused by the cost model, nothing trained
+    small = _tiny_search_config(tmp_path, cache, data, Budget(16 * 1024, 16 * 1024, 12e6),
+                                out="small")
+    with pytest.raises(KwsError, match="no candidate of the 8 in the space fits flash 16384 B"):
+        run_search(small)
+    assert not (tmp_path / "small" / "runs").exists()
 
 
 # ------------------------------------------------------------------------------ command
@@ -380,12 +604,16 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(qemu_ready, t
 
 def test_command_parses_budgets_and_refuses_bad_ones(tmp_path, capsys):
     from kws.cli import main
-    from kws.commands.search import parse_bytes
+    from kws.commands.search import parse_bytes, parse_list
 
     assert parse_bytes("64k", what="flash") == 65536
     assert parse_bytes("1M", what="flash") == 1 << 20
     assert parse_bytes("20000", what="flash") == 20000
     assert parse_bytes("16KB", what="ram") == 16384
+    assert parse_list("8,10,13", what="coeffs", cast=int) == [8, 10, 13]
+    assert parse_list("0,0.5", what="prune", cast=float) == [0.0, 0.5]
+    with pytest.raises(KwsError, match="not a comma-separated list"):
+        parse_list("8,ten", what="coeffs", cast=int)
     out = tmp_path / "s"
     assert main(["search", "--words", "yes,no", "--flash", "lots", "--ram", "16k", "--mips",
                  "8", "--out", str(out)]) == 2
@@ -394,3 +622,9 @@ def test_command_parses_budgets_and_refuses_bad_ones(tmp_path, capsys):
     assert main(["search", "--words", "yes,no", "--flash", "64k", "--ram", "16k", "--mips",
                  "-1", "--out", str(out)]) == 2
     assert "--mips" in capsys.readouterr().err and not out.exists()
+    assert main(["search", "--words", "yes,no", "--flash", "64k", "--ram", "16k", "--mips",
+                 "8", "--coeffs", "8,99", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "kws: error: --coeffs: 99 MFCC coefficients: must be in 1..40 (the front end's mel "
+        "bands)"]
+    assert not out.exists()

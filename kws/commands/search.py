@@ -20,10 +20,26 @@ def parse_bytes(text: str, *, what: str) -> int:
     return int(float(m.group(1)) * scale)
 
 
+def parse_list(text: str | None, *, what: str, cast: type) -> list | None:
+    """``"8,10,13"`` -> ``[8, 10, 13]`` (None for None); a bad item is an error naming
+    ``what``."""
+    if text is None:
+        return None
+    try:
+        values = [cast(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise KwsError(f"{text!r} is not a comma-separated list of numbers",
+                       argument=what) from None
+    if not values:
+        raise KwsError(f"{text!r}: no values", argument=what)
+    return values
+
+
 def run(args: argparse.Namespace) -> int:
     """Build the :class:`~kws.search.driver.SearchConfig` and search; print the table."""
     from kws.search.cost import Budget
     from kws.search.driver import SearchConfig, run_search
+    from kws.search.space import check_dimensions
 
     if args.mips <= 0:
         raise KwsError(f"{args.mips:g}: must be positive", argument="mips")
@@ -32,12 +48,16 @@ def run(args: argparse.Namespace) -> int:
     budget = Budget(flash=parse_bytes(args.flash, what="flash"),
                     ram=parse_bytes(args.ram, what="ram"),
                     instructions_per_second=args.mips * 1e6)
+    coeffs = parse_list(args.coeffs, what="coeffs", cast=int)
+    prune = parse_list(args.prune, what="prune", cast=float)
+    check_dimensions(coeffs, prune)
     words = [w.strip() for w in args.words.split(",") if w.strip()]
     train = {"data": args.data, "data_dir": args.data_dir, "per_word": args.per_word,
              "batch_size": args.batch_size}
     cfg = SearchConfig(words=words, out=args.out, budget=budget, trials=args.trials,
                        final_epochs=args.epochs,
                        families=args.families.split(",") if args.families else None,
+                       coeffs=coeffs, prune=prune,
                        train=train,
                        real_speech=None if args.real_speech == "none" else args.real_speech,
                        stream_minutes=args.stream_minutes, workers=args.workers,
@@ -79,10 +99,17 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "rate, detector), e.g. 8")
     p.add_argument("--out", required=True, help="search folder (state, runs, report)")
     p.add_argument("--trials", type=int, default=16,
-                   help="candidates that start training (default 16; about 1 h on 2 cores)")
+                   help="candidates that start training (default 16; about 35 min on 2 "
+                        "shared cores with nothing cached but the training data)")
     p.add_argument("--epochs", type=int, default=15, help="finalists' epochs (default 15)")
     p.add_argument("--families", default=None,
                    help="comma-separated families (default: ds-cnn,ds-cnn-stream,tcn-stream)")
+    p.add_argument("--coeffs", default=None, metavar="N,N",
+                   help="input resolutions searched: MFCC coefficients per frame, e.g. 8,10,13 "
+                        "(default 10, the front end's; each costs calibration networks)")
+    p.add_argument("--prune", default=None, metavar="R,R",
+                   help="structured-pruning ratios searched, e.g. 0,0.5 (default 0: none); a "
+                        "pruned candidate trains at its width, then keeps 1-R of its channels")
     p.add_argument("--data", default="synth", help="as kws train --data (default synth)")
     p.add_argument("--data-dir", default=None, help="as kws train --data-dir")
     p.add_argument("--per-word", type=int, default=1000, help="as kws train --per-word")

@@ -197,6 +197,9 @@ def build_app(out_dir: str | Path, cfg: AppConfig, *, backend: str = "real",
     if backend == "doubles":
         write_text_atomic(gen / "kws_app_doubles.h", doubles_header(cfg, seed=doubles_seed))
     elif backend in ("real", "blob"):
+        from kws.frontend import codegen
+
+        codegen.write(cfg.frontend, gen)   # the RUN's front end (first on the include path)
         missing = real_backend_missing()
         if missing:
             raise KwsError(f"firmware build: this checkout lacks {', '.join(missing)}")

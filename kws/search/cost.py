@@ -15,7 +15,12 @@ Calibrated on exact counts of the real kernels under QEMU and on real firmware i
 - **flash**: the model's exact const bytes (from the probe) plus a per-family fit of the rest
   of the image on the number of kernel calls;
 - **RAM**: the planned arena (window) or the step's state and arena (streaming), plus a
-  per-kind fit of the rest (static RAM of the firmware, painted stack).
+  per-kind fit of the rest (static RAM of the firmware, painted stack);
+- **input resolution**: the front end's work per hop, its tables' flash and the detector's
+  feature window grow with the MFCC coefficients per frame: one slope per coefficient for each
+  of the three, fitted jointly with the terms above on calibration networks of several
+  resolutions (zero when the calibration has one). The model's own terms follow from its
+  probe (its first layer reads ``frames x coeffs``).
 
 :func:`prediction_errors` gives the relative error of each prediction on measured firmware.
 """
@@ -23,6 +28,7 @@ Calibrated on exact counts of the real kernels under QEMU and on real firmware i
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -40,6 +46,9 @@ COST_VERSION = 1
 
 #: Front-end hops per second (20 ms hops).
 HOP_MS = 20.0
+
+#: The front end's default MFCC coefficients per frame (the base of the resolution slopes).
+BASE_COEFFS = 10
 
 
 @dataclasses.dataclass(frozen=True)
@@ -131,6 +140,7 @@ class Sample:
     layer_instructions: list[int]
     run_instructions: int
     figures: dict[str, Any] | None      # None: a kernel-only sample (no firmware built)
+    coeffs: int = 10                    # MFCC coefficients per frame of its front end
 
     @property
     def streaming(self) -> bool:
@@ -148,7 +158,8 @@ class Sample:
         """Inverse of :meth:`to_dict`."""
         return cls(d["name"], d["family"], int(d["every"]), Structure.from_dict(d["structure"]),
                    [int(v) for v in d["layer_instructions"]], int(d["run_instructions"]),
-                   None if d["figures"] is None else dict(d["figures"]))
+                   None if d["figures"] is None else dict(d["figures"]),
+                   int(d.get("coeffs", BASE_COEFFS)))
 
 
 def _kind(streaming: bool) -> str:
@@ -164,6 +175,8 @@ class CostModel:
     per_hop: dict[str, float]                 # kind -> fixed instructions per hop
     flash: dict[str, list[float]]             # family -> [a, b]: a + b * calls (+ const bytes)
     ram: dict[str, float]                     # kind -> fixed bytes (+ arena / step memory)
+    front: list[float] = dataclasses.field(default_factory=lambda: [0.0, 0.0, 0.0])
+    # per MFCC coefficient beyond BASE_COEFFS: [instructions per hop, RAM bytes, flash bytes]
 
     @classmethod
     def fit(cls, samples: Sequence[Sample]) -> CostModel:
@@ -194,18 +207,23 @@ class CostModel:
         overhead = {k: _line(v) for k, v in over.items()}
         model = cls(kernels, overhead, {}, {}, {})
         hops = 1000.0 / HOP_MS
+        per_hop = [s.figures["instructions_per_second"] / hops
+                   - s.figures["instructions_per_inference"] / s.every for s in samples]
+        ram = [s.figures["ram_bytes"] - _memory(s.structure) for s in samples]
+        flash = [s.figures["flash_bytes"] - s.structure.const_bytes for s in samples]
+        model.front = [_front_slope(samples, per_hop, by="kind"),
+                       _front_slope(samples, ram, by="kind"),
+                       _front_slope(samples, flash, by="family")]
+        extra = [s.coeffs - BASE_COEFFS for s in samples]
         for kind in {_kind(s.streaming) for s in samples}:
-            ks = [s for s in samples if _kind(s.streaming) == kind]
-            model.per_hop[kind] = float(np.mean([
-                s.figures["instructions_per_second"] / hops
-                - s.figures["instructions_per_inference"] / s.every for s in ks]))
-            model.ram[kind] = float(np.mean([s.figures["ram_bytes"] - _memory(s.structure)
-                                             for s in ks]))
+            i = [j for j, s in enumerate(samples) if _kind(s.streaming) == kind]
+            model.per_hop[kind] = float(np.mean([per_hop[j] - model.front[0] * extra[j]
+                                                 for j in i]))
+            model.ram[kind] = float(np.mean([ram[j] - model.front[1] * extra[j] for j in i]))
         for family in {s.family for s in samples}:
-            fs = [s for s in samples if s.family == family]
-            model.flash[family] = _line([(len(s.structure.run_layers),
-                                          s.figures["flash_bytes"] - s.structure.const_bytes)
-                                         for s in fs])
+            i = [j for j, s in enumerate(samples) if s.family == family]
+            model.flash[family] = _line([(len(samples[j].structure.run_layers),
+                                          flash[j] - model.front[2] * extra[j]) for j in i])
         return model
 
     def run_instructions(self, structure: Structure) -> float:
@@ -227,16 +245,20 @@ class CostModel:
         a, b = self.overhead.get(kind, [0.0, 0.0])
         return total + a + b * len(layers)
 
-    def predict(self, structure: Structure, *, family: str, every: int) -> Cost:
-        """Predicted :class:`Cost` of a candidate's whole firmware."""
+    def predict(self, structure: Structure, *, family: str, every: int,
+                coeffs: int = BASE_COEFFS) -> Cost:
+        """Predicted :class:`Cost` of a candidate's whole firmware (``coeffs``: MFCC
+        coefficients per frame of its front end)."""
         kind = _kind(structure.step_layers is not None)
         if kind not in self.per_hop or family not in self.flash:
             raise KwsError(f"cost model: not calibrated for {family} ({kind} firmware)")
+        d = coeffs - BASE_COEFFS
         hops = 1000.0 / HOP_MS
-        ips = hops * self.per_hop[kind] + hops / every * self.run_instructions(structure)
+        ips = hops * (self.per_hop[kind] + self.front[0] * d) \
+            + hops / every * self.run_instructions(structure)
         a, b = self.flash[family]
-        flash = a + b * len(structure.run_layers) + structure.const_bytes
-        return Cost(ips, flash, self.ram[kind] + _memory(structure))
+        flash = a + b * len(structure.run_layers) + structure.const_bytes + self.front[2] * d
+        return Cost(ips, flash, self.ram[kind] + self.front[1] * d + _memory(structure))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form."""
@@ -245,7 +267,29 @@ class CostModel:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> CostModel:
         """Inverse of :meth:`to_dict`."""
-        return cls(d["kernels"], d["overhead"], d["per_hop"], d["flash"], d["ram"])
+        return cls(d["kernels"], d["overhead"], d["per_hop"], d["flash"], d["ram"],
+                   list(d.get("front", [0.0, 0.0, 0.0])))
+
+
+def _front_slope(samples: Sequence[Sample], y: Sequence[float], *, by: str) -> float:
+    """The per-coefficient slope of a fixed firmware term ``y`` (one value per sample): least
+    squares of ``y`` on an intercept per kind (``by="kind"``) or an intercept and a slope in
+    kernel calls per family (``by="family"``), plus ``coeffs - BASE_COEFFS``. 0 when the
+    samples have a single resolution."""
+    extra = np.array([s.coeffs - BASE_COEFFS for s in samples], np.float64)
+    if len(set(extra.tolist())) < 2:
+        return 0.0
+    groups = sorted({_kind(s.streaming) if by == "kind" else s.family for s in samples})
+    cols = []
+    for g in groups:
+        member = np.array([float((_kind(s.streaming) if by == "kind" else s.family) == g)
+                           for s in samples])
+        cols.append(member)
+        if by == "family":
+            cols.append(member * np.array([len(s.structure.run_layers) for s in samples]))
+    a = np.stack([*cols, extra], axis=1)
+    x, *_ = np.linalg.lstsq(a, np.asarray(y, np.float64), rcond=None)
+    return float(x[-1])
 
 
 def _distinct(rows: Sequence[tuple[np.ndarray, float]]) -> int:
@@ -287,7 +331,7 @@ def leave_one_out(samples: Sequence[Sample]) -> list[dict[str, Any]]:
         if not any(t.family == s.family for t in rest):
             rest = list(samples)
         model = CostModel.fit(rest)
-        pred = model.predict(s.structure, family=s.family, every=s.every)
+        pred = model.predict(s.structure, family=s.family, every=s.every, coeffs=s.coeffs)
         out.append({"name": s.name, **relative_errors(pred, Cost.of_figures(s.figures))})
     return out
 
@@ -295,13 +339,15 @@ def leave_one_out(samples: Sequence[Sample]) -> list[dict[str, Any]]:
 # ------------------------------------------------------------------------------ calibration
 
 
+@functools.lru_cache(maxsize=1)
 def sources_key() -> str:
     """Hash of the C sources whose instructions and bytes the calibration measured (runtime,
-    front end, detector, app, board): a change to any of them invalidates it."""
+    front end, detector, app, board), of the exporter and of the model families: a change to
+    any of them invalidates the calibration and the probes (computed once per process)."""
     h = hashlib.sha256(f"v{COST_VERSION}".encode())
     for folder in ("firmware/runtime/src", "firmware/runtime/include", "firmware/app",
                    "firmware/detector", "firmware/boards", "dsp/src", "dsp/include",
-                   "kws/export"):
+                   "kws/export", "kws/models"):
         for f in sorted((REPO_ROOT / folder).rglob("*")):
             if f.is_file() and f.suffix in (".c", ".h", ".S", ".py", ".ld", ".txt", ".cmake"):
                 h.update(f.relative_to(REPO_ROOT).as_posix().encode())
@@ -309,9 +355,10 @@ def sources_key() -> str:
     return h.hexdigest()[:16]
 
 
-def calibration_candidates() -> list[Any]:
+def calibration_candidates(coeffs: Sequence[int] = (BASE_COEFFS,)) -> list[Any]:
     """The calibration networks: every family, narrow to wide, shallow to deep, every kernel
-    size and stride of the grid."""
+    size and stride of the grid; for every other input resolution of ``coeffs``, one network
+    of each family at that resolution (the resolution slopes)."""
     from kws.search.space import Candidate
 
     def ds(f: int, k: list[int], s: list[int], b: int, e: int) -> Candidate:
@@ -324,23 +371,27 @@ def calibration_candidates() -> list[Any]:
     def tc(f: int, t: int, k: int, b: int) -> Candidate:
         return Candidate("tcn-stream", {"filters": f, "first_time": t, "kernel": k, "blocks": b})
 
-    return [ds(8, [10, 4], [4, 2], 1, 4), ds(16, [10, 4], [2, 2], 2, 2),
+    base = [ds(8, [10, 4], [4, 2], 1, 4), ds(16, [10, 4], [2, 2], 2, 2),
             ds(24, [6, 4], [3, 2], 3, 2), ds(40, [10, 4], [2, 2], 4, 2),
             ds(12, [6, 4], [2, 2], 2, 4), ds(56, [10, 4], [4, 2], 2, 2),
             st(8, [10, 4], 1), st(16, [5, 4], 2), st(32, [10, 4], 3), st(24, [5, 4], 1),
             tc(16, 3, 3, 2), tc(32, 5, 5, 3), tc(48, 3, 7, 4), tc(24, 3, 5, 2)]
+    other = [dataclasses.replace(c, coeffs=int(n)) for n in coeffs if n != BASE_COEFFS
+             for c in (base[1], base[7], base[10])]
+    return base + other
 
 
-def kernel_candidates() -> list[Any]:
+def kernel_candidates(coeffs: Sequence[int] = (BASE_COEFFS,)) -> list[Any]:
     """Networks measured for their kernel calls only (no firmware): two widths of every
-    first-convolution configuration (kernel, strides) of the default grid, whose im2col and
-    blocking costs no other kernel shares."""
+    first-convolution configuration (kernel, strides, input resolution) of the default grid,
+    whose im2col and blocking costs no other kernel shares."""
     from kws.search.space import DEFAULT_GRID, Candidate
 
     g = DEFAULT_GRID["ds-cnn"]
     return [Candidate("ds-cnn", {"filters": f, "first_kernel": k, "first_strides": s,
-                                 "blocks": 1}, 2)
-            for k in g["first_kernel"] for s in g["first_strides"] for f in (8, 48)]
+                                 "blocks": 1}, 2, int(n))
+            for n in coeffs for k in g["first_kernel"] for s in g["first_strides"]
+            for f in (8, 48)]
 
 
 def measure_sample(c: Any, *, labels: list[str], workdir: Path, settings: Any,
@@ -349,32 +400,35 @@ def measure_sample(c: Any, *, labels: list[str], workdir: Path, settings: Any,
     from kws.search.measure import firmware_figures, layer_counts
     from kws.search.probe import structure_of_export, write_random_run
 
-    run = write_random_run(c, workdir / c.name, labels=labels, settings=settings)
+    run = write_random_run(c, workdir / c.name, labels=labels, settings=c.settings())
     counts = layer_counts(run / "model.tflite", streaming=c.streaming)
     from kws.runtime import target
 
     structure = structure_of_export(target.build_m4_model(run / "model.tflite").export)
     figures = firmware_figures(run, every=c.every) if firmware else None
-    return Sample(c.name, c.family, c.every, structure, counts.layers, counts.total, figures)
+    return Sample(c.name, c.family, c.every, structure, counts.layers, counts.total, figures,
+                  c.coeffs)
 
 
 def calibrate(cache: Path, *, labels: Sequence[str], candidates: Sequence[Any] | None = None,
-              kernels: Sequence[Any] | None = None) -> tuple[CostModel, list[Sample]]:
+              kernels: Sequence[Any] | None = None,
+              coeffs: Sequence[int] = (BASE_COEFFS,)) -> tuple[CostModel, list[Sample]]:
     """The cost model for ``labels`` (class count matters), calibrated on real counts and
     firmware: loaded from ``cache`` when the sources are unchanged, else measured (about 20 s
     per calibration network on an idle core) and cached.
 
     ``candidates``: networks whose firmware is built and measured (default
     :func:`calibration_candidates`); ``kernels``: networks whose kernel calls only are counted
-    (default :func:`kernel_candidates` with the default candidates, none otherwise)."""
+    (default :func:`kernel_candidates` with the default candidates, none otherwise);
+    ``coeffs``: the input resolutions the defaults cover."""
     from tqdm import tqdm
 
     from kws.frontend.settings import FrontendSettings
 
     settings = FrontendSettings()
-    cands = list(candidates) if candidates is not None else calibration_candidates()
+    cands = list(candidates) if candidates is not None else calibration_candidates(coeffs)
     if kernels is None:
-        kernels = kernel_candidates() if candidates is None else []
+        kernels = kernel_candidates(coeffs) if candidates is None else []
     todo = [(c, True) for c in cands] + [(c, False) for c in kernels]
     key = hashlib.sha256(json.dumps([sources_key(), list(labels), settings.hash(),
                                      [[c.to_dict(), f] for c, f in todo]]

@@ -22,7 +22,7 @@ from kws.search.cost import Budget, Cost, CostModel, calibrate, relative_errors
 from kws.search.executor import make_executor
 from kws.search.probe import probe
 from kws.search.report import finalist_table, pareto_points, write_pareto
-from kws.search.space import Candidate, enumerate_space
+from kws.search.space import DEFAULT_COEFFS, Candidate, check_dimensions, enumerate_space
 from kws.search.state import SearchState
 from kws.search.strategy import Schedule, frontier, next_size, promote, starting_pool
 from kws.search.trial import proxy_score, run_trial
@@ -35,11 +35,16 @@ class SearchConfig:
     ``train`` holds the :class:`kws.train.trainer.TrainConfig` fields every trial shares
     (data, data_dir, per_word, seed, batch_size, ...). ``real_speech``: a folder of real
     recordings (Speech Commands layout) the finalists' accuracy and FA/h are measured on.
-    ``families``: the families searched (default all); ``grid``: an override of the grid.
+    ``families``: the families searched (default all); ``grid``: an override of the grid;
+    ``coeffs``: the input resolutions (MFCC coefficients per frame) searched (default
+    :data:`kws.search.space.DEFAULT_COEFFS`); ``prune``: the pruning ratios searched (default
+    :data:`kws.search.space.DEFAULT_PRUNE`).
     ``margin``: the fraction of every budget a candidate must leave spare by the cost model
     (its error bound), so that the real firmware stays within the budget. ``calibration``:
     the cost model's calibration networks (candidate dicts; default
-    :func:`kws.search.cost.calibration_candidates`).
+    :func:`kws.search.cost.calibration_candidates`); ``calibration_kernels``: networks whose
+    kernel calls only are counted (default: :func:`kws.search.cost.kernel_candidates` with the
+    default calibration, none with a given one).
     """
 
     words: list[str]
@@ -51,6 +56,8 @@ class SearchConfig:
     families: list[str] | None = None
     grid: dict[str, dict[str, list[Any]]] | None = None
     every_hops: list[int] | None = None
+    coeffs: list[int] | None = None
+    prune: list[float] | None = None
     train: dict[str, Any] = dataclasses.field(default_factory=dict)
     real_speech: str | None = None
     stream_minutes: float = 10.0
@@ -60,6 +67,7 @@ class SearchConfig:
     seed: int = 0
     margin: float = 0.03
     calibration: list[dict[str, Any]] | None = None
+    calibration_kernels: list[dict[str, Any]] | None = None
 
     def key(self) -> dict[str, Any]:
         """The JSON the state compares on resume."""
@@ -87,10 +95,8 @@ def _cache(cfg: SearchConfig) -> Path:
 
 def _cost_fn(cfg: SearchConfig, state: SearchState, model: CostModel, classes: list[str],
              bar: tqdm) -> Callable[[Candidate], Cost | None]:
-    """Predicted cost of a candidate (probed once, remembered in the state)."""
-    from kws.frontend.settings import FrontendSettings
-
-    settings = FrontendSettings()
+    """Predicted cost of a candidate (probed once, remembered in the state): the network it
+    deploys (pruned: fewer channels) on its front end (its input resolution)."""
     probes = _cache(cfg) / "probes"
 
     def cost_of(c: Candidate) -> Cost | None:
@@ -98,8 +104,9 @@ def _cost_fn(cfg: SearchConfig, state: SearchState, model: CostModel, classes: l
         if entry is None:
             bar.update(1)
             try:
-                s = probe(c, num_classes=len(classes), settings=settings, cache=probes)
-                pred = model.predict(s, family=c.family, every=c.every)
+                s = probe(c.deployed(), num_classes=len(classes), settings=c.settings(),
+                          cache=probes)
+                pred = model.predict(s, family=c.family, every=c.every, coeffs=c.coeffs)
                 entry = {"candidate": c.to_dict(), "predicted": pred.to_dict()}
             except KwsError as exc:
                 entry = {"candidate": c.to_dict(), "predicted": None, "refused": str(exc)}
@@ -148,16 +155,21 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
     """
     from kws.train.data import class_names
 
+    check_dimensions(cfg.coeffs, cfg.prune)
     classes = class_names(cfg.words)
     state = SearchState.open(cfg.out, cfg.key())
     sched = cfg.effective_schedule()
     calib = None if cfg.calibration is None else [Candidate.from_dict(d)
                                                   for d in cfg.calibration]
-    model, samples = calibrate(_cache(cfg), labels=classes, candidates=calib)
+    kernels = None if cfg.calibration_kernels is None else [
+        Candidate.from_dict(d) for d in cfg.calibration_kernels]
+    model, samples = calibrate(_cache(cfg), labels=classes, candidates=calib, kernels=kernels,
+                               coeffs=sorted(set(cfg.coeffs or DEFAULT_COEFFS)))
     _log(f"kws search: cost model calibrated on {len(samples)} networks (exact QEMU counts, "
          f"real firmware images)")
     space = list(enumerate_space(families=cfg.families, grid=cfg.grid,
-                                 every_hops=cfg.every_hops))
+                                 every_hops=cfg.every_hops, coeffs=cfg.coeffs,
+                                 prune=cfg.prune))
     with tqdm(desc="probe candidates", unit="net") as bar:
         front = frontier(space, _cost_fn(cfg, state, model, classes, bar), cfg.budget,
                          margin=cfg.margin)

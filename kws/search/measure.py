@@ -84,11 +84,13 @@ def layer_counts(model_path: str | Path, *, streaming: bool, seed: int = 0) -> R
     from kws.runtime import target
 
     rng = np.random.default_rng(seed)
+    m = target.build_m4_model(model_path)
     if not streaming:
-        x = rng.integers(-128, 128, (49, 10), dtype=np.int64).astype(np.int8)
+        first = m.export.layers[0].params
+        size = int(first["in_h"]) * int(first["in_w"]) * int(first.get("in_c", 1))
+        x = rng.integers(-128, 128, size, dtype=np.int64).astype(np.int8)
         layers, total = target.count_layers(model_path, x)
         return RunCount([l.instructions for l in layers], int(total))
-    m = target.build_m4_model(model_path)
     sp = m.export.stream
     if sp is None:
         raise KwsError(f"{model_path}: not streamable: {m.export.not_streamable}")

@@ -5,7 +5,8 @@ input quantization) and runs the exporter's lowering and arena planner on it: th
 with their shapes (for the instruction model), the exact const bytes (weights, biases,
 multipliers, shifts), the planned arena, and for streaming families the step function's layers,
 state and per-step arena. Training changes none of these, so the probe of an untrained network
-is the trained network's structure. Probes are cached as JSON under the cache folder.
+is the trained network's structure. Probes are cached as JSON under the cache folder, keyed by the
+candidate, the front end and the exporter's and runtime's sources.
 """
 
 from __future__ import annotations
@@ -152,8 +153,12 @@ def probe(c: Candidate, *, num_classes: int, settings: FrontendSettings,
           cache: Path | None = None) -> Structure:
     """The :class:`Structure` of candidate ``c`` (cached in ``cache`` when given)."""
     from kws.export import export_model
+    from kws.search.cost import sources_key
 
-    key = f"{architecture_key(c)}-c{num_classes}-fe{settings.hash():08x}-v{PROBE_VERSION}"
+    # the exporter and the runtime's sources decide the const bytes, the arena and the step's
+    # memory: a probe made by other sources is not reused
+    key = (f"{architecture_key(c)}-c{num_classes}-fe{settings.hash():08x}-v{PROBE_VERSION}"
+           f"-s{sources_key()}")
     path = cache / f"{key}.json" if cache else None
     if path is not None and path.is_file():
         try:

@@ -45,11 +45,12 @@ class Schedule:
 
 
 def _lines(cands: Sequence[Candidate]) -> dict[str, list[Candidate]]:
-    """Candidates grouped by everything but the width, each line sorted by width."""
+    """Candidates grouped by everything but the width (decision period, input resolution and
+    pruning ratio included), each line sorted by width."""
     lines: dict[str, list[Candidate]] = {}
     for c in cands:
         rest = {k: v for k, v in c.fields.items() if k != "filters"}
-        key = f"{c.family}|{sorted(rest.items())}|{c.every}"
+        key = f"{c.family}|{sorted(rest.items())}|{c.every}|{c.coeffs}|{c.prune}"
         lines.setdefault(key, []).append(c)
     return {k: sorted(v, key=lambda c: c.fields["filters"]) for k, v in lines.items()}
 

@@ -30,11 +30,16 @@ def train_config(spec: dict[str, Any], epochs: int) -> Any:
     fields = {k: v for k, v in spec["train"].items()
               if k in {f.name for f in dataclasses.fields(TrainConfig)}}
     return TrainConfig(**{**fields, "model": cand.register(), "epochs": epochs,
-                          "out": spec["run"]})
+                          "out": spec["run"], "prune": cand.prune})
 
 
 def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
     """Train the spec's candidate to ``spec["epochs"]`` (resuming); its accuracies.
+
+    A pruned candidate (``prune`` > 0) is ranked as it deploys: the trained network is
+    pruned (:func:`kws.train.prune.prune_model`) and fine-tuned one epoch, and
+    ``train_accuracy`` is that epoch's (the checkpoint stays the unpruned network's, so the
+    next rung resumes training it).
 
     Returns
     -------
@@ -42,7 +47,6 @@ def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
         ``name``, ``epochs``, ``train_accuracy`` and ``val_accuracy`` (float model, last
         epoch), ``seconds``.
     """
-    from kws.frontend.settings import FrontendSettings
     from kws.train.trainer import (
         check_config,
         default_cache,
@@ -52,18 +56,36 @@ def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
     )
 
     t0 = time.monotonic()
+    cand = Candidate.from_dict(spec["candidate"])
     cfg = train_config(spec, int(spec["epochs"]))
     check_config(cfg)
     resume = (Path(cfg.out) / "config.json").is_file()
     run = prepare_run_folder(cfg, resume=resume)
-    settings = FrontendSettings()
+    settings = cand.settings()
     cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache()
     data = load_training_data(cfg, cache, settings, {})
-    _, history = fit(cfg, data, settings, run, resume=resume)
+    model, history = fit(cfg, data, settings, run, resume=resume)
     val = history.get("val_accuracy") or [float("nan")]
-    return {"name": Candidate.from_dict(spec["candidate"]).name, "epochs": cfg.epochs,
-            "train_accuracy": float((history.get("accuracy") or [0.0])[-1]),
+    train_accuracy = float((history.get("accuracy") or [0.0])[-1])
+    if cand.prune > 0:
+        train_accuracy = _pruned_accuracy(model, data, cfg, settings)
+    return {"name": cand.name, "epochs": cfg.epochs, "train_accuracy": train_accuracy,
             "val_accuracy": float(val[-1]), "seconds": round(time.monotonic() - t0, 1)}
+
+
+def _pruned_accuracy(model: Any, data: Any, cfg: Any, settings: Any) -> float:
+    """Training accuracy of ``model`` pruned by ``cfg.prune`` after one fine-tuning epoch."""
+    import tensorflow as tf
+
+    from kws.train.prune import prune_model
+    from kws.train.trainer import fine_tune
+
+    pruned = prune_model(model, cfg.prune)
+    pruned.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
+                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    return fine_tune(pruned, data, cfg, settings, epochs=1,
+                     learning_rate=(0.25 * cfg.learning_rate, 0.25 * cfg.learning_rate),
+                     seed_offset=10_000)
 
 
 def proxy_score(result: dict[str, Any], run: str | Path) -> float:
@@ -104,7 +126,7 @@ def final_trial(spec: dict[str, Any]) -> dict[str, Any]:
     if spec.get("real_speech"):
         cfg = dataclasses.replace(cfg, real_eval=spec["real_speech"])
     resume = (Path(cfg.out) / "checkpoint").exists()
-    metrics = train(cfg, resume=resume)
+    metrics = train(cfg, resume=resume, settings=cand.settings())
     run = Path(cfg.out)
     figures = firmware_figures(run, every=cand.every)
     detection = None

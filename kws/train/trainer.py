@@ -727,8 +727,9 @@ def mine(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSet
 
 def fine_tune(model: Any, data: TrainingData, cfg: TrainConfig, settings: FrontendSettings, *,
               epochs: int, learning_rate: tuple[float, float], seed_offset: int,
-              before_epoch: Callable[[int], None] | None = None) -> None:
-    """Train a compiled ``model`` ``epochs`` more epochs on the training data (not checkpointed).
+              before_epoch: Callable[[int], None] | None = None) -> float:
+    """Train a compiled ``model`` ``epochs`` more epochs on the training data (not checkpointed);
+    the last epoch's training accuracy (NaN for no epoch).
 
     Parameters
     ----------
@@ -748,6 +749,7 @@ def fine_tune(model: Any, data: TrainingData, cfg: TrainConfig, settings: Fronte
     import tensorflow as tf
 
     first, last = learning_rate
+    accuracy = float("nan")
     for e in tqdm(range(epochs), desc="fine-tune", unit="epoch"):
         epoch = seed_offset + e
         tf.keras.utils.set_random_seed(cfg.seed * 1000 + epoch)
@@ -758,8 +760,10 @@ def fine_tune(model: Any, data: TrainingData, cfg: TrainConfig, settings: Fronte
         if before_epoch is not None:
             before_epoch(e)
         x, y = _epoch_data(data.train, cfg, epoch, settings)
-        model.fit(x, y, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0,
-                  sample_weight=_sample_weights(data, cfg, epoch))
+        h = model.fit(x, y, batch_size=cfg.batch_size, epochs=1, shuffle=False, verbose=0,
+                      sample_weight=_sample_weights(data, cfg, epoch))
+        accuracy = float(h.history.get("accuracy", [accuracy])[-1])
+    return accuracy
 
 
 def accuracy_snapshot(model: Any, data: TrainingData, settings: FrontendSettings, *,
