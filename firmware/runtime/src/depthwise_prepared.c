@@ -40,14 +40,6 @@
 /* Prepared words of one group of four channels. */
 static size_t dwp_group_words(int32_t taps) { return DWP_PARAMS + 2 * (size_t)taps; }
 
-/* The prepared (doubled, int16) weight of tap t of channel o. */
-static int32_t dwp_weight(const kws_dw_prepared_t *prep, int32_t taps, int32_t t, int32_t o)
-{
-    const uint32_t word = (uint32_t)prep->data[(size_t)(o / 4) * dwp_group_words(taps) + 4 +
-                                               2 * (size_t)t + (size_t)(o & 1)];
-    return (int16_t)((o & 2) ? word >> 16 : word & 0xFFFFu);
-}
-
 /* The prepared requantization (m, k, r) of channel o. */
 static const int32_t *dwp_rq(const kws_dw_prepared_t *prep, int32_t taps, int32_t o)
 {
@@ -67,29 +59,61 @@ static int dwp_rq_ok(const kws_dw_prepared_t *prep, int32_t taps, int32_t first,
     return 1;
 }
 
-/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic
- * (kws_requantize with the prepared multiplier and shift -r). */
-static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
-                          const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
-                          int32_t ix0, int32_t o)
+/* Output channels [4 g0, out_c) at the pixel whose window starts at (iy0, ix0) (taps inside:
+ * rows [ky0, ky1), columns [kx0, kx1)): the portable arithmetic, a group of four channels at
+ * a time (per tap the group's two weight words), then kws_rq1_apply with the prepared
+ * multiplier and shift -r as TFLite's kws_requantize. */
+static void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
+                         const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
+                         int32_t ix0, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
+                         int32_t g0, int8_t *y)
 {
-    const int32_t taps = s->k_h * s->k_w;
-    /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
-    uint32_t acc2 = (uint32_t)prep->data[(size_t)(o / 4) * dwp_group_words(taps) +
-                                         (size_t)(o & 3)];
-    for (int32_t ky = 0; ky < s->k_h; ++ky) {
-        const int32_t iy = iy0 + ky;
-        for (int32_t kx = 0; kx < s->k_w; ++kx) {
-            const int32_t ix = ix0 + kx;
-            const int32_t x = (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w)
-                ? input[((size_t)iy * s->in_w + ix) * s->in_c + o / s->depth_multiplier]
-                : -act->input_offset;
-            acc2 += (uint32_t)(x * dwp_weight(prep, taps, ky * s->k_w + kx, o));
+    const int32_t taps = s->k_h * s->k_w, cout = s->out_c, cin = s->in_c;
+    const int32_t dm = s->depth_multiplier, pad = -act->input_offset;
+    const size_t gw = dwp_group_words(taps);
+    const int interior = ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w;
+    for (int32_t g = g0; 4 * g < cout; ++g) {
+        const int32_t *d = prep->data + (size_t)g * gw;
+        /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
+        uint32_t a0 = (uint32_t)d[0], a1 = (uint32_t)d[1], a2 = (uint32_t)d[2],
+                 a3 = (uint32_t)d[3];
+        const int32_t *wd = d + 4;
+        /* the input channels of the group's channels (a padding channel reads the last) */
+        int32_t ic[4];
+        for (int32_t j = 0; j < 4; ++j) {
+            ic[j] = (4 * g + j < cout ? 4 * g + j : cout - 1) / dm;
+        }
+        for (int32_t ky = 0; ky < s->k_h; ++ky) {
+            const int32_t row = (iy0 + ky) * s->in_w + ix0; /* pixel index at kx = 0 */
+            const int row_in = interior || (ky >= ky0 && ky < ky1);
+            for (int32_t kx = 0; kx < s->k_w; ++kx, wd += 2) {
+                const uint32_t we = (uint32_t)wd[0], wo = (uint32_t)wd[1];
+                int32_t xa = pad, xb = pad, xc = pad, xd = pad;
+                if (interior || (row_in && kx >= kx0 && kx < kx1)) {
+                    const int8_t *xp = input + (size_t)(row + kx) * cin;
+                    xa = xp[ic[0]];
+                    xb = xp[ic[1]];
+                    xc = xp[ic[2]];
+                    xd = xp[ic[3]];
+                }
+                a0 += (uint32_t)(xa * (int16_t)(we & 0xFFFFu));
+                a2 += (uint32_t)(xc * (int16_t)(we >> 16));
+                a1 += (uint32_t)(xb * (int16_t)(wo & 0xFFFFu));
+                a3 += (uint32_t)(xd * (int16_t)(wo >> 16));
+            }
+        }
+        const int32_t acc[4] = {(int32_t)a0 / 2, (int32_t)a1 / 2, (int32_t)a2 / 2,
+                                (int32_t)a3 / 2};
+        for (int32_t j = 0; j < 4 && 4 * g + j < cout; ++j) {
+            const int32_t *q = wd + 3 * j;
+            kws_rq1_t r; /* kws_rq1 of (m, -r): r >= 1 (dwp_rq_ok) */
+            r.multiplier = q[0];
+            r.left = 0;
+            r.right = q[2];
+            r.round = ((int64_t)1 << 30) + ((int64_t)1 << (q[2] + 30));
+            y[4 * g + j] = kws_out1_s8_full(acc[j], r, act->output_offset);
         }
     }
-    const int32_t *q = dwp_rq(prep, taps, o);
-    const int32_t y = kws_requantize((int32_t)acc2 / 2, q[0], -q[2]) + act->output_offset;
-    return (int8_t)kws_clamp(y, act->act_min, act->act_max);
 }
 
 #if KWS_USE_DSP
@@ -357,6 +381,21 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         !(dm == 1 || (dm > 0 && dm % 4 == 0 && s->in_c == 1)) || s->out_c != s->in_c * dm) {
         return KWS_ERR_BAD_CONFIG;
     }
+    /* a (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
+     * bytes (the taps and pixels in the same order): its output pixels are one row, so the
+     * DSP path runs them in one interior call */
+    kws_conv_shape_t row;
+    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
+        row = *s;
+        row.in_w = s->in_h;
+        row.out_w = s->out_h;
+        row.k_w = s->k_h;
+        row.stride_w = s->stride_h;
+        row.pad_left = s->pad_top;
+        row.in_h = row.out_h = row.k_h = row.stride_h = 1;
+        row.pad_top = 0;
+        s = &row;
+    }
     const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
     if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
         output_len < (size_t)s->out_h * s->out_w * cout ||
@@ -461,11 +500,9 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                     dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
                 }
             }
-#else
-            (void)ky0, (void)ky1, (void)kx0, (void)kx1;
 #endif
-            for (int32_t o = 4 * groups; o < cout; ++o) {
-                y[o] = dwp_channel(s, act, prep, input, iy0, ix0, o);
+            if (4 * groups < cout) {
+                dwp_portable(s, act, prep, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, y);
             }
         }
     }
