@@ -81,7 +81,8 @@ static void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
         /* the input channels of the group's channels (a padding channel reads the last) */
         int32_t ic[4];
         for (int32_t j = 0; j < 4; ++j) {
-            ic[j] = (4 * g + j < cout ? 4 * g + j : cout - 1) / dm;
+            const int32_t o = 4 * g + j < cout ? 4 * g + j : cout - 1;
+            ic[j] = dm == 1 ? o : o / dm;
         }
         for (int32_t ky = 0; ky < s->k_h; ++ky) {
             const int32_t row = (iy0 + ky) * s->in_w + ix0; /* pixel index at kx = 0 */
@@ -102,16 +103,22 @@ static void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
                 a3 += (uint32_t)(xd * (int16_t)(wo >> 16));
             }
         }
-        const int32_t acc[4] = {(int32_t)a0 / 2, (int32_t)a1 / 2, (int32_t)a2 / 2,
-                                (int32_t)a3 / 2};
+        const int32_t acc2[4] = {(int32_t)a0, (int32_t)a1, (int32_t)a2, (int32_t)a3};
         for (int32_t j = 0; j < 4 && 4 * g + j < cout; ++j) {
             const int32_t *q = wd + 3 * j;
+            if (q[2] <= 22) {
+                /* the DSP path's arithmetic in C (kws_rqf_t: SMMULR(2 acc, m) + k, the sign
+                 * term, the shift), exact for the exporter's r <= 22 */
+                const int32_t t = (int32_t)(((int64_t)acc2[j] * q[0] + ((int64_t)1 << 31)) >> 32);
+                y[4 * g + j] = (int8_t)kws_clamp((t + q[1] + (acc2[j] >> 31)) >> q[2], -128, 127);
+                continue;
+            }
             kws_rq1_t r; /* kws_rq1 of (m, -r): r >= 1 (dwp_rq_ok) */
             r.multiplier = q[0];
             r.left = 0;
             r.right = q[2];
             r.round = ((int64_t)1 << 30) + ((int64_t)1 << (q[2] + 30));
-            y[4 * g + j] = kws_out1_s8_full(acc[j], r, act->output_offset);
+            y[4 * g + j] = kws_out1_s8_full(acc2[j] / 2, r, act->output_offset);
         }
     }
 }
@@ -322,6 +329,113 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
 #endif
 }
 
+/* Words of the pair section per group of four channels: per channel 2 b, 2 b, (2 w0, 2 w1),
+ * (2 w1, 2 w2), m, k, r. */
+#define DWP_PAIR_WORDS 28
+
+/* `pairs` pairs of output pixels of a three-tap (1, 3) stride-1 kernel, depth multiplier 1,
+ * every tap inside (see the file comment): x the first pixel's first tap (channel 0), in_c
+ * (== out_c, a multiple of four) bytes from one tap or pixel to the next; pd the pair section;
+ * y the first pixel's output. */
+static void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs, const int32_t *pd,
+                      int8_t *y)
+{
+#if DWP_ASM
+    /* r0-r3, r12 temporaries and accumulators, r4 / r5 / r6 / r8 the rows' packed bytes,
+     * r7 (saved) weights and r, r9 in_c, r10 input, r11 pair data, lr output; on the stack
+     * the group loop's output end, pairs left, the pair data */
+    const int32_t ctx[5] = {(int32_t)(intptr_t)x, (int32_t)(intptr_t)pd, (int32_t)(intptr_t)y,
+                            pairs, cin};
+    /* one channel: its P01 / P23 (int16 pairs of taps 0, 1 and 2, 3) into r0 / r1 by the two
+     * SXTB16 given, then the two pixels' accumulators, the requantization and the stores */
+#define DWP_ASM_PAIR_CH(sx0, sx1)                                                           \
+    sx0 "\n\t" sx1 "\n\t"                                                                   \
+    "ldm r11!, {r2, r3, r7, r12}\n\t"                                                      \
+    "smlad r2, r0, r7, r2\n\t"                                                              \
+    "smlabt r2, r1, r12, r2\n\t"                                                            \
+    "smlad r3, r1, r12, r3\n\t"                                                             \
+    "smlatb r3, r0, r7, r3\n\t"                                                             \
+    "ldm r11!, {r0, r1, r7}\n\t"                                                            \
+    "add r12, r1, r2, asr #31\n\t"                                                          \
+    "smmlar r2, r2, r0, r12\n\t"                                                            \
+    "add r12, r1, r3, asr #31\n\t"                                                          \
+    "smmlar r3, r3, r0, r12\n\t"                                                            \
+    "asr r2, r2, r7\n\t"                                                                    \
+    "ssat r2, #8, r2\n\t"                                                                   \
+    "asr r3, r3, r7\n\t"                                                                    \
+    "ssat r3, #8, r3\n\t"                                                                   \
+    "strb r3, [lr, r9]\n\t"                                                                 \
+    "strb r2, [lr], #1\n\t"
+    __asm__ volatile(
+        "ldr r10, [%[c]]\n\t"
+        "ldr r11, [%[c], #4]\n\t"
+        "ldr lr, [%[c], #8]\n\t"
+        "ldr r0, [%[c], #12]\n\t"
+        "ldr r9, [%[c], #16]\n\t"
+        "push {r7}\n\t"
+        "sub sp, sp, #12\n\t"
+        "str r0, [sp, #4]\n\t"
+        "str r11, [sp, #8]\n\t"
+        "1:\n\t"
+        "add r0, lr, r9\n\t"
+        "str r0, [sp]\n\t"
+        "2:\n\t"
+        "ldr r0, [r10]\n\t"
+        "ldr r1, [r10, r9]\n\t"
+        "ldr r2, [r10, r9, lsl #1]\n\t"
+        "add r3, r10, r9, lsl #1\n\t"
+        "ldr r3, [r3, r9]\n\t"
+        "pkhbt r4, r0, r1, lsl #16\n\t" /* c0 c1 of taps 0, 1 */
+        "pkhtb r5, r1, r0, asr #16\n\t" /* c2 c3 of taps 0, 1 */
+        "pkhbt r6, r2, r3, lsl #16\n\t" /* taps 2, 3 */
+        "pkhtb r8, r3, r2, asr #16\n\t"
+        DWP_ASM_PAIR_CH("sxtb16 r0, r4", "sxtb16 r1, r6")
+        DWP_ASM_PAIR_CH("sxtb16 r0, r4, ror #8", "sxtb16 r1, r6, ror #8")
+        DWP_ASM_PAIR_CH("sxtb16 r0, r5", "sxtb16 r1, r8")
+        DWP_ASM_PAIR_CH("sxtb16 r0, r5, ror #8", "sxtb16 r1, r8, ror #8")
+        "add r10, r10, #4\n\t"
+        "ldr r0, [sp]\n\t"
+        "cmp lr, r0\n\t"
+        "bne 2b\n\t"
+        "add lr, lr, r9\n\t"   /* the next pair: two pixels on */
+        "add r10, r10, r9\n\t"
+        "ldr r11, [sp, #8]\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [sp, #4]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #12\n\t"
+        "pop {r7}\n\t"
+        :
+        : [c] "r"(ctx)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+          "cc", "memory");
+#undef DWP_ASM_PAIR_CH
+#else
+    for (int32_t p = 0; p < pairs; ++p, x += 2 * cin, y += 2 * cin) {
+        const int32_t *q = pd;
+        for (int32_t g = 0; g < cin / 4; ++g) {
+            const int8_t *xg = x + 4 * g;
+            const uint32_t x0 = kws_read_u32(xg), x1 = kws_read_u32(xg + cin);
+            const uint32_t x2 = kws_read_u32(xg + 2 * cin), x3 = kws_read_u32(xg + 3 * cin);
+            const uint32_t t01 = kws_pkhbt(x0, x1), u01 = kws_pkhtb(x1, x0);
+            const uint32_t t23 = kws_pkhbt(x2, x3), u23 = kws_pkhtb(x3, x2);
+            for (int32_t j = 0; j < 4; ++j, q += 7) {
+                const uint32_t a = j < 2 ? t01 : u01, b = j < 2 ? t23 : u23;
+                const uint32_t p01 = (j & 1) ? kws_sxtb16_ror8(a) : kws_sxtb16(a);
+                const uint32_t p23 = (j & 1) ? kws_sxtb16_ror8(b) : kws_sxtb16(b);
+                const int32_t acc_a = kws_smlabt(p23, (uint32_t)q[3],
+                                                 kws_smlad(p01, (uint32_t)q[2], q[0]));
+                const int32_t acc_b = kws_smlatb(p01, (uint32_t)q[2],
+                                                 kws_smlad(p23, (uint32_t)q[3], q[1]));
+                y[4 * g + j] = dwp_out(acc_a, q + 4);
+                y[cin + 4 * g + j] = dwp_out(acc_b, q + 4);
+            }
+        }
+    }
+#endif
+}
+
 /* The taps' input offsets from an interior window's first tap, row-major: each row of k_w
  * taps in_c apart, rows in_w * in_c apart. */
 static void dwp_offsets(const kws_conv_shape_t *s, int32_t *tab)
@@ -422,6 +536,14 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         dwp_offsets(s, tab);
         offsets = 1;
     }
+    /* the pair section (after the groups; the exporter appends it to three-tap (1, 3) or
+     * one-column (3, 1) stride-1 layers, depth multiplier 1, out_c a multiple of 4): two output
+     * pixels per pass share their taps' inputs */
+    const size_t gen_words = dwp_group_words(taps) * (size_t)((cout + 3) / 4);
+    const int32_t *pair =
+        (dm == 1 && taps == 3 && s->k_h == 1 && s->stride_w == 1 && cout % 4 == 0 &&
+         prep->data_len >= gen_words + DWP_PAIR_WORDS * (size_t)(cout / 4))
+            ? prep->data + gen_words : NULL;
 #else
     const int32_t groups = 0;
 #endif
@@ -455,11 +577,20 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                     dwp_offsets(s, tab);
                     offsets = 1;
                 }
-                dwp_interior(input + ((size_t)iy0 * s->in_w + (size_t)(ox * s->stride_w -
-                                                                      s->pad_left)) * s->in_c,
-                             tab, taps, groups, prep->data,
-                             output + ((size_t)oy * s->out_w + ox) * cout, oxb - oxa,
-                             s->stride_w * s->in_c, dm > 1);
+                const int8_t *xi = input + ((size_t)iy0 * s->in_w +
+                                            (size_t)(ox * s->stride_w - s->pad_left)) * s->in_c;
+                int8_t *yi = output + ((size_t)oy * s->out_w + ox) * cout;
+                int32_t n = oxb - oxa;
+                if (pair != NULL && n >= 2) {
+                    dwp_pairs(xi, s->in_c, n / 2, pair, yi);
+                    xi += (size_t)(n / 2 * 2) * s->in_c;
+                    yi += (size_t)(n / 2 * 2) * cout;
+                    n &= 1;
+                }
+                if (n > 0) {
+                    dwp_interior(xi, tab, taps, groups, prep->data, yi, n,
+                                 s->stride_w * s->in_c, dm > 1);
+                }
                 ox = oxb - 1;
                 continue;
             }
