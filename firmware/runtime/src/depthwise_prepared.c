@@ -436,6 +436,45 @@ static void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs, const int32_t
 #endif
 }
 
+/* Channels up to which a row of the pair kernel runs its border pixels through a window of
+ * four taps on the stack. */
+#define DWP_PAIR_MAX_C 64
+
+/* One output row of a layer with a pair section (stride 1 along the row, k_h 1, out_c ==
+ * in_c <= DWP_PAIR_MAX_C): every pixel through dwp_pairs, the pairs whose four input pixels
+ * are inside straight from the input, the others (and an odd last pixel) from a window of
+ * four input pixels on the stack, -input_offset bytes for those in the padding. x: the input
+ * row, y: the output row, pad: the padding byte. */
+static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
+                         const int32_t *pd, int8_t pad)
+{
+    const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
+    int8_t win[4 * DWP_PAIR_MAX_C], yt[2 * DWP_PAIR_MAX_C];
+    for (int32_t ox = 0; ox < out_w; ox += 2) {
+        const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
+        const int two = ox + 1 < out_w;
+        if (two && ix >= 0 && ix + 3 < in_w) {
+            /* pairs ox / 2 .. : pair j reads input pixels ix + 2 j .. ix + 2 j + 3 */
+            int32_t np = (out_w - ox) / 2, inside = (in_w - 4 - ix) / 2 + 1;
+            np = np < inside ? np : inside;
+            dwp_pairs(x + (size_t)ix * c, c, np, pd, y + (size_t)ox * c);
+            ox += 2 * (np - 1);
+            continue;
+        }
+        for (int32_t r = 0; r < 4; ++r) {
+            if (ix + r >= 0 && ix + r < in_w) {
+                memcpy(win + r * c, x + (size_t)(ix + r) * c, (size_t)c);
+            } else {
+                memset(win + r * c, (int)(uint8_t)pad, (size_t)c);
+            }
+        }
+        dwp_pairs(win, c, 1, pd, two ? y + (size_t)ox * c : yt);
+        if (!two) {
+            memcpy(y + (size_t)ox * c, yt, (size_t)c);
+        }
+    }
+}
+
 /* The taps' input offsets from an interior window's first tap, row-major: each row of k_w
  * taps in_c apart, rows in_w * in_c apart. */
 static void dwp_offsets(const kws_conv_shape_t *s, int32_t *tab)
@@ -560,6 +599,12 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
         const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
 #if KWS_USE_DSP
+        if (pair != NULL && cout <= DWP_PAIR_MAX_C) {
+            /* k_h 1 (so pad_top 0): the input row iy0 */
+            dwp_pair_row(s, input + (size_t)iy0 * s->in_w * s->in_c,
+                         output + (size_t)oy * s->out_w * cout, pair, (int8_t)pad);
+            continue;
+        }
         /* the row's interior pixels [oxa, oxb) in one call when every channel is in a group */
         int32_t oxa = s->out_w, oxb = s->out_w;
         if (table && groups * 4 == cout && ky0 == 0 && ky1 == s->k_h &&
