@@ -169,21 +169,40 @@ static KWS_ALWAYS_INLINE int8_t dwp_out(int32_t acc2, const int32_t *q)
         (y)[3] = dwp_out(a3, (q) + 9);                                                      \
     } while (0)
 
+/* The input word of one tap of a group in the lane order of DWP_TAP (bytes 0, 2 the lanes
+ * of channels 0, 2; bytes 1, 3 of channels 1, 3). */
+static KWS_ALWAYS_INLINE uint32_t dwp_xword(const int8_t *p, int mode)
+{
+    if (mode == 0) {
+        return kws_read_u32(p);
+    }
+    if (mode == 2) {
+        return (uint32_t)(uint8_t)p[0] * 0x0101u | (uint32_t)(uint8_t)p[1] * 0x01010000u;
+    }
+    return (uint32_t)(uint8_t)p[0] * 0x01010101u;
+}
+
+/* How a group of four channels reads its inputs: four channels (depth multiplier 1), two
+ * channels twice each (depth multiplier 2: LDRH, PKHBT, one SXTB16 gives both lane pairs), or
+ * one channel four times (a multiple of 4: LDRSB, PKHBT). */
+enum { DWP_WORD, DWP_BCAST, DWP_DM2 };
+
 /* Groups [0, groups) of `pixels` interior pixels (every tap inside) of one output row, each
  * window xstep input bytes after the previous one and each output 4 * groups bytes after the
  * previous one: x the input at the first window's first tap, channel 0; tab the taps' (2 or
- * more) input offsets from it; d the prepared data; y the first pixel's output. */
+ * more) input offsets from it; d the prepared data; y the first pixel's output; mode a
+ * DWP_* read, gstep the input bytes from one group to the next (4, 2, or 1 / 0). */
 static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int32_t groups,
-                         const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep, int bcast)
+                         const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep, int mode,
+                         int32_t gstep)
 {
-    const int32_t gstep = bcast ? 0 : 4; /* input bytes from one group to the next */
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
     /* r0-r3 accumulators, r4-r6 / r8 temporaries, r9 table, r10 group input, r11 data,
      * r12 taps left, lr output; ctx: table, taps, the pixel's output end, input, data, output,
      * pixels left, next window - this one's last group, output bytes per pixel */
-    int32_t ctx[9] = {(int32_t)(intptr_t)tab, taps, (int32_t)(intptr_t)(y + 4 * groups),
-                      (int32_t)(intptr_t)x, (int32_t)(intptr_t)d, (int32_t)(intptr_t)y,
-                      pixels, xstep - gstep * groups, 4 * groups};
+    int32_t ctx[10] = {(int32_t)(intptr_t)tab, taps, (int32_t)(intptr_t)(y + 4 * groups),
+                       (int32_t)(intptr_t)x, (int32_t)(intptr_t)d, (int32_t)(intptr_t)y,
+                       pixels, xstep - gstep * groups, 4 * groups, gstep};
 #define DWP_ASM_TAP                                                                         \
     "ldr r8, [r9], #4\n\t"                                                                  \
     "ldr r8, [r10, r8]\n\t"                                                                 \
@@ -204,6 +223,18 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "smlatt r2, r4, r5, r2\n\t"                                                             \
     "smlabb r1, r4, r6, r1\n\t"                                                             \
     "smlatt r3, r4, r6, r3\n\t"
+    /* one tap of two input channels, each to two channels (depth multiplier 2): the bytes
+     * (x0, x1, x1, 0), SXTB16 to the lanes (x0, x1) */
+#define DWP_ASM_TAP_DM2                                                                     \
+    "ldr r8, [r9], #4\n\t"                                                                  \
+    "ldrh r8, [r10, r8]\n\t"                                                                \
+    "ldrd r5, r6, [r11], #8\n\t"                                                            \
+    "pkhbt r8, r8, r8, lsl #8\n\t"                                                          \
+    "sxtb16 r4, r8\n\t"                                                                     \
+    "smlabb r0, r4, r5, r0\n\t"                                                             \
+    "smlatt r2, r4, r5, r2\n\t"                                                             \
+    "smlabb r1, r4, r6, r1\n\t"                                                             \
+    "smlatt r3, r4, r6, r3\n\t"
     /* two outputs from accumulators a, b and (m, k, r) in r4-r6 / r8, r9, r12 */
 #define DWP_ASM_OUT2(a, b)                                                                  \
     "ldm r11!, {r4, r5, r6, r8, r9, r12}\n\t"                                               \
@@ -217,10 +248,11 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "asr r9, r9, r12\n\t"                                                                   \
     "ssat r9, #8, r9\n\t"                                                                   \
     "strb r9, [lr], #1\n\t"
+    /* step: the instructions that move r10 to the next group's input */
 #define DWP_ASM_GROUP_END(step)                                                             \
     DWP_ASM_OUT2("r0", "r1")                                                                \
     DWP_ASM_OUT2("r2", "r3")                                                                \
-    "add r10, r10, #" step "\n\t"                                                           \
+    step                                                                                    \
     "ldr r12, [%[c], #8]\n\t"                                                               \
     "cmp lr, r12\n\t"                                                                       \
     "bne 1b\n\t"                                                                            \
@@ -233,7 +265,30 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "str r11, [%[c], #24]\n\t"                                                              \
     "ldr r11, [%[c], #16]\n\t" /* the data again */                                        \
     "bne 1b\n\t"
-    if (bcast) {
+    if (mode == DWP_DM2) {
+        __asm__ volatile(
+            "ldr r10, [%[c], #12]\n\t"
+            "ldr r11, [%[c], #16]\n\t"
+            "ldr lr, [%[c], #20]\n\t"
+            "1:\n\t"
+            "ldm r11!, {r0, r1, r2, r3}\n\t"
+            "ldrd r9, r12, [%[c]]\n\t"
+            "lsrs r12, r12, #1\n\t" /* r12 tap pairs (>= 1), carry: an odd tap first */
+            "bcc 2f\n\t"
+            DWP_ASM_TAP_DM2
+            "2:\n\t"
+            DWP_ASM_TAP_DM2
+            DWP_ASM_TAP_DM2
+            "subs r12, r12, #1\n\t"
+            "bne 2b\n\t"
+            DWP_ASM_GROUP_END("add r10, r10, #2\n\t")
+            :
+            : [c] "r"(ctx)
+            : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+              "cc", "memory");
+        return;
+    }
+    if (mode == DWP_BCAST) {
         __asm__ volatile(
             "ldr r10, [%[c], #12]\n\t"
             "ldr r11, [%[c], #16]\n\t"
@@ -249,7 +304,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             DWP_ASM_TAP_BCAST
             "subs r12, r12, #1\n\t"
             "bne 2b\n\t"
-            DWP_ASM_GROUP_END("0")
+            DWP_ASM_GROUP_END("ldr r12, [%[c], #36]\n\tadd r10, r10, r12\n\t")
             :
             : [c] "r"(ctx)
             : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
@@ -279,7 +334,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             "49:\n\t" DWP_ASM_TAP "50:\n\t" DWP_ASM_TAP "51:\n\t" DWP_ASM_TAP
             "52:\n\t" DWP_ASM_TAP "53:\n\t" DWP_ASM_TAP "54:\n\t" DWP_ASM_TAP
             "55:\n\t" DWP_ASM_TAP
-            DWP_ASM_GROUP_END("4")
+            DWP_ASM_GROUP_END("add r10, r10, #4\n\t")
             :
             : [c] "r"(ctx)
             : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
@@ -301,13 +356,14 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
         DWP_ASM_TAP
         "subs r12, r12, #1\n\t"
         "bne 2b\n\t"
-        DWP_ASM_GROUP_END("4")
+        DWP_ASM_GROUP_END("add r10, r10, #4\n\t")
         :
         : [c] "r"(ctx)
         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
           "cc", "memory");
 #undef DWP_ASM_TAP
 #undef DWP_ASM_TAP_BCAST
+#undef DWP_ASM_TAP_DM2
 #undef DWP_ASM_OUT2
 #undef DWP_ASM_GROUP_END
 #else
@@ -318,8 +374,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3]; /* 2 acc */
             q += 4;
             for (int32_t t = 0; t < taps; ++t, q += 2) {
-                const uint32_t xv = bcast ? (uint32_t)(uint8_t)xg[tab[t]] * 0x01010101u
-                                          : kws_read_u32(xg + tab[t]);
+                const uint32_t xv = dwp_xword(xg + tab[t], mode);
                 DWP_TAP(xv, q);
             }
             DWP_OUT4(y, q);
@@ -450,6 +505,7 @@ static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
 {
     const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
     int8_t win[4 * DWP_PAIR_MAX_C], yt[2 * DWP_PAIR_MAX_C];
+    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
     for (int32_t ox = 0; ox < out_w; ox += 2) {
         const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
         const int two = ox + 1 < out_w;
@@ -461,16 +517,41 @@ static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
             ox += 2 * (np - 1);
             continue;
         }
+        /* word copies (c is a multiple of 4): no library call per input pixel */
         for (int32_t r = 0; r < 4; ++r) {
-            if (ix + r >= 0 && ix + r < in_w) {
-                memcpy(win + r * c, x + (size_t)(ix + r) * c, (size_t)c);
-            } else {
-                memset(win + r * c, (int)(uint8_t)pad, (size_t)c);
+            const int inside = ix + r >= 0 && ix + r < in_w;
+            const int8_t *src = inside ? x + (size_t)(ix + r) * c : (const int8_t *)&padw;
+            for (int32_t i = 0; i < c; i += 4) {
+                memcpy(win + r * c + i, inside ? src + i : src, 4);
             }
         }
         dwp_pairs(win, c, 1, pd, two ? y + (size_t)ox * c : yt);
-        if (!two) {
-            memcpy(y + (size_t)ox * c, yt, (size_t)c);
+        for (int32_t i = 0; !two && i < c; i += 4) {
+            memcpy(y + (size_t)ox * c + i, yt + i, 4);
+        }
+    }
+}
+
+/* dwp_interior for the layer's depth multiplier: one call for depth multipliers 1, 2 and 4
+ * and for a one-channel input; for a multiple of 4 above 4 on several input channels (the
+ * group's input channel changes every dm / 4 groups) one call per pixel and input channel. */
+static void dwp_run(const kws_conv_shape_t *s, const int8_t *x, const int32_t *tab,
+                    int32_t groups, const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep)
+{
+    const int32_t dm = s->depth_multiplier, taps = s->k_h * s->k_w;
+    if (dm == 1) {
+        dwp_interior(x, tab, taps, groups, d, y, pixels, xstep, DWP_WORD, 4);
+    } else if (dm == 2) {
+        dwp_interior(x, tab, taps, groups, d, y, pixels, xstep, DWP_DM2, 2);
+    } else if (dm == 4 || s->in_c == 1) {
+        dwp_interior(x, tab, taps, groups, d, y, pixels, xstep, DWP_BCAST, s->in_c == 1 ? 0 : 1);
+    } else {
+        const size_t gw = dwp_group_words(taps) * (size_t)(dm / 4);
+        for (int32_t p = 0; p < pixels; ++p) {
+            for (int32_t i = 0; i < s->in_c; ++i) {
+                dwp_interior(x + (ptrdiff_t)p * xstep + i, tab, taps, dm / 4, d + i * gw,
+                             y + (size_t)p * 4 * groups + (size_t)i * dm, 1, 0, DWP_BCAST, 0);
+            }
         }
     }
 }
@@ -497,20 +578,20 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
                     int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int32_t groups,
                     const int32_t *d, uint32_t pad, int8_t *y)
 {
-    const int32_t cin = s->in_c, bcast = s->depth_multiplier > 1; /* bcast: one input */
+    const int32_t cin = s->in_c, dm = s->depth_multiplier;
+    const int mode = dm == 1 ? DWP_WORD : dm == 2 ? DWP_DM2 : DWP_BCAST;
     for (int32_t g = 0; g < groups; ++g, y += 4) {
         int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
         d += 4;
         for (int32_t ky = 0; ky < s->k_h; ++ky) {
             const int row_in = ky >= ky0 && ky < ky1;
             const int8_t *xr = row_in ? input + ((size_t)(iy0 + ky) * s->in_w) * cin +
-                                            (bcast ? 0 : 4 * g)
+                                            4 * g / dm
                                       : input;
             for (int32_t kx = 0; kx < s->k_w; ++kx, d += 2) {
                 const int in = row_in && kx >= kx0 && kx < kx1;
                 const uint32_t xv = !in ? pad
-                    : bcast ? (uint32_t)(uint8_t)xr[(size_t)(ix0 + kx) * cin] * 0x01010101u
-                    : kws_read_u32(xr + (size_t)(ix0 + kx) * cin);
+                    : dwp_xword(xr + (size_t)(ix0 + kx) * cin, mode);
                 DWP_TAP(xv, d);
             }
         }
@@ -531,7 +612,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     }
     const int32_t dm = s->depth_multiplier;
     if (!kws_shape_ok(s) || !kws_act_ok(act) || act->act_min != -128 || act->act_max != 127 ||
-        !(dm == 1 || (dm > 0 && dm % 4 == 0 && s->in_c == 1)) || s->out_c != s->in_c * dm) {
+        !(dm == 1 || dm == 2 || (dm > 0 && dm % 4 == 0)) || s->out_c != s->in_c * dm) {
         return KWS_ERR_BAD_CONFIG;
     }
     /* a (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
@@ -590,7 +671,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     if (table && groups == cout / 4 && cout % 4 == 0 && s->out_h == 1 && s->out_w == 1 &&
         s->pad_top == 0 && s->pad_left == 0 && s->k_h <= s->in_h && s->k_w <= s->in_w) {
         /* one interior output pixel (a streaming step's (k, 1) kernel): no pixel loop */
-        dwp_interior(input, tab, taps, groups, prep->data, output, 1, 0, dm > 1);
+        dwp_run(s, input, tab, groups, prep->data, output, 1, 0);
         return KWS_OK;
     }
 #endif
@@ -633,8 +714,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                     n &= 1;
                 }
                 if (n > 0) {
-                    dwp_interior(xi, tab, taps, groups, prep->data, yi, n,
-                                 s->stride_w * s->in_c, dm > 1);
+                    dwp_run(s, xi, tab, groups, prep->data, yi, n, s->stride_w * s->in_c);
                 }
                 ox = oxb - 1;
                 continue;
@@ -651,9 +731,10 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                         dwp_offsets(s, tab);
                         offsets = 1;
                     }
-                    dwp_interior(input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, taps,
-                                 groups, prep->data, y, 1, 0, dm > 1);
-                } else if (DWP_ASM && table && cout <= DWP_MAX_PAD) {
+                    dwp_run(s, input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, groups,
+                            prep->data, y, 1, 0);
+                } else if (DWP_ASM && table && cout <= DWP_MAX_PAD &&
+                           (dm <= 4 || s->in_c == 1)) {
                     /* the same loop on the taps' addresses, the padding's at a row of
                      * -input_offset bytes (the table entries are addresses, the group offset
                      * 4 g is added to them) */
@@ -671,7 +752,9 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                         }
                     }
                     offsets = 0; /* tab holds this pixel's addresses now */
-                    dwp_interior(NULL, tab, taps, groups, prep->data, y, 1, 0, dm > 1);
+                    dwp_interior(NULL, tab, taps, groups, prep->data, y, 1, 0,
+                                 dm == 1 ? DWP_WORD : dm == 2 ? DWP_DM2 : DWP_BCAST,
+                                 dm == 1 ? 4 : dm == 2 ? 2 : s->in_c == 1 ? 0 : 1);
                 } else {
                     dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
                 }

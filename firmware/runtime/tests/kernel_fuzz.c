@@ -222,11 +222,12 @@ static size_t dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t
  * tail), one to many output pixels (streaming steps and whole maps), per-channel and
  * per-layer requantization with shifts -22..-1, biases up to the exactness bound, input
  * offsets at -127 and 128 and random, and random / all -128 / all 127 / alternating /
- * impulse inputs. mode 1: one input channel, a depth multiplier of 4..40. mode 2: the
- * three-tap pair kernel ((1, 3) stride 1 along the row on maps of 1..4 x 2..12 pixels, (3, 1)
- * on one-column maps of 2..13 outputs, 4..40 and 68..128 channels, with padding) under
- * adversarial requantization: multipliers 2^30 (a tie at every other accumulator) and 2^31 - 1, shifts
- * -1 and -22, output offsets -128 and 127, biases at the exactness bound. */
+ * impulse inputs. mode 1: depth multipliers (4..40 on one input channel, 2 on 1..20
+ * channels, 4, 8 and 12 on 2..10). mode 2: the three-tap pair kernel ((1, 3) stride 1 along
+ * the row on maps of 1..4 x 2..12 pixels, (3, 1) on one-column maps of 2..13 outputs, 4..40
+ * and 68..128 channels, with padding) under adversarial requantization: multipliers 2^30 (a
+ * tie at every other accumulator) and 2^31 - 1, shifts -1 and -22, output offsets -128 and
+ * 127, biases at the exactness bound. */
 static long fuzz_dw_prepared(int mode)
 {
     enum { MAXN = 13 * 12 * 40 };
@@ -235,12 +236,18 @@ static long fuzz_dw_prepared(int mode)
     long cases = 0, outputs = 0, nbad = 0;
     const int multiplier = mode == 1, pairs = mode == 2;
     for (int it = 0; it < (pairs ? 1500 : 2500); ++it) {
-        /* multiplier: one input channel, a depth multiplier of 4..40 (TFLM micro_speech) */
         /* pairs: 68..128 channels in one case of five (rows of interior pairs, the border
          * pixels through the one-pixel loops) */
-        const int32_t c = pairs && it % 5 == 4 ? 4 * rnd_in(17, 32)
-                        : multiplier || pairs ? 4 * rnd_in(1, 10) : rnd_in(1, 40);
-        const int32_t cin = multiplier ? 1 : c, dm = c / cin;
+        const int32_t c0 = pairs && it % 5 == 4 ? 4 * rnd_in(17, 32)
+                         : multiplier || pairs ? 4 * rnd_in(1, 10) : rnd_in(1, 40);
+        /* multiplier: a one-channel input (depth multiplier 4..40), depth multiplier 2 on
+         * 1..20 channels, or 4, 8, 12 on several */
+        const int32_t mkind = it % 3;
+        const int32_t mdm = !multiplier ? 1 : mkind == 0 ? c0 : mkind == 1 ? 2
+                          : 4 * rnd_in(1, 3);
+        const int32_t mcin = !multiplier || mkind == 0 ? 1
+                           : mkind == 1 ? rnd_in(1, 20) : rnd_in(2, 40 / mdm);
+        const int32_t cin = multiplier ? mcin : c0, dm = multiplier ? mdm : 1, c = cin * dm;
         const int32_t shape = pairs ? it % 2 : it % 4; /* (k,1), (1,k), rectangular, 3x3 */
         const int32_t kh = pairs ? (shape == 0 ? 3 : 1)
                          : shape == 1 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);

@@ -10,8 +10,8 @@ import numpy as np
 def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
                       ) -> dict[str, np.ndarray] | None:
     """The ``kws_dw_prepared_t`` arrays of a depthwise layer, or None where the kernel does not
-    apply: a depth multiplier other than 1 (or a multiple of 4 on a one-channel input, as TFLM
-    micro_speech's first layer), an activation range other than all of int8, a
+    apply: a depth multiplier other than 1, 2 or a multiple of 4 (TFLM micro_speech's first
+    layer: 8 on a one-channel input), an activation range other than all of int8, a
     TFLite shift outside -22..-1, or a channel with |bias| + 255 * sum|w| >= 2^30 (then 2 * acc
     may not fit int32 and SMMULR(2 acc, m) would not be TFLite's rounding doubling high
     multiply; see ``kws_rqf_t`` in ``kws_internal.h``).
@@ -43,8 +43,8 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     """
     oc, taps = p["out_c"], p["k_h"] * p["k_w"]
     dm = p["depth_multiplier"]
-    if not (dm == 1 or (dm % 4 == 0 and p["in_c"] == 1)):
-        return None  # each group of four channels reads one input channel, or four
+    if not (dm in (1, 2) or dm % 4 == 0):
+        return None  # each group of four channels reads four input channels, two, or one
     if (p["act_min"], p["act_max"]) != (-128, 127):
         return None
     w = arrays["filter"].astype(np.int64).reshape(taps, oc)
