@@ -63,9 +63,11 @@ def test_kept_int8_where_the_kernel_does_not_apply() -> None:
     rng = np.random.default_rng(1)
     p, a = _layer(rng, 8, 3, 1)
     assert prepare_depthwise(p, a) is not None
-    assert prepare_depthwise(dict(p, depth_multiplier=2, in_c=4), a) is None
-    assert prepare_depthwise(dict(p, depth_multiplier=4, in_c=2), a) is None
+    assert prepare_depthwise(dict(p, depth_multiplier=2, in_c=4), a) is not None
+    assert prepare_depthwise(dict(p, depth_multiplier=4, in_c=2), a) is not None
     assert prepare_depthwise(dict(p, depth_multiplier=8, in_c=1), a) is not None  # micro_speech
+    for dm in (3, 6):  # a group of four channels would read inputs at no fixed stride
+        assert prepare_depthwise(dict(p, depth_multiplier=dm, in_c=1), a) is None
     assert prepare_depthwise(dict(p, act_min=-100), a) is None          # fused ReLU6-style clamp
     for bad_shift in (0, 1, -23):
         b = dict(a, shift=np.where(np.arange(8) == 3, bad_shift, a["shift"]).astype(np.int32))

@@ -495,17 +495,24 @@ static void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs, const int32_t
  * four taps on the stack. */
 #define DWP_PAIR_MAX_C 64
 
+/* DWP_NOINLINE: keep a function's stack buffers out of its caller's frame (the layers that
+ * never call it do not pay for them). */
+#if defined(__GNUC__)
+#define DWP_NOINLINE __attribute__((noinline))
+#else
+#define DWP_NOINLINE
+#endif
+
 /* One output row of a layer with a pair section (stride 1 along the row, k_h 1, out_c ==
  * in_c <= DWP_PAIR_MAX_C): every pixel through dwp_pairs, the pairs whose four input pixels
  * are inside straight from the input, the others (and an odd last pixel) from a window of
  * four input pixels on the stack, -input_offset bytes for those in the padding. x: the input
  * row, y: the output row, pad: the padding byte. */
-static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
+static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
                          const int32_t *pd, int8_t pad)
 {
     const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
     int8_t win[4 * DWP_PAIR_MAX_C], yt[2 * DWP_PAIR_MAX_C];
-    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
     for (int32_t ox = 0; ox < out_w; ox += 2) {
         const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
         const int two = ox + 1 < out_w;
@@ -517,17 +524,16 @@ static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
             ox += 2 * (np - 1);
             continue;
         }
-        /* word copies (c is a multiple of 4): no library call per input pixel */
         for (int32_t r = 0; r < 4; ++r) {
-            const int inside = ix + r >= 0 && ix + r < in_w;
-            const int8_t *src = inside ? x + (size_t)(ix + r) * c : (const int8_t *)&padw;
-            for (int32_t i = 0; i < c; i += 4) {
-                memcpy(win + r * c + i, inside ? src + i : src, 4);
+            if (ix + r >= 0 && ix + r < in_w) {
+                memcpy(win + r * c, x + (size_t)(ix + r) * c, (size_t)c);
+            } else {
+                memset(win + r * c, (int)(uint8_t)pad, (size_t)c);
             }
         }
         dwp_pairs(win, c, 1, pd, two ? y + (size_t)ox * c : yt);
-        for (int32_t i = 0; !two && i < c; i += 4) {
-            memcpy(y + (size_t)ox * c + i, yt + i, 4);
+        if (!two) {
+            memcpy(y + (size_t)ox * c, yt, (size_t)c);
         }
     }
 }
