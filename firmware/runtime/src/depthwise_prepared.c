@@ -123,6 +123,14 @@ static void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
     }
 }
 
+/* DWP_NOINLINE: keep a function's stack buffers out of its caller's frame (the layers that
+ * never call it do not pay for them; one frame per kernel call, not one per inlined copy). */
+#if defined(__GNUC__)
+#define DWP_NOINLINE __attribute__((noinline))
+#else
+#define DWP_NOINLINE
+#endif
+
 #if KWS_USE_DSP
 /* DWP_ASM: 1 where the inner loops are the M4 assembly (a 32-bit address space: the border
  * pixels' tables hold addresses). */
@@ -192,9 +200,9 @@ enum { DWP_WORD, DWP_BCAST, DWP_DM2 };
  * previous one: x the input at the first window's first tap, channel 0; tab the taps' (2 or
  * more) input offsets from it; d the prepared data; y the first pixel's output; mode a
  * DWP_* read, gstep the input bytes from one group to the next (4, 2, or 1 / 0). */
-static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int32_t groups,
-                         const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep, int mode,
-                         int32_t gstep)
+static DWP_NOINLINE void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps,
+                                      int32_t groups, const int32_t *d, int8_t *y,
+                                      int32_t pixels, int32_t xstep, int mode, int32_t gstep)
 {
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
     /* r0-r3 accumulators, r4-r6 / r8 temporaries, r9 table, r10 group input, r11 data,
@@ -392,8 +400,8 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
  * every tap inside (see the file comment): x the first pixel's first tap (channel 0), in_c
  * (== out_c, a multiple of four) bytes from one tap or pixel to the next; pd the pair section;
  * y the first pixel's output. */
-static void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs, const int32_t *pd,
-                      int8_t *y)
+static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
+                                   const int32_t *pd, int8_t *y)
 {
 #if DWP_ASM
     /* r0-r3, r12 temporaries and accumulators, r4 / r5 / r6 / r8 the rows' packed bytes,
@@ -495,13 +503,6 @@ static void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs, const int32_t
  * four taps on the stack. */
 #define DWP_PAIR_MAX_C 64
 
-/* DWP_NOINLINE: keep a function's stack buffers out of its caller's frame (the layers that
- * never call it do not pay for them). */
-#if defined(__GNUC__)
-#define DWP_NOINLINE __attribute__((noinline))
-#else
-#define DWP_NOINLINE
-#endif
 
 /* One output row of a layer with a pair section (stride 1 along the row, k_h 1, out_c ==
  * in_c <= DWP_PAIR_MAX_C): every pixel through dwp_pairs, the pairs whose four input pixels
