@@ -33,6 +33,14 @@
 #include "kws_internal.h"
 #include "kws_simd.h"
 
+/* DWP_NOINLINE: keep a function's stack buffers out of its caller's frame (the layers that
+ * never call it do not pay for them; one frame per kernel call, not one per inlined copy). */
+#if defined(__GNUC__)
+#define DWP_NOINLINE __attribute__((noinline))
+#else
+#define DWP_NOINLINE
+#endif
+
 /* Words of prepared data per group of four channels besides the weights: four biases and
  * (m, k, r) x 4. */
 #define DWP_PARAMS 16
@@ -63,7 +71,7 @@ static int dwp_rq_ok(const kws_dw_prepared_t *prep, int32_t taps, int32_t first,
  * rows [ky0, ky1), columns [kx0, kx1)): the portable arithmetic, a group of four channels at
  * a time (per tap the group's two weight words), then kws_rq1_apply with the prepared
  * multiplier and shift -r as TFLite's kws_requantize. */
-static void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
+static DWP_NOINLINE void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
                          const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
                          int32_t ix0, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
                          int32_t g0, int8_t *y)
@@ -123,13 +131,6 @@ static void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
     }
 }
 
-/* DWP_NOINLINE: keep a function's stack buffers out of its caller's frame (the layers that
- * never call it do not pay for them; one frame per kernel call, not one per inlined copy). */
-#if defined(__GNUC__)
-#define DWP_NOINLINE __attribute__((noinline))
-#else
-#define DWP_NOINLINE
-#endif
 
 #if KWS_USE_DSP
 /* DWP_ASM: 1 where the inner loops are the M4 assembly (a 32-bit address space: the border
@@ -501,7 +502,7 @@ static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
 
 /* Channels up to which a row of the pair kernel runs its border pixels through a window of
  * four taps on the stack. */
-#define DWP_PAIR_MAX_C 64
+#define DWP_PAIR_MAX_C 32
 
 
 /* One output row of a layer with a pair section (stride 1 along the row, k_h 1, out_c ==
@@ -513,7 +514,9 @@ static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x
                          const int32_t *pd, int8_t pad)
 {
     const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
-    int8_t win[4 * DWP_PAIR_MAX_C], yt[2 * DWP_PAIR_MAX_C];
+    /* an odd last pixel's pair writes its two outputs over the window's first two pixels
+     * (each group's inputs are loaded before its outputs are stored) */
+    int8_t win[4 * DWP_PAIR_MAX_C];
     for (int32_t ox = 0; ox < out_w; ox += 2) {
         const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
         const int two = ox + 1 < out_w;
@@ -532,9 +535,9 @@ static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x
                 memset(win + r * c, (int)(uint8_t)pad, (size_t)c);
             }
         }
-        dwp_pairs(win, c, 1, pd, two ? y + (size_t)ox * c : yt);
+        dwp_pairs(win, c, 1, pd, two ? y + (size_t)ox * c : win);
         if (!two) {
-            memcpy(y + (size_t)ox * c, yt, (size_t)c);
+            memcpy(y + (size_t)ox * c, win, (size_t)c);
         }
     }
 }
