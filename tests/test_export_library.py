@@ -138,6 +138,25 @@ def test_library_m4_build_under_qemu_equals_kws_stream(
     assert res.stdout.splitlines() == lines
 
 
+@pytest.mark.qemu
+@needs_cmake
+@pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or
+                    shutil.which("qemu-system-arm") is None,
+                    reason="needs arm-none-eabi-gcc and qemu-system-arm")
+def test_streaming_library_m4_build_under_qemu_equals_kws_stream(
+        stream_library: Path, stream_expected: tuple[Path, list[str]], tmp_path: Path) -> None:
+    """The streamable RUN's library on the Cortex-M4 (DSP kernels, step function every hop
+    behind the gate) prints kws stream's lines under QEMU."""
+    wav, lines = stream_expected
+    build = cmake_build(REPO / "firmware" / "harness" / "library_m4", tmp_path / "m4", m4=True,
+                        defines=[f"KWS_LIBRARY_DIR={stream_library}",
+                                 "KWS_LIBRARY_C_FLAGS=-Wall -Wextra -Werror -std=c99"])
+    res = qemu.run_elf(build / "wav_detect.elf", args=["input.wav"],
+                       files={"input.wav": wav.read_bytes()}, timeout=300)
+    assert res.exit_code == 0, res.stderr
+    assert res.stdout.splitlines() == lines
+
+
 def test_library_bad_run_is_one_line_error(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     from kws.cli import main
 
