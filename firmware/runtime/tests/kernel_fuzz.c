@@ -233,7 +233,7 @@ static long fuzz_dw_prepared(int mode)
     enum { MAXN = 13 * 12 * 40 };
     static int8_t x[MAXN], y[MAXN], w[81 * 40];
     static int32_t bias[128], mult[128], shift[128], dd[(16 + 2 * 81) * 10 + 28 * 10];
-    long cases = 0, outputs = 0, nbad = 0;
+    long cases = 0, outputs = 0, nbad = 0, planted = 0, caught = 0;
     const int multiplier = mode == 1, pairs = mode == 2;
     for (int it = 0; it < (pairs ? 1500 : 2500); ++it) {
         /* pairs: 68..128 channels in one case of five (rows of interior pairs, the border
@@ -337,10 +337,29 @@ static long fuzz_dw_prepared(int mode)
                 }
             }
         }
+        if (pairs && pair && dlen > (size_t)((16 + 2 * taps) * (c / 4))) {
+            /* a deliberately broken pair kernel: k - 1 in every channel's pair parameters
+             * rounds positive ties down; the adversarial cases must catch it (the DSP path
+             * reads the pair section; the portable path does not) */
+            static int8_t y2[MAXN];
+            for (size_t i = (size_t)((16 + 2 * taps) * (c / 4)); i < dlen; i += 7) {
+                dd[i + 5] -= 1;
+            }
+            if (kws_depthwise_conv2d_s8_prepared(&s, &act, &prep, x, (size_t)n_in, y2,
+                                                 (size_t)(oh * ow * c)) != KWS_OK) {
+                return nbad + 1;
+            }
+            ++planted;
+            caught += memcmp(y, y2, (size_t)(oh * ow * c)) != 0;
+        }
     }
     fz_printf("dw prepared%s: %ld cases %ld outputs %ld mismatches\n",
               multiplier ? " (depth multiplier)" : pairs ? " (three-tap pairs)" : "", cases,
               outputs, nbad);
+    if (pairs) {
+        fz_printf("dw prepared (three-tap pairs, k - 1 planted): %ld of %ld cases caught\n",
+                  caught, planted);
+    }
     return nbad;
 }
 
