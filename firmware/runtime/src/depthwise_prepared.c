@@ -515,8 +515,11 @@ static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x
 {
     const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
     /* an odd last pixel's pair writes its two outputs over the window's first two pixels
-     * (each group's inputs are loaded before its outputs are stored) */
-    int8_t win[4 * DWP_PAIR_MAX_C];
+     * (each group's inputs are loaded before its outputs are stored); words: c is a multiple
+     * of 4, the copies are word loads and stores */
+    uint32_t win[DWP_PAIR_MAX_C];
+    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
+    const int32_t cw = c / 4;
     for (int32_t ox = 0; ox < out_w; ox += 2) {
         const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
         const int two = ox + 1 < out_w;
@@ -529,15 +532,21 @@ static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x
             continue;
         }
         for (int32_t r = 0; r < 4; ++r) {
+            uint32_t *wr = win + r * cw;
             if (ix + r >= 0 && ix + r < in_w) {
-                memcpy(win + r * c, x + (size_t)(ix + r) * c, (size_t)c);
+                const int8_t *src = x + (size_t)(ix + r) * c;
+                for (int32_t i = 0; i < cw; ++i) {
+                    wr[i] = kws_read_u32(src + 4 * i);
+                }
             } else {
-                memset(win + r * c, (int)(uint8_t)pad, (size_t)c);
+                for (int32_t i = 0; i < cw; ++i) {
+                    wr[i] = padw;
+                }
             }
         }
-        dwp_pairs(win, c, 1, pd, two ? y + (size_t)ox * c : win);
-        if (!two) {
-            memcpy(y + (size_t)ox * c, win, (size_t)c);
+        dwp_pairs((const int8_t *)win, c, 1, pd, two ? y + (size_t)ox * c : (int8_t *)win);
+        for (int32_t i = 0; !two && i < cw; ++i) {
+            kws_write_u32(y + (size_t)ox * c + 4 * i, win[i]);
         }
     }
 }
@@ -545,7 +554,7 @@ static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x
 /* dwp_interior for the layer's depth multiplier: one call for depth multipliers 1, 2 and 4
  * and for a one-channel input; for a multiple of 4 above 4 on several input channels (the
  * group's input channel changes every dm / 4 groups) one call per pixel and input channel. */
-static void dwp_run(const kws_conv_shape_t *s, const int8_t *x, const int32_t *tab,
+static KWS_ALWAYS_INLINE void dwp_run(const kws_conv_shape_t *s, const int8_t *x, const int32_t *tab,
                     int32_t groups, const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep)
 {
     const int32_t dm = s->depth_multiplier, taps = s->k_h * s->k_w;
@@ -611,35 +620,15 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
 }
 #endif
 
-kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
-                                              const kws_dw_prepared_t *prep,
-                                              const int8_t *input, size_t input_len,
-                                              int8_t *output, size_t output_len)
+/* The kernel on a checked configuration (kws_depthwise_conv2d_s8_prepared); its own frame, so
+ * that the one-column wrapper's shape is not in it. */
+static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_act_t *act,
+                                          const kws_dw_prepared_t *prep, const int8_t *input,
+                                          size_t input_len, int8_t *output, size_t output_len)
 {
-    if (s == NULL || act == NULL || prep == NULL || prep->data == NULL ||
-        input == NULL || output == NULL) {
-        return KWS_ERR_NULL;
-    }
+#if KWS_USE_DSP
     const int32_t dm = s->depth_multiplier;
-    if (!kws_shape_ok(s) || !kws_act_ok(act) || act->act_min != -128 || act->act_max != 127 ||
-        !(dm == 1 || dm == 2 || (dm > 0 && dm % 4 == 0)) || s->out_c != s->in_c * dm) {
-        return KWS_ERR_BAD_CONFIG;
-    }
-    /* a (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
-     * bytes (the taps and pixels in the same order): its output pixels are one row, so the
-     * DSP path runs them in one interior call */
-    kws_conv_shape_t row;
-    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
-        row = *s;
-        row.in_w = s->in_h;
-        row.out_w = s->out_h;
-        row.k_w = s->k_h;
-        row.stride_w = s->stride_h;
-        row.pad_left = s->pad_top;
-        row.in_h = row.out_h = row.k_h = row.stride_h = 1;
-        row.pad_top = 0;
-        s = &row;
-    }
+#endif
     const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
     if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
         output_len < (size_t)s->out_h * s->out_w * cout ||
@@ -776,4 +765,42 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         }
     }
     return KWS_OK;
+}
+
+/* A (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
+ * bytes (the taps and pixels in the same order): its output pixels are one row, so the DSP
+ * path runs them in one interior call (or the pair kernel). */
+static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws_act_t *act,
+                                            const kws_dw_prepared_t *prep, const int8_t *input,
+                                            size_t input_len, int8_t *output, size_t output_len)
+{
+    kws_conv_shape_t row = *s;
+    row.in_w = s->in_h;
+    row.out_w = s->out_h;
+    row.k_w = s->k_h;
+    row.stride_w = s->stride_h;
+    row.pad_left = s->pad_top;
+    row.in_h = row.out_h = row.k_h = row.stride_h = 1;
+    row.pad_top = 0;
+    return dwp_body(&row, act, prep, input, input_len, output, output_len);
+}
+
+kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
+                                              const kws_dw_prepared_t *prep,
+                                              const int8_t *input, size_t input_len,
+                                              int8_t *output, size_t output_len)
+{
+    if (s == NULL || act == NULL || prep == NULL || prep->data == NULL ||
+        input == NULL || output == NULL) {
+        return KWS_ERR_NULL;
+    }
+    const int32_t dm = s->depth_multiplier;
+    if (!kws_shape_ok(s) || !kws_act_ok(act) || act->act_min != -128 || act->act_max != 127 ||
+        !(dm == 1 || dm == 2 || (dm > 0 && dm % 4 == 0)) || s->out_c != s->in_c * dm) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
+        return dwp_column(s, act, prep, input, input_len, output, output_len);
+    }
+    return dwp_body(s, act, prep, input, input_len, output, output_len);
 }
