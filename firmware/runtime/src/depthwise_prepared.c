@@ -510,7 +510,7 @@ static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
  * are inside straight from the input, the others (and an odd last pixel) from a window of
  * four input pixels on the stack, -input_offset bytes for those in the padding. x: the input
  * row, y: the output row, pad: the padding byte. */
-static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
+static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
                          const int32_t *pd, int8_t pad)
 {
     const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
@@ -554,8 +554,9 @@ static DWP_NOINLINE void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x
 /* dwp_interior for the layer's depth multiplier: one call for depth multipliers 1, 2 and 4
  * and for a one-channel input; for a multiple of 4 above 4 on several input channels (the
  * group's input channel changes every dm / 4 groups) one call per pixel and input channel. */
-static KWS_ALWAYS_INLINE void dwp_run(const kws_conv_shape_t *s, const int8_t *x, const int32_t *tab,
-                    int32_t groups, const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep)
+static KWS_ALWAYS_INLINE void dwp_run(const kws_conv_shape_t *s, const int8_t *x,
+                                       const int32_t *tab, int32_t groups, const int32_t *d,
+                                       int8_t *y, int32_t pixels, int32_t xstep)
 {
     const int32_t dm = s->depth_multiplier, taps = s->k_h * s->k_w;
     if (dm == 1) {
@@ -573,6 +574,30 @@ static KWS_ALWAYS_INLINE void dwp_run(const kws_conv_shape_t *s, const int8_t *x
             }
         }
     }
+}
+
+/* All rows of a pair layer (k_h 1, so pad_top 0; row oy reads input row oy * stride_h); pad:
+ * -input_offset. */
+static DWP_NOINLINE kws_status_t dwp_pair_rows(const kws_conv_shape_t *s, const int8_t *input,
+                                               int8_t *output, const int32_t *pd, int8_t pad)
+{
+    for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        dwp_pair_row(s, input + (size_t)oy * s->stride_h * s->in_w * s->in_c,
+                     output + (size_t)oy * s->out_w * s->out_c, pd, pad);
+    }
+    return KWS_OK;
+}
+
+/* The pair section of a layer the pair kernel runs, or NULL: the exporter appends it to
+ * three-tap (1, 3) stride-1 layers (and (3, 1) on a one-column map, read as (1, 3)), depth
+ * multiplier 1, out_c a multiple of 4; two output pixels per pass share their taps' inputs. */
+static const int32_t *dwp_pair_data(const kws_conv_shape_t *s, const kws_dw_prepared_t *prep)
+{
+    const int32_t cout = s->out_c;
+    const size_t gen_words = dwp_group_words(3) * (size_t)(cout / 4);
+    return s->depth_multiplier == 1 && s->k_h == 1 && s->k_w == 3 && s->stride_w == 1 &&
+           cout % 4 == 0 && prep->data_len >= gen_words + DWP_PAIR_WORDS * (size_t)(cout / 4)
+        ? prep->data + gen_words : NULL;
 }
 
 /* The taps' input offsets from an interior window's first tap, row-major: each row of k_w
@@ -620,30 +645,15 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
 }
 #endif
 
-/* The kernel on a checked configuration (kws_depthwise_conv2d_s8_prepared); its own frame, so
- * that the one-column wrapper's shape is not in it. */
+/* The kernel on a checked configuration (kws_depthwise_conv2d_s8_prepared), in its own frame
+ * (its tables are not on the stack of the pair rows or of the one-column wrapper). */
 static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_act_t *act,
                                           const kws_dw_prepared_t *prep, const int8_t *input,
-                                          size_t input_len, int8_t *output, size_t output_len)
+                                          int8_t *output)
 {
+    const int32_t cout = s->out_c;
 #if KWS_USE_DSP
-    const int32_t dm = s->depth_multiplier;
-#endif
-    const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
-    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
-        output_len < (size_t)s->out_h * s->out_w * cout ||
-        prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
-        return KWS_ERR_SHORT_BUFFER;
-    }
-    /* the prepared requantization of the channels the portable arithmetic runs (past the last
-     * group of four on the DSP path, every channel on the portable path) must be one
-     * kws_requantize takes; the DSP path's outputs take any (m, k, r) the exporter wrote,
-     * unchecked like the weights, so that a streaming step's few MACs do not pay a loop over
-     * every channel */
-    if (!dwp_rq_ok(prep, taps, KWS_USE_DSP ? cout / 4 * 4 : 0, cout)) {
-        return KWS_ERR_BAD_CONFIG;
-    }
-#if KWS_USE_DSP
+    const int32_t dm = s->depth_multiplier, taps = s->k_h * s->k_w;
     const int32_t groups = cout / 4; /* full groups: the DSP path */
     const uint32_t pad = (uint32_t)(uint8_t)(int8_t)(-act->input_offset) * 0x01010101u;
     int32_t tab[DWP_MAX_TABLE]; /* the taps' input offsets (interior) or addresses (border) */
@@ -655,14 +665,7 @@ static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_a
         dwp_offsets(s, tab);
         offsets = 1;
     }
-    /* the pair section (after the groups; the exporter appends it to three-tap (1, 3) or
-     * one-column (3, 1) stride-1 layers, depth multiplier 1, out_c a multiple of 4): two output
-     * pixels per pass share their taps' inputs */
-    const size_t gen_words = dwp_group_words(taps) * (size_t)((cout + 3) / 4);
-    const int32_t *pair =
-        (dm == 1 && taps == 3 && s->k_h == 1 && s->stride_w == 1 && cout % 4 == 0 &&
-         prep->data_len >= gen_words + DWP_PAIR_WORDS * (size_t)(cout / 4))
-            ? prep->data + gen_words : NULL;
+    const int32_t *pair = dwp_pair_data(s, prep); /* interior runs of more channels */
 #else
     const int32_t groups = 0;
 #endif
@@ -679,12 +682,6 @@ static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_a
         const int32_t ky0 = iy0 < 0 ? -iy0 : 0;
         const int32_t ky1 = iy0 + s->k_h > s->in_h ? s->in_h - iy0 : s->k_h;
 #if KWS_USE_DSP
-        if (pair != NULL && cout <= DWP_PAIR_MAX_C) {
-            /* k_h 1 (so pad_top 0): the input row iy0 */
-            dwp_pair_row(s, input + (size_t)iy0 * s->in_w * s->in_c,
-                         output + (size_t)oy * s->out_w * cout, pair, (int8_t)pad);
-            continue;
-        }
         /* the row's interior pixels [oxa, oxb) in one call when every channel is in a group */
         int32_t oxa = s->out_w, oxb = s->out_w;
         if (table && groups * 4 == cout && ky0 == 0 && ky1 == s->k_h &&
@@ -767,6 +764,48 @@ static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_a
     return KWS_OK;
 }
 
+/* KWS_ERR_SHORT_BUFFER / KWS_ERR_BAD_CONFIG for buffers too short for the shape or a prepared
+ * requantization the portable arithmetic cannot take, else KWS_OK. */
+static kws_status_t dwp_check(const kws_conv_shape_t *s, const kws_dw_prepared_t *prep,
+                              size_t input_len, size_t output_len)
+{
+    const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
+    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
+        output_len < (size_t)s->out_h * s->out_w * cout ||
+        prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    /* the prepared requantization of the channels the portable arithmetic runs (past the last
+     * group of four on the DSP path, every channel on the portable path) must be one
+     * kws_requantize takes; the DSP path's outputs take any (m, k, r) the exporter wrote,
+     * unchecked like the weights, so that a streaming step's few MACs do not pay a loop over
+     * every channel */
+    if (!dwp_rq_ok(prep, taps, KWS_USE_DSP ? cout / 4 * 4 : 0, cout)) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    return KWS_OK;
+}
+
+/* The checks, then the pair rows (a pair layer of up to DWP_PAIR_MAX_C channels) or the body. */
+static KWS_ALWAYS_INLINE kws_status_t dwp_dispatch(const kws_conv_shape_t *s,
+                                                   const kws_act_t *act,
+                                                   const kws_dw_prepared_t *prep,
+                                                   const int8_t *input, size_t input_len,
+                                                   int8_t *output, size_t output_len)
+{
+    const kws_status_t st = dwp_check(s, prep, input_len, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+#if KWS_USE_DSP
+    const int32_t *pair = dwp_pair_data(s, prep);
+    if (pair != NULL && s->out_c <= DWP_PAIR_MAX_C) {
+        return dwp_pair_rows(s, input, output, pair, (int8_t)(-act->input_offset));
+    }
+#endif
+    return dwp_body(s, act, prep, input, output); /* tail calls: this frame is gone */
+}
+
 /* A (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
  * bytes (the taps and pixels in the same order): its output pixels are one row, so the DSP
  * path runs them in one interior call (or the pair kernel). */
@@ -782,7 +821,7 @@ static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws
     row.pad_left = s->pad_top;
     row.in_h = row.out_h = row.k_h = row.stride_h = 1;
     row.pad_top = 0;
-    return dwp_body(&row, act, prep, input, input_len, output, output_len);
+    return dwp_dispatch(&row, act, prep, input, input_len, output, output_len);
 }
 
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
@@ -802,5 +841,5 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
         return dwp_column(s, act, prep, input, input_len, output, output_len);
     }
-    return dwp_body(s, act, prep, input, input_len, output, output_len);
+    return dwp_dispatch(s, act, prep, input, input_len, output, output_len);
 }
