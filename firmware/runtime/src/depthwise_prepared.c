@@ -591,7 +591,8 @@ static DWP_NOINLINE kws_status_t dwp_pair_rows(const kws_conv_shape_t *s, const 
 /* The pair section of a layer the pair kernel runs, or NULL: the exporter appends it to
  * three-tap (1, 3) stride-1 layers (and (3, 1) on a one-column map, read as (1, 3)), depth
  * multiplier 1, out_c a multiple of 4; two output pixels per pass share their taps' inputs. */
-static const int32_t *dwp_pair_data(const kws_conv_shape_t *s, const kws_dw_prepared_t *prep)
+static KWS_ALWAYS_INLINE const int32_t *dwp_pair_data(const kws_conv_shape_t *s,
+                                                      const kws_dw_prepared_t *prep)
 {
     const int32_t cout = s->out_c;
     const size_t gen_words = dwp_group_words(3) * (size_t)(cout / 4);
@@ -766,8 +767,9 @@ static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_a
 
 /* KWS_ERR_SHORT_BUFFER / KWS_ERR_BAD_CONFIG for buffers too short for the shape or a prepared
  * requantization the portable arithmetic cannot take, else KWS_OK. */
-static kws_status_t dwp_check(const kws_conv_shape_t *s, const kws_dw_prepared_t *prep,
-                              size_t input_len, size_t output_len)
+static KWS_ALWAYS_INLINE kws_status_t dwp_check(const kws_conv_shape_t *s,
+                                                const kws_dw_prepared_t *prep,
+                                                size_t input_len, size_t output_len)
 {
     const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
     if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
