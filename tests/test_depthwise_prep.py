@@ -63,9 +63,11 @@ def test_kept_int8_where_the_kernel_does_not_apply() -> None:
     rng = np.random.default_rng(1)
     p, a = _layer(rng, 8, 3, 1)
     assert prepare_depthwise(p, a) is not None
-    assert prepare_depthwise(dict(p, depth_multiplier=2, in_c=4), a) is None
-    assert prepare_depthwise(dict(p, depth_multiplier=4, in_c=2), a) is None
+    assert prepare_depthwise(dict(p, depth_multiplier=2, in_c=4), a) is not None
+    assert prepare_depthwise(dict(p, depth_multiplier=4, in_c=2), a) is not None
     assert prepare_depthwise(dict(p, depth_multiplier=8, in_c=1), a) is not None  # micro_speech
+    for dm in (3, 6):  # a group of four channels would read inputs at no fixed stride
+        assert prepare_depthwise(dict(p, depth_multiplier=dm, in_c=1), a) is None
     assert prepare_depthwise(dict(p, act_min=-100), a) is None          # fused ReLU6-style clamp
     for bad_shift in (0, 1, -23):
         b = dict(a, shift=np.where(np.arange(8) == 3, bad_shift, a["shift"]).astype(np.int32))
@@ -80,3 +82,47 @@ def test_kept_int8_where_the_kernel_does_not_apply() -> None:
     _, b2, *_ = _decode(out["dw_data"], 3)
     np.testing.assert_array_equal(
         b2, 2 * p["input_offset"] * a["filter"].astype(np.int64).reshape(3, 8).sum(axis=0))
+
+
+def _halves(words: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The signed low and high int16 halves of int32 words."""
+    u = words.astype(np.int64) & 0xFFFFFFFF
+    return ((u & 0xFFFF) ^ 0x8000) - 0x8000, ((u >> 16) ^ 0x8000) - 0x8000
+
+
+@pytest.mark.parametrize("kh,kw,extra", [(1, 3, dict(stride_w=1, out_w=10)),
+                                          (3, 1, dict(in_w=1, stride_h=1, out_h=28))])
+def test_three_tap_pair_section(kh, kw, extra) -> None:
+    """Three-tap one-dimensional stride-1 layers get, after the groups, per channel 2 b, 2 b,
+    (2 w0, 2 w1), (2 w1, 2 w2), m, k, r: what the two-pixel kernel reads."""
+    rng = np.random.default_rng(7)
+    oc = 16
+    p, a = _layer(rng, oc, kh, kw, **extra)
+    data = prepare_depthwise(p, a)["dw_data"]
+    gen = (16 + 2 * 3) * oc // 4
+    assert data.size == gen + 7 * oc
+    _, b2, m, k, r = _decode(data[:gen], 3)
+    sec = data[gen:].astype(np.int64).reshape(oc, 7)
+    w = a["filter"].astype(np.int64).reshape(3, oc)
+    np.testing.assert_array_equal(sec[:, 0], b2)
+    np.testing.assert_array_equal(sec[:, 1], b2)
+    lo, hi = _halves(sec[:, 2])
+    np.testing.assert_array_equal(lo, 2 * w[0])
+    np.testing.assert_array_equal(hi, 2 * w[1])
+    lo, hi = _halves(sec[:, 3])
+    np.testing.assert_array_equal(lo, 2 * w[1])
+    np.testing.assert_array_equal(hi, 2 * w[2])
+    np.testing.assert_array_equal(sec[:, 4:], np.stack([m, k, r], axis=1))
+
+
+def test_no_pair_section_where_the_pair_kernel_does_not_run() -> None:
+    rng = np.random.default_rng(8)
+    gen = (16 + 2 * 3) * 4
+    for kh, kw, extra in [(1, 3, dict(stride_w=2, out_w=10)),     # stride 2 along the row
+                          (3, 1, dict(in_w=5, stride_h=1, out_h=9)),  # not one column
+                          (1, 3, dict(stride_w=1, out_w=1)),      # one output pixel
+                          (1, 3, dict(stride_w=1, out_w=8, depth_multiplier=16, in_c=1))]:
+        p, a = _layer(rng, 16, kh, kw, **extra)
+        assert prepare_depthwise(p, a)["dw_data"].size == gen
+    p, a = _layer(rng, 10, 1, 3, stride_w=1, out_w=8)              # out_c not a multiple of 4
+    assert prepare_depthwise(p, a)["dw_data"].size == (16 + 2 * 3) * 3

@@ -143,8 +143,8 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_ac
                                      void *scratch, size_t scratch_len);
 
 /* Depthwise weights prepared by `kws export` (kws/export/lowering/depthwise_prep.py) for the
- * fast exact requantization, where it proves it applies: depth_multiplier 1 (or a multiple of
- * 4 on a one-channel input: each group of four channels then reads that channel), every channel's
+ * fast exact requantization, where it proves it applies: depth_multiplier 1, 2 or a multiple
+ * of 4 (a group of four channels reads four input channels, two, or one), every channel's
  * TFLite shift in -22..-1, the activation range all of int8, and |bias| + 255 * sum|w| < 2^30
  * (so 2 * acc fits int32). Channels are taken in groups of four (out_c4 = out_c rounded up to
  * a multiple of four; a padding channel has zero weights). The input offset is folded into the
@@ -154,19 +154,23 @@ kws_status_t kws_depthwise_conv2d_s8(const kws_conv_shape_t *shape, const kws_ac
  *   2 * taps  per tap t (k_h x k_w, row major) the int16 pairs (2 w[t][c], 2 w[t][c+2]),
  *             (2 w[t][c+1], 2 w[t][c+3]), low half first
  *   12 words  per channel the multiplier (Q0.31), 2^(r-1) + output_offset * 2^r and r (the
- *             TFLite right shift) */
+ *             TFLite right shift)
+ * then, for a three-tap (1, 3) stride-1 layer (or (3, 1) on a one-column map) with depth
+ * multiplier 1 and out_c a multiple of 4, optionally the pair section the DSP path reads when
+ * it is there (data_len counts it): per channel 2 b, 2 b (the folded doubled bias twice), the
+ * int16 pairs (2 w0, 2 w1) and (2 w1, 2 w2), m, k, r (7 words). */
 typedef struct {
-    const int32_t *data; /* (16 + 2 * taps) * out_c4 / 4 values */
+    const int32_t *data; /* (16 + 2 * taps) * out_c4 / 4 values (+ 7 * out_c) */
     size_t data_len;
 } kws_dw_prepared_t;
 
 /* kws_depthwise_conv2d_s8 with prepared weights and no scratch: any kernel, stride and
- * padding, depth_multiplier 1 (or a multiple of 4 with in_c 1); the prepared data holds the
+ * padding, depth_multiplier 1, 2 or a multiple of 4; the prepared data holds the
  * requantization (no kws_requant_t). The portable path computes acc = (prepared bias +
  * sum(x' * 2 w)) / 2, x' = x inside the input and -input_offset in the padding, and
  * kws_requantize(acc, m, -r) as TFLite does; the DSP path per tap and four channels one LDR,
  * two SXTB16, four SMLAxy on the doubled int16 weights, then per output SMMLAR, ADD, ASR,
- * SSAT. KWS_ERR_BAD_CONFIG if depth_multiplier is neither 1 nor a multiple of 4 with in_c 1,
+ * SSAT. KWS_ERR_BAD_CONFIG if depth_multiplier is not 1, 2 or a multiple of 4,
  * the activation range is not all of int8, or a requantization the portable arithmetic reads
  * has m < 0 or r outside 1..31; KWS_ERR_SHORT_BUFFER if the prepared array is shorter than
  * the shape needs. */

@@ -33,20 +33,20 @@
 #include "kws_internal.h"
 #include "kws_simd.h"
 
+/* DWP_NOINLINE: keep a function's stack buffers out of its caller's frame (the layers that
+ * never call it do not pay for them; one frame per kernel call, not one per inlined copy). */
+#if defined(__GNUC__)
+#define DWP_NOINLINE __attribute__((noinline))
+#else
+#define DWP_NOINLINE
+#endif
+
 /* Words of prepared data per group of four channels besides the weights: four biases and
  * (m, k, r) x 4. */
 #define DWP_PARAMS 16
 
 /* Prepared words of one group of four channels. */
 static size_t dwp_group_words(int32_t taps) { return DWP_PARAMS + 2 * (size_t)taps; }
-
-/* The prepared (doubled, int16) weight of tap t of channel o. */
-static int32_t dwp_weight(const kws_dw_prepared_t *prep, int32_t taps, int32_t t, int32_t o)
-{
-    const uint32_t word = (uint32_t)prep->data[(size_t)(o / 4) * dwp_group_words(taps) + 4 +
-                                               2 * (size_t)t + (size_t)(o & 1)];
-    return (int16_t)((o & 2) ? word >> 16 : word & 0xFFFFu);
-}
 
 /* The prepared requantization (m, k, r) of channel o. */
 static const int32_t *dwp_rq(const kws_dw_prepared_t *prep, int32_t taps, int32_t o)
@@ -67,30 +67,70 @@ static int dwp_rq_ok(const kws_dw_prepared_t *prep, int32_t taps, int32_t first,
     return 1;
 }
 
-/* Output channel o at the pixel whose window starts at (iy0, ix0): the portable arithmetic
- * (kws_requantize with the prepared multiplier and shift -r). */
-static int8_t dwp_channel(const kws_conv_shape_t *s, const kws_act_t *act,
-                          const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
-                          int32_t ix0, int32_t o)
+/* Output channels [4 g0, out_c) at the pixel whose window starts at (iy0, ix0) (taps inside:
+ * rows [ky0, ky1), columns [kx0, kx1)): the portable arithmetic, a group of four channels at
+ * a time (per tap the group's two weight words), then kws_rq1_apply with the prepared
+ * multiplier and shift -r as TFLite's kws_requantize. */
+static DWP_NOINLINE void dwp_portable(const kws_conv_shape_t *s, const kws_act_t *act,
+                         const kws_dw_prepared_t *prep, const int8_t *input, int32_t iy0,
+                         int32_t ix0, int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1,
+                         int32_t g0, int8_t *y)
 {
-    const int32_t taps = s->k_h * s->k_w;
-    /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
-    uint32_t acc2 = (uint32_t)prep->data[(size_t)(o / 4) * dwp_group_words(taps) +
-                                         (size_t)(o & 3)];
-    for (int32_t ky = 0; ky < s->k_h; ++ky) {
-        const int32_t iy = iy0 + ky;
-        for (int32_t kx = 0; kx < s->k_w; ++kx) {
-            const int32_t ix = ix0 + kx;
-            const int32_t x = (iy >= 0 && iy < s->in_h && ix >= 0 && ix < s->in_w)
-                ? input[((size_t)iy * s->in_w + ix) * s->in_c + o / s->depth_multiplier]
-                : -act->input_offset;
-            acc2 += (uint32_t)(x * dwp_weight(prep, taps, ky * s->k_w + kx, o));
+    const int32_t taps = s->k_h * s->k_w, cout = s->out_c, cin = s->in_c;
+    const int32_t dm = s->depth_multiplier, pad = -act->input_offset;
+    const size_t gw = dwp_group_words(taps);
+    const int interior = ky0 == 0 && ky1 == s->k_h && kx0 == 0 && kx1 == s->k_w;
+    for (int32_t g = g0; 4 * g < cout; ++g) {
+        const int32_t *d = prep->data + (size_t)g * gw;
+        /* 2 acc, wrapping: the partial sums may leave int32, the total does not */
+        uint32_t a0 = (uint32_t)d[0], a1 = (uint32_t)d[1], a2 = (uint32_t)d[2],
+                 a3 = (uint32_t)d[3];
+        const int32_t *wd = d + 4;
+        /* the input channels of the group's channels (a padding channel reads the last) */
+        int32_t ic[4];
+        for (int32_t j = 0; j < 4; ++j) {
+            const int32_t o = 4 * g + j < cout ? 4 * g + j : cout - 1;
+            ic[j] = dm == 1 ? o : o / dm;
+        }
+        for (int32_t ky = 0; ky < s->k_h; ++ky) {
+            const int32_t row = (iy0 + ky) * s->in_w + ix0; /* pixel index at kx = 0 */
+            const int row_in = interior || (ky >= ky0 && ky < ky1);
+            for (int32_t kx = 0; kx < s->k_w; ++kx, wd += 2) {
+                const uint32_t we = (uint32_t)wd[0], wo = (uint32_t)wd[1];
+                int32_t xa = pad, xb = pad, xc = pad, xd = pad;
+                if (interior || (row_in && kx >= kx0 && kx < kx1)) {
+                    const int8_t *xp = input + (size_t)(row + kx) * cin;
+                    xa = xp[ic[0]];
+                    xb = xp[ic[1]];
+                    xc = xp[ic[2]];
+                    xd = xp[ic[3]];
+                }
+                a0 += (uint32_t)(xa * (int16_t)(we & 0xFFFFu));
+                a2 += (uint32_t)(xc * (int16_t)(we >> 16));
+                a1 += (uint32_t)(xb * (int16_t)(wo & 0xFFFFu));
+                a3 += (uint32_t)(xd * (int16_t)(wo >> 16));
+            }
+        }
+        const int32_t acc2[4] = {(int32_t)a0, (int32_t)a1, (int32_t)a2, (int32_t)a3};
+        for (int32_t j = 0; j < 4 && 4 * g + j < cout; ++j) {
+            const int32_t *q = wd + 3 * j;
+            if (q[2] <= 22) {
+                /* the DSP path's arithmetic in C (kws_rqf_t: SMMULR(2 acc, m) + k, the sign
+                 * term, the shift), exact for the exporter's r <= 22 */
+                const int32_t t = (int32_t)(((int64_t)acc2[j] * q[0] + ((int64_t)1 << 31)) >> 32);
+                y[4 * g + j] = (int8_t)kws_clamp((t + q[1] + (acc2[j] >> 31)) >> q[2], -128, 127);
+                continue;
+            }
+            kws_rq1_t r; /* kws_rq1 of (m, -r): r >= 1 (dwp_rq_ok) */
+            r.multiplier = q[0];
+            r.left = 0;
+            r.right = q[2];
+            r.round = ((int64_t)1 << 30) + ((int64_t)1 << (q[2] + 30));
+            y[4 * g + j] = kws_out1_s8_full(acc2[j] / 2, r, act->output_offset);
         }
     }
-    const int32_t *q = dwp_rq(prep, taps, o);
-    const int32_t y = kws_requantize((int32_t)acc2 / 2, q[0], -q[2]) + act->output_offset;
-    return (int8_t)kws_clamp(y, act->act_min, act->act_max);
 }
+
 
 #if KWS_USE_DSP
 /* DWP_ASM: 1 where the inner loops are the M4 assembly (a 32-bit address space: the border
@@ -138,21 +178,40 @@ static KWS_ALWAYS_INLINE int8_t dwp_out(int32_t acc2, const int32_t *q)
         (y)[3] = dwp_out(a3, (q) + 9);                                                      \
     } while (0)
 
+/* The input word of one tap of a group in the lane order of DWP_TAP (bytes 0, 2 the lanes
+ * of channels 0, 2; bytes 1, 3 of channels 1, 3). */
+static KWS_ALWAYS_INLINE uint32_t dwp_xword(const int8_t *p, int mode)
+{
+    if (mode == 0) {
+        return kws_read_u32(p);
+    }
+    if (mode == 2) {
+        return (uint32_t)(uint8_t)p[0] * 0x0101u | (uint32_t)(uint8_t)p[1] * 0x01010000u;
+    }
+    return (uint32_t)(uint8_t)p[0] * 0x01010101u;
+}
+
+/* How a group of four channels reads its inputs: four channels (depth multiplier 1), two
+ * channels twice each (depth multiplier 2: LDRH, PKHBT, one SXTB16 gives both lane pairs), or
+ * one channel four times (a multiple of 4: LDRSB, PKHBT). */
+enum { DWP_WORD, DWP_BCAST, DWP_DM2 };
+
 /* Groups [0, groups) of `pixels` interior pixels (every tap inside) of one output row, each
  * window xstep input bytes after the previous one and each output 4 * groups bytes after the
  * previous one: x the input at the first window's first tap, channel 0; tab the taps' (2 or
- * more) input offsets from it; d the prepared data; y the first pixel's output. */
-static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int32_t groups,
-                         const int32_t *d, int8_t *y, int32_t pixels, int32_t xstep, int bcast)
+ * more) input offsets from it; d the prepared data; y the first pixel's output; mode a
+ * DWP_* read, gstep the input bytes from one group to the next (4, 2, or 1 / 0). */
+static DWP_NOINLINE void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps,
+                                      int32_t groups, const int32_t *d, int8_t *y,
+                                      int32_t pixels, int32_t xstep, int mode, int32_t gstep)
 {
-    const int32_t gstep = bcast ? 0 : 4; /* input bytes from one group to the next */
 #if defined(__ARM_FEATURE_DSP) && !defined(KWS_SIMD_EMULATE)
     /* r0-r3 accumulators, r4-r6 / r8 temporaries, r9 table, r10 group input, r11 data,
      * r12 taps left, lr output; ctx: table, taps, the pixel's output end, input, data, output,
      * pixels left, next window - this one's last group, output bytes per pixel */
-    int32_t ctx[9] = {(int32_t)(intptr_t)tab, taps, (int32_t)(intptr_t)(y + 4 * groups),
-                      (int32_t)(intptr_t)x, (int32_t)(intptr_t)d, (int32_t)(intptr_t)y,
-                      pixels, xstep - gstep * groups, 4 * groups};
+    int32_t ctx[10] = {(int32_t)(intptr_t)tab, taps, (int32_t)(intptr_t)(y + 4 * groups),
+                       (int32_t)(intptr_t)x, (int32_t)(intptr_t)d, (int32_t)(intptr_t)y,
+                       pixels, xstep - gstep * groups, 4 * groups, gstep};
 #define DWP_ASM_TAP                                                                         \
     "ldr r8, [r9], #4\n\t"                                                                  \
     "ldr r8, [r10, r8]\n\t"                                                                 \
@@ -173,6 +232,18 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "smlatt r2, r4, r5, r2\n\t"                                                             \
     "smlabb r1, r4, r6, r1\n\t"                                                             \
     "smlatt r3, r4, r6, r3\n\t"
+    /* one tap of two input channels, each to two channels (depth multiplier 2): the bytes
+     * (x0, x1, x1, 0), SXTB16 to the lanes (x0, x1) */
+#define DWP_ASM_TAP_DM2                                                                     \
+    "ldr r8, [r9], #4\n\t"                                                                  \
+    "ldrh r8, [r10, r8]\n\t"                                                                \
+    "ldrd r5, r6, [r11], #8\n\t"                                                            \
+    "pkhbt r8, r8, r8, lsl #8\n\t"                                                          \
+    "sxtb16 r4, r8\n\t"                                                                     \
+    "smlabb r0, r4, r5, r0\n\t"                                                             \
+    "smlatt r2, r4, r5, r2\n\t"                                                             \
+    "smlabb r1, r4, r6, r1\n\t"                                                             \
+    "smlatt r3, r4, r6, r3\n\t"
     /* two outputs from accumulators a, b and (m, k, r) in r4-r6 / r8, r9, r12 */
 #define DWP_ASM_OUT2(a, b)                                                                  \
     "ldm r11!, {r4, r5, r6, r8, r9, r12}\n\t"                                               \
@@ -186,10 +257,11 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "asr r9, r9, r12\n\t"                                                                   \
     "ssat r9, #8, r9\n\t"                                                                   \
     "strb r9, [lr], #1\n\t"
+    /* step: the instructions that move r10 to the next group's input */
 #define DWP_ASM_GROUP_END(step)                                                             \
     DWP_ASM_OUT2("r0", "r1")                                                                \
     DWP_ASM_OUT2("r2", "r3")                                                                \
-    "add r10, r10, #" step "\n\t"                                                           \
+    step                                                                                    \
     "ldr r12, [%[c], #8]\n\t"                                                               \
     "cmp lr, r12\n\t"                                                                       \
     "bne 1b\n\t"                                                                            \
@@ -202,7 +274,30 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
     "str r11, [%[c], #24]\n\t"                                                              \
     "ldr r11, [%[c], #16]\n\t" /* the data again */                                        \
     "bne 1b\n\t"
-    if (bcast) {
+    if (mode == DWP_DM2) {
+        __asm__ volatile(
+            "ldr r10, [%[c], #12]\n\t"
+            "ldr r11, [%[c], #16]\n\t"
+            "ldr lr, [%[c], #20]\n\t"
+            "1:\n\t"
+            "ldm r11!, {r0, r1, r2, r3}\n\t"
+            "ldrd r9, r12, [%[c]]\n\t"
+            "lsrs r12, r12, #1\n\t" /* r12 tap pairs (>= 1), carry: an odd tap first */
+            "bcc 2f\n\t"
+            DWP_ASM_TAP_DM2
+            "2:\n\t"
+            DWP_ASM_TAP_DM2
+            DWP_ASM_TAP_DM2
+            "subs r12, r12, #1\n\t"
+            "bne 2b\n\t"
+            DWP_ASM_GROUP_END("add r10, r10, #2\n\t")
+            :
+            : [c] "r"(ctx)
+            : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+              "cc", "memory");
+        return;
+    }
+    if (mode == DWP_BCAST) {
         __asm__ volatile(
             "ldr r10, [%[c], #12]\n\t"
             "ldr r11, [%[c], #16]\n\t"
@@ -218,7 +313,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             DWP_ASM_TAP_BCAST
             "subs r12, r12, #1\n\t"
             "bne 2b\n\t"
-            DWP_ASM_GROUP_END("0")
+            DWP_ASM_GROUP_END("ldr r12, [%[c], #36]\n\tadd r10, r10, r12\n\t")
             :
             : [c] "r"(ctx)
             : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
@@ -248,7 +343,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             "49:\n\t" DWP_ASM_TAP "50:\n\t" DWP_ASM_TAP "51:\n\t" DWP_ASM_TAP
             "52:\n\t" DWP_ASM_TAP "53:\n\t" DWP_ASM_TAP "54:\n\t" DWP_ASM_TAP
             "55:\n\t" DWP_ASM_TAP
-            DWP_ASM_GROUP_END("4")
+            DWP_ASM_GROUP_END("add r10, r10, #4\n\t")
             :
             : [c] "r"(ctx)
             : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
@@ -270,13 +365,14 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
         DWP_ASM_TAP
         "subs r12, r12, #1\n\t"
         "bne 2b\n\t"
-        DWP_ASM_GROUP_END("4")
+        DWP_ASM_GROUP_END("add r10, r10, #4\n\t")
         :
         : [c] "r"(ctx)
         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
           "cc", "memory");
 #undef DWP_ASM_TAP
 #undef DWP_ASM_TAP_BCAST
+#undef DWP_ASM_TAP_DM2
 #undef DWP_ASM_OUT2
 #undef DWP_ASM_GROUP_END
 #else
@@ -287,8 +383,7 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
             int32_t a0 = q[0], a1 = q[1], a2 = q[2], a3 = q[3]; /* 2 acc */
             q += 4;
             for (int32_t t = 0; t < taps; ++t, q += 2) {
-                const uint32_t xv = bcast ? (uint32_t)(uint8_t)xg[tab[t]] * 0x01010101u
-                                          : kws_read_u32(xg + tab[t]);
+                const uint32_t xv = dwp_xword(xg + tab[t], mode);
                 DWP_TAP(xv, q);
             }
             DWP_OUT4(y, q);
@@ -296,6 +391,214 @@ static void dwp_interior(const int8_t *x, const int32_t *tab, int32_t taps, int3
         }
     }
 #endif
+}
+
+/* Words of the pair section per group of four channels: per channel 2 b, 2 b, (2 w0, 2 w1),
+ * (2 w1, 2 w2), m, k, r. */
+#define DWP_PAIR_WORDS 28
+
+/* `pairs` pairs of output pixels of a three-tap (1, 3) stride-1 kernel, depth multiplier 1,
+ * every tap inside (see the file comment): x the first pixel's first tap (channel 0), in_c
+ * (== out_c, a multiple of four) bytes from one tap or pixel to the next; pd the pair section;
+ * y the first pixel's output. */
+static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
+                                   const int32_t *pd, int8_t *y)
+{
+#if DWP_ASM
+    /* r0-r3, r12 temporaries and accumulators, r4 / r5 / r6 / r8 the rows' packed bytes,
+     * r7 (saved) weights and r, r9 in_c, r10 input, r11 pair data, lr output; on the stack
+     * the group loop's output end, pairs left, the pair data */
+    const int32_t ctx[5] = {(int32_t)(intptr_t)x, (int32_t)(intptr_t)pd, (int32_t)(intptr_t)y,
+                            pairs, cin};
+    /* one channel: its P01 / P23 (int16 pairs of taps 0, 1 and 2, 3) into r0 / r1 by the two
+     * SXTB16 given, then the two pixels' accumulators, the requantization and the stores */
+#define DWP_ASM_PAIR_CH(sx0, sx1)                                                           \
+    sx0 "\n\t" sx1 "\n\t"                                                                   \
+    "ldm r11!, {r2, r3, r7, r12}\n\t"                                                      \
+    "smlad r2, r0, r7, r2\n\t"                                                              \
+    "smlabt r2, r1, r12, r2\n\t"                                                            \
+    "smlad r3, r1, r12, r3\n\t"                                                             \
+    "smlatb r3, r0, r7, r3\n\t"                                                             \
+    "ldm r11!, {r0, r1, r7}\n\t"                                                            \
+    "add r12, r1, r2, asr #31\n\t"                                                          \
+    "smmlar r2, r2, r0, r12\n\t"                                                            \
+    "add r12, r1, r3, asr #31\n\t"                                                          \
+    "smmlar r3, r3, r0, r12\n\t"                                                            \
+    "asr r2, r2, r7\n\t"                                                                    \
+    "ssat r2, #8, r2\n\t"                                                                   \
+    "asr r3, r3, r7\n\t"                                                                    \
+    "ssat r3, #8, r3\n\t"                                                                   \
+    "strb r3, [lr, r9]\n\t"                                                                 \
+    "strb r2, [lr], #1\n\t"
+    __asm__ volatile(
+        "ldr r10, [%[c]]\n\t"
+        "ldr r11, [%[c], #4]\n\t"
+        "ldr lr, [%[c], #8]\n\t"
+        "ldr r0, [%[c], #12]\n\t"
+        "ldr r9, [%[c], #16]\n\t"
+        "push {r7}\n\t"
+        "sub sp, sp, #12\n\t"
+        "str r0, [sp, #4]\n\t"
+        "str r11, [sp, #8]\n\t"
+        "1:\n\t"
+        "add r0, lr, r9\n\t"
+        "str r0, [sp]\n\t"
+        "2:\n\t"
+        "ldr r0, [r10]\n\t"
+        "ldr r1, [r10, r9]\n\t"
+        "ldr r2, [r10, r9, lsl #1]\n\t"
+        "add r3, r10, r9, lsl #1\n\t"
+        "ldr r3, [r3, r9]\n\t"
+        "pkhbt r4, r0, r1, lsl #16\n\t" /* c0 c1 of taps 0, 1 */
+        "pkhtb r5, r1, r0, asr #16\n\t" /* c2 c3 of taps 0, 1 */
+        "pkhbt r6, r2, r3, lsl #16\n\t" /* taps 2, 3 */
+        "pkhtb r8, r3, r2, asr #16\n\t"
+        DWP_ASM_PAIR_CH("sxtb16 r0, r4", "sxtb16 r1, r6")
+        DWP_ASM_PAIR_CH("sxtb16 r0, r4, ror #8", "sxtb16 r1, r6, ror #8")
+        DWP_ASM_PAIR_CH("sxtb16 r0, r5", "sxtb16 r1, r8")
+        DWP_ASM_PAIR_CH("sxtb16 r0, r5, ror #8", "sxtb16 r1, r8, ror #8")
+        "add r10, r10, #4\n\t"
+        "ldr r0, [sp]\n\t"
+        "cmp lr, r0\n\t"
+        "bne 2b\n\t"
+        "add lr, lr, r9\n\t"   /* the next pair: two pixels on */
+        "add r10, r10, r9\n\t"
+        "ldr r11, [sp, #8]\n\t"
+        "ldr r0, [sp, #4]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [sp, #4]\n\t"
+        "bne 1b\n\t"
+        "add sp, sp, #12\n\t"
+        "pop {r7}\n\t"
+        :
+        : [c] "r"(ctx)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+          "cc", "memory");
+#undef DWP_ASM_PAIR_CH
+#else
+    for (int32_t p = 0; p < pairs; ++p, x += 2 * cin, y += 2 * cin) {
+        const int32_t *q = pd;
+        for (int32_t g = 0; g < cin / 4; ++g) {
+            const int8_t *xg = x + 4 * g;
+            const uint32_t x0 = kws_read_u32(xg), x1 = kws_read_u32(xg + cin);
+            const uint32_t x2 = kws_read_u32(xg + 2 * cin), x3 = kws_read_u32(xg + 3 * cin);
+            const uint32_t t01 = kws_pkhbt(x0, x1), u01 = kws_pkhtb(x1, x0);
+            const uint32_t t23 = kws_pkhbt(x2, x3), u23 = kws_pkhtb(x3, x2);
+            for (int32_t j = 0; j < 4; ++j, q += 7) {
+                const uint32_t a = j < 2 ? t01 : u01, b = j < 2 ? t23 : u23;
+                const uint32_t p01 = (j & 1) ? kws_sxtb16_ror8(a) : kws_sxtb16(a);
+                const uint32_t p23 = (j & 1) ? kws_sxtb16_ror8(b) : kws_sxtb16(b);
+                const int32_t acc_a = kws_smlabt(p23, (uint32_t)q[3],
+                                                 kws_smlad(p01, (uint32_t)q[2], q[0]));
+                const int32_t acc_b = kws_smlatb(p01, (uint32_t)q[2],
+                                                 kws_smlad(p23, (uint32_t)q[3], q[1]));
+                y[4 * g + j] = dwp_out(acc_a, q + 4);
+                y[cin + 4 * g + j] = dwp_out(acc_b, q + 4);
+            }
+        }
+    }
+#endif
+}
+
+/* Channels up to which a row of the pair kernel runs its border pixels through a window of
+ * four taps on the stack. */
+#define DWP_PAIR_MAX_C 32
+
+
+/* One output row of a layer with a pair section (stride 1 along the row, k_h 1, out_c ==
+ * in_c <= DWP_PAIR_MAX_C): every pixel through dwp_pairs, the pairs whose four input pixels
+ * are inside straight from the input, the others (and an odd last pixel) from a window of
+ * four input pixels on the stack, -input_offset bytes for those in the padding. x: the input
+ * row, y: the output row, pad: the padding byte. */
+static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
+                         const int32_t *pd, int8_t pad)
+{
+    const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
+    /* an odd last pixel's pair writes its two outputs over the window's first two pixels
+     * (each group's inputs are loaded before its outputs are stored); words: c is a multiple
+     * of 4, the copies are word loads and stores */
+    uint32_t win[DWP_PAIR_MAX_C];
+    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
+    const int32_t cw = c / 4;
+    for (int32_t ox = 0; ox < out_w; ox += 2) {
+        const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
+        const int two = ox + 1 < out_w;
+        if (two && ix >= 0 && ix + 3 < in_w) {
+            /* pairs ox / 2 .. : pair j reads input pixels ix + 2 j .. ix + 2 j + 3 */
+            int32_t np = (out_w - ox) / 2, inside = (in_w - 4 - ix) / 2 + 1;
+            np = np < inside ? np : inside;
+            dwp_pairs(x + (size_t)ix * c, c, np, pd, y + (size_t)ox * c);
+            ox += 2 * (np - 1);
+            continue;
+        }
+        for (int32_t r = 0; r < 4; ++r) {
+            uint32_t *wr = win + r * cw;
+            if (ix + r >= 0 && ix + r < in_w) {
+                const int8_t *src = x + (size_t)(ix + r) * c;
+                for (int32_t i = 0; i < cw; ++i) {
+                    wr[i] = kws_read_u32(src + 4 * i);
+                }
+            } else {
+                for (int32_t i = 0; i < cw; ++i) {
+                    wr[i] = padw;
+                }
+            }
+        }
+        dwp_pairs((const int8_t *)win, c, 1, pd, two ? y + (size_t)ox * c : (int8_t *)win);
+        for (int32_t i = 0; !two && i < cw; ++i) {
+            kws_write_u32(y + (size_t)ox * c + 4 * i, win[i]);
+        }
+    }
+}
+
+/* dwp_interior for the layer's depth multiplier: one call for depth multipliers 1, 2 and 4
+ * and for a one-channel input; for a multiple of 4 above 4 on several input channels (the
+ * group's input channel changes every dm / 4 groups) one call per pixel and input channel. */
+static KWS_ALWAYS_INLINE void dwp_run(const kws_conv_shape_t *s, const int8_t *x,
+                                       const int32_t *tab, int32_t groups, const int32_t *d,
+                                       int8_t *y, int32_t pixels, int32_t xstep)
+{
+    const int32_t dm = s->depth_multiplier, taps = s->k_h * s->k_w;
+    if (dm == 1) {
+        dwp_interior(x, tab, taps, groups, d, y, pixels, xstep, DWP_WORD, 4);
+    } else if (dm == 2) {
+        dwp_interior(x, tab, taps, groups, d, y, pixels, xstep, DWP_DM2, 2);
+    } else if (dm == 4 || s->in_c == 1) {
+        dwp_interior(x, tab, taps, groups, d, y, pixels, xstep, DWP_BCAST, s->in_c == 1 ? 0 : 1);
+    } else {
+        const size_t gw = dwp_group_words(taps) * (size_t)(dm / 4);
+        for (int32_t p = 0; p < pixels; ++p) {
+            for (int32_t i = 0; i < s->in_c; ++i) {
+                dwp_interior(x + (ptrdiff_t)p * xstep + i, tab, taps, dm / 4, d + i * gw,
+                             y + (size_t)p * 4 * groups + (size_t)i * dm, 1, 0, DWP_BCAST, 0);
+            }
+        }
+    }
+}
+
+/* All rows of a pair layer (k_h 1, so pad_top 0; row oy reads input row oy * stride_h); pad:
+ * -input_offset. */
+static DWP_NOINLINE kws_status_t dwp_pair_rows(const kws_conv_shape_t *s, const int8_t *input,
+                                               int8_t *output, const int32_t *pd, int8_t pad)
+{
+    for (int32_t oy = 0; oy < s->out_h; ++oy) {
+        dwp_pair_row(s, input + (size_t)oy * s->stride_h * s->in_w * s->in_c,
+                     output + (size_t)oy * s->out_w * s->out_c, pd, pad);
+    }
+    return KWS_OK;
+}
+
+/* The pair section of a layer the pair kernel runs, or NULL: the exporter appends it to
+ * three-tap (1, 3) stride-1 layers (and (3, 1) on a one-column map, read as (1, 3)), depth
+ * multiplier 1, out_c a multiple of 4; two output pixels per pass share their taps' inputs. */
+static KWS_ALWAYS_INLINE const int32_t *dwp_pair_data(const kws_conv_shape_t *s,
+                                                      const kws_dw_prepared_t *prep)
+{
+    const int32_t cout = s->out_c;
+    const size_t gen_words = dwp_group_words(3) * (size_t)(cout / 4);
+    return s->depth_multiplier == 1 && s->k_h == 1 && s->k_w == 3 && s->stride_w == 1 &&
+           cout % 4 == 0 && prep->data_len >= gen_words + DWP_PAIR_WORDS * (size_t)(cout / 4)
+        ? prep->data + gen_words : NULL;
 }
 
 /* The taps' input offsets from an interior window's first tap, row-major: each row of k_w
@@ -320,20 +623,20 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
                     int32_t ky0, int32_t ky1, int32_t kx0, int32_t kx1, int32_t groups,
                     const int32_t *d, uint32_t pad, int8_t *y)
 {
-    const int32_t cin = s->in_c, bcast = s->depth_multiplier > 1; /* bcast: one input */
+    const int32_t cin = s->in_c, dm = s->depth_multiplier;
+    const int mode = dm == 1 ? DWP_WORD : dm == 2 ? DWP_DM2 : DWP_BCAST;
     for (int32_t g = 0; g < groups; ++g, y += 4) {
         int32_t a0 = d[0], a1 = d[1], a2 = d[2], a3 = d[3]; /* 2 acc */
         d += 4;
         for (int32_t ky = 0; ky < s->k_h; ++ky) {
             const int row_in = ky >= ky0 && ky < ky1;
             const int8_t *xr = row_in ? input + ((size_t)(iy0 + ky) * s->in_w) * cin +
-                                            (bcast ? 0 : 4 * g)
+                                            4 * g / dm
                                       : input;
             for (int32_t kx = 0; kx < s->k_w; ++kx, d += 2) {
                 const int in = row_in && kx >= kx0 && kx < kx1;
                 const uint32_t xv = !in ? pad
-                    : bcast ? (uint32_t)(uint8_t)xr[(size_t)(ix0 + kx) * cin] * 0x01010101u
-                    : kws_read_u32(xr + (size_t)(ix0 + kx) * cin);
+                    : dwp_xword(xr + (size_t)(ix0 + kx) * cin, mode);
                 DWP_TAP(xv, d);
             }
         }
@@ -343,35 +646,15 @@ static void dwp_any(const kws_conv_shape_t *s, const int8_t *input, int32_t iy0,
 }
 #endif
 
-kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
-                                              const kws_dw_prepared_t *prep,
-                                              const int8_t *input, size_t input_len,
-                                              int8_t *output, size_t output_len)
+/* The kernel on a checked configuration (kws_depthwise_conv2d_s8_prepared), in its own frame
+ * (its tables are not on the stack of the pair rows or of the one-column wrapper). */
+static DWP_NOINLINE kws_status_t dwp_body(const kws_conv_shape_t *s, const kws_act_t *act,
+                                          const kws_dw_prepared_t *prep, const int8_t *input,
+                                          int8_t *output)
 {
-    if (s == NULL || act == NULL || prep == NULL || prep->data == NULL ||
-        input == NULL || output == NULL) {
-        return KWS_ERR_NULL;
-    }
-    const int32_t dm = s->depth_multiplier;
-    if (!kws_shape_ok(s) || !kws_act_ok(act) || act->act_min != -128 || act->act_max != 127 ||
-        !(dm == 1 || (dm > 0 && dm % 4 == 0 && s->in_c == 1)) || s->out_c != s->in_c * dm) {
-        return KWS_ERR_BAD_CONFIG;
-    }
-    const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
-    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
-        output_len < (size_t)s->out_h * s->out_w * cout ||
-        prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
-        return KWS_ERR_SHORT_BUFFER;
-    }
-    /* the prepared requantization of the channels the portable arithmetic runs (past the last
-     * group of four on the DSP path, every channel on the portable path) must be one
-     * kws_requantize takes; the DSP path's outputs take any (m, k, r) the exporter wrote,
-     * unchecked like the weights, so that a streaming step's few MACs do not pay a loop over
-     * every channel */
-    if (!dwp_rq_ok(prep, taps, KWS_USE_DSP ? cout / 4 * 4 : 0, cout)) {
-        return KWS_ERR_BAD_CONFIG;
-    }
+    const int32_t cout = s->out_c;
 #if KWS_USE_DSP
+    const int32_t dm = s->depth_multiplier, taps = s->k_h * s->k_w;
     const int32_t groups = cout / 4; /* full groups: the DSP path */
     const uint32_t pad = (uint32_t)(uint8_t)(int8_t)(-act->input_offset) * 0x01010101u;
     int32_t tab[DWP_MAX_TABLE]; /* the taps' input offsets (interior) or addresses (border) */
@@ -383,6 +666,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         dwp_offsets(s, tab);
         offsets = 1;
     }
+    const int32_t *pair = dwp_pair_data(s, prep); /* interior runs of more channels */
 #else
     const int32_t groups = 0;
 #endif
@@ -390,7 +674,7 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
     if (table && groups == cout / 4 && cout % 4 == 0 && s->out_h == 1 && s->out_w == 1 &&
         s->pad_top == 0 && s->pad_left == 0 && s->k_h <= s->in_h && s->k_w <= s->in_w) {
         /* one interior output pixel (a streaming step's (k, 1) kernel): no pixel loop */
-        dwp_interior(input, tab, taps, groups, prep->data, output, 1, 0, dm > 1);
+        dwp_run(s, input, tab, groups, prep->data, output, 1, 0);
         return KWS_OK;
     }
 #endif
@@ -416,11 +700,19 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                     dwp_offsets(s, tab);
                     offsets = 1;
                 }
-                dwp_interior(input + ((size_t)iy0 * s->in_w + (size_t)(ox * s->stride_w -
-                                                                      s->pad_left)) * s->in_c,
-                             tab, taps, groups, prep->data,
-                             output + ((size_t)oy * s->out_w + ox) * cout, oxb - oxa,
-                             s->stride_w * s->in_c, dm > 1);
+                const int8_t *xi = input + ((size_t)iy0 * s->in_w +
+                                            (size_t)(ox * s->stride_w - s->pad_left)) * s->in_c;
+                int8_t *yi = output + ((size_t)oy * s->out_w + ox) * cout;
+                int32_t n = oxb - oxa;
+                if (pair != NULL && n >= 2) {
+                    dwp_pairs(xi, s->in_c, n / 2, pair, yi);
+                    xi += (size_t)(n / 2 * 2) * s->in_c;
+                    yi += (size_t)(n / 2 * 2) * cout;
+                    n &= 1;
+                }
+                if (n > 0) {
+                    dwp_run(s, xi, tab, groups, prep->data, yi, n, s->stride_w * s->in_c);
+                }
                 ox = oxb - 1;
                 continue;
             }
@@ -436,9 +728,10 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                         dwp_offsets(s, tab);
                         offsets = 1;
                     }
-                    dwp_interior(input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, taps,
-                                 groups, prep->data, y, 1, 0, dm > 1);
-                } else if (DWP_ASM && table && cout <= DWP_MAX_PAD) {
+                    dwp_run(s, input + ((size_t)iy0 * s->in_w + ix0) * s->in_c, tab, groups,
+                            prep->data, y, 1, 0);
+                } else if (DWP_ASM && table && cout <= DWP_MAX_PAD &&
+                           (dm <= 4 || s->in_c == 1)) {
                     /* the same loop on the taps' addresses, the padding's at a row of
                      * -input_offset bytes (the table entries are addresses, the group offset
                      * 4 g is added to them) */
@@ -456,18 +749,99 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
                         }
                     }
                     offsets = 0; /* tab holds this pixel's addresses now */
-                    dwp_interior(NULL, tab, taps, groups, prep->data, y, 1, 0, dm > 1);
+                    dwp_interior(NULL, tab, taps, groups, prep->data, y, 1, 0,
+                                 dm == 1 ? DWP_WORD : dm == 2 ? DWP_DM2 : DWP_BCAST,
+                                 dm == 1 ? 4 : dm == 2 ? 2 : s->in_c == 1 ? 0 : 1);
                 } else {
                     dwp_any(s, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, prep->data, pad, y);
                 }
             }
-#else
-            (void)ky0, (void)ky1, (void)kx0, (void)kx1;
 #endif
-            for (int32_t o = 4 * groups; o < cout; ++o) {
-                y[o] = dwp_channel(s, act, prep, input, iy0, ix0, o);
+            if (4 * groups < cout) {
+                dwp_portable(s, act, prep, input, iy0, ix0, ky0, ky1, kx0, kx1, groups, y);
             }
         }
     }
     return KWS_OK;
+}
+
+/* KWS_ERR_SHORT_BUFFER / KWS_ERR_BAD_CONFIG for buffers too short for the shape or a prepared
+ * requantization the portable arithmetic cannot take, else KWS_OK. */
+static KWS_ALWAYS_INLINE kws_status_t dwp_check(const kws_conv_shape_t *s,
+                                                const kws_dw_prepared_t *prep,
+                                                size_t input_len, size_t output_len)
+{
+    const int32_t taps = s->k_h * s->k_w, cout = s->out_c;
+    if (input_len < (size_t)s->in_h * s->in_w * s->in_c ||
+        output_len < (size_t)s->out_h * s->out_w * cout ||
+        prep->data_len < dwp_group_words(taps) * (size_t)((cout + 3) / 4)) {
+        return KWS_ERR_SHORT_BUFFER;
+    }
+    /* the prepared requantization of the channels the portable arithmetic runs (past the last
+     * group of four on the DSP path, every channel on the portable path) must be one
+     * kws_requantize takes; the DSP path's outputs take any (m, k, r) the exporter wrote,
+     * unchecked like the weights, so that a streaming step's few MACs do not pay a loop over
+     * every channel */
+    if (!dwp_rq_ok(prep, taps, KWS_USE_DSP ? cout / 4 * 4 : 0, cout)) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    return KWS_OK;
+}
+
+/* The checks, then the pair rows (a pair layer of up to DWP_PAIR_MAX_C channels) or the body. */
+static KWS_ALWAYS_INLINE kws_status_t dwp_dispatch(const kws_conv_shape_t *s,
+                                                   const kws_act_t *act,
+                                                   const kws_dw_prepared_t *prep,
+                                                   const int8_t *input, size_t input_len,
+                                                   int8_t *output, size_t output_len)
+{
+    const kws_status_t st = dwp_check(s, prep, input_len, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+#if KWS_USE_DSP
+    const int32_t *pair = dwp_pair_data(s, prep);
+    if (pair != NULL && s->out_c <= DWP_PAIR_MAX_C) {
+        return dwp_pair_rows(s, input, output, pair, (int8_t)(-act->input_offset));
+    }
+#endif
+    return dwp_body(s, act, prep, input, output); /* tail calls: this frame is gone */
+}
+
+/* A (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
+ * bytes (the taps and pixels in the same order): its output pixels are one row, so the DSP
+ * path runs them in one interior call (or the pair kernel). */
+static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws_act_t *act,
+                                            const kws_dw_prepared_t *prep, const int8_t *input,
+                                            size_t input_len, int8_t *output, size_t output_len)
+{
+    kws_conv_shape_t row = *s;
+    row.in_w = s->in_h;
+    row.out_w = s->out_h;
+    row.k_w = s->k_h;
+    row.stride_w = s->stride_h;
+    row.pad_left = s->pad_top;
+    row.in_h = row.out_h = row.k_h = row.stride_h = 1;
+    row.pad_top = 0;
+    return dwp_dispatch(&row, act, prep, input, input_len, output, output_len);
+}
+
+kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
+                                              const kws_dw_prepared_t *prep,
+                                              const int8_t *input, size_t input_len,
+                                              int8_t *output, size_t output_len)
+{
+    if (s == NULL || act == NULL || prep == NULL || prep->data == NULL ||
+        input == NULL || output == NULL) {
+        return KWS_ERR_NULL;
+    }
+    const int32_t dm = s->depth_multiplier;
+    if (!kws_shape_ok(s) || !kws_act_ok(act) || act->act_min != -128 || act->act_max != 127 ||
+        !(dm == 1 || dm == 2 || (dm > 0 && dm % 4 == 0)) || s->out_c != s->in_c * dm) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
+        return dwp_column(s, act, prep, input, input_len, output, output_len);
+    }
+    return dwp_dispatch(s, act, prep, input, input_len, output, output_len);
 }

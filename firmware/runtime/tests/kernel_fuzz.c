@@ -167,11 +167,13 @@ static long fuzz_add_mul(void)
 /* kws_dw_prepared_t data of a depthwise layer (the exporter's
  * kws/export/lowering/depthwise_prep.py in C): per group of four channels the folded doubled
  * biases, the int16 doubled weights per tap, and (m, k, r) per channel. */
-static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *bias,
-                       const int32_t *mult, const int32_t *shift, int32_t per_channel,
-                       int32_t input_offset, int32_t output_offset, int32_t *d)
+static size_t dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *bias,
+                         const int32_t *mult, const int32_t *shift, int32_t per_channel,
+                         int32_t input_offset, int32_t output_offset, int32_t pair,
+                         int32_t *d)
 {
     const int32_t c4 = (c + 3) / 4 * 4;
+    int32_t *d0 = d;
     for (int32_t g = 0; g < c4 / 4; ++g, d += 16 + 2 * taps) {
         for (int32_t t = 0; t < taps; ++t) {
             int32_t v[4];
@@ -195,6 +197,24 @@ static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *
             p[2] = r;
         }
     }
+    if (!pair) {
+        return (size_t)(d - d0);
+    }
+    /* the pair section of three-tap one-dimensional kernels (depth multiplier 1, c a multiple
+     * of 4): per channel 2 b, 2 b, (2 w0, 2 w1), (2 w1, 2 w2), m, k, r */
+    for (int32_t g = 0; g < c / 4; ++g) {
+        const int32_t *gd = d0 + (size_t)g * (16 + 2 * taps);
+        for (int32_t j = 0; j < 4; ++j, d += 7) {
+            const int32_t o = 4 * g + j;
+            const uint32_t w0 = (uint16_t)(2 * w[o]), w1 = (uint16_t)(2 * w[c + o]);
+            const uint32_t w2 = (uint16_t)(2 * w[2 * c + o]);
+            d[0] = d[1] = gd[j];
+            d[2] = (int32_t)(w0 | w1 << 16);
+            d[3] = (int32_t)(w1 | w2 << 16);
+            memcpy(d + 4, gd + 4 + 2 * taps + 3 * j, 3 * sizeof(int32_t));
+        }
+    }
+    return (size_t)(d - d0);
 }
 
 /* Prepared depthwise (kws_depthwise_conv2d_s8_prepared): any kernel (1..9 x 1..9, (k, 1) and
@@ -202,33 +222,56 @@ static void dw_prepare(int32_t taps, int32_t c, const int8_t *w, const int32_t *
  * tail), one to many output pixels (streaming steps and whole maps), per-channel and
  * per-layer requantization with shifts -22..-1, biases up to the exactness bound, input
  * offsets at -127 and 128 and random, and random / all -128 / all 127 / alternating /
- * impulse inputs. */
-static long fuzz_dw_prepared(int multiplier)
+ * impulse inputs. mode 1: depth multipliers (4..40 on one input channel, 2 on 1..20
+ * channels, 4, 8 and 12 on 2..10). mode 2: the three-tap pair kernel ((1, 3) stride 1 along
+ * the row on maps of 1..4 x 2..12 pixels, (3, 1) on one-column maps of 2..13 outputs, 4..40
+ * and 68..128 channels, with padding) under adversarial requantization: multipliers 2^30 (a
+ * tie at every other accumulator) and 2^31 - 1, shifts -1 and -22, output offsets -128 and
+ * 127, biases at the exactness bound. */
+static long fuzz_dw_prepared(int mode)
 {
     enum { MAXN = 13 * 12 * 40 };
     static int8_t x[MAXN], y[MAXN], w[81 * 40];
-    static int32_t bias[40], mult[40], shift[40], dd[(16 + 2 * 81) * 10];
-    long cases = 0, outputs = 0, nbad = 0;
-    for (int it = 0; it < 2500; ++it) {
-        /* multiplier: one input channel, a depth multiplier of 4..40 (TFLM micro_speech) */
-        const int32_t c = multiplier ? 4 * rnd_in(1, 10) : rnd_in(1, 40);
-        const int32_t cin = multiplier ? 1 : c, dm = c / cin;
-        const int32_t shape = it % 4; /* (k,1), (1,k), rectangular, 3x3 */
-        const int32_t kh = shape == 1 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
-        const int32_t kw = shape == 0 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
-        const int32_t sh = (it % 3 == 0) ? 1 : rnd_in(1, 3), sw = (it % 3 == 0) ? 1 : rnd_in(1, 3);
+    static int32_t bias[128], mult[128], shift[128], dd[(16 + 2 * 81) * 10 + 28 * 10];
+    long cases = 0, outputs = 0, nbad = 0, planted = 0, caught = 0;
+    const int multiplier = mode == 1, pairs = mode == 2;
+    for (int it = 0; it < (pairs ? 1500 : 2500); ++it) {
+        /* pairs: 68..128 channels in one case of five (rows of interior pairs, the border
+         * pixels through the one-pixel loops) */
+        const int32_t c0 = pairs && it % 5 == 4 ? 4 * rnd_in(17, 32)
+                         : multiplier || pairs ? 4 * rnd_in(1, 10) : rnd_in(1, 40);
+        /* multiplier: a one-channel input (depth multiplier 4..40), depth multiplier 2 on
+         * 1..20 channels, or 4, 8, 12 on several */
+        const int32_t mkind = it % 3;
+        const int32_t mdm = !multiplier ? 1 : mkind == 0 ? c0 : mkind == 1 ? 2
+                          : 4 * rnd_in(1, 3);
+        const int32_t mcin = !multiplier || mkind == 0 ? 1
+                           : mkind == 1 ? rnd_in(1, 20) : rnd_in(2, 40 / mdm);
+        const int32_t cin = multiplier ? mcin : c0, dm = multiplier ? mdm : 1, c = cin * dm;
+        const int32_t shape = pairs ? it % 2 : it % 4; /* (k,1), (1,k), rectangular, 3x3 */
+        const int32_t kh = pairs ? (shape == 0 ? 3 : 1)
+                         : shape == 1 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
+        const int32_t kw = pairs ? (shape == 0 ? 1 : 3)
+                         : shape == 0 ? 1 : shape == 3 ? 3 : rnd_in(1, 9);
+        const int32_t sh = pairs ? (shape == 0 ? 1 : rnd_in(1, 2))
+                         : (it % 3 == 0) ? 1 : rnd_in(1, 3);
+        const int32_t sw = pairs ? 1 : (it % 3 == 0) ? 1 : rnd_in(1, 3);
         const int32_t ph = rnd_in(0, kh - 1), pwd = rnd_in(0, kw - 1);
         const int few = (it % 2) == 0;
-        const int32_t oh = few ? 1 : rnd_in(1, 8), ow = few ? rnd_in(1, 4) : rnd_in(1, 8);
+        const int32_t oh = pairs ? (shape == 0 ? rnd_in(2, 13) : rnd_in(1, 4))
+                         : few ? 1 : rnd_in(1, 8);
+        const int32_t ow = pairs ? (shape == 0 ? 1 : rnd_in(2, 12))
+                         : few ? rnd_in(1, 4) : rnd_in(1, 8);
         const int32_t ih = (oh - 1) * sh + kh - ph - rnd_in(0, ph);
         const int32_t iw = (ow - 1) * sw + kw - pwd - rnd_in(0, pwd);
         if (ih < 1 || iw < 1 || ih * iw * cin > MAXN || oh * ow * c > MAXN) {
             continue;
         }
         const kws_conv_shape_t s = {ih, iw, cin, oh, ow, c, kh, kw, sh, sw, ph, pwd, dm};
-        const int32_t off_kind = it % 5;
+        const int32_t off_kind = it % 5, zo_kind = pairs ? it % 3 : 2;
         const kws_act_t act = {off_kind == 0 ? -127 : off_kind == 1 ? 128 : rnd_in(-127, 128),
-                               rnd_in(-128, 127), -128, 127};
+                               zo_kind == 0 ? -128 : zo_kind == 1 ? 127 : rnd_in(-128, 127),
+                               -128, 127};
         const int32_t taps = kh * kw;
         for (int32_t i = 0; i < taps * c; ++i) {
             w[i] = (int8_t)(it % 7 == 3 ? ((i & 1) ? 127 : -128) : rnd_in(-128, 127));
@@ -242,18 +285,24 @@ static long fuzz_dw_prepared(int multiplier)
             mult[o] = (int32_t)((1u << 30) + (rnd() << 6 & 0x3FFFFFFFu));
             shift[o] = rnd_in(-22, -1);
             bias[o] = it % 6 == 5 ? ((rnd() & 1) ? room : -room) : rnd_in(-40000, 40000);
+            if (pairs && it % 4 < 2) { /* extreme multipliers: ties, the largest */
+                mult[o] = it % 4 == 0 ? (int32_t)(1u << 30) : INT32_MAX;
+            }
+            if (pairs && it % 8 >= 6) { /* extreme shifts */
+                shift[o] = it % 8 == 6 ? -1 : -22;
+            }
         }
         const int32_t per_channel = (int32_t)(rnd() & 1);
-        dw_prepare(taps, c, w, bias, mult, shift, per_channel, act.input_offset,
-                   act.output_offset, dd);
+        const int32_t pair = dm == 1 && c % 4 == 0 && taps == 3 && (kh == 1 || kw == 1);
+        const size_t dlen = dw_prepare(taps, c, w, bias, mult, shift, per_channel,
+                                       act.input_offset, act.output_offset, pair, dd);
         const int32_t n_in = ih * iw * cin, kind = (int32_t)(rnd() % 5);
         for (int32_t i = 0; i < n_in; ++i) {
             x[i] = kind == 0 ? (int8_t)rnd_in(-128, 127)
                  : kind == 1 ? -128 : kind == 2 ? 127 : kind == 3 ? (int8_t)((i & 1) ? 127 : -128)
                  : (int8_t)(i == n_in / 2 ? 127 : -128);
         }
-        const int32_t g4 = (c + 3) / 4;
-        const kws_dw_prepared_t prep = {dd, (size_t)((16 + 2 * taps) * g4)};
+        const kws_dw_prepared_t prep = {dd, dlen};
         if (kws_depthwise_conv2d_s8_prepared(&s, &act, &prep, x, (size_t)n_in, y,
                                              (size_t)(oh * ow * c)) != KWS_OK) {
             fz_printf("dw prepared case %d: kernel error\n", it);
@@ -288,9 +337,29 @@ static long fuzz_dw_prepared(int multiplier)
                 }
             }
         }
+        if (pairs && pair && dlen > (size_t)((16 + 2 * taps) * (c / 4))) {
+            /* a deliberately broken pair kernel: k - 1 in every channel's pair parameters
+             * rounds positive ties down; the adversarial cases must catch it (the DSP path
+             * reads the pair section; the portable path does not) */
+            static int8_t y2[MAXN];
+            for (size_t i = (size_t)((16 + 2 * taps) * (c / 4)); i < dlen; i += 7) {
+                dd[i + 5] -= 1;
+            }
+            if (kws_depthwise_conv2d_s8_prepared(&s, &act, &prep, x, (size_t)n_in, y2,
+                                                 (size_t)(oh * ow * c)) != KWS_OK) {
+                return nbad + 1;
+            }
+            ++planted;
+            caught += memcmp(y, y2, (size_t)(oh * ow * c)) != 0;
+        }
     }
     fz_printf("dw prepared%s: %ld cases %ld outputs %ld mismatches\n",
-              multiplier ? " (depth multiplier)" : "", cases, outputs, nbad);
+              multiplier ? " (depth multiplier)" : pairs ? " (three-tap pairs)" : "", cases,
+              outputs, nbad);
+    if (pairs) {
+        fz_printf("dw prepared (three-tap pairs, k - 1 planted): %ld of %ld cases caught\n",
+                  caught, planted);
+    }
     return nbad;
 }
 
@@ -1023,6 +1092,7 @@ int main(void)
     bad += fuzz_add_mul();
     bad += fuzz_dw_prepared(0);
     bad += fuzz_dw_prepared(1);
+    bad += fuzz_dw_prepared(2);
     bad += fuzz_strided_slice();
     bad += fuzz_maxpool();
     bad += fuzz_mean();

@@ -10,8 +10,8 @@ import numpy as np
 def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
                       ) -> dict[str, np.ndarray] | None:
     """The ``kws_dw_prepared_t`` arrays of a depthwise layer, or None where the kernel does not
-    apply: a depth multiplier other than 1 (or a multiple of 4 on a one-channel input, as TFLM
-    micro_speech's first layer), an activation range other than all of int8, a
+    apply: a depth multiplier other than 1, 2 or a multiple of 4 (TFLM micro_speech's first
+    layer: 8 on a one-channel input), an activation range other than all of int8, a
     TFLite shift outside -22..-1, or a channel with |bias| + 255 * sum|w| >= 2^30 (then 2 * acc
     may not fit int32 and SMMULR(2 acc, m) would not be TFLite's rounding doubling high
     multiply; see ``kws_rqf_t`` in ``kws_internal.h``).
@@ -21,7 +21,9 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     weights and repeats the last channel's requantization); per group the four channels'
     2 * (bias + input_offset * sum(w)), then per tap (row-major over k_h x k_w) the int16 words
     (2 w[c], 2 w[c+2]), (2 w[c+1], 2 w[c+3]) (low half first), then per channel the multiplier,
-    2^(r-1) + output_offset * 2^r and r = -shift.
+    2^(r-1) + output_offset * 2^r and r = -shift. Three-tap (1, 3) stride-1 layers (and (3, 1)
+    on a one-column map) with out_c a multiple of 4 get a pair section after the groups
+    (``_pair_section``), read where the kernel runs two output pixels per pass.
 
     Parameters
     ----------
@@ -41,8 +43,8 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     """
     oc, taps = p["out_c"], p["k_h"] * p["k_w"]
     dm = p["depth_multiplier"]
-    if not (dm == 1 or (dm % 4 == 0 and p["in_c"] == 1)):
-        return None  # each group of four channels reads one input channel, or four
+    if not (dm in (1, 2) or dm % 4 == 0):
+        return None  # each group of four channels reads four input channels, two, or one
     if (p["act_min"], p["act_max"]) != (-128, 127):
         return None
     w = arrays["filter"].astype(np.int64).reshape(taps, oc)
@@ -68,4 +70,31 @@ def prepare_depthwise(p: dict[str, Any], arrays: dict[str, np.ndarray]
     k = (1 << (r - 1)) + p["output_offset"] * (1 << r)
     rqf = np.stack([mult[idx], k, r], axis=1).reshape(oc4 // 4, 12)
     data = np.concatenate([bias2.reshape(oc4 // 4, 4), words, rqf], axis=1).reshape(-1)
+    if _takes_pairs(p):
+        data = np.concatenate([data, _pair_section(w, bias2[:oc], mult, k, r)])
     return {"dw_data": data.astype(np.int32)}
+
+
+def _takes_pairs(p: dict[str, Any]) -> bool:
+    """Whether the kernel runs the layer's interior pixels two at a time (its pair section):
+    depth multiplier 1, out_c a multiple of 4, a three-tap (1, 3) kernel with stride 1 along
+    the row, or (3, 1) with stride 1 on a one-column map (the kernel reads it as (1, 3)), and
+    two or more output pixels along that axis."""
+    if p["depth_multiplier"] != 1 or p["out_c"] % 4:
+        return False
+    if (p["k_h"], p["k_w"]) == (1, 3):
+        return p.get("stride_w", 1) == 1 and p.get("out_w", 2) >= 2
+    return ((p["k_h"], p["k_w"]) == (3, 1) and p.get("in_w") == 1
+            and p.get("stride_h", 1) == 1 and p.get("out_h", 2) >= 2)
+
+
+def _pair_section(w: np.ndarray, bias2: np.ndarray, mult: np.ndarray, k: np.ndarray,
+                  r: np.ndarray) -> np.ndarray:
+    """Per channel (in order) 2 b, 2 b, int16 pairs (2 w0, 2 w1) and (2 w1, 2 w2) (low half
+    first), m, k, r: the words the pair kernel reads, in its order. ``w`` is (3, out_c)."""
+    w2 = (2 * w) & 0xFFFF
+    w01 = w2[0] | (w2[1] << 16)
+    w12 = w2[1] | (w2[2] << 16)
+    oc = w.shape[1]
+    sec = np.stack([bias2, bias2, w01, w12, mult[:oc], k[:oc], r[:oc]], axis=1).reshape(-1)
+    return np.where(sec >= 2**31, sec - 2**32, sec)               # as int32
