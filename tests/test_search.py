@@ -544,7 +544,7 @@ def _tiny_search_config(tmp_path: Path, cache: Path, data: Path, budget: Budget,
 
 
 def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, tmp_path,
-                                                                   monkeypatch):
+                                                                   monkeypatch, capfd):
     """A whole search at a tiny scale (tiny data, 1-epoch proxies and finals, two
     finalists, a space of widths at 13 MFCC coefficients with and without pruning): every
     finalist is trained, exported and measured on its real firmware under QEMU and fits the
@@ -560,6 +560,9 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     budget = Budget(flash=44 * 1024, ram=16 * 1024, instructions_per_second=12e6)
     cfg = _tiny_search_config(tmp_path, cache, data, budget)
     report = run_search(cfg)
+    progress = capfd.readouterr().err         # tqdm's bars of each phase
+    for bar in ("probe candidates", "rung 1/1 (1 epochs)", "finalists (1 epochs, measured)"):
+        assert bar in progress, progress[-2000:]
     state = json.loads((Path(cfg.out) / "search.json").read_text())
     predicted = {n: e["predicted"] for n, e in state["candidates"].items()}
     # the widest candidates did not fit: the budget binds

@@ -113,3 +113,16 @@ def test_search_refuses_a_missing_negatives_folder_before_training(tmp_path):
     with pytest.raises(KwsError, match="nowhere: no such folder of negative recordings"):
         run_search(cfg)
     assert not (tmp_path / "s").exists()
+
+
+def test_command_refuses_the_benchmark_without_its_data(tmp_path, monkeypatch, capsys):
+    from kws.cli import main
+
+    monkeypatch.setenv("KWS_SHARED", str(tmp_path / "empty"))
+    out = tmp_path / "s"
+    assert main(["search", "--words", "yes,no", "--flash", "64k", "--ram", "16k", "--mips",
+                 "8", "--detection", "bench", "--out", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"kws: error: --detection: the real detection benchmark cannot be built: "
+        f"{tmp_path / 'empty' / 'speech_commands_train'}: missing"]
+    assert not out.exists()
