@@ -60,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
                        coeffs=coeffs, prune=prune,
                        train=train,
                        real_speech=None if args.real_speech == "none" else args.real_speech,
-                       stream_minutes=args.stream_minutes, detection=None if args.detection == "auto" else args.detection,
+                       stream_minutes=args.stream_minutes,
+                       detection=None if args.detection == "auto" else args.detection,
                        negatives=args.negatives, workers=args.workers,
                        ray=args.ray, cache_dir=args.cache_dir, seed=args.seed)
     report = run_search(cfg)
