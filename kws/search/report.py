@@ -42,7 +42,8 @@ def detection_notes(finals: Sequence[dict[str, Any]]) -> list[str]:
                           f"{p['audio_minutes']:.1f} min, {p['false_accepts']} FA"
                           for p in det.get("parts", []))
         lines.append(f"{f['name']} FA/h over {60 * det['negative_hours']:.1f} min of "
-                     f"non-keyword audio ({det.get('source', '?')}): {parts}")
+                     f"non-keyword audio ({det.get('source') or det.get('folder')})"
+                     + (f": {parts}" if parts else ""))
     return lines
 
 
