@@ -163,16 +163,20 @@ def negative_recordings(folders: Sequence[str | Path]) -> list[tuple[str, np.nda
     return [(str(f), load_audio(f)) for d in folders for f in negative_files(d)]
 
 
+def _pool(parts: list[tuple[str, Any]]) -> Any:
+    """One :class:`kws.evaluate.Scored` of all the scored ``parts`` (name, Scored)."""
+    from kws.evaluate import Scored
+
+    return Scored([o for _, s in parts for o in s.outputs],
+                  [e for _, s in parts for e in s.events],
+                  [d for _, s in parts for d in s.durations],
+                  output_zero_point=parts[0][1].zp, names=[n for _, s in parts for n in s.names])
+
+
 def _pooled(model: Any, det: Any, parts: list[tuple[str, Any]]) -> dict[str, Any]:
     """Detection figures of RUN's detector pooled over scored ``parts`` (name, Scored), with
     each part's non-keyword minutes and false accepts."""
-    from kws.evaluate import Scored
-
-    first = parts[0][1]
-    pooled = Scored([o for _, s in parts for o in s.outputs],
-                    [e for _, s in parts for e in s.events],
-                    [d for _, s in parts for d in s.durations],
-                    output_zero_point=first.zp, names=[n for _, s in parts for n in s.names])
+    pooled = _pool(parts)
     r = pooled.at(det)
     rows = []
     for name, s in parts:
@@ -212,6 +216,17 @@ def bench_detection(run: str | Path, *, minutes: float = 30.0, seed: int = 0,
         ``negative_hours``, ``stream_minutes`` (all audio scored), ``parts`` (each stream's
         ``name``, ``audio_minutes``, ``negative_minutes`` and ``false_accepts``), ``source``.
     """
+    from kws.simulate import detector_settings_for, load_run_model
+
+    model = load_run_model(run)
+    det = detector_settings_for(model)
+    parts = _bench_parts(model, det, minutes=minutes, seed=seed, negatives=negatives)
+    return _pooled(model, det, parts) | {"source": "kws bench detection"}
+
+
+def _bench_parts(model: Any, det: Any, *, minutes: float, seed: int,
+                 negatives: Sequence[str | Path]) -> list[tuple[str, Any]]:
+    """The scored parts of :func:`bench_detection` (name, Scored)."""
     from kws.bench.detection import (
         dialogue_files,
         join_lines,
@@ -219,10 +234,7 @@ def bench_detection(run: str | Path, *, minutes: float = 30.0, seed: int = 0,
         speech_commands_stream,
     )
     from kws.evaluate import score_recordings
-    from kws.simulate import detector_settings_for, load_run_model
 
-    model = load_run_model(run)
-    det = detector_settings_for(model)
     words = [w for w in model.labels if not w.startswith("_")]
     kw = {"model_every_hops": det.model_every_hops, "workers": 1}
     samples, events = speech_commands_stream(words, minutes=minutes, split="heldout", seed=seed)
@@ -233,8 +245,7 @@ def bench_detection(run: str | Path, *, minutes: float = 30.0, seed: int = 0,
     parts.append(("running dialogue (scoring half, screened)", score_recordings(
         model, negatives=[x for x, _ in recs],
         negative_names=[f"dialogue {i}" for i in range(len(recs))], **kw)))
-    parts += _score_negatives(model, det, negatives)
-    return _pooled(model, det, parts) | {"source": "kws bench detection"}
+    return parts + _score_negatives(model, det, negatives)
 
 
 def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0,
@@ -252,13 +263,23 @@ def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0
     dict
         As :func:`bench_detection`; ``source`` is ``folder``.
     """
-    from kws.data.augment import synthetic_background
-    from kws.data.labelled_stream import make_stream
-    from kws.evaluate import score_recordings
     from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(run)
     det = detector_settings_for(model)
+    parts = _stream_parts(model, det, folder, minutes=minutes, seed=seed, split=split,
+                          negatives=negatives)
+    return _pooled(model, det, parts) | {"source": str(folder)}
+
+
+def _stream_parts(model: Any, det: Any, folder: str | Path, *, minutes: float, seed: int,
+                  split: str | None, negatives: Sequence[str | Path]
+                  ) -> list[tuple[str, Any]]:
+    """The scored parts of :func:`real_detection` (name, Scored)."""
+    from kws.data.augment import synthetic_background
+    from kws.data.labelled_stream import make_stream
+    from kws.evaluate import score_recordings
+
     words = [w for w in model.labels if not w.startswith("_")]
     samples, events = make_stream(source=folder, words=words, minutes=minutes, seed=seed,
                                   noise=synthetic_background(part="heldout"), split=split,
@@ -269,28 +290,86 @@ def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0
         model, stream=samples, events=[(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label)
                                        for e in events],
         model_every_hops=det.model_every_hops))]
-    parts += _score_negatives(model, det, negatives)
-    return _pooled(model, det, parts) | {"source": str(folder)}
+    return parts + _score_negatives(model, det, negatives)
+
+
+def detection_parts(model: Any, det: Any, *, mode: str, real_speech: str | Path | None,
+                    minutes: float, seed: int = 0, negatives: Sequence[str | Path] = ()
+                    ) -> list[tuple[str, Any]]:
+    """The scored parts (name, :class:`kws.evaluate.Scored`) of ``model`` deciding as ``det``
+    says, from the source ``--detection`` names: ``bench`` (:func:`bench_detection`'s
+    streams), ``stream`` (:func:`real_detection`'s stream of ``real_speech``; only the
+    ``negatives`` without it; none when there are none either)."""
+    if mode == "bench":
+        return _bench_parts(model, det, minutes=minutes, seed=seed, negatives=negatives)
+    if mode != "stream":
+        raise KwsError(f"{mode!r}: expected bench or stream", argument="detection")
+    if real_speech:
+        return _stream_parts(model, det, real_speech, minutes=minutes, seed=seed, split=None,
+                             negatives=negatives)
+    return _score_negatives(model, det, negatives)
+
+
+def _source(mode: str, real_speech: str | Path | None) -> str:
+    return ("kws bench detection" if mode == "bench" else
+            str(real_speech) if real_speech else "negatives")
 
 
 def finalist_detection(run: str | Path, *, mode: str, real_speech: str | Path | None,
                        minutes: float, seed: int = 0,
                        negatives: Sequence[str | Path] = ()) -> dict[str, Any] | None:
-    """A finalist's detection figures as ``--detection`` says: ``bench``
-    (:func:`bench_detection`), ``stream`` (:func:`real_detection` on ``real_speech``; only
-    the ``negatives`` without it); None when there is nothing to score."""
-    if mode == "bench":
-        return bench_detection(run, minutes=minutes, seed=seed, negatives=negatives)
-    if mode != "stream":
-        raise KwsError(f"{mode!r}: expected bench or stream", argument="detection")
-    if real_speech:
-        return real_detection(run, real_speech, minutes=minutes, seed=seed,
-                              negatives=negatives)
-    if not negatives:
-        return None
+    """A finalist's detection figures (RUN's detector.json) as ``--detection`` says
+    (:func:`detection_parts`), pooled as :func:`bench_detection` returns them; None when
+    there is nothing to score."""
     from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(run)
     det = detector_settings_for(model)
-    return _pooled(model, det, _score_negatives(model, det, negatives)) | {
-        "source": "negatives"}
+    parts = detection_parts(model, det, mode=mode, real_speech=real_speech, minutes=minutes,
+                            seed=seed, negatives=negatives)
+    if not parts:
+        return None
+    return _pooled(model, det, parts) | {"source": _source(mode, real_speech)}
+
+
+def miss_at_target(run: str | Path, *, every: int, target_fa_per_hour: float, mode: str,
+                   real_speech: str | Path | None, minutes: float, seed: int = 0,
+                   negatives: Sequence[str | Path] = ()) -> dict[str, Any] | None:
+    """The miss rate of RUN's model at a false-accept budget, on the finalists' detection
+    source (:func:`detection_parts`): the detector (thresholds, smoothing, refractory time;
+    :func:`kws.calibrate.calibrate`) with the lowest miss rate among those with at most
+    ``target_fa_per_hour`` false accepts per hour on that audio, deciding every ``every``
+    hops. One figure that weighs both errors, free of any detector calibration the RUN
+    has; a model that cannot meet the budget at any threshold scores a miss rate of 1.
+
+    Returns
+    -------
+    dict or None
+        ``miss_at_target`` (the figure ranked on), ``miss_rate`` and ``fa_per_hour`` (of the
+        chosen detector), ``met``, ``target_fa_per_hour``, ``events``, ``negative_hours``,
+        ``stream_minutes``, ``source``; None when there is nothing to score, no keyword
+        event or no keyword-free audio.
+    """
+    import math
+
+    from kws.calibrate import calibrate
+    from kws.simulate import detector_settings_for, load_run_model
+
+    model = load_run_model(run)
+    base = detector_settings_for(model, model_every_hops=every)
+    parts = detection_parts(model, base, mode=mode, real_speech=real_speech, minutes=minutes,
+                            seed=seed, negatives=negatives)
+    if not parts:
+        return None
+    pooled = _pool(parts)
+    first = pooled.at(base)
+    if not first["events"] or first["negative_hours"] <= 0:
+        return None
+    cal = calibrate(pooled, base, target_fa_per_hour=target_fa_per_hour)
+    miss = float(cal.miss_rate)
+    return {"miss_at_target": miss if cal.met and not math.isnan(miss) else 1.0,
+            "miss_rate": miss, "fa_per_hour": float(cal.fa_per_hour), "met": bool(cal.met),
+            "target_fa_per_hour": float(target_fa_per_hour), "events": int(cal.events),
+            "negative_hours": float(cal.negative_hours),
+            "stream_minutes": round(sum(pooled.durations) / 60, 2),
+            "source": _source(mode, real_speech)}

@@ -5,10 +5,13 @@
    the widest network the cost model says fits (a few probes per line instead of all of
    them); the frontier is that network of every line, and the next narrower one.
 2. **Successive halving** (:func:`promote`): every starting candidate trains a few epochs (a
-   proxy); the best third by Pareto rank (validation accuracy against predicted instructions
+   proxy); the best third by Pareto rank (training accuracy against predicted instructions
    per second) and then accuracy trains on to the next rung's epochs (resuming its
-   checkpoint), and so on; the best of the last rung are the finalists, trained to the final
-   epochs and measured.
+   checkpoint), and so on. At the last rung false accepts join the ranking: every candidate
+   is quantized and scored on the finalists' detection source for its miss rate at the FA/h
+   target (:func:`kws.search.measure.miss_at_target`), and the finalists are the best by
+   Pareto rank over (accuracy, miss rate at the target, instructions per second), then miss
+   rate, then accuracy; they are trained to the final epochs and measured.
 """
 
 from __future__ import annotations
@@ -101,16 +104,17 @@ def starting_pool(front: Sequence[Candidate], trials: int, *, seed: int = 0) -> 
     return pool
 
 
-def pareto_ranks(points: Sequence[tuple[float, float]]) -> list[int]:
-    """Non-dominated sorting of ``(score to maximize, cost to minimize)`` points: rank 0 is
-    the Pareto front, rank 1 the front of the rest, ..."""
+def pareto_ranks(points: Sequence[tuple[float, ...]]) -> list[int]:
+    """Non-dominated sorting of ``(score to maximize, cost to minimize, further costs to
+    minimize...)`` points: rank 0 is the Pareto front, rank 1 the front of the rest, ..."""
+    keys = [(-p[0], *p[1:]) for p in points]          # every objective minimized
     ranks = [-1] * len(points)
     remaining = set(range(len(points)))
     rank = 0
     while remaining:
         front = {i for i in remaining if not any(
-            points[j][0] >= points[i][0] and points[j][1] <= points[i][1]
-            and points[j] != points[i] for j in remaining)}
+            all(a <= b for a, b in zip(keys[j], keys[i])) and keys[j] != keys[i]
+            for j in remaining)}
         for i in front:
             ranks[i] = rank
         remaining -= front
@@ -118,12 +122,20 @@ def pareto_ranks(points: Sequence[tuple[float, float]]) -> list[int]:
     return ranks
 
 
-def promote(results: Sequence[tuple[str, float, float]], keep: int) -> list[str]:
-    """The ``keep`` best of ``(name, accuracy, instructions per second)``: by Pareto rank, then
-    accuracy."""
-    ranks = pareto_ranks([(a, c) for _, a, c in results])
-    order = sorted(range(len(results)), key=lambda i: (ranks[i], -results[i][1]))
-    return [results[i][0] for i in order[:keep]]
+def promote(results: Sequence[tuple[str, float, float] | tuple[str, float, float, float]],
+            keep: int) -> list[str]:
+    """The ``keep`` best of ``(name, accuracy, instructions per second)`` or ``(name,
+    accuracy, instructions per second, miss rate at the FA/h target)``: by Pareto rank over
+    those objectives, then (with a miss rate) the lower miss rate, then accuracy. The miss
+    rate is used only when every result has one."""
+    detect = all(len(r) > 3 for r in results)
+    ranks = pareto_ranks([(r[1], r[2], r[3]) if detect else (r[1], r[2]) for r in results])
+
+    def order(i: int) -> tuple[float, ...]:
+        r = results[i]
+        return (ranks[i], r[3], -r[1]) if detect else (ranks[i], -r[1])
+
+    return [results[i][0] for i in sorted(range(len(results)), key=order)[:keep]]
 
 
 def next_size(n: int, eta: int) -> int:

@@ -6,6 +6,8 @@ folder; training resumes from its checkpoint, so each rung of the search only pa
 epochs it adds (``kws train``'s resume: epochs may grow, nothing else may change).
 
 - :func:`proxy_trial` - train to ``epochs`` and return the float validation accuracy.
+- :func:`screen_trial` - no training: the proxy's checkpoint quantized, its miss rate at the
+  FA/h target on the finalists' detection source (the last rung ranks on it).
 - :func:`final_trial` - train to the final epochs and finish the run as ``kws train`` does
   (int8 quantization, evaluation, real-speech accuracy, detector calibration), set the
   detector's decision period, then measure: the real firmware under QEMU (instructions per
@@ -69,13 +71,14 @@ def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
     val = history.get("val_accuracy") or [float("nan")]
     train_accuracy = float((history.get("accuracy") or [0.0])[-1])
     if cand.prune > 0:
-        train_accuracy = _pruned_accuracy(model, data, cfg, settings)
+        _, train_accuracy = _pruned(model, data, cfg, settings)
     return {"name": cand.name, "epochs": cfg.epochs, "train_accuracy": train_accuracy,
             "val_accuracy": float(val[-1]), "seconds": round(time.monotonic() - t0, 1)}
 
 
-def _pruned_accuracy(model: Any, data: Any, cfg: Any, settings: Any) -> float:
-    """Training accuracy of ``model`` pruned by ``cfg.prune`` after one fine-tuning epoch."""
+def _pruned(model: Any, data: Any, cfg: Any, settings: Any) -> tuple[Any, float]:
+    """``model`` pruned by ``cfg.prune`` and fine-tuned one epoch, and that epoch's training
+    accuracy."""
     import tensorflow as tf
 
     from kws.train.prune import prune_model
@@ -84,9 +87,59 @@ def _pruned_accuracy(model: Any, data: Any, cfg: Any, settings: Any) -> float:
     pruned = prune_model(model, cfg.prune)
     pruned.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate),
                    loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    return fine_tune(pruned, data, cfg, settings, epochs=1,
-                     learning_rate=(0.25 * cfg.learning_rate, 0.25 * cfg.learning_rate),
-                     seed_offset=10_000)
+    acc = fine_tune(pruned, data, cfg, settings, epochs=1,
+                    learning_rate=(0.25 * cfg.learning_rate, 0.25 * cfg.learning_rate),
+                    seed_offset=10_000)
+    return pruned, acc
+
+
+def screen_trial(spec: dict[str, Any]) -> dict[str, Any]:
+    """Measure a proxy-trained candidate's detection (no more training): its checkpoint at
+    ``spec["epochs"]`` (pruned and fine-tuned one epoch as :func:`proxy_trial` ranks it),
+    quantized to int8 into the RUN folder ``spec["screen_run"]``, scored on the finalists'
+    detection source (``spec["detection"]``, ``spec["real_speech"]``,
+    ``spec["negatives"]``) for its miss rate at the run's FA/h target
+    (:func:`kws.search.measure.miss_at_target`), deciding every ``every`` hops of the
+    candidate.
+
+    Returns
+    -------
+    dict
+        ``name``, ``epochs``, ``detection`` (``miss_at_target``'s figures, or None when
+        there is nothing to score), ``seconds``.
+    """
+    from kws.run import write_run
+    from kws.search.measure import miss_at_target
+    from kws.train.trainer import (
+        default_cache,
+        fit,
+        load_training_data,
+        prepare_run_folder,
+        quantize,
+    )
+
+    t0 = time.monotonic()
+    cand = Candidate.from_dict(spec["candidate"])
+    cfg = train_config(spec, int(spec["epochs"]))
+    run = prepare_run_folder(cfg, resume=True)
+    settings = cand.settings()
+    data = load_training_data(cfg, Path(cfg.cache_dir) if cfg.cache_dir else default_cache(),
+                              settings, {})
+    model, _ = fit(cfg, data, settings, run, resume=True)      # the checkpoint: no epoch
+    if cand.prune > 0:
+        model, _ = _pruned(model, data, cfg, settings)
+    out = Path(spec["screen_run"])
+    out.mkdir(parents=True, exist_ok=True)
+    int8, flt = quantize(model, data.train, settings, seed=cfg.seed,
+                         name=str(out / "model.tflite"))
+    write_run(out, model=int8, float_model=flt, labels=data.classes, settings=settings)
+    detection = miss_at_target(
+        out, every=cand.every, target_fa_per_hour=float(cfg.target_fa_per_hour),
+        mode=spec.get("detection") or "stream", real_speech=spec.get("real_speech"),
+        minutes=float(spec.get("stream_minutes", 10.0)), seed=int(spec["train"].get("seed", 0)),
+        negatives=spec.get("negatives") or ())
+    return {"name": cand.name, "epochs": cfg.epochs, "detection": detection,
+            "seconds": round(time.monotonic() - t0, 1)}
 
 
 def proxy_score(result: dict[str, Any], run: str | Path) -> float:
@@ -145,10 +198,13 @@ def final_trial(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def run_trial(spec: dict[str, Any]) -> dict[str, Any]:
-    """Dispatch on ``spec["kind"]`` (``proxy`` or ``final``); quiet TensorFlow logging."""
+    """Dispatch on ``spec["kind"]`` (``proxy``, ``screen`` or ``final``); quiet TensorFlow
+    logging."""
     import os
 
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     if spec["kind"] == "proxy":
         return proxy_trial(spec)
+    if spec["kind"] == "screen":
+        return screen_trial(spec)
     return final_trial(spec)
