@@ -185,6 +185,21 @@ def test_pareto_ranks_and_promotion():
     assert promote(results, 4) == ["0", "1", "3", "2"]
 
 
+def test_promotion_weighs_the_miss_rate_at_the_fa_target():
+    """At the last rung the miss rate at the FA/h target joins the objectives: a candidate
+    with the best accuracy but far more false accepts (so a high miss rate at the target)
+    is not promoted over one of the same cost that is better on the miss rate, though it
+    is on accuracy alone; a candidate dominated on all three is ranked last."""
+    results = [("accurate", 0.95, 4e6, 0.80), ("detects", 0.90, 4e6, 0.10),
+               ("dominated", 0.85, 5e6, 0.20), ("cheap", 0.70, 1e6, 0.50)]
+    assert promote([r[:3] for r in results], 1) == ["accurate"]
+    assert promote(results, 1) == ["detects"]
+    assert promote(results, 3) == ["detects", "cheap", "accurate"]
+    assert pareto_ranks([r[1:] for r in results]) == [0, 0, 1, 0]
+    # without a miss rate for every candidate, the ranking is accuracy against cost
+    assert promote(results[:2] + [results[2][:3]], 1) == ["accurate"]
+
+
 # ------------------------------------------------------------------------------ state
 
 
@@ -197,6 +212,10 @@ def test_state_resumes_and_refuses_other_settings(tmp_path):
     assert again.done("proxy", 6, "a") is None
     with pytest.raises(KwsError, match="other settings \\(budget\\)"):
         SearchState.open(tmp_path, {**cfg, "budget": {"flash": 2}})
+    old = json.loads((tmp_path / "search.json").read_text())
+    (tmp_path / "search.json").write_text(json.dumps({**old, "version": 1}))
+    with pytest.raises(KwsError, match="state version 1.*ranked on false accepts.*another --out"):
+        SearchState.open(tmp_path, cfg)
     (tmp_path / "search.json").write_text("{broken")
     with pytest.raises(KwsError, match="not a search state"):
         SearchState.open(tmp_path, cfg)
@@ -561,9 +580,18 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     cfg = _tiny_search_config(tmp_path, cache, data, budget)
     report = run_search(cfg)
     progress = capfd.readouterr().err         # tqdm's bars of each phase
-    for bar in ("probe candidates", "rung 1/1 (1 epochs)", "finalists (1 epochs, measured)"):
+    for bar in ("probe candidates", "rung 1/1 (1 epochs)", "miss at 1 FA/h (2 candidates)",
+                "finalists (1 epochs, measured)"):
         assert bar in progress, progress[-2000:]
     state = json.loads((Path(cfg.out) / "search.json").read_text())
+    # the last rung's candidates were scored on the finalists' detection source (stored)
+    screens = {k: v for k, v in state["trials"].items() if k.startswith("screen:1:")}
+    assert len(screens) == 2
+    for s in screens.values():
+        d = s["detection"]
+        assert d["source"] == str(data) and d["events"] > 0 and d["negative_hours"] > 0
+        assert 0.0 <= d["miss_at_target"] <= 1.0 and d["target_fa_per_hour"] == 1.0
+        assert d["miss_at_target"] == (d["miss_rate"] if d["met"] else 1.0)
     predicted = {n: e["predicted"] for n, e in state["candidates"].items()}
     # the widest candidates did not fit: the budget binds
     assert any(p is not None and not budget.allows(Cost.of_figures(p)) for p in
@@ -590,6 +618,8 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     out = Path(cfg.out)
     points = json.loads((out / "pareto.json").read_text())["points"]
     assert sum(p["measured"] for p in points) == 2 and any(p["pareto"] for p in points)
+    assert all(p["screen"]["miss_at_target"] == screens[f"screen:1:{p['name']}"][
+        "detection"]["miss_at_target"] for p in points)
     assert (out / "pareto.png").stat().st_size > 1000
     assert "candidate" in report["table"][0] and "non-kw min" in report["table"][0]
     assert len(report["detection_notes"]) == 2

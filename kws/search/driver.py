@@ -136,7 +136,8 @@ def _spec(cfg: SearchConfig, c: Candidate, kind: str, epochs: int) -> dict[str, 
             "train": {**cfg.train, "words": cfg.words, "cache_dir": cfg.cache_dir,
                       "real_eval": None, "seed": cfg.seed},
             "real_speech": cfg.real_speech, "stream_minutes": cfg.stream_minutes,
-            "detection": resolve_detection(cfg.detection), "negatives": cfg.negatives}
+            "detection": resolve_detection(cfg.detection), "negatives": cfg.negatives,
+            "screen_run": str(Path(cfg.out) / "screens" / f"{c.name}-e{epochs}")}
 
 
 def _run_batch(cfg: SearchConfig, state: SearchState, executor: Any, kind: str, epochs: int,
@@ -148,10 +149,32 @@ def _run_batch(cfg: SearchConfig, state: SearchState, executor: Any, kind: str, 
     for i, result in executor.run(run_trial, specs):
         state.record(kind, epochs, todo[i].name, result)
         bar.update(1)
-        acc = result.get("train_accuracy", result.get("val_accuracy")) or 0.0
-        bar.set_postfix_str(f"{todo[i].name}: {acc:.3f}")
+        if kind == "screen":
+            miss = (result.get("detection") or {}).get("miss_at_target")
+            bar.set_postfix_str(f"{todo[i].name}: miss {'-' if miss is None else f'{miss:.3f}'}")
+        else:
+            acc = result.get("train_accuracy", result.get("val_accuracy")) or 0.0
+            bar.set_postfix_str(f"{todo[i].name}: {acc:.3f}")
     bar.close()
     return {c.name: state.done(kind, epochs, c.name) or {} for c in cands}
+
+
+def _target(cfg: SearchConfig) -> float:
+    """The FA/h target the last rung's miss rate is taken at (the trials' training
+    setting)."""
+    from kws.train.trainer import TrainConfig
+
+    return float(cfg.train.get("target_fa_per_hour", TrainConfig.target_fa_per_hour))
+
+
+def _ranked(cfg: SearchConfig, state: SearchState, name: str, result: dict[str, Any]
+            ) -> tuple[Any, ...]:
+    """``(name, accuracy, predicted instructions/s[, miss rate at the FA/h target])`` of a
+    rung's result, as :func:`kws.search.strategy.promote` ranks it."""
+    row = (name, proxy_score(result, _run_dir(cfg, name)),
+           state.candidates[name]["predicted"]["instructions_per_second"])
+    screen = result.get("screen")
+    return row + (screen["miss_at_target"],) if screen else row
 
 
 def run_search(cfg: SearchConfig) -> dict[str, Any]:
@@ -208,11 +231,16 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
         for r, epochs in enumerate(sched.rungs):
             res = _run_batch(cfg, state, executor, "proxy", epochs, members,
                              f"rung {r + 1}/{len(sched.rungs)} ({epochs} epochs)")
+            final_rung = r == len(sched.rungs) - 1
+            if final_rung:                    # false accepts join the last ranking
+                screens = _run_batch(cfg, state, executor, "screen", epochs, members,
+                                     f"miss at {_target(cfg):g} FA/h ({len(members)} "
+                                     f"candidates)")
+                res = {n: {**v, "screen": screens[n].get("detection")}
+                       for n, v in res.items()}
             last.update(res)
-            ranked = [(n, proxy_score(res[n], _run_dir(cfg, n)),
-                       state.candidates[n]["predicted"]["instructions_per_second"])
-                      for n in (c.name for c in members)]
-            keep = sched.finalists if r == len(sched.rungs) - 1 else \
+            ranked = [_ranked(cfg, state, n, res[n]) for n in (c.name for c in members)]
+            keep = sched.finalists if final_rung else \
                 max(next_size(len(members), sched.eta), sched.finalists)
             members = [by_name[n] for n in promote(ranked, keep)]
         finals = _run_batch(cfg, state, executor, "final", sched.final_epochs, members,
@@ -243,6 +271,7 @@ def _report(cfg: SearchConfig, state: SearchState, last: dict[str, dict[str, Any
                        "cost": fin["measured"] if fin else entry["predicted"],
                        "measured": fin is not None,
                        "fa_per_hour": ((fin or {}).get("detection") or {}).get("fa_per_hour"),
+                       "screen": r.get("screen"),
                        "accuracy_real": (fin or {}).get("accuracy_real")})
     png = write_pareto(pareto_points(points), Path(cfg.out), cfg.budget)
     table = finalist_table(rows, cfg.budget)

@@ -13,7 +13,7 @@ from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 
 STATE_FILE = "search.json"
-STATE_VERSION = 1
+STATE_VERSION = 2     # 2: the last rung ranks on the miss rate at the FA/h target too
 
 #: Settings that may differ when resuming (they change how, not what, is searched).
 FREE_KEYS = ("workers", "ray", "cache_dir")
@@ -57,6 +57,10 @@ class SearchState:
             old = saved["config"]
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise KwsError(f"{state.path}: not a search state ({exc})") from None
+        if saved.get("version", 1) != STATE_VERSION:
+            raise KwsError(f"{state.path}: a search of another kws version (state version "
+                           f"{saved.get('version', 1)}, this kws writes {STATE_VERSION}: "
+                           f"candidates are now ranked on false accepts too); use another --out")
         diff = sorted(k for k in set(old) | set(config)
                       if k not in FREE_KEYS and old.get(k) != config.get(k))
         if diff:
