@@ -628,7 +628,7 @@ typedef char dwp_pair_plan_layout[offsetof(dwp_pair_plan_t, odd) == 80 ? 1 : -1]
 /* The window of the pair whose first input pixel is ix: its slots in the padding filled
  * with pad (four bytes of -input_offset), then the inside slots' source, destination and
  * length in *src, *dst, *len (copied per row). */
-static int8_t *dwp_pair_window(int32_t ix, int32_t in_w, int32_t c, uint32_t pad,
+static KWS_ALWAYS_INLINE int8_t *dwp_pair_window(int32_t ix, int32_t in_w, int32_t c, uint32_t pad,
                                uint32_t *win, int32_t *src, int8_t **dst, int32_t *len)
 {
     int32_t r0 = ix < 0 ? -ix : 0, r1 = in_w - ix < 4 ? in_w - ix : 4;
@@ -667,7 +667,7 @@ static int dwp_pair_span(const kws_conv_shape_t *s, int32_t *ja, int32_t *jb)
 /* The plan of a pair layer (out_c <= DWP_PAIR_MAX_C) whose pairs inside are [ja, jb)
  * (dwp_pair_span) in *p, with its windows lwin and rwin (DWP_PAIR_MAX_C words each). pad:
  * four bytes of -input_offset. */
-static void dwp_pair_plan(const kws_conv_shape_t *s, int32_t ja, int32_t jb,
+static KWS_ALWAYS_INLINE void dwp_pair_plan(const kws_conv_shape_t *s, int32_t ja, int32_t jb,
                           const int8_t *input, int8_t *output, const int32_t *pd, uint32_t pad,
                           uint32_t *lwin, uint32_t *rwin, dwp_pair_plan_t *p)
 {
@@ -700,7 +700,8 @@ static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
 {
 #if DWP_ASM
     /* r7 the plan (the subroutines save it); the subroutine at 90: r0 pairs from r10 to
-     * p->dst, at 80: one pixel; their frame: group end, pairs left, the pair data */
+     * p->dst, at 80: one pixel; their frame: the pair data's end, the output's end, the pair
+     * data */
     /* a word copy: r2 bytes (a multiple of 4) from r0 to r1; r3-r6 */
 #define DWP_ASM_COPY                                                                        \
     "subs r2, r2, #16\n\t"                                                                  \
@@ -725,6 +726,10 @@ static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
         "sub sp, sp, #12\n\t"
         "ldr r0, [r7, #24]\n\t"
         "str r0, [sp, #8]\n\t" /* the pair data */
+        "ldr r1, [r7, #20]\n\t"
+        "movs r2, #28\n\t"
+        "mla r0, r1, r2, r0\n\t"
+        "str r0, [sp]\n\t" /* its end: 7 words per channel */
         "10:\n\t"              /* a row */
         "ldr r10, [r7, #32]\n\t"
         "cmp r10, #0\n\t"
@@ -793,35 +798,31 @@ static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
         "ldr lr, [r7, #28]\n\t"
         "ldr r9, [r7, #20]\n\t"
         "ldr r11, [sp, #16]\n\t"
-        "add r0, lr, r9\n\t"
-        "str r0, [sp, #8]\n\t"
         "81:\n\t"
         DWP_ASM_SINGLE_GROUP
         "ldr r0, [sp, #8]\n\t"
-        "cmp lr, r0\n\t"
+        "cmp r11, r0\n\t"
         "bne 81b\n\t"
         "pop {r7, pc}\n\t"
         "90:\n\t" /* r0 pairs from r10 to p->dst */
         "push {r7, lr}\n\t"
-        "str r0, [sp, #12]\n\t"
-        "sub r10, r10, #4\n\t" /* DWP_ASM_PAIR_GROUP moves it on first */
         "ldr lr, [r7, #28]\n\t"
         "ldr r9, [r7, #20]\n\t"
-        "ldr r11, [sp, #16]\n\t"
+        "mul r0, r0, r9\n\t"
+        "add r0, lr, r0, lsl #1\n\t"
+        "str r0, [sp, #12]\n\t" /* the output's end */
+        "sub r10, r10, #4\n\t"  /* DWP_ASM_PAIR_GROUP moves it on first */
         "91:\n\t"
-        "add r0, lr, r9\n\t"
-        "str r0, [sp, #8]\n\t"
+        "ldr r11, [sp, #16]\n\t"
         "92:\n\t"
         DWP_ASM_PAIR_GROUP
         "ldr r0, [sp, #8]\n\t"
-        "cmp lr, r0\n\t"
+        "cmp r11, r0\n\t"
         "bne 92b\n\t"
         "add lr, lr, r9\n\t" /* the next pair: two pixels on */
         "add r10, r10, r9\n\t"
-        "ldr r11, [sp, #16]\n\t"
         "ldr r0, [sp, #12]\n\t"
-        "subs r0, r0, #1\n\t"
-        "str r0, [sp, #12]\n\t"
+        "cmp lr, r0\n\t"
         "bne 91b\n\t"
         "pop {r7, pc}\n\t"
         "99:\n\t"
