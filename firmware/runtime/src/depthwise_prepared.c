@@ -645,16 +645,25 @@ static KWS_ALWAYS_INLINE int8_t *dwp_pair_window(int32_t ix, int32_t in_w, int32
     return (int8_t *)win;
 }
 
+/* A pair layer's rows along its kernel: a (1, 3) kernel's rows, or the one row of a (3, 1)
+ * kernel on a one-column map (the same bytes, the taps and pixels in the same order). */
+typedef struct {
+    int32_t rows, xstep; /* rows, input bytes from one to the next */
+    int32_t in_w, out_w; /* pixels of an input / output row */
+    int32_t pad;         /* padding pixels before the first */
+    int32_t c;           /* channels */
+} dwp_rows_t;
+
 /* The pairs of a pair layer's rows whose four input pixels are inside, [*ja, *jb) (pair j:
  * output pixels 2 j, 2 j + 1, input pixels 2 j - pad_left ..  2 j - pad_left + 3), the
  * others window pairs: 1 where there is at most one window pair on each side (0 for padding
  * 2 on both sides of an odd width: then the body runs the layer). */
-static int dwp_pair_span(const kws_conv_shape_t *s, int32_t *ja, int32_t *jb)
+static int dwp_pair_span(const dwp_rows_t *v, int32_t *ja, int32_t *jb)
 {
-    const int32_t pl = s->pad_left, np = (s->out_w + 1) / 2;
+    const int32_t pl = v->pad, np = (v->out_w + 1) / 2;
     const int32_t a = (pl + 1) / 2; /* the first pair with 2 j >= pad_left */
     /* the last pair inside: 2 j - pl + 3 < in_w and 2 j + 1 < out_w */
-    const int32_t lim = s->in_w - 4 + pl < s->out_w - 2 ? s->in_w - 4 + pl : s->out_w - 2;
+    const int32_t lim = v->in_w - 4 + pl < v->out_w - 2 ? v->in_w - 4 + pl : v->out_w - 2;
     if (lim >= 0 && lim / 2 >= a) {
         *ja = a;
         *jb = lim / 2 + 1;
@@ -667,16 +676,17 @@ static int dwp_pair_span(const kws_conv_shape_t *s, int32_t *ja, int32_t *jb)
 /* The plan of a pair layer (out_c <= DWP_PAIR_MAX_C) whose pairs inside are [ja, jb)
  * (dwp_pair_span) in *p, with its windows lwin and rwin (DWP_PAIR_MAX_C words each). pad:
  * four bytes of -input_offset. */
-static KWS_ALWAYS_INLINE void dwp_pair_plan(const kws_conv_shape_t *s, int32_t ja, int32_t jb,
-                          const int8_t *input, int8_t *output, const int32_t *pd, uint32_t pad,
-                          uint32_t *lwin, uint32_t *rwin, dwp_pair_plan_t *p)
+static KWS_ALWAYS_INLINE void dwp_pair_plan(const dwp_rows_t *v, int32_t ja, int32_t jb,
+                                             const int8_t *input, int8_t *output,
+                                             const int32_t *pd, uint32_t pad, uint32_t *lwin,
+                                             uint32_t *rwin, dwp_pair_plan_t *p)
 {
-    const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w, pl = s->pad_left;
+    const int32_t c = v->c, in_w = v->in_w, out_w = v->out_w, pl = v->pad;
     const int32_t np = (out_w + 1) / 2;
     p->x = input;
     p->y = output;
-    p->rows = s->out_h;
-    p->xstep = s->stride_h * in_w * c;
+    p->rows = v->rows;
+    p->xstep = v->xstep;
     p->ystep = out_w * c;
     p->c = c;
     p->pd = pd;
@@ -857,15 +867,15 @@ static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
 #endif
 }
 
-/* All rows of a pair layer (k_h 1, so pad_top 0; row oy reads input row oy * stride_h) whose
- * pairs inside are [ja, jb) (dwp_pair_span); pad: -input_offset. */
-static DWP_NOINLINE kws_status_t dwp_pair_rows(const kws_conv_shape_t *s, int32_t ja,
-                                               int32_t jb, const int8_t *input, int8_t *output,
+/* All rows v of a pair layer whose pairs inside are [ja, jb) (dwp_pair_span); pad:
+ * -input_offset. */
+static DWP_NOINLINE kws_status_t dwp_pair_rows(const dwp_rows_t *v, int32_t ja, int32_t jb,
+                                               const int8_t *input, int8_t *output,
                                                const int32_t *pd, int8_t pad)
 {
     uint32_t lwin[DWP_PAIR_MAX_C], rwin[DWP_PAIR_MAX_C];
     dwp_pair_plan_t plan;
-    dwp_pair_plan(s, ja, jb, input, output, pd, (uint32_t)(uint8_t)pad * 0x01010101u, lwin,
+    dwp_pair_plan(v, ja, jb, input, output, pd, (uint32_t)(uint8_t)pad * 0x01010101u, lwin,
                   rwin, &plan);
     dwp_pair_layer(&plan);
     return KWS_OK;
@@ -1071,33 +1081,39 @@ static KWS_ALWAYS_INLINE kws_status_t dwp_check(const kws_conv_shape_t *s,
     return KWS_OK;
 }
 
-/* The checks, then the pair rows (a pair layer of up to DWP_PAIR_MAX_C channels) or the body. */
-static KWS_ALWAYS_INLINE kws_status_t dwp_dispatch(const kws_conv_shape_t *s,
-                                                   const kws_act_t *act,
-                                                   const kws_dw_prepared_t *prep,
-                                                   const int8_t *input, size_t input_len,
-                                                   int8_t *output, size_t output_len)
-{
-    const kws_status_t st = dwp_check(s, prep, input_len, output_len);
-    if (st != KWS_OK) {
-        return st;
-    }
 #if KWS_USE_DSP
-    const int32_t *pair = dwp_pair_data(s, prep);
-    int32_t ja, jb;
-    if (pair != NULL && s->out_c <= DWP_PAIR_MAX_C && dwp_pair_span(s, &ja, &jb)) {
-        return dwp_pair_rows(s, ja, jb, input, output, pair, (int8_t)(-act->input_offset));
+/* The pair section of a pair layer of up to DWP_PAIR_MAX_C channels and its rows in *v: a
+ * (1, 3) stride-1 kernel, or a (3, 1) stride-1 kernel on a one-column map (one row of its
+ * out_h pixels), depth multiplier 1, out_c a multiple of 4; else NULL. */
+static KWS_ALWAYS_INLINE const int32_t *dwp_pair_view(const kws_conv_shape_t *s,
+                                                      const kws_dw_prepared_t *prep,
+                                                      dwp_rows_t *v)
+{
+    const int32_t cout = s->out_c;
+    const size_t gen_words = dwp_group_words(3) * (size_t)(cout / 4);
+    const int column = s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1;
+    if (s->depth_multiplier != 1 || cout % 4 != 0 || cout > DWP_PAIR_MAX_C ||
+        prep->data_len < gen_words + DWP_PAIR_WORDS * (size_t)(cout / 4) ||
+        !(column ? s->k_h == 3 && s->stride_h == 1
+                 : s->k_h == 1 && s->k_w == 3 && s->stride_w == 1)) {
+        return NULL;
     }
-#endif
-    return dwp_body(s, act, prep, input, output); /* tail calls: this frame is gone */
+    v->rows = column ? 1 : s->out_h;
+    v->xstep = s->stride_h * s->in_w * cout;
+    v->in_w = column ? s->in_h : s->in_w;
+    v->out_w = column ? s->out_h : s->out_w;
+    v->pad = column ? s->pad_top : s->pad_left;
+    v->c = cout;
+    return prep->data + gen_words;
 }
+#endif
 
 /* A (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
  * bytes (the taps and pixels in the same order): its output pixels are one row, so the DSP
- * path runs them in one interior call (or the pair kernel). */
+ * path runs them in one interior call (or pair runs). */
 static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws_act_t *act,
                                             const kws_dw_prepared_t *prep, const int8_t *input,
-                                            size_t input_len, int8_t *output, size_t output_len)
+                                            int8_t *output)
 {
     kws_conv_shape_t row = *s;
     row.in_w = s->in_h;
@@ -1107,7 +1123,7 @@ static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws
     row.pad_left = s->pad_top;
     row.in_h = row.out_h = row.k_h = row.stride_h = 1;
     row.pad_top = 0;
-    return dwp_dispatch(&row, act, prep, input, input_len, output, output_len);
+    return dwp_body(&row, act, prep, input, output);
 }
 
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
@@ -1124,8 +1140,21 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         !(dm == 1 || dm == 2 || (dm > 0 && dm % 4 == 0)) || s->out_c != s->in_c * dm) {
         return KWS_ERR_BAD_CONFIG;
     }
-    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
-        return dwp_column(s, act, prep, input, input_len, output, output_len);
+    const kws_status_t st = dwp_check(s, prep, input_len, output_len);
+    if (st != KWS_OK) {
+        return st;
     }
-    return dwp_dispatch(s, act, prep, input, input_len, output, output_len);
+#if KWS_USE_DSP
+    /* a pair layer (of up to DWP_PAIR_MAX_C channels, at most one window pair a side) */
+    dwp_rows_t v;
+    int32_t ja, jb;
+    const int32_t *pair = dwp_pair_view(s, prep, &v);
+    if (pair != NULL && dwp_pair_span(&v, &ja, &jb)) {
+        return dwp_pair_rows(&v, ja, jb, input, output, pair, (int8_t)(-act->input_offset));
+    }
+#endif
+    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
+        return dwp_column(s, act, prep, input, output);
+    }
+    return dwp_body(s, act, prep, input, output); /* tail calls: this frame is gone */
 }
