@@ -824,7 +824,11 @@ static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
         "sub r10, r10, #4\n\t"  /* DWP_ASM_PAIR_GROUP moves it on first */
         "91:\n\t"
         "ldr r11, [sp, #16]\n\t"
+        "tst r9, #4\n\t" /* two groups a pass; an odd count enters at the second */
+        "bne 93f\n\t"
         "92:\n\t"
+        DWP_ASM_PAIR_GROUP
+        "93:\n\t"
         DWP_ASM_PAIR_GROUP
         "ldr r0, [sp, #8]\n\t"
         "cmp r11, r0\n\t"
