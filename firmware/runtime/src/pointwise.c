@@ -16,6 +16,24 @@ size_t kws_pointwise_conv_s8_get_buffer_size(const kws_conv_shape_t *shape)
     return 2 * (size_t)(shape->in_c & ~3) * sizeof(int16_t);
 }
 
+/* kws_conv_check and a 1x1 stride-1 unpadded shape (KWS_ERR_BAD_CONFIG otherwise). */
+static kws_status_t pw_check(const kws_conv_shape_t *s, const kws_act_t *act,
+                             const kws_requant_t *rq, const int8_t *input, size_t input_len,
+                             const int8_t *filter, size_t filter_len, const int32_t *bias,
+                             size_t bias_len, const int8_t *output, size_t output_len)
+{
+    const kws_status_t st = kws_conv_check(s, act, rq, input, input_len, filter, filter_len,
+                                           bias, bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
+        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
+        return KWS_ERR_BAD_CONFIG;
+    }
+    return KWS_OK;
+}
+
 kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *act,
                                    const kws_requant_t *rq,
                                    const int8_t *input, size_t input_len,
@@ -24,14 +42,10 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
                                    int8_t *output, size_t output_len,
                                    void *scratch, size_t scratch_len)
 {
-    kws_status_t st = kws_conv_check(s, act, rq, input, input_len, filter, filter_len, bias,
+    const kws_status_t st = pw_check(s, act, rq, input, input_len, filter, filter_len, bias,
                                      bias_len, output, output_len);
     if (st != KWS_OK) {
         return st;
-    }
-    if (s->k_h != 1 || s->k_w != 1 || s->stride_h != 1 || s->stride_w != 1 ||
-        s->pad_top != 0 || s->pad_left != 0 || s->in_h != s->out_h || s->in_w != s->out_w) {
-        return KWS_ERR_BAD_CONFIG;
     }
     const int32_t n = s->in_c, oc_n = s->out_c, pixels = s->in_h * s->in_w;
 #if KWS_USE_DSP
@@ -59,4 +73,53 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *s, const kws_act_t *a
         }
     }
     return KWS_OK;
+}
+
+int32_t kws_pointwise_conv_s8_reuse_pixels(const kws_conv_shape_t *s)
+{
+    if (s == NULL || s->in_h <= 0 || s->in_w <= 0 || s->in_c <= 0 || s->out_c <= 0) {
+        return 0;
+    }
+    const size_t need = kws_pointwise_conv_s8_get_buffer_size(s);
+    const size_t pixels = (size_t)s->in_h * s->in_w, oc = (size_t)s->out_c;
+    if (need == 0) {
+        return 0;
+    }
+    for (size_t t = 1; t < pixels; ++t) {
+        const size_t start = ((pixels - t) * oc + 3) & ~(size_t)3; /* the tail's first word */
+        if (start + need <= pixels * oc) {
+            /* the input's first pixels (all but the last t) hold the rows after */
+            return need <= (pixels - t) * (size_t)s->in_c ? (int32_t)t : 0;
+        }
+    }
+    return 0;
+}
+
+kws_status_t kws_pointwise_conv_s8_reusing(const kws_conv_shape_t *s, const kws_act_t *act,
+                                           const kws_requant_t *rq,
+                                           int8_t *input, size_t input_len,
+                                           const int8_t *filter, size_t filter_len,
+                                           const int32_t *bias, size_t bias_len,
+                                           int8_t *output, size_t output_len)
+{
+#if KWS_USE_DSP
+    const kws_status_t st = pw_check(s, act, rq, input, input_len, filter, filter_len, bias,
+                                     bias_len, output, output_len);
+    if (st != KWS_OK) {
+        return st;
+    }
+    const int32_t t = kws_pointwise_conv_s8_reuse_pixels(s);
+    if (t > 0 && ((uintptr_t)input & 3) == 0 && ((uintptr_t)output & 3) == 0) {
+        const int32_t n = s->in_c, oc = s->out_c, head = s->in_h * s->in_w - t;
+        /* pixels [0, head) with the rows in the output's tail (written only after), then
+         * [head, pixels) with them in the input's first bytes (read by then) */
+        uint32_t *tail = (uint32_t *)(void *)(output + (((size_t)head * oc + 3) & ~(size_t)3));
+        kws_dot_s8(head, n, oc, act, rq, input, filter, bias, output, tail);
+        kws_dot_s8(t, n, oc, act, rq, input + (size_t)head * n, filter, bias,
+                   output + (size_t)head * oc, (uint32_t *)(void *)input);
+        return KWS_OK;
+    }
+#endif
+    return kws_pointwise_conv_s8(s, act, rq, input, input_len, filter, filter_len, bias,
+                                 bias_len, output, output_len, NULL, 0);
 }
