@@ -95,13 +95,15 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_
 /* Output pixels at the end of a pointwise layer's output that hold its widened filter rows
  * (kws_pointwise_conv_s8_get_buffer_size bytes, from the first 4-byte boundary at or after
  * their start) while kws_pointwise_conv_s8_reusing computes the others; 0 where the rows do
- * not fit there and in the input's other pixels (or there are none). */
+ * not fit there, or the input's other pixels cannot hold those last pixels widened to int16
+ * (or there are no rows). */
 int32_t kws_pointwise_conv_s8_reuse_pixels(const kws_conv_shape_t *shape);
 
 /* kws_pointwise_conv_s8 on an input read here for the last time, with no scratch of its own
  * and the speed of the widened rows: they live in the output's last
- * kws_pointwise_conv_s8_reuse_pixels pixels while the other pixels are computed, then in the
- * input's first bytes (read by then) while the last pixels are. The input is overwritten.
+ * kws_pointwise_conv_s8_reuse_pixels pixels while the other pixels are computed, then those
+ * last pixels' inputs are widened into the input's first bytes (read by then) and run against
+ * the filter widened as it is read. The input is overwritten.
  * Where that count is 0 or input / output are not 4-byte aligned, the scratch-free path; the
  * output is the same bit for bit either way. */
 kws_status_t kws_pointwise_conv_s8_reusing(const kws_conv_shape_t *shape, const kws_act_t *act,

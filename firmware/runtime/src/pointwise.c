@@ -88,12 +88,77 @@ int32_t kws_pointwise_conv_s8_reuse_pixels(const kws_conv_shape_t *s)
     for (size_t t = 1; t < pixels; ++t) {
         const size_t start = ((pixels - t) * oc + 3) & ~(size_t)3; /* the tail's first word */
         if (start + need <= pixels * oc) {
-            /* the input's first pixels (all but the last t) hold the rows after */
-            return need <= (pixels - t) * (size_t)s->in_c ? (int32_t)t : 0;
+            /* the input's first pixels (all but the last t) hold the last t pixels widened
+             * (pw_few_pixels: 2 bytes per input, need / 4 inputs per pixel) after */
+            return t * need / 2 <= (pixels - t) * (size_t)s->in_c ? (int32_t)t : 0;
         }
     }
     return 0;
 }
+
+#if KWS_USE_DSP
+/* out[p][o] for the few pixels [0, pixels) of x (n int8 each) and every output channel: each
+ * pixel's inputs widened once to int16 with the input offset added (per four inputs the words
+ * (x0, x2), (x1, x3) of SXTB16 and SADD16) into xw (pixels * (n & ~3) * 2 bytes, 4-byte
+ * aligned), the filter widened as it is read, four pixels at a time (per four inputs: 1 LDR,
+ * 2 SXTB16, 8 LDR, 8 SMLAD), then the fast requantization where 2 acc fits int32 (kws_rqf_t;
+ * |acc| <= |bias| + 255 * 128 * n), else TFLite's (kws_output_s8). The second pass of
+ * kws_pointwise_conv_s8_reusing: the filter rows were widened once per channel in the first. */
+static void pw_few_pixels(int32_t pixels, int32_t n, int32_t oc, const kws_act_t *act,
+                          const kws_requant_t *rq, const int8_t *x, const int8_t *filter,
+                          const int32_t *bias, int8_t *y, uint32_t *xw)
+{
+    const int32_t n4 = n & ~3, row = n4 / 2; /* widened words per pixel */
+    const uint32_t off = (uint32_t)(uint16_t)act->input_offset * 0x00010001u;
+    uint32_t bmax = 0;
+    for (int32_t o = 0; bias != NULL && o < oc; ++o) {
+        const uint32_t b = bias[o] < 0 ? 0u - (uint32_t)bias[o] : (uint32_t)bias[o];
+        bmax = b > bmax ? b : bmax;
+    }
+    const uint32_t bound = n < 32768 ? bmax + 32640u * (uint32_t)n : 0xFFFFFFFFu;
+    for (int32_t p = 0; p < pixels; ++p) {
+        for (int32_t i = 0; i < n4; i += 4) {
+            const uint32_t v = kws_read_u32(x + (size_t)p * n + i);
+            xw[(size_t)p * row + i / 2] = kws_sadd16(kws_sxtb16(v), off);
+            xw[(size_t)p * row + i / 2 + 1] = kws_sadd16(kws_sxtb16_ror8(v), off);
+        }
+    }
+    for (int32_t o = 0; o < oc; ++o) {
+        const int8_t *w = filter + (size_t)o * n;
+        kws_rqf_t f = {0, 0, 1};
+        const int fast = kws_rqf(rq, o, act->output_offset, bound, &f);
+        for (int32_t p = 0; p < pixels; p += 4) {
+            int32_t px[4]; /* the block's pixels (the last repeated past the end) */
+            for (int32_t j = 0; j < 4; ++j) {
+                px[j] = p + j < pixels ? p + j : pixels - 1;
+            }
+            const uint32_t *x0 = xw + (size_t)px[0] * row, *x1 = xw + (size_t)px[1] * row;
+            const uint32_t *x2 = xw + (size_t)px[2] * row, *x3 = xw + (size_t)px[3] * row;
+            const int32_t b = bias != NULL ? bias[o] : 0;
+            int32_t a0 = b, a1 = b, a2 = b, a3 = b;
+            const int8_t *wp = w;
+            for (const uint32_t *end = x0 + row; x0 < end; x0 += 2, x1 += 2, x2 += 2, x3 += 2) {
+                const uint32_t v = kws_read_u32(wp);
+                const uint32_t we = kws_sxtb16(v), wo = kws_sxtb16_ror8(v);
+                wp += 4;
+                a0 = kws_smlad(wo, x0[1], kws_smlad(we, x0[0], a0));
+                a1 = kws_smlad(wo, x1[1], kws_smlad(we, x1[0], a1));
+                a2 = kws_smlad(wo, x2[1], kws_smlad(we, x2[0], a2));
+                a3 = kws_smlad(wo, x3[1], kws_smlad(we, x3[0], a3));
+            }
+            int32_t a[4] = {a0, a1, a2, a3};
+            for (int32_t j = 0; j < 4; ++j) {
+                for (int32_t i = n4; i < n; ++i) {
+                    a[j] += (x[(size_t)px[j] * n + i] + act->input_offset) * w[i];
+                }
+                y[(size_t)px[j] * oc + o] = fast
+                    ? (int8_t)kws_clamp(kws_rqf_apply(2 * a[j], f), act->act_min, act->act_max)
+                    : kws_output_s8(a[j], rq, o, act);
+            }
+        }
+    }
+}
+#endif
 
 kws_status_t kws_pointwise_conv_s8_reusing(const kws_conv_shape_t *s, const kws_act_t *act,
                                            const kws_requant_t *rq,
@@ -112,11 +177,11 @@ kws_status_t kws_pointwise_conv_s8_reusing(const kws_conv_shape_t *s, const kws_
     if (t > 0 && ((uintptr_t)input & 3) == 0 && ((uintptr_t)output & 3) == 0) {
         const int32_t n = s->in_c, oc = s->out_c, head = s->in_h * s->in_w - t;
         /* pixels [0, head) with the rows in the output's tail (written only after), then
-         * [head, pixels) with them in the input's first bytes (read by then) */
+         * [head, pixels) widened into the input's first bytes (read by then) */
         uint32_t *tail = (uint32_t *)(void *)(output + (((size_t)head * oc + 3) & ~(size_t)3));
         kws_dot_s8(head, n, oc, act, rq, input, filter, bias, output, tail);
-        kws_dot_s8(t, n, oc, act, rq, input + (size_t)head * n, filter, bias,
-                   output + (size_t)head * oc, (uint32_t *)(void *)input);
+        pw_few_pixels(t, n, oc, act, rq, input + (size_t)head * n, filter, bias,
+                      output + (size_t)head * oc, (uint32_t *)(void *)input);
         return KWS_OK;
     }
 #endif
