@@ -105,10 +105,11 @@ def _reusable(m: TfliteModel, layers: list[Layer], io: set[int], group: dict[int
     for the last time there and the rows fit (:func:`reuse_pixels`)."""
     found = set()
     for i, layer in enumerate(layers):
+        if layer.kernel != "pointwise" or "pw_filter" in layer.arrays or not layer.scratch:
+            continue
         t = layer.input
-        if (layer.kernel == "pointwise" and "pw_filter" not in layer.arrays and layer.scratch
-                and t not in io and not _is_constant(m, t)
-                and spans[group.get(t, t)][1] == i and reuse_pixels(layer.params) > 0):
+        if (t not in io and not _is_constant(m, t) and spans[group.get(t, t)][1] == i
+                and reuse_pixels(layer.params) > 0):
             found.add(i)
     return found
 
