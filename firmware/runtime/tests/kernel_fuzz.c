@@ -5,7 +5,8 @@
  * a min / max clamp (narrow range), and the exact fallback (TFLite shift >= 0, or a bias too
  * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
- * padding, in the same quantization modes; average pool over random windows (up to 256 pixels,
+ * padding, in the same quantization modes (pointwise also through
+ * kws_pointwise_conv_s8_reusing, its widened rows in its own input and output); average pool over random windows (up to 256 pixels,
  * the limit of the DSP path's 16-bit lane sums); fully connected (1..9 outputs: the four- and
  * two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
  * rectangular), stride 1..3, any padding and depth multiplier, mostly with few output pixels
