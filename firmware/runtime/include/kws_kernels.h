@@ -103,7 +103,8 @@ int32_t kws_pointwise_conv_s8_reuse_pixels(const kws_conv_shape_t *shape);
  * and the speed of the widened rows: they live in the output's last
  * kws_pointwise_conv_s8_reuse_pixels pixels while the other pixels are computed, then those
  * last pixels' inputs are widened into the input's first bytes (read by then) and run against
- * the filter widened as it is read. The input is overwritten.
+ * the filter widened as it is read. The input is overwritten (input and output must not
+ * overlap).
  * Where that count is 0 or input / output are not 4-byte aligned, the scratch-free path; the
  * output is the same bit for bit either way. */
 kws_status_t kws_pointwise_conv_s8_reusing(const kws_conv_shape_t *shape, const kws_act_t *act,

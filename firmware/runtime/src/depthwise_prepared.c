@@ -849,6 +849,8 @@ static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
 #undef DWP_ASM_COPY
 #undef DWP_ASM_SINGLE_GROUP
 #undef DWP_ASM_SINGLE_CH
+#undef DWP_ASM_PAIR_GROUP
+#undef DWP_ASM_PAIR_CH
 #else
     const int32_t c = p->c;
     for (int32_t row = 0; row < p->rows; ++row, p->x += p->xstep, p->y += p->ystep) {
