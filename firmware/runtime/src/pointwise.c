@@ -97,6 +97,16 @@ int32_t kws_pointwise_conv_s8_reuse_pixels(const kws_conv_shape_t *s)
 }
 
 #if KWS_USE_DSP
+/* One output of pw_few_pixels from acc: the fast requantization where fast (2 acc fits int32),
+ * else TFLite's. */
+static KWS_ALWAYS_INLINE int8_t pw_few_out(int32_t acc, int fast, kws_rqf_t f,
+                                           const kws_requant_t *rq, int32_t o,
+                                           const kws_act_t *act)
+{
+    return fast ? (int8_t)kws_clamp(kws_rqf_apply(2 * acc, f), act->act_min, act->act_max)
+                : kws_output_s8(acc, rq, o, act);
+}
+
 /* out[p][o] for the few pixels [0, pixels) of x (n int8 each) and every output channel: each
  * pixel's inputs widened once to int16 with the input offset added (per four inputs the words
  * (x0, x2), (x1, x3) of SXTB16 and SADD16) into xw (pixels * (n & ~3) * 2 bytes, 4-byte
@@ -127,14 +137,11 @@ static void pw_few_pixels(int32_t pixels, int32_t n, int32_t oc, const kws_act_t
         const int8_t *w = filter + (size_t)o * n;
         kws_rqf_t f = {0, 0, 1};
         const int fast = kws_rqf(rq, o, act->output_offset, bound, &f);
-        for (int32_t p = 0; p < pixels; p += 4) {
-            int32_t px[4]; /* the block's pixels (the last repeated past the end) */
-            for (int32_t j = 0; j < 4; ++j) {
-                px[j] = p + j < pixels ? p + j : pixels - 1;
-            }
-            const uint32_t *x0 = xw + (size_t)px[0] * row, *x1 = xw + (size_t)px[1] * row;
-            const uint32_t *x2 = xw + (size_t)px[2] * row, *x3 = xw + (size_t)px[3] * row;
-            const int32_t b = bias != NULL ? bias[o] : 0;
+        const int32_t b = bias != NULL ? bias[o] : 0;
+        int32_t p = 0;
+        for (; p + 4 <= pixels; p += 4) {
+            const uint32_t *x0 = xw + (size_t)p * row, *x1 = x0 + row, *x2 = x1 + row;
+            const uint32_t *x3 = x2 + row;
             int32_t a0 = b, a1 = b, a2 = b, a3 = b;
             const int8_t *wp = w;
             for (const uint32_t *end = x0 + row; x0 < end; x0 += 2, x1 += 2, x2 += 2, x3 += 2) {
@@ -146,15 +153,31 @@ static void pw_few_pixels(int32_t pixels, int32_t n, int32_t oc, const kws_act_t
                 a2 = kws_smlad(wo, x2[1], kws_smlad(we, x2[0], a2));
                 a3 = kws_smlad(wo, x3[1], kws_smlad(we, x3[0], a3));
             }
-            int32_t a[4] = {a0, a1, a2, a3};
-            for (int32_t j = 0; j < 4; ++j) {
-                for (int32_t i = n4; i < n; ++i) {
-                    a[j] += (x[(size_t)px[j] * n + i] + act->input_offset) * w[i];
-                }
-                y[(size_t)px[j] * oc + o] = fast
-                    ? (int8_t)kws_clamp(kws_rqf_apply(2 * a[j], f), act->act_min, act->act_max)
-                    : kws_output_s8(a[j], rq, o, act);
+            for (int32_t i = n4; i < n; ++i) {
+                const int8_t *xi = x + (size_t)p * n + i;
+                a0 += (xi[0] + act->input_offset) * w[i];
+                a1 += (xi[n] + act->input_offset) * w[i];
+                a2 += (xi[2 * n] + act->input_offset) * w[i];
+                a3 += (xi[3 * n] + act->input_offset) * w[i];
             }
+            int8_t *yp = y + (size_t)p * oc + o;
+            yp[0] = pw_few_out(a0, fast, f, rq, o, act);
+            yp[oc] = pw_few_out(a1, fast, f, rq, o, act);
+            yp[2 * oc] = pw_few_out(a2, fast, f, rq, o, act);
+            yp[3 * oc] = pw_few_out(a3, fast, f, rq, o, act);
+        }
+        for (; p < pixels; ++p) { /* the last 1..3 */
+            const uint32_t *x0 = xw + (size_t)p * row;
+            int32_t a0 = b;
+            for (int32_t i = 0; i < n4; i += 4) {
+                const uint32_t v = kws_read_u32(w + i);
+                a0 = kws_smlad(kws_sxtb16_ror8(v), x0[i / 2 + 1],
+                               kws_smlad(kws_sxtb16(v), x0[i / 2], a0));
+            }
+            for (int32_t i = n4; i < n; ++i) {
+                a0 += (x[(size_t)p * n + i] + act->input_offset) * w[i];
+            }
+            y[(size_t)p * oc + o] = pw_few_out(a0, fast, f, rq, o, act);
         }
     }
 }
