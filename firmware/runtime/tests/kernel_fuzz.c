@@ -6,9 +6,9 @@
  * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
  * padding, in the same quantization modes (pointwise also through
- * kws_pointwise_conv_s8_reusing, its widened rows in its own input and output); average pool over random windows (up to 256 pixels,
- * the limit of the DSP path's 16-bit lane sums); fully connected (1..9 outputs: the four- and
- * two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
+ * kws_pointwise_conv_s8_reusing, its widened rows in its own input and output); average pool
+ * over random windows (up to 256 pixels, the limit of the DSP path's 16-bit lane sums); fully
+ * connected (1..9 outputs: the four- and two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
  * rectangular), stride 1..3, any padding and depth multiplier, mostly with few output pixels
  * (the streaming step's shapes, the DSP direct path) in every quantization mode; the running
  * average pool of the streaming step over long slice sequences with resets. Run by
@@ -929,7 +929,8 @@ int main(void)
             /* the same layer through kws_pointwise_conv_s8_reusing on a copy of the input
              * (4-byte aligned, exactly n_in / n_out bytes): equal to the output checked above;
              * "reusing": the cases that wrote their widened rows into the input */
-            static int32_t in_rw[(MAX_H * MAX_W * 40 + 3) / 4], out_rw[(MAX_H * MAX_W * 40 + 3) / 4];
+            enum { RW = (MAX_H * MAX_W * 40 + 3) / 4 };
+            static int32_t in_rw[RW], out_rw[RW];
             int8_t *in_r = (int8_t *)in_rw, *out_r = (int8_t *)out_rw;
             memcpy(in_r, in, (size_t)n_in);
             const kws_status_t sr = kws_pointwise_conv_s8_reusing(
