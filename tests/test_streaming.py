@@ -97,7 +97,7 @@ def test_stream_parity_random_frames(name: str, kernel_path: str) -> None:
     assert check_stream(hm, path, stream_frames(200, zp, seed=99), min_unique=2) == 200 - 48
 
 
-@pytest.mark.parametrize("name", ["stream_ds_cnn", "stream_tcn"])
+@pytest.mark.parametrize("name", ["stream_ds_cnn", "stream_tcn", "stream_tcn_max"])
 def test_stream_parity_real_speech(name: str) -> None:
     frames = np.load(DATA / "speech_frames.npy")
     path = ensure_model(name)
