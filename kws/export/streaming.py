@@ -20,7 +20,8 @@ slice). :func:`generate_step_c` writes the step function into the exported C:
   the new frame, writes the newest slice at the end); an average pool over ``k > 1`` slices
   instead keeps a ring of its input slices and their int32 sums and runs as a running sum
   (``kws_avgpool_running_s8``: add the newest slice, subtract the one it replaces, divide with
-  TFLite's rounding), so a step costs one slice, not ``k``; the layout comes from the planner;
+  TFLite's rounding), so a step costs one slice, not ``k``; a max pool runs on its buffer of
+  ``k`` slices (``k`` compares per output value); the layout comes from the planner;
 - the *arena* (caller-owned, ``KWS_MODEL_STREAM_ARENA_BYTES``, free between steps): the one
   output slice of each layer whose consumer reads only the newest slice, and kernel scratch,
   placed by the offline planner (:mod:`kws.export.planner`);

@@ -1,8 +1,9 @@
 """Keras keyword-spotting models: the DS-CNN family of Hello Edge (Zhang et al., 2017) and
 MLPerf Tiny KWS, an extra-small DS-CNN for two-word tasks, and two streamable families.
 
-The streamable families (``ds-cnn-stream``, ``tcn-stream``) use ``valid`` padding and stride 1
-along time in every layer and end in an average pool over all remaining time slices, so that the
+The streamable families (``ds-cnn-stream``, ``tcn-stream``, ``tcn-stream-max``) use ``valid``
+padding and stride 1 along time in every layer and end in an average (``tcn-stream-max``: a
+maximum) pool over all remaining time slices, so that the
 window model's output is a function of per-time-slice computations a device can carry from one
 hop to the next: ``kws export`` generates a step function (:mod:`kws.export.streaming`) that
 computes only the newest time slice of every layer and equals the window model bit for bit.
