@@ -247,6 +247,7 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
 
     args = parser.parse_args(["train", "--words", "yes,no"])
     assert args.negative_minutes == RECIPE_NEGATIVE_MINUTES == 30.0
+    assert args.model == TrainConfig(words=["yes"]).model == "tcn-stream-max"
     assert TrainConfig(words=["yes"]).negative_minutes == 0.0
 
 

@@ -1,7 +1,7 @@
 """``kws demo``: the main job end to end on the built-in default (offline synthetic speech).
 
 1. train a yes/no model on the offline synthetic corpus (``kws train --words yes,no``: the
-   streamable default, tcn-stream, which the firmware runs one step per 20 ms hop);
+   streamable default, tcn-stream-max, which the firmware runs one step per 20 ms hop);
 2. export it to C (``kws export``);
 3. build the Cortex-M4 firmware for it (``kws firmware build``);
 4. run the firmware under QEMU (mps2-an386) on a test stream made from held-out synthetic
@@ -78,8 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: "
                                                             "kws train's)")
     p.add_argument("--model", default=None, help="model family (default: kws train's); a "
-                   "streamable one (ds-cnn-stream, tcn-stream) runs the generated step "
-                   "function on the device, a step per hop")
+                   "streamable one (ds-cnn-stream, tcn-stream, tcn-stream-max) runs the "
+                   "generated step function on the device, a step per hop")
     p.add_argument("--seconds", type=float, default=60.0, help="test stream length")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--retrain", action="store_true", help="train again even if RUN exists")

@@ -40,7 +40,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` sub-command."""
     d = TrainConfig(words=[])
     p = sub.add_parser("train", help="train a keyword model and quantize it to int8",
-                       description="Train a keyword model (default tcn-stream, which the "
+                       description="Train a keyword model (default tcn-stream-max, which the "
                                    "device runs one step per 20 ms hop) on the named words, "
                                    "quantize it to int8 and write a run folder.")
     p.add_argument("--words", required=True, help="comma-separated keywords, e.g. yes,no")

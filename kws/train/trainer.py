@@ -87,7 +87,7 @@ class TrainConfig:
     out: str = "run"
     data: str = "synth"
     data_dir: str | None = None
-    model: str = "tcn-stream"     # streamable: one step per 20 ms hop on the device
+    model: str = "tcn-stream-max"  # streamable: one step per 20 ms hop on the device
     epochs: int = 25
     batch_size: int = 64
     learning_rate: float = 2e-3
