@@ -172,7 +172,7 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
     ----------
     name : str
         One of :data:`MODELS` (``ds-cnn-xs``, ``ds-cnn-s``, ``ds-cnn-m``, ``ds-cnn-l``, and the
-        streamable ``ds-cnn-stream``, ``tcn-stream``).
+        streamable ``ds-cnn-stream``, ``tcn-stream``, ``tcn-stream-max``).
     num_classes : int, keyword-only
         Output classes (softmax).
     settings : FrontendSettings, keyword-only
