@@ -100,7 +100,7 @@ def test_m4_kernels_match_reference_loops() -> None:
     assert "avgpool running: 400 cases 522210 outputs 0 mismatches" in res.stdout
 
 
-@pytest.mark.parametrize("name", ["stream_tcn", "stream_ds_cnn", "stream_mix"])
+@pytest.mark.parametrize("name", ["stream_tcn", "stream_tcn_max", "stream_ds_cnn", "stream_mix"])
 def test_stream_step_on_m4_equals_tflm(name: str) -> None:
     """kws_model_step on the M4 (DSP path, real SXTB16 / SMLAD) == TFLM's window model at every
     step with a full window, across a reset in the middle (the refill after dropped frames)."""

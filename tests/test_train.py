@@ -242,6 +242,13 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
                               "--cache-dir", str(tmp_path / "c")])
     with pytest.raises(KwsError, match="zebra"):
         args.func(args)
+    # the recipe's default: stream negatives (TrainConfig alone trains without them)
+    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig
+
+    args = parser.parse_args(["train", "--words", "yes,no"])
+    assert args.negative_minutes == RECIPE_NEGATIVE_MINUTES == 30.0
+    assert args.model == TrainConfig(words=["yes"]).model == "tcn-stream-max"
+    assert TrainConfig(words=["yes"]).negative_minutes == 0.0
 
 
 def test_spec_mask_bands():
