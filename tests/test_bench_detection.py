@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 
 from kws.audio import save_wav
-from kws.bench.detection import _row, dialogue_part, join_lines, parse_budgets
+from kws.bench.detection import (
+    _row,
+    dialogue_part,
+    event_peaks,
+    join_lines,
+    parse_budgets,
+    peak_summary,
+)
+from kws.data.labelled_stream import Event
 from kws.data.running_speech import banned_words, sentence
 from kws.errors import KwsError
 from kws.scoring import operating_points
@@ -67,3 +75,23 @@ def test_rows_print_the_chosen_budgets() -> None:
     assert "20/h: 0.400@200; 50/h: 0.400@200; 100/h: 0.200@150" in row
     neg = {**r, "events": 0}
     assert "20/h: th 200; 50/h: th 200; 100/h: th 150" in _row("negatives", neg, budgets)
+
+
+def test_event_peaks_take_the_hit_window_by_hand() -> None:
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    times = np.arange(0, 10000, 40)                       # an inference every 40 ms
+    scores = np.zeros((len(times), 4), np.int64)
+    scores[times == 1200, 2] = 240                        # "yes" inside its event (1.0-1.5 s)
+    scores[times == 1960, 2] = 250                        # 0.46 s after the end: still counts
+    scores[times == 2080, 2] = 255                        # 0.58 s after: outside
+    scores[times == 1400, 3] = 90                         # the other keyword
+    scores[times == 5200, 3] = 100                        # "no" event at 5.0-5.3 s: too low
+    events = [Event(1000.0, "yes", 1500.0, source="yes/a.wav", snr_db=20.0),
+              Event(5000.0, "no", 5300.0, source="no/b.wav", snr_db=6.0)]
+    peaks = event_peaks(scores, times, events, labels, [256, 256, 245, 200])
+    assert [(p["peak"], p["other_keyword_peak"], p["reached"]) for p in peaks] == [
+        (250, 90, True), (100, 0, False)]
+    assert peaks[1]["source"] == "no/b.wav" and peaks[1]["snr_db"] == 6.0
+    line = peak_summary(peaks)
+    assert "1 of 2 (no 1/1, yes 0/1)" in line and "[100] (1 under 128)" in line
+    assert "median SNR 6 dB (reached ones 20 dB)" in line

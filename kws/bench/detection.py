@@ -97,8 +97,9 @@ def join_lines(files: Sequence[Path], *, minutes: float = 10.0, seed: int = 0
 
 
 def speech_commands_stream(words: Sequence[str], *, minutes: float, split: str, seed: int = 0
-                           ) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
-    """The real Speech Commands stream (module docstring, 1)."""
+                           ) -> tuple[np.ndarray, list[tuple[float, float, str]], list[Any]]:
+    """The real Speech Commands stream (module docstring, 1): samples, events and the
+    :class:`kws.data.labelled_stream.Event` of each (its clip and SNR)."""
     from kws.data.augment import NoiseBank
     from kws.data.labelled_stream import make_stream
     from kws.data.manifest import BACKGROUND
@@ -132,7 +133,52 @@ def speech_commands_stream(words: Sequence[str], *, minutes: float, split: str, 
                                       seed=seed, noise=bank, distractor_prob=prob,
                                       gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),
                                       snr_db=(5.0, 30.0), noise_prob=1.0)
-    return samples, [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in events]
+    return samples, [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in events], events
+
+
+def event_peaks(scores: np.ndarray, times_ms: np.ndarray, events: Sequence[Any],
+                labels: Sequence[str], thresholds: Sequence[int]) -> list[dict[str, Any]]:
+    """For each keyword event (:class:`kws.data.labelled_stream.Event`), the highest smoothed
+    score of its keyword while it may be hit (its start to ``HIT_AFTER_S`` after its end) and
+    the highest other keyword's there; ``reached``: the peak meets its threshold (a detection
+    there, unless the refractory time of an earlier one swallows it).
+
+    ``scores``: :func:`kws.scoring.smoothed_scores` (N, C) at ``times_ms`` (N,)."""
+    from kws.scoring import HIT_AFTER_S
+
+    t = np.asarray(times_ms, dtype=np.float64) / 1000.0
+    sc = np.asarray(scores)
+    kw = [i for i, lab in enumerate(labels) if not lab.startswith("_")]
+    out = []
+    for e in events:
+        c = list(labels).index(e.label)
+        m = (t >= e.time_ms / 1000.0) & (t <= e.end_ms / 1000.0 + HIT_AFTER_S)
+        peak = int(sc[m, c].max()) if m.any() else 0
+        others = [i for i in kw if i != c]
+        other = int(sc[m][:, others].max()) if m.any() and others else 0
+        out.append({"label": e.label, "source": e.source, "snr_db": e.snr_db,
+                    "start_s": e.time_ms / 1000.0, "peak": peak, "other_keyword_peak": other,
+                    "reached": peak >= int(thresholds[c])})
+    return out
+
+
+def peak_summary(peaks: Sequence[dict[str, Any]]) -> str:
+    """One line: events whose keyword score stays under its threshold, their peak scores
+    and SNRs against those of the reached ones."""
+    miss = [p for p in peaks if not p["reached"]]
+    hit = [p for p in peaks if p["reached"]]
+
+    def med(rows: Sequence[dict[str, Any]], key: str) -> str:
+        vals = [r[key] for r in rows if r[key] is not None]
+        return f"{np.median(vals):.0f}" if vals else "-"
+
+    per = ", ".join(f"{lab} {sum(p['label'] == lab for p in miss)}/"
+                    f"{sum(p['label'] == lab for p in peaks)}"
+                    for lab in sorted({p["label"] for p in peaks}))
+    low = sum(p["peak"] < 128 for p in miss)
+    return (f"keywords under threshold: {len(miss)} of {len(peaks)} ({per}); their peak "
+            f"scores {sorted(p['peak'] for p in miss)} ({low} under 128); median SNR "
+            f"{med(miss, 'snr_db')} dB (reached ones {med(hit, 'snr_db')} dB)")
 
 
 def _splits(split: str) -> tuple[str, ...]:
@@ -247,14 +293,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return r
 
     t0 = time.perf_counter()
-    samples, events = speech_commands_stream(words, minutes=args.sc_minutes, split=args.split,
-                                             seed=args.seed)
+    samples, events, event_meta = speech_commands_stream(words, minutes=args.sc_minutes,
+                                                         split=args.split, seed=args.seed)
     t_build += time.perf_counter() - t0
     t0, c0 = time.perf_counter(), cpu()
     sc_sc = score_recordings(model, stream=samples, events=events, **kw)
     t_score, cpu_score = t_score + time.perf_counter() - t0, cpu_score + cpu() - c0
     audio_s += len(samples) / SAMPLE_RATE
     rows = [("speech commands (real)", scored("speech_commands", sc_sc))]
+    peaks = event_peaks(sc_sc.scores(det.average_window)[0], sc_sc.outputs[0][1], event_meta,
+                        det.labels, det.thresholds)
+    results["speech_commands"]["event_peaks"] = peaks
     if args.dialogue != "none":
         t0 = time.perf_counter()
         lines = dialogue_files(args.dialogue)
@@ -299,6 +348,7 @@ def main(argv: Sequence[str] | None = None) -> int:
           "DET: best miss@threshold within FA/h budget")
     for name, r in rows:
         print(_row(name, r, budgets))
+    print(peak_summary(peaks))
     sc_min = results["speech_commands"]["stream_hours"] * 60
     print(f"(speech commands stream {sc_min:.1f} min, {args.split} split, "
           f"{results['speech_commands']['events']} keyword events)")
