@@ -15,7 +15,9 @@ from kws.bench.detection import (
     event_peaks,
     join_lines,
     parse_budgets,
+    parse_windows,
     peak_summary,
+    smoothing_sweep,
 )
 from kws.data.labelled_stream import Event
 from kws.data.running_speech import banned_words, sentence
@@ -95,3 +97,25 @@ def test_event_peaks_take_the_hit_window_by_hand() -> None:
     line = peak_summary(peaks)
     assert "1 of 2 (no 1/1, yes 0/1)" in line and "[100] (1 under 128)" in line
     assert "median SNR 6 dB (reached ones 20 dB)" in line
+
+
+def test_smoothing_sweep_by_hand() -> None:
+    from kws.detect import DetectorSettings
+    from kws.evaluate import Scored
+
+    times = np.arange(0, 100000, 40)                      # 100 s, an inference every 40 ms
+    q = np.full((len(times), 3), -128, np.int8)           # zero point -128: score 0
+    q[(times >= 10200) & (times < 10360), 2] = 127        # the keyword: 4 inferences at 255
+    q[times == 50000, 2] = 127                            # a one-inference spike: a false accept
+    sc = Scored([(q, times)], [[(10.0, 10.5, "yes")]], [100.0], output_zero_point=-128)
+    det = DetectorSettings(labels=("_silence_", "_unknown_", "yes"), thresholds=(256, 256, 200),
+                           average_window=3)
+    sweep = smoothing_sweep(sc, det, parse_windows("2,1"), parse_budgets("10,100"))
+    assert list(sweep) == [1, 2]
+    assert [p["threshold"] for p in sweep[1]] == [None, 1]       # K=1: the spike always fires
+    assert sweep[1][1]["miss_rate"] == 0.0
+    assert [(p["threshold"], p["miss_rate"], p["fa_per_hour"]) for p in sweep[2]] == [
+        (128, 0.0, 0.0), (128, 0.0, 0.0)]                        # the spike averages to 127
+    for bad in ("0", "17", "x", ""):
+        with pytest.raises(KwsError, match="--smoothing"):
+            parse_windows(bad)

@@ -227,6 +227,33 @@ def parse_budgets(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(vals)))
 
 
+def parse_windows(text: str) -> tuple[int, ...]:
+    """``--smoothing``: comma-separated smoothing windows K, each 1..16.
+
+    >>> parse_windows("8, 1,16")
+    (1, 8, 16)
+    """
+    try:
+        vals = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise KwsError(f"--smoothing {text!r}: expected comma-separated integers") from None
+    if not vals or any(not 1 <= v <= 16 for v in vals):
+        raise KwsError(f"--smoothing {text!r}: expected windows of 1..16 inferences")
+    return tuple(vals)
+
+
+def smoothing_sweep(scored: Any, det: Any, windows: Sequence[int], budgets: Sequence[float]
+                    ) -> dict[int, list[dict[str, Any]]]:
+    """The DET operating points of ``scored`` (:class:`kws.evaluate.Scored`) with the detector
+    ``det``'s smoothing window replaced by each of ``windows`` (thresholds swept as usual)."""
+    import dataclasses
+
+    from kws.scoring import operating_points
+
+    return {k: operating_points(scored.curve(dataclasses.replace(det, average_window=k)),
+                                budgets) for k in windows}
+
+
 def _row(name: str, r: dict[str, Any], budgets: Sequence[float]) -> str:
     if r["events"]:
         ops = "; ".join(f"{p['fa_per_hour_budget']:g}/h: " + (
@@ -260,6 +287,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("c", "tflm"), default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="write every result here")
+    ap.add_argument("--smoothing", default=None,
+                    help="also print the real pooled DET operating points at these smoothing "
+                    "windows K, comma-separated (e.g. 1,4,8,12,16; 1..16)")
     ap.add_argument("--budgets", default=None,
                     help="FA/h budgets of the DET operating points, comma-separated "
                     "(default 0.5,1,2,5,10,50)")
@@ -323,6 +353,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              sc_sc.durations + sc_d.durations,
                              output_zero_point=sc_sc.zp, names=sc_sc.names + sc_d.names)
         rows.append(("real, pooled", scored("real", pooled)))
+        if args.smoothing:
+            results["smoothing_sweep"] = smoothing_sweep(pooled, det, parse_windows(
+                args.smoothing), budgets)
     if args.tts_minutes > 0:
         t0 = time.perf_counter()
         x = tts_stream(words, minutes=args.tts_minutes, seed=args.seed)
@@ -349,6 +382,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name, r in rows:
         print(_row(name, r, budgets))
     print(peak_summary(peaks))
+    for k, ops in results.get("smoothing_sweep", {}).items():
+        print(f"real, pooled, smoothing K={k:<3} DET: " + "; ".join(
+            f"{p['fa_per_hour_budget']:g}/h: " + (f"{p['miss_rate']:.3f}@{p['threshold']}"
+                                                  if p["threshold"] is not None else "-")
+            for p in ops))
     sc_min = results["speech_commands"]["stream_hours"] * 60
     print(f"(speech commands stream {sc_min:.1f} min, {args.split} split, "
           f"{results['speech_commands']['events']} keyword events)")
