@@ -42,3 +42,14 @@ def test_rejects_bad_smoothing() -> None:
     for bad in (-0.1, 1.0):
         with pytest.raises(ValueError, match="label smoothing"):
             SmoothedSparseCrossentropy(bad)
+
+
+def test_train_config_checks_label_smoothing() -> None:
+    from kws.errors import KwsError
+    from kws.train.trainer import TrainConfig, check_config
+
+    check_config(TrainConfig(words=["yes"], label_smoothing=0.1))
+    for bad in (dict(label_smoothing=1.0), dict(label_smoothing=-0.2),
+                dict(label_smoothing=0.1, teacher="runs/a")):
+        with pytest.raises(KwsError, match="smoothing|teacher"):
+            check_config(TrainConfig(words=["yes"], **bad))
