@@ -26,7 +26,10 @@ defaults); the matching rule is :data:`kws.evaluate.MATCHING_RULE`. Scoring runs
 schedule with the C front end and the C runtime through ctypes, ``--jobs`` processes.
 
     kws bench detection RUN [--sc-minutes 60] [--tts-minutes 20] [--split test] [--json F]
-                            [--budgets 10,20,50,100]
+                            [--budgets 10,20,50,100] [--smoothing 4,8,16]
+
+``--json`` also lists each keyword event's peak score, clip and SNR (:func:`event_peaks`):
+which keywords are missed, and whether by a little or entirely.
 """
 
 from __future__ import annotations
