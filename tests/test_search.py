@@ -539,11 +539,12 @@ def _tiny_search_config(tmp_path: Path, cache: Path, data: Path, budget: Budget,
                "batch_size": 16, "unknown_percent": 100.0, "silence_percent": 20.0,
                "calibration_minutes": 0.2, "prune_epochs": 1,
                "noise_dir": str(data / "_background_noise_")},
-        real_speech=str(data), stream_minutes=0.5, workers=0, cache_dir=str(cache))
+        real_speech=str(data), stream_minutes=0.5, detection="stream",
+        negatives=[str(data / "_background_noise_")], workers=0, cache_dir=str(cache))
 
 
 def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, tmp_path,
-                                                                   monkeypatch):
+                                                                   monkeypatch, capfd):
     """A whole search at a tiny scale (tiny data, 1-epoch proxies and finals, two
     finalists, a space of widths at 13 MFCC coefficients with and without pruning): every
     finalist is trained, exported and measured on its real firmware under QEMU and fits the
@@ -559,6 +560,9 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     budget = Budget(flash=44 * 1024, ram=16 * 1024, instructions_per_second=12e6)
     cfg = _tiny_search_config(tmp_path, cache, data, budget)
     report = run_search(cfg)
+    progress = capfd.readouterr().err         # tqdm's bars of each phase
+    for bar in ("probe candidates", "rung 1/1 (1 epochs)", "finalists (1 epochs, measured)"):
+        assert bar in progress, progress[-2000:]
     state = json.loads((Path(cfg.out) / "search.json").read_text())
     predicted = {n: e["predicted"] for n, e in state["candidates"].items()}
     # the widest candidates did not fit: the budget binds
@@ -571,6 +575,9 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
         assert m["instructions_per_second"] <= budget.instructions_per_second
         assert f["figures"]["instructions_per_hop_frontend"] > 0
         assert f["detection"]["events"] > 0 and f["accuracy_real"] is not None
+        # the user's negatives (4 s of noise) pooled with the stream, each part's minutes
+        stream, negs = f["detection"]["parts"]
+        assert negs["negative_minutes"] == round(4 / 60, 2) and stream["negative_minutes"] > 0
         assert all(abs(e) <= 0.03 for e in f["errors"].values()), f["errors"]
         assert f["name"].endswith(("-c13", "-c13-p50"))
         settings = json.loads((Path(f["run"]) / "settings.json").read_text())
@@ -584,7 +591,8 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     points = json.loads((out / "pareto.json").read_text())["points"]
     assert sum(p["measured"] for p in points) == 2 and any(p["pareto"] for p in points)
     assert (out / "pareto.png").stat().st_size > 1000
-    assert "candidate" in report["table"][0]
+    assert "candidate" in report["table"][0] and "non-kw min" in report["table"][0]
+    assert len(report["detection_notes"]) == 2
 
     def no_training(spec):
         raise AssertionError(f"resumed search trained {spec['candidate']}")

@@ -18,10 +18,12 @@ from typing import Any, Callable
 from tqdm import tqdm
 
 from kws.errors import KwsError
+from kws.evaluate import negative_files
 from kws.search.cost import Budget, Cost, CostModel, calibrate, relative_errors
 from kws.search.executor import make_executor
+from kws.search.measure import resolve_detection
 from kws.search.probe import probe
-from kws.search.report import finalist_table, pareto_points, write_pareto
+from kws.search.report import detection_notes, finalist_table, pareto_points, write_pareto
 from kws.search.space import DEFAULT_COEFFS, Candidate, check_dimensions, enumerate_space
 from kws.search.state import SearchState
 from kws.search.strategy import Schedule, frontier, next_size, promote, starting_pool
@@ -34,7 +36,12 @@ class SearchConfig:
 
     ``train`` holds the :class:`kws.train.trainer.TrainConfig` fields every trial shares
     (data, data_dir, per_word, seed, batch_size, ...). ``real_speech``: a folder of real
-    recordings (Speech Commands layout) the finalists' accuracy and FA/h are measured on.
+    recordings (Speech Commands layout) the finalists' accuracy is measured on.
+    ``detection``: how their FA/h and miss rate are measured
+    (:data:`kws.search.measure.DETECTION_MODES`; None: ``auto``, the real streams of ``kws
+    bench detection`` where the shared data are present, else a stream of ``real_speech``'s
+    clips), ``stream_minutes`` long (the Speech Commands stream); ``negatives``: folders of
+    keyword-free recordings pooled into their FA/h.
     ``families``: the families searched (default all); ``grid``: an override of the grid;
     ``coeffs``: the input resolutions (MFCC coefficients per frame) searched (default
     :data:`kws.search.space.DEFAULT_COEFFS`); ``prune``: the pruning ratios searched (default
@@ -60,7 +67,9 @@ class SearchConfig:
     prune: list[float] | None = None
     train: dict[str, Any] = dataclasses.field(default_factory=dict)
     real_speech: str | None = None
-    stream_minutes: float = 10.0
+    stream_minutes: float = 30.0
+    detection: str | None = None
+    negatives: list[str] | None = None
     workers: int = 2
     ray: str | None = None
     cache_dir: str | None = None
@@ -126,7 +135,8 @@ def _spec(cfg: SearchConfig, c: Candidate, kind: str, epochs: int) -> dict[str, 
             "run": str(_run_dir(cfg, c.name)),
             "train": {**cfg.train, "words": cfg.words, "cache_dir": cfg.cache_dir,
                       "real_eval": None, "seed": cfg.seed},
-            "real_speech": cfg.real_speech, "stream_minutes": cfg.stream_minutes}
+            "real_speech": cfg.real_speech, "stream_minutes": cfg.stream_minutes,
+            "detection": resolve_detection(cfg.detection), "negatives": cfg.negatives}
 
 
 def _run_batch(cfg: SearchConfig, state: SearchState, executor: Any, kind: str, epochs: int,
@@ -156,6 +166,9 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
     from kws.train.data import class_names
 
     check_dimensions(cfg.coeffs, cfg.prune)
+    detection = resolve_detection(cfg.detection)
+    for folder in cfg.negatives or ():        # a bad folder is refused before any training
+        negative_files(folder)
     classes = class_names(cfg.words)
     state = SearchState.open(cfg.out, cfg.key())
     sched = cfg.effective_schedule()
@@ -184,7 +197,10 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
          f"{len(pool)} start; rungs {list(sched.rungs)} epochs, {sched.finalists} finalists "
          f"to {sched.final_epochs} epochs")
     executor = make_executor(workers=cfg.workers, ray_address=cfg.ray)
-    _log(f"kws search: trials run in {executor.name}")
+    _log(f"kws search: trials run in {executor.name}; finalists' FA/h on "
+         + ("kws bench detection's real streams" if detection == "bench" else
+            f"a stream of {cfg.real_speech}" if cfg.real_speech else "no stream")
+         + (f" and {', '.join(cfg.negatives)}" if cfg.negatives else ""))
     by_name = {c.name: c for c in pool}
     members = list(pool)
     last: dict[str, dict[str, Any]] = {}
@@ -233,7 +249,7 @@ def _report(cfg: SearchConfig, state: SearchState, last: dict[str, dict[str, Any
     worst = {k: max(abs(r["errors"][k]) for r in rows) for k in rows[0]["errors"]} if rows \
         else {}
     report = {"finalists": rows, "cost_model_max_error": worst, "table": table,
-              "pareto_png": str(png)}
+              "detection_notes": detection_notes(rows), "pareto_png": str(png)}
     import json
 
     from kws.fileio import write_text_atomic

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
 
@@ -101,19 +101,156 @@ def layer_counts(model_path: str | Path, *, streaming: bool, seed: int = 0) -> R
                     int(np.median(total[w:])))
 
 
-def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0,
-                   seed: int = 0, split: str | None = None) -> dict[str, Any]:
-    """False accepts per hour and misses of RUN's detector (its detector.json) on a stream of
-    real recordings: the keywords of ``folder`` (Speech Commands layout) as events among its
-    other words, 2-5 s apart at 5-30 dB SNR over held-out synthesized noise
-    (:func:`kws.data.labelled_stream.make_stream`), scored with the firmware's schedule and
-    the matching rule of :mod:`kws.scoring`.
+#: How the finalists' false accepts are measured (``--detection``): ``bench``: the real
+#: streams of ``kws bench detection`` (:func:`bench_detection`); ``stream``: a stream of the
+#: ``--real-speech`` clips (:func:`real_detection`); ``auto``: ``bench`` where its data are
+#: present (:func:`bench_missing`), else ``stream``.
+DETECTION_MODES = ("auto", "bench", "stream")
+
+
+def bench_missing() -> str | None:
+    """Why ``kws bench detection``'s real streams cannot be built here (a missing folder of
+    the shared data, or the screening's recognizer), or None."""
+    from kws.bench.detection import DIALOGUE
+    from kws.paths import shared_dir
+
+    root = shared_dir()
+    for sub in ("speech_commands_train", "audio", DIALOGUE):
+        if not (root / sub).is_dir():
+            return f"{root / sub}: missing"
+    try:
+        import pocketsphinx  # noqa: F401
+    except ImportError:
+        return "the pocketsphinx package (screening the dialogue) is not installed"
+    return None
+
+
+def resolve_detection(mode: str | None) -> str:
+    """``bench`` or ``stream`` for ``--detection MODE`` (None: ``auto``).
+
+    Raises
+    ------
+    KwsError
+        An unknown mode, or ``bench`` where its data are missing.
+    """
+    mode = mode or "auto"
+    if mode not in DETECTION_MODES:
+        raise KwsError(f"{mode!r}: expected one of {', '.join(DETECTION_MODES)}",
+                       argument="detection")
+    if mode == "stream":
+        return mode
+    why = bench_missing()
+    if why is None:
+        return "bench"
+    if mode == "bench":
+        raise KwsError(f"the real detection benchmark cannot be built: {why}",
+                       argument="detection")
+    return "stream"
+
+
+def negative_recordings(folders: Sequence[str | Path]) -> list[tuple[str, np.ndarray]]:
+    """(name, int16 samples at 16 kHz) of every recording under ``folders`` (keyword-free
+    audio, ``kws eval --negatives``'s files).
+
+    Raises
+    ------
+    KwsError
+        A folder missing or without recordings.
+    """
+    from kws.audio import load_audio
+    from kws.evaluate import negative_files
+
+    return [(str(f), load_audio(f)) for d in folders for f in negative_files(d)]
+
+
+def _pooled(model: Any, det: Any, parts: list[tuple[str, Any]]) -> dict[str, Any]:
+    """Detection figures of RUN's detector pooled over scored ``parts`` (name, Scored), with
+    each part's non-keyword minutes and false accepts."""
+    from kws.evaluate import Scored
+
+    first = parts[0][1]
+    pooled = Scored([o for _, s in parts for o in s.outputs],
+                    [e for _, s in parts for e in s.events],
+                    [d for _, s in parts for d in s.durations],
+                    output_zero_point=first.zp, names=[n for _, s in parts for n in s.names])
+    r = pooled.at(det)
+    rows = []
+    for name, s in parts:
+        p = s.at(det)
+        rows.append({"name": name, "negative_minutes": round(p["negative_hours"] * 60, 2),
+                     "false_accepts": p["false_accepts"],
+                     "audio_minutes": round(sum(s.durations) / 60, 2)})
+    return {k: r[k] for k in ("fa_per_hour", "false_accepts", "miss_rate", "misses", "events",
+                              "negative_hours")} | {
+        "stream_minutes": round(sum(pooled.durations) / 60, 2), "parts": rows}
+
+
+def _score_negatives(model: Any, det: Any, negatives: Sequence[str | Path]) -> list[Any]:
+    from kws.evaluate import score_recordings
+
+    if not negatives:
+        return []
+    recs = negative_recordings(negatives)
+    sc = score_recordings(model, negatives=[x for _, x in recs],
+                          negative_names=[n for n, _ in recs],
+                          model_every_hops=det.model_every_hops, workers=1)
+    return [(f"negatives {', '.join(str(d) for d in negatives)}", sc)]
+
+
+def bench_detection(run: str | Path, *, minutes: float = 30.0, seed: int = 0,
+                    negatives: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """False accepts per hour and misses of RUN's detector on ``kws bench detection``'s real
+    streams (:mod:`kws.bench.detection`): a ``minutes`` stream of the held-out Speech Commands
+    split (the keywords as events among other real words) and the screened scoring half of
+    the shared running dialogue, with ``negatives`` (folders of keyword-free recordings)
+    pooled in; firmware schedule, the matching rule of :mod:`kws.scoring`.
 
     Returns
     -------
     dict
         ``fa_per_hour``, ``false_accepts``, ``miss_rate``, ``misses``, ``events``,
-        ``negative_hours``, ``stream_minutes``, ``folder``.
+        ``negative_hours``, ``stream_minutes`` (all audio scored), ``parts`` (each stream's
+        ``name``, ``audio_minutes``, ``negative_minutes`` and ``false_accepts``), ``source``.
+    """
+    from kws.bench.detection import (
+        dialogue_files,
+        join_lines,
+        screened_lines,
+        speech_commands_stream,
+    )
+    from kws.evaluate import score_recordings
+    from kws.simulate import detector_settings_for, load_run_model
+
+    model = load_run_model(run)
+    det = detector_settings_for(model)
+    words = [w for w in model.labels if not w.startswith("_")]
+    kw = {"model_every_hops": det.model_every_hops, "workers": 1}
+    samples, events = speech_commands_stream(words, minutes=minutes, split="heldout", seed=seed)
+    parts = [("speech commands (held-out split)",
+              score_recordings(model, stream=samples, events=events, **kw))]
+    lines, _ = screened_lines(dialogue_files("scoring"), words, jobs=1)
+    recs = join_lines(lines, seed=seed)
+    parts.append(("running dialogue (scoring half, screened)", score_recordings(
+        model, negatives=[x for x, _ in recs],
+        negative_names=[f"dialogue {i}" for i in range(len(recs))], **kw)))
+    parts += _score_negatives(model, det, negatives)
+    return _pooled(model, det, parts) | {"source": "kws bench detection"}
+
+
+def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0,
+                   seed: int = 0, split: str | None = None,
+                   negatives: Sequence[str | Path] = ()) -> dict[str, Any]:
+    """False accepts per hour and misses of RUN's detector (its detector.json) on a stream of
+    real recordings: the keywords of ``folder`` (Speech Commands layout) as events among its
+    other words, 2-5 s apart at 5-30 dB SNR over held-out synthesized noise
+    (:func:`kws.data.labelled_stream.make_stream`), with ``negatives`` (folders of
+    keyword-free recordings) pooled in, scored with the firmware's schedule and the matching
+    rule of :mod:`kws.scoring`.
+
+    Returns
+    -------
+    dict
+        As :func:`bench_detection`; ``source`` is ``folder``.
     """
     from kws.data.augment import synthetic_background
     from kws.data.labelled_stream import make_stream
@@ -128,11 +265,32 @@ def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0
                                   distractor_prob=0.5, gap_s=(2.0, 5.0), snr_db=(5.0, 30.0))
     if not events:
         raise KwsError(f"{folder}: no clips of {', '.join(words)} for a detection stream")
-    scored = score_recordings(model, stream=samples,
-                              events=[(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label)
-                                      for e in events],
-                              model_every_hops=det.model_every_hops)
-    r = scored.at(det)
-    return {k: r[k] for k in ("fa_per_hour", "false_accepts", "miss_rate", "misses", "events",
-                              "negative_hours")} | {
-        "stream_minutes": round(len(samples) / 16000 / 60, 2), "folder": str(folder)}
+    parts = [(f"stream of {folder}", score_recordings(
+        model, stream=samples, events=[(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label)
+                                       for e in events],
+        model_every_hops=det.model_every_hops))]
+    parts += _score_negatives(model, det, negatives)
+    return _pooled(model, det, parts) | {"source": str(folder)}
+
+
+def finalist_detection(run: str | Path, *, mode: str, real_speech: str | Path | None,
+                       minutes: float, seed: int = 0,
+                       negatives: Sequence[str | Path] = ()) -> dict[str, Any] | None:
+    """A finalist's detection figures as ``--detection`` says: ``bench``
+    (:func:`bench_detection`), ``stream`` (:func:`real_detection` on ``real_speech``; only
+    the ``negatives`` without it); None when there is nothing to score."""
+    if mode == "bench":
+        return bench_detection(run, minutes=minutes, seed=seed, negatives=negatives)
+    if mode != "stream":
+        raise KwsError(f"{mode!r}: expected bench or stream", argument="detection")
+    if real_speech:
+        return real_detection(run, real_speech, minutes=minutes, seed=seed,
+                              negatives=negatives)
+    if not negatives:
+        return None
+    from kws.simulate import detector_settings_for, load_run_model
+
+    model = load_run_model(run)
+    det = detector_settings_for(model)
+    return _pooled(model, det, _score_negatives(model, det, negatives)) | {
+        "source": "negatives"}

@@ -24,10 +24,34 @@ def _num(x: float | None, fmt: str) -> str:
     return "-" if x is None or x != x else format(x, fmt)
 
 
+def _minutes(det: dict[str, Any]) -> str:
+    """Minutes of non-keyword audio the FA/h is over."""
+    h = det.get("negative_hours")
+    return "-" if h is None else f"{60 * h:.1f}"
+
+
+def detection_notes(finals: Sequence[dict[str, Any]]) -> list[str]:
+    """What each finalist's FA/h was measured on: every stream, its non-keyword minutes and
+    false accepts."""
+    lines = []
+    for f in finals:
+        det = f.get("detection") or {}
+        if not det:
+            continue
+        parts = "; ".join(f"{p['name']}: {p['negative_minutes']:.1f} min non-keyword of "
+                          f"{p['audio_minutes']:.1f} min, {p['false_accepts']} FA"
+                          for p in det.get("parts", []))
+        lines.append(f"{f['name']} FA/h over {60 * det['negative_hours']:.1f} min of "
+                     f"non-keyword audio ({det.get('source') or det.get('folder')})"
+                     + (f": {parts}" if parts else ""))
+    return lines
+
+
 def finalist_table(finals: Sequence[dict[str, Any]], budget: Budget) -> list[str]:
     """The printed table: one row per finalist, every figure measured (the real firmware
     under QEMU; accuracy and detection on real speech), and the cost model's error."""
-    head = (f"{'candidate':<34} {'val acc':>7} {'real acc':>8} {'FA/h':>6} {'miss':>5} "
+    head = (f"{'candidate':<34} {'val acc':>7} {'real acc':>8} {'FA/h':>6} {'non-kw min':>10} "
+            f"{'miss':>5} "
             f"{'M instr/s':>9} {'flash KB':>8} {'RAM KB':>7} {'fits':>4}  "
             f"{'model error: instr/s, flash, RAM':<32}")
     lines = [head, "-" * len(head)]
@@ -38,7 +62,7 @@ def finalist_table(finals: Sequence[dict[str, Any]], budget: Budget) -> list[str
         lines.append(
             f"{f['name']:<34} {_num(f.get('val_accuracy'), '.3f'):>7} "
             f"{_num(f.get('accuracy_real'), '.3f'):>8} {_num(det.get('fa_per_hour'), '.1f'):>6} "
-            f"{_num(det.get('miss_rate'), '.2f'):>5} "
+            f"{_minutes(det):>10} {_num(det.get('miss_rate'), '.2f'):>5} "
             f"{m['instructions_per_second'] / 1e6:>9.2f} {m['flash_bytes'] / 1024:>8.1f} "
             f"{m['ram_bytes'] / 1024:>7.1f} {'yes' if fits else 'NO':>4}  "
             f"{_pct(err.get('instructions_per_second'))}, {_pct(err.get('flash_bytes'))}, "

@@ -9,7 +9,8 @@ epochs it adds (``kws train``'s resume: epochs may grow, nothing else may change
 - :func:`final_trial` - train to the final epochs and finish the run as ``kws train`` does
   (int8 quantization, evaluation, real-speech accuracy, detector calibration), set the
   detector's decision period, then measure: the real firmware under QEMU (instructions per
-  second, flash, RAM) and detection on a real-speech stream (FA/h, miss rate).
+  second, flash, RAM) and detection on real speech (FA/h, miss rate; ``kws bench
+  detection``'s streams where their data are present).
 """
 
 from __future__ import annotations
@@ -105,19 +106,21 @@ def proxy_score(result: dict[str, Any], run: str | Path) -> float:
 
 def final_trial(spec: dict[str, Any]) -> dict[str, Any]:
     """Finish the spec's candidate (``kws train`` to ``spec["epochs"]``, resuming) and measure
-    it: real firmware figures and, with ``spec["real_speech"]``, accuracy and FA/h on real
-    speech.
+    it: real firmware figures, accuracy on ``spec["real_speech"]`` and FA/h on real speech
+    (``spec["detection"]``: ``bench``, the streams of ``kws bench detection``; ``stream``, a
+    stream of the real-speech clips; ``spec["negatives"]`` pooled in either way).
 
     Returns
     -------
     dict
         ``name``, ``run``, ``val_accuracy`` (int8), ``accuracy_real`` (int8 clip accuracy on
-        the real speech, or None), ``detection`` (``fa_per_hour``, ``miss_rate``, ``events``,
-        ``negative_hours`` on the real stream, or None), ``measured`` (the firmware's
+        the real speech, or None), ``detection``
+        (:func:`kws.search.measure.finalist_detection`'s figures, or None), ``measured`` (the
+        firmware's
         ``instructions_per_second``, ``flash_bytes``, ``ram_bytes``), ``figures`` (all of
         ``kws firmware report --json``), ``seconds``.
     """
-    from kws.search.measure import firmware_figures, real_detection
+    from kws.search.measure import finalist_detection, firmware_figures
     from kws.train.trainer import train
 
     t0 = time.monotonic()
@@ -129,10 +132,10 @@ def final_trial(spec: dict[str, Any]) -> dict[str, Any]:
     metrics = train(cfg, resume=resume, settings=cand.settings())
     run = Path(cfg.out)
     figures = firmware_figures(run, every=cand.every)
-    detection = None
-    if spec.get("real_speech"):
-        detection = real_detection(run, spec["real_speech"], minutes=float(
-            spec.get("stream_minutes", 10.0)), seed=int(spec["train"].get("seed", 0)))
+    detection = finalist_detection(
+        run, mode=spec.get("detection") or "stream", real_speech=spec.get("real_speech"),
+        minutes=float(spec.get("stream_minutes", 10.0)), seed=int(spec["train"].get("seed", 0)),
+        negatives=spec.get("negatives") or ())
     val = metrics["splits"].get("validation", {}).get("int8", {}).get("accuracy")
     return {"name": cand.name, "run": str(run), "val_accuracy": val,
             "accuracy_real": metrics.get("accuracy_real"), "detection": detection,
