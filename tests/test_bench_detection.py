@@ -9,7 +9,17 @@ import numpy as np
 import pytest
 
 from kws.audio import save_wav
-from kws.bench.detection import _row, dialogue_part, join_lines, parse_budgets
+from kws.bench.detection import (
+    _row,
+    dialogue_part,
+    event_peaks,
+    join_lines,
+    parse_budgets,
+    parse_windows,
+    peak_summary,
+    smoothing_sweep,
+)
+from kws.data.labelled_stream import Event
 from kws.data.running_speech import banned_words, sentence
 from kws.errors import KwsError
 from kws.scoring import operating_points
@@ -67,3 +77,45 @@ def test_rows_print_the_chosen_budgets() -> None:
     assert "20/h: 0.400@200; 50/h: 0.400@200; 100/h: 0.200@150" in row
     neg = {**r, "events": 0}
     assert "20/h: th 200; 50/h: th 200; 100/h: th 150" in _row("negatives", neg, budgets)
+
+
+def test_event_peaks_take_the_hit_window_by_hand() -> None:
+    labels = ["_silence_", "_unknown_", "yes", "no"]
+    times = np.arange(0, 10000, 40)                       # an inference every 40 ms
+    scores = np.zeros((len(times), 4), np.int64)
+    scores[times == 1200, 2] = 240                        # "yes" inside its event (1.0-1.5 s)
+    scores[times == 1960, 2] = 250                        # 0.46 s after the end: still counts
+    scores[times == 2080, 2] = 255                        # 0.58 s after: outside
+    scores[times == 1400, 3] = 90                         # the other keyword
+    scores[times == 5200, 3] = 100                        # "no" event at 5.0-5.3 s: too low
+    events = [Event(1000.0, "yes", 1500.0, source="yes/a.wav", snr_db=20.0),
+              Event(5000.0, "no", 5300.0, source="no/b.wav", snr_db=6.0)]
+    peaks = event_peaks(scores, times, events, labels, [256, 256, 245, 200])
+    assert [(p["peak"], p["other_keyword_peak"], p["reached"]) for p in peaks] == [
+        (250, 90, True), (100, 0, False)]
+    assert peaks[1]["source"] == "no/b.wav" and peaks[1]["snr_db"] == 6.0
+    line = peak_summary(peaks)
+    assert "1 of 2 (no 1/1, yes 0/1)" in line and "[100] (1 under 128)" in line
+    assert "median SNR 6 dB (reached ones 20 dB)" in line
+
+
+def test_smoothing_sweep_by_hand() -> None:
+    from kws.detect import DetectorSettings
+    from kws.evaluate import Scored
+
+    times = np.arange(0, 100000, 40)                      # 100 s, an inference every 40 ms
+    q = np.full((len(times), 3), -128, np.int8)           # zero point -128: score 0
+    q[(times >= 10200) & (times < 10360), 2] = 127        # the keyword: 4 inferences at 255
+    q[times == 50000, 2] = 127                            # a one-inference spike: a false accept
+    sc = Scored([(q, times)], [[(10.0, 10.5, "yes")]], [100.0], output_zero_point=-128)
+    det = DetectorSettings(labels=("_silence_", "_unknown_", "yes"), thresholds=(256, 256, 200),
+                           average_window=3)
+    sweep = smoothing_sweep(sc, det, parse_windows("2,1"), parse_budgets("10,100"))
+    assert list(sweep) == [1, 2]
+    assert [p["threshold"] for p in sweep[1]] == [None, 1]       # K=1: the spike always fires
+    assert sweep[1][1]["miss_rate"] == 0.0
+    assert [(p["threshold"], p["miss_rate"], p["fa_per_hour"]) for p in sweep[2]] == [
+        (128, 0.0, 0.0), (128, 0.0, 0.0)]                        # the spike averages to 127
+    for bad in ("0", "17", "x", ""):
+        with pytest.raises(KwsError, match="--smoothing"):
+            parse_windows(bad)

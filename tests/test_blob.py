@@ -278,3 +278,23 @@ def test_fuzz_random_mutations_host(setup: dict) -> None:
     outs = [[int(v) for v in ln.split()[1:]] for ln in lines if ln.startswith("out")]
     assert outs == _reference(setup["run1"], setup["inputs"])
     print(f"host random blob fuzz: {len(cases)} cases; {lines[-1]}")
+
+
+def test_max_pool_model_blob_equals_tflm(tmp_path: Path) -> None:
+    """A model ending in a max pool over time (tcn-stream-max) has a blob layout: the built-in
+    graph loads another such model's blob and computes what TFLite Micro does."""
+    from kws.device.blob_build import build_fuzz_driver
+    from kws.export.blob import export_blob, export_blob_c
+    from kws.runtime.testmodels import make_stream_run
+
+    run_a = make_stream_run(tmp_path / "a", family="tcn-stream-max", seed=0)
+    run_b = make_stream_run(tmp_path / "b", family="tcn-stream-max", seed=1)
+    export_blob_c(run_a, tmp_path / "gen", version=1)
+    exe = build_fuzz_driver(tmp_path / "gen", tmp_path / "blob_fuzz", sanitize=True)
+    inputs = np.random.default_rng(3).integers(-128, 128, size=(6, 49 * 10), dtype=np.int8)
+    (tmp_path / "inputs.bin").write_bytes(inputs.tobytes())
+    blob = export_blob(run_b, tmp_path / "b.kwsb", version=2)
+    statuses, outs, summary, rc = _drive(dict(tmp=tmp_path, exe=exe), [(True, blob)])
+    assert rc == 0 and statuses == ["ok"], summary
+    want = _reference(run_b, inputs)
+    assert outs == want and outs != _reference(run_a, inputs)

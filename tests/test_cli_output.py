@@ -38,7 +38,7 @@ def test_train_and_eval_print_no_library_log_lines(tmp_path: Path) -> None:
     run = tmp_path / "run"
     r = _kws("train", "--words", "yes,no", "--data", "speech-commands", "--data-dir", str(data),
              "--model", "ds-cnn-xs", "--epochs", "1", "--copies", "1", "--out", str(run),
-             "--cache-dir", str(tmp_path / "cache"),
+             "--cache-dir", str(tmp_path / "cache"), "--negative-minutes", "0",
              "--noise-dir", str(data / "_background_noise_"))
     assert r.returncode == 0, r.stderr[-2000:]
     assert _noise(r.stderr) == [], r.stderr

@@ -64,6 +64,18 @@ def test_stream_is_deterministic(tmp_path: Path) -> None:
     assert not np.array_equal(a[0], c[0])
 
 
+def test_events_name_their_clip_and_snr(tmp_path: Path) -> None:
+    src = _source(tmp_path / "src")
+    bank = NoiseBank([np.random.default_rng(0).standard_normal(16000 * 20) * 0.01], ["n"],
+                     part="heldout")
+    _, events = stream.make_stream(source=src, words=["yes", "no"], minutes=0.5, seed=1,
+                                   noise=bank, snr_db=(5.0, 30.0))
+    assert events and all(e.source.startswith(f"{e.label}/") and 5.0 <= e.snr_db <= 30.0
+                          for e in events)
+    _, by_peak = stream.make_stream(source=src, words=["yes"], minutes=0.5, seed=1)
+    assert all(e.snr_db is None and e.source for e in by_peak)
+
+
 def test_events_file_round_trip(tmp_path: Path) -> None:
     events = [stream.Event(1000.0, "yes", 1500.5), stream.Event(7000.25, "no", 7400.0)]
     stream.write_events(tmp_path / "e.csv", events)

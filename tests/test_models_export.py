@@ -11,7 +11,8 @@ from kws.models import MODELS, build_model
 from kws.train.quantize import check_input_quantization, convert, representative_examples
 
 
-@pytest.mark.parametrize("name", ["ds-cnn-xs", "ds-cnn-s", "ds-cnn-stream", "tcn-stream"])
+@pytest.mark.parametrize("name", ["ds-cnn-xs", "ds-cnn-s", "ds-cnn-stream", "tcn-stream",
+                                  "tcn-stream-max"])
 def test_trained_model_family_exports_to_c(tmp_path, name):
     assert name in MODELS
     settings = FrontendSettings()

@@ -168,6 +168,45 @@ def test_scratch_free_paths_where_scratch_would_raise_the_arena(tmp_path: Path) 
         assert np.array_equal(np.stack([hm.invoke(v) for v in xs]), run_tflm(path, xs))
 
 
+def test_pointwise_rows_reused_where_the_input_dies(tmp_path: Path) -> None:
+    """By default an int8 pointwise layer that bounds the arena keeps its widened rows in its
+    dying input and its output (``kws_pointwise_conv_s8_reusing``, no scratch): the arena is
+    ``min_arena``'s (the smallest, within TFLM's head) and the outputs (host DSP path, 60
+    inputs) equal TFLM's. kernel_fuzz runs every pointwise case through it as well."""
+    from kws.export.lowering.conv import reuse_pixels
+
+    for name in ("tiny", "keras_ds_cnn_flatten"):
+        path = ensure_model(name)
+        ex = export_model(path, tmp_path / name, allow_unknown_frontend=True)
+        small = export_model(path, tmp_path / f"{name}_min", allow_unknown_frontend=True,
+                             min_arena=True)
+        reused = [l for l in ex.layers if l.reuse_input]
+        assert reused and all(l.kernel == "pointwise" and l.scratch == 0 for l in reused)
+        assert all(reuse_pixels(l.params) > 0 for l in reused)
+        assert not any(l.reuse_input for l in small.layers)
+        assert ex.arena.size == small.arena.size <= compare(path).tflm_head
+        assert ex.source.read_text().count("kws_pointwise_conv_s8_reusing(") == len(reused)
+        m = load_tflite(path)
+        x = m.tensors[m.inputs[0]]
+        xs = parity_inputs(x.shape, int(x.zero_point[0]), n=60, seed=3)
+        hm = HostModel(path, path="dsp")
+        assert any(l.reuse_input for l in hm.export.layers)
+        assert np.array_equal(np.stack([hm.invoke(v) for v in xs]), run_tflm(path, xs))
+
+
+def test_reuse_pixels() -> None:
+    """The tail that holds the rows (4 * in_c4 bytes from a word boundary) and the head that
+    holds the last pixels widened: DS-CNN-S's 25x5x64 pointwise uses its last 4 pixels."""
+    from kws.export.lowering.conv import reuse_pixels
+
+    p = {"in_h": 25, "in_w": 5, "in_c": 64, "out_c": 64}
+    assert reuse_pixels(p) == 4                                # 256 B = 4 pixels of 64
+    assert reuse_pixels({**p, "out_c": 10}) == 26              # ceil(256 / 10), word-aligned
+    assert reuse_pixels({**p, "in_c": 3}) == 0                 # no rows (in_c < 4)
+    assert reuse_pixels({**p, "in_h": 1, "in_w": 2}) == 0      # the rows do not fit
+    assert reuse_pixels({**p, "in_h": 1, "in_w": 5}) == 0      # 4 pixels widened: 512 > 64
+
+
 def test_check_plan_catches_overlap() -> None:
     a, b = Buffer("a", 8, 0, 2, 0), Buffer("b", 8, 2, 3, 4)
     with pytest.raises(AssertionError):

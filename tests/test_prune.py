@@ -22,7 +22,7 @@ channel_groups, channel_scores = prune.channel_groups, prune.channel_scores
 keep_count, prune_model, select_channels = prune.keep_count, prune.prune_model, \
     prune.select_channels
 
-FAMILIES = ["ds-cnn-xs", "ds-cnn-s", "ds-cnn-stream", "tcn-stream"]
+FAMILIES = ["ds-cnn-xs", "ds-cnn-s", "ds-cnn-stream", "tcn-stream", "tcn-stream-max"]
 
 
 def random_statistics(model, seed: int = 0) -> None:

@@ -97,7 +97,7 @@ def test_stream_parity_random_frames(name: str, kernel_path: str) -> None:
     assert check_stream(hm, path, stream_frames(200, zp, seed=99), min_unique=2) == 200 - 48
 
 
-@pytest.mark.parametrize("name", ["stream_ds_cnn", "stream_tcn"])
+@pytest.mark.parametrize("name", ["stream_ds_cnn", "stream_tcn", "stream_tcn_max"])
 def test_stream_parity_real_speech(name: str) -> None:
     frames = np.load(DATA / "speech_frames.npy")
     path = ensure_model(name)
@@ -280,6 +280,23 @@ def test_analyse_accepts_valid_chain() -> None:
     assert sls[0].layer.params["in_h"] == 3 and sls[0].layer.params["out_h"] == 1
     assert issubclass(NotStreamable, KwsError)
     assert copy.deepcopy(sls[0]).ring_bytes == 12
+
+
+def test_analyse_max_pool_steps_on_a_shifted_buffer() -> None:
+    """A max pool over time has no running form: it keeps its last k input slices."""
+    m = _model((1, 10, 1, 4), (1, 8, 1, 4), (1, 1, 1, 4))
+    sls = analyse(m, [_conv(0, 0, 1, 10, 8, 3), _conv(1, 1, 2, 8, 1, 8, kernel="maxpool")])
+    assert [(s.k, s.t_in, s.t_out) for s in sls] == [(3, 10, 8), (8, 8, 1)]
+    assert sls[1].shifted and not sls[1].running and sls[1].ring_bytes == 8 * 4
+    assert sls[1].layer.macs == 8 * 4
+
+
+def test_tcn_pool_must_be_avg_or_max() -> None:
+    from kws.models import MODELS, TcnShape
+
+    assert MODELS["tcn-stream-max"].pool == "max" and MODELS["tcn-stream"].pool == "avg"
+    with pytest.raises(KwsError, match="avg or max"):
+        TcnShape(64, 3, 7, 4, pool="mean")
 
 
 def test_make_stream_run_is_streamable(tmp_path) -> None:

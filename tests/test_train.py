@@ -242,6 +242,13 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
                               "--cache-dir", str(tmp_path / "c")])
     with pytest.raises(KwsError, match="zebra"):
         args.func(args)
+    # the recipe's default: stream negatives (TrainConfig alone trains without them)
+    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig
+
+    args = parser.parse_args(["train", "--words", "yes,no"])
+    assert args.negative_minutes == RECIPE_NEGATIVE_MINUTES == 30.0
+    assert args.model == TrainConfig(words=["yes"]).model == "tcn-stream-max"
+    assert TrainConfig(words=["yes"]).negative_minutes == 0.0
 
 
 def test_spec_mask_bands():
@@ -382,3 +389,17 @@ def test_distillation_from_a_teacher_ensemble(trained, tiny, tmp_path) -> None:
     student = train(cfg)
     assert student["splits"]["validation"]["int8"]["count"] > 0
     assert json.loads((tmp_path / "r" / "config.json").read_text())["teacher"] == f"{run},{run}"
+
+
+def test_label_smoothing_trains_and_resumes(tiny, tmp_path) -> None:
+    """The smoothed loss is the model's, and a checkpoint with it resumes."""
+    from kws.train.losses import SmoothedSparseCrossentropy
+
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, label_smoothing=0.2,
+                      calibration_minutes=0.0, real_eval=None)
+    train(cfg)
+    model, state = trainer._load_checkpoint(tmp_path / "r" / "checkpoint")
+    assert state["epoch"] == 1
+    assert isinstance(model.loss, SmoothedSparseCrossentropy) and model.loss.smoothing == 0.2
+    train(dataclasses.replace(cfg, epochs=2), resume=True)
+    assert json.loads((tmp_path / "r" / "checkpoint" / "state.json").read_text())["epoch"] == 2

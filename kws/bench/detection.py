@@ -26,7 +26,10 @@ defaults); the matching rule is :data:`kws.evaluate.MATCHING_RULE`. Scoring runs
 schedule with the C front end and the C runtime through ctypes, ``--jobs`` processes.
 
     kws bench detection RUN [--sc-minutes 60] [--tts-minutes 20] [--split test] [--json F]
-                            [--budgets 10,20,50,100]
+                            [--budgets 10,20,50,100] [--smoothing 4,8,16]
+
+``--json`` also lists each keyword event's peak score, clip and SNR (:func:`event_peaks`):
+which keywords are missed, and whether by a little or entirely.
 """
 
 from __future__ import annotations
@@ -97,8 +100,9 @@ def join_lines(files: Sequence[Path], *, minutes: float = 10.0, seed: int = 0
 
 
 def speech_commands_stream(words: Sequence[str], *, minutes: float, split: str, seed: int = 0
-                           ) -> tuple[np.ndarray, list[tuple[float, float, str]]]:
-    """The real Speech Commands stream (module docstring, 1)."""
+                           ) -> tuple[np.ndarray, list[tuple[float, float, str]], list[Any]]:
+    """The real Speech Commands stream (module docstring, 1): samples, events and the
+    :class:`kws.data.labelled_stream.Event` of each (its clip and SNR)."""
     from kws.data.augment import NoiseBank
     from kws.data.labelled_stream import make_stream
     from kws.data.manifest import BACKGROUND
@@ -132,7 +136,52 @@ def speech_commands_stream(words: Sequence[str], *, minutes: float, split: str, 
                                       seed=seed, noise=bank, distractor_prob=prob,
                                       gap_s=(2.0, 5.0), noise_dbfs=(-50.0, -50.0),
                                       snr_db=(5.0, 30.0), noise_prob=1.0)
-    return samples, [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in events]
+    return samples, [(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label) for e in events], events
+
+
+def event_peaks(scores: np.ndarray, times_ms: np.ndarray, events: Sequence[Any],
+                labels: Sequence[str], thresholds: Sequence[int]) -> list[dict[str, Any]]:
+    """For each keyword event (:class:`kws.data.labelled_stream.Event`), the highest smoothed
+    score of its keyword while it may be hit (its start to ``HIT_AFTER_S`` after its end) and
+    the highest other keyword's there; ``reached``: the peak meets its threshold (a detection
+    there, unless the refractory time of an earlier one swallows it).
+
+    ``scores``: :func:`kws.scoring.smoothed_scores` (N, C) at ``times_ms`` (N,)."""
+    from kws.scoring import HIT_AFTER_S
+
+    t = np.asarray(times_ms, dtype=np.float64) / 1000.0
+    sc = np.asarray(scores)
+    kw = [i for i, lab in enumerate(labels) if not lab.startswith("_")]
+    out = []
+    for e in events:
+        c = list(labels).index(e.label)
+        m = (t >= e.time_ms / 1000.0) & (t <= e.end_ms / 1000.0 + HIT_AFTER_S)
+        peak = int(sc[m, c].max()) if m.any() else 0
+        others = [i for i in kw if i != c]
+        other = int(sc[m][:, others].max()) if m.any() and others else 0
+        out.append({"label": e.label, "source": e.source, "snr_db": e.snr_db,
+                    "start_s": e.time_ms / 1000.0, "peak": peak, "other_keyword_peak": other,
+                    "reached": peak >= int(thresholds[c])})
+    return out
+
+
+def peak_summary(peaks: Sequence[dict[str, Any]]) -> str:
+    """One line: events whose keyword score stays under its threshold, their peak scores
+    and SNRs against those of the reached ones."""
+    miss = [p for p in peaks if not p["reached"]]
+    hit = [p for p in peaks if p["reached"]]
+
+    def med(rows: Sequence[dict[str, Any]], key: str) -> str:
+        vals = [r[key] for r in rows if r[key] is not None]
+        return f"{np.median(vals):.0f}" if vals else "-"
+
+    per = ", ".join(f"{lab} {sum(p['label'] == lab for p in miss)}/"
+                    f"{sum(p['label'] == lab for p in peaks)}"
+                    for lab in sorted({p["label"] for p in peaks}))
+    low = sum(p["peak"] < 128 for p in miss)
+    return (f"keywords under threshold: {len(miss)} of {len(peaks)} ({per}); their peak "
+            f"scores {sorted(p['peak'] for p in miss)} ({low} under 128); median SNR "
+            f"{med(miss, 'snr_db')} dB (reached ones {med(hit, 'snr_db')} dB)")
 
 
 def _splits(split: str) -> tuple[str, ...]:
@@ -181,6 +230,33 @@ def parse_budgets(text: str) -> tuple[float, ...]:
     return tuple(sorted(set(vals)))
 
 
+def parse_windows(text: str) -> tuple[int, ...]:
+    """``--smoothing``: comma-separated smoothing windows K, each 1..16.
+
+    >>> parse_windows("8, 1,16")
+    (1, 8, 16)
+    """
+    try:
+        vals = sorted({int(v) for v in text.split(",") if v.strip()})
+    except ValueError:
+        raise KwsError(f"--smoothing {text!r}: expected comma-separated integers") from None
+    if not vals or any(not 1 <= v <= 16 for v in vals):
+        raise KwsError(f"--smoothing {text!r}: expected windows of 1..16 inferences")
+    return tuple(vals)
+
+
+def smoothing_sweep(scored: Any, det: Any, windows: Sequence[int], budgets: Sequence[float]
+                    ) -> dict[int, list[dict[str, Any]]]:
+    """The DET operating points of ``scored`` (:class:`kws.evaluate.Scored`) with the detector
+    ``det``'s smoothing window replaced by each of ``windows`` (thresholds swept as usual)."""
+    import dataclasses
+
+    from kws.scoring import operating_points
+
+    return {k: operating_points(scored.curve(dataclasses.replace(det, average_window=k)),
+                                budgets) for k in windows}
+
+
 def _row(name: str, r: dict[str, Any], budgets: Sequence[float]) -> str:
     if r["events"]:
         ops = "; ".join(f"{p['fa_per_hour_budget']:g}/h: " + (
@@ -214,6 +290,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--engine", choices=("c", "tflm"), default=None)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", default=None, help="write every result here")
+    ap.add_argument("--smoothing", default=None,
+                    help="also print the real pooled DET operating points at these smoothing "
+                    "windows K, comma-separated (e.g. 1,4,8,12,16; 1..16)")
     ap.add_argument("--budgets", default=None,
                     help="FA/h budgets of the DET operating points, comma-separated "
                     "(default 0.5,1,2,5,10,50)")
@@ -247,14 +326,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return r
 
     t0 = time.perf_counter()
-    samples, events = speech_commands_stream(words, minutes=args.sc_minutes, split=args.split,
-                                             seed=args.seed)
+    samples, events, event_meta = speech_commands_stream(words, minutes=args.sc_minutes,
+                                                         split=args.split, seed=args.seed)
     t_build += time.perf_counter() - t0
     t0, c0 = time.perf_counter(), cpu()
     sc_sc = score_recordings(model, stream=samples, events=events, **kw)
     t_score, cpu_score = t_score + time.perf_counter() - t0, cpu_score + cpu() - c0
     audio_s += len(samples) / SAMPLE_RATE
     rows = [("speech commands (real)", scored("speech_commands", sc_sc))]
+    peaks = event_peaks(sc_sc.scores(det.average_window)[0], sc_sc.outputs[0][1], event_meta,
+                        det.labels, det.thresholds)
+    results["speech_commands"]["event_peaks"] = peaks
     if args.dialogue != "none":
         t0 = time.perf_counter()
         lines = dialogue_files(args.dialogue)
@@ -274,6 +356,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                              sc_sc.durations + sc_d.durations,
                              output_zero_point=sc_sc.zp, names=sc_sc.names + sc_d.names)
         rows.append(("real, pooled", scored("real", pooled)))
+        if args.smoothing:
+            results["smoothing_sweep"] = smoothing_sweep(pooled, det, parse_windows(
+                args.smoothing), budgets)
     if args.tts_minutes > 0:
         t0 = time.perf_counter()
         x = tts_stream(words, minutes=args.tts_minutes, seed=args.seed)
@@ -299,6 +384,12 @@ def main(argv: Sequence[str] | None = None) -> int:
           "DET: best miss@threshold within FA/h budget")
     for name, r in rows:
         print(_row(name, r, budgets))
+    print(peak_summary(peaks))
+    for k, ops in results.get("smoothing_sweep", {}).items():
+        print(f"real, pooled, smoothing K={k:<3} DET: " + "; ".join(
+            f"{p['fa_per_hour_budget']:g}/h: " + (f"{p['miss_rate']:.3f}@{p['threshold']}"
+                                                  if p["threshold"] is not None else "-")
+            for p in ops))
     sc_min = results["speech_commands"]["stream_hours"] * 60
     print(f"(speech commands stream {sc_min:.1f} min, {args.split} split, "
           f"{results['speech_commands']['events']} keyword events)")

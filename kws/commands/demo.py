@@ -1,7 +1,7 @@
 """``kws demo``: the main job end to end on the built-in default (offline synthetic speech).
 
 1. train a yes/no model on the offline synthetic corpus (``kws train --words yes,no``: the
-   streamable default, tcn-stream, which the firmware runs one step per 20 ms hop);
+   streamable default, tcn-stream-max, which the firmware runs one step per 20 ms hop);
 2. export it to C (``kws export``);
 3. build the Cortex-M4 firmware for it (``kws firmware build``);
 4. run the firmware under QEMU (mps2-an386) on a test stream made from held-out synthetic
@@ -25,7 +25,7 @@ def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
     from kws.data.labelled_stream import make_stream, write_events
     from kws.data.synth import synthesize_corpus
     from kws.device.pipeline import run_firmware_demo
-    from kws.train.trainer import TrainConfig, train
+    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig, train
 
     t0 = time.monotonic()
     run_dir = out / "run"
@@ -36,7 +36,8 @@ def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
         kwargs = {"epochs": epochs} if epochs else {}
         if model:
             kwargs["model"] = model
-        train(TrainConfig(words=words, out=str(run_dir), seed=seed, **kwargs))
+        train(TrainConfig(words=words, out=str(run_dir), seed=seed,
+                          negative_minutes=RECIPE_NEGATIVE_MINUTES, **kwargs))
     t_train = time.monotonic() - t0
 
     print("== 2/5 held-out test stream: new synthetic voices (another seed) in noise")
@@ -77,8 +78,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--epochs", type=int, default=None, help="training epochs (default: "
                                                             "kws train's)")
     p.add_argument("--model", default=None, help="model family (default: kws train's); a "
-                   "streamable one (ds-cnn-stream, tcn-stream) runs the generated step "
-                   "function on the device, a step per hop")
+                   "streamable one (ds-cnn-stream, tcn-stream, tcn-stream-max) runs the "
+                   "generated step function on the device, a step per hop")
     p.add_argument("--seconds", type=float, default=60.0, help="test stream length")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--retrain", action="store_true", help="train again even if RUN exists")

@@ -89,9 +89,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "to int16 with the input offset folded into the bias, for the no-scratch "
                         "Cortex-M4 kernel (2 instead of 1 byte per depthwise weight)")
     p.add_argument("--min-arena", action="store_true",
-                   help="the smallest arena: int8 pointwise layers at the arena's peak run "
-                        "without their widened filter rows (DS-CNN-S: 256 B less RAM, about "
-                        "1.8x the pointwise instructions)")
+                   help="int8 pointwise layers at the arena's peak run without their widened "
+                        "filter rows even where the default keeps them in the layer's dying "
+                        "input and its output (the same smallest arena; about 1.8x the pointwise "
+                        "instructions)")
     p.add_argument("--stream", action="store_true",
                    help="require the streaming step function (kws_model_step): fail with the "
                         "reason if the model is not streamable (by default it is generated "

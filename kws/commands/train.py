@@ -6,7 +6,7 @@ import argparse
 
 from kws.data.augment import AUGMENT_PRESETS
 from kws.models import MODELS
-from kws.train.trainer import TrainConfig
+from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig
 
 
 def run(args: argparse.Namespace) -> int:
@@ -30,6 +30,7 @@ def run(args: argparse.Namespace) -> int:
         negative_weight=args.negative_weight, checkpoint_choice=args.checkpoint_choice,
         time_mask=args.time_mask, freq_mask=args.freq_mask,
         augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight,
+        label_smoothing=args.label_smoothing,
         prune=args.prune, prune_epochs=args.prune_epochs, qat=args.qat,
         qat_epochs=args.qat_epochs)
     train(cfg, resume=args.resume)
@@ -40,7 +41,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``train`` sub-command."""
     d = TrainConfig(words=[])
     p = sub.add_parser("train", help="train a keyword model and quantize it to int8",
-                       description="Train a keyword model (default tcn-stream, which the "
+                       description="Train a keyword model (default tcn-stream-max, which the "
                                    "device runs one step per 20 ms hop) on the named words, "
                                    "quantize it to int8 and write a run folder.")
     p.add_argument("--words", required=True, help="comma-separated keywords, e.g. yes,no")
@@ -83,9 +84,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--negatives", default=None,
                    help="folder of your keyword-free recordings (hours of your product's "
                         "ambient audio): a quarter calibrates the detector, the rest trains")
-    p.add_argument("--negative-minutes", type=float, default=d.negative_minutes,
+    p.add_argument("--negative-minutes", type=float, default=RECIPE_NEGATIVE_MINUTES,
                    help="minutes of TTS running speech (plus babble) cut into 100 ms-stride "
-                        "windows as training negatives (0: none)")
+                        "windows as training negatives (0: none; default %(default)g)")
     p.add_argument("--mining-rounds", type=int, default=d.mining_rounds,
                    help="rounds of hard-negative mining after training (each: the model on "
                         "20 min of other keyword-free windows, those that fire are added, "
@@ -114,6 +115,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "the same words and front end), or from openWakeWord's pretrained "
                         "speech embedding (openwakeword): their soft outputs are mixed into "
                         "the targets")
+    p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
+                   help="share of each target spread over all classes (0: none, e.g. 0.1): "
+                   "keeps confident outputs below the int8 top score, so thresholds rank them")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")
     p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",

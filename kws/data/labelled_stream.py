@@ -49,11 +49,15 @@ from kws.fileio import write_text_atomic
 
 @dataclasses.dataclass(frozen=True)
 class Event:
-    """A keyword in the stream."""
+    """A keyword in the stream; ``source`` (the clip's path in the source folder) and ``snr_db``
+    (its level over the noise bed; None when placed by peak level) are for analysis and are
+    not written to the events CSV."""
 
     time_ms: float
     label: str
     end_ms: float
+    source: str = ""
+    snr_db: float | None = None
 
 
 def speech_bounds(clip: np.ndarray, *, threshold_db: float = 40.0) -> tuple[int, int]:
@@ -210,16 +214,19 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
         x = x[lo:hi]
         if pos + len(x) > total:
             break
+        snr = None
         if snr_db is None:
             x = x * (10 ** (rng.uniform(*peak_dbfs) / 20) / max(np.abs(x).max(), 1e-12))
         else:
             bed_rms = float(np.sqrt(np.mean(y[pos: pos + len(x)] ** 2)))
             x_rms = max(float(np.sqrt(np.mean(x ** 2))), 1e-12)
-            x = x * (max(bed_rms, 1e-6) * 10 ** (rng.uniform(*snr_db) / 20) / x_rms)
+            snr = float(rng.uniform(*snr_db))
+            x = x * (max(bed_rms, 1e-6) * 10 ** (snr / 20) / x_rms)
         y[pos: pos + len(x)] += x
         if not distract:
             events.append(Event(time_ms=round(pos * 1000 / SAMPLE_RATE, 2), label=e.label,
-                                end_ms=round((pos + len(x)) * 1000 / SAMPLE_RATE, 2)))
+                                end_ms=round((pos + len(x)) * 1000 / SAMPLE_RATE, 2),
+                                source=str(e.path), snr_db=snr))
         pos += len(x) + int(rng.uniform(*gap_s) * SAMPLE_RATE)
     return quantize_int16(np.clip(y, -1.0, 1.0)), events
 

@@ -97,9 +97,10 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         (:func:`kws.export.lowering.depthwise_prep.prepare_depthwise`: int16, doubled, the
         input offset folded into the bias).
     min_arena : bool
-        The smallest arena (``kws export --min-arena``): the int8 pointwise kernels give up
-        their widened filter rows where those set the arena's size (see
-        :func:`kws.export.arena.plan_arena`).
+        ``kws export --min-arena``: the int8 pointwise kernels give up their widened filter
+        rows where those would set the arena's size, even where the default keeps them in the
+        layer's dying input and its output (the same arena, slower; see
+        :func:`kws.export.arena.plan_arena`). By default the arena is that smallest one too.
     settings_file : path-like, optional
         The front-end settings the model was trained on (default: ``settings.json`` beside
         the model).
@@ -127,7 +128,7 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     state = plan_state(model)
     layers = bind_layers(lower(model, prepare=prepare, prepared_depthwise=not int8_depthwise),
                          state)
-    arena = plan_arena(model, layers, state, min_arena=min_arena)
+    arena = plan_arena(model, layers, state, min_arena=min_arena, reuse=not min_arena)
     labels = list(read_labels(path, num_classes=model.tensors[model.outputs[0]].size))
     settings_hash = resolve_settings_hash(path, settings_file, allow_unknown_frontend)
     header, source = generate_c(model, layers, arena, labels=labels,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 from kws.export.lowering import Layer
+from kws.export.lowering.conv import reuse_pixels
 from kws.export.planner import Buffer, check_plan, plan
 from kws.export.state import StatePlan
 from kws.export.tflite_model import TfliteModel
@@ -50,7 +51,7 @@ def _is_constant(m: TfliteModel, t: int) -> bool:
 
 
 def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = None,
-               *, min_arena: bool = False) -> ArenaPlan:
+               *, min_arena: bool = False, reuse: bool = False) -> ArenaPlan:
     """Place every intermediate tensor and scratch buffer (not constants) after the state
     region of ``state`` (a stateful model's variables, pinned at the start of the arena;
     tensors that alias a variable live there).
@@ -63,7 +64,11 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
     ``min_arena`` gives the int8 pointwise kernels' widened filter rows up too where they set
     the arena's size (their scratch-free path: the smallest arena, at about 1.8x the
     pointwise instructions; DS-CNN-S 16,000 B and 7.6 M instructions instead of 16,256 B and
-    4.2 M). By default they keep them; conv2d's im2col blocks shrink to the floor either way.
+    4.2 M). ``reuse`` plans the same smallest arena and keeps the rows' speed where the
+    layer's input dies there: the rows live in the output's tail, then in the input's head
+    (``kws_pointwise_conv_s8_reusing``; the layer's ``reuse_input``; DS-CNN-S 16,000 B and
+    4.2 M). Neither: the rows are kept (16,256 B). conv2d's im2col blocks shrink to the floor
+    in every mode.
     """
     pinned = state.pinned if state is not None else {}
     base = state.size if state is not None else 0
@@ -79,7 +84,9 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
             span[0], span[1] = min(span[0], i), max(span[1], i)
     buffers = [Buffer(f"t{r}", m.tensors[r].size, a, b) for r, (a, b) in spans.items()]
     buffers += _io_buffers(m, layers)
-    buffers, size = _fit_scratch(buffers, layers, min_arena=min_arena)
+    reusable = _reusable(m, layers, io, group, spans) if reuse and not min_arena else set()
+    buffers, size = _fit_scratch(buffers, layers, min_arena=min_arena or reuse,
+                                 reusable=reusable)
     check_plan(buffers)
     for b in buffers:
         b.offset += base
@@ -91,15 +98,33 @@ def plan_arena(m: TfliteModel, layers: list[Layer], state: StatePlan | None = No
                      offsets["output"])
 
 
-def _fit_scratch(tensors: list[Buffer], layers: list[Layer], *, min_arena: bool = False
-                 ) -> tuple[list[Buffer], int]:
+def _reusable(m: TfliteModel, layers: list[Layer], io: set[int], group: dict[int, int],
+              spans: dict[int, list[int]]) -> set[int]:
+    """Indices of the int8 pointwise layers that can keep their widened rows in their own
+    input and output (``kws_pointwise_conv_s8_reusing``): the input is an intermediate read
+    for the last time there and the rows fit (:func:`reuse_pixels`)."""
+    found = set()
+    for i, layer in enumerate(layers):
+        if layer.kernel != "pointwise" or "pw_filter" in layer.arrays or not layer.scratch:
+            continue
+        t = layer.input
+        if (t not in io and not _is_constant(m, t) and spans[group.get(t, t)][1] == i
+                and reuse_pixels(layer.params) > 0):
+            found.add(i)
+    return found
+
+
+def _fit_scratch(tensors: list[Buffer], layers: list[Layer], *, min_arena: bool = False,
+                 reusable: set[int] = frozenset()) -> tuple[list[Buffer], int]:
     """Place the tensors and the kernels' scratch; return the buffers and the arena size.
 
     A kernel that takes a range of scratch lengths (conv2d: fewer im2col columns per block,
     down to none, the direct path; pointwise: its widened filter rows or none) gets the most
     that does not make the arena larger than with the least of every one:
     the speed of the preferred block where there is room, the memory of the smallest where
-    its layer is the peak. Sets each such layer's ``scratch`` to the length it gets.
+    its layer is the peak. Sets each such layer's ``scratch`` to the length it gets; a layer
+    in ``reusable`` that gets less than its rows reuses its input and output for them
+    instead (``reuse_input``, no scratch).
     """
     def placed(lengths: list[int]) -> tuple[list[Buffer], int]:
         bufs = [Buffer(b.name, b.size, b.first, b.last) for b in tensors]
@@ -119,9 +144,10 @@ def _fit_scratch(tensors: list[Buffer], layers: list[Layer], *, min_arena: bool 
             else:
                 hi = mid - 1
         lengths[i] = lo
-    for l, n in zip(layers, lengths):
-        l.scratch = n
-    return placed(lengths)
+    for i, l in enumerate(layers):
+        l.reuse_input = i in reusable and lengths[i] < l.scratch
+        l.scratch = 0 if l.reuse_input else lengths[i]
+    return placed([l.scratch for l in layers])
 
 
 def _io_buffers(m: TfliteModel, layers: list[Layer]) -> list[Buffer]:

@@ -79,6 +79,9 @@ def _conv(l: Layer, n: str, refs: LayerRefs) -> tuple[str, str]:
                   f"{len(a['pw_rqf'])}, {p['in_c4']}}};\n")
         return decls, (f"kws_pointwise_conv_s8_prepared(&{n}_shape, &{n}_act, &{n}_rq, "
                        f"&{n}_prep, {_io_args(l, refs)}, {refs.scratch(l)})")
+    if l.reuse_input:  # the planner's choice: the input dies here (kws.export.arena)
+        return decls, (f"kws_pointwise_conv_s8_reusing(&{n}_shape, &{n}_act, &{n}_rq, "
+                       f"{_weighted_args(l, n, refs)})")
     return decls, (f"{fn}(&{n}_shape, &{n}_act, &{n}_rq, {_weighted_args(l, n, refs)}, "
                    f"{refs.scratch(l)})")
 

@@ -20,7 +20,8 @@ slice). :func:`generate_step_c` writes the step function into the exported C:
   the new frame, writes the newest slice at the end); an average pool over ``k > 1`` slices
   instead keeps a ring of its input slices and their int32 sums and runs as a running sum
   (``kws_avgpool_running_s8``: add the newest slice, subtract the one it replaces, divide with
-  TFLite's rounding), so a step costs one slice, not ``k``; the layout comes from the planner;
+  TFLite's rounding), so a step costs one slice, not ``k``; a max pool runs on its buffer of
+  ``k`` slices (``k`` compares per output value); the layout comes from the planner;
 - the *arena* (caller-owned, ``KWS_MODEL_STREAM_ARENA_BYTES``, free between steps): the one
   output slice of each layer whose consumer reads only the newest slice, and kernel scratch,
   placed by the offline planner (:mod:`kws.export.planner`);
@@ -155,7 +156,7 @@ def _where(m: TfliteModel, layer: Layer) -> str:
 
 
 def _conv_step(m: TfliteModel, layer: Layer, t_in: int) -> tuple[Layer, int, int]:
-    """(step layer, k, t_out) of a conv2d / pointwise / depthwise / avgpool layer."""
+    """(step layer, k, t_out) of a conv2d / pointwise / depthwise / avgpool / maxpool layer."""
     p = layer.params
     if p["in_h"] != t_in:
         raise NotStreamable(f"{_where(m, layer)}: input has {p['in_h']} time slices, "
@@ -174,12 +175,13 @@ def _conv_step(m: TfliteModel, layer: Layer, t_in: int) -> tuple[Layer, int, int
     step = copy.deepcopy(layer)
     q = step.params
     q["in_h"], q["out_h"], q["pad_top"], q["stride_h"] = k, 1, 0, 1
-    if layer.kernel == "avgpool":
+    pool = layer.kernel in ("avgpool", "maxpool")
+    if pool:
         step.macs = q["out_w"] * q["out_c"] * k * q["k_w"]
     else:
         per = 1 if layer.kernel == "depthwise" else q["in_c"]
         step.macs = q["out_w"] * q["out_c"] * k * q["k_w"] * per
-    if layer.kernel != "avgpool":
+    if not pool:
         step.scratch = scratch_bytes(layer.kernel, q)
         if "in_c4" in q:  # prepared pointwise: two pixels of in_c4 int16
             step.scratch = 4 * q["in_c4"]
@@ -225,7 +227,7 @@ def analyse(m: TfliteModel, layers: list[Layer]) -> list[StreamLayer]:
         x_size = m.tensors[layer.input].size
         y_size = m.tensors[layer.output].size
         in_slice = x_size // t_in
-        if layer.kernel in ("conv2d", "pointwise", "depthwise", "avgpool"):
+        if layer.kernel in ("conv2d", "pointwise", "depthwise", "avgpool", "maxpool"):
             step, k, t_out = _conv_step(m, layer, t_in)
         elif layer.kernel == "fc":
             step, k, t_out = copy.deepcopy(layer), t_in, 1  # a dense layer reads every slice

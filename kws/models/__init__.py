@@ -1,8 +1,9 @@
 """Keras keyword-spotting models: the DS-CNN family of Hello Edge (Zhang et al., 2017) and
 MLPerf Tiny KWS, an extra-small DS-CNN for two-word tasks, and two streamable families.
 
-The streamable families (``ds-cnn-stream``, ``tcn-stream``) use ``valid`` padding and stride 1
-along time in every layer and end in an average pool over all remaining time slices, so that the
+The streamable families (``ds-cnn-stream``, ``tcn-stream``, ``tcn-stream-max``) use ``valid``
+padding and stride 1 along time in every layer and end in an average (``tcn-stream-max``: a
+maximum) pool over all remaining time slices, so that the
 window model's output is a function of per-time-slice computations a device can carry from one
 hop to the next: ``kws export`` generates a step function (:mod:`kws.export.streaming`) that
 computes only the newest time slice of every layer and equals the window model bit for bit.
@@ -109,6 +110,9 @@ class TcnShape:
         Depthwise-separable temporal blocks.
     dropout_in, dropout_out : float
         Dropout after the first convolution and before the pooling.
+    pool : str
+        ``avg`` or ``max``: the pool over the remaining time slices (the step function runs
+        an average as a running sum, a maximum over a buffer of the pool's input slices).
     """
 
     filters: int
@@ -117,12 +121,18 @@ class TcnShape:
     blocks: int
     dropout_in: float = 0.1
     dropout_out: float = 0.3
+    pool: str = "avg"
+
+    def __post_init__(self) -> None:
+        if self.pool not in ("avg", "max"):
+            raise KwsError(f"pool must be avg or max (got {self.pool!r})")
 
 
 #: The streamable families: valid padding and stride 1 along time everywhere.
 STREAM_MODELS: dict[str, StreamDsCnnShape | TcnShape] = {
     "ds-cnn-stream": StreamDsCnnShape(32, (10, 4), 3),
     "tcn-stream": TcnShape(64, 3, 7, 4),
+    "tcn-stream-max": TcnShape(64, 3, 7, 4, pool="max"),
 }
 MODELS.update(STREAM_MODELS)  # type: ignore[arg-type]
 
@@ -162,7 +172,7 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
     ----------
     name : str
         One of :data:`MODELS` (``ds-cnn-xs``, ``ds-cnn-s``, ``ds-cnn-m``, ``ds-cnn-l``, and the
-        streamable ``ds-cnn-stream``, ``tcn-stream``).
+        streamable ``ds-cnn-stream``, ``tcn-stream``, ``tcn-stream-max``).
     num_classes : int, keyword-only
         Output classes (softmax).
     settings : FrontendSettings, keyword-only
@@ -190,9 +200,10 @@ def build_model(name: str, *, num_classes: int, settings: FrontendSettings) -> A
     else:
         x = _ds_cnn(L, reg, inp, shape)
     filters = int(x.shape[-1])
-    # AVERAGE_POOL_2D over the whole feature map (TFLite's MEAN op, which
+    # AVERAGE_POOL_2D (or MAX_POOL_2D) over the whole feature map (TFLite's MEAN op, which
     # GlobalAveragePooling2D becomes, is not among the C runtime's kernels), then a reshape.
-    x = L.AveragePooling2D(pool_size=tuple(int(d) for d in x.shape[1:3]), name="pool")(x)
+    pool = L.MaxPooling2D if getattr(shape, "pool", "avg") == "max" else L.AveragePooling2D
+    x = pool(pool_size=tuple(int(d) for d in x.shape[1:3]), name="pool")(x)
     x = L.Reshape((filters,), name="flatten")(x)
     out = L.Dense(num_classes, activation="softmax", name="logits")(x)
     return tf.keras.Model(inp, out, name=name.replace("-", "_"))

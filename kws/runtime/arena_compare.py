@@ -128,7 +128,7 @@ def compare(model_path: str | Path) -> ArenaComparison:
     m = load_tflite(model_path)
     state = plan_state(m)
     layers = bind_layers(lower(m), state)
-    arena = plan_arena(m, layers, state, min_arena=True)
+    arena = plan_arena(m, layers, state, reuse=True)  # as kws export plans by default
     bound, at = lower_bound(arena, layers)
     least = layers[at].least_scratch
     for layer in layers:

@@ -17,8 +17,9 @@ exercise the exporter and the C runtime, not to recognise words.
   49 x 10 x 1 input: a 10 x 4 conv, then depthwise 3 x 3 + pointwise blocks, each followed by
   batch norm and ReLU, an average pool over the whole map, a dense layer and softmax.
 - ``tiny``: a small conv / depthwise / pointwise / pool / dense / softmax stack.
-- ``stream_ds_cnn``, ``stream_tcn``: the streamable families of :mod:`kws.models`
-  (``ds-cnn-stream``, ``tcn-stream``) with random weights and batch-norm statistics;
+- ``stream_ds_cnn``, ``stream_tcn``, ``stream_tcn_max``: the streamable families of
+  :mod:`kws.models` (``ds-cnn-stream``, ``tcn-stream``, ``tcn-stream-max``) with random weights
+  and batch-norm statistics;
   ``stream_mix``: a streamable stack that exercises the other step forms (a 1 x 3 first conv,
   a 5 x 3 depthwise, an average pool of 4 slices with stride 1 over time, a 3 x 3 conv, and a
   dense layer over all remaining time slices, flattened).
@@ -61,7 +62,7 @@ DS_CNN_SHAPES: dict[str, tuple[int, tuple[int, int], tuple[tuple[int, int], ...]
 
 #: Streamable test models -> the model family (or ``mix``, a stack built here).
 STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-stream",
-                      "stream_mix": "mix"}
+                      "stream_tcn_max": "tcn-stream-max", "stream_mix": "mix"}
 
 #: Kinds of random single-layer models.
 RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "dense", "softmax")

@@ -237,7 +237,8 @@ def _bench_parts(model: Any, det: Any, *, minutes: float, seed: int,
 
     words = [w for w in model.labels if not w.startswith("_")]
     kw = {"model_every_hops": det.model_every_hops, "workers": 1}
-    samples, events = speech_commands_stream(words, minutes=minutes, split="heldout", seed=seed)
+    samples, events, _ = speech_commands_stream(words, minutes=minutes, split="heldout",
+                                                seed=seed)
     parts = [("speech commands (held-out split)",
               score_recordings(model, stream=samples, events=events, **kw))]
     lines, _ = screened_lines(dialogue_files("scoring"), words, jobs=1)

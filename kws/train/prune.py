@@ -32,7 +32,10 @@ import numpy as np
 from kws.errors import KwsError
 
 _PRODUCERS = ("Conv2D",)
-_PASS = ("ReLU", "Activation", "Dropout", "AveragePooling2D", "Reshape", "InputLayer")
+# Per-channel layers: a removed channel's constant passes through them unchanged (the
+# average or the maximum of a constant is that constant).
+_PASS = ("ReLU", "Activation", "Dropout", "AveragePooling2D", "MaxPooling2D", "Reshape",
+         "InputLayer")
 
 
 @dataclasses.dataclass

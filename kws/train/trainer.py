@@ -45,6 +45,14 @@ def default_cache() -> Path:
     return Path(os.environ.get("KWS_CACHE") or Path.home() / ".cache" / "kws")
 
 
+#: Minutes of keyword-free long audio (TTS running speech, babble, confusable words) that
+#: ``kws train`` and ``kws demo`` add as stream negatives by default (``--negative-minutes``):
+#: measured on real speech streams for both families, it cuts the misses at every false-accept
+#: budget. :class:`TrainConfig` itself defaults to none, so library callers (the architecture
+#: search's trials, tests) train as they did.
+RECIPE_NEGATIVE_MINUTES = 30.0
+
+
 @dataclasses.dataclass
 class TrainConfig:
     """Everything a training run depends on (saved in RUN/config.json).
@@ -73,13 +81,15 @@ class TrainConfig:
     ``prune``: after training, remove this fraction of the channels of every layer
     (:mod:`kws.train.prune`) and fine-tune ``prune_epochs`` epochs (0: no pruning).
     ``qat``: end with ``qat_epochs`` epochs of quantization-aware training (:mod:`kws.train.qat`).
+    ``label_smoothing``: share of each clip's target spread over all classes
+    (:class:`kws.train.losses.SmoothedSparseCrossentropy`; 0: none; not with a teacher).
     """
 
     words: list[str]
     out: str = "run"
     data: str = "synth"
     data_dir: str | None = None
-    model: str = "tcn-stream"     # streamable: one step per 20 ms hop on the device
+    model: str = "tcn-stream-max"  # streamable: one step per 20 ms hop on the device
     epochs: int = 25
     batch_size: int = 64
     learning_rate: float = 2e-3
@@ -111,6 +121,7 @@ class TrainConfig:
     prune_epochs: int = 5
     qat: bool = False
     qat_epochs: int = 5
+    label_smoothing: float = 0.0
 
 
 def augment_name(cfg: TrainConfig) -> str:
@@ -256,6 +267,8 @@ def _load_checkpoint(ckpt: Path) -> tuple[Any, dict[str, Any]] | None:
 
     for folder in (ckpt, ckpt.with_name(ckpt.name + ".old")):
         if (folder / "state.json").is_file() and (folder / "model.keras").is_file():
+            import kws.train.losses  # noqa: F401  (registers the custom loss)
+
             state = json.loads((folder / "state.json").read_text())
             return tf.keras.models.load_model(folder / "model.keras"), state
     return None
@@ -404,6 +417,12 @@ def check_config(cfg: TrainConfig) -> None:
         raise KwsError(f"must be > 0 (got {cfg.negative_weight})", argument="negative_weight")
     if not 0.0 <= cfg.prune < 1.0:
         raise KwsError(f"must be in [0, 1) (got {cfg.prune})", argument="prune")
+    if not 0.0 <= cfg.label_smoothing < 1.0:
+        raise KwsError(f"must be in [0, 1) (got {cfg.label_smoothing})",
+                       argument="label_smoothing")
+    if cfg.label_smoothing > 0 and cfg.teacher:
+        raise KwsError("label smoothing and a teacher both soften the targets; use one",
+                       argument="label_smoothing")
     for name in ("prune_epochs", "qat_epochs"):
         if getattr(cfg, name) < 0:
             raise KwsError(f"must be at least 0 (got {getattr(cfg, name)})", argument=name)
@@ -545,7 +564,11 @@ def _new_or_resumed_model(cfg: TrainConfig, data: TrainingData, settings: Fronte
         return loaded
     tf.keras.utils.set_random_seed(cfg.seed)
     model = build_model(cfg.model, num_classes=len(data.classes), settings=settings)
-    loss = "categorical_crossentropy" if cfg.teacher else "sparse_categorical_crossentropy"
+    loss: Any = "categorical_crossentropy" if cfg.teacher else "sparse_categorical_crossentropy"
+    if cfg.label_smoothing > 0 and not cfg.teacher:
+        from kws.train.losses import SmoothedSparseCrossentropy
+
+        loss = SmoothedSparseCrossentropy(cfg.label_smoothing)
     model.compile(optimizer=tf.keras.optimizers.Adam(cfg.learning_rate), loss=loss,
                   metrics=["accuracy"])
     return model, {"epoch": 0, "history": {}}

@@ -92,6 +92,28 @@ kws_status_t kws_pointwise_conv_s8(const kws_conv_shape_t *shape, const kws_act_
                                    int8_t *output, size_t output_len,
                                    void *scratch, size_t scratch_len);
 
+/* Output pixels at the end of a pointwise layer's output that hold its widened filter rows
+ * (kws_pointwise_conv_s8_get_buffer_size bytes, from the first 4-byte boundary at or after
+ * their start) while kws_pointwise_conv_s8_reusing computes the others; 0 where the rows do
+ * not fit there, or the input's other pixels cannot hold those last pixels widened to int16
+ * (or there are no rows). */
+int32_t kws_pointwise_conv_s8_reuse_pixels(const kws_conv_shape_t *shape);
+
+/* kws_pointwise_conv_s8 on an input read here for the last time, with no scratch of its own
+ * and the speed of the widened rows: they live in the output's last
+ * kws_pointwise_conv_s8_reuse_pixels pixels while the other pixels are computed, then those
+ * last pixels' inputs are widened into the input's first bytes (read by then) and run against
+ * the filter widened as it is read. The input is overwritten (input and output must not
+ * overlap).
+ * Where that count is 0 or input / output are not 4-byte aligned, the scratch-free path; the
+ * output is the same bit for bit either way. */
+kws_status_t kws_pointwise_conv_s8_reusing(const kws_conv_shape_t *shape, const kws_act_t *act,
+                                           const kws_requant_t *rq,
+                                           int8_t *input, size_t input_len,
+                                           const int8_t *filter, size_t filter_len,
+                                           const int32_t *bias, size_t bias_len,
+                                           int8_t *output, size_t output_len);
+
 /* Pointwise weights prepared by `kws export` (kws/export/codegen.py) for the fast exact
  * requantization, where it proves it applies: every channel's TFLite shift in -22..-1, the
  * activation range all of int8, and |bias| + 255 * sum|w| < 2^30 (so 2 * acc fits int32).

@@ -397,24 +397,12 @@ static DWP_NOINLINE void dwp_interior(const int8_t *x, const int32_t *tab, int32
  * (2 w1, 2 w2), m, k, r. */
 #define DWP_PAIR_WORDS 28
 
-/* `pairs` pairs of output pixels of a three-tap (1, 3) stride-1 kernel, depth multiplier 1,
- * every tap inside (see the file comment): x the first pixel's first tap (channel 0), in_c
- * (== out_c, a multiple of four) bytes from one tap or pixel to the next; pd the pair section;
- * y the first pixel's output. */
-static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
-                                   const int32_t *pd, int8_t *y)
-{
 #if DWP_ASM
-    /* r0-r3, r12 temporaries and accumulators, r4 / r5 / r6 / r8 the rows' packed bytes,
-     * r7 (saved) weights and r, r9 in_c, r10 input, r11 pair data, lr output; on the stack
-     * the group loop's output end, pairs left, the pair data */
-    const int32_t ctx[5] = {(int32_t)(intptr_t)x, (int32_t)(intptr_t)pd, (int32_t)(intptr_t)y,
-                            pairs, cin};
-    /* one channel: its P01 / P23 (int16 pairs of taps 0, 1 and 2, 3) into r0 / r1 by the two
-     * SXTB16 given, then the two pixels' accumulators, the requantization and the stores */
+/* one channel: its P01 / P23 (int16 pairs of taps 0, 1 and 2, 3) into r0 / r1 by the two
+ * SXTB16 given, then the two pixels' accumulators, the requantization and the stores */
 #define DWP_ASM_PAIR_CH(sx0, sx1)                                                           \
     sx0 "\n\t" sx1 "\n\t"                                                                   \
-    "ldm r11!, {r2, r3, r7, r12}\n\t"                                                      \
+    "ldm r11!, {r2, r3, r7, r12}\n\t"                                                       \
     "smlad r2, r0, r7, r2\n\t"                                                              \
     "smlabt r2, r1, r12, r2\n\t"                                                            \
     "smlad r3, r1, r12, r3\n\t"                                                             \
@@ -430,8 +418,70 @@ static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
     "ssat r3, #8, r3\n\t"                                                                   \
     "strb r3, [lr, r9]\n\t"                                                                 \
     "strb r2, [lr], #1\n\t"
+/* one group of four channels of a pair: r10 moved on 4 bytes to the group's input, the four
+ * input pixels' words at r10, r10 + r9, ... packed, then the four channels */
+#define DWP_ASM_PAIR_GROUP                                                                  \
+    "ldr r0, [r10, #4]!\n\t"                                                                \
+    "ldr r1, [r10, r9]\n\t"                                                                 \
+    "ldr r2, [r10, r9, lsl #1]\n\t"                                                         \
+    "add r3, r10, r9, lsl #1\n\t"                                                           \
+    "ldr r3, [r3, r9]\n\t"                                                                  \
+    "pkhbt r4, r0, r1, lsl #16\n\t" /* c0 c1 of taps 0, 1 */                                \
+    "pkhtb r5, r1, r0, asr #16\n\t" /* c2 c3 of taps 0, 1 */                                \
+    "pkhbt r6, r2, r3, lsl #16\n\t" /* taps 2, 3 */                                         \
+    "pkhtb r8, r3, r2, asr #16\n\t"                                                         \
+    DWP_ASM_PAIR_CH("sxtb16 r0, r4", "sxtb16 r1, r6")                                       \
+    DWP_ASM_PAIR_CH("sxtb16 r0, r4, ror #8", "sxtb16 r1, r6, ror #8")                       \
+    DWP_ASM_PAIR_CH("sxtb16 r0, r5", "sxtb16 r1, r8")                                       \
+    DWP_ASM_PAIR_CH("sxtb16 r0, r5, ror #8", "sxtb16 r1, r8, ror #8")
+#endif
+
+#if DWP_ASM
+/* one channel of a single pixel: P01 into r0 by the SXTB16 given, tap 2 (the lane of r6 / r8
+ * the SMLA given takes) */
+#define DWP_ASM_SINGLE_CH(sx0, mla2)                                                        \
+    sx0 "\n\t"                                                                              \
+    "ldm r11!, {r2, r3, r7, r12}\n\t"                                                       \
+    "smlad r2, r0, r7, r2\n\t"                                                              \
+    mla2 "\n\t"                                                                             \
+    "ldm r11!, {r0, r1, r7}\n\t"                                                            \
+    "add r12, r1, r2, asr #31\n\t"                                                          \
+    "smmlar r2, r2, r0, r12\n\t"                                                            \
+    "asr r2, r2, r7\n\t"                                                                    \
+    "ssat r2, #8, r2\n\t"                                                                   \
+    "strb r2, [lr], #1\n\t"
+/* one group of four channels of a single pixel: r10 moved on 4 bytes, taps 0, 1 packed as
+ * in a pair, tap 2 sign-extended to (c0, c2) in r6 and (c1, c3) in r8 */
+#define DWP_ASM_SINGLE_GROUP                                                                \
+    "ldr r0, [r10, #4]!\n\t"                                                                \
+    "ldr r1, [r10, r9]\n\t"                                                                 \
+    "ldr r2, [r10, r9, lsl #1]\n\t"                                                         \
+    "pkhbt r4, r0, r1, lsl #16\n\t"                                                         \
+    "pkhtb r5, r1, r0, asr #16\n\t"                                                         \
+    "sxtb16 r6, r2\n\t"                                                                     \
+    "sxtb16 r8, r2, ror #8\n\t"                                                             \
+    DWP_ASM_SINGLE_CH("sxtb16 r0, r4", "smlabt r2, r6, r12, r2")                            \
+    DWP_ASM_SINGLE_CH("sxtb16 r0, r4, ror #8", "smlabt r2, r8, r12, r2")                    \
+    DWP_ASM_SINGLE_CH("sxtb16 r0, r5", "smlatt r2, r6, r12, r2")                            \
+    DWP_ASM_SINGLE_CH("sxtb16 r0, r5, ror #8", "smlatt r2, r8, r12, r2")
+#endif
+
+/* `pairs` pairs of output pixels of a three-tap (1, 3) stride-1 kernel, depth multiplier 1,
+ * every tap inside (see the file comment): x the first pixel's first tap (channel 0), in_c
+ * (== out_c, a multiple of four) bytes from one tap or pixel to the next; pd the pair section;
+ * y the first pixel's output. */
+static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
+                                   const int32_t *pd, int8_t *y)
+{
+#if DWP_ASM
+    /* r0-r3, r12 temporaries and accumulators, r4 / r5 / r6 / r8 the rows' packed bytes,
+     * r7 (saved) weights and r, r9 in_c, r10 input, r11 pair data, lr output; on the stack
+     * the group loop's output end, pairs left, the pair data */
+    const int32_t ctx[5] = {(int32_t)(intptr_t)x, (int32_t)(intptr_t)pd, (int32_t)(intptr_t)y,
+                            pairs, cin};
     __asm__ volatile(
         "ldr r10, [%[c]]\n\t"
+        "sub r10, r10, #4\n\t" /* DWP_ASM_PAIR_GROUP moves it on first */
         "ldr r11, [%[c], #4]\n\t"
         "ldr lr, [%[c], #8]\n\t"
         "ldr r0, [%[c], #12]\n\t"
@@ -444,20 +494,7 @@ static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
         "add r0, lr, r9\n\t"
         "str r0, [sp]\n\t"
         "2:\n\t"
-        "ldr r0, [r10]\n\t"
-        "ldr r1, [r10, r9]\n\t"
-        "ldr r2, [r10, r9, lsl #1]\n\t"
-        "add r3, r10, r9, lsl #1\n\t"
-        "ldr r3, [r3, r9]\n\t"
-        "pkhbt r4, r0, r1, lsl #16\n\t" /* c0 c1 of taps 0, 1 */
-        "pkhtb r5, r1, r0, asr #16\n\t" /* c2 c3 of taps 0, 1 */
-        "pkhbt r6, r2, r3, lsl #16\n\t" /* taps 2, 3 */
-        "pkhtb r8, r3, r2, asr #16\n\t"
-        DWP_ASM_PAIR_CH("sxtb16 r0, r4", "sxtb16 r1, r6")
-        DWP_ASM_PAIR_CH("sxtb16 r0, r4, ror #8", "sxtb16 r1, r6, ror #8")
-        DWP_ASM_PAIR_CH("sxtb16 r0, r5", "sxtb16 r1, r8")
-        DWP_ASM_PAIR_CH("sxtb16 r0, r5, ror #8", "sxtb16 r1, r8, ror #8")
-        "add r10, r10, #4\n\t"
+        DWP_ASM_PAIR_GROUP
         "ldr r0, [sp]\n\t"
         "cmp lr, r0\n\t"
         "bne 2b\n\t"
@@ -474,7 +511,6 @@ static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
         : [c] "r"(ctx)
         : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
           "cc", "memory");
-#undef DWP_ASM_PAIR_CH
 #else
     for (int32_t p = 0; p < pairs; ++p, x += 2 * cin, y += 2 * cin) {
         const int32_t *q = pd;
@@ -505,52 +541,6 @@ static DWP_NOINLINE void dwp_pairs(const int8_t *x, int32_t cin, int32_t pairs,
 #define DWP_PAIR_MAX_C 32
 
 
-/* One output row of a layer with a pair section (stride 1 along the row, k_h 1, out_c ==
- * in_c <= DWP_PAIR_MAX_C): every pixel through dwp_pairs, the pairs whose four input pixels
- * are inside straight from the input, the others (and an odd last pixel) from a window of
- * four input pixels on the stack, -input_offset bytes for those in the padding. x: the input
- * row, y: the output row, pad: the padding byte. */
-static void dwp_pair_row(const kws_conv_shape_t *s, const int8_t *x, int8_t *y,
-                         const int32_t *pd, int8_t pad)
-{
-    const int32_t c = s->out_c, in_w = s->in_w, out_w = s->out_w;
-    /* an odd last pixel's pair writes its two outputs over the window's first two pixels
-     * (each group's inputs are loaded before its outputs are stored); words: c is a multiple
-     * of 4, the copies are word loads and stores */
-    uint32_t win[DWP_PAIR_MAX_C];
-    const uint32_t padw = (uint32_t)(uint8_t)pad * 0x01010101u;
-    const int32_t cw = c / 4;
-    for (int32_t ox = 0; ox < out_w; ox += 2) {
-        const int32_t ix = ox - s->pad_left; /* the pair's first input pixel */
-        const int two = ox + 1 < out_w;
-        if (two && ix >= 0 && ix + 3 < in_w) {
-            /* pairs ox / 2 .. : pair j reads input pixels ix + 2 j .. ix + 2 j + 3 */
-            int32_t np = (out_w - ox) / 2, inside = (in_w - 4 - ix) / 2 + 1;
-            np = np < inside ? np : inside;
-            dwp_pairs(x + (size_t)ix * c, c, np, pd, y + (size_t)ox * c);
-            ox += 2 * (np - 1);
-            continue;
-        }
-        for (int32_t r = 0; r < 4; ++r) {
-            uint32_t *wr = win + r * cw;
-            if (ix + r >= 0 && ix + r < in_w) {
-                const int8_t *src = x + (size_t)(ix + r) * c;
-                for (int32_t i = 0; i < cw; ++i) {
-                    wr[i] = kws_read_u32(src + 4 * i);
-                }
-            } else {
-                for (int32_t i = 0; i < cw; ++i) {
-                    wr[i] = padw;
-                }
-            }
-        }
-        dwp_pairs((const int8_t *)win, c, 1, pd, two ? y + (size_t)ox * c : (int8_t *)win);
-        for (int32_t i = 0; !two && i < cw; ++i) {
-            kws_write_u32(y + (size_t)ox * c + 4 * i, win[i]);
-        }
-    }
-}
-
 /* dwp_interior for the layer's depth multiplier: one call for depth multipliers 1, 2 and 4
  * and for a one-channel input; for a multiple of 4 above 4 on several input channels (the
  * group's input channel changes every dm / 4 groups) one call per pixel and input channel. */
@@ -576,15 +566,324 @@ static KWS_ALWAYS_INLINE void dwp_run(const kws_conv_shape_t *s, const int8_t *x
     }
 }
 
-/* All rows of a pair layer (k_h 1, so pad_top 0; row oy reads input row oy * stride_h); pad:
- * -input_offset. */
-static DWP_NOINLINE kws_status_t dwp_pair_rows(const kws_conv_shape_t *s, const int8_t *input,
-                                               int8_t *output, const int32_t *pd, int8_t pad)
+#if !DWP_ASM
+/* The first output pixel of a pair (dwp_pairs' arithmetic on taps 0..2; the row's odd last
+ * pixel): x its first tap (channel 0), cin bytes from one tap to the next; pd the pair
+ * section; y its output. (On the M4 the subroutine at 80 of dwp_pair_layer.) */
+static void dwp_single(const int8_t *x, int32_t cin, const int32_t *pd, int8_t *y)
 {
-    for (int32_t oy = 0; oy < s->out_h; ++oy) {
-        dwp_pair_row(s, input + (size_t)oy * s->stride_h * s->in_w * s->in_c,
-                     output + (size_t)oy * s->out_w * s->out_c, pd, pad);
+    const int32_t *q = pd;
+    for (int32_t g = 0; g < cin / 4; ++g) {
+        const int8_t *xg = x + 4 * g;
+        const uint32_t x0 = kws_read_u32(xg), x1 = kws_read_u32(xg + cin);
+        const uint32_t x2 = kws_read_u32(xg + 2 * cin);
+        const uint32_t t01 = kws_pkhbt(x0, x1), u01 = kws_pkhtb(x1, x0);
+        const uint32_t x2e = kws_sxtb16(x2), x2o = kws_sxtb16_ror8(x2);
+        for (int32_t j = 0; j < 4; ++j, q += 7) {
+            const uint32_t a = j < 2 ? t01 : u01, x2j = (j & 1) ? x2o : x2e;
+            const uint32_t p01 = (j & 1) ? kws_sxtb16_ror8(a) : kws_sxtb16(a);
+            const int32_t acc = kws_smlad(p01, (uint32_t)q[2], q[0]);
+            y[4 * g + j] = dwp_out(j < 2 ? kws_smlabt(x2j, (uint32_t)q[3], acc)
+                                         : kws_smlatt(x2j, (uint32_t)q[3], acc), q + 4);
+        }
     }
+}
+#endif
+
+/* One pair layer's rows as a fixed plan (the same for every row): at most one window pair on
+ * the left (pair 0, its first input pixel in the padding), a run of pairs whose four input
+ * pixels are inside, at most one window pair on the right (its last pixels in the padding, or
+ * an odd last output pixel). A window holds the pair's four input pixels: the padding slots
+ * are filled once per layer, the inside slots copied per row. On the M4 field i is at byte
+ * 4 i (dwp_pair_layer's assembly reads them so). */
+typedef struct {
+    const int8_t *x; /* the row's input */
+    int8_t *y;       /* the row's output */
+    int32_t rows;
+    int32_t xstep;   /* input bytes from one row to the next */
+    int32_t ystep;   /* output bytes from one row to the next */
+    int32_t c;       /* channels (a multiple of 4) */
+    const int32_t *pd; /* the pair section */
+    int8_t *dst;     /* the assembly's: the output of the pairs it runs */
+    int8_t *lwin;    /* the left window, or NULL */
+    int32_t lsrc;    /* its inside pixels: input bytes from the row's start */
+    int8_t *ldst;    /* where they go in the window */
+    int32_t llen;    /* their bytes (a multiple of 4, maybe 0) */
+    int32_t ni;      /* pairs inside */
+    int32_t isrc;    /* their first input pixel: bytes from the row's start */
+    int32_t iy;      /* their first output pixel: bytes from the row's start */
+    int8_t *rwin;    /* the right window, or NULL; its inside pixels: */
+    int32_t rsrc;
+    int8_t *rdst;
+    int32_t rlen;
+    int32_t ry;      /* its output: bytes from the row's start */
+    int32_t odd;     /* 1: the right window's pair has one output pixel (the row's last) */
+} dwp_pair_plan_t;
+
+#if DWP_ASM
+/* the assembly's field offsets: every field 4 bytes on the M4 */
+typedef char dwp_pair_plan_layout[offsetof(dwp_pair_plan_t, odd) == 80 ? 1 : -1];
+#endif
+
+/* The window of the pair whose first input pixel is ix: its slots in the padding filled
+ * with pad (four bytes of -input_offset), then the inside slots' source, destination and
+ * length in *src, *dst, *len (copied per row). */
+static KWS_ALWAYS_INLINE int8_t *dwp_pair_window(int32_t ix, int32_t in_w, int32_t c, uint32_t pad,
+                               uint32_t *win, int32_t *src, int8_t **dst, int32_t *len)
+{
+    int32_t r0 = ix < 0 ? -ix : 0, r1 = in_w - ix < 4 ? in_w - ix : 4;
+    r1 = r1 < r0 ? r0 : r1;
+    for (int32_t i = 0; i < r0 * (c / 4); ++i) { /* slots [0, r0), then [r1, 4) */
+        win[i] = pad;
+    }
+    for (int32_t i = r1 * (c / 4); i < c; ++i) {
+        win[i] = pad;
+    }
+    *src = r1 > r0 ? (ix + r0) * c : 0;
+    *dst = (int8_t *)win + (r1 > r0 ? r0 * c : 0);
+    *len = (r1 - r0) * c;
+    return (int8_t *)win;
+}
+
+/* A pair layer's rows along its kernel: a (1, 3) kernel's rows, or the one row of a (3, 1)
+ * kernel on a one-column map (the same bytes, the taps and pixels in the same order). */
+typedef struct {
+    int32_t rows, xstep; /* rows, input bytes from one to the next */
+    int32_t in_w, out_w; /* pixels of an input / output row */
+    int32_t pad;         /* padding pixels before the first */
+    int32_t c;           /* channels */
+} dwp_rows_t;
+
+/* The pairs of a pair layer's rows whose four input pixels are inside, [*ja, *jb) (pair j:
+ * output pixels 2 j, 2 j + 1, input pixels 2 j - pad_left ..  2 j - pad_left + 3), the
+ * others window pairs: 1 where there is at most one window pair on each side (0 for padding
+ * 2 on both sides of an odd width: then the body runs the layer). */
+static int dwp_pair_span(const dwp_rows_t *v, int32_t *ja, int32_t *jb)
+{
+    const int32_t pl = v->pad, np = (v->out_w + 1) / 2;
+    const int32_t a = (pl + 1) / 2; /* the first pair with 2 j >= pad_left */
+    /* the last pair inside: 2 j - pl + 3 < in_w and 2 j + 1 < out_w */
+    const int32_t lim = v->in_w - 4 + pl < v->out_w - 2 ? v->in_w - 4 + pl : v->out_w - 2;
+    if (lim >= 0 && lim / 2 >= a) {
+        *ja = a;
+        *jb = lim / 2 + 1;
+    } else { /* no pair inside: one right window, or a left and a right one */
+        *ja = *jb = np == 1 ? 0 : 1;
+    }
+    return *ja <= 1 && np - *jb <= 1;
+}
+
+/* The plan of a pair layer (out_c <= DWP_PAIR_MAX_C) whose pairs inside are [ja, jb)
+ * (dwp_pair_span) in *p, with its windows lwin and rwin (DWP_PAIR_MAX_C words each). pad:
+ * four bytes of -input_offset. */
+static KWS_ALWAYS_INLINE void dwp_pair_plan(const dwp_rows_t *v, int32_t ja, int32_t jb,
+                                             const int8_t *input, int8_t *output,
+                                             const int32_t *pd, uint32_t pad, uint32_t *lwin,
+                                             uint32_t *rwin, dwp_pair_plan_t *p)
+{
+    const int32_t c = v->c, in_w = v->in_w, out_w = v->out_w, pl = v->pad;
+    const int32_t np = (out_w + 1) / 2;
+    p->x = input;
+    p->y = output;
+    p->rows = v->rows;
+    p->xstep = v->xstep;
+    p->ystep = out_w * c;
+    p->c = c;
+    p->pd = pd;
+    p->dst = output;
+    p->lwin = ja == 1 ? dwp_pair_window(-pl, in_w, c, pad, lwin, &p->lsrc, &p->ldst, &p->llen)
+                      : NULL;
+    p->ni = jb - ja;
+    p->isrc = (2 * ja - pl) * c;
+    p->iy = 2 * ja * c;
+    p->rwin = jb < np ? dwp_pair_window(2 * jb - pl, in_w, c, pad, rwin, &p->rsrc, &p->rdst,
+                                        &p->rlen)
+                      : NULL;
+    p->ry = 2 * jb * c;
+    p->odd = jb < np && 2 * jb + 1 == out_w;
+}
+
+/* The rows of a planned pair layer: per row the left window's pair, the pairs inside, the
+ * right window's pair (dwp_single for an odd last pixel); on the M4 one assembly loop over
+ * the rows, the pairs and the single pixel subroutines of it. */
+static DWP_NOINLINE void dwp_pair_layer(dwp_pair_plan_t *p)
+{
+#if DWP_ASM
+    /* r7 the plan (the subroutines save it); the subroutine at 90: r0 pairs from r10 to
+     * p->dst, at 80: one pixel; their frame: the pair data's end, the output's end, the pair
+     * data */
+    /* a word copy: r2 bytes (a multiple of 4) from r0 to r1; r3-r6 */
+#define DWP_ASM_COPY                                                                        \
+    "subs r2, r2, #16\n\t"                                                                  \
+    "blt 71f\n\t"                                                                           \
+    "70:\n\t"                                                                               \
+    "ldm r0!, {r3, r4, r5, r6}\n\t"                                                         \
+    "stm r1!, {r3, r4, r5, r6}\n\t"                                                         \
+    "subs r2, r2, #16\n\t"                                                                  \
+    "bge 70b\n\t"                                                                           \
+    "71:\n\t"                                                                               \
+    "adds r2, r2, #16\n\t"                                                                  \
+    "beq 73f\n\t"                                                                           \
+    "72:\n\t"                                                                               \
+    "ldr r3, [r0], #4\n\t"                                                                  \
+    "str r3, [r1], #4\n\t"                                                                  \
+    "subs r2, r2, #4\n\t"                                                                   \
+    "bne 72b\n\t"                                                                           \
+    "73:\n\t"
+    __asm__ volatile(
+        "push {r7}\n\t"
+        "mov r7, %[p]\n\t"
+        "sub sp, sp, #12\n\t"
+        "ldr r0, [r7, #24]\n\t"
+        "str r0, [sp, #8]\n\t" /* the pair data */
+        "ldr r1, [r7, #20]\n\t"
+        "movs r2, #28\n\t"
+        "mla r0, r1, r2, r0\n\t"
+        "str r0, [sp]\n\t" /* its end: 7 words per channel */
+        "10:\n\t"              /* a row */
+        "ldr r10, [r7, #32]\n\t"
+        "cmp r10, #0\n\t"
+        "beq 20f\n\t"
+        "ldr r0, [r7]\n\t"
+        "ldr r3, [r7, #36]\n\t"
+        "add r0, r0, r3\n\t"
+        "ldr r1, [r7, #40]\n\t"
+        "ldr r2, [r7, #44]\n\t"
+        DWP_ASM_COPY
+        "ldr r1, [r7, #4]\n\t"
+        "str r1, [r7, #28]\n\t"
+        "movs r0, #1\n\t"
+        "bl 90f\n\t"
+        "20:\n\t" /* the pairs inside */
+        "ldr r0, [r7, #48]\n\t"
+        "cmp r0, #0\n\t"
+        "beq 30f\n\t"
+        "ldr r10, [r7]\n\t"
+        "ldr r3, [r7, #52]\n\t"
+        "add r10, r10, r3\n\t"
+        "ldr r1, [r7, #4]\n\t"
+        "ldr r3, [r7, #56]\n\t"
+        "add r1, r1, r3\n\t"
+        "str r1, [r7, #28]\n\t"
+        "bl 90f\n\t"
+        "30:\n\t" /* the right window */
+        "ldr r10, [r7, #60]\n\t"
+        "cmp r10, #0\n\t"
+        "beq 40f\n\t"
+        "ldr r0, [r7]\n\t"
+        "ldr r3, [r7, #64]\n\t"
+        "add r0, r0, r3\n\t"
+        "ldr r1, [r7, #68]\n\t"
+        "ldr r2, [r7, #72]\n\t"
+        DWP_ASM_COPY
+        "ldr r1, [r7, #4]\n\t"
+        "ldr r3, [r7, #76]\n\t"
+        "add r1, r1, r3\n\t"
+        "str r1, [r7, #28]\n\t"
+        "ldr r1, [r7, #80]\n\t"
+        "movs r0, #1\n\t"
+        "cmp r1, #0\n\t"
+        "bne 31f\n\t"
+        "bl 90f\n\t"
+        "b 40f\n\t"
+        "31:\n\t"
+        "bl 80f\n\t"
+        "40:\n\t" /* the next row */
+        "ldr r0, [r7]\n\t"
+        "ldr r1, [r7, #12]\n\t"
+        "add r0, r0, r1\n\t"
+        "str r0, [r7]\n\t"
+        "ldr r0, [r7, #4]\n\t"
+        "ldr r1, [r7, #16]\n\t"
+        "add r0, r0, r1\n\t"
+        "str r0, [r7, #4]\n\t"
+        "ldr r0, [r7, #8]\n\t"
+        "subs r0, r0, #1\n\t"
+        "str r0, [r7, #8]\n\t"
+        "bne 10b\n\t"
+        "b 99f\n\t"
+        "80:\n\t" /* one pixel (the taps of a pair's first) from r10 to p->dst */
+        "push {r7, lr}\n\t"
+        "sub r10, r10, #4\n\t"
+        "ldr lr, [r7, #28]\n\t"
+        "ldr r9, [r7, #20]\n\t"
+        "ldr r11, [sp, #16]\n\t"
+        "81:\n\t"
+        DWP_ASM_SINGLE_GROUP
+        "ldr r0, [sp, #8]\n\t"
+        "cmp r11, r0\n\t"
+        "bne 81b\n\t"
+        "pop {r7, pc}\n\t"
+        "90:\n\t" /* r0 pairs from r10 to p->dst */
+        "push {r7, lr}\n\t"
+        "ldr lr, [r7, #28]\n\t"
+        "ldr r9, [r7, #20]\n\t"
+        "mul r0, r0, r9\n\t"
+        "add r0, lr, r0, lsl #1\n\t"
+        "str r0, [sp, #12]\n\t" /* the output's end */
+        "sub r10, r10, #4\n\t"  /* DWP_ASM_PAIR_GROUP moves it on first */
+        "91:\n\t"
+        "ldr r11, [sp, #16]\n\t"
+        "tst r9, #4\n\t" /* two groups a pass; an odd count enters at the second */
+        "bne 93f\n\t"
+        "92:\n\t"
+        DWP_ASM_PAIR_GROUP
+        "93:\n\t"
+        DWP_ASM_PAIR_GROUP
+        "ldr r0, [sp, #8]\n\t"
+        "cmp r11, r0\n\t"
+        "bne 92b\n\t"
+        "add lr, lr, r9\n\t" /* the next pair: two pixels on */
+        "add r10, r10, r9\n\t"
+        "ldr r0, [sp, #12]\n\t"
+        "cmp lr, r0\n\t"
+        "bne 91b\n\t"
+        "pop {r7, pc}\n\t"
+        "99:\n\t"
+        "add sp, sp, #12\n\t"
+        "pop {r7}\n\t"
+        :
+        : [p] "r"(p)
+        : "r0", "r1", "r2", "r3", "r4", "r5", "r6", "r8", "r9", "r10", "r11", "r12", "lr",
+          "cc", "memory");
+#undef DWP_ASM_COPY
+#undef DWP_ASM_SINGLE_GROUP
+#undef DWP_ASM_SINGLE_CH
+#undef DWP_ASM_PAIR_GROUP
+#undef DWP_ASM_PAIR_CH
+#else
+    const int32_t c = p->c;
+    for (int32_t row = 0; row < p->rows; ++row, p->x += p->xstep, p->y += p->ystep) {
+        if (p->lwin != NULL) {
+            memcpy(p->ldst, p->x + p->lsrc, (size_t)p->llen);
+            dwp_pairs(p->lwin, c, 1, p->pd, p->y);
+        }
+        if (p->ni > 0) {
+            dwp_pairs(p->x + p->isrc, c, p->ni, p->pd, p->y + p->iy);
+        }
+        if (p->rwin != NULL) {
+            memcpy(p->rdst, p->x + p->rsrc, (size_t)p->rlen);
+            if (p->odd) {
+                dwp_single(p->rwin, c, p->pd, p->y + p->ry);
+            } else {
+                dwp_pairs(p->rwin, c, 1, p->pd, p->y + p->ry);
+            }
+        }
+    }
+#endif
+}
+
+/* All rows v of a pair layer whose pairs inside are [ja, jb) (dwp_pair_span); pad:
+ * -input_offset. */
+static DWP_NOINLINE kws_status_t dwp_pair_rows(const dwp_rows_t *v, int32_t ja, int32_t jb,
+                                               const int8_t *input, int8_t *output,
+                                               const int32_t *pd, int8_t pad)
+{
+    uint32_t lwin[DWP_PAIR_MAX_C], rwin[DWP_PAIR_MAX_C];
+    dwp_pair_plan_t plan;
+    dwp_pair_plan(v, ja, jb, input, output, pd, (uint32_t)(uint8_t)pad * 0x01010101u, lwin,
+                  rwin, &plan);
+    dwp_pair_layer(&plan);
     return KWS_OK;
 }
 
@@ -788,32 +1087,39 @@ static KWS_ALWAYS_INLINE kws_status_t dwp_check(const kws_conv_shape_t *s,
     return KWS_OK;
 }
 
-/* The checks, then the pair rows (a pair layer of up to DWP_PAIR_MAX_C channels) or the body. */
-static KWS_ALWAYS_INLINE kws_status_t dwp_dispatch(const kws_conv_shape_t *s,
-                                                   const kws_act_t *act,
-                                                   const kws_dw_prepared_t *prep,
-                                                   const int8_t *input, size_t input_len,
-                                                   int8_t *output, size_t output_len)
-{
-    const kws_status_t st = dwp_check(s, prep, input_len, output_len);
-    if (st != KWS_OK) {
-        return st;
-    }
 #if KWS_USE_DSP
-    const int32_t *pair = dwp_pair_data(s, prep);
-    if (pair != NULL && s->out_c <= DWP_PAIR_MAX_C) {
-        return dwp_pair_rows(s, input, output, pair, (int8_t)(-act->input_offset));
+/* The pair section of a pair layer of up to DWP_PAIR_MAX_C channels and its rows in *v: a
+ * (1, 3) stride-1 kernel, or a (3, 1) stride-1 kernel on a one-column map (one row of its
+ * out_h pixels), depth multiplier 1, out_c a multiple of 4; else NULL. */
+static KWS_ALWAYS_INLINE const int32_t *dwp_pair_view(const kws_conv_shape_t *s,
+                                                      const kws_dw_prepared_t *prep,
+                                                      dwp_rows_t *v)
+{
+    const int32_t cout = s->out_c;
+    const size_t gen_words = dwp_group_words(3) * (size_t)(cout / 4);
+    const int column = s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1;
+    if (s->depth_multiplier != 1 || cout % 4 != 0 || cout > DWP_PAIR_MAX_C ||
+        prep->data_len < gen_words + DWP_PAIR_WORDS * (size_t)(cout / 4) ||
+        !(column ? s->k_h == 3 && s->stride_h == 1
+                 : s->k_h == 1 && s->k_w == 3 && s->stride_w == 1)) {
+        return NULL;
     }
-#endif
-    return dwp_body(s, act, prep, input, output); /* tail calls: this frame is gone */
+    v->rows = column ? 1 : s->out_h;
+    v->xstep = s->stride_h * s->in_w * cout;
+    v->in_w = column ? s->in_h : s->in_w;
+    v->out_w = column ? s->out_h : s->out_w;
+    v->pad = column ? s->pad_top : s->pad_left;
+    v->c = cout;
+    return prep->data + gen_words;
 }
+#endif
 
 /* A (k, 1) kernel on a one-column map is the (1, k) kernel on the one-row map of the same
  * bytes (the taps and pixels in the same order): its output pixels are one row, so the DSP
- * path runs them in one interior call (or the pair kernel). */
+ * path runs them in one interior call (or pair runs). */
 static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws_act_t *act,
                                             const kws_dw_prepared_t *prep, const int8_t *input,
-                                            size_t input_len, int8_t *output, size_t output_len)
+                                            int8_t *output)
 {
     kws_conv_shape_t row = *s;
     row.in_w = s->in_h;
@@ -823,7 +1129,7 @@ static DWP_NOINLINE kws_status_t dwp_column(const kws_conv_shape_t *s, const kws
     row.pad_left = s->pad_top;
     row.in_h = row.out_h = row.k_h = row.stride_h = 1;
     row.pad_top = 0;
-    return dwp_dispatch(&row, act, prep, input, input_len, output, output_len);
+    return dwp_body(&row, act, prep, input, output);
 }
 
 kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const kws_act_t *act,
@@ -840,8 +1146,21 @@ kws_status_t kws_depthwise_conv2d_s8_prepared(const kws_conv_shape_t *s, const k
         !(dm == 1 || dm == 2 || (dm > 0 && dm % 4 == 0)) || s->out_c != s->in_c * dm) {
         return KWS_ERR_BAD_CONFIG;
     }
-    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
-        return dwp_column(s, act, prep, input, input_len, output, output_len);
+    const kws_status_t st = dwp_check(s, prep, input_len, output_len);
+    if (st != KWS_OK) {
+        return st;
     }
-    return dwp_dispatch(s, act, prep, input, input_len, output, output_len);
+#if KWS_USE_DSP
+    /* a pair layer (of up to DWP_PAIR_MAX_C channels, at most one window pair a side) */
+    dwp_rows_t v;
+    int32_t ja, jb;
+    const int32_t *pair = dwp_pair_view(s, prep, &v);
+    if (pair != NULL && dwp_pair_span(&v, &ja, &jb)) {
+        return dwp_pair_rows(&v, ja, jb, input, output, pair, (int8_t)(-act->input_offset));
+    }
+#endif
+    if (s->in_w == 1 && s->out_w == 1 && s->k_w == 1 && s->out_h > 1) {
+        return dwp_column(s, act, prep, input, output);
+    }
+    return dwp_body(s, act, prep, input, output); /* tail calls: this frame is gone */
 }

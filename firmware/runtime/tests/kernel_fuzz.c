@@ -5,9 +5,10 @@
  * a min / max clamp (narrow range), and the exact fallback (TFLite shift >= 0, or a bias too
  * large for the doubled accumulator). Inputs: uniform random, all -128, all 127, alternating
  * -128 / 127, and a single impulse. Then conv2d and pointwise over random shapes, strides and
- * padding, in the same quantization modes; average pool over random windows (up to 256 pixels,
- * the limit of the DSP path's 16-bit lane sums); fully connected (1..9 outputs: the four- and
- * two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
+ * padding, in the same quantization modes (pointwise also through
+ * kws_pointwise_conv_s8_reusing, its widened rows in its own input and output); average pool
+ * over random windows (up to 256 pixels, the limit of the DSP path's 16-bit lane sums); fully
+ * connected (1..9 outputs: the four- and two-output blocks and the tail). Then depthwise of any kernel (temporal (k, 1), (1, k) and
  * rectangular), stride 1..3, any padding and depth multiplier, mostly with few output pixels
  * (the streaming step's shapes, the DSP direct path) in every quantization mode; the running
  * average pool of the streaming step over long slice sequences with resets. Run by
@@ -813,6 +814,7 @@ int main(void)
     static int32_t cscratch[4096];
     long ccases = 0, coutputs = 0, cbad = 0, blocks = 0, prcases = 0, proutputs = 0, prbad = 0;
     long dcases_ns = 0, doutputs_ns = 0, dbad_ns = 0;
+    long rcases = 0, rreused = 0, routputs = 0, rbad = 0;
     for (int it = 0; it < 3000; ++it) {
         const int pw = it % 2;
         const int big = !pw && it % 20 == 2; /* im2col in several blocks */
@@ -923,6 +925,29 @@ int main(void)
                 }
             }
         }
+        if (pw) {
+            /* the same layer through kws_pointwise_conv_s8_reusing on a copy of the input
+             * (4-byte aligned, exactly n_in / n_out bytes): equal to the output checked above;
+             * "reusing": the cases that wrote their widened rows into the input */
+            enum { RW = (MAX_H * MAX_W * 40 + 3) / 4 };
+            static int32_t in_rw[RW], out_rw[RW];
+            int8_t *in_r = (int8_t *)in_rw, *out_r = (int8_t *)out_rw;
+            memcpy(in_r, in, (size_t)n_in);
+            const kws_status_t sr = kws_pointwise_conv_s8_reusing(
+                &s, &act, &rq, in_r, (size_t)n_in, cw, (size_t)(oc * kk), bias, (size_t)oc,
+                out_r, (size_t)n_out);
+            ++rcases;
+            rreused += memcmp(in_r, in, (size_t)n_in) != 0;
+            for (int32_t i = 0; i < n_out; ++i, ++routputs) {
+                if (sr != KWS_OK || out_r[i] != out[i]) {
+                    if (rbad < 5) {
+                        fz_printf("pointwise case %d reusing (%d): got %d want %d\n", it, i,
+                                  out_r[i], out[i]);
+                    }
+                    ++rbad;
+                }
+            }
+        }
         if (pw && mode == 0) {
             /* the same layer through kws_pointwise_conv_s8_prepared, its weights prepared as
              * kws export does (kws/export/codegen.py _prepare_pointwise): equal to the output
@@ -982,6 +1007,9 @@ int main(void)
     fz_printf("conv/pointwise without scratch: %ld cases %ld outputs %ld mismatches\n",
               dcases_ns, doutputs_ns, dbad_ns);
     bad += dbad_ns;
+    fz_printf("pointwise reusing its input: %ld cases (%ld reusing) %ld outputs %ld mismatches\n",
+              rcases, rreused, routputs, rbad);
+    bad += rbad;
     /* average pool: random shapes, windows, strides, SAME / VALID, clamps; inputs as above
      * (all 127 / all -128 over the largest windows reach the 16-bit lane sums' limits) */
     long pcases = 0, poutputs = 0, pbad = 0;

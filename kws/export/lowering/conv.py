@@ -43,6 +43,20 @@ def scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     return 0
 
 
+def reuse_pixels(p: dict[str, Any]) -> int:
+    """Output pixels at the end of an int8 pointwise layer's output that hold its widened rows
+    while ``kws_pointwise_conv_s8_reusing`` computes the others (their length from the first
+    4-byte boundary of the tail; then those pixels' inputs, widened to int16, go to the input's
+    first bytes, which must hold them), or 0 where they do not fit (mirrors
+    ``kws_pointwise_conv_s8_reuse_pixels``)."""
+    need = scratch_bytes("pointwise", p)
+    pixels, oc = p["in_h"] * p["in_w"], p["out_c"]
+    for t in range(1, pixels) if need else ():
+        if ((pixels - t) * oc + 3) // 4 * 4 + need <= pixels * oc:
+            return t if t * need // 2 <= (pixels - t) * p["in_c"] else 0
+    return 0
+
+
 def min_scratch_bytes(kernel: str, p: dict[str, Any]) -> int:
     """The least scratch of the DSP path's kernel: none for conv2d and the int8 pointwise
     (``kws_conv2d_s8_get_min_buffer_size``: below the im2col / widened-row path's need they run

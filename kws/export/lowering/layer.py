@@ -29,6 +29,7 @@ class Layer:
     scratch: int = 0              # scratch bytes of the DSP path (convs)
     scratch_min: int | None = None  # least scratch the kernel takes; None: exactly scratch
     plain_arrays: dict[str, np.ndarray] | None = None  # the int8 arrays prepared ones replaced
+    reuse_input: bool = False     # int8 pointwise: widened rows in its dying input / output
 
     def unprepared(self) -> Layer:
         """The layer with TFLite's int8 arrays again where prepared ones replaced them
