@@ -83,7 +83,7 @@ def test_benchmark_pools_its_real_streams_and_the_users_negatives(run, tmp_path,
     assert names[:2] == ["speech commands (held-out split)",
                          "running dialogue (scoring half, screened)"]
     sc, dialogue, negs = r["parts"]
-    samples, events = speech_commands_stream(["yes", "no"], minutes=1.0, split="heldout")
+    samples, events, _ = speech_commands_stream(["yes", "no"], minutes=1.0, split="heldout")
     assert sc["audio_minutes"] == round(len(samples) / 16000 / 60, 2)
     assert 0 < sc["negative_minutes"] < sc["audio_minutes"] and r["events"] == len(events) > 0
     assert dialogue["negative_minutes"] == dialogue["audio_minutes"] > 0
@@ -101,6 +101,35 @@ def test_benchmark_pools_its_real_streams_and_the_users_negatives(run, tmp_path,
     assert only["events"] == 0 and only["negative_hours"] * 60 == pytest.approx(0.2)
     assert finalist_detection(run, mode="stream", real_speech=None, minutes=1.0) is None
     assert len(load_audio(neg / "a.wav")) == 16000 * 5
+
+
+def test_miss_at_target_scores_the_finalists_source_at_the_fa_budget(run, tmp_path,
+                                                                     monkeypatch):
+    """The last rung's figure: the same audio as the finalists' FA/h (every part of the
+    benchmark plus the negatives), the best detector meeting the FA/h budget on it, a miss
+    rate of 1 when none does; a looser budget never misses more; nothing to score without
+    keyword events."""
+    from kws.audio import save_wav
+    from kws.search.measure import finalist_detection, miss_at_target
+
+    monkeypatch.setenv("KWS_SHARED", str(_shared(tmp_path / "shared")))
+    monkeypatch.setenv("KWS_CACHE", str(tmp_path / "cache"))
+    neg = tmp_path / "neg"
+    rng = np.random.default_rng(4)
+    save_wav(neg / "a.wav", (rng.standard_normal(16000 * 6) * 800).astype(np.int16))
+    kw = {"mode": "bench", "real_speech": None, "minutes": 1.0, "negatives": [neg]}
+    fin = finalist_detection(run, **kw)
+    tight = miss_at_target(run, every=1, target_fa_per_hour=1.0, **kw)
+    loose = miss_at_target(run, every=1, target_fa_per_hour=1e9, **kw)
+    for r in (tight, loose):
+        assert r["source"] == fin["source"] == "kws bench detection"
+        assert r["stream_minutes"] == fin["stream_minutes"] and r["events"] == fin["events"] > 0
+        assert r["negative_hours"] == pytest.approx(fin["negative_hours"])
+        assert r["miss_at_target"] == (r["miss_rate"] if r["met"] else 1.0)
+        assert not r["met"] or r["fa_per_hour"] <= r["target_fa_per_hour"]
+    assert loose["met"] and loose["miss_at_target"] <= tight["miss_at_target"]
+    assert miss_at_target(run, every=1, target_fa_per_hour=1.0, mode="stream",
+                          real_speech=None, minutes=1.0, negatives=[neg]) is None
 
 
 def test_search_refuses_a_missing_negatives_folder_before_training(tmp_path):
