@@ -83,7 +83,7 @@ def test_benchmark_pools_its_real_streams_and_the_users_negatives(run, tmp_path,
     assert names[:2] == ["speech commands (held-out split)",
                          "running dialogue (scoring half, screened)"]
     sc, dialogue, negs = r["parts"]
-    samples, events = speech_commands_stream(["yes", "no"], minutes=1.0, split="heldout")
+    samples, events, _ = speech_commands_stream(["yes", "no"], minutes=1.0, split="heldout")
     assert sc["audio_minutes"] == round(len(samples) / 16000 / 60, 2)
     assert 0 < sc["negative_minutes"] < sc["audio_minutes"] and r["events"] == len(events) > 0
     assert dialogue["negative_minutes"] == dialogue["audio_minutes"] > 0
