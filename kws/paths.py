@@ -1,12 +1,11 @@
-"""Where things are: the repository root and the optional shared data folder beside it.
+"""Where things are: the repository root and the real clips shipped with it.
 
-The one definition of each; every module that needs the root or the shared folder imports it
-from here.
+The one definition of each; every module that needs them imports them from here (the
+benchmarks' optional shared data folder is :func:`kws.bench.shared_dir`).
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 #: The repository root (the folder holding ``kws/``, ``dsp/`` and ``firmware/``).
@@ -15,16 +14,6 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 #: Real recordings shipped with the repository (CC-BY clips in the Speech Commands layout).
 FIXTURE_SPEECH = REPO_ROOT / "tests" / "data" / "speech_commands"
-
-
-def shared_dir() -> Path:
-    """The optional shared data folder: ``$KWS_SHARED``, else ``shared/`` beside the repository.
-
-    It holds larger development data (real Speech Commands clips, background recordings) for
-    benchmarks; nothing in the product or the tests requires it (it may not exist).
-    """
-    env = os.environ.get("KWS_SHARED")
-    return Path(env) if env else REPO_ROOT.parent / "shared"
 
 
 def real_speech_dir() -> Path | None:

@@ -59,13 +59,13 @@ from pathlib import Path
 import numpy as np
 
 from kws.audio import fit_clip, load_audio
+from kws.bench import shared_dir
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.paths import shared_dir
 from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
 from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features

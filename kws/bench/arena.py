@@ -49,7 +49,7 @@ def corpus(shared: bool = True) -> list[Path]:
         pass  # pymicro-wakeword not installed
     paths += sorted((REPO_ROOT / "tests" / "data" / "models").glob("*.tflite"))
     if shared:
-        from kws.paths import shared_dir
+        from kws.bench import shared_dir
 
         paths += sorted((shared_dir() / "models").glob("*.tflite"))
     seen, unique = set(), []

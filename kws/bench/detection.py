@@ -46,8 +46,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kws.bench import shared_dir
 from kws.errors import KwsError
-from kws.paths import shared_dir
 
 SAMPLE_RATE = 16000
 DIALOGUE = "negatives/bass_dialogue"

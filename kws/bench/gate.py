@@ -31,10 +31,10 @@ from kws.errors import KwsError
 
 
 def _stream(words: list[str], condition: str, minutes: float, seed: int):  # noqa: ANN202
+    from kws.bench import shared_dir
     from kws.data.augment import NoiseBank
     from kws.data.labelled_stream import make_stream
     from kws.data.manifest import BACKGROUND
-    from kws.paths import shared_dir
 
     shared = shared_dir()
     source = shared / "speech_commands_train"

@@ -21,8 +21,8 @@ from typing import Sequence
 
 import numpy as np
 
+from kws.bench import shared_dir
 from kws.detect import DetectorSettings
-from kws.paths import shared_dir
 
 
 def _stream(minutes: float, seed: int) -> np.ndarray:

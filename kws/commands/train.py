@@ -70,14 +70,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--extra-unknown", default=None,
                    help="more _unknown_ speech: synth, or a dataset folder")
     p.add_argument("--noise-dir", default=None,
-                   help="background-noise recordings for augmentation; shared: the shared "
-                        "folder's ($KWS_SHARED/audio/_background_noise_). Default: the "
-                        "dataset's _background_noise_, else synthesized noise (the same on "
-                        "every machine)")
+                   help="a folder of background-noise recordings for augmentation. Default: "
+                        "the dataset's _background_noise_, else synthesized noise (the same "
+                        "on every machine)")
     p.add_argument("--real-eval", default="auto", metavar="DIR",
                    help="real recordings (<word>/<clip>) to score the model on after training; "
-                        "auto (default): with --data synth, the repository's real clips or "
-                        "the shared folder's when present; none: skip")
+                        "auto (default): with --data synth, the repository's real clips; "
+                        "none: skip")
     p.add_argument("--target-fa-per-hour", type=float, default=d.target_fa_per_hour,
                    help="false accepts per hour the detector is calibrated to on held-out "
                         "negative audio (thresholds, smoothing, refractory -> detector.json)")

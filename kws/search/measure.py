@@ -111,8 +111,8 @@ DETECTION_MODES = ("auto", "bench", "stream")
 def bench_missing() -> str | None:
     """Why ``kws bench detection``'s real streams cannot be built here (a missing folder of
     the shared data, or the screening's recognizer), or None."""
+    from kws.bench import shared_dir
     from kws.bench.detection import DIALOGUE
-    from kws.paths import shared_dir
 
     root = shared_dir()
     for sub in ("speech_commands_train", "audio", DIALOGUE):

@@ -34,7 +34,7 @@ from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
-from kws.paths import real_speech_dir, shared_dir
+from kws.paths import real_speech_dir
 from kws.run import write_metrics, write_run
 from kws.train.data import Example, class_names, dataset_entries, select_examples
 from kws.train.features import FeatureSet, split_features
@@ -511,16 +511,11 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
 def noise_bank(cfg: TrainConfig, data_noise: Path | None, *, part: str) -> NoiseBank:
     """Background noise for augmentation (``part="train"``) or evaluation (``"heldout"``).
 
-    ``cfg.noise_dir`` when given (``"shared"``: the shared folder's background recordings);
+    ``cfg.noise_dir`` (a folder of recordings) when given;
     else the dataset's own ``_background_noise_`` (as the Speech Commands download has);
     else :func:`kws.data.augment.synthetic_background`, the same on every machine.
     """
-    if cfg.noise_dir == "shared":
-        folder = shared_dir() / "audio" / BACKGROUND
-        if not folder.is_dir():
-            raise KwsError(f"{folder}: no shared background noise (set KWS_SHARED)",
-                           argument="noise_dir")
-    elif cfg.noise_dir:
+    if cfg.noise_dir:
         folder = Path(cfg.noise_dir)
         if not folder.is_dir():
             raise KwsError(f"{folder}: no such folder of background noise",
