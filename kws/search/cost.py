@@ -394,7 +394,7 @@ def kernel_candidates(coeffs: Sequence[int] = (BASE_COEFFS,)) -> list[Any]:
             for f in (8, 48)]
 
 
-def measure_sample(c: Any, *, labels: list[str], workdir: Path, settings: Any,
+def measure_sample(c: Any, *, labels: list[str], workdir: Path,
                    firmware: bool = True) -> Sample:
     """Probe, count and (with ``firmware``) measure one random-weight calibration network."""
     from kws.search.measure import firmware_figures, layer_counts
@@ -454,7 +454,7 @@ def calibrate(cache: Path, *, labels: Sequence[str], candidates: Sequence[Any] |
                 samples.append(Sample.from_dict(json.loads(one.read_text())))
                 continue
             samples.append(measure_sample(c, labels=list(labels), workdir=Path(tmp),
-                                          settings=settings, firmware=firmware))
+                                          firmware=firmware))
             write_text_atomic(one, json.dumps(samples[-1].to_dict()) + "\n")
     write_text_atomic(path, json.dumps({"version": COST_VERSION, "labels": list(labels),
                                         "samples": [s.to_dict() for s in samples]}) + "\n")

@@ -50,6 +50,20 @@ def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
         ``name``, ``epochs``, ``train_accuracy`` and ``val_accuracy`` (float model, last
         epoch), ``seconds``.
     """
+    t0 = time.monotonic()
+    cand, cfg, settings, data, model, history = _fit(spec, resume=None)
+    val = history.get("val_accuracy") or [float("nan")]
+    train_accuracy = float((history.get("accuracy") or [0.0])[-1])
+    if cand.prune > 0:
+        _, train_accuracy = _pruned(model, data, cfg, settings)
+    return {"name": cand.name, "epochs": cfg.epochs, "train_accuracy": train_accuracy,
+            "val_accuracy": float(val[-1]), "seconds": round(time.monotonic() - t0, 1)}
+
+
+def _fit(spec: dict[str, Any], *, resume: bool | None) -> tuple[Any, Any, Any, Any, Any, dict]:
+    """The trial's candidate, config, front-end settings and training data, and its model
+    trained to ``spec["epochs"]`` (``resume``: continue the run's checkpoint; None: when the
+    run folder has one); returns ``(cand, cfg, settings, data, model, history)``."""
     from kws.train.trainer import (
         check_config,
         default_cache,
@@ -58,22 +72,17 @@ def proxy_trial(spec: dict[str, Any]) -> dict[str, Any]:
         prepare_run_folder,
     )
 
-    t0 = time.monotonic()
     cand = Candidate.from_dict(spec["candidate"])
     cfg = train_config(spec, int(spec["epochs"]))
     check_config(cfg)
-    resume = (Path(cfg.out) / "config.json").is_file()
+    if resume is None:
+        resume = (Path(cfg.out) / "config.json").is_file()
     run = prepare_run_folder(cfg, resume=resume)
     settings = cand.settings()
     cache = Path(cfg.cache_dir) if cfg.cache_dir else default_cache()
     data = load_training_data(cfg, cache, settings, {})
     model, history = fit(cfg, data, settings, run, resume=resume)
-    val = history.get("val_accuracy") or [float("nan")]
-    train_accuracy = float((history.get("accuracy") or [0.0])[-1])
-    if cand.prune > 0:
-        _, train_accuracy = _pruned(model, data, cfg, settings)
-    return {"name": cand.name, "epochs": cfg.epochs, "train_accuracy": train_accuracy,
-            "val_accuracy": float(val[-1]), "seconds": round(time.monotonic() - t0, 1)}
+    return cand, cfg, settings, data, model, history
 
 
 def _pruned(model: Any, data: Any, cfg: Any, settings: Any) -> tuple[Any, float]:
@@ -110,22 +119,10 @@ def screen_trial(spec: dict[str, Any]) -> dict[str, Any]:
     """
     from kws.run import write_run
     from kws.search.measure import miss_at_target
-    from kws.train.trainer import (
-        default_cache,
-        fit,
-        load_training_data,
-        prepare_run_folder,
-        quantize,
-    )
+    from kws.train.trainer import quantize
 
     t0 = time.monotonic()
-    cand = Candidate.from_dict(spec["candidate"])
-    cfg = train_config(spec, int(spec["epochs"]))
-    run = prepare_run_folder(cfg, resume=True)
-    settings = cand.settings()
-    data = load_training_data(cfg, Path(cfg.cache_dir) if cfg.cache_dir else default_cache(),
-                              settings, {})
-    model, _ = fit(cfg, data, settings, run, resume=True)      # the checkpoint: no epoch
+    cand, cfg, settings, data, model, _ = _fit(spec, resume=True)   # the checkpoint: no epoch
     if cand.prune > 0:
         model, _ = _pruned(model, data, cfg, settings)
     out = Path(spec["screen_run"])
