@@ -81,6 +81,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise KwsError(f"{args.ratio:g}: must be in (0, 1)", argument="ratio")
 
     detection = resolve_detection(None if args.detection == "auto" else args.detection)
+    Path(args.out).mkdir(parents=True, exist_ok=True)
     fields = {"filters": args.filters, "first_time": args.first_time, "kernel": args.kernel,
               "blocks": args.blocks}
     narrow = keep_count(args.filters, args.ratio)

@@ -2,8 +2,9 @@
 window model.
 
 For each streamable model (random weights, int8: the default ``tcn-stream-max`` and the
-``tcn-stream`` and ``ds-cnn-stream`` families of :mod:`kws.models`), measured in this run on the M4 under QEMU (DSP path, exact
-instruction counts from the TCG plugin, as ``kws bench runtime``):
+``tcn-stream`` and ``ds-cnn-stream`` families of :mod:`kws.models`), measured in this run on
+the M4 under QEMU (DSP path, exact instruction counts from the TCG plugin, as ``kws bench
+runtime``):
 
 - instructions per ``kws_model_step`` (one per 20 ms hop; the median over the steps after the
   window is full; steps differ by a few instructions) and per MAC, per layer;
@@ -85,8 +86,8 @@ def main(argv: list[str] | None = None) -> int:
     """Print the streaming figures."""
     ap = argparse.ArgumentParser(prog="kws bench streaming", description=__doc__.split("\n")[0])
     ap.add_argument("--models", default="stream_tcn_max,stream_tcn,stream_ds_cnn",
-                    help="streamable test models (kws.runtime.testmodels; default: the default family "
-                    "tcn-stream-max, then tcn-stream and ds-cnn-stream)")
+                    help="streamable test models (kws.runtime.testmodels; default: the default "
+                    "family tcn-stream-max, then tcn-stream and ds-cnn-stream)")
     ap.add_argument("--window-every", type=int, default=2,
                     help="hops between window-model inferences of the peer (default 2)")
     ap.add_argument("--no-frontend", action="store_true",
