@@ -44,6 +44,7 @@ from typing import Any, Iterable, NamedTuple, Sequence
 
 import numpy as np
 
+from kws.data.manifest import is_word_class
 from kws.errors import KwsError
 from kws.gate import GateSettings
 
@@ -52,8 +53,19 @@ MAX_CLASSES = 32
 MAX_WINDOW = 16
 #: A threshold of this value disables a class.
 THRESHOLD_OFF = 256
-#: Labels that are never reported as detections by default.
+#: Labels that are never reported as detections by default (and every word class,
+#: :func:`kws.data.manifest.word_class`; :func:`is_keyword` is the one test).
 NON_KEYWORDS = ("_silence_", "_unknown_", "_background_noise_")
+
+
+def is_keyword(label: str) -> bool:
+    """Whether a detector reports ``label`` by default: not one of :data:`NON_KEYWORDS` and
+    not a word class (``_word_go``: a non-keyword word trained as a class of its own).
+
+    >>> [is_keyword(x) for x in ("yes", "_unknown_", "_word_go")]
+    [True, False, False]
+    """
+    return label not in NON_KEYWORDS and not is_word_class(label)
 
 
 class Detection(NamedTuple):
@@ -111,9 +123,10 @@ class DetectorSettings:
                     average_window: int = 3, model_every_hops: int = 2,
                     refractory_ms: int = 1000,
                     gate: GateSettings | None = GateSettings()) -> "DetectorSettings":
-        """Settings with one ``threshold`` for every keyword; non-keywords disabled; the
+        """Settings with one ``threshold`` for every keyword; non-keywords (word classes too,
+        :func:`is_keyword`) disabled; the
         voice-activity gate on with its default settings (``gate=None``: no gate)."""
-        th = tuple(THRESHOLD_OFF if lab in NON_KEYWORDS else threshold for lab in labels)
+        th = tuple(threshold if is_keyword(lab) else THRESHOLD_OFF for lab in labels)
         return cls(labels=tuple(labels), thresholds=th, average_window=average_window,
                    model_every_hops=model_every_hops, refractory_ms=refractory_ms, gate=gate)
 

@@ -1,11 +1,19 @@
-"""Classification metrics: accuracy, class-balanced accuracy, precision, recall, confusion."""
+"""Classification metrics: accuracy, class-balanced accuracy, precision, recall, confusion.
+
+Word classes (:func:`kws.data.manifest.word_class`: non-keyword words trained as classes of
+their own) count as ``_unknown_`` here, both as truth and as prediction, so a model with them
+is scored on the same classes as one without; :func:`report` lists where each word class's
+clips went under ``word_classes``.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Sequence
 
 import numpy as np
+
+from kws.data.manifest import UNKNOWN, clip_class, is_word_class
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -15,9 +23,46 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -
     return cm
 
 
+def clip_classes(classes: Sequence[str]) -> tuple[list[str], np.ndarray]:
+    """The classes clip metrics use and the index map from a model's classes to them: word
+    classes become ``_unknown_`` (in the first word class's place if the model has no
+    ``_unknown_``).
+
+    >>> clip_classes(["_silence_", "_unknown_", "yes", "_word_go"])
+    (['_silence_', '_unknown_', 'yes'], array([0, 1, 2, 1]))
+    """
+    merged = list(dict.fromkeys(clip_class(c) for c in classes))
+    return merged, np.array([merged.index(clip_class(c)) for c in classes], dtype=np.int64)
+
+
+def _word_class_outcomes(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str],
+                         merged: list[str], index: np.ndarray) -> dict[str, Any]:
+    """Per word class: its clips and the (clip metric) class each was predicted as."""
+    out = {}
+    for i, c in enumerate(classes):
+        if not is_word_class(c):
+            continue
+        pred = y_pred[y_true == i]
+        counts = np.bincount(index[pred], minlength=len(merged)) if len(pred) else \
+            np.zeros(len(merged), np.int64)
+        out[c] = {"support": int(len(pred)),
+                  "predicted": {m: int(n) for m, n in zip(merged, counts) if n}}
+    return out
+
+
 def report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict[str, Any]:
     """Accuracy, class-balanced accuracy (mean recall over present classes), per-class
-    precision and recall, and the confusion matrix, as a JSON-ready dict."""
+    precision and recall, and the confusion matrix, as a JSON-ready dict.
+
+    Word classes count as ``_unknown_`` (:func:`clip_classes`: ``classes`` of the result has
+    none of them); ``word_classes`` gives, per word class with clips, their count and the
+    classes they were predicted as (``{}`` without word classes)."""
+    y_true = np.asarray(y_true, dtype=np.int64)
+    y_pred = np.asarray(y_pred, dtype=np.int64)
+    merged, index = clip_classes(classes)
+    words = _word_class_outcomes(y_true, y_pred, classes, merged, index)
+    if merged != list(classes):
+        y_true, y_pred, classes = index[y_true], index[y_pred], merged
     cm = confusion_matrix(y_true, y_pred, len(classes))
     support = cm.sum(axis=1)
     predicted = cm.sum(axis=0)
@@ -37,6 +82,7 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict[s
                       for i, c in enumerate(classes)},
         "confusion": cm.tolist(),
         "classes": list(classes),
+        "word_classes": words,
     }
 
 
@@ -49,6 +95,11 @@ def format_report(rep: dict[str, Any], *, title: str = "") -> str:
         p = "-" if m["precision"] is None else f"{m['precision']:.3f}"
         r = "-" if m["recall"] is None else f"{m['recall']:.3f}"
         lines.append(f"  {c:<14}{m['support']:>8}{p:>10}{r:>8}")
+    for c, m in rep.get("word_classes", {}).items():
+        if m["support"]:
+            went = ", ".join(f"{k} {n}" for k, n in sorted(m["predicted"].items(),
+                                                          key=lambda kv: -kv[1]))
+            lines.append(f"  {c} ({m['support']} clips, counted as {UNKNOWN}) -> {went}")
     return "\n".join(lines)
 
 

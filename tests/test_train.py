@@ -400,3 +400,74 @@ def test_label_smoothing_trains_and_resumes(tiny, tmp_path) -> None:
     assert isinstance(model.loss, SmoothedSparseCrossentropy) and model.loss.smoothing == 0.2
     train(dataclasses.replace(cfg, epochs=2), resume=True)
     assert json.loads((tmp_path / "r" / "checkpoint" / "state.json").read_text())["epoch"] == 2
+
+
+def test_word_classes_train_as_classes_and_count_as_unknown(tiny, tmp_path) -> None:
+    """--word-classes go: go is an output class of its own (after the keywords), which the
+    calibrated detector disables (256) and every clip report counts as _unknown_; up stays
+    _unknown_."""
+    from kws.data.manifest import UNKNOWN
+    from kws.run import read_detector
+
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, word_classes="go",
+                      negative_minutes=0.2, unknown_percent=1000.0)     # every up clip
+    entries = speech_commands_entries(tiny)
+    metrics = train(cfg)
+    run = tmp_path / "r"
+    labels = (run / "labels.txt").read_text().split()
+    assert labels == ["_silence_", "_unknown_", "yes", "no", "_word_go"]
+    det = read_detector(run)
+    assert det.labels == tuple(labels)
+    assert dict(zip(det.labels, det.thresholds))["_word_go"] == 256
+    assert all(t <= 255 for lab, t in zip(det.labels, det.thresholds) if lab in ("yes", "no"))
+    assert metrics["classes"] == labels
+    for split in ("validation", "test"):
+        rep = metrics["splits"][split]["int8"]
+        assert rep["classes"] == ["_silence_", "_unknown_", "yes", "no"]
+        n = {w: sum(e.label == w and e.split == split for e in entries) for w in ("go", "up")}
+        go = rep["word_classes"]["_word_go"]
+        assert go["support"] == n["go"] > 0 and sum(go["predicted"].values()) == n["go"]
+        # the go clips are _unknown_ clips of the merged report, with the up clips
+        assert rep["per_class"][UNKNOWN]["support"] == n["go"] + n["up"]
+        assert np.asarray(rep["confusion"]).sum() == rep["count"]
+
+
+def test_word_classes_keep_the_unknown_weight(tiny) -> None:
+    """The class balance counts word classes with _unknown_: the same clips weigh the same
+    whether labelled _unknown_ or as word classes."""
+    from kws.metrics import clip_classes
+
+    y_merged = np.array([0, 1, 1, 1, 1, 1, 1, 2, 2, 3, 3, 3])
+    y_words = np.array([0, 1, 1, 4, 4, 5, 5, 2, 2, 3, 3, 3])
+    classes = ["_silence_", "_unknown_", "yes", "no", "_word_go", "_word_up"]
+    plain = trainer.example_weights(y_merged, stream_negatives=2, balance=1.0,
+                                    negative_weight=1.0)
+    grouped = trainer.example_weights(y_words, stream_negatives=2, balance=1.0,
+                                      negative_weight=1.0, groups=clip_classes(classes)[1])
+    assert np.allclose(plain, grouped)
+    ungrouped = trainer.example_weights(y_words, stream_negatives=2, balance=1.0,
+                                        negative_weight=1.0)
+    assert not np.allclose(plain, ungrouped)
+
+
+def test_word_classes_argument(tiny) -> None:
+    from kws.train.data import class_names, dataset_entries, select_examples, word_class_words
+
+    entries = dataset_entries(tiny)
+    assert word_class_words("none", entries, ["yes"]) == []
+    assert word_class_words("all", entries, ["yes"]) == ["go", "no", "up"]
+    assert word_class_words("up,go", entries, ["yes", "no"]) == ["go", "up"]
+    assert class_names(["yes", "no"], ["go", "up"])[4:] == ["_word_go", "_word_up"]
+    for bad, msg in (("yes", "is a keyword"), ("stop", "no word 'stop'.*go, up"),
+                     ("go,go", "repeated")):
+        with pytest.raises(KwsError, match=msg):
+            word_class_words(bad, entries, ["yes", "no"])
+    with pytest.raises(KwsError, match="no words besides"):
+        word_class_words("all", [e for e in entries if e.label in ("yes", "no")], ["yes", "no"])
+    ex = select_examples(entries, tiny, ["yes", "no"], unknown_percent=1000.0,
+                         word_classes=["go"])
+    labels = {e.label for e in ex}
+    assert "_word_go" in labels and "go" not in labels
+    go_files = {e.path for e in ex if e.label == "_word_go"}
+    assert len(go_files) == 24                                   # every go clip, each once
+    assert not go_files & {e.path for e in ex if e.label == "_unknown_"}

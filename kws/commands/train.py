@@ -30,7 +30,7 @@ def run(args: argparse.Namespace) -> int:
         negative_weight=args.negative_weight, checkpoint_choice=args.checkpoint_choice,
         time_mask=args.time_mask, freq_mask=args.freq_mask,
         augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight,
-        label_smoothing=args.label_smoothing,
+        label_smoothing=args.label_smoothing, word_classes=args.word_classes,
         prune=args.prune, prune_epochs=args.prune_epochs, qat=args.qat,
         qat_epochs=args.qat_epochs)
     train(cfg, resume=args.resume)
@@ -117,6 +117,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,
                    help="share of each target spread over all classes (0: none, e.g. 0.1): "
                    "keeps confident outputs below the int8 top score, so thresholds rank them")
+    p.add_argument("--word-classes", default=d.word_classes, metavar="none|all|WORD,...",
+                   help="other words of the dataset trained as output classes of their own "
+                        "(e.g. go,down: the model learns go from no) instead of as _unknown_; "
+                        "the detector never reports them, clip accuracy counts them as "
+                        "_unknown_ (default none)")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")
     p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",

@@ -7,6 +7,9 @@ voice, pitch and speed of a synthetic clip).
 The label and folder names every dataset reader shares are defined here, once: keyword labels
 are plain words; :data:`UNKNOWN` and :data:`SILENCE` are the two non-keyword classes and
 :data:`BACKGROUND` the folder of background-noise recordings (the Speech Commands names).
+A **word class** (:func:`word_class`, e.g. ``_word_go``) is a non-keyword word trained as an
+output class of its own: the detector never reports it and clip metrics count it as
+:data:`UNKNOWN` (:func:`clip_class`), so figures stay comparable with models without them.
 """
 
 from __future__ import annotations
@@ -28,6 +31,27 @@ UNKNOWN = "_unknown_"
 SILENCE = "_silence_"
 #: The folder of background-noise recordings in a dataset.
 BACKGROUND = "_background_noise_"
+#: Prefix of a word class's label: the leading underscore marks it as a non-keyword.
+WORD_CLASS_PREFIX = "_word_"
+
+
+def word_class(word: str) -> str:
+    """The class label of a non-keyword ``word`` trained as its own class.
+
+    >>> word_class("go"), is_word_class("_word_go"), clip_class("_word_go"), clip_class("yes")
+    ('_word_go', True, '_unknown_', 'yes')
+    """
+    return WORD_CLASS_PREFIX + word
+
+
+def is_word_class(label: str) -> bool:
+    """Whether ``label`` is a word class (:func:`word_class`)."""
+    return label.startswith(WORD_CLASS_PREFIX) and len(label) > len(WORD_CLASS_PREFIX)
+
+
+def clip_class(label: str) -> str:
+    """The class a label counts as in clip metrics: word classes are :data:`UNKNOWN`."""
+    return UNKNOWN if is_word_class(label) else label
 
 
 @dataclasses.dataclass(frozen=True)

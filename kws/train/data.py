@@ -10,17 +10,22 @@ A dataset is a folder with a ``manifest.csv`` (:mod:`kws.data.manifest`). Three 
   (:func:`kws.data.speech_commands.speech_commands_entries`, the one reader of the layout);
 - any other folder with a ``manifest.csv``.
 
-Classes follow the Speech Commands recipe: ``_silence_``, ``_unknown_``, then the keywords.
+Classes follow the Speech Commands recipe: ``_silence_``, ``_unknown_``, then the keywords;
+then the **word classes** if any (:func:`kws.data.manifest.word_class`, e.g. ``_word_go``:
+other words of the dataset trained as output classes of their own, which the detector never
+reports and clip metrics count as ``_unknown_``; :func:`word_class_words`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import Sequence
 
 import numpy as np
 
-from kws.data.manifest import SILENCE, UNKNOWN, Entry, read_manifest
+from kws.data.manifest import (SILENCE, UNKNOWN, WORD_CLASS_PREFIX, Entry, is_word_class,
+                               read_manifest, word_class)
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 
@@ -46,17 +51,66 @@ class Example:
     source: str = ""
 
 
-def class_names(words: list[str]) -> list[str]:
-    """Class order of a model: ``_silence_``, ``_unknown_``, then the keywords."""
-    return [SILENCE, UNKNOWN] + list(words)
+def class_names(words: list[str], word_classes: Sequence[str] = ()) -> list[str]:
+    """Class order of a model: ``_silence_``, ``_unknown_``, the keywords, then the word
+    classes of ``word_classes`` (sorted, :func:`word_classes_of`).
+
+    >>> class_names(["yes", "no"], ["go"])
+    ['_silence_', '_unknown_', 'yes', 'no', '_word_go']
+    """
+    return [SILENCE, UNKNOWN] + list(words) + [word_class(w) for w in word_classes]
+
+
+def other_words(entries: list[Entry], words: Sequence[str]) -> list[str]:
+    """The dataset's words that are not keywords (sorted; no ``_``-labels)."""
+    return sorted({e.label for e in entries if not e.label.startswith("_")} - set(words))
+
+
+def word_class_words(spec: str, entries: list[Entry], words: Sequence[str]) -> list[str]:
+    """The words trained as classes of their own, from ``--word-classes``: ``none`` (or
+    empty), ``all`` (every other word of the dataset, sorted) or a comma-separated list.
+
+    Raises
+    ------
+    KwsError
+        If a listed word is a keyword, repeated or not a word of the dataset, or ``all``
+        finds no other word.
+    """
+    spec = spec.strip()
+    if spec in ("", "none"):
+        return []
+    others = other_words(entries, words)
+    if spec == "all":
+        if not others:
+            raise KwsError("--word-classes all: the dataset has no words besides the "
+                           f"keywords ({', '.join(words)})")
+        return others
+    chosen = [w.strip() for w in spec.split(",")]
+    for w in chosen:
+        if w in words:
+            raise KwsError(f"--word-classes: {w!r} is a keyword")
+        if w not in others:
+            raise KwsError(f"--word-classes: no word {w!r} in this dataset; other words: "
+                           f"{', '.join(others) or 'none'}")
+    if len(set(chosen)) != len(chosen):
+        raise KwsError(f"--word-classes: repeated word in {spec}")
+    return sorted(chosen)
+
+
+def word_classes_of(examples: Sequence[Example]) -> list[str]:
+    """The words the examples hold as word classes, sorted (their class order)."""
+    return sorted({e.label[len(WORD_CLASS_PREFIX):] for e in examples
+                   if is_word_class(e.label)})
 
 
 def select_examples(entries: list[Entry], root: str | Path, words: list[str], *,
                     unknown_percent: float = 100.0, silence_percent: float = 10.0,
-                    seed: int = 0, min_per_word: int = 4) -> list[Example]:
+                    seed: int = 0, min_per_word: int = 4,
+                    word_classes: Sequence[str] = ()) -> list[Example]:
     """Pick the examples of each split, in the recipe's way.
 
-    Every clip of a keyword is kept. ``_unknown_`` clips are drawn from the other labels,
+    Every clip of a keyword is kept, and every clip of a word of ``word_classes`` (labelled
+    :func:`kws.data.manifest.word_class`). ``_unknown_`` clips are drawn from the other labels,
     ``unknown_percent`` % of the number of keyword clips of that split; ``_silence_`` examples
     (generated later from background noise) number ``silence_percent`` % of it.
 
@@ -75,7 +129,10 @@ def select_examples(entries: list[Entry], root: str | Path, words: list[str], *,
     seed : int, keyword-only
         Seed of the ``_unknown_`` draw.
     min_per_word : int, keyword-only
-        Fewest training clips a keyword may have.
+        Fewest training clips a keyword (or word class) may have.
+    word_classes : sequence of str, keyword-only
+        Non-keyword words trained as classes of their own (:func:`word_class_words`); they
+        are not drawn as ``_unknown_``.
 
     Raises
     ------
@@ -90,7 +147,7 @@ def select_examples(entries: list[Entry], root: str | Path, words: list[str], *,
         avail = [w for w in labels if not w.startswith("_")]
         raise KwsError(f"{root}: no word(s) {', '.join(missing)} in this dataset; available: "
                        f"{', '.join(avail)}")
-    for w in words:
+    for w in list(words) + list(word_classes):
         n = sum(1 for e in entries if e.label == w and e.split == "train")
         if n < min_per_word:
             raise KwsError(f"{root}: too few training examples of {w!r}: {n} "
@@ -99,10 +156,12 @@ def select_examples(entries: list[Entry], root: str | Path, words: list[str], *,
     out: list[Example] = []
     for split in ("train", "validation", "test"):
         kw = [e for e in entries if e.split == split and e.label in words]
+        own = [e for e in entries if e.split == split and e.label in word_classes]
         other = [e for e in entries if e.split == split and e.label not in words
-                 and e.label not in (SILENCE, UNKNOWN)] + \
+                 and e.label not in word_classes and e.label not in (SILENCE, UNKNOWN)] + \
                 [e for e in entries if e.split == split and e.label == UNKNOWN]
         out += [Example(str(root / e.path), e.label, split, e.source) for e in kw]
+        out += [Example(str(root / e.path), word_class(e.label), split, e.source) for e in own]
         n_unknown = min(len(other), int(np.ceil(len(kw) * unknown_percent / 100.0)))
         for i in sorted(rng.permutation(len(other))[:n_unknown]):
             out.append(Example(str(root / other[i].path), UNKNOWN, split, other[i].source))

@@ -2,8 +2,8 @@
 
 Held-out calibration audio (never trained on):
 
-- a **keyword stream**: the run's validation clips (keywords as events, its ``_unknown_`` clips
-  between them), 2-5 s apart at 5-30 dB SNR over the held-out part of the noise files
+- a **keyword stream**: the run's validation clips (keywords as events, its ``_unknown_`` and
+  word-class clips between them), 2-5 s apart at 5-30 dB SNR over the held-out part of the noise files
   (:func:`kws.data.labelled_stream.make_stream`) — the misses are measured here;
 - **TTS running speech**: keyword-free sentences (:mod:`kws.data.running_speech`, a sentence
   bank with its own seed, cached and shared by every keyword set);
@@ -26,7 +26,7 @@ import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, load_audio
 from kws.calibrate import Calibration, calibrate
-from kws.data.manifest import UNKNOWN
+from kws.data.manifest import UNKNOWN, clip_class
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 
@@ -79,7 +79,7 @@ def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *,
     from kws.data.labelled_stream import make_stream
 
     val = [e for e in examples if e.split == "validation" and e.path and (
-        e.label in words or e.label == UNKNOWN)]
+        e.label in words or clip_class(e.label) == UNKNOWN)]
     n_kw = sum(e.label in words for e in val)
     if n_kw == 0:
         return None

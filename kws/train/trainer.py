@@ -32,11 +32,12 @@ from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.frontend.settings import FrontendSettings
-from kws.metrics import format_report, plot_confusion, report
+from kws.metrics import clip_classes, format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
 from kws.paths import real_speech_dir
 from kws.run import write_metrics, write_run
-from kws.train.data import Example, class_names, dataset_entries, select_examples
+from kws.train.data import (Example, class_names, dataset_entries, select_examples,
+                            word_class_words, word_classes_of)
 from kws.train.features import FeatureSet, split_features
 
 
@@ -83,6 +84,9 @@ class TrainConfig:
     ``qat``: end with ``qat_epochs`` epochs of quantization-aware training (:mod:`kws.train.qat`).
     ``label_smoothing``: share of each clip's target spread over all classes
     (:class:`kws.train.losses.SmoothedSparseCrossentropy`; 0: none; not with a teacher).
+    ``word_classes``: ``none``, ``all`` or comma-separated other words of the dataset trained
+    as output classes of their own (:func:`kws.train.data.word_class_words`); the detector
+    never reports them, clip metrics and the class balance count them as ``_unknown_``.
     """
 
     words: list[str]
@@ -122,6 +126,7 @@ class TrainConfig:
     qat: bool = False
     qat_epochs: int = 5
     label_smoothing: float = 0.0
+    word_classes: str = "none"
 
 
 def augment_name(cfg: TrainConfig) -> str:
@@ -163,7 +168,8 @@ def resolve_examples(cfg: TrainConfig, cache: Path) -> tuple[list[Example], Path
                            argument="data")
         entries = dataset_entries(root)
     examples = select_examples(entries, root, words, unknown_percent=cfg.unknown_percent,
-                               silence_percent=cfg.silence_percent, seed=cfg.seed)
+                               silence_percent=cfg.silence_percent, seed=cfg.seed,
+                               word_classes=word_class_words(cfg.word_classes, entries, words))
     if cfg.extra_unknown:
         if cfg.extra_unknown == "synth":
             from kws.data.synth_default import build_synth_corpus
@@ -473,7 +479,7 @@ def load_training_data(cfg: TrainConfig, cache: Path, settings: FrontendSettings
     data and features seconds)."""
     t0 = time.monotonic()
     examples, data_noise, times["synthesis"] = resolve_examples(cfg, cache)
-    classes = class_names(cfg.words)
+    classes = class_names(cfg.words, word_classes_of(examples))
     train_noise, eval_noise = (noise_bank(cfg, data_noise, part=p) for p in ("train", "heldout"))
     times["data"] = time.monotonic() - t0 - times["synthesis"]
     with _timed(times, "features"):
@@ -641,7 +647,7 @@ def _choose(model: Any, epoch: int, heldout: Any, cfg: TrainConfig, settings: Fr
 
 
 def example_weights(y: np.ndarray, *, stream_negatives: int, balance: float,
-                    negative_weight: float) -> np.ndarray:
+                    negative_weight: float, groups: np.ndarray | None = None) -> np.ndarray:
     """Loss weight of every training example (in ``y``'s order).
 
     The clips are balanced among themselves: each class's weight is
@@ -651,6 +657,9 @@ def example_weights(y: np.ndarray, *, stream_negatives: int, balance: float,
     ** balance``, times ``negative_weight``. So thousands of windows never dilute the real
     ``_unknown_`` clips (counted with them, 9,000 windows cut the clips' weight ~10x and clip
     accuracy fell from 0.90 to 0.78 on real yes/no).
+    With ``groups`` (class index -> group index, :func:`kws.metrics.clip_classes`) the balance
+    is over groups: word classes and ``_unknown_`` weigh together as one class, each clip
+    alike, so training words as classes of their own changes their labels, not the priors.
 
     Parameters
     ----------
@@ -662,6 +671,8 @@ def example_weights(y: np.ndarray, *, stream_negatives: int, balance: float,
         Class weighting exponent (0: none, 1: fully balanced).
     negative_weight : float, keyword-only
         The windows' group weight relative to one balanced class.
+    groups : ndarray of int, optional, keyword-only
+        Group of every class (default: each class its own).
 
     Returns
     -------
@@ -676,7 +687,15 @@ def example_weights(y: np.ndarray, *, stream_negatives: int, balance: float,
     if n_clips < 0 or stream_negatives < 0:
         raise KwsError(f"stream_negatives must be in 0..{len(y)} (got {stream_negatives})")
     counts = np.bincount(y[:n_clips], minlength=int(y.max(initial=0)) + 1).astype(np.float64)
-    mean = counts[counts > 0].mean() if n_clips else 1.0
+    if groups is not None:
+        g = np.asarray(groups, dtype=np.int64)
+        if len(g) < len(counts):
+            raise KwsError(f"groups has {len(g)} classes, the labels need {len(counts)}")
+        per_group = np.bincount(g, weights=np.pad(counts, (0, len(g) - len(counts))))
+        mean = per_group[per_group > 0].mean() if n_clips else 1.0
+        counts = per_group[g]
+    else:
+        mean = counts[counts > 0].mean() if n_clips else 1.0
     cls = np.where(counts > 0, (mean / np.maximum(counts, 1)) ** balance, 0.0)
     w = np.empty(len(y), np.float64)
     w[:n_clips] = cls[y[:n_clips]]
@@ -690,7 +709,8 @@ def _sample_weights(data: TrainingData, cfg: TrainConfig, epoch: int) -> np.ndar
     ``epoch``."""
     y = data.train.y
     w = example_weights(y, stream_negatives=data.stream_negatives, balance=cfg.balance,
-                        negative_weight=cfg.negative_weight)
+                        negative_weight=cfg.negative_weight,
+                        groups=clip_classes(data.classes)[1])
     rng = np.random.default_rng([cfg.seed, epoch])
     rng.integers(data.train.x.shape[1], size=len(y))       # as _epoch_data draws
     return w[rng.permutation(len(y))]
