@@ -26,7 +26,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
-from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, model_class
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
@@ -69,7 +69,8 @@ def labelled_files(folder: str | Path, classes: list[str], *,
                    labels_csv: str | Path | None = None) -> list[tuple[Path, str]]:
     """(file, class) pairs of a folder of audio: label = CSV entry, else the parent folder.
 
-    Labels that are not classes of the model become ``_unknown_``.
+    Labels that are not classes of the model become their word class if the model has it
+    (scored as ``_unknown_``, :mod:`kws.metrics`), else ``_unknown_``.
     """
     root = Path(folder)
     if not root.is_dir():
@@ -89,12 +90,10 @@ def labelled_files(folder: str | Path, classes: list[str], *,
             continue
         if label == BACKGROUND:
             label = SILENCE
-        if label not in classes:
-            if UNKNOWN not in classes:
-                raise KwsError(f"{f}: label {label!r} is not one of the model's classes "
-                               f"({', '.join(classes)}) and the model has no {UNKNOWN}")
-            label = UNKNOWN
-        pairs.append((f, label))
+        if model_class(label, classes) not in classes:
+            raise KwsError(f"{f}: label {label!r} is not one of the model's classes "
+                           f"({', '.join(classes)}) and the model has no {UNKNOWN}")
+        pairs.append((f, model_class(label, classes)))
     if not pairs:
         raise KwsError(f"{root}: no labelled .wav or .flac files")
     return pairs
@@ -199,8 +198,8 @@ def real_speech_accuracy(folder: str | Path, models: dict[str, bytes | None],
     entries = speech_commands_entries(root)
     chosen = [e for e in entries if e.split == split] if split else []
     used = split if chosen else "all"
-    pairs = [(root / e.path, e.label if e.label in classes else UNKNOWN)
-             for e in (chosen or entries) if e.label in classes or UNKNOWN in classes]
+    pairs = [(root / e.path, model_class(e.label, classes)) for e in (chosen or entries)
+             if model_class(e.label, classes) in classes]
     if not pairs:
         raise KwsError(f"{root}: no clips of the model's words ({', '.join(classes)})")
     feats, labels, skipped = clip_features(pairs, settings)

@@ -119,3 +119,25 @@ def test_smoothing_sweep_by_hand() -> None:
     for bad in ("0", "17", "x", ""):
         with pytest.raises(KwsError, match="--smoothing"):
             parse_windows(bad)
+
+
+def test_word_classes_are_neither_events_nor_other_keywords() -> None:
+    """A word class's score is no keyword's peak; the clip line lists where word-class clips
+    went (nothing for a run without them)."""
+    from kws.bench.detection import other_words_heard
+
+    labels = ["_silence_", "_unknown_", "yes", "no", "_word_go"]
+    times = np.arange(0, 3000, 40)
+    scores = np.zeros((len(times), 5), np.int64)
+    scores[times == 1200, 2] = 200
+    scores[times == 1240, 4] = 255                        # "go" scores higher: not a keyword
+    events = [Event(1000.0, "yes", 1500.0, source="yes/a.wav", snr_db=20.0)]
+    peaks = event_peaks(scores, times, events, labels, [256, 256, 150, 150, 256])
+    assert [(p["peak"], p["other_keyword_peak"], p["reached"]) for p in peaks] == [
+        (200, 0, True)]
+    rep = {"word_classes": {"_word_go": {"support": 117, "predicted": {
+        "_unknown_": 100, "no": 14, "yes": 3}}, "_word_up": {"support": 5, "predicted": {
+            "_unknown_": 5}}}}
+    assert other_words_heard(rep) == ("word-class clips heard as keywords (int8; scored as "
+                                      "_unknown_): go 17/117, no 14, yes 3; up 0/5")
+    assert other_words_heard({"word_classes": {}}) == ""

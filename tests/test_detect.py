@@ -114,3 +114,35 @@ def test_c_error_codes() -> None:
     assert lib.kws_detect_process_s8(state, q, 3, 0, ctypes.byref(hit)) == -3
     assert lib.kws_detect_process_s8(state, None, 2, 0, ctypes.byref(hit)) == -1
     assert lib.kws_detect_process_s8(state, q, 2, 0, None) == -1
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_word_classes_are_never_detected(seed: int) -> None:
+    """Word classes (non-keyword words trained as classes of their own) are disabled by the
+    default settings; Python, C and the vectorized detector report keywords only, even when
+    a word class has the highest score."""
+    from kws.scoring import detect_all
+
+    labels = ("_silence_", "_unknown_", "yes", "no", "_word_go", "_word_down")
+    base = DetectorSettings.default_for(labels, threshold=150, average_window=2,
+                                        refractory_ms=100)
+    assert base.thresholds == (256, 256, 150, 150, 256, 256)
+    assert [kws.detect.is_keyword(lab) for lab in labels] == [False, False, True, True,
+                                                              False, False]
+    rng = np.random.default_rng(seed)
+    steps = 400
+    out = np.full((steps, len(labels)), -128, np.int8)
+    for s in range(0, steps, 5):       # bursts: a word class alone, or above a keyword
+        c = int(rng.choice([2, 3, 4, 4, 5, 5]))
+        out[s:s + 3, c] = 120
+        out[s:s + 3, 4 if c < 4 else c] = 127
+    times = np.arange(steps) * 40
+    py, c_det = Detector(base, output_zero_point=-128), CDetector(base, output_zero_point=-128)
+    py_hits = [py.process(q, time_ms=int(t)) for q, t in zip(out, times)]
+    c_hits = [c_det.process(q, time_ms=int(t)) for q, t in zip(out, times)]
+    assert py_hits == c_hits
+    hits = [h for h in py_hits if h is not None]
+    assert hits and {h.label for h in hits} <= {"yes", "no"}
+    assert detect_all(out, times, base, -128) == hits
+    # a word class outscores every keyword it fires alongside, yet is never reported
+    assert (out[:, 4:].max(axis=1) > out[:, 2:4].max(axis=1))[out[:, 2:4].max(axis=1) > 0].all()

@@ -14,7 +14,7 @@ from kws.audio import save_wav
 from kws.data.augment import AugmentConfig, NoiseBank
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.metrics import report
+from kws.metrics import format_report, report
 from kws.train.data import Example
 from kws.train.features import split_features
 from tests.tiny_data import make_tiny_speech_commands, word_clip
@@ -184,3 +184,32 @@ def test_report_balanced_accuracy() -> None:
     assert rep["accuracy"] == 0.75
     assert rep["balanced_accuracy"] == pytest.approx((2 / 3 + 1) / 2)
     assert rep["per_class"]["c"]["recall"] is None
+
+
+def test_report_counts_word_classes_as_unknown() -> None:
+    """Word classes are _unknown_ in every figure (truth and prediction); where their clips
+    went is listed per word class."""
+    classes = ["_silence_", "_unknown_", "yes", "no", "_word_go", "_word_down"]
+    y = np.array([0, 1, 2, 3, 4, 4, 4, 4, 5, 5])
+    p = np.array([0, 4, 2, 2, 4, 1, 3, 5, 5, 2])    # _unknown_ -> go: right; go -> no: wrong
+    rep = report(y, p, classes)
+    same = report(np.array([0, 1, 2, 3, 1, 1, 1, 1, 1, 1]),
+                  np.array([0, 1, 2, 2, 1, 1, 3, 1, 1, 2]), classes[:4])
+    assert rep["classes"] == classes[:4]
+    for key in ("count", "accuracy", "balanced_accuracy", "per_class", "confusion"):
+        assert rep[key] == same[key], key
+    assert rep["accuracy"] == 0.7
+    assert rep["word_classes"] == {
+        "_word_go": {"support": 4, "predicted": {"_unknown_": 3, "no": 1}},
+        "_word_down": {"support": 2, "predicted": {"_unknown_": 1, "yes": 1}}}
+    assert same["word_classes"] == {}
+    assert "_word_go (4 clips, counted as _unknown_) -> _unknown_ 3, no 1" in format_report(rep)
+
+
+def test_clips_of_other_words_are_scored_as_their_word_class() -> None:
+    from kws.data.manifest import model_class
+
+    classes = ["_silence_", "_unknown_", "yes", "_word_go"]
+    assert [model_class(w, classes) for w in ("yes", "go", "up", "_silence_")] == [
+        "yes", "_word_go", "_unknown_", "_silence_"]
+    assert model_class("go", ["_silence_", "_unknown_", "yes"]) == "_unknown_"

@@ -430,6 +430,25 @@ def test_word_classes_train_as_classes_and_count_as_unknown(tiny, tmp_path) -> N
         # the go clips are _unknown_ clips of the merged report, with the up clips
         assert rep["per_class"][UNKNOWN]["support"] == n["go"] + n["up"]
         assert np.asarray(rep["confusion"]).sum() == rep["count"]
+    # kws eval / real-speech accuracy and the benchmarks' clip figure score the go clips
+    # as their word class, counted as _unknown_
+    from kws.bench.accuracy import score
+    from kws.evaluate import clip_features, real_speech_accuracy
+    from kws.run import read_float_model, read_model
+
+    models = {"int8": read_model(run), "float": read_float_model(run)}
+    real = real_speech_accuracy(tiny, models, labels, FrontendSettings(), split="test")
+    n_test = {w: sum(e.label == w and e.split == "test" for e in entries)
+              for w in ("yes", "no", "go", "up")}
+    assert real["int8"]["classes"] == labels[:4] and real["clips"] == sum(n_test.values())
+    assert real["int8"]["per_class"][UNKNOWN]["support"] == n_test["go"] + n_test["up"]
+    assert real["int8"]["word_classes"]["_word_go"]["support"] == n_test["go"]
+    words = [e.label for e in entries if e.split == "test"]
+    feats, _, _ = clip_features([(tiny / e.path, "x") for e in entries if e.split == "test"],
+                                FrontendSettings())
+    bench = score(run, feats, words, FrontendSettings())
+    assert bench["int8"]["confusion"] == real["int8"]["confusion"]
+    assert bench["int8"]["word_classes"] == real["int8"]["word_classes"]
 
 
 def test_word_classes_keep_the_unknown_weight(tiny) -> None:

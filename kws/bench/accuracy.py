@@ -61,7 +61,7 @@ import numpy as np
 from kws.audio import fit_clip, load_audio
 from kws.bench import shared_dir
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
-from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN
+from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, model_class
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
@@ -114,8 +114,7 @@ def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSet
     """Reports of a run's int8 and float models on the features."""
     int8 = ReferenceInterpreter(read_model(run))
     classes = list(read_labels(run, num_classes=int8.num_classes))
-    y = np.array([classes.index(lab) if lab in classes else classes.index(UNKNOWN)
-                  for lab in labels])
+    y = np.array([classes.index(model_class(lab, classes)) for lab in labels])
     flt = read_float_model(run)
     if flt is None:
         raise KwsError(f"{run / FLOAT_MODEL}: missing (the float model is scored too)")

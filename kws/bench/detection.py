@@ -151,7 +151,9 @@ def event_peaks(scores: np.ndarray, times_ms: np.ndarray, events: Sequence[Any],
 
     t = np.asarray(times_ms, dtype=np.float64) / 1000.0
     sc = np.asarray(scores)
-    kw = [i for i, lab in enumerate(labels) if not lab.startswith("_")]
+    from kws.detect import is_keyword
+
+    kw = [i for i, lab in enumerate(labels) if is_keyword(lab)]
     out = []
     for e in events:
         c = list(labels).index(e.label)
@@ -182,6 +184,23 @@ def peak_summary(peaks: Sequence[dict[str, Any]]) -> str:
     return (f"keywords under threshold: {len(miss)} of {len(peaks)} ({per}); their peak "
             f"scores {sorted(p['peak'] for p in miss)} ({low} under 128); median SNR "
             f"{med(miss, 'snr_db')} dB (reached ones {med(hit, 'snr_db')} dB)")
+
+
+def other_words_heard(rep: dict[str, Any]) -> str:
+    """One line: how many clips of each word class went to a keyword
+    (:func:`kws.metrics.report`'s ``word_classes``); ``""`` for a run without word
+    classes (its other words are in ``_unknown_``'s recall only)."""
+    from kws.data.manifest import WORD_CLASS_PREFIX
+    from kws.detect import is_keyword
+
+    rows = []
+    for c, m in rep.get("word_classes", {}).items():
+        wrong = {k: n for k, n in m["predicted"].items() if is_keyword(k)}
+        if m["support"]:
+            rows.append(f"{c[len(WORD_CLASS_PREFIX):]} {sum(wrong.values())}/{m['support']}"
+                        + "".join(f", {k} {n}" for k, n in wrong.items()))
+    return ("word-class clips heard as keywords (int8; scored as _unknown_): "
+            + "; ".join(rows)) if rows else ""
 
 
 def _splits(split: str) -> tuple[str, ...]:
@@ -298,6 +317,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                     "(default 0.5,1,2,5,10,50)")
     args = ap.parse_args(argv)
 
+    from kws.detect import is_keyword
     from kws.evaluate import MATCHING_RULE, score_recordings
     from kws.scoring import FA_BUDGETS, operating_points
     from kws.simulate import detector_settings_for, load_run_model
@@ -306,7 +326,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     model = load_run_model(args.run)
     det = detector_settings_for(model, threshold=args.threshold)
-    words = [w for w in model.labels if not w.startswith("_")]
+    words = [w for w in model.labels if is_keyword(w)]
     kw = dict(model_every_hops=det.model_every_hops, engine=args.engine, workers=args.jobs)
     results: dict[str, Any] = {"run": str(args.run), "detector": det.to_dict(),
                                "matching_rule": MATCHING_RULE, "split": args.split}
@@ -415,6 +435,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clip accuracy ({args.split} split, {len(labels)} clips): int8 "
               f"{rep['int8']['accuracy']:.4f} (balanced {rep['int8']['balanced_accuracy']:.4f}),"
               f" float {rep['float']['accuracy']:.4f}")
+        if other_words_heard(rep["int8"]):
+            print(other_words_heard(rep["int8"]))
     if args.json:
         from kws.fileio import write_text_atomic
 

@@ -19,6 +19,7 @@ import dataclasses
 import io
 import os
 from pathlib import Path
+from typing import Sequence
 
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
@@ -52,6 +53,18 @@ def is_word_class(label: str) -> bool:
 def clip_class(label: str) -> str:
     """The class a label counts as in clip metrics: word classes are :data:`UNKNOWN`."""
     return UNKNOWN if is_word_class(label) else label
+
+
+def model_class(label: str, classes: Sequence[str]) -> str:
+    """The class of a model (``classes``) that a clip of ``label`` is scored as: the label
+    itself, else its word class, else :data:`UNKNOWN`.
+
+    >>> model_class("go", ["_unknown_", "yes", "_word_go"]), model_class("up", ["yes"])
+    ('_word_go', '_unknown_')
+    """
+    if label in classes:
+        return label
+    return word_class(label) if word_class(label) in classes else UNKNOWN
 
 
 @dataclasses.dataclass(frozen=True)
