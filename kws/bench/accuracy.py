@@ -61,7 +61,7 @@ import numpy as np
 from kws.audio import fit_clip, load_audio
 from kws.bench import shared_dir
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
-from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, model_class
+from kws.data.manifest import BACKGROUND, SILENCE, model_class
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings

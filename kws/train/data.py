@@ -24,8 +24,15 @@ from typing import Sequence
 
 import numpy as np
 
-from kws.data.manifest import (SILENCE, UNKNOWN, WORD_CLASS_PREFIX, Entry, is_word_class,
-                               read_manifest, word_class)
+from kws.data.manifest import (
+    SILENCE,
+    UNKNOWN,
+    WORD_CLASS_PREFIX,
+    Entry,
+    is_word_class,
+    read_manifest,
+    word_class,
+)
 from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 

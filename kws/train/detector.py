@@ -3,8 +3,8 @@
 Held-out calibration audio (never trained on):
 
 - a **keyword stream**: the run's validation clips (keywords as events, its ``_unknown_`` and
-  word-class clips between them), 2-5 s apart at 5-30 dB SNR over the held-out part of the noise files
-  (:func:`kws.data.labelled_stream.make_stream`) — the misses are measured here;
+  word-class clips between them), 2-5 s apart at 5-30 dB SNR over the held-out part of the
+  noise files (:func:`kws.data.labelled_stream.make_stream`) — the misses are measured here;
 - **TTS running speech**: keyword-free sentences (:mod:`kws.data.running_speech`, a sentence
   bank with its own seed, cached and shared by every keyword set);
 - the **calibration part of the user's negatives** (``--negatives DIR``; a stable hash puts a

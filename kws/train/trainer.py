@@ -36,8 +36,14 @@ from kws.metrics import clip_classes, format_report, plot_confusion, report
 from kws.models import MODELS, build_model, dequantize_features
 from kws.paths import real_speech_dir
 from kws.run import write_metrics, write_run
-from kws.train.data import (Example, class_names, dataset_entries, select_examples,
-                            word_class_words, word_classes_of)
+from kws.train.data import (
+    Example,
+    class_names,
+    dataset_entries,
+    select_examples,
+    word_class_words,
+    word_classes_of,
+)
 from kws.train.features import FeatureSet, split_features
 
 
