@@ -119,9 +119,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "keeps confident outputs below the int8 top score, so thresholds rank them")
     p.add_argument("--word-classes", default=d.word_classes, metavar="none|all|WORD,...",
                    help="other words of the dataset trained as output classes of their own "
-                        "(e.g. go,down: the model learns go from no) instead of as _unknown_; "
-                        "the detector never reports them, clip accuracy counts them as "
-                        "_unknown_ (default none)")
+                        "(e.g. go,down: the model learns go from no) instead of as _unknown_: "
+                        "all their clips, weighted together with _unknown_ as one class "
+                        "(--unknown-percent draws _unknown_ from the remaining words); the "
+                        "detector never reports them, clip accuracy counts them as _unknown_ "
+                        "(default none)")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")
     p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",
