@@ -246,6 +246,13 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
     assert args.negative_minutes == RECIPE_NEGATIVE_MINUTES == 30.0
     assert args.model == TrainConfig(words=["yes"]).model == "tcn-stream-max"
     assert TrainConfig(words=["yes"]).negative_minutes == 0.0
+    assert args.word_classes == TrainConfig(words=["yes"]).word_classes == "none"
+    args = parser.parse_args(["train", "--words", "yes,no", "--data", "speech-commands",
+                              "--data-dir", str(tiny), "--out", str(tmp_path / "r2"),
+                              "--cache-dir", str(tmp_path / "c"), "--word-classes", "go,stop"])
+    with pytest.raises(KwsError, match="no word 'stop'"):
+        args.func(args)
+    assert not (tmp_path / "r2" / "model.tflite").exists()
 
 
 def test_spec_mask_bands():
