@@ -3,7 +3,8 @@
 Word classes (:func:`kws.data.manifest.word_class`: non-keyword words trained as classes of
 their own) count as ``_unknown_`` here, both as truth and as prediction, so a model with them
 is scored on the same classes as one without; :func:`report` lists where each word class's
-clips went under ``word_classes``.
+clips went under ``word_classes`` (and, given each clip's word, each other word's under
+``other_words``, for models with or without word classes).
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any, Sequence
 
 import numpy as np
 
-from kws.data.manifest import UNKNOWN, clip_class, is_word_class
+from kws.data.manifest import UNKNOWN, clip_class, is_word_class, model_class
+from kws.errors import KwsError
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, num_classes: int) -> np.ndarray:
@@ -35,32 +37,41 @@ def clip_classes(classes: Sequence[str]) -> tuple[list[str], np.ndarray]:
     return merged, np.array([merged.index(clip_class(c)) for c in classes], dtype=np.int64)
 
 
-def _word_class_outcomes(y_true: np.ndarray, y_pred: np.ndarray, classes: Sequence[str],
-                         merged: list[str], index: np.ndarray) -> dict[str, Any]:
-    """Per word class: its clips and the (clip metric) class each was predicted as."""
+def _outcomes(names: Sequence[str | None], y_pred: np.ndarray, merged: list[str],
+              index: np.ndarray) -> dict[str, Any]:
+    """Per name (sorted; None: left out): its clips and the (clip metric) classes they were
+    predicted as."""
+    names = np.asarray(list(names), dtype=object)
     out = {}
-    for i, c in enumerate(classes):
-        if not is_word_class(c):
-            continue
-        pred = y_pred[y_true == i]
-        counts = np.bincount(index[pred], minlength=len(merged)) if len(pred) else \
-            np.zeros(len(merged), np.int64)
-        out[c] = {"support": int(len(pred)),
-                  "predicted": {m: int(n) for m, n in zip(merged, counts) if n}}
+    for name in sorted({n for n in names if n is not None}):
+        counts = np.bincount(index[y_pred[names == name]], minlength=len(merged))
+        out[name] = {"support": int(counts.sum()),
+                     "predicted": {m: int(n) for m, n in zip(merged, counts) if n}}
     return out
 
 
-def report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict[str, Any]:
+def report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str], *,
+           words: Sequence[str] | None = None) -> dict[str, Any]:
     """Accuracy, class-balanced accuracy (mean recall over present classes), per-class
     precision and recall, and the confusion matrix, as a JSON-ready dict.
 
     Word classes count as ``_unknown_`` (:func:`clip_classes`: ``classes`` of the result has
     none of them); ``word_classes`` gives, per word class with clips, their count and the
-    classes they were predicted as (``{}`` without word classes)."""
+    classes they were predicted as (``{}`` without word classes). With ``words`` (the
+    dataset word of every clip), ``other_words`` gives the same per word scored as
+    ``_unknown_`` (whether the model has it as a word class or not)."""
     y_true = np.asarray(y_true, dtype=np.int64)
     y_pred = np.asarray(y_pred, dtype=np.int64)
     merged, index = clip_classes(classes)
-    words = _word_class_outcomes(y_true, y_pred, classes, merged, index)
+    extra: dict[str, Any] = {"word_classes": _outcomes(
+        [classes[t] if is_word_class(classes[t]) else None for t in y_true], y_pred, merged,
+        index)}
+    if words is not None:
+        if len(words) != len(y_true):
+            raise KwsError(f"report: {len(words)} words for {len(y_true)} clips")
+        extra["other_words"] = _outcomes(
+            [w if w != UNKNOWN and clip_class(model_class(w, classes)) == UNKNOWN else None
+             for w in words], y_pred, merged, index)
     if merged != list(classes):
         y_true, y_pred, classes = index[y_true], index[y_pred], merged
     cm = confusion_matrix(y_true, y_pred, len(classes))
@@ -82,7 +93,7 @@ def report(y_true: np.ndarray, y_pred: np.ndarray, classes: list[str]) -> dict[s
                       for i, c in enumerate(classes)},
         "confusion": cm.tolist(),
         "classes": list(classes),
-        "word_classes": words,
+        **extra,
     }
 
 

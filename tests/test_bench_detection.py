@@ -122,8 +122,8 @@ def test_smoothing_sweep_by_hand() -> None:
 
 
 def test_word_classes_are_neither_events_nor_other_keywords() -> None:
-    """A word class's score is no keyword's peak; the clip line lists where word-class clips
-    went (nothing for a run without them)."""
+    """A word class's score is no keyword's peak; the clip line lists how many clips of each
+    other word went to a keyword (nothing without the words)."""
     from kws.bench.detection import other_words_heard
 
     labels = ["_silence_", "_unknown_", "yes", "no", "_word_go"]
@@ -135,9 +135,9 @@ def test_word_classes_are_neither_events_nor_other_keywords() -> None:
     peaks = event_peaks(scores, times, events, labels, [256, 256, 150, 150, 256])
     assert [(p["peak"], p["other_keyword_peak"], p["reached"]) for p in peaks] == [
         (200, 0, True)]
-    rep = {"word_classes": {"_word_go": {"support": 117, "predicted": {
-        "_unknown_": 100, "no": 14, "yes": 3}}, "_word_up": {"support": 5, "predicted": {
+    rep = {"other_words": {"go": {"support": 117, "predicted": {
+        "_unknown_": 100, "no": 14, "yes": 3}}, "up": {"support": 5, "predicted": {
             "_unknown_": 5}}}}
-    assert other_words_heard(rep) == ("word-class clips heard as keywords (int8; scored as "
+    assert other_words_heard(rep) == ("other words' clips heard as keywords (int8; scored as "
                                       "_unknown_): go 17/117, no 14, yes 3; up 0/5")
     assert other_words_heard({"word_classes": {}}) == ""

@@ -204,6 +204,17 @@ def test_report_counts_word_classes_as_unknown() -> None:
         "_word_down": {"support": 2, "predicted": {"_unknown_": 1, "yes": 1}}}
     assert same["word_classes"] == {}
     assert "_word_go (4 clips, counted as _unknown_) -> _unknown_ 3, no 1" in format_report(rep)
+    # given each clip's word, other words are listed with or without word classes
+    words = ["_silence_", "up", "yes", "no", "go", "go", "go", "go", "down", "down"]
+    with_words = report(y, p, classes, words=words)
+    assert with_words["other_words"] == {
+        "up": {"support": 1, "predicted": {"_unknown_": 1}},
+        "go": rep["word_classes"]["_word_go"], "down": rep["word_classes"]["_word_down"]}
+    plain = report(np.array([0, 1, 2, 3, 1, 1, 1, 1, 1, 1]),
+                   np.array([0, 1, 2, 2, 1, 1, 3, 1, 1, 2]), classes[:4], words=words)
+    assert plain["other_words"] == with_words["other_words"] and plain["word_classes"] == {}
+    with pytest.raises(KwsError, match="3 words for 10 clips"):
+        report(y, p, classes, words=words[:3])
 
 
 def test_clips_of_other_words_are_scored_as_their_word_class() -> None:

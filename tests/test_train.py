@@ -456,6 +456,8 @@ def test_word_classes_train_as_classes_and_count_as_unknown(tiny, tmp_path) -> N
     bench = score(run, feats, words, FrontendSettings())
     assert bench["int8"]["confusion"] == real["int8"]["confusion"]
     assert bench["int8"]["word_classes"] == real["int8"]["word_classes"]
+    assert bench["int8"]["other_words"]["go"] == real["int8"]["word_classes"]["_word_go"]
+    assert bench["int8"]["other_words"]["up"]["support"] == n_test["up"]
 
 
 def test_word_classes_keep_the_unknown_weight(tiny) -> None:

@@ -120,7 +120,8 @@ def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSet
         raise KwsError(f"{run / FLOAT_MODEL}: missing (the float model is scored too)")
     out = {}
     for name, model in (("int8", int8), ("float", ReferenceInterpreter(flt))):
-        out[name] = report(y, model.predict_features(feats, settings).argmax(axis=1), classes)
+        out[name] = report(y, model.predict_features(feats, settings).argmax(axis=1), classes,
+                           words=labels)
     return out
 
 

@@ -187,19 +187,16 @@ def peak_summary(peaks: Sequence[dict[str, Any]]) -> str:
 
 
 def other_words_heard(rep: dict[str, Any]) -> str:
-    """One line: how many clips of each word class went to a keyword
-    (:func:`kws.metrics.report`'s ``word_classes``); ``""`` for a run without word
-    classes (its other words are in ``_unknown_``'s recall only)."""
-    from kws.data.manifest import WORD_CLASS_PREFIX
+    """One line: how many clips of each non-keyword word went to a keyword
+    (:func:`kws.metrics.report`'s ``other_words``; ``""`` without them)."""
     from kws.detect import is_keyword
 
     rows = []
-    for c, m in rep.get("word_classes", {}).items():
+    for word, m in rep.get("other_words", {}).items():
         wrong = {k: n for k, n in m["predicted"].items() if is_keyword(k)}
-        if m["support"]:
-            rows.append(f"{c[len(WORD_CLASS_PREFIX):]} {sum(wrong.values())}/{m['support']}"
-                        + "".join(f", {k} {n}" for k, n in wrong.items()))
-    return ("word-class clips heard as keywords (int8; scored as _unknown_): "
+        rows.append(f"{word} {sum(wrong.values())}/{m['support']}"
+                    + "".join(f", {k} {n}" for k, n in wrong.items()))
+    return ("other words' clips heard as keywords (int8; scored as _unknown_): "
             + "; ".join(rows)) if rows else ""
 
 
