@@ -224,3 +224,18 @@ def test_clips_of_other_words_are_scored_as_their_word_class() -> None:
     assert [model_class(w, classes) for w in ("yes", "go", "up", "_silence_")] == [
         "yes", "_word_go", "_unknown_", "_silence_"]
     assert model_class("go", ["_silence_", "_unknown_", "yes"]) == "_unknown_"
+
+
+def test_eval_folders_label_other_words_as_their_word_class(tmp_path) -> None:
+    """kws eval's folder labels: a word the model has as a word class is that class (scored
+    as _unknown_), another word _unknown_; without _unknown_ an unknown word is an error."""
+    from kws.evaluate import labelled_files
+
+    for w in ("yes", "go", "up", "_background_noise_"):
+        save_wav(tmp_path / w / "a.wav", np.zeros(1600, np.int16))
+    classes = ["_silence_", "_unknown_", "yes", "_word_go"]
+    got = {p.parent.name: lab for p, lab in labelled_files(tmp_path, classes)}
+    assert got == {"yes": "yes", "go": "_word_go", "up": "_unknown_",
+                   "_background_noise_": "_silence_"}
+    with pytest.raises(KwsError, match="'up' is not one of the model's classes"):
+        labelled_files(tmp_path, ["_silence_", "yes", "_word_go"])
