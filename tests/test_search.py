@@ -571,27 +571,31 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     are written; a second run resumes without training; a budget nothing fits is refused
     before any training."""
     from kws.search import driver
+    from kws.search.cost import leave_one_out
     from kws.search.driver import run_search
     from tests.tiny_data import make_tiny_speech_commands
 
-    cache, model, _ = calibrated
+    cache, model, samples = calibrated
     data = make_tiny_speech_commands(tmp_path / "sc", per_word=12)
     budget = Budget(flash=48 * 1024, ram=16 * 1024, instructions_per_second=12e6)
     cfg = _tiny_search_config(tmp_path, cache, data, budget)
     report = run_search(cfg)
     progress = capfd.readouterr().err         # tqdm's bars of each phase
-    for bar in ("probe candidates", "rung 1/1 (1 epochs)", "miss at 1 FA/h (2 candidates)",
+    for bar in ("probe candidates", "rung 1/1 (1 epochs)", "miss at 1-100 FA/h (2 candidates)",
                 "finalists (1 epochs, measured)"):
         assert bar in progress, progress[-2000:]
     state = json.loads((Path(cfg.out) / "search.json").read_text())
-    # the last rung's candidates were scored on the finalists' detection source (stored)
+    # the last rung's candidates were scored on the tuning part of the finalists' detection
+    # source (the clips' training split; the finalists are reported on the held-out splits)
     screens = {k: v for k, v in state["trials"].items() if k.startswith("screen:1:")}
     assert len(screens) == 2
     for s in screens.values():
         d = s["detection"]
-        assert d["source"] == str(data) and d["events"] > 0 and d["negative_hours"] > 0
+        assert d["source"] == f"{data} (tuning audio)" and d["events"] > 0
+        assert d["parts"][0] == f"stream of {data} (train)" and d["negative_hours"] > 0
         assert 0.0 <= d["miss_at_target"] <= 1.0 and d["target_fa_per_hour"] == 1.0
         assert d["miss_at_target"] == (d["miss_rate"] if d["met"] else 1.0)
+        assert d["screen_miss"] == pytest.approx(np.mean([m for _, m in d["misses"]]))
     predicted = {n: e["predicted"] for n, e in state["candidates"].items()}
     # the widest candidates did not fit: the budget binds
     assert any(p is not None and not budget.allows(Cost.of_figures(p)) for p in
@@ -618,11 +622,17 @@ def test_tiny_search_finalists_fit_the_budget_on_the_real_firmware(calibrated, t
     out = Path(cfg.out)
     points = json.loads((out / "pareto.json").read_text())["points"]
     assert sum(p["measured"] for p in points) == 2 and any(p["pareto"] for p in points)
-    assert all(p["screen"]["miss_at_target"] == screens[f"screen:1:{p['name']}"][
-        "detection"]["miss_at_target"] for p in points)
+    assert all(p["screen"]["screen_miss"] == screens[f"screen:1:{p['name']}"][
+        "detection"]["screen_miss"] for p in points)
     assert (out / "pareto.png").stat().st_size > 1000
     assert "candidate" in report["table"][0] and "non-kw min" in report["table"][0]
     assert len(report["detection_notes"]) == 2
+    # the cost model's own error, each firmware calibration network left out of the fit
+    loo, errors = report["cost_model_leave_one_out"], leave_one_out(samples)
+    assert loo["networks"] == len(errors) == sum(s.figures is not None for s in samples) > 0
+    ips = [e["instructions_per_second"] for e in errors]
+    assert (loo["instructions_per_second"]["min"], loo["instructions_per_second"]["max"]) == (
+        min(ips), max(ips))
 
     def no_training(spec):
         raise AssertionError(f"resumed search trained {spec['candidate']}")

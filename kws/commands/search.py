@@ -76,6 +76,12 @@ def run(args: argparse.Namespace) -> int:
     if worst:
         print("cost model vs the real firmware (worst finalist): " + ", ".join(
             f"{k} {100 * v:.1f} %" for k, v in worst.items()))
+    loo = report.get("cost_model_leave_one_out") or {}
+    if loo.get("networks"):
+        print(f"cost model, each of its {loo['networks']} firmware calibration networks left "
+              "out of the fit and predicted: " + ", ".join(
+                  f"{k} {100 * v['min']:+.1f}..{100 * v['max']:+.1f} % (mean |error| "
+                  f"{100 * v['mean_abs']:.1f} %)" for k, v in loo.items() if k != "networks"))
     print(f"wrote {args.out}/report.json, {args.out}/pareto.json, {report['pareto_png']}, "
           f"{args.out}/search.json, runs in {args.out}/runs/")
     return 0

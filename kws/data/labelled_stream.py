@@ -128,7 +128,8 @@ def noise_bed(total: int, *, rng: np.random.Generator, noise: NoiseBank | None,
 
 
 def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes: float,
-                seed: int = 0, noise: NoiseBank | None = None, split: str | None = None,
+                seed: int = 0, noise: NoiseBank | None = None,
+                split: str | Sequence[str] | None = None,
                 distractors: Sequence[str] | None = None,
                 distractor_prob: float = 0.3, gap_s: tuple[float, float] = (1.5, 6.0),
                 noise_dbfs: tuple[float, float] = (-65.0, -35.0),
@@ -156,8 +157,8 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     seed : int, keyword-only
     noise : NoiseBank or None, keyword-only
         Recorded noise for the bed (use ``part="heldout"``); None: synthesized noise only.
-    split : str or None, keyword-only
-        Take clips only from this split (e.g. ``validation``); None: any.
+    split : str, sequence of str or None, keyword-only
+        Take clips only from this split (e.g. ``validation``) or these splits; None: any.
     distractor_prob, gap_s, noise_dbfs, peak_dbfs
         See the module docstring.
 
@@ -171,7 +172,8 @@ def make_stream(*, source: str | os.PathLike[str], words: Sequence[str], minutes
     entries = stream_entries(source)
     folder_source = not _has_our_manifest(Path(source))
     if split is not None:
-        entries = [e for e in entries if e.split == split]
+        keep = {split} if isinstance(split, str) else set(split)
+        entries = [e for e in entries if e.split in keep]
     entries = drop_bad_entries(source, entries)
     labels = {e.label for e in entries}
     missing = [w for w in words if w not in labels]

@@ -336,6 +336,18 @@ def leave_one_out(samples: Sequence[Sample]) -> list[dict[str, Any]]:
     return out
 
 
+def leave_one_out_summary(samples: Sequence[Sample]) -> dict[str, Any]:
+    """:func:`leave_one_out` over ``samples`` in brief: the networks it predicted and, per
+    figure, the lowest and highest relative error and the mean of its absolute value."""
+    errors = leave_one_out(samples)
+    out: dict[str, Any] = {"networks": len(errors)}
+    for key in ("instructions_per_second", "flash_bytes", "ram_bytes"):
+        e = [row[key] for row in errors]
+        out[key] = ({"min": min(e), "max": max(e), "mean_abs": sum(map(abs, e)) / len(e)}
+                    if e else None)
+    return out
+
+
 # ------------------------------------------------------------------------------ calibration
 
 

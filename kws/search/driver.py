@@ -19,7 +19,14 @@ from tqdm import tqdm
 
 from kws.errors import KwsError
 from kws.evaluate import negative_files
-from kws.search.cost import Budget, Cost, CostModel, calibrate, relative_errors
+from kws.search.cost import (
+    Budget,
+    Cost,
+    CostModel,
+    calibrate,
+    leave_one_out_summary,
+    relative_errors,
+)
 from kws.search.executor import make_executor
 from kws.search.measure import resolve_detection
 from kws.search.probe import probe
@@ -150,7 +157,7 @@ def _run_batch(cfg: SearchConfig, state: SearchState, executor: Any, kind: str, 
         state.record(kind, epochs, todo[i].name, result)
         bar.update(1)
         if kind == "screen":
-            miss = (result.get("detection") or {}).get("miss_at_target")
+            miss = (result.get("detection") or {}).get("screen_miss")
             bar.set_postfix_str(f"{todo[i].name}: miss {'-' if miss is None else f'{miss:.3f}'}")
         else:
             acc = result.get("train_accuracy", result.get("val_accuracy")) or 0.0
@@ -169,12 +176,12 @@ def _target(cfg: SearchConfig) -> float:
 
 def _ranked(cfg: SearchConfig, state: SearchState, name: str, result: dict[str, Any]
             ) -> tuple[Any, ...]:
-    """``(name, accuracy, predicted instructions/s[, miss rate at the FA/h target])`` of a
+    """``(name, accuracy, predicted instructions/s[, the screen's mean miss rate])`` of a
     rung's result, as :func:`kws.search.strategy.promote` ranks it."""
     row = (name, proxy_score(result, _run_dir(cfg, name)),
            state.candidates[name]["predicted"]["instructions_per_second"])
     screen = result.get("screen")
-    return row + (screen["miss_at_target"],) if screen else row
+    return row + (screen["screen_miss"],) if screen else row
 
 
 def run_search(cfg: SearchConfig) -> dict[str, Any]:
@@ -203,6 +210,7 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
                                coeffs=sorted(set(cfg.coeffs or DEFAULT_COEFFS)))
     _log(f"kws search: cost model calibrated on {len(samples)} networks (exact QEMU counts, "
          f"real firmware images)")
+    loo = leave_one_out_summary(samples)
     space = list(enumerate_space(families=cfg.families, grid=cfg.grid,
                                  every_hops=cfg.every_hops, coeffs=cfg.coeffs,
                                  prune=cfg.prune))
@@ -234,8 +242,8 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
             final_rung = r == len(sched.rungs) - 1
             if final_rung:                    # false accepts join the last ranking
                 screens = _run_batch(cfg, state, executor, "screen", epochs, members,
-                                     f"miss at {_target(cfg):g} FA/h ({len(members)} "
-                                     f"candidates)")
+                                     f"miss at {_target(cfg):g}-{100 * _target(cfg):g} "
+                                     f"FA/h ({len(members)} candidates)")
                 res = {n: {**v, "screen": screens[n].get("detection")}
                        for n, v in res.items()}
             last.update(res)
@@ -247,12 +255,13 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
                             f"finalists ({sched.final_epochs} epochs, measured)")
     finally:
         executor.close()
-    return _report(cfg, state, last, finals)
+    return _report(cfg, state, last, finals, loo)
 
 
 def _report(cfg: SearchConfig, state: SearchState, last: dict[str, dict[str, Any]],
-            finals: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """Errors of the cost model on the finalists, the table, the Pareto files."""
+            finals: dict[str, dict[str, Any]], loo: dict[str, Any]) -> dict[str, Any]:
+    """Errors of the cost model on the finalists and, left out one at a time, on its own
+    calibration networks (``loo``), the table, the Pareto files."""
     rows = []
     for name, f in finals.items():
         pred = state.candidates[name]["predicted"]
@@ -277,7 +286,8 @@ def _report(cfg: SearchConfig, state: SearchState, last: dict[str, dict[str, Any
     table = finalist_table(rows, cfg.budget)
     worst = {k: max(abs(r["errors"][k]) for r in rows) for k in rows[0]["errors"]} if rows \
         else {}
-    report = {"finalists": rows, "cost_model_max_error": worst, "table": table,
+    report = {"finalists": rows, "cost_model_max_error": worst,
+              "cost_model_leave_one_out": loo, "table": table,
               "detection_notes": detection_notes(rows), "pareto_png": str(png)}
     import json
 

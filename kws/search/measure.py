@@ -19,6 +19,14 @@ import numpy as np
 
 from kws.errors import KwsError
 
+#: Multiples of the FA/h target at which the last rung's screen takes the miss rate; their mean
+#: ranks (at the target alone, 1 FA/h, nearly every synthetic-trained candidate misses almost
+#: every real keyword, which tells them apart by one or two keywords of noise).
+SCREEN_BUDGET_FACTORS = (1.0, 10.0, 100.0)
+#: Speaker-hash splits of a ``--real-speech`` folder (``stream`` mode): the screen's and the
+#: finalists' report's, disjoint so that no figure is reported on audio a choice was made on.
+TUNING_SPLITS, SCORING_SPLITS = ("train",), ("validation", "test")
+
 
 def with_decision_every(run: Path, every: int) -> None:
     """Write RUN/detector.json deciding every ``every`` hops with the voice-activity gate on
@@ -225,8 +233,11 @@ def bench_detection(run: str | Path, *, minutes: float = 30.0, seed: int = 0,
 
 
 def _bench_parts(model: Any, det: Any, *, minutes: float, seed: int,
-                 negatives: Sequence[str | Path]) -> list[tuple[str, Any]]:
-    """The scored parts of :func:`bench_detection` (name, Scored)."""
+                 negatives: Sequence[str | Path], tuning: bool = False
+                 ) -> list[tuple[str, Any]]:
+    """The scored parts of :func:`bench_detection` (name, Scored); ``tuning``: the same kind
+    of streams from the audio the benchmark never scores (the Speech Commands training split,
+    which a synthetic-trained candidate has not heard, and the tuning half of the dialogue)."""
     from kws.bench.detection import (
         dialogue_files,
         join_lines,
@@ -237,13 +248,14 @@ def _bench_parts(model: Any, det: Any, *, minutes: float, seed: int,
 
     words = [w for w in model.labels if not w.startswith("_")]
     kw = {"model_every_hops": det.model_every_hops, "workers": 1}
-    samples, events, _ = speech_commands_stream(words, minutes=minutes, split="heldout",
+    split, half = ("train", "tuning") if tuning else ("heldout", "scoring")
+    samples, events, _ = speech_commands_stream(words, minutes=minutes, split=split,
                                                 seed=seed)
-    parts = [("speech commands (held-out split)",
+    parts = [(f"speech commands ({'held-out' if split == 'heldout' else split} split)",
               score_recordings(model, stream=samples, events=events, **kw))]
-    lines, _ = screened_lines(dialogue_files("scoring"), words, jobs=1)
+    lines, _ = screened_lines(dialogue_files(half), words, jobs=1)
     recs = join_lines(lines, seed=seed)
-    parts.append(("running dialogue (scoring half, screened)", score_recordings(
+    parts.append((f"running dialogue ({half} half, screened)", score_recordings(
         model, negatives=[x for x, _ in recs],
         negative_names=[f"dialogue {i}" for i in range(len(recs))], **kw)))
     return parts + _score_negatives(model, det, negatives)
@@ -274,7 +286,7 @@ def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0
 
 
 def _stream_parts(model: Any, det: Any, folder: str | Path, *, minutes: float, seed: int,
-                  split: str | None, negatives: Sequence[str | Path]
+                  split: str | Sequence[str] | None, negatives: Sequence[str | Path]
                   ) -> list[tuple[str, Any]]:
     """The scored parts of :func:`real_detection` (name, Scored)."""
     from kws.data.augment import synthetic_background
@@ -287,7 +299,8 @@ def _stream_parts(model: Any, det: Any, folder: str | Path, *, minutes: float, s
                                   distractor_prob=0.5, gap_s=(2.0, 5.0), snr_db=(5.0, 30.0))
     if not events:
         raise KwsError(f"{folder}: no clips of {', '.join(words)} for a detection stream")
-    parts = [(f"stream of {folder}", score_recordings(
+    which = "" if split is None else f" ({'+'.join([split] if isinstance(split, str) else split)})"
+    parts = [(f"stream of {folder}{which}", score_recordings(
         model, stream=samples, events=[(e.time_ms / 1000.0, e.end_ms / 1000.0, e.label)
                                        for e in events],
         model_every_hops=det.model_every_hops))]
@@ -295,18 +308,23 @@ def _stream_parts(model: Any, det: Any, folder: str | Path, *, minutes: float, s
 
 
 def detection_parts(model: Any, det: Any, *, mode: str, real_speech: str | Path | None,
-                    minutes: float, seed: int = 0, negatives: Sequence[str | Path] = ()
-                    ) -> list[tuple[str, Any]]:
+                    minutes: float, seed: int = 0, negatives: Sequence[str | Path] = (),
+                    tuning: bool = False) -> list[tuple[str, Any]]:
     """The scored parts (name, :class:`kws.evaluate.Scored`) of ``model`` deciding as ``det``
     says, from the source ``--detection`` names: ``bench`` (:func:`bench_detection`'s
-    streams), ``stream`` (:func:`real_detection`'s stream of ``real_speech``; only the
-    ``negatives`` without it; none when there are none either)."""
+    streams), ``stream`` (:func:`real_detection`'s stream of the :data:`SCORING_SPLITS` of
+    ``real_speech``; only the ``negatives`` without it; none when there are none either).
+    ``tuning``: the screen's audio instead, disjoint from what the finalists are reported on
+    (bench: :func:`_bench_parts`' tuning streams; stream: the :data:`TUNING_SPLITS`). The
+    user's ``negatives`` are pooled into both."""
     if mode == "bench":
-        return _bench_parts(model, det, minutes=minutes, seed=seed, negatives=negatives)
+        return _bench_parts(model, det, minutes=minutes, seed=seed, negatives=negatives,
+                            tuning=tuning)
     if mode != "stream":
         raise KwsError(f"{mode!r}: expected bench or stream", argument="detection")
     if real_speech:
-        return _stream_parts(model, det, real_speech, minutes=minutes, seed=seed, split=None,
+        return _stream_parts(model, det, real_speech, minutes=minutes, seed=seed,
+                             split=TUNING_SPLITS if tuning else SCORING_SPLITS,
                              negatives=negatives)
     return _score_negatives(model, det, negatives)
 
@@ -335,21 +353,24 @@ def finalist_detection(run: str | Path, *, mode: str, real_speech: str | Path | 
 
 def miss_at_target(run: str | Path, *, every: int, target_fa_per_hour: float, mode: str,
                    real_speech: str | Path | None, minutes: float, seed: int = 0,
-                   negatives: Sequence[str | Path] = ()) -> dict[str, Any] | None:
-    """The miss rate of RUN's model at a false-accept budget, on the finalists' detection
-    source (:func:`detection_parts`): the detector (thresholds, smoothing, refractory time;
-    :func:`kws.calibrate.calibrate`) with the lowest miss rate among those with at most
-    ``target_fa_per_hour`` false accepts per hour on that audio, deciding every ``every``
-    hops. One figure that weighs both errors, free of any detector calibration the RUN
-    has; a model that cannot meet the budget at any threshold scores a miss rate of 1.
+                   negatives: Sequence[str | Path] = (),
+                   factors: Sequence[float] = SCREEN_BUDGET_FACTORS) -> dict[str, Any] | None:
+    """How well RUN's model detects at false-accept budgets, on the screen's audio
+    (:func:`detection_parts` with ``tuning``: never what the finalists are reported on): at
+    each budget ``target_fa_per_hour`` x ``factors``, the lowest miss rate among the
+    detectors (thresholds, smoothing, refractory time; :func:`kws.calibrate.calibrate`) with
+    at most that many false accepts per hour on that audio, deciding every ``every`` hops; 1
+    where no threshold meets the budget. Free of any detector calibration the RUN has.
 
     Returns
     -------
     dict or None
-        ``miss_at_target`` (the figure ranked on), ``miss_rate`` and ``fa_per_hour`` (of the
-        chosen detector), ``met``, ``target_fa_per_hour``, ``events``, ``negative_hours``,
-        ``stream_minutes``, ``source``; None when there is nothing to score, no keyword
-        event or no keyword-free audio.
+        ``screen_miss`` (the mean of the misses over the budgets: the figure ranked on),
+        ``misses`` (``[budget, miss]`` pairs), ``miss_at_target``, ``miss_rate`` and
+        ``fa_per_hour`` (of the detector chosen at the target), ``met``,
+        ``target_fa_per_hour``, ``events``, ``negative_hours``, ``stream_minutes``,
+        ``parts`` (the names of the streams scored), ``source``; None when there is nothing
+        to score, no keyword event or no keyword-free audio.
     """
     import math
 
@@ -359,18 +380,24 @@ def miss_at_target(run: str | Path, *, every: int, target_fa_per_hour: float, mo
     model = load_run_model(run)
     base = detector_settings_for(model, model_every_hops=every)
     parts = detection_parts(model, base, mode=mode, real_speech=real_speech, minutes=minutes,
-                            seed=seed, negatives=negatives)
+                            seed=seed, negatives=negatives, tuning=True)
     if not parts:
         return None
     pooled = _pool(parts)
     first = pooled.at(base)
     if not first["events"] or first["negative_hours"] <= 0:
         return None
-    cal = calibrate(pooled, base, target_fa_per_hour=target_fa_per_hour)
-    miss = float(cal.miss_rate)
-    return {"miss_at_target": miss if cal.met and not math.isnan(miss) else 1.0,
-            "miss_rate": miss, "fa_per_hour": float(cal.fa_per_hour), "met": bool(cal.met),
+    cals = [calibrate(pooled, base, target_fa_per_hour=target_fa_per_hour * f)
+            for f in factors]
+    misses = [float(c.miss_rate) if c.met and not math.isnan(c.miss_rate) else 1.0
+              for c in cals]
+    cal = cals[0]
+    return {"screen_miss": sum(misses) / len(misses),
+            "misses": [[target_fa_per_hour * f, m] for f, m in zip(factors, misses)],
+            "miss_at_target": misses[0], "miss_rate": float(cal.miss_rate),
+            "fa_per_hour": float(cal.fa_per_hour), "met": bool(cal.met),
             "target_fa_per_hour": float(target_fa_per_hour), "events": int(cal.events),
             "negative_hours": float(cal.negative_hours),
             "stream_minutes": round(sum(pooled.durations) / 60, 2),
-            "source": _source(mode, real_speech)}
+            "parts": [name for name, _ in parts],
+            "source": _source(mode, real_speech) + " (tuning audio)"}

@@ -8,10 +8,11 @@
    proxy); the best third by Pareto rank (training accuracy against predicted instructions
    per second) and then accuracy trains on to the next rung's epochs (resuming its
    checkpoint), and so on. At the last rung false accepts join the ranking: every candidate
-   is quantized and scored on the finalists' detection source for its miss rate at the FA/h
-   target (:func:`kws.search.measure.miss_at_target`), and the finalists are the best by
-   Pareto rank over (accuracy, miss rate at the target, instructions per second), then miss
-   rate, then accuracy; they are trained to the final epochs and measured.
+   is quantized and scored on tuning audio of the finalists' detection source (never the
+   audio they are reported on) for its mean miss rate at 1, 10 and 100 times the FA/h target
+   (:func:`kws.search.measure.miss_at_target`), and the finalists are the best by Pareto rank
+   over (accuracy, that miss rate, instructions per second), then miss rate, then accuracy;
+   they are trained to the final epochs and measured.
 """
 
 from __future__ import annotations
@@ -125,7 +126,7 @@ def pareto_ranks(points: Sequence[tuple[float, ...]]) -> list[int]:
 def promote(results: Sequence[tuple[str, float, float] | tuple[str, float, float, float]],
             keep: int) -> list[str]:
     """The ``keep`` best of ``(name, accuracy, instructions per second)`` or ``(name,
-    accuracy, instructions per second, miss rate at the FA/h target)``: by Pareto rank over
+    accuracy, instructions per second, miss rate at the FA/h budgets)``: by Pareto rank over
     those objectives, then (with a miss rate) the lower miss rate, then accuracy. The miss
     rate is used only when every result has one."""
     detect = all(len(r) > 3 for r in results)

@@ -6,8 +6,9 @@ folder; training resumes from its checkpoint, so each rung of the search only pa
 epochs it adds (``kws train``'s resume: epochs may grow, nothing else may change).
 
 - :func:`proxy_trial` - train to ``epochs`` and return the float validation accuracy.
-- :func:`screen_trial` - no training: the proxy's checkpoint quantized, its miss rate at the
-  FA/h target on the finalists' detection source (the last rung ranks on it).
+- :func:`screen_trial` - no training: the proxy's checkpoint quantized, its miss rates at
+  FA/h budgets on tuning audio of the finalists' detection source (the last rung ranks on
+  them).
 - :func:`final_trial` - train to the final epochs and finish the run as ``kws train`` does
   (int8 quantization, evaluation, real-speech accuracy, detector calibration), set the
   detector's decision period, then measure: the real firmware under QEMU (instructions per
