@@ -486,6 +486,8 @@ def test_word_classes_argument(tiny) -> None:
     assert word_class_words("all", entries, ["yes"]) == ["go", "no", "up"]
     assert word_class_words("up,go", entries, ["yes", "no"]) == ["go", "up"]
     assert class_names(["yes", "no"], ["go", "up"])[4:] == ["_word_go", "_word_up"]
+    with pytest.raises(KwsError, match="33 classes.*at most 32"):
+        class_names(["yes", "no"], [f"w{i}" for i in range(29)])
     for bad, msg in (("yes", "is a keyword"), ("stop", "no word 'stop'.*go, up"),
                      ("go,go", "repeated")):
         with pytest.raises(KwsError, match=msg):

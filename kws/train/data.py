@@ -64,8 +64,20 @@ def class_names(words: list[str], word_classes: Sequence[str] = ()) -> list[str]
 
     >>> class_names(["yes", "no"], ["go"])
     ['_silence_', '_unknown_', 'yes', 'no', '_word_go']
+
+    Raises
+    ------
+    KwsError
+        If there are more classes than the detector handles (:data:`kws.detect.MAX_CLASSES`).
     """
-    return [SILENCE, UNKNOWN] + list(words) + [word_class(w) for w in word_classes]
+    from kws.detect import MAX_CLASSES
+
+    classes = [SILENCE, UNKNOWN] + list(words) + [word_class(w) for w in word_classes]
+    if len(classes) > MAX_CLASSES:
+        raise KwsError(f"{len(classes)} classes ({len(words)} keywords, {len(word_classes)} "
+                       f"word classes): the detector handles at most {MAX_CLASSES}; name "
+                       "fewer --word-classes")
+    return classes
 
 
 def other_words(entries: list[Entry], words: Sequence[str]) -> list[str]:
