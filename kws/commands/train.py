@@ -31,6 +31,7 @@ def run(args: argparse.Namespace) -> int:
         time_mask=args.time_mask, freq_mask=args.freq_mask,
         augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight,
         label_smoothing=args.label_smoothing, word_classes=args.word_classes,
+        word_class_balance=args.word_class_balance,
         prune=args.prune, prune_epochs=args.prune_epochs, qat=args.qat,
         qat_epochs=args.qat_epochs)
     train(cfg, resume=args.resume)
@@ -120,10 +121,15 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--word-classes", default=d.word_classes, metavar="none|all|WORD,...",
                    help="other words of the dataset trained as output classes of their own "
                         "(e.g. go,down: the model learns go from no) instead of as _unknown_: "
-                        "all their clips, weighted together with _unknown_ as one class "
-                        "(--unknown-percent draws _unknown_ from the remaining words); the "
+                        "all their clips, weighted by --word-class-balance (--unknown-percent "
+                        "draws _unknown_ from the remaining words); the "
                         "detector never reports them, clip accuracy counts them as _unknown_ "
                         "(default none)")
+    p.add_argument("--word-class-balance", choices=("unknown", "own"),
+                   default=d.word_class_balance,
+                   help="class weight of the --word-classes: unknown (default): together "
+                        "with _unknown_ as one class (the priors of a run without them); "
+                        "own: each as a class of its own, like a keyword")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")
     p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",

@@ -92,7 +92,9 @@ class TrainConfig:
     (:class:`kws.train.losses.SmoothedSparseCrossentropy`; 0: none; not with a teacher).
     ``word_classes``: ``none``, ``all`` or comma-separated other words of the dataset trained
     as output classes of their own (:func:`kws.train.data.word_class_words`); the detector
-    never reports them, clip metrics and the class balance count them as ``_unknown_``.
+    never reports them, clip metrics count them as ``_unknown_``. ``word_class_balance``:
+    ``unknown`` (they weigh together with ``_unknown_`` as one class) or ``own`` (each weighs
+    as a class of its own, like a keyword; :func:`example_weights`).
     """
 
     words: list[str]
@@ -133,6 +135,7 @@ class TrainConfig:
     qat_epochs: int = 5
     label_smoothing: float = 0.0
     word_classes: str = "none"
+    word_class_balance: str = "unknown"
 
 
 def augment_name(cfg: TrainConfig) -> str:
@@ -425,6 +428,9 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.checkpoint_choice not in ("last", "fa"):
         raise KwsError(f"must be last or fa (got {cfg.checkpoint_choice!r})",
                        argument="checkpoint_choice")
+    if cfg.word_class_balance not in ("unknown", "own"):
+        raise KwsError(f"must be unknown or own (got {cfg.word_class_balance!r})",
+                       argument="word_class_balance")
     if cfg.negative_weight <= 0:
         raise KwsError(f"must be > 0 (got {cfg.negative_weight})", argument="negative_weight")
     if not 0.0 <= cfg.prune < 1.0:
@@ -716,7 +722,8 @@ def _sample_weights(data: TrainingData, cfg: TrainConfig, epoch: int) -> np.ndar
     y = data.train.y
     w = example_weights(y, stream_negatives=data.stream_negatives, balance=cfg.balance,
                         negative_weight=cfg.negative_weight,
-                        groups=clip_classes(data.classes)[1])
+                        groups=clip_classes(data.classes)[1]
+                        if cfg.word_class_balance == "unknown" else None)
     rng = np.random.default_rng([cfg.seed, epoch])
     rng.integers(data.train.x.shape[1], size=len(y))       # as _epoch_data draws
     return w[rng.permutation(len(y))]
