@@ -476,6 +476,18 @@ def test_word_classes_keep_the_unknown_weight(tiny) -> None:
     ungrouped = trainer.example_weights(y_words, stream_negatives=2, balance=1.0,
                                         negative_weight=1.0)
     assert not np.allclose(plain, ungrouped)
+    # the run's weights follow --word-class-balance (unknown: grouped; own: each its class)
+    from kws.train.features import FeatureSet
+
+    st = FrontendSettings()
+    x = np.zeros((len(y_words), 2, st.num_frames, st.num_outputs), np.int8)
+    data = trainer.TrainingData(classes, FeatureSet(x, y_words, []), {},
+                                np.bincount(y_words[:-2], minlength=6), stream_negatives=2)
+    for mode, expected in (("unknown", grouped), ("own", ungrouped)):
+        cfg = TrainConfig(words=["yes", "no"], word_class_balance=mode)
+        assert np.allclose(np.sort(trainer._sample_weights(data, cfg, 0)), np.sort(expected))
+    with pytest.raises(KwsError, match="unknown or own"):
+        trainer.check_config(TrainConfig(words=["yes"], word_class_balance="even"))
 
 
 def test_word_classes_argument(tiny) -> None:
