@@ -432,8 +432,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"clip accuracy ({args.split} split, {len(labels)} clips): int8 "
               f"{rep['int8']['accuracy']:.4f} (balanced {rep['int8']['balanced_accuracy']:.4f}),"
               f" float {rep['float']['accuracy']:.4f}")
-        if other_words_heard(rep["int8"]):
-            print(other_words_heard(rep["int8"]))
+        heard = other_words_heard(rep["int8"])
+        if heard:
+            print(heard)
     if args.json:
         from kws.fileio import write_text_atomic
 

@@ -28,7 +28,7 @@ from kws.search.cost import (
     relative_errors,
 )
 from kws.search.executor import make_executor
-from kws.search.measure import resolve_detection
+from kws.search.measure import SCREEN_BUDGET_FACTORS, resolve_detection
 from kws.search.probe import probe
 from kws.search.report import detection_notes, finalist_table, pareto_points, write_pareto
 from kws.search.space import DEFAULT_COEFFS, Candidate, check_dimensions, enumerate_space
@@ -241,9 +241,11 @@ def run_search(cfg: SearchConfig) -> dict[str, Any]:
                              f"rung {r + 1}/{len(sched.rungs)} ({epochs} epochs)")
             final_rung = r == len(sched.rungs) - 1
             if final_rung:                    # false accepts join the last ranking
+                target = _target(cfg)
                 screens = _run_batch(cfg, state, executor, "screen", epochs, members,
-                                     f"miss at {_target(cfg):g}-{100 * _target(cfg):g} "
-                                     f"FA/h ({len(members)} candidates)")
+                                     f"miss at {target * min(SCREEN_BUDGET_FACTORS):g}-"
+                                     f"{target * max(SCREEN_BUDGET_FACTORS):g} FA/h "
+                                     f"({len(members)} candidates)")
                 res = {n: {**v, "screen": screens[n].get("detection")}
                        for n, v in res.items()}
             last.update(res)

@@ -17,6 +17,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
+from kws.detect import is_keyword
 from kws.errors import KwsError
 
 #: Multiples of the FA/h target at which the last rung's screen takes the miss rate; their mean
@@ -111,7 +112,7 @@ def layer_counts(model_path: str | Path, *, streaming: bool, seed: int = 0) -> R
 
 #: How the finalists' false accepts are measured (``--detection``): ``bench``: the real
 #: streams of ``kws bench detection`` (:func:`bench_detection`); ``stream``: a stream of the
-#: ``--real-speech`` clips (:func:`real_detection`); ``auto``: ``bench`` where its data are
+#: ``--real-speech`` clips (:func:`_stream_parts`); ``auto``: ``bench`` where its data are
 #: present (:func:`bench_missing`), else ``stream``.
 DETECTION_MODES = ("auto", "bench", "stream")
 
@@ -246,7 +247,7 @@ def _bench_parts(model: Any, det: Any, *, minutes: float, seed: int,
     )
     from kws.evaluate import score_recordings
 
-    words = [w for w in model.labels if not w.startswith("_")]
+    words = [w for w in model.labels if is_keyword(w)]
     kw = {"model_every_hops": det.model_every_hops, "workers": 1}
     split, half = ("train", "tuning") if tuning else ("heldout", "scoring")
     samples, events, _ = speech_commands_stream(words, minutes=minutes, split=split,
@@ -261,39 +262,19 @@ def _bench_parts(model: Any, det: Any, *, minutes: float, seed: int,
     return parts + _score_negatives(model, det, negatives)
 
 
-def real_detection(run: str | Path, folder: str | Path, *, minutes: float = 10.0,
-                   seed: int = 0, split: str | None = None,
-                   negatives: Sequence[str | Path] = ()) -> dict[str, Any]:
-    """False accepts per hour and misses of RUN's detector (its detector.json) on a stream of
-    real recordings: the keywords of ``folder`` (Speech Commands layout) as events among its
-    other words, 2-5 s apart at 5-30 dB SNR over held-out synthesized noise
-    (:func:`kws.data.labelled_stream.make_stream`), with ``negatives`` (folders of
-    keyword-free recordings) pooled in, scored with the firmware's schedule and the matching
-    rule of :mod:`kws.scoring`.
-
-    Returns
-    -------
-    dict
-        As :func:`bench_detection`; ``source`` is ``folder``.
-    """
-    from kws.simulate import detector_settings_for, load_run_model
-
-    model = load_run_model(run)
-    det = detector_settings_for(model)
-    parts = _stream_parts(model, det, folder, minutes=minutes, seed=seed, split=split,
-                          negatives=negatives)
-    return _pooled(model, det, parts) | {"source": str(folder)}
-
-
 def _stream_parts(model: Any, det: Any, folder: str | Path, *, minutes: float, seed: int,
                   split: str | Sequence[str] | None, negatives: Sequence[str | Path]
                   ) -> list[tuple[str, Any]]:
-    """The scored parts of :func:`real_detection` (name, Scored)."""
+    """The scored parts of a stream of real recordings (name, Scored): the keywords of
+    ``folder`` (Speech Commands layout; clips of ``split``) as events among its other words,
+    2-5 s apart at 5-30 dB SNR over held-out synthesized noise
+    (:func:`kws.data.labelled_stream.make_stream`), scored with the firmware's schedule, and
+    ``negatives`` (folders of keyword-free recordings)."""
     from kws.data.augment import synthetic_background
     from kws.data.labelled_stream import make_stream
     from kws.evaluate import score_recordings
 
-    words = [w for w in model.labels if not w.startswith("_")]
+    words = [w for w in model.labels if is_keyword(w)]
     samples, events = make_stream(source=folder, words=words, minutes=minutes, seed=seed,
                                   noise=synthetic_background(part="heldout"), split=split,
                                   distractor_prob=0.5, gap_s=(2.0, 5.0), snr_db=(5.0, 30.0))
@@ -312,7 +293,7 @@ def detection_parts(model: Any, det: Any, *, mode: str, real_speech: str | Path 
                     tuning: bool = False) -> list[tuple[str, Any]]:
     """The scored parts (name, :class:`kws.evaluate.Scored`) of ``model`` deciding as ``det``
     says, from the source ``--detection`` names: ``bench`` (:func:`bench_detection`'s
-    streams), ``stream`` (:func:`real_detection`'s stream of the :data:`SCORING_SPLITS` of
+    streams), ``stream`` (:func:`_stream_parts`' stream of the :data:`SCORING_SPLITS` of
     ``real_speech``; only the ``negatives`` without it; none when there are none either).
     ``tuning``: the screen's audio instead, disjoint from what the finalists are reported on
     (bench: :func:`_bench_parts`' tuning streams; stream: the :data:`TUNING_SPLITS`). The

@@ -106,9 +106,9 @@ def _pruned(model: Any, data: Any, cfg: Any, settings: Any) -> tuple[Any, float]
 def screen_trial(spec: dict[str, Any]) -> dict[str, Any]:
     """Measure a proxy-trained candidate's detection (no more training): its checkpoint at
     ``spec["epochs"]`` (pruned and fine-tuned one epoch as :func:`proxy_trial` ranks it),
-    quantized to int8 into the RUN folder ``spec["screen_run"]``, scored on the finalists'
-    detection source (``spec["detection"]``, ``spec["real_speech"]``,
-    ``spec["negatives"]``) for its miss rate at the run's FA/h target
+    quantized to int8 into the RUN folder ``spec["screen_run"]``, scored on tuning audio of
+    the finalists' detection source (``spec["detection"]``, ``spec["real_speech"]``,
+    ``spec["negatives"]``) for its miss rates at budgets of the run's FA/h target
     (:func:`kws.search.measure.miss_at_target`), deciding every ``every`` hops of the
     candidate.
 
