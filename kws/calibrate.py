@@ -66,6 +66,10 @@ class Calibration:
         """Whether the audio can tell the target from zero (``target >= 1 / hours``)."""
         return self.target_fa_per_hour >= self.fa_resolution_per_hour
 
+    def summary(self) -> dict[str, Any]:
+        """:meth:`to_dict` without the grid (what metrics.json keeps)."""
+        return {k: v for k, v in self.to_dict().items() if k != "grid"}
+
     def to_dict(self) -> dict[str, Any]:
         """JSON-serializable summary (``grid``: every (K, refractory) tried)."""
         d = dataclasses.asdict(self)

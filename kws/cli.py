@@ -20,6 +20,7 @@ from kws.quiet import cli_output
 COMMANDS: tuple[str, ...] = (
     "features",
     "train",
+    "calibrate",
     "search",
     "eval",
     "bench",

@@ -3,12 +3,17 @@
 Held-out calibration audio (never trained on):
 
 - a **keyword stream**: the run's validation clips (keywords as events, its ``_unknown_`` and
-  word-class clips between them), 2-5 s apart at 5-30 dB SNR over the held-out part of the
-  noise files (:func:`kws.data.labelled_stream.make_stream`) — the misses are measured here;
+  word-class clips between them, in the validation split's own proportions, long enough for
+  each clip to be heard about once: :func:`stream_minutes`), 2-5 s apart at 5-30 dB SNR over
+  the held-out part of the noise files (:func:`kws.data.labelled_stream.make_stream`) — the
+  misses are measured here, and the other words' false accepts (a model hears "go" as "no"
+  far more often than running speech);
 - **TTS running speech**: keyword-free sentences (:mod:`kws.data.running_speech`, a sentence
   bank with its own seed, cached and shared by every keyword set);
 - the **calibration part of the user's negatives** (``--negatives DIR``; a stable hash puts a
-  quarter of the files here, :func:`negatives_part`; the rest is for training).
+  quarter of the files here, :func:`negatives_part`; the rest is for training), or all of a
+  folder never trained on (``kws calibrate RUN --negatives DIR``: the product's own audio,
+  recorded after training).
 
 :func:`kws.calibrate.calibrate` picks thresholds, smoothing window and refractory time for
 ``--target-fa-per-hour``; the run gets ``detector.json`` and ``calibration.json``.
@@ -35,6 +40,14 @@ CALIBRATION_FRACTION = 0.25
 #: Seed offset of the calibration sentence bank (training negatives use the run's seed).
 CALIBRATION_SEED = 100
 DISTRACTORS = "unknownwords"
+#: Seconds of keyword stream per validation clip: the clip (under 1 s of speech) and its
+#: 2-5 s gap, so that each clip is heard about once.
+SECONDS_PER_CLIP = 4.3
+#: Bounds of the keyword stream's length (minutes).
+STREAM_MINUTES = (2.0, 40.0)
+#: Largest share of other words among the stream's clips (the rest are keywords).
+MAX_DISTRACTOR_SHARE = 0.9
+PARTS = ("calibration", "training", "all")
 
 
 def negatives_part(name: str) -> str:
@@ -45,7 +58,10 @@ def negatives_part(name: str) -> str:
 
 def negative_recordings(folder: str | os.PathLike[str] | None, part: str
                         ) -> list[tuple[str, np.ndarray]]:
-    """(name, int16 audio) of the user's negatives of ``part`` (none if no folder)."""
+    """(name, int16 audio) of the user's negatives of ``part`` (``calibration``, ``training``
+    or ``all``; none if no folder)."""
+    if part not in PARTS:
+        raise KwsError(f"negatives part must be one of {', '.join(PARTS)} (got {part!r})")
     if folder is None:
         return []
     root = Path(folder)
@@ -54,22 +70,36 @@ def negative_recordings(folder: str | os.PathLike[str] | None, part: str
     files = sorted(f for f in root.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise KwsError(f"{root}: no .wav or .flac recordings for --negatives")
-    return [(str(f), load_audio(f)) for f in files if negatives_part(f.name) == part]
+    return [(str(f), load_audio(f)) for f in files
+            if part == "all" or negatives_part(f.name) == part]
 
 
 def heldout_negatives(*, words: Sequence[str], cache: Path, seed: int,
-                      negatives: str | None, tts_minutes: float
-                      ) -> list[tuple[str, np.ndarray]]:
+                      negatives: str | None, tts_minutes: float,
+                      negatives_part: str = "calibration") -> list[tuple[str, np.ndarray]]:
     """(name, int16 audio) of the held-out keyword-free audio (module docstring): the
-    calibration part of the user's negatives and ``tts_minutes`` of TTS running speech."""
+    ``negatives_part`` of the user's negatives (``all`` for a folder never trained on) and
+    ``tts_minutes`` of TTS running speech."""
     from kws.data.running_speech import running_speech
 
-    negs = negative_recordings(negatives, "calibration")
+    negs = negative_recordings(negatives, negatives_part)
     if tts_minutes > 0:
         negs.append(("TTS running speech", running_speech(
             minutes=tts_minutes, keywords=words, seed=CALIBRATION_SEED + seed,
             cache_dir=cache / "running_speech")))
     return negs
+
+
+def stream_minutes(keywords: int, others: int) -> float:
+    """Length of the keyword stream for ``keywords`` validation keyword clips and ``others``
+    other-word clips: each clip about once (at most :data:`MAX_DISTRACTOR_SHARE` other words),
+    within :data:`STREAM_MINUTES`.
+
+    >>> stream_minutes(100, 400), stream_minutes(10, 0), stream_minutes(1000, 9000)
+    (35.833333333333336, 2.0, 40.0)
+    """
+    clips = min(keywords + others, keywords / (1 - MAX_DISTRACTOR_SHARE))
+    return float(np.clip(clips * SECONDS_PER_CLIP / 60.0, *STREAM_MINUTES))
 
 
 def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *, seed: int
@@ -84,8 +114,8 @@ def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *,
     if n_kw == 0:
         return None
     n_unk = len(val) - n_kw
-    prob = min(0.5, n_unk / max(len(val), 1))
-    minutes = float(np.clip(n_kw / (1 - prob) * 4.0 / 60.0, 2.0, 15.0))
+    prob = min(MAX_DISTRACTOR_SHARE, n_unk / len(val))
+    minutes = stream_minutes(n_kw, n_unk)
     with tempfile.TemporaryDirectory() as tmp:
         for i, e in enumerate(val):
             folder = Path(tmp) / (e.label if e.label in words else DISTRACTORS)
@@ -102,9 +132,12 @@ def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *,
 def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words: Sequence[str],
                   noise: Any, cache: Path, target_fa_per_hour: float, seed: int,
                   negatives: str | None = None, tts_minutes: float = 10.0,
-                  workers: int = 2) -> Calibration:
+                  negatives_part: str = "calibration", workers: int = 2) -> Calibration:
     """Calibrate the run's detector on held-out audio; write detector.json and
-    calibration.json; return the calibration."""
+    calibration.json; return the calibration.
+
+    ``negatives_part``: which of the ``negatives`` recordings calibrate (``calibration``: the
+    quarter training did not use; ``all``: a folder never trained on)."""
     from kws.evaluate import score_recordings
     from kws.run import write_detector
     from kws.simulate import default_detector, load_run_model
@@ -114,7 +147,7 @@ def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words
     ks = keyword_stream(examples, words, noise, seed=seed)
     stream, events = ks if ks is not None else (None, None)
     negs = heldout_negatives(words=words, cache=cache, seed=seed, negatives=negatives,
-                             tts_minutes=tts_minutes)
+                             tts_minutes=tts_minutes, negatives_part=negatives_part)
     scored = score_recordings(model, stream=stream, events=events,
                               negatives=[x for _, x in negs],
                               negative_names=[n for n, _ in negs],
@@ -146,3 +179,55 @@ def describe(cal: Calibration) -> str:
                f"meet it, so one confident window can push a threshold to 255; give at least "
                f"{60 / max(cal.target_fa_per_hour, 1e-9):.0f} min of representative negative "
                f"audio (--negatives DIR, --calibration-minutes)"))
+
+
+def recalibrate(run: str | os.PathLike[str], *, negatives: str | None = None,
+                target_fa_per_hour: float | None = None, tts_minutes: float | None = None,
+                cache_dir: str | None = None, workers: int = 2) -> Calibration:
+    """Choose a trained run's detector again (``kws calibrate RUN``), without training.
+
+    The held-out audio is the one ``kws train`` calibrated on (the validation keyword stream,
+    TTS running speech, the calibration part of its ``--negatives``), except that
+    ``negatives``, when given, is a folder of keyword-free recordings the run never trained on
+    (the product's own audio) and is used whole. detector.json, calibration.json and the
+    ``detector`` entry of metrics.json are rewritten.
+
+    Parameters
+    ----------
+    run : path-like
+        A folder written by ``kws train``.
+    negatives : str, optional
+        Keyword-free recordings to calibrate on, all of them.
+    target_fa_per_hour, tts_minutes : float, optional
+        Default: the run's own (config.json).
+    cache_dir : str, optional
+        Default: the run's, else the user cache.
+
+    Raises
+    ------
+    KwsError
+        Not a run folder, a missing data or negatives folder, a negative target.
+    """
+    from kws.run import read_metrics, write_metrics
+    from kws.train.trainer import default_cache, noise_bank, read_config, resolve_examples
+
+    cfg = read_config(run)
+    if target_fa_per_hour is not None and target_fa_per_hour < 0:
+        raise KwsError(f"--target-fa-per-hour: must be >= 0 (got {target_fa_per_hour})")
+    if negatives is not None and not Path(negatives).is_dir():
+        raise KwsError(f"{negatives}: --negatives must be a folder of recordings")
+    cache = Path(cache_dir or cfg.cache_dir or default_cache())
+    examples, data_noise, _ = resolve_examples(cfg, cache)
+    cal = calibrate_run(
+        run, examples=examples, words=cfg.words,
+        noise=noise_bank(cfg, data_noise, part="heldout"), cache=cache,
+        target_fa_per_hour=cfg.target_fa_per_hour if target_fa_per_hour is None
+        else target_fa_per_hour,
+        seed=cfg.seed, negatives=negatives if negatives is not None else cfg.negatives,
+        tts_minutes=cfg.calibration_minutes if tts_minutes is None else tts_minutes,
+        negatives_part="all" if negatives is not None else "calibration", workers=workers)
+    if (Path(run) / "metrics.json").is_file():
+        metrics = read_metrics(run)
+        metrics["detector"] = cal.summary()
+        write_metrics(run, metrics)
+    return cal

@@ -394,7 +394,7 @@ def train(cfg: TrainConfig, *, resume: bool = False,
                             cache=cache, target_fa_per_hour=cfg.target_fa_per_hour,
                             seed=cfg.seed, negatives=cfg.negatives,
                             tts_minutes=cfg.calibration_minutes)
-        metrics["detector"] = {k: v for k, v in cal.to_dict().items() if k != "grid"}
+        metrics["detector"] = cal.summary()
         _log(describe(cal))
     times["total"] = time.monotonic() - t_all
     metrics["seconds"] = {k: round(v, 2) for k, v in times.items()}
@@ -444,6 +444,27 @@ def check_config(cfg: TrainConfig) -> None:
     for name in ("prune_epochs", "qat_epochs"):
         if getattr(cfg, name) < 0:
             raise KwsError(f"must be at least 0 (got {getattr(cfg, name)})", argument=name)
+
+
+def read_config(run: str | os.PathLike[str]) -> TrainConfig:
+    """The :class:`TrainConfig` a run was trained with (``RUN/config.json``).
+
+    Raises
+    ------
+    KwsError
+        The folder has no readable config.json (not a ``kws train`` run).
+    """
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        raise KwsError(f"{path}: not found (RUN must be a folder written by kws train)")
+    try:
+        saved = json.loads(path.read_text())
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise KwsError(f"{path}: not valid JSON ({exc})") from None
+    fields = {f.name for f in dataclasses.fields(TrainConfig)}
+    if not isinstance(saved, dict) or not saved.get("words"):
+        raise KwsError(f"{path}: not a kws train configuration (no words)")
+    return TrainConfig(**{k: v for k, v in saved.items() if k in fields})
 
 
 def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:

@@ -1,0 +1,142 @@
+"""``kws calibrate RUN``: a trained run's detector chosen again on other audio, and the
+calibration's keyword stream (every validation clip about once)."""
+
+from __future__ import annotations
+
+import doctest
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import kws.train.detector as detector
+from kws.audio import save_wav
+from kws.cli import main
+from kws.errors import KwsError
+from tests.test_train import tiny_config
+from tests.tiny_data import make_tiny_speech_commands
+
+pytest.importorskip("tensorflow")
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory) -> Path:
+    from kws.train.trainer import train
+
+    tmp = tmp_path_factory.mktemp("recal")
+    data = make_tiny_speech_commands(tmp / "sc")
+    train(tiny_config(data, tmp / "run", tmp / "cache", epochs=1))
+    return tmp / "run"
+
+
+def _negatives(folder: Path, n: int, seconds: float = 4.0) -> list[str]:
+    """``n`` keyword-free recordings (noise with tones) under ``folder``; their paths."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(5)
+    t = np.arange(int(seconds * 16000)) / 16000
+    paths = []
+    for i in range(n):
+        x = 3000 * np.sin(2 * np.pi * (200 + 150 * i) * t) + rng.normal(0, 800, len(t))
+        p = folder / f"ambient_{i:02d}.wav"
+        save_wav(p, np.clip(x, -32768, 32767).astype(np.int16))
+        paths.append(str(p))
+    return paths
+
+
+def test_doctest() -> None:
+    assert doctest.testmod(detector).failed == 0
+
+
+def test_calibrate_uses_a_new_folder_whole_and_rewrites_the_detector(trained, tmp_path,
+                                                                      capsys) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    before = json.loads((run / "calibration.json").read_text())
+    files = _negatives(tmp_path / "product_audio", 6)
+    # a stable hash would give the calibration part only some of these six names
+    assert 0 < sum(detector.negatives_part(Path(f).name) == "calibration" for f in files) < 6
+    rc = main(["calibrate", str(run), "--negatives", str(tmp_path / "product_audio"),
+               "--target-fa-per-hour", "5", "--calibration-minutes", "0"])
+    assert rc == 0
+    out = capsys.readouterr().out
+    assert "kws: detector: thresholds" in out and "target 5/h" in out
+    cal = json.loads((run / "calibration.json").read_text())
+    assert sorted(cal["negatives"]) == sorted(files)          # whole, no TTS
+    assert cal["target_fa_per_hour"] == 5.0
+    assert cal["negative_hours"] > before["negative_hours"] - 0.3 / 60   # other audio
+    from kws.run import read_detector, read_metrics
+
+    assert read_detector(run).to_dict() == cal["settings"]
+    assert read_metrics(run)["detector"]["target_fa_per_hour"] == 5.0
+    # the model and its own config are untouched
+    assert (run / "model.tflite").read_bytes() == (trained / "model.tflite").read_bytes()
+    assert (run / "config.json").read_text() == (trained / "config.json").read_text()
+
+
+def test_calibrate_without_new_audio_repeats_the_training_calibration(trained, tmp_path
+                                                                      ) -> None:
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    assert main(["calibrate", str(run)]) == 0
+    again = json.loads((run / "calibration.json").read_text())
+    first = json.loads((trained / "calibration.json").read_text())
+    assert again["settings"] == first["settings"] and again["negatives"] == first["negatives"]
+    assert again["negative_hours"] == pytest.approx(first["negative_hours"])
+
+
+def test_calibrate_bad_input_fails_before_writing(trained, tmp_path, capsys) -> None:
+    assert main(["calibrate", str(tmp_path / "nothing")]) == 2
+    err = capsys.readouterr().err
+    assert "config.json" in err and len(err.strip().splitlines()) == 1
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    det = (run / "detector.json").read_bytes()
+    assert main(["calibrate", str(run), "--negatives", str(tmp_path / "missing")]) == 2
+    assert "--negatives must be a folder" in capsys.readouterr().err
+    assert main(["calibrate", str(run), "--target-fa-per-hour", "-1"]) == 2
+    assert "must be >= 0" in capsys.readouterr().err
+    (tmp_path / "empty").mkdir()
+    assert main(["calibrate", str(run), "--negatives", str(tmp_path / "empty")]) == 2
+    assert "no .wav or .flac" in capsys.readouterr().err
+    assert (run / "detector.json").read_bytes() == det
+    (run / "config.json").write_text("{not json")
+    assert main(["calibrate", str(run)]) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+
+
+def test_negatives_parts() -> None:
+    with pytest.raises(KwsError, match="part"):
+        detector.negative_recordings(None, "half")
+
+
+def test_keyword_stream_hears_each_validation_clip_about_once() -> None:
+    """The calibration stream keeps the validation split's own mix of keywords and other
+    words (other words cause most false accepts on isolated speech) and lasts long enough
+    for each clip once, within the bounds."""
+    m = detector.stream_minutes(100, 400)
+    assert m == pytest.approx(500 * detector.SECONDS_PER_CLIP / 60)
+    assert detector.stream_minutes(100, 5000) == detector.STREAM_MINUTES[1]
+    # at most 90 % other words: 10 keywords allow 100 clips
+    assert detector.stream_minutes(10, 500) == pytest.approx(
+        max(detector.STREAM_MINUTES[0], 100 * detector.SECONDS_PER_CLIP / 60))
+    assert detector.stream_minutes(1, 0) == detector.STREAM_MINUTES[0]
+
+
+def test_keyword_stream_length_follows_the_validation_clips(trained) -> None:
+    from kws.data.augment import synthetic_background
+    from kws.data.manifest import UNKNOWN, clip_class
+    from kws.train.trainer import default_cache, read_config, resolve_examples
+
+    cfg = read_config(trained)
+    examples, _, _ = resolve_examples(cfg, Path(cfg.cache_dir or default_cache()))
+    val = [e for e in examples if e.split == "validation" and e.path]
+    n_kw = sum(e.label in cfg.words for e in val)
+    n_other = sum(clip_class(e.label) == UNKNOWN for e in val)
+    assert n_kw and n_other
+    samples, events = detector.keyword_stream(examples, cfg.words,
+                                              synthetic_background(part="heldout"), seed=0)
+    assert len(samples) / 16000 / 60 == pytest.approx(detector.stream_minutes(n_kw, n_other),
+                                                      abs=1e-3)
+    assert events and {lab for *_, lab in events} <= set(cfg.words)
