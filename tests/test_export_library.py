@@ -121,6 +121,25 @@ def test_library_of_a_streamable_model_steps_with_the_gate_and_equals_kws_stream
     assert proc.stdout.splitlines() == lines
 
 
+def test_streamable_run_word_class_is_never_reported(
+        stream_run_dir: Path, stream_expected: tuple[Path, list[str]]) -> None:
+    """The streamable RUN has a word class (``kws train --word-classes``: threshold 256) that
+    would fire on the stream at a keyword's threshold; kws stream (and so each library test
+    that equals it) never reports it."""
+    import dataclasses
+
+    from kws.simulate import detection_lines, detector_settings_for, load_run_model, stream_file
+
+    wav, lines = stream_expected
+    det = detector_settings_for(load_run_model(stream_run_dir))
+    assert det.labels[-1] == "_word_go" and det.thresholds[-1] == 256
+    assert not [ln for ln in lines if "_word_go" in ln]
+    on = dataclasses.replace(det, thresholds=det.thresholds[:-1] + (min(det.thresholds[2:4]),))
+    heard = detection_lines(stream_file(stream_run_dir / "model.tflite", wav, detector=on,
+                                        workers=1))
+    assert [ln for ln in heard if "_word_go" in ln], "the word class should fire when enabled"
+
+
 @pytest.mark.qemu
 @needs_cmake
 @pytest.mark.skipif(shutil.which("arm-none-eabi-gcc") is None or
