@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from kws.detect import GateSettings
+from kws.detect import GateSettings, is_keyword
 from kws.device.build import REPO
 
 LABELS = ("_silence_", "_unknown_", "yes", "no")
@@ -74,7 +74,7 @@ def _calibrate(run: Path, *, every: int = 2, gate: GateSettings | None = None,
     wins = np.lib.stride_tricks.sliding_window_view(feats, (fe.num_frames, fe.num_outputs))
     u = tflm_model_fn(model, workers=1)(np.ascontiguousarray(wins[:, 0][::every])).astype(int)
     u -= model.output_zero_point
-    th = [max(1, int(np.percentile(u[:, i], 90))) if lab in ("yes", "no") else 256
+    th = [max(1, int(np.percentile(u[:, i], 90))) if is_keyword(lab) else 256
           for i, lab in enumerate(labels)]
     det = DetectorSettings(labels=labels, thresholds=tuple(th), average_window=2,
                            model_every_hops=every, refractory_ms=500, gate=gate)

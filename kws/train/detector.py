@@ -56,6 +56,14 @@ def negatives_part(name: str) -> str:
     return "calibration" if h < CALIBRATION_FRACTION else "training"
 
 
+def negatives_folder(folder: str | os.PathLike[str]) -> Path:
+    """``folder`` as a Path; a :class:`KwsError` naming it if it is not a folder."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise KwsError(f"{root}: --negatives must be a folder of recordings")
+    return root
+
+
 def negative_recordings(folder: str | os.PathLike[str] | None, part: str
                         ) -> list[tuple[str, np.ndarray]]:
     """(name, int16 audio) of the user's negatives of ``part`` (``calibration``, ``training``
@@ -64,9 +72,7 @@ def negative_recordings(folder: str | os.PathLike[str] | None, part: str
         raise KwsError(f"negatives part must be one of {', '.join(PARTS)} (got {part!r})")
     if folder is None:
         return []
-    root = Path(folder)
-    if not root.is_dir():
-        raise KwsError(f"{root}: --negatives must be a folder of recordings")
+    root = negatives_folder(folder)
     files = sorted(f for f in root.rglob("*") if f.suffix.lower() in AUDIO_SUFFIXES)
     if not files:
         raise KwsError(f"{root}: no .wav or .flac recordings for --negatives")
@@ -214,8 +220,8 @@ def recalibrate(run: str | os.PathLike[str], *, negatives: str | None = None,
     cfg = read_config(run)
     if target_fa_per_hour is not None and target_fa_per_hour < 0:
         raise KwsError(f"--target-fa-per-hour: must be >= 0 (got {target_fa_per_hour})")
-    if negatives is not None and not Path(negatives).is_dir():
-        raise KwsError(f"{negatives}: --negatives must be a folder of recordings")
+    if negatives is not None:
+        negatives_folder(negatives)             # before the keyword stream is built
     cache = Path(cache_dir or cfg.cache_dir or default_cache())
     examples, data_noise, _ = resolve_examples(cfg, cache)
     cal = calibrate_run(
