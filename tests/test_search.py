@@ -371,6 +371,27 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
+def _free_port_block(n: int, start: int = 20000, stop: int = 32000) -> int:
+    """The first port of ``n`` consecutive free ports below Linux's ephemeral range (32768
+    on), so that no port :func:`_free_ports` or Ray itself draws from that range falls in it."""
+    import socket
+
+    for lo in range(start, stop - n, n):
+        socks = []
+        try:
+            for port in range(lo, lo + n):
+                sk = socket.socket()
+                socks.append(sk)
+                sk.bind(("127.0.0.1", port))
+            return lo
+        except OSError:
+            continue
+        finally:
+            for sk in socks:
+                sk.close()
+    raise RuntimeError(f"no {n} consecutive free ports in {start}..{stop}")
+
+
 @pytest.mark.skipif(not ray_available(), reason="ray is not installed (extra 'search')")
 def test_ray_cluster_address_runs_trials(tmp_path):
     """``--ray ADDRESS``: a Ray head started here (``ray start --head --block`` on free ports,
@@ -385,7 +406,9 @@ def test_ray_cluster_address_runs_trials(tmp_path):
     from kws.search.executor import make_executor
 
     ray_cli = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
-    gcs, client, agent, grpc, env_agent, metrics, lo = _free_ports(7)
+    gcs, client, agent, grpc, env_agent, metrics = _free_ports(6)
+    # the workers' range apart from every other port (one of them inside it stopped the head)
+    lo = _free_port_block(41)
     root = Path(__file__).resolve().parents[1]
     # this checkout, and tests/ (pytest imports this file as the module ``test_search``)
     path = os.pathsep.join([str(root), str(root / "tests"), os.environ.get("PYTHONPATH", "")])
@@ -422,9 +445,11 @@ def test_ray_cluster_address_runs_trials(tmp_path):
         assert sorted(r["value"] for r in out.values()) == [0, 1, 4, 9]
         assert os.getpid() not in {r["pid"] for r in out.values()}
     finally:
-        os.killpg(head.pid, signal.SIGTERM)   # the head and the processes it started
         try:
+            os.killpg(head.pid, signal.SIGTERM)   # the head and the processes it started
             head.wait(timeout=30)
+        except ProcessLookupError:            # the head had already ended (a failed start)
+            pass
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
         shutil.rmtree(temp, ignore_errors=True)
