@@ -188,6 +188,53 @@ def test_resume_after_kill_matches_uninterrupted(tiny, tmp_path, monkeypatch, tr
         np.testing.assert_allclose(wa, wb, rtol=1e-5, atol=1e-6)
 
 
+def test_average_epochs_is_the_mean_of_the_last_epochs_across_a_resume(tiny, tmp_path,
+                                                                       monkeypatch) -> None:
+    """--average-epochs 2 of 3: the run's model is the mean of the weights after epochs 2 and
+    3, although the run was killed in epoch 3 and resumed (the running sum is checkpointed)."""
+    import tensorflow as tf
+
+    cfg = tiny_config(tiny, tmp_path / "run", tmp_path / "cache", epochs=3, average_epochs=2,
+                      calibration_minutes=0.0, real_eval=None)
+    saved: list[list[np.ndarray]] = []
+    real_save, real_epoch_data = trainer._save_checkpoint, trainer._epoch_data
+
+    def save(model, ckpt, state, average=None):
+        saved.append([np.array(w) for w in model.get_weights()])
+        real_save(model, ckpt, state, average)
+
+    def killed(fs, c, epoch, settings):
+        if epoch == 2:
+            raise KeyboardInterrupt
+        return real_epoch_data(fs, c, epoch, settings)
+
+    monkeypatch.setattr(trainer, "_save_checkpoint", save)
+    monkeypatch.setattr(trainer, "_epoch_data", killed)
+    with pytest.raises(KeyboardInterrupt):
+        train(cfg)
+    assert (tmp_path / "run" / "checkpoint" / "average.npz").is_file()   # epoch 2's weights
+    monkeypatch.setattr(trainer, "_epoch_data", real_epoch_data)
+    metrics = train(cfg, resume=True)
+    assert len(saved) == 3 and metrics["history"]["averaged_epochs"] == [2.0]
+    final = tf.keras.models.load_model(tmp_path / "run" / "model.keras").get_weights()
+    moved = 0
+    for w, w2, w3 in zip(final, saved[1], saved[2]):
+        if w.dtype.kind == "f":
+            np.testing.assert_allclose(w, (w2.astype(np.float64) + w3) / 2, rtol=1e-6,
+                                       atol=1e-7)
+            moved += int(not np.array_equal(w2, w3))
+    assert moved > 0                          # the two epochs' weights differ: a real mean
+
+
+def test_average_epochs_arguments(tiny, tmp_path) -> None:
+    with pytest.raises(KwsError, match="at least 0"):
+        train(tiny_config(tiny, tmp_path / "a", tmp_path / "c", average_epochs=-1))
+    with pytest.raises(KwsError, match="cannot average"):
+        train(tiny_config(tiny, tmp_path / "b", tmp_path / "c", average_epochs=2,
+                          checkpoint_choice="fa"))
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
 def test_resume_with_other_settings_is_refused(tiny, tmp_path, trained) -> None:
     run, _ = trained
     cfg = tiny_config(tiny, run, tmp_path / "cache", model="ds-cnn-s")

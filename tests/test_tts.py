@@ -30,7 +30,7 @@ def test_corpus_is_deterministic(engines, tmp_path) -> None:
     for e in ea:
         x = load_audio(a / e.path)
         assert x.shape == (16000,) and np.max(np.abs(x)) > 1000
-        np.testing.assert_array_equal(x, load_audio(b / e.path))
+        np.testing.assert_array_equal(x, load_audio(b / e.path), err_msg=f"{e.source} {e.params}")
         assert e.source in engines
         params = json.loads(e.params)
         assert {"text", "voice", "speed", "pitch"} <= set(params)

@@ -31,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         time_mask=args.time_mask, freq_mask=args.freq_mask,
         augment=args.augment, teacher=args.teacher, teacher_weight=args.teacher_weight,
         label_smoothing=args.label_smoothing, word_classes=args.word_classes,
-        word_class_balance=args.word_class_balance,
+        word_class_balance=args.word_class_balance, average_epochs=args.average_epochs,
         prune=args.prune, prune_epochs=args.prune_epochs, qat=args.qat,
         qat_epochs=args.qat_epochs)
     train(cfg, resume=args.resume)
@@ -130,6 +130,9 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="class weight of the --word-classes: unknown (default): together "
                         "with _unknown_ as one class (the priors of a run without them); "
                         "own: each as a class of its own, like a keyword")
+    p.add_argument("--average-epochs", type=int, default=d.average_epochs, metavar="N",
+                   help="the model is the mean of the weights after each of the last N epochs "
+                        "(stochastic weight averaging; 0: the last epoch's, default)")
     p.add_argument("--teacher-weight", type=float, default=d.teacher_weight,
                    help="share of the teacher in the targets (0-1)")
     p.add_argument("--prune", type=float, default=d.prune, metavar="RATIO",

@@ -354,6 +354,17 @@ class _Piper:
         from piper import PiperVoice  # type: ignore[import-not-found]
 
         self.voice = PiperVoice.load(model)
+        # one thread per inference: ONNX Runtime's thread pool splits work by the threads it
+        # gets. A corpus built twice under the test suite's load once differed in one clip by
+        # float rounding, and piper is the only engine here whose floats run multi-threaded;
+        # the corpus renders on threads of its own, so this costs it no throughput.
+        import onnxruntime
+
+        opts = onnxruntime.SessionOptions()
+        opts.intra_op_num_threads = 1
+        opts.inter_op_num_threads = 1
+        self.voice.session = onnxruntime.InferenceSession(
+            model, sess_options=opts, providers=["CPUExecutionProvider"])
         self.sample_rate = int(self.voice.config.sample_rate)
 
     @classmethod

@@ -95,6 +95,8 @@ class TrainConfig:
     never reports them, clip metrics count them as ``_unknown_``. ``word_class_balance``:
     ``unknown`` (they weigh together with ``_unknown_`` as one class) or ``own`` (each weighs
     as a class of its own, like a keyword; :func:`example_weights`).
+    ``average_epochs``: the trained model is the mean of the weights after each of the last
+    this many epochs (:mod:`kws.train.average`; 0: the last epoch's weights).
     """
 
     words: list[str]
@@ -136,6 +138,7 @@ class TrainConfig:
     label_smoothing: float = 0.0
     word_classes: str = "none"
     word_class_balance: str = "unknown"
+    average_epochs: int = 0
 
 
 def augment_name(cfg: TrainConfig) -> str:
@@ -261,12 +264,18 @@ def _reseed_layers(model: Any, seed: int) -> None:
             gen.state.assign(np.array([seed * 7919 + k, 0], dtype=str(gen.state.dtype)))
 
 
-def _save_checkpoint(model: Any, ckpt: Path, state: dict[str, Any]) -> None:
-    """Write model + optimizer and the history atomically (a new folder renamed into place)."""
+def _save_checkpoint(model: Any, ckpt: Path, state: dict[str, Any],
+                     average: list[np.ndarray] | None = None) -> None:
+    """Write model + optimizer, the history and the running weight sum of
+    ``--average-epochs`` (:mod:`kws.train.average`) atomically (a new folder renamed into
+    place)."""
+    from kws.train import average as weight_average
+
     tmp = ckpt.with_name(ckpt.name + ".tmp")
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     model.save(tmp / "model.keras")
+    weight_average.save(tmp, average)
     (tmp / "state.json").write_text(json.dumps(state))
     old = ckpt.with_name(ckpt.name + ".old")
     shutil.rmtree(old, ignore_errors=True)
@@ -277,7 +286,8 @@ def _save_checkpoint(model: Any, ckpt: Path, state: dict[str, Any]) -> None:
 
 
 def _load_checkpoint(ckpt: Path) -> tuple[Any, dict[str, Any]] | None:
-    """The model and state of the last finished epoch, or None."""
+    """The model and state of the last finished epoch, or None. The state's ``folder`` is
+    the checkpoint folder read (the running weight sum lies there)."""
     import tensorflow as tf
 
     for folder in (ckpt, ckpt.with_name(ckpt.name + ".old")):
@@ -285,6 +295,7 @@ def _load_checkpoint(ckpt: Path) -> tuple[Any, dict[str, Any]] | None:
             import kws.train.losses  # noqa: F401  (registers the custom loss)
 
             state = json.loads((folder / "state.json").read_text())
+            state["folder"] = str(folder)
             return tf.keras.models.load_model(folder / "model.keras"), state
     return None
 
@@ -441,6 +452,12 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.label_smoothing > 0 and cfg.teacher:
         raise KwsError("label smoothing and a teacher both soften the targets; use one",
                        argument="label_smoothing")
+    if cfg.average_epochs < 0:
+        raise KwsError(f"must be at least 0 (got {cfg.average_epochs})",
+                       argument="average_epochs")
+    if cfg.average_epochs > 0 and cfg.checkpoint_choice == "fa":
+        raise KwsError("--checkpoint-choice fa keeps one epoch's weights; it cannot average "
+                       "epochs too", argument="average_epochs")
     for name in ("prune_epochs", "qat_epochs"):
         if getattr(cfg, name) < 0:
             raise KwsError(f"must be at least 0 (got {getattr(cfg, name)})", argument=name)
@@ -482,7 +499,10 @@ def prepare_run_folder(cfg: TrainConfig, *, resume: bool) -> Path:
         now = json.loads(cfg_json)
         free = ("epochs", "cache_dir", "real_eval", "prune", "prune_epochs", "qat",
                 "qat_epochs")
-        diff = sorted(k for k in now if k not in free and old.get(k) != now[k])
+        # a setting added since the run was started has its default there
+        known = {f.name: f.default for f in dataclasses.fields(TrainConfig)
+                 if f.default is not dataclasses.MISSING}
+        diff = sorted(k for k in now if k not in free and old.get(k, known.get(k)) != now[k])
         if diff:
             raise KwsError(f"{saved}: resuming with different settings: {', '.join(diff)}")
     run.mkdir(parents=True, exist_ok=True)
@@ -627,8 +647,18 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     import tensorflow as tf
 
     tf.config.experimental.enable_op_determinism()
+    from kws.train import average as weight_average
+
     ckpt = run / "checkpoint"
     model, state = _new_or_resumed_model(cfg, data, settings, ckpt, resume=resume)
+    folder = state.pop("folder", None)
+    total = weight_average.load(Path(folder)) if folder else None
+    first_averaged = weight_average.first_epoch(cfg.epochs, cfg.average_epochs)
+    if total is not None and state.get("average_from") != first_averaged:
+        total = None       # resumed with other --epochs: the sum holds other epochs
+    if total is None and state["epoch"] > first_averaged:
+        first_averaged = state["epoch"]   # (then the average starts here)
+    state["average_from"] = first_averaged
     if cfg.teacher and data.train.soft is None:
         from kws.train.distill import teacher_targets
 
@@ -654,8 +684,16 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
                          for k in ("loss", "accuracy", "val_accuracy") if k in history})
         if heldout is not None and epoch >= cfg.epochs // 2:
             _choose(model, epoch, heldout, cfg, settings, run, state)
-        _save_checkpoint(model, ckpt, {**state, "epoch": epoch + 1, "history": history})
+        if epoch >= first_averaged:
+            total = weight_average.add(total, model)
+        _save_checkpoint(model, ckpt, {**state, "epoch": epoch + 1, "history": history},
+                         total)
     bar.close()
+    if total is not None:
+        count = cfg.epochs - first_averaged
+        weight_average.apply(total, count, model)
+        history["averaged_epochs"] = [float(count)]
+        _log(f"kws: weights averaged over the last {count} epochs")
     chosen = state.get("chosen")
     if heldout is not None and chosen is not None:
         model.load_weights(run / "best.weights.h5")
