@@ -656,8 +656,10 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     first_averaged = weight_average.first_epoch(cfg.epochs, cfg.average_epochs)
     if total is not None and state.get("average_from") != first_averaged:
         total = None       # resumed with other --epochs: the sum holds other epochs
-    if total is None and state["epoch"] > first_averaged:
+    if cfg.average_epochs > 0 and total is None and state["epoch"] > first_averaged:
         first_averaged = state["epoch"]   # (then the average starts here)
+        _log(f"kws: warning: resumed after epoch {state['epoch']} without the running weight "
+             f"sum of --average-epochs; averaging the epochs from here on only")
     state["average_from"] = first_averaged
     if cfg.teacher and data.train.soft is None:
         from kws.train.distill import teacher_targets
