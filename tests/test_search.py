@@ -371,12 +371,14 @@ def _free_ports(n: int) -> list[int]:
     return ports
 
 
-def _free_port_block(n: int, start: int = 20000, stop: int = 32000) -> int:
-    """The first port of ``n`` consecutive free ports below Linux's ephemeral range (32768
-    on), so that no port :func:`_free_ports` or Ray itself draws from that range falls in it."""
+def _free_port_block(n: int, avoid: set[int], start: int = 20000, stop: int = 32000) -> int:
+    """The first port of ``n`` consecutive free ports, none in ``avoid``, below Linux's usual
+    ephemeral range (32768 on), so that no port Ray itself draws from that range falls in it."""
     import socket
 
     for lo in range(start, stop - n, n):
+        if avoid & set(range(lo, lo + n)):
+            continue
         socks = []
         try:
             for port in range(lo, lo + n):
@@ -408,7 +410,7 @@ def test_ray_cluster_address_runs_trials(tmp_path):
     ray_cli = shutil.which("ray") or str(Path(sys.executable).with_name("ray"))
     gcs, client, agent, grpc, env_agent, metrics = _free_ports(6)
     # the workers' range apart from every other port (one of them inside it stopped the head)
-    lo = _free_port_block(41)
+    lo = _free_port_block(41, {gcs, client, agent, grpc, env_agent, metrics})
     root = Path(__file__).resolve().parents[1]
     # this checkout, and tests/ (pytest imports this file as the module ``test_search``)
     path = os.pathsep.join([str(root), str(root / "tests"), os.environ.get("PYTHONPATH", "")])
