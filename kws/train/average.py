@@ -30,6 +30,24 @@ def first_epoch(epochs: int, average_epochs: int) -> int:
     return max(0, epochs - average_epochs)
 
 
+def resumed(folder: Path | None, *, saved_from: int | None, done: int, epochs: int,
+            average_epochs: int) -> tuple[list[np.ndarray] | None, int]:
+    """The running sum to continue and the first epoch it averages, for a run that has
+    finished ``done`` epochs (``folder``: the checkpoint folder read, None for a new run;
+    ``saved_from``: the first averaged epoch the checkpoint recorded).
+
+    A sum saved for another first epoch (the run resumed with other ``epochs``) is dropped;
+    without a sum, a run already past its first averaged epoch averages from ``done`` on
+    (the caller can tell by comparing with :func:`first_epoch`)."""
+    first = first_epoch(epochs, average_epochs)
+    total = load(folder) if folder is not None else None
+    if total is not None and saved_from != first:
+        total = None
+    if average_epochs > 0 and total is None and done > first:
+        first = done
+    return total, first
+
+
 def add(total: list[np.ndarray] | None, model: Any) -> list[np.ndarray]:
     """``total`` plus the model's current weights (float64, so that the order of 50 sums
     does not matter to float32 precision); a new sum when ``total`` is None."""

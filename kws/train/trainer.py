@@ -652,12 +652,10 @@ def fit(cfg: TrainConfig, data: TrainingData, settings: FrontendSettings, run: P
     ckpt = run / "checkpoint"
     model, state = _new_or_resumed_model(cfg, data, settings, ckpt, resume=resume)
     folder = state.pop("folder", None)
-    total = weight_average.load(Path(folder)) if folder else None
-    first_averaged = weight_average.first_epoch(cfg.epochs, cfg.average_epochs)
-    if total is not None and state.get("average_from") != first_averaged:
-        total = None       # resumed with other --epochs: the sum holds other epochs
-    if cfg.average_epochs > 0 and total is None and state["epoch"] > first_averaged:
-        first_averaged = state["epoch"]   # (then the average starts here)
+    total, first_averaged = weight_average.resumed(
+        Path(folder) if folder else None, saved_from=state.get("average_from"),
+        done=state["epoch"], epochs=cfg.epochs, average_epochs=cfg.average_epochs)
+    if first_averaged > weight_average.first_epoch(cfg.epochs, cfg.average_epochs):
         _log(f"kws: warning: resumed after epoch {state['epoch']} without the running weight "
              f"sum of --average-epochs; averaging the epochs from here on only")
     state["average_from"] = first_averaged
