@@ -1,0 +1,158 @@
+"""``kws bench ensemble RUN RUN [RUN...]``: what averaging several runs' outputs is worth on real
+speech.
+
+The runs (the same keywords and classes, e.g. one recipe trained with several ``--seed``) each
+score the real streams of ``kws bench detection`` (the held-out Speech Commands stream and the
+screened scoring half of the real dialogue, pooled); the ensemble's output at each hop is the
+mean of the members' int8 outputs, rounded half up (:func:`mean_outputs`), and goes through the
+first run's detector (its smoothing window unless ``--smoothing``) over every threshold. The
+table gives each member's DET operating points, then those of the ensembles of the first 2, 3,
+... runs. An ensemble of N members costs N model steps per hop on the device; this benchmark
+measures what that buys, not a deployable ensemble (``kws firmware`` runs one model).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+from typing import Any, Sequence
+
+import numpy as np
+
+from kws.bench.detection import (
+    dialogue_files,
+    join_lines,
+    parse_budgets,
+    parse_windows,
+    screened_lines,
+    speech_commands_stream,
+)
+from kws.errors import KwsError
+
+
+def mean_outputs(members: Sequence[np.ndarray]) -> np.ndarray:
+    """The elementwise mean of the members' quantized outputs, rounded half up.
+
+    ``floor((sum + n // 2) / n)`` in integers, in the members' dtype: what a device would
+    compute from the same int8 tensors.
+
+    Parameters
+    ----------
+    members : sequence of ndarray of int8 or uint8, all of one shape and dtype
+
+    Returns
+    -------
+    ndarray of that dtype and shape
+
+    Raises
+    ------
+    KwsError
+        If there are no members, or their shapes or dtypes differ.
+
+    Examples
+    --------
+    >>> mean_outputs([np.array([0, 10, -3], np.int8), np.array([1, 13, -4], np.int8)]).tolist()
+    [1, 12, -3]
+    """
+    if not members:
+        raise KwsError("ensemble: no outputs to average")
+    first = np.asarray(members[0])
+    for m in members[1:]:
+        if np.shape(m) != first.shape or np.asarray(m).dtype != first.dtype:
+            raise KwsError(f"ensemble: outputs differ in shape or type ({np.shape(m)} "
+                           f"{np.asarray(m).dtype} against {first.shape} {first.dtype})")
+    n = len(members)
+    total = np.sum([np.asarray(m, np.int64) for m in members], axis=0)
+    return np.floor_divide(total + n // 2, n).astype(first.dtype)
+
+
+def ensemble_scored(members: Sequence[Any]) -> Any:
+    """A :class:`kws.evaluate.Scored` whose outputs are the mean of the members' (the same
+    recordings, events and hop times in each, as scoring one set of streams gives)."""
+    from kws.evaluate import Scored
+
+    first = members[0]
+    for m in members[1:]:
+        if m.zp != first.zp or len(m.outputs) != len(first.outputs) or any(
+                not np.array_equal(t, t0) for (_, t), (_, t0) in zip(m.outputs, first.outputs)):
+            raise KwsError("ensemble: the members were not scored on the same recordings "
+                           "with the same output quantization")
+    outputs = [(mean_outputs([m.outputs[i][0] for m in members]), first.outputs[i][1])
+               for i in range(len(first.outputs))]
+    return Scored(outputs, first.events, first.durations, output_zero_point=first.zp,
+                  names=first.names)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Score every run on the real streams, print the members' and the ensembles' DET."""
+    ap = argparse.ArgumentParser(prog="kws bench ensemble", description=__doc__.split("\n")[0])
+    ap.add_argument("runs", nargs="+", help="two or more RUN folders with the same classes")
+    ap.add_argument("--split", default="heldout", choices=("heldout", "validation", "test"))
+    ap.add_argument("--sc-minutes", type=float, default=30.0,
+                    help="length of the Speech Commands stream")
+    ap.add_argument("--smoothing", default=None,
+                    help="smoothing window K (1..16; default the first run's)")
+    ap.add_argument("--budgets", default="2,5,10,50", help="FA/h budgets, comma-separated")
+    ap.add_argument("--jobs", type=int, default=2)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--json", default=None, help="write every operating point here")
+    args = ap.parse_args(argv)
+    if len(args.runs) < 2:
+        raise KwsError("kws bench ensemble: give at least two RUN folders")
+    budgets = parse_budgets(args.budgets)
+
+    from kws.detect import is_keyword
+    from kws.evaluate import MATCHING_RULE, Scored, score_recordings
+    from kws.scoring import operating_points
+    from kws.simulate import detector_settings_for, load_run_model
+
+    models = [load_run_model(r) for r in args.runs]
+    for r, m in zip(args.runs[1:], models[1:]):
+        if list(m.labels) != list(models[0].labels):
+            raise KwsError(f"{r}: classes {', '.join(m.labels)} differ from {args.runs[0]}'s "
+                           f"({', '.join(models[0].labels)})")
+    det = detector_settings_for(models[0], threshold=None)
+    if args.smoothing:
+        det = dataclasses.replace(det, average_window=parse_windows(args.smoothing)[0])
+    words = [w for w in models[0].labels if is_keyword(w)]
+    samples, events, _ = speech_commands_stream(words, minutes=args.sc_minutes,
+                                                split=args.split, seed=args.seed)
+    lines, _ = screened_lines(dialogue_files("scoring"), words, jobs=args.jobs)
+    recs = join_lines(lines, seed=args.seed)
+    members: list[Any] = []
+    for m in models:
+        kw = dict(model_every_hops=det.model_every_hops, engine=None, workers=args.jobs)
+        a = score_recordings(m, stream=samples, events=events, **kw)
+        b = score_recordings(m, negatives=[x for x, _ in recs],
+                             negative_names=[f"dialogue {i}" for i in range(len(recs))], **kw)
+        members.append(Scored(a.outputs + b.outputs, a.events + b.events,
+                              a.durations + b.durations, output_zero_point=a.zp,
+                              names=a.names + b.names))
+    rows: list[tuple[str, list[dict[str, Any]]]] = []
+    for r, sc in zip(args.runs, members):
+        rows.append((str(r), operating_points(sc.curve(det), budgets)))
+    for n in range(2, len(members) + 1):
+        rows.append((f"ensemble of the first {n}",
+                     operating_points(ensemble_scored(members[:n]).curve(det), budgets)))
+    hours = members[0].at(det)
+    print(f"real streams: Speech Commands {args.sc_minutes:g} min ({args.split} split, "
+          f"{hours['events']} keyword events) + the screened scoring half of the dialogue "
+          f"({len(lines)} lines); {hours['negative_hours'] * 60:.1f} min of non-keyword audio; "
+          f"smoothing K={det.average_window}; {MATCHING_RULE}")
+    print(f"{'model':<44}" + "".join(f"{f'miss@{b:g}/h':>12}" for b in budgets))
+    for name, ops in rows:
+        print(f"{name[-44:]:<44}" + "".join(
+            f"{p['miss_rate']:>12.3f}" if p["threshold"] is not None else f"{'-':>12}"
+            for p in ops))
+    if args.json:
+        from kws.fileio import write_text_atomic
+
+        write_text_atomic(args.json, json.dumps(
+            {"runs": [str(r) for r in args.runs], "average_window": det.average_window,
+             "rows": {name: ops for name, ops in rows}}, indent=1, default=str) + "\n")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
