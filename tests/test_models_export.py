@@ -12,7 +12,7 @@ from kws.train.quantize import check_input_quantization, convert, representative
 
 
 @pytest.mark.parametrize("name", ["ds-cnn-xs", "ds-cnn-s", "ds-cnn-stream", "tcn-stream",
-                                  "tcn-stream-max"])
+                                  "tcn-stream-max", "tcn-stream-max-96"])
 def test_trained_model_family_exports_to_c(tmp_path, name):
     assert name in MODELS
     settings = FrontendSettings()

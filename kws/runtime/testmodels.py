@@ -62,7 +62,8 @@ DS_CNN_SHAPES: dict[str, tuple[int, tuple[int, int], tuple[tuple[int, int], ...]
 
 #: Streamable test models -> the model family (or ``mix``, a stack built here).
 STREAM_TEST_MODELS = {"stream_ds_cnn": "ds-cnn-stream", "stream_tcn": "tcn-stream",
-                      "stream_tcn_max": "tcn-stream-max", "stream_mix": "mix"}
+                      "stream_tcn_max": "tcn-stream-max", "stream_tcn_max_96": "tcn-stream-max-96",
+                      "stream_mix": "mix"}
 
 #: Kinds of random single-layer models.
 RANDOM_KINDS = ("conv", "depthwise", "dw3x3", "dwt", "pointwise", "avgpool", "dense", "softmax")
