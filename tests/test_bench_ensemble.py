@@ -82,3 +82,10 @@ def test_ensemble_scored_rejects_members_of_other_recordings() -> None:
 def test_main_needs_two_runs() -> None:
     with pytest.raises(KwsError, match="at least two RUN"):
         main(["only-one-run"])
+
+
+def test_main_checks_its_arguments_before_loading_runs() -> None:
+    with pytest.raises(KwsError, match="1..16"):
+        main(["missing-a", "missing-b", "--smoothing", "20"])
+    with pytest.raises(KwsError, match="budget"):
+        main(["missing-a", "missing-b", "--budgets", "x"])

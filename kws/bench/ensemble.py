@@ -91,7 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--split", default="heldout", choices=("heldout", "validation", "test"))
     ap.add_argument("--sc-minutes", type=float, default=30.0,
                     help="length of the Speech Commands stream")
-    ap.add_argument("--smoothing", default=None,
+    ap.add_argument("--smoothing", type=int, default=None,
                     help="smoothing window K (1..16; default the first run's)")
     ap.add_argument("--budgets", default="2,5,10,50", help="FA/h budgets, comma-separated")
     ap.add_argument("--jobs", type=int, default=2)
@@ -101,6 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if len(args.runs) < 2:
         raise KwsError("kws bench ensemble: give at least two RUN folders")
     budgets = parse_budgets(args.budgets)
+    window = parse_windows(str(args.smoothing))[0] if args.smoothing is not None else None
 
     from kws.detect import is_keyword
     from kws.evaluate import MATCHING_RULE, Scored, score_recordings
@@ -113,8 +114,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise KwsError(f"{r}: classes {', '.join(m.labels)} differ from {args.runs[0]}'s "
                            f"({', '.join(models[0].labels)})")
     det = detector_settings_for(models[0], threshold=None)
-    if args.smoothing:
-        det = dataclasses.replace(det, average_window=parse_windows(args.smoothing)[0])
+    if window is not None:
+        det = dataclasses.replace(det, average_window=window)
     words = [w for w in models[0].labels if is_keyword(w)]
     samples, events, _ = speech_commands_stream(words, minutes=args.sc_minutes,
                                                 split=args.split, seed=args.seed)
@@ -135,10 +136,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     for n in range(2, len(members) + 1):
         rows.append((f"ensemble of the first {n}",
                      operating_points(ensemble_scored(members[:n]).curve(det), budgets)))
-    hours = members[0].at(det)
+    first = members[0].at(det)
     print(f"real streams: Speech Commands {args.sc_minutes:g} min ({args.split} split, "
-          f"{hours['events']} keyword events) + the screened scoring half of the dialogue "
-          f"({len(lines)} lines); {hours['negative_hours'] * 60:.1f} min of non-keyword audio; "
+          f"{first['events']} keyword events) + the screened scoring half of the dialogue "
+          f"({len(lines)} lines); {first['negative_hours'] * 60:.1f} min of non-keyword audio; "
           f"smoothing K={det.average_window}; {MATCHING_RULE}")
     print(f"{'model':<44}" + "".join(f"{f'miss@{b:g}/h':>12}" for b in budgets))
     for name, ops in rows:
