@@ -263,6 +263,20 @@ class Scored:
         self.names = names or [f"recording {i}" for i in range(len(outputs))]
         self._scores: dict[int, list[np.ndarray]] = {}
 
+    def joined(self, other: Scored) -> Scored:
+        """Both sets of recordings as one (``other``'s after this one's): pooled scoring.
+
+        Raises
+        ------
+        KwsError
+            If the two were quantized with different output zero points.
+        """
+        if other.zp != self.zp:
+            raise KwsError(f"cannot pool outputs of zero points {self.zp} and {other.zp}")
+        return Scored(self.outputs + other.outputs, self.events + other.events,
+                      self.durations + other.durations, output_zero_point=self.zp,
+                      names=self.names + other.names)
+
     def scores(self, k: int) -> list[np.ndarray]:
         """Smoothed scores of every recording for average window ``k`` (cached)."""
         if k not in self._scores:

@@ -239,3 +239,17 @@ def test_eval_folders_label_other_words_as_their_word_class(tmp_path) -> None:
                    "_background_noise_": "_silence_"}
     with pytest.raises(KwsError, match="'up' is not one of the model's classes"):
         labelled_files(tmp_path, ["_silence_", "yes", "_word_go"])
+
+
+def test_scored_joined_pools_recordings_in_order() -> None:
+    from kws.evaluate import Scored
+
+    q = np.zeros((2, 3), np.int8)
+    t = np.array([0.0, 20.0])
+    a = Scored([(q, t)], [[(0.0, 0.5, "yes")]], [10.0], output_zero_point=-128, names=["s"])
+    b = Scored([(q + 1, t)], [None], [20.0], output_zero_point=-128, names=["n"])
+    ab = a.joined(b)
+    assert ab.names == ["s", "n"] and ab.durations == [10.0, 20.0]
+    assert ab.events == [[(0.0, 0.5, "yes")], None] and ab.outputs[1][0][0, 0] == 1
+    with pytest.raises(KwsError, match="zero points"):
+        a.joined(Scored([(q, t)], [None], [1.0], output_zero_point=0))

@@ -369,9 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         r = scored("dialogue", sc_d)
         r["fa_lines"] = [_line_of(recs[int(n.split()[-1])][1], t) for n, t, _ in r["fa_times"]]
         rows.append((f"running speech ({args.dialogue} half, real)", r))
-        pooled = type(sc_sc)(sc_sc.outputs + sc_d.outputs, sc_sc.events + sc_d.events,
-                             sc_sc.durations + sc_d.durations,
-                             output_zero_point=sc_sc.zp, names=sc_sc.names + sc_d.names)
+        pooled = sc_sc.joined(sc_d)
         rows.append(("real, pooled", scored("real", pooled)))
         if args.smoothing:
             results["smoothing_sweep"] = smoothing_sweep(pooled, det, parse_windows(

@@ -104,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = parse_windows(str(args.smoothing))[0] if args.smoothing is not None else None
 
     from kws.detect import is_keyword
-    from kws.evaluate import MATCHING_RULE, Scored, score_recordings
+    from kws.evaluate import MATCHING_RULE, score_recordings
     from kws.scoring import operating_points
     from kws.simulate import detector_settings_for, load_run_model
 
@@ -121,15 +121,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                 split=args.split, seed=args.seed)
     lines, _ = screened_lines(dialogue_files("scoring"), words, jobs=args.jobs)
     recs = join_lines(lines, seed=args.seed)
-    members: list[Any] = []
-    for m in models:
-        kw = dict(model_every_hops=det.model_every_hops, engine=None, workers=args.jobs)
-        a = score_recordings(m, stream=samples, events=events, **kw)
-        b = score_recordings(m, negatives=[x for x, _ in recs],
-                             negative_names=[f"dialogue {i}" for i in range(len(recs))], **kw)
-        members.append(Scored(a.outputs + b.outputs, a.events + b.events,
-                              a.durations + b.durations, output_zero_point=a.zp,
-                              names=a.names + b.names))
+    kw = dict(model_every_hops=det.model_every_hops, engine=None, workers=args.jobs)
+    negatives = [x for x, _ in recs]
+    names = [f"dialogue {i}" for i in range(len(recs))]
+    members = [score_recordings(m, stream=samples, events=events, **kw).joined(
+        score_recordings(m, negatives=negatives, negative_names=names, **kw)) for m in models]
     rows: list[tuple[str, list[dict[str, Any]]]] = []
     for r, sc in zip(args.runs, members):
         rows.append((str(r), operating_points(sc.curve(det), budgets)))
