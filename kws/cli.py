@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "features",
     "train",
     "calibrate",
+    "ensemble",
     "search",
     "eval",
     "bench",

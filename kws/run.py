@@ -9,6 +9,9 @@ A RUN folder holds
 ``settings.json``         the front end's :meth:`FrontendSettings.to_dict` (optional)
 ``detector.json``         the streaming detector's :meth:`DetectorSettings.to_dict` (optional)
 ``metrics.json``          what training measured (optional)
+``config.json``           the training configuration (``kws train``; optional)
+``ensemble.json``         instead of ``model.tflite``: the folder is an ensemble of the
+                          runs under ``members/`` (:mod:`kws.ensemble`)
 ========================  ===========================================================
 
 Every reader takes the RUN folder or a model file; the other files are looked up beside the
@@ -40,7 +43,8 @@ from kws.frontend.settings import FrontendSettings
 __all__ = ["MODEL", "FLOAT_MODEL", "LABELS", "SETTINGS", "DETECTOR", "METRICS", "model_path",
            "run_folder", "read_model", "read_float_model", "read_labels", "read_settings",
            "find_settings", "read_settings_file",
-           "read_detector", "read_metrics", "write_run", "write_detector", "write_metrics"]
+           "read_detector", "read_metrics", "write_run", "write_detector", "write_metrics",
+           "CONFIG", "ENSEMBLE", "ensemble_members"]
 
 MODEL = "model.tflite"
 FLOAT_MODEL = "model_float.tflite"
@@ -48,6 +52,8 @@ LABELS = "labels.txt"
 SETTINGS = "settings.json"
 DETECTOR = "detector.json"
 METRICS = "metrics.json"
+CONFIG = "config.json"
+ENSEMBLE = "ensemble.json"
 
 PathLike = str | os.PathLike[str]
 T = TypeVar("T")
@@ -63,10 +69,42 @@ def model_path(path: PathLike) -> Path:
     """
     p = Path(path)
     if p.is_dir():
+        if not (p / MODEL).exists() and (p / ENSEMBLE).is_file():
+            raise KwsError(f"{p}: an ensemble (ensemble.json) has no single model.tflite: "
+                           f"kws stream, eval --stream/--negatives, calibrate, bench "
+                           f"detection and firmware take it; give one member "
+                           f"({p / 'members' / '0'}) here")
         p = p / MODEL
     if not p.is_file():
         raise KwsError(f"{p}: no such model file")
     return p
+
+
+def ensemble_members(path: PathLike) -> tuple[Path, ...] | None:
+    """The member model files of the ensemble at ``path`` (its folder or its
+    ``ensemble.json``), in order; None when ``path`` is not an ensemble.
+
+    Raises
+    ------
+    KwsError
+        ``ensemble.json`` is unreadable, lists fewer than two members, or a member without
+        its model file.
+    """
+    p = Path(path)
+    f = p / ENSEMBLE if p.is_dir() else p
+    if f.name != ENSEMBLE or not f.is_file():
+        return None
+    names = _read_object(f, "ensemble").get("members")
+    if not isinstance(names, list) or len(names) < 2 or not all(
+            isinstance(n, str) and n and not Path(n).is_absolute() and ".." not in Path(n).parts
+            for n in names):
+        raise KwsError(f"{f}: bad ensemble (\"members\" must list two or more member folders "
+                       f"inside the ensemble's folder)")
+    members = tuple(f.parent / n / MODEL for n in names)
+    for m in members:
+        if not m.is_file():
+            raise KwsError(f"{f}: member model {m} is missing")
+    return members
 
 
 def run_folder(path: PathLike) -> Path:

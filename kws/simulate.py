@@ -30,10 +30,12 @@ from typing import Callable, Sequence
 import numpy as np
 
 from kws.detect import Detection, Detector, DetectorSettings
+from kws.ensemble import mean_outputs
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
+from kws.run import (ENSEMBLE, ensemble_members, read_detector, read_labels, read_model,
+                     read_settings, run_folder)
 from kws.run import model_path as model_path_of
-from kws.run import read_detector, read_labels, read_model, read_settings
 
 #: A model backend: int8 inputs (B, frames, coeffs) -> int8 outputs (B, classes).
 ModelFn = Callable[[np.ndarray], np.ndarray]
@@ -51,13 +53,38 @@ class StreamModel:
     frontend: FrontendSettings
     output_zero_point: int
     input_shape: tuple[int, ...]
+    #: An ensemble's member model files (its output is their :func:`kws.ensemble.mean_outputs`;
+    #: ``path`` is then its ``ensemble.json``); empty for one model.
+    members: tuple[Path, ...] = ()
+
+    @property
+    def model_files(self) -> tuple[Path, ...]:
+        """The .tflite files whose outputs make the model's: the members, or ``path``."""
+        return self.members or (self.path,)
 
 
 def load_run_model(model_path: str | os.PathLike[str]) -> StreamModel:
     """Read ``model.tflite`` and the ``labels.txt`` / ``settings.json`` beside it.
 
-    ``model_path`` may be the .tflite file or the RUN folder holding ``model.tflite``.
+    ``model_path`` may be the .tflite file, the RUN folder holding ``model.tflite``, or an
+    ensemble folder (:mod:`kws.ensemble`; every member is checked the same way).
     """
+    members = ensemble_members(model_path)
+    if members is not None:
+        first = load_run_model(members[0])
+        for m in members[1:]:
+            other = load_run_model(m)
+            if (other.labels, other.frontend, other.output_zero_point, other.input_shape) != (
+                    first.labels, first.frontend, first.output_zero_point, first.input_shape):
+                raise KwsError(f"{m}: labels, front end or input/output quantization differ "
+                               f"from {members[0]}'s")
+        folder = run_folder(model_path)
+        if read_labels(folder, num_classes=len(first.labels)) != first.labels:
+            raise KwsError(f"{folder / 'labels.txt'}: differs from the members' labels")
+        return StreamModel(path=folder / ENSEMBLE,
+                           labels=read_labels(folder, num_classes=len(first.labels)),
+                           frontend=read_settings(folder), output_zero_point=first.output_zero_point,
+                           input_shape=first.input_shape, members=members)
     path = model_path_of(model_path)
     data = read_model(path)
     from tflite_micro import runtime
@@ -119,14 +146,18 @@ def _tflm_worker_run(batch: np.ndarray) -> np.ndarray:
 
 def host_step_fn(model: StreamModel) -> StepFn:
     """The model's generated step function (``kws_model_step``, our C runtime on the host)
-    over every frame of a stream from a reset; raises KwsError when it has none."""
+    over every frame of a stream from a reset (an ensemble: every member's, averaged); raises
+    KwsError when it has none."""
     from kws.runtime.host import HostModel
 
-    host = HostModel(model.path, path="dsp")
+    hosts = [HostModel(f, path="dsp") for f in model.model_files]
 
     def run(frames: np.ndarray) -> np.ndarray:
-        host.stream_reset()
-        return host.steps(frames)[0]
+        outs = []
+        for host in hosts:
+            host.stream_reset()
+            outs.append(host.steps(frames)[0])
+        return mean_outputs(outs)
 
     return run
 
@@ -143,17 +174,16 @@ def c_runtime_available() -> bool:
 def tflm_model_fn(model: StreamModel, *, workers: int = 2, engine: str = "tflm") -> ModelFn:
     """The int8 model over worker processes: ``engine="tflm"`` is the TFLite Micro reference
     interpreter; ``"c"`` our C runtime built for the host (its Cortex-M4 path with emulated
-    intrinsics) through ctypes, bit-exact with the reference and about 2x faster."""
+    intrinsics) through ctypes, bit-exact with the reference and about 2x faster. An
+    ensemble's output is its members' averaged (:func:`kws.ensemble.mean_outputs`)."""
     if engine == "c":
-        init, arg = _c_worker_init, str(model.path)
+        init, args = _c_worker_init, [str(f) for f in model.model_files]
     elif engine == "tflm":
-        init, arg = _tflm_worker_init, model.path.read_bytes()
+        init, args = _tflm_worker_init, [f.read_bytes() for f in model.model_files]
     else:
         raise KwsError(f"unknown model engine {engine!r} (tflm or c)")
 
-    def run(inputs: np.ndarray) -> np.ndarray:
-        if len(inputs) == 0:
-            return np.zeros((0, len(model.labels)), np.int8)
+    def one(inputs: np.ndarray, arg: str | bytes) -> np.ndarray:
         n = max(1, min(workers, len(inputs) // 64 or 1))
         if n == 1:
             init(arg)
@@ -165,6 +195,11 @@ def tflm_model_fn(model: StreamModel, *, workers: int = 2, engine: str = "tflm")
             done = tqdm(pool.map(_tflm_worker_run, parts), total=len(parts), unit="part",
                         desc=f"model ({engine})", disable=len(inputs) < 5000, leave=False)
             return np.concatenate(list(done))
+
+    def run(inputs: np.ndarray) -> np.ndarray:
+        if len(inputs) == 0:
+            return np.zeros((0, len(model.labels)), np.int8)
+        return mean_outputs([one(inputs, arg) for arg in args])
 
     return run
 
@@ -339,7 +374,8 @@ def recording_outputs_stepped(recordings: Sequence[np.ndarray], *, model: Stream
     """:func:`recording_outputs` of a streamable model by its step function (``kws_model_step``
     on the host, one step per frame from a reset at the start of each recording), ``workers``
     processes over the recordings: the same outputs (a step's output once the window is full
-    equals the window model's on the window ending there), a fraction of the work."""
+    equals the window model's on the window ending there), a fraction of the work. An
+    ensemble: each member's step function in turn, the outputs averaged."""
     nf = model.frontend.num_frames
     results: list[tuple[np.ndarray, np.ndarray]] = []
     jobs, where = [], []
@@ -351,13 +387,16 @@ def recording_outputs_stepped(recordings: Sequence[np.ndarray], *, model: Stream
             jobs.append((feats, frames))
             where.append((i, inference_times_ms(frames, model.frontend)))
     n = max(1, min(workers, len(jobs)))
-    if n == 1:
-        _c_worker_init(str(model.path))
-        outs = [_step_worker_run(j) for j in jobs]
-    else:
-        with ProcessPoolExecutor(n, initializer=_c_worker_init,
-                                 initargs=(str(model.path),)) as pool:
-            outs = list(pool.map(_step_worker_run, jobs))
+    per_member = []
+    for f in model.model_files:
+        if n == 1:
+            _c_worker_init(str(f))
+            per_member.append([_step_worker_run(j) for j in jobs])
+        else:
+            with ProcessPoolExecutor(n, initializer=_c_worker_init,
+                                     initargs=(str(f),)) as pool:
+                per_member.append(list(pool.map(_step_worker_run, jobs)))
+    outs = [mean_outputs(list(o)) for o in zip(*per_member)]
     for (i, times), out in zip(where, outs):
         results[i] = (np.asarray(out, np.int8), times)
     return results
@@ -377,8 +416,9 @@ def is_streamable(model: StreamModel) -> bool:
     from kws.export.tflite_model import parse_tflite
 
     try:
-        tfl = parse_tflite(model.path.read_bytes(), name=str(model.path))
-        plan_stream(tfl, lower(tfl))
+        for f in model.model_files:
+            tfl = parse_tflite(f.read_bytes(), name=str(f))
+            plan_stream(tfl, lower(tfl))
     except NotStreamable:
         return False
     return True

@@ -4,11 +4,12 @@ speech.
 The runs (the same keywords and classes, e.g. one recipe trained with several ``--seed``) each
 score the real streams of ``kws bench detection`` (the held-out Speech Commands stream and the
 screened scoring half of the real dialogue, pooled); the ensemble's output at each hop is the
-mean of the members' int8 outputs, rounded half up (:func:`mean_outputs`), and goes through the
+mean of the members' int8 outputs, rounded half up (:func:`kws.ensemble.mean_outputs`), and goes through the
 first run's detector (its smoothing window unless ``--smoothing``) over every threshold. The
 table gives each member's DET operating points, then those of the ensembles of the first 2, 3,
 ... runs. An ensemble of N members costs N model steps per hop on the device; this benchmark
-measures what that buys, not a deployable ensemble (``kws firmware`` runs one model).
+measures what that buys before one is built (``kws ensemble RUN RUN --out ENS`` makes the
+deployable one, with its own calibrated detector; ``kws bench detection ENS`` scores it).
 """
 
 from __future__ import annotations
@@ -28,43 +29,8 @@ from kws.bench.detection import (
     screened_lines,
     speech_commands_stream,
 )
+from kws.ensemble import mean_outputs
 from kws.errors import KwsError
-
-
-def mean_outputs(members: Sequence[np.ndarray]) -> np.ndarray:
-    """The elementwise mean of the members' quantized outputs, rounded half up.
-
-    ``floor((sum + n // 2) / n)`` in integers, in the members' dtype: what a device would
-    compute from the same int8 tensors.
-
-    Parameters
-    ----------
-    members : sequence of ndarray of int8 or uint8, all of one shape and dtype
-
-    Returns
-    -------
-    ndarray of that dtype and shape
-
-    Raises
-    ------
-    KwsError
-        If there are no members, or their shapes or dtypes differ.
-
-    Examples
-    --------
-    >>> mean_outputs([np.array([0, 10, -3], np.int8), np.array([1, 13, -4], np.int8)]).tolist()
-    [1, 12, -3]
-    """
-    if not members:
-        raise KwsError("ensemble: no outputs to average")
-    first = np.asarray(members[0])
-    for m in members[1:]:
-        if np.shape(m) != first.shape or np.asarray(m).dtype != first.dtype:
-            raise KwsError(f"ensemble: outputs differ in shape or type ({np.shape(m)} "
-                           f"{np.asarray(m).dtype} against {first.shape} {first.dtype})")
-    n = len(members)
-    total = np.sum([np.asarray(m, np.int64) for m in members], axis=0)
-    return np.floor_divide(total + n // 2, n).astype(first.dtype)
 
 
 def ensemble_scored(members: Sequence[Any]) -> Any:

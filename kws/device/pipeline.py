@@ -54,14 +54,21 @@ def build_firmware(model_path: str | Path, out_elf: str | Path, *,
 def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block_ms: int = 20,
            ring_blocks: int = 4, print_outputs: bool = False, stream: bool | None = None
            ) -> Path:
-    """Export the model and build the app; ``stream``: run the streaming step function (None:
-    when the export generated one, True: require it, False: the window model)."""
+    """Export the model (an ensemble: its members and the averaging ``kws_model``,
+    :mod:`kws.export.ensemble`) and build the app; ``stream``: run the streaming step function
+    (None: when the export generated one, True: require it, False: the window model)."""
     from kws.export import export_model
+    from kws.export.ensemble import export_ensemble
 
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
                        f"model's {model.labels}")
-    exported = export_model(model.path, build / "model", stream=stream)
+    if model.members:
+        exported = export_ensemble(model.members, build / "model", stream=stream)
+    else:
+        for old in (build / "model").glob("kws_member*.[ch]"):   # an ensemble's, built before
+            old.unlink()
+        exported = export_model(model.path, build / "model", stream=stream)
     cfg = AppConfig(frontend=model.frontend, detector=detector,
                     output_zero_point=model.output_zero_point, block_ms=block_ms,
                     ring_blocks=ring_blocks, print_outputs=print_outputs,

@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 from kws.errors import KwsError
@@ -18,7 +19,11 @@ from kws.export.tflite_model import TfliteModel, parse_tflite
 from kws.fileio import write_text_atomic
 from kws.run import find_settings, read_labels, read_settings_file
 
-__all__ = ["ExportResult", "NotStreamable", "export_model", "resolve_settings_hash"]
+__all__ = ["ExportResult", "NotStreamable", "export_model", "resolve_settings_hash", "renamed",
+           "NAME"]
+
+#: The C name of an exported model (files, functions, macros).
+NAME = "kws_model"
 
 
 @dataclasses.dataclass
@@ -77,7 +82,7 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
                  int8_depthwise: bool = False, min_arena: bool = False,
                  settings_file: str | Path | None = None,
                  allow_unknown_frontend: bool = False,
-                 stream: bool | None = None) -> ExportResult:
+                 stream: bool | None = None, name: str = NAME) -> ExportResult:
     """Generate ``kws_model.h`` and ``kws_model.c`` for ``model_path`` in ``out_dir``.
 
     Parameters
@@ -112,6 +117,11 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
         Generate the streaming step function (``kws_model_step``, :mod:`kws.export.streaming`):
         None (default) when the model is streamable, True always (raise
         :class:`NotStreamable` with the reason when it is not), False never.
+    name : str
+        The C name of the model: its files (``<name>.h``, ``<name>.c``), functions
+        (``<name>_invoke`` ...) and macros (``<NAME>_INPUT_SIZE`` ...); default ``kws_model``.
+        Other names let several models link into one program (an ensemble's members,
+        :mod:`kws.export.ensemble`).
 
     Raises
     ------
@@ -148,8 +158,27 @@ def export_model(model_path: str | Path, out_dir: str | Path, *, prepare: bool =
     if sp is not None:
         step_h, step_c = generate_step_c(sp)
         header, source = _insert_stream_header(header, step_h), source + step_c
+    header, source = renamed(header, name), renamed(source, name)
     out = Path(out_dir)
-    write_text_atomic(out / "kws_model.h", header)
-    write_text_atomic(out / "kws_model.c", source)
-    return ExportResult(out / "kws_model.h", out / "kws_model.c", model, layers, arena, labels,
+    write_text_atomic(out / f"{name}.h", header)
+    write_text_atomic(out / f"{name}.c", source)
+    return ExportResult(out / f"{name}.h", out / f"{name}.c", model, layers, arena, labels,
                         settings_hash, sp, why)
+
+
+def renamed(text: str, name: str) -> str:
+    """Generated C with the model's name ``kws_model`` / ``KWS_MODEL`` (functions, macros,
+    file names) replaced by ``name``; the build's own ``KWS_MODEL_HOOKS`` switch and
+    ``kws_model_hooks.h`` stay.
+
+    Raises
+    ------
+    KwsError
+        ``name`` is not a lower-case C identifier.
+    """
+    if not re.fullmatch(r"[a-z_][a-z0-9_]*", name):
+        raise KwsError(f"model name {name!r} is not a lower-case C identifier")
+    if name == NAME:
+        return text
+    text = re.sub(r"\bkws_model(?!_hooks)", name, text)
+    return re.sub(r"\bKWS_MODEL(?!_HOOKS)", name.upper(), text)
