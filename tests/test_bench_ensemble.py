@@ -5,44 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kws.bench.ensemble import ensemble_scored, main, mean_outputs
+from kws.bench.ensemble import ensemble_scored, main
 from kws.detect import DetectorSettings
 from kws.errors import KwsError
 from kws.evaluate import Scored
-
-
-def test_mean_outputs_rounds_half_up_by_hand() -> None:
-    a = np.array([[0, 255, 254, 7]], np.uint8)
-    b = np.array([[1, 255, 255, 8]], np.uint8)
-    c = np.array([[1, 254, 255, 9]], np.uint8)
-    assert mean_outputs([a, b]).tolist() == [[1, 255, 255, 8]]        # 0.5 -> 1, 254.5 -> 255
-    assert mean_outputs([a, b, c]).tolist() == [[1, 255, 255, 8]]     # 2/3 -> 1, 764/3 -> 255
-    assert mean_outputs([a, b]).dtype == np.uint8
-    s = np.array([-128, -3, 127], np.int8)
-    t = np.array([-127, -4, 127], np.int8)
-    assert mean_outputs([s, t]).tolist() == [-127, -3, 127]          # -127.5 -> -127, -3.5 -> -3
-    assert mean_outputs([s]).tolist() == s.tolist()
-
-
-def test_mean_outputs_against_exact_rationals_on_random_members() -> None:
-    rng = np.random.default_rng(0)
-    for n in (2, 3, 4, 5):
-        ms = [rng.integers(-128, 128, size=(50, 6)).astype(np.int8) for _ in range(n)]
-        got = mean_outputs(ms)
-        exact = np.sum([m.astype(np.int64) for m in ms], axis=0) / n
-        assert np.all(got >= np.floor(exact)) and np.all(got <= np.ceil(exact))
-        assert np.all(np.abs(got - exact) <= 0.5)
-        half = (exact - np.floor(exact)) == 0.5
-        assert np.all(got[half] == np.ceil(exact[half]))
-
-
-def test_mean_outputs_rejects_mismatched_members() -> None:
-    with pytest.raises(KwsError, match="no outputs"):
-        mean_outputs([])
-    with pytest.raises(KwsError, match="shape or type"):
-        mean_outputs([np.zeros((2, 3), np.int8), np.zeros((2, 4), np.int8)])
-    with pytest.raises(KwsError, match="shape or type"):
-        mean_outputs([np.zeros(3, np.int8), np.zeros(3, np.uint8)])
 
 
 def _scored(keyword_scores: list[int], times: np.ndarray) -> Scored:

@@ -287,3 +287,44 @@ def test_streaming_posteriors_python_step_equals_tflm(tmp_path: Path, stream_run
         if gate == "off":
             assert len(got["python"][1]) == (len(samples) - 480) // 320 + 1 - 48   # every hop
     capsys.readouterr()
+
+
+def test_ensemble_firmware_equals_python(tmp_path: Path, stream_run: Path,
+                                         real_audio: Path) -> None:
+    """An ensemble of two streamable models of different families (``kws ensemble``): the
+    firmware steps both every hop and prints, for every inference, the mean of their outputs
+    that the Python simulation computes, and the same detection lines."""
+    from kws.data.labelled_stream import parity_stream
+    from kws.detect import DetectorSettings
+    from kws.device.pipeline import _build, parse_output_lines, run_firmware
+    from kws.ensemble import create_ensemble
+    from kws.runtime.testmodels import ensure_model
+    from kws.simulate import detect_all, detection_lines, load_run_model, posteriors, \
+        tflm_model_fn
+
+    other = tmp_path / "tcn"
+    shutil.copytree(stream_run, other)
+    shutil.copyfile(ensure_model("stream_tcn"), other / "model.tflite")
+    model = load_run_model(create_ensemble([stream_run, other], tmp_path / "ens"))
+    samples, _ = parity_stream(real_audio, seconds=12.0, seed=9)
+    model_fn = tflm_model_fn(model, workers=1)
+    probe = DetectorSettings(labels=model.labels, thresholds=(256,) * 4, model_every_hops=1)
+    _, raw = posteriors(samples, frontend=model.frontend, detector=probe, model_fn=model_fn)
+    u = raw.astype(int) - model.output_zero_point
+    th = tuple(256 if lab.startswith("_") else max(1, int(np.percentile(u[:, i], 95)))
+               for i, lab in enumerate(model.labels))
+    det = DetectorSettings(labels=model.labels, thresholds=th, average_window=3,
+                           model_every_hops=1, refractory_ms=500)
+    times, outputs = posteriors(samples, frontend=model.frontend, detector=det,
+                                model_fn=model_fn)
+    expected = detection_lines(detect_all(times, outputs, detector=det,
+                                          output_zero_point=model.output_zero_point))
+    elf = _build(model, det, tmp_path / "build", print_outputs=True, stream=True)
+    assert (tmp_path / "build" / "model" / "kws_member1.c").is_file()
+    run = run_firmware(elf, samples, workdir=tmp_path / "run")
+    lines, got_t, got = parse_output_lines(run.lines, num_classes=4)
+    assert run.summary["overruns"] == 0 and run.summary["steps"] > 0
+    assert got_t.tolist() == times.tolist() and np.array_equal(got, outputs)
+    assert lines == expected and len(expected) >= 2
+    single = _build(load_run_model(stream_run), det, tmp_path / "build", stream=True)
+    assert single.is_file() and not list((tmp_path / "build" / "model").glob("kws_member*"))
