@@ -283,3 +283,35 @@ def test_simulation_of_an_ensemble_is_the_mean_of_its_members(ensemble: Path,
     (out, times), = recording_outputs_stepped([samples], model=model, model_every_hops=1,
                                                workers=1)
     assert np.array_equal(out, c) and np.array_equal(times, t_c)
+
+
+def test_clip_scores_of_an_ensemble_average_its_members(member_runs: list[Path],
+                                                        tmp_path: Path) -> None:
+    """``kws bench detection``'s clip accuracy of an ensemble: the argmax of the members'
+    averaged int8 outputs (and of their averaged float probabilities)."""
+    from kws.bench.accuracy import score
+    from kws.frontend.settings import FrontendSettings
+    from kws.runtime.reference import ReferenceInterpreter
+
+    runs = []
+    for r in member_runs:        # float models: here the int8 ones again (any model will do)
+        runs.append(tmp_path / r.name)
+        shutil.copytree(r, runs[-1])
+        shutil.copyfile(r / "model.tflite", runs[-1] / "model_float.tflite")
+    ens = create_ensemble(runs, tmp_path / "ens")
+    assert (ens / "members" / "1" / "model_float.tflite").is_file()
+    rng = np.random.default_rng(5)
+    feats = rng.integers(-128, 128, (120, 49, 10)).astype(np.int8)
+    labels = list(rng.choice(["yes", "no", "_silence_", "go"], size=len(feats)))
+    raw = [ReferenceInterpreter((r / "model.tflite").read_bytes()).predict_raw(feats)
+           for r in runs]
+    pred = mean_outputs(raw).argmax(axis=1)
+    classes = ["_silence_", "_unknown_", "yes", "no"]
+    y = np.array([classes.index(lab if lab in classes else "_unknown_") for lab in labels])
+    rep = score(ens, feats, labels, FrontendSettings())
+    assert rep["int8"]["accuracy"] == pytest.approx(float(np.mean(pred == y)))
+    probs = np.mean([ReferenceInterpreter((r / "model_float.tflite").read_bytes())
+                     .predict_features(feats, FrontendSettings()) for r in runs], axis=0)
+    assert rep["float"]["accuracy"] == pytest.approx(float(np.mean(probs.argmax(axis=1) == y)))
+    assert score(runs[0], feats, labels, FrontendSettings())["int8"]["accuracy"] == \
+        pytest.approx(float(np.mean(raw[0].argmax(axis=1) == y)))

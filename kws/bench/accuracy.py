@@ -66,7 +66,9 @@ from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.run import FLOAT_MODEL, read_float_model, read_labels, read_model
+from kws.ensemble import mean_outputs
+from kws.run import (FLOAT_MODEL, ensemble_members, model_path, read_float_model, read_labels,
+                     read_model)
 from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features
 
@@ -111,18 +113,23 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
 
 def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSettings
           ) -> dict[str, dict]:
-    """Reports of a run's int8 and float models on the features."""
-    int8 = ReferenceInterpreter(read_model(run))
-    classes = list(read_labels(run, num_classes=int8.num_classes))
+    """Reports of a run's int8 and float models on the features; an ensemble's (``kws
+    ensemble``) are those of its members' int8 outputs averaged (:func:`kws.ensemble.
+    mean_outputs`) and of their float probabilities averaged."""
+    files = ensemble_members(run) or (model_path(run),)
+    int8 = [ReferenceInterpreter(read_model(f)) for f in files]
+    classes = list(read_labels(run, num_classes=int8[0].num_classes))
     y = np.array([classes.index(model_class(lab, classes)) for lab in labels])
-    flt = read_float_model(run)
-    if flt is None:
-        raise KwsError(f"{run / FLOAT_MODEL}: missing (the float model is scored too)")
-    out = {}
-    for name, model in (("int8", int8), ("float", ReferenceInterpreter(flt))):
-        out[name] = report(y, model.predict_features(feats, settings).argmax(axis=1), classes,
-                           words=labels)
-    return out
+    flt = []
+    for f in files:
+        blob = read_float_model(f)
+        if blob is None:
+            raise KwsError(f"{f.parent / FLOAT_MODEL}: missing (the float model is scored too)")
+        flt.append(ReferenceInterpreter(blob))
+    raw = mean_outputs([m.predict_raw(feats) for m in int8])
+    probs = np.mean([m.predict_features(feats, settings) for m in flt], axis=0)
+    return {name: report(y, p.argmax(axis=1), classes, words=labels)
+            for name, p in (("int8", raw), ("float", probs))}
 
 
 def _labels(run: Path) -> tuple[str, ...]:
