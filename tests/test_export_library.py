@@ -183,3 +183,26 @@ def test_library_bad_run_is_one_line_error(tmp_path: Path, capsys: pytest.Captur
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "nope" in err[0]
     assert not (tmp_path / "lib").exists()
+
+
+@needs_cmake
+def test_library_of_an_ensemble_equals_kws_stream(tmp_path: Path,
+                                                  tmp_path_factory: pytest.TempPathFactory
+                                                  ) -> None:
+    """``kws export ENS --library``: the members under their own C names and the averaging
+    kws_model build strict and sanitized, and the example prints kws stream's lines."""
+    from kws.ensemble import create_ensemble
+
+    ens = create_ensemble([stream_run(0), stream_run(1)], tmp_path / "ens")
+    shutil.copyfile(stream_run(0) / "detector.json", ens / "detector.json")
+    wav, lines = _expected(ens, tmp_path)
+    lib = _library(ens, tmp_path_factory)
+    assert {"kws_member0.c", "kws_member1.h", "kws_model.c"} <= {p.name for p in
+                                                                 (lib / "src").iterdir()}
+    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
+             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
+    cmake_build(lib, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
+    proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.splitlines() == lines

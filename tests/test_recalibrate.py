@@ -140,3 +140,35 @@ def test_keyword_stream_length_follows_the_validation_clips(trained) -> None:
     assert len(samples) / 16000 / 60 == pytest.approx(detector.stream_minutes(n_kw, n_other),
                                                       abs=1e-3)
     assert events and {lab for *_, lab in events} <= set(cfg.words)
+
+
+def test_kws_ensemble_calibrates_on_the_averaged_outputs(trained, tmp_path, capsys) -> None:
+    """``kws ensemble`` calibrates like ``kws train`` on the first run's held-out audio; an
+    ensemble of one run twice has that run's outputs, so it gets that run's detector."""
+    twin = tmp_path / "twin"
+    shutil.copytree(trained, twin)
+    ens = tmp_path / "ens"
+    assert main(["ensemble", str(trained), str(twin), "--out", str(ens)]) == 0
+    out = capsys.readouterr().out
+    assert "an ensemble of 2 runs" in out and "kws: detector: thresholds" in out
+    from kws.run import read_detector
+
+    assert read_detector(ens) == read_detector(trained)
+    cal = json.loads((ens / "calibration.json").read_text())
+    assert cal["negatives"] == json.loads((trained / "calibration.json").read_text())["negatives"]
+    # bad input: one line, exit 2, nothing written
+    assert main(["ensemble", str(trained), "--out", str(tmp_path / "one")]) == 2
+    err = capsys.readouterr().err
+    assert "give 2 to 8 RUN folders" in err and len(err.strip().splitlines()) == 1
+    assert main(["ensemble", str(trained), str(tmp_path / "nothing"), "--out",
+                 str(tmp_path / "bad")]) == 2
+    assert "no such model file" in capsys.readouterr().err
+    assert main(["ensemble", str(trained), str(twin), "--out", str(tmp_path / "neg"),
+                 "--negatives", str(tmp_path / "missing")]) == 2
+    assert "--negatives must be a folder" in capsys.readouterr().err
+    assert not any((tmp_path / n).exists() for n in ("one", "bad", "neg", ".neg.tmp"))
+    assert main(["export", str(ens), "--blob", str(tmp_path / "x.blob")]) == 2
+    assert "an ensemble (ensemble.json) has no single model.tflite" in capsys.readouterr().err
+    assert main(["export", str(ens), "--out", str(tmp_path / "c")]) == 0
+    assert "with 2 members" in capsys.readouterr().out
+    assert (tmp_path / "c" / "kws_member1.c").is_file()

@@ -5,13 +5,25 @@ from __future__ import annotations
 import argparse
 
 from kws.errors import KwsError
+from kws.run import ensemble_members
 
 
 def run(args: argparse.Namespace) -> int:
     """Export the model (C sources, a library folder and/or a blob); one summary line each."""
     if not (args.out or args.library or args.blob):
         raise KwsError("kws export: give --out DIR, --library DIR and/or --blob FILE")
-    if args.out:
+    if args.out and ensemble_members(args.model) is not None:
+        from kws.export.ensemble import export_ensemble
+
+        e = export_ensemble(ensemble_members(args.model), args.out,
+                            stream=True if args.stream else None)
+        print(f"wrote {e.header} and {e.source} with {len(e.members)} members "
+              f"(kws_member0 .. kws_member{len(e.members) - 1}): {e.macs} MACs, "
+              f"{e.weight_bytes} B const data, arena {e.arena_size} B")
+        if e.stream is not None:
+            print(f"streaming: kws_model_step steps every member, {e.stream.macs} MACs per "
+                  f"step, state {e.stream.state_size} B, step arena {e.stream.arena_size} B")
+    elif args.out:
         from kws.export import export_model
 
         try:
@@ -65,7 +77,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                                    "kws_model_invoke) for firmware/runtime, or a "
                                    "self-contained library folder for a product.")
     p.add_argument("model", help="RUN folder or its int8 model.tflite (labels.txt, "
-                                 "settings.json and detector.json beside it are used)")
+                                 "settings.json and detector.json beside it are used), or "
+                                 "an ensemble folder (kws ensemble; --out and --library)")
     p.add_argument("--out", help="output folder for kws_model.h / kws_model.c")
     p.add_argument("--library", metavar="DIR",
                    help="write a self-contained C library folder (CMake, Arduino, PlatformIO) "

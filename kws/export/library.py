@@ -23,6 +23,7 @@ from kws.cbuild import m4_cpu_flags
 from kws.errors import KwsError
 from kws.fileio import write_text_atomic
 from kws.paths import REPO_ROOT
+from kws.run import ENSEMBLE
 
 REPO = REPO_ROOT
 TEMPLATE = REPO / "firmware" / "library"
@@ -54,7 +55,10 @@ class LibraryResult:
 
 
 def _run_model(run: str | os.PathLike[str]) -> Path:
+    """The model file of a RUN folder (an ensemble's: its ``ensemble.json``)."""
     path = Path(run)
+    if path.is_dir() and (path / ENSEMBLE).is_file():
+        return path / ENSEMBLE
     path = path / "model.tflite" if path.is_dir() else path
     if not path.is_file():
         raise KwsError(f"{path}: model file not found")
@@ -185,7 +189,15 @@ def export_library(run: str | os.PathLike[str], out_dir: str | os.PathLike[str],
 def _write(stage: Path, model_path: Path, model, detector, name: str, version: str, cfg,
            app_config_header, size_defines, export_model, fe_codegen) -> LibraryResult:
     src = stage / "src"
-    exported = export_model(model_path, src)
+    if model.members:        # an ensemble: its members and the kws_model that averages them
+        from kws.export.ensemble import export_ensemble
+
+        exported = export_ensemble(model.members, src)
+        model_c = "".join(p.read_text() for p in sorted(src.glob("kws_m*.c")))
+        arena = exported.arena_size
+    else:
+        exported = export_model(model_path, src)
+        model_c, arena = exported.source.read_text(), exported.arena.size
     header, tables = fe_codegen.render(model.frontend)
     write_text_atomic(src / "kws_frontend_config.h", header)
     write_text_atomic(src / "kws_frontend_tables.c", tables)
@@ -194,7 +206,7 @@ def _write(stage: Path, model_path: Path, model, detector, name: str, version: s
     sizes["KWS_FFT_MAX"] = model.frontend.fft_size
     sizes["KWS_MEL_MAX"] = max(model.frontend.num_mel, model.frontend.num_outputs)
     runtime = sorted((REPO / "firmware" / "runtime" / "src").glob("*.c"))
-    kernels = needed_runtime_sources(exported.source.read_text(), runtime)
+    kernels = needed_runtime_sources(model_c, runtime)
     copies = ([REPO / "common" / "include" / "kws_status.h"]
               + sorted((REPO / "dsp" / "include").glob("*.h"))
               + [p for p in sorted((REPO / "dsp" / "src").glob("*.c"))
@@ -222,7 +234,7 @@ def _write(stage: Path, model_path: Path, model, detector, name: str, version: s
         "NAME": name, "VERSION": version, "AUTHOR": "kws export",
         "LABELS": ", ".join(detector.labels), "SOURCE": model_path.name,
         "SHA": _sha256(model_path)[:16],
-        "MACS": str(exported.macs), "ARENA": str(exported.arena.size),
+        "MACS": str(exported.macs), "ARENA": str(arena),
         "CONTENTS": "\n".join(f"- `{f}`" for f in sorted(files)),
         "FOOTPRINT": _footprint_text(footprint),
         "M4_FLAGS": ";".join(m4_cpu_flags()),  # firmware/cmake/arm-none-eabi.cmake
