@@ -33,8 +33,15 @@ from kws.detect import Detection, Detector, DetectorSettings
 from kws.ensemble import mean_outputs
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
-from kws.run import (ENSEMBLE, ensemble_members, read_detector, read_labels, read_model,
-                     read_settings, run_folder)
+from kws.run import (
+    ENSEMBLE,
+    ensemble_members,
+    read_detector,
+    read_labels,
+    read_model,
+    read_settings,
+    run_folder,
+)
 from kws.run import model_path as model_path_of
 
 #: A model backend: int8 inputs (B, frames, coeffs) -> int8 outputs (B, classes).
@@ -83,7 +90,8 @@ def load_run_model(model_path: str | os.PathLike[str]) -> StreamModel:
             raise KwsError(f"{folder / 'labels.txt'}: differs from the members' labels")
         return StreamModel(path=folder / ENSEMBLE,
                            labels=read_labels(folder, num_classes=len(first.labels)),
-                           frontend=read_settings(folder), output_zero_point=first.output_zero_point,
+                           frontend=read_settings(folder),
+                           output_zero_point=first.output_zero_point,
                            input_shape=first.input_shape, members=members)
     path = model_path_of(model_path)
     data = read_model(path)

@@ -53,8 +53,8 @@ def test_mean_outputs_rejects_mismatched_members() -> None:
 
 
 def _run(folder: Path, model: Path, labels: str = LABELS) -> Path:
-    from kws.frontend.settings import FrontendSettings
     from kws.fileio import write_text_atomic
+    from kws.frontend.settings import FrontendSettings
 
     folder.mkdir(parents=True)
     shutil.copyfile(model, folder / "model.tflite")

@@ -299,8 +299,7 @@ def test_ensemble_firmware_equals_python(tmp_path: Path, stream_run: Path,
     from kws.device.pipeline import _build, parse_output_lines, run_firmware
     from kws.ensemble import create_ensemble
     from kws.runtime.testmodels import ensure_model
-    from kws.simulate import detect_all, detection_lines, load_run_model, posteriors, \
-        tflm_model_fn
+    from kws.simulate import detect_all, detection_lines, load_run_model, posteriors, tflm_model_fn
 
     other = tmp_path / "tcn"
     shutil.copytree(stream_run, other)

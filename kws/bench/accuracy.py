@@ -63,12 +63,18 @@ from kws.bench import shared_dir
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
 from kws.data.manifest import BACKGROUND, SILENCE, model_class
 from kws.data.speech_commands import speech_commands_entries
+from kws.ensemble import mean_outputs
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.ensemble import mean_outputs
-from kws.run import (FLOAT_MODEL, ensemble_members, model_path, read_float_model, read_labels,
-                     read_model)
+from kws.run import (
+    FLOAT_MODEL,
+    ensemble_members,
+    model_path,
+    read_float_model,
+    read_labels,
+    read_model,
+)
 from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features
 

@@ -4,12 +4,13 @@ speech.
 The runs (the same keywords and classes, e.g. one recipe trained with several ``--seed``) each
 score the real streams of ``kws bench detection`` (the held-out Speech Commands stream and the
 screened scoring half of the real dialogue, pooled); the ensemble's output at each hop is the
-mean of the members' int8 outputs, rounded half up (:func:`kws.ensemble.mean_outputs`), and goes through the
-first run's detector (its smoothing window unless ``--smoothing``) over every threshold. The
-table gives each member's DET operating points, then those of the ensembles of the first 2, 3,
-... runs. An ensemble of N members costs N model steps per hop on the device; this benchmark
-measures what that buys before one is built (``kws ensemble RUN RUN --out ENS`` makes the
-deployable one, with its own calibrated detector; ``kws bench detection ENS`` scores it).
+mean of the members' int8 outputs, rounded half up (:func:`kws.ensemble.mean_outputs`), and
+goes through the first run's detector (its smoothing window unless ``--smoothing``) over every
+threshold. The table gives each member's DET operating points, then those of the ensembles of
+the first 2, 3, ... runs. An ensemble of N members costs N model steps per hop on the device;
+this benchmark measures what that buys before one is built (``kws ensemble RUN RUN --out ENS``
+makes the deployable one, with its own calibrated detector; ``kws bench detection ENS`` scores
+it).
 """
 
 from __future__ import annotations

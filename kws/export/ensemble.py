@@ -288,8 +288,8 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
     memset(sum, 0, sizeof(sum));
 """)
     for nm, off in zip(names, offs):
-        parts.append(f"""    st = {nm}_step(s + {off}, {nm.upper()}_STREAM_STATE_BYTES, frame, frame_len, out,
-                   sizeof(out), arena, arena_len, &member_ready);
+        parts.append(f"""    st = {nm}_step(s + {off}, {nm.upper()}_STREAM_STATE_BYTES, frame,
+                   frame_len, out, sizeof(out), arena, arena_len, &member_ready);
     if (st != KWS_OK) {{
         return st;
     }}
