@@ -28,11 +28,19 @@ import numpy as np
 from kws.audio import AUDIO_SUFFIXES, fit_clip, load_audio
 from kws.data.manifest import BACKGROUND, SILENCE, UNKNOWN, model_class
 from kws.detect import DetectorSettings
+from kws.ensemble import mean_outputs
 from kws.errors import KwsError
 from kws.fileio import walk_files, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import format_report, plot_confusion, report
-from kws.run import read_float_model, read_labels, read_model, read_settings
+from kws.run import (
+    ensemble_members,
+    read_float_model,
+    read_labels,
+    read_model,
+    read_settings,
+    run_folder,
+)
 from kws.runtime.reference import ReferenceInterpreter
 from kws.scoring import (
     GUARD_AFTER_S,
@@ -57,12 +65,32 @@ from kws.simulate import (
 from kws.train.features import compute_features
 
 
-def load_run(model_path: str | Path) -> tuple[bytes, bytes | None, list[str], FrontendSettings]:
-    """A model file and, from its folder (:mod:`kws.run`), the float model, labels and
-    front-end settings."""
-    int8 = read_model(model_path)
-    classes = list(read_labels(model_path, num_classes=ReferenceInterpreter(int8).num_classes))
-    return int8, read_float_model(model_path), classes, read_settings(model_path)
+def load_run(model_path: str | Path
+             ) -> tuple[list[bytes], list[bytes] | None, list[str], FrontendSettings]:
+    """A run's int8 model and, from its folder (:mod:`kws.run`), its float model, labels and
+    front-end settings; the models as lists: one, or an ensemble's members (``kws ensemble``;
+    no float models unless every member has one)."""
+    files = ensemble_members(model_path) or (model_path,)
+    int8 = [read_model(f) for f in files]
+    flt = [read_float_model(f) for f in files]
+    classes = list(read_labels(model_path,
+                               num_classes=ReferenceInterpreter(int8[0]).num_classes))
+    return (int8, None if any(f is None for f in flt) else flt, classes,
+            read_settings(model_path))
+
+
+def predict_classes(models: Sequence[bytes], feats: np.ndarray, settings: FrontendSettings, *,
+                    backend: str = "litert") -> np.ndarray:
+    """The class index (N,) a model, or an ensemble of models, predicts for int8 features
+    (N, frames, coeffs): the argmax of one model's output; of an ensemble of int8 models, of
+    the members' int8 outputs averaged as the device does (:func:`kws.ensemble.mean_outputs`);
+    of float models, of their probabilities averaged."""
+    interps = [ReferenceInterpreter(m, backend=backend) for m in models]
+    if len(interps) == 1:
+        return interps[0].predict_features(feats, settings).argmax(axis=1)
+    if all(i.input_dtype == np.int8 and i.output_details["dtype"] == np.int8 for i in interps):
+        return mean_outputs([i.predict_raw(feats) for i in interps]).argmax(axis=1)
+    return np.mean([i.predict_features(feats, settings) for i in interps], axis=0).argmax(axis=1)
 
 
 def labelled_files(folder: str | Path, classes: list[str], *,
@@ -145,7 +173,7 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     for name in ("int8", "float"):
         if name in out:
             print(format_report(out[name], title=f"{name:<6}"))
-    png = Path(png_out) if png_out else Path(model_path).parent / "confusion_eval.png"
+    png = Path(png_out) if png_out else run_folder(model_path) / "confusion_eval.png"
     plot_confusion(out["int8"], png, title=f"int8 on {Path(wavs).name}: "
                    f"accuracy {out['int8']['accuracy']:.3f}")
     print(f"kws: confusion matrix: {png}")
@@ -154,17 +182,19 @@ def evaluate_clips(model_path: str | Path, wavs: str | Path, *,
     return out
 
 
-def score_models(models: dict[str, bytes | None], feats: np.ndarray, labels: list[str],
-                 classes: list[str], settings: FrontendSettings, *,
+def score_models(models: dict[str, bytes | Sequence[bytes] | None], feats: np.ndarray,
+                 labels: list[str], classes: list[str], settings: FrontendSettings, *,
                  backend: str = "litert") -> dict[str, dict[str, Any]]:
-    """:func:`kws.metrics.report` of each model (name -> .tflite bytes; None is skipped) on
-    int8 features ``feats`` (N, frames, coeffs) whose labels are classes of the model."""
+    """:func:`kws.metrics.report` of each model (name -> .tflite bytes, or an ensemble's list
+    of them, :func:`predict_classes`; None is skipped) on int8 features ``feats`` (N, frames,
+    coeffs) whose labels are classes of the model."""
     y = np.array([classes.index(lab) for lab in labels])
     out = {}
     for name, blob in models.items():
         if blob is not None:
-            probs = ReferenceInterpreter(blob, backend=backend).predict_features(feats, settings)
-            out[name] = report(y, probs.argmax(axis=1), classes)
+            blobs = [blob] if isinstance(blob, bytes) else list(blob)
+            out[name] = report(y, predict_classes(blobs, feats, settings, backend=backend),
+                               classes)
     return out
 
 

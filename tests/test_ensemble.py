@@ -315,3 +315,28 @@ def test_clip_scores_of_an_ensemble_average_its_members(member_runs: list[Path],
     assert rep["float"]["accuracy"] == pytest.approx(float(np.mean(probs.argmax(axis=1) == y)))
     assert score(runs[0], feats, labels, FrontendSettings())["int8"]["accuracy"] == \
         pytest.approx(float(np.mean(raw[0].argmax(axis=1) == y)))
+
+
+def test_kws_eval_clips_of_an_ensemble(ensemble: Path, member_runs: list[Path], tmp_path: Path,
+                                       capsys) -> None:
+    """``kws eval ENS --wavs DIR`` scores the members' averaged int8 outputs (no float
+    models here: the int8 report only) and writes its confusion matrix into the folder."""
+    from kws.cli import main
+    from kws.evaluate import clip_features, labelled_files, predict_classes
+    from kws.frontend.settings import FrontendSettings
+    from kws.runtime.reference import ReferenceInterpreter
+    from tests.real_data import REAL_AUDIO
+
+    out = tmp_path / "eval.json"
+    assert main(["eval", str(ensemble), "--wavs", str(REAL_AUDIO), "--json", str(out)]) == 0
+    capsys.readouterr()
+    rep = json.loads(out.read_text())
+    assert "float" not in rep and (ensemble / "confusion_eval.png").is_file()
+    classes = ["_silence_", "_unknown_", "yes", "no"]
+    feats, labels, _ = clip_features(labelled_files(REAL_AUDIO, classes), FrontendSettings())
+    members = [(r / "model.tflite").read_bytes() for r in member_runs]
+    pred = predict_classes(members, feats, FrontendSettings())
+    raw = [ReferenceInterpreter(m).predict_raw(feats) for m in members]
+    assert np.array_equal(pred, mean_outputs(raw).argmax(axis=1))
+    y = np.array([classes.index(lab) for lab in labels])
+    assert rep["int8"]["accuracy"] == pytest.approx(float(np.mean(pred == y)))

@@ -169,6 +169,9 @@ def test_kws_ensemble_calibrates_on_the_averaged_outputs(trained, tmp_path, caps
     assert not any((tmp_path / n).exists() for n in ("one", "bad", "neg", ".neg.tmp"))
     assert main(["export", str(ens), "--blob", str(tmp_path / "x.blob")]) == 2
     assert "an ensemble (ensemble.json) has no single model.tflite" in capsys.readouterr().err
+    assert main(["firmware", "build", str(ens), "--out", str(tmp_path / "fw.elf"),
+                 "--blob-slot"]) == 2
+    assert "an ensemble cannot be a blob-slot firmware" in capsys.readouterr().err
     assert main(["export", str(ens), "--out", str(tmp_path / "c")]) == 0
     assert "with 2 members" in capsys.readouterr().out
     assert (tmp_path / "c" / "kws_member1.c").is_file()

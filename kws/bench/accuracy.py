@@ -63,15 +63,11 @@ from kws.bench import shared_dir
 from kws.data.augment import AugmentConfig, NoiseBank, make_silence
 from kws.data.manifest import BACKGROUND, SILENCE, model_class
 from kws.data.speech_commands import speech_commands_entries
-from kws.ensemble import mean_outputs
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
 from kws.run import (
     FLOAT_MODEL,
-    ensemble_members,
-    model_path,
-    read_float_model,
     read_labels,
     read_model,
 )
@@ -119,23 +115,16 @@ def real_validation(settings: FrontendSettings, *, seed: int = 0, split: str = "
 
 def score(run: Path, feats: np.ndarray, labels: list[str], settings: FrontendSettings
           ) -> dict[str, dict]:
-    """Reports of a run's int8 and float models on the features; an ensemble's (``kws
-    ensemble``) are those of its members' int8 outputs averaged (:func:`kws.ensemble.
-    mean_outputs`) and of their float probabilities averaged."""
-    files = ensemble_members(run) or (model_path(run),)
-    int8 = [ReferenceInterpreter(read_model(f)) for f in files]
-    classes = list(read_labels(run, num_classes=int8[0].num_classes))
+    """Reports of a run's int8 and float models on the features (an ensemble's: its members'
+    outputs averaged, :func:`kws.evaluate.predict_classes`)."""
+    from kws.evaluate import load_run, predict_classes
+
+    int8, flt, classes, _ = load_run(run)
+    if flt is None:
+        raise KwsError(f"{run}: a {FLOAT_MODEL} is missing (the float model is scored too)")
     y = np.array([classes.index(model_class(lab, classes)) for lab in labels])
-    flt = []
-    for f in files:
-        blob = read_float_model(f)
-        if blob is None:
-            raise KwsError(f"{f.parent / FLOAT_MODEL}: missing (the float model is scored too)")
-        flt.append(ReferenceInterpreter(blob))
-    raw = mean_outputs([m.predict_raw(feats) for m in int8])
-    probs = np.mean([m.predict_features(feats, settings) for m in flt], axis=0)
-    return {name: report(y, p.argmax(axis=1), classes, words=labels)
-            for name, p in (("int8", raw), ("float", probs))}
+    return {name: report(y, predict_classes(models, feats, settings), classes, words=labels)
+            for name, models in (("int8", int8), ("float", flt))}
 
 
 def _labels(run: Path) -> tuple[str, ...]:

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
 from kws.errors import KwsError
 
@@ -26,8 +25,6 @@ def run(args: argparse.Namespace) -> int:
                            engine=args.engine, workers=args.jobs, json_out=args.json,
                            png_out=args.png)
     else:
-        if Path(args.model).is_dir():
-            args.model = str(Path(args.model) / "model.tflite")
         evaluate_clips(args.model, args.wavs, labels_csv=args.labels, json_out=args.json,
                        png_out=args.png, backend=args.interpreter)
     return 0
@@ -39,7 +36,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                        description="Run the int8 model (reference kernels) and the float "
                                    "model on labelled clips, or slide it over a stream.")
     p.add_argument("model", help="RUN folder or RUN/model.tflite (labels.txt, settings.json "
-                                 "and detector.json beside it)")
+                                 "and detector.json beside it), or an ensemble folder (kws "
+                                 "ensemble)")
     p.add_argument("--wavs", default=None, help="folder of WAV/FLAC files, labelled by folder")
     p.add_argument("--labels", default=None, help="CSV path,label (instead of folder names)")
     p.add_argument("--interpreter", default="litert", choices=("litert", "micro"),

@@ -80,6 +80,9 @@ def build_blob_firmware(model_path: str | Path, out_elf: str | Path | None = Non
     from kws.simulate import detector_settings_for, load_run_model
 
     model = load_run_model(model_path)
+    if model.members:
+        raise KwsError(f"{model.path.parent}: an ensemble cannot be a blob-slot firmware (a "
+                       f"blob carries one model's weights); build it without --blob-slot")
     own = detector_settings_for(model)
     if detector is not None and detector != own:
         raise KwsError(f"{model.path}: a blob-slot firmware takes its detector settings from "
