@@ -73,6 +73,18 @@ def stream_library(stream_run_dir: Path, tmp_path_factory: pytest.TempPathFactor
     return _library(stream_run_dir, tmp_path_factory)
 
 
+def _strict_sanitized_lines(library: Path, build: Path, wav: Path) -> list[str]:
+    """The library's example built with -Wall -Wextra -Werror under ASan/UBSan, run on
+    ``wav``: its stdout lines."""
+    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
+             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
+    cmake_build(library, build, defines=[f"CMAKE_C_FLAGS={flags}"])
+    proc = subprocess.run([str(build / "wav_detect"), str(wav)], capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.splitlines()
+
+
 def test_library_layout_and_no_repository_references(library: Path) -> None:
     assert (library / "LICENSE").read_text().split()[:4] == ["Apache", "License", "Version",
                                                               "2.0,"]
@@ -93,13 +105,7 @@ def test_library_layout_and_no_repository_references(library: Path) -> None:
 def test_library_host_build_strict_and_sanitized_equals_kws_stream(
         library: Path, expected: tuple[Path, list[str]], tmp_path: Path) -> None:
     wav, lines = expected
-    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
-             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
-    cmake_build(library, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
-    proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == lines
+    assert _strict_sanitized_lines(library, tmp_path / "b", wav) == lines
 
 
 @needs_cmake
@@ -112,13 +118,7 @@ def test_library_of_a_streamable_model_steps_with_the_gate_and_equals_kws_stream
     assert "#define KWS_APP_MODEL_STREAM 1" in config
     assert "#define KWS_APP_GATE_ENABLED 1u" in config
     assert "#define KWS_APP_MODEL_EVERY_HOPS 1u" in config
-    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
-             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
-    cmake_build(stream_library, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
-    proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == lines
+    assert _strict_sanitized_lines(stream_library, tmp_path / "b", wav) == lines
 
 
 def test_streamable_run_word_class_is_never_reported(
@@ -199,10 +199,4 @@ def test_library_of_an_ensemble_equals_kws_stream(tmp_path: Path,
     lib = _library(ens, tmp_path_factory)
     assert {"kws_member0.c", "kws_member1.h", "kws_model.c"} <= {p.name for p in
                                                                  (lib / "src").iterdir()}
-    flags = ("-Wall -Wextra -Werror -std=c99 -fsanitize=address,undefined "
-             "-fno-sanitize-recover=all -fno-omit-frame-pointer")
-    cmake_build(lib, tmp_path / "b", defines=[f"CMAKE_C_FLAGS={flags}"])
-    proc = subprocess.run([str(tmp_path / "b" / "wav_detect"), str(wav)], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.splitlines() == lines
+    assert _strict_sanitized_lines(lib, tmp_path / "b", wav) == lines

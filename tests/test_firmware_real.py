@@ -225,43 +225,16 @@ def test_streaming_firmware_equals_python(tmp_path: Path, stream_run: Path,
     open, caught up when it reopens) prints every inference's output equal to the window model
     run by TFLite Micro on that window, and the same detection lines, decisions every hop."""
     from kws.data.labelled_stream import parity_stream
-    from kws.detect import DetectorSettings
-    from kws.device.pipeline import _build, parse_output_lines, run_firmware
     from kws.gate import GateSettings
-    from kws.simulate import (
-        detect_all,
-        detection_lines,
-        detector_settings_for,
-        is_streamable,
-        load_run_model,
-        posteriors,
-        tflm_model_fn,
-    )
+    from kws.simulate import detector_settings_for, is_streamable, load_run_model
 
     model = load_run_model(stream_run)
     assert is_streamable(model) and detector_settings_for(model).model_every_hops == 1
     samples, _ = parity_stream(real_audio, seconds=24.0, seed=7)
     samples = np.concatenate([samples[:16000 * 8], np.zeros(16000 * 3, np.int16),
                               samples[16000 * 8:]])
-    model_fn = tflm_model_fn(model, workers=1)
-    probe = DetectorSettings(labels=model.labels, thresholds=(256,) * 4, model_every_hops=1)
-    _, raw = posteriors(samples, frontend=model.frontend, detector=probe, model_fn=model_fn)
-    u = raw.astype(int) - model.output_zero_point
-    th = tuple(256 if lab.startswith("_") else max(1, int(np.percentile(u[:, i], 95)))
-               for i, lab in enumerate(model.labels))
-    det = DetectorSettings(labels=model.labels, thresholds=th, average_window=3,
-                           model_every_hops=1, refractory_ms=500, gate=GateSettings())
-    times, outputs = posteriors(samples, frontend=model.frontend, detector=det,
-                                model_fn=model_fn)
-    expected = detection_lines(detect_all(times, outputs, detector=det,
-                                          output_zero_point=model.output_zero_point))
-    elf = _build(model, det, tmp_path / "build", print_outputs=True, stream=True)
-    run = run_firmware(elf, samples, workdir=tmp_path / "run")
-    lines, got_t, got = parse_output_lines(run.lines, num_classes=4)
-    assert run.summary["overruns"] == 0 and run.summary["steps"] > 0
-    assert run.summary["skipped"] >= 100                # the silent stretch was gated
-    assert got_t.tolist() == times.tolist() and np.array_equal(got, outputs)
-    assert lines == expected and len(expected) >= 2
+    summary = _stepping_parity(tmp_path, model, samples, gate=GateSettings())
+    assert summary["skipped"] >= 100                # the silent stretch was gated
 
 
 def test_streaming_posteriors_python_step_equals_tflm(tmp_path: Path, stream_run: Path,
@@ -295,17 +268,32 @@ def test_ensemble_firmware_equals_python(tmp_path: Path, stream_run: Path,
     firmware steps both every hop and prints, for every inference, the mean of their outputs
     that the Python simulation computes, and the same detection lines."""
     from kws.data.labelled_stream import parity_stream
-    from kws.detect import DetectorSettings
-    from kws.device.pipeline import _build, parse_output_lines, run_firmware
+    from kws.device.pipeline import _build
     from kws.ensemble import create_ensemble
     from kws.runtime.testmodels import ensure_model
-    from kws.simulate import detect_all, detection_lines, load_run_model, posteriors, tflm_model_fn
+    from kws.simulate import detector_settings_for, load_run_model
 
     other = tmp_path / "tcn"
     shutil.copytree(stream_run, other)
     shutil.copyfile(ensure_model("stream_tcn"), other / "model.tflite")
     model = load_run_model(create_ensemble([stream_run, other], tmp_path / "ens"))
     samples, _ = parity_stream(real_audio, seconds=12.0, seed=9)
+    _stepping_parity(tmp_path, model, samples)
+    assert (tmp_path / "build" / "model" / "kws_member1.c").is_file()
+    single = load_run_model(stream_run)
+    assert _build(single, detector_settings_for(single), tmp_path / "build").is_file()
+    assert not list((tmp_path / "build" / "model").glob("kws_member*"))
+
+
+def _stepping_parity(tmp_path: Path, model, samples: np.ndarray, *, gate=None) -> dict:
+    """Thresholds at each keyword's 95th percentile (so that detections happen), then the
+    firmware built with the streaming step function and printing every output against the
+    simulation: the same inference times, int8 outputs and detection lines. Returns the
+    firmware's summary."""
+    from kws.detect import DetectorSettings
+    from kws.device.pipeline import _build, parse_output_lines, run_firmware
+    from kws.simulate import detect_all, detection_lines, posteriors, tflm_model_fn
+
     model_fn = tflm_model_fn(model, workers=1)
     probe = DetectorSettings(labels=model.labels, thresholds=(256,) * 4, model_every_hops=1)
     _, raw = posteriors(samples, frontend=model.frontend, detector=probe, model_fn=model_fn)
@@ -313,17 +301,15 @@ def test_ensemble_firmware_equals_python(tmp_path: Path, stream_run: Path,
     th = tuple(256 if lab.startswith("_") else max(1, int(np.percentile(u[:, i], 95)))
                for i, lab in enumerate(model.labels))
     det = DetectorSettings(labels=model.labels, thresholds=th, average_window=3,
-                           model_every_hops=1, refractory_ms=500)
+                           model_every_hops=1, refractory_ms=500, gate=gate)
     times, outputs = posteriors(samples, frontend=model.frontend, detector=det,
                                 model_fn=model_fn)
     expected = detection_lines(detect_all(times, outputs, detector=det,
                                           output_zero_point=model.output_zero_point))
     elf = _build(model, det, tmp_path / "build", print_outputs=True, stream=True)
-    assert (tmp_path / "build" / "model" / "kws_member1.c").is_file()
     run = run_firmware(elf, samples, workdir=tmp_path / "run")
     lines, got_t, got = parse_output_lines(run.lines, num_classes=4)
     assert run.summary["overruns"] == 0 and run.summary["steps"] > 0
     assert got_t.tolist() == times.tolist() and np.array_equal(got, outputs)
     assert lines == expected and len(expected) >= 2
-    single = _build(load_run_model(stream_run), det, tmp_path / "build", stream=True)
-    assert single.is_file() and not list((tmp_path / "build" / "model").glob("kws_member*"))
+    return run.summary

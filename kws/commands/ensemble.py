@@ -6,21 +6,20 @@ from __future__ import annotations
 
 import argparse
 
+from kws.commands.calibrate import add_calibration_arguments, recalibrate_with
+
 
 def run(args: argparse.Namespace) -> int:
     """Write the ensemble folder, calibrate its detector, print it."""
     from pathlib import Path
 
     from kws.ensemble import create_ensemble
-    from kws.train.detector import describe, recalibrate
+    from kws.train.detector import describe
 
     cal = []
 
     def calibrate(folder: Path) -> None:
-        cal.append(recalibrate(folder, negatives=args.negatives,
-                               target_fa_per_hour=args.target_fa_per_hour,
-                               tts_minutes=args.calibration_minutes, cache_dir=args.cache_dir,
-                               workers=args.jobs))
+        cal.append(recalibrate_with(str(folder), args))
 
     out = create_ensemble(args.runs, args.out, calibrate=None if args.no_calibrate else calibrate)
     print(f"kws: wrote {out} (an ensemble of {len(args.runs)} runs: {out}/ensemble.json)")
@@ -46,15 +45,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("runs", nargs="+", metavar="RUN",
                    help="RUN folders written by kws train, with the same classes and front end")
     p.add_argument("--out", required=True, help="the new ensemble folder")
-    p.add_argument("--negatives", default=None, metavar="DIR",
-                   help="calibrate on these keyword-free recordings, all of them (default: "
-                        "the calibration part of the first run's own --negatives)")
-    p.add_argument("--target-fa-per-hour", type=float, default=None,
-                   help="false accepts per hour to meet (default: the first run's)")
-    p.add_argument("--calibration-minutes", type=float, default=None,
-                   help="minutes of held-out TTS running speech (default: the first run's)")
-    p.add_argument("--cache-dir", default=None, help="corpus cache (default: the first run's)")
+    add_calibration_arguments(p, "the first run's")
     p.add_argument("--no-calibrate", action="store_true",
                    help="write the folder without a detector (kws calibrate ENS later)")
-    p.add_argument("--jobs", type=int, default=2, help="scoring processes")
     p.set_defaults(func=run)
