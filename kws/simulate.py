@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import os
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Sequence
 
@@ -86,13 +86,10 @@ def load_run_model(model_path: str | os.PathLike[str]) -> StreamModel:
                 raise KwsError(f"{m}: labels, front end or input/output quantization differ "
                                f"from {members[0]}'s")
         folder = run_folder(model_path)
-        if read_labels(folder, num_classes=len(first.labels)) != first.labels:
-            raise KwsError(f"{folder / 'labels.txt'}: differs from the members' labels")
-        return StreamModel(path=folder / ENSEMBLE,
-                           labels=read_labels(folder, num_classes=len(first.labels)),
-                           frontend=read_settings(folder),
-                           output_zero_point=first.output_zero_point,
-                           input_shape=first.input_shape, members=members)
+        if (read_labels(folder, num_classes=len(first.labels)), read_settings(folder)) != (
+                first.labels, first.frontend):
+            raise KwsError(f"{folder}: labels.txt or settings.json differ from the members'")
+        return replace(first, path=folder / ENSEMBLE, members=members)
     path = model_path_of(model_path)
     data = read_model(path)
     from tflite_micro import runtime
