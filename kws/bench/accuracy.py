@@ -66,11 +66,7 @@ from kws.data.speech_commands import speech_commands_entries
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.metrics import report
-from kws.run import (
-    FLOAT_MODEL,
-    read_labels,
-    read_model,
-)
+from kws.run import FLOAT_MODEL, read_labels, read_model
 from kws.runtime.reference import ReferenceInterpreter
 from kws.train.features import compute_features
 
