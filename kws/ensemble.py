@@ -88,16 +88,11 @@ def mean_outputs(members: Sequence[np.ndarray]) -> np.ndarray:
     return np.floor_divide(total + n // 2, n).astype(first.dtype)
 
 
-def _output_quantization(path: Path) -> tuple[tuple[int, ...], tuple[int, ...], str, float, int,
-                                              float, int]:
-    """(input shape, output shape, dtypes, input scale, input zero point, output scale, output
-    zero point) of an int8 .tflite model."""
+def _io_signature(path: Path) -> tuple:
+    """:meth:`kws.export.tflite_model.TfliteModel.io_signature` of a .tflite file."""
     from kws.export.tflite_model import parse_tflite
 
-    m = parse_tflite(read_model(path), name=str(path))
-    x, y = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
-    return (tuple(x.shape), tuple(y.shape), f"{x.dtype}/{y.dtype}", float(x.scale[0]),
-            int(x.zero_point[0]), float(y.scale[0]), int(y.zero_point[0]))
+    return parse_tflite(read_model(path), name=str(path)).io_signature()
 
 
 def create_ensemble(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLike[str], *,
@@ -142,11 +137,11 @@ def create_ensemble(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLi
             raise KwsError(f"{r}: is an ensemble; give its members instead")
         paths.append(model_path(r))
     first = paths[0]
-    quant = _output_quantization(first)
-    labels = read_labels(first, num_classes=int(np.prod(quant[1])))
+    quant = _io_signature(first)
+    labels = read_labels(first, num_classes=int(np.prod(quant[4])))
     settings = read_settings(first)
     for p in paths[1:]:
-        q = _output_quantization(p)
+        q = _io_signature(p)
         if q != quant:
             raise KwsError(f"{p}: input/output shape or quantization {q} differs from "
                            f"{first}'s {quant}")
@@ -154,8 +149,9 @@ def create_ensemble(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLi
             raise KwsError(f"{p}: labels differ from {first}'s ({', '.join(labels)})")
         if read_settings(p) != settings:
             raise KwsError(f"{p}: front-end settings differ from {first}'s")
-    if quant[2] != "INT8/INT8":
-        raise KwsError(f"{first}: the ensemble averages int8 outputs; the model is {quant[2]}")
+    if (quant[1], quant[5]) != ("INT8", "INT8"):
+        raise KwsError(f"{first}: the ensemble averages int8 outputs; the model is "
+                       f"{quant[1]}/{quant[5]}")
     stage = dest.with_name(f".{dest.name}.tmp")
     if stage.exists():
         shutil.rmtree(stage)

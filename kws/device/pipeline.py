@@ -58,7 +58,7 @@ def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block
     :mod:`kws.export.ensemble`) and build the app; ``stream``: run the streaming step function
     (None: when the export generated one, True: require it, False: the window model)."""
     from kws.export import export_model
-    from kws.export.ensemble import export_ensemble
+    from kws.export.ensemble import clear_members, export_ensemble
 
     if detector.labels != model.labels:
         raise KwsError(f"{model.path}: detector labels {detector.labels} differ from the "
@@ -66,8 +66,7 @@ def _build(model: StreamModel, detector: DetectorSettings, build: Path, *, block
     if model.members:
         exported = export_ensemble(model.members, build / "model", stream=stream)
     else:
-        for old in (build / "model").glob("kws_member*.[ch]"):   # an ensemble's, built before
-            old.unlink()
+        clear_members(build / "model")          # an ensemble's, built here before
         exported = export_model(model.path, build / "model", stream=stream)
     cfg = AppConfig(frontend=model.frontend, detector=detector,
                     output_zero_point=model.output_zero_point, block_ms=block_ms,

@@ -65,23 +65,17 @@ class EnsembleExport:
         return sum(m.macs for m in self.members)
 
 
-def _io(r: ExportResult) -> tuple:
-    m = r.model
-    x, y = m.tensors[m.inputs[0]], m.tensors[m.outputs[0]]
-    return (x.shape, x.dtype, float(x.scale[0]), int(x.zero_point[0]),
-            y.shape, y.dtype, float(y.scale[0]), int(y.zero_point[0]))
-
-
 def _check(members: list[ExportResult], files: Sequence[Path]) -> None:
     first = members[0]
+    want = (first.model.io_signature(), first.labels, first.settings_hash)
     for f, r in zip(files, members):
         if r.arena.state is not None and r.arena.state.stateful:
             raise KwsError(f"{f}: keeps its own state (resource variables); an ensemble's "
                            f"members must not")
-        if _io(r)[1] != "INT8" or _io(r)[5] != "INT8":
+        io = r.model.io_signature()
+        if (io[1], io[5]) != ("INT8", "INT8"):
             raise KwsError(f"{f}: an ensemble averages int8 outputs of int8 inputs")
-        if (_io(r), r.labels, r.settings_hash) != (_io(first), first.labels,
-                                                     first.settings_hash):
+        if (io, r.labels, r.settings_hash) != want:
             raise KwsError(f"{f}: input, output, labels or front end differ from {files[0]}'s")
     streams = [r.stream for r in members]
     if any(s is not None for s in streams) and not all(s is not None for s in streams):
@@ -306,6 +300,13 @@ kws_status_t kws_model_step(void *state, size_t state_len, const int8_t *frame,
     return "".join(parts)
 
 
+def clear_members(out_dir: Path) -> None:
+    """Remove the member files an earlier ensemble export left in ``out_dir`` (the firmware
+    compiles every ``kws_member*.c`` beside ``kws_model.c``)."""
+    for old in Path(out_dir).glob(MEMBER.format("*") + ".[ch]"):
+        old.unlink()
+
+
 def export_ensemble(model_files: Sequence[str | Path], out_dir: str | Path, *,
                     stream: bool | None = None, prepare: bool = False) -> EnsembleExport:
     """Export the members and the ensemble's ``kws_model.h/.c`` into ``out_dir``.
@@ -329,8 +330,7 @@ def export_ensemble(model_files: Sequence[str | Path], out_dir: str | Path, *,
         raise KwsError("ensemble export: give two or more models")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    for old in out.glob("kws_member*.[ch]"):
-        old.unlink()
+    clear_members(out)
     members = [export_model(f, out, stream=stream, prepare=prepare, name=MEMBER.format(i))
                for i, f in enumerate(files)]
     _check(members, files)

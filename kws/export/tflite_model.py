@@ -84,6 +84,13 @@ class TfliteModel:
     outputs: list[int]
     subgraphs: list[Subgraph] = dataclasses.field(default_factory=list)  # index 1, 2, ...
 
+    def io_signature(self) -> tuple:
+        """(shape, dtype name, scale, zero point) of the input, then of the output: what two
+        models must share to take the same features and give comparable outputs."""
+        x, y = self.tensors[self.inputs[0]], self.tensors[self.outputs[0]]
+        return (x.shape, x.dtype, float(x.scale[0]), int(x.zero_point[0]),
+                y.shape, y.dtype, float(y.scale[0]), int(y.zero_point[0]))
+
 
 def _enum_names(cls: Any) -> dict[int, str]:
     return {v: k for k, v in vars(cls).items() if not k.startswith("_") and isinstance(v, int)}
