@@ -6,8 +6,9 @@ An ensemble folder (``kws ensemble RUN RUN [RUN...] --out ENS``) is a RUN folder
 
 ========================  ===========================================================
 ``ensemble.json``         ``{"members": ["members/0", "members/1", ...]}``
-``members/<i>/``          each member's ``model.tflite`` (``model_float.tflite``),
-                          ``labels.txt``, ``settings.json``
+``members/<i>/``          each member's ``model.tflite`` (``model_float.tflite``,
+                          ``model.keras``: a ``--teacher``), ``labels.txt``,
+                          ``settings.json``
 ``labels.txt``            the members' labels (equal in every member)
 ``settings.json``         the members' front end (equal in every member)
 ``config.json``           the first member's training configuration (its calibration audio)
@@ -37,6 +38,7 @@ from kws.run import (
     CONFIG,
     ENSEMBLE,
     FLOAT_MODEL,
+    KERAS_MODEL,
     LABELS,
     MODEL,
     SETTINGS,
@@ -176,7 +178,7 @@ def _write(stage: Path, paths: Sequence[Path], runs: Sequence[str | os.PathLike[
         m = stage / "members" / str(i)
         m.mkdir(parents=True)
         shutil.copyfile(p, m / MODEL)
-        for f in (FLOAT_MODEL, LABELS, SETTINGS):
+        for f in (FLOAT_MODEL, KERAS_MODEL, LABELS, SETTINGS):
             if (p.parent / f).is_file():
                 shutil.copyfile(p.parent / f, m / f)
         names.append(f"members/{i}")

@@ -48,6 +48,7 @@ __all__ = ["MODEL", "FLOAT_MODEL", "LABELS", "SETTINGS", "DETECTOR", "METRICS", 
 
 MODEL = "model.tflite"
 FLOAT_MODEL = "model_float.tflite"
+KERAS_MODEL = "model.keras"
 LABELS = "labels.txt"
 SETTINGS = "settings.json"
 DETECTOR = "detector.json"

@@ -11,10 +11,11 @@ import numpy as np
 import pytest
 
 from kws.data.speech_commands import speech_commands_entries
+from kws.ensemble import create_ensemble
 from kws.errors import KwsError
 from kws.frontend.settings import FrontendSettings
 from kws.train import trainer
-from kws.train.trainer import TrainConfig, train
+from kws.train.trainer import TrainConfig, check_config, train
 from tests.tiny_data import make_tiny_speech_commands
 
 pytest.importorskip("tensorflow")
@@ -434,12 +435,25 @@ def test_distillation_from_a_teacher_ensemble(trained, tiny, tmp_path) -> None:
                        atol=1e-5)
     with pytest.raises(KwsError, match="classes"):
         distill.load_teachers([run], classes=list(reversed(classes)), settings=settings)
-    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, teacher=f"{run},{run}",
+    # a kws ensemble folder stands for its members (their Keras models copied in), in order
+    ens = create_ensemble([run, run], tmp_path / "ens")
+    members = [str(ens / "members" / "0"), str(ens / "members" / "1")]
+    assert distill.teacher_runs(f"{ens}") == members
+    assert distill.teacher_runs(f"{run},{ens}") == [str(run)] + members
+    assert np.array_equal(distill.distilled(fs, distill.teacher_runs(str(ens)), classes=classes,
+                                            settings=settings, weight=0.5,
+                                            temperature=1.0).soft, soft)
+    cfg = tiny_config(tiny, tmp_path / "r", tmp_path / "c", epochs=1, teacher=str(ens),
                       teacher_weight=0.7, mining_rounds=1, mining_minutes=0.2,
                       mining_epochs=1, calibration_minutes=0.0)
     student = train(cfg)
     assert student["splits"]["validation"]["int8"]["count"] > 0
-    assert json.loads((tmp_path / "r" / "config.json").read_text())["teacher"] == f"{run},{run}"
+    assert json.loads((tmp_path / "r" / "config.json").read_text())["teacher"] == str(ens)
+    # a teacher without its Keras model is refused before any feature is computed
+    (ens / "members" / "1" / "model.keras").unlink()
+    for bad in (str(ens), str(tmp_path / "no-such-run")):
+        with pytest.raises(KwsError, match="teacher model not found"):
+            check_config(dataclasses.replace(cfg, teacher=bad))
 
 
 def test_label_smoothing_trains_and_resumes(tiny, tmp_path) -> None:

@@ -110,9 +110,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "speakers (basic plus VTLP, pitch, tempo, simulated rooms, microphone "
                         "EQ and band limits); auto (default): speakers for --data synth, "
                         "basic for recorded data")
-    p.add_argument("--teacher", default=None, metavar="RUN[,RUN...]|openwakeword",
+    p.add_argument("--teacher", default=None, metavar="RUN[,RUN...]|ENS|openwakeword",
                    help="distil from trained RUN folders (a larger model or an ensemble with "
-                        "the same words and front end), or from openWakeWord's pretrained "
+                        "the same words and front end; a kws ensemble folder ENS stands for "
+                        "its members), or from openWakeWord's pretrained "
                         "speech embedding (openwakeword): their soft outputs are mixed into "
                         "the targets")
     p.add_argument("--label-smoothing", type=float, default=d.label_smoothing,

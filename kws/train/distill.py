@@ -1,7 +1,8 @@
 """Knowledge distillation: a teacher's soft outputs mixed into the training targets.
 
 A teacher is one or more trained RUN folders (a larger model, or an ensemble of models trained
-on the same data): their float Keras models (``RUN/model.keras``) score every pre-generated
+on the same data; an ensemble folder of ``kws ensemble`` stands for its members): their float
+Keras models (``RUN/model.keras``) score every pre-generated
 augmented copy of every training clip once, the probabilities are averaged over the teachers,
 softened by a temperature and mixed with the one-hot labels,
 
@@ -88,6 +89,24 @@ def mix_targets(labels: np.ndarray, teacher: np.ndarray, *, weight: float,
     return (1.0 - weight) * onehot + weight * soften(teacher, temperature)
 
 
+def teacher_model_file(run: str | Path) -> Path:
+    """A teacher RUN folder's float Keras model.
+
+    Raises
+    ------
+    KwsError
+        The folder has none.
+    """
+    from kws.run import KERAS_MODEL
+
+    model_file = Path(run) / KERAS_MODEL
+    if not model_file.is_file():
+        raise KwsError(f"{model_file}: teacher model not found (the float Keras model that "
+                       "kws train writes; an ensemble made before kws ensemble copied it: "
+                       "make it again)", argument="teacher")
+    return model_file
+
+
 def load_teachers(runs: Sequence[str | Path], *, classes: list[str],
                   settings: FrontendSettings) -> list[Any]:
     """The float Keras models of the teacher RUN folders.
@@ -104,9 +123,7 @@ def load_teachers(runs: Sequence[str | Path], *, classes: list[str],
     models = []
     for run in runs:
         path = Path(run)
-        model_file = path / "model.keras"
-        if not model_file.is_file():
-            raise KwsError(f"{model_file}: teacher model not found", argument="teacher")
+        model_file = teacher_model_file(path)
         labels = list(read_labels(path, num_classes=len(classes)))
         if labels != classes:
             raise KwsError(f"{path}: teacher classes {labels} differ from the run's {classes}",
@@ -175,8 +192,22 @@ def teacher_targets(fs: FeatureSet, spec: str, *, examples: Sequence[Any], class
 
 
 def teacher_runs(spec: str) -> list[str]:
-    """The RUN folders of a ``--teacher`` value (comma-separated: an ensemble)."""
-    runs = [s.strip() for s in spec.split(",") if s.strip()]
+    """The RUN folders of a ``--teacher`` value (comma-separated: an ensemble); an ensemble
+    folder (``kws ensemble``) stands for its member folders, in order.
+
+    Raises
+    ------
+    KwsError
+        No folder given, or an ensemble folder's ``ensemble.json`` is bad.
+    """
+    from kws.run import ensemble_members
+
+    runs: list[str] = []
+    for s in spec.split(","):
+        if not s.strip():
+            continue
+        members = ensemble_members(s.strip())
+        runs += [str(m.parent) for m in members] if members else [s.strip()]
     if not runs:
         raise KwsError("needs at least one RUN folder", argument="teacher")
     return runs

@@ -74,7 +74,8 @@ class TrainConfig:
     models on (:func:`kws.evaluate.real_speech_accuracy`); ``"auto"``: with ``data="synth"``,
     :func:`kws.paths.real_speech_dir` when there is one; None: no real-speech figure.
     ``augment``: the augmentation recipe (see :func:`augment_name`). ``teacher``: trained RUN
-    folders (comma-separated: an ensemble) or ``openwakeword`` (a pretrained embedding) whose
+    folders (comma-separated: an ensemble; a ``kws ensemble`` folder for its members) or
+    ``openwakeword`` (a pretrained embedding) whose
     outputs are mixed into the targets with weight ``teacher_weight``
     (:mod:`kws.train.distill`).
     ``time_mask`` / ``freq_mask``: SpecAugment-style masking of the int8 feature maps shown
@@ -452,6 +453,13 @@ def check_config(cfg: TrainConfig) -> None:
     if cfg.label_smoothing > 0 and cfg.teacher:
         raise KwsError("label smoothing and a teacher both soften the targets; use one",
                        argument="label_smoothing")
+    if cfg.teacher:
+        from kws.train.distill import teacher_model_file, teacher_runs
+        from kws.train.embedding_teacher import TEACHER_NAME
+
+        if cfg.teacher.strip() != TEACHER_NAME:
+            for run in teacher_runs(cfg.teacher):     # before any feature is computed
+                teacher_model_file(run)
     if cfg.average_epochs < 0:
         raise KwsError(f"must be at least 0 (got {cfg.average_epochs})",
                        argument="average_epochs")
