@@ -63,3 +63,30 @@ def test_every_installed_voice_of_every_engine_is_drawn(monkeypatch) -> None:
     w = {e: sd.ENGINE_WEIGHTS[e] for e in voices}
     for e in voices:
         assert share[e] == pytest.approx(w[e] / sum(w.values()), abs=0.03)
+
+
+def test_piper_renders_the_same_on_two_threads() -> None:
+    """piper's voice is loaded once per thread (two threads render at once), and a clip is
+    the same float for float whichever thread renders it, and in whatever order."""
+    import concurrent.futures
+    import threading
+
+    from kws.data import tts
+
+    if not tts.piper_available():
+        pytest.skip("piper or its voice is not installed")
+    reqs = [tts.Request(text, "joe", speed=speed)
+            for text, speed in (("yes", 1.0), ("no", 0.8), ("left", 1.25), ("go", 1.1))]
+    alone = [tts._Piper.get().speak(r) for r in reqs]
+    seen: dict[int, int] = {}
+
+    def speak(r: tts.Request) -> np.ndarray:
+        voice = tts._Piper.get()
+        seen[threading.get_ident()] = id(voice)
+        return voice.speak(r)
+
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        both = list(pool.map(speak, reqs[::-1] * 2))[::-1]
+    for a, b in zip(alone * 2, both):
+        assert np.array_equal(a, b) and len(a) > 1000
+    assert len(set(seen.values())) == len(seen) and id(tts._Piper.get()) not in seen.values()

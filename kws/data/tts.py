@@ -46,6 +46,7 @@ import os
 import shutil
 import subprocess
 import tempfile
+import threading
 import zlib
 from pathlib import Path
 from typing import Callable, Sequence
@@ -344,7 +345,11 @@ def _piper_model() -> str | None:
 
 
 class _Piper:
-    _instance: "_Piper | None" = None
+    """The piper voice, loaded once per thread: two threads render two clips at once (an ONNX
+    Runtime session with one thread each, so each clip is computed the same way whichever
+    thread renders it)."""
+
+    _local = threading.local()
 
     def __init__(self) -> None:
         model = _piper_model()
@@ -369,9 +374,10 @@ class _Piper:
 
     @classmethod
     def get(cls) -> "_Piper":
-        if cls._instance is None:
-            cls._instance = cls()
-        return cls._instance
+        voice = getattr(cls._local, "voice", None)
+        if voice is None:
+            voice = cls._local.voice = cls()
+        return voice
 
     def speak(self, req: Request) -> np.ndarray:
         from piper import SynthesisConfig  # type: ignore[import-not-found]
