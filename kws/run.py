@@ -40,7 +40,8 @@ from kws.errors import KwsError
 from kws.fileio import write_bytes_atomic, write_text_atomic
 from kws.frontend.settings import FrontendSettings
 
-__all__ = ["MODEL", "FLOAT_MODEL", "KERAS_MODEL", "LABELS", "SETTINGS", "DETECTOR", "METRICS", "model_path",
+__all__ = ["MODEL", "FLOAT_MODEL", "KERAS_MODEL", "LABELS", "SETTINGS", "DETECTOR", "METRICS",
+           "model_path",
            "run_folder", "read_model", "read_float_model", "read_labels", "read_settings",
            "find_settings", "read_settings_file",
            "read_detector", "read_metrics", "write_run", "write_detector", "write_metrics",
