@@ -287,11 +287,14 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
                               "--cache-dir", str(tmp_path / "c")])
     with pytest.raises(KwsError, match="zebra"):
         args.func(args)
-    # the recipe's default: stream negatives (TrainConfig alone trains without them)
-    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig
+    # the recipe's defaults: stream negatives and 2,000 clips per keyword (TrainConfig alone
+    # trains without negatives, on 1,000)
+    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, RECIPE_PER_WORD, TrainConfig
 
     args = parser.parse_args(["train", "--words", "yes,no"])
     assert args.negative_minutes == RECIPE_NEGATIVE_MINUTES == 30.0
+    assert args.per_word == RECIPE_PER_WORD == 2000
+    assert TrainConfig(words=["yes"]).per_word == 1000
     assert args.model == TrainConfig(words=["yes"]).model == "tcn-stream-max"
     assert TrainConfig(words=["yes"]).negative_minutes == 0.0
     assert args.word_classes == TrainConfig(words=["yes"]).word_classes == "none"

@@ -25,7 +25,7 @@ def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
     from kws.data.labelled_stream import make_stream, write_events
     from kws.data.synth import synthesize_corpus
     from kws.device.pipeline import run_firmware_demo
-    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig, train
+    from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, RECIPE_PER_WORD, TrainConfig, train
 
     t0 = time.monotonic()
     run_dir = out / "run"
@@ -37,7 +37,8 @@ def run_demo(*, out: Path, words: list[str], epochs: int | None, seconds: float,
         if model:
             kwargs["model"] = model
         train(TrainConfig(words=words, out=str(run_dir), seed=seed,
-                          negative_minutes=RECIPE_NEGATIVE_MINUTES, **kwargs))
+                          negative_minutes=RECIPE_NEGATIVE_MINUTES, per_word=RECIPE_PER_WORD,
+                          **kwargs))
     t_train = time.monotonic() - t0
 
     print("== 2/5 held-out test stream: new synthetic voices (another seed) in noise")

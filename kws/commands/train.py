@@ -6,7 +6,7 @@ import argparse
 
 from kws.data.augment import AUGMENT_PRESETS
 from kws.models import MODELS
-from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, TrainConfig
+from kws.train.trainer import RECIPE_NEGATIVE_MINUTES, RECIPE_PER_WORD, TrainConfig
 
 
 def run(args: argparse.Namespace) -> int:
@@ -60,7 +60,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--batch-size", type=int, default=d.batch_size)
     p.add_argument("--copies", type=int, default=d.copies,
                    help="pre-generated augmented copies per training clip")
-    p.add_argument("--per-word", type=int, default=d.per_word,
+    p.add_argument("--per-word", type=int, default=RECIPE_PER_WORD,
                    help="synthetic clips per keyword (--data synth)")
     p.add_argument("--unknown-percent", type=float, default=d.unknown_percent,
                    help="_unknown_ clips, %% of the keyword clips")
