@@ -60,8 +60,8 @@ def default_cache() -> Path:
 RECIPE_NEGATIVE_MINUTES = 30.0
 #: Synthetic clips per keyword (and as many ``_unknown_`` clips per keyword) that ``kws train``
 #: and ``kws demo`` synthesize by default (``--per-word``): 2,000 against 1,000 missed fewer
-#: real keywords at every false-accept budget on three seeds (README, "measured in session
-#: 12"), at about two more minutes of synthesis and features from a cold cache.
+#: real keywords at every false-accept budget on average over three seeds (README, "The
+#: synthetic corpus's engine mix"), for more synthesis and feature time from a cold cache.
 #: :class:`TrainConfig` keeps 1,000 for library callers, as above.
 RECIPE_PER_WORD = 2000
 
