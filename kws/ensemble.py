@@ -28,7 +28,7 @@ import json
 import os
 import shutil
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import TYPE_CHECKING, Any, Callable, Sequence
 
 import numpy as np
 
@@ -48,6 +48,9 @@ from kws.run import (
     read_model,
     read_settings,
 )
+
+if TYPE_CHECKING:
+    from kws.export.tflite_model import IoSignature
 
 #: Largest number of members (the C wrapper sums int8 outputs in int32; the device pays one
 #: model step per member per hop).
@@ -90,7 +93,7 @@ def mean_outputs(members: Sequence[np.ndarray]) -> np.ndarray:
     return np.floor_divide(total + n // 2, n).astype(first.dtype)
 
 
-def _io_signature(path: Path) -> tuple:
+def _io_signature(path: Path) -> IoSignature:
     """:meth:`kws.export.tflite_model.TfliteModel.io_signature` of a .tflite file."""
     from kws.export.tflite_model import parse_tflite
 
@@ -140,7 +143,7 @@ def create_ensemble(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLi
         paths.append(model_path(r))
     first = paths[0]
     quant = _io_signature(first)
-    labels = read_labels(first, num_classes=int(np.prod(quant[4])))
+    labels = read_labels(first, num_classes=int(np.prod(quant.output_shape)))
     settings = read_settings(first)
     for p in paths[1:]:
         q = _io_signature(p)
@@ -151,9 +154,9 @@ def create_ensemble(runs: Sequence[str | os.PathLike[str]], out: str | os.PathLi
             raise KwsError(f"{p}: labels differ from {first}'s ({', '.join(labels)})")
         if read_settings(p) != settings:
             raise KwsError(f"{p}: front-end settings differ from {first}'s")
-    if (quant[1], quant[5]) != ("INT8", "INT8"):
+    if not quant.int8:
         raise KwsError(f"{first}: the ensemble averages int8 outputs; the model is "
-                       f"{quant[1]}/{quant[5]}")
+                       f"{quant.input_dtype}/{quant.output_dtype}")
     stage = dest.with_name(f".{dest.name}.tmp")
     if stage.exists():
         shutil.rmtree(stage)

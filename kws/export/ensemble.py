@@ -73,7 +73,7 @@ def _check(members: list[ExportResult], files: Sequence[Path]) -> None:
             raise KwsError(f"{f}: keeps its own state (resource variables); an ensemble's "
                            f"members must not")
         io = r.model.io_signature()
-        if (io[1], io[5]) != ("INT8", "INT8"):
+        if not io.int8:
             raise KwsError(f"{f}: an ensemble averages int8 outputs of int8 inputs")
         if (io, r.labels, r.settings_hash) != want:
             raise KwsError(f"{f}: input, output, labels or front end differ from {files[0]}'s")

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -73,6 +73,24 @@ class Subgraph:
     outputs: list[int]
 
 
+class IoSignature(NamedTuple):
+    """A model's first input and first output (:meth:`TfliteModel.io_signature`)."""
+
+    input_shape: tuple[int, ...]
+    input_dtype: str
+    input_scale: float
+    input_zero_point: int
+    output_shape: tuple[int, ...]
+    output_dtype: str
+    output_scale: float
+    output_zero_point: int
+
+    @property
+    def int8(self) -> bool:
+        """Int8 in and int8 out (what an ensemble averages)."""
+        return self.input_dtype == self.output_dtype == "INT8"
+
+
 @dataclasses.dataclass
 class TfliteModel:
     """The main subgraph (subgraph 0) of a .tflite model, and its other subgraphs."""
@@ -84,12 +102,12 @@ class TfliteModel:
     outputs: list[int]
     subgraphs: list[Subgraph] = dataclasses.field(default_factory=list)  # index 1, 2, ...
 
-    def io_signature(self) -> tuple:
-        """(shape, dtype name, scale, zero point) of the input, then of the output: what two
+    def io_signature(self) -> IoSignature:
+        """Shape, dtype name, scale and zero point of the input and of the output: what two
         models must share to take the same features and give comparable outputs."""
         x, y = self.tensors[self.inputs[0]], self.tensors[self.outputs[0]]
-        return (x.shape, x.dtype, float(x.scale[0]), int(x.zero_point[0]),
-                y.shape, y.dtype, float(y.scale[0]), int(y.zero_point[0]))
+        return IoSignature(tuple(x.shape), x.dtype, float(x.scale[0]), int(x.zero_point[0]),
+                           tuple(y.shape), y.dtype, float(y.scale[0]), int(y.zero_point[0]))
 
 
 def _enum_names(cls: Any) -> dict[int, str]:
