@@ -298,6 +298,7 @@ def test_cli_train_parses_and_fails_cleanly(tiny, tmp_path, capsys) -> None:
     assert args.model == TrainConfig(words=["yes"]).model == "tcn-stream-max"
     assert TrainConfig(words=["yes"]).negative_minutes == 0.0
     assert args.word_classes == TrainConfig(words=["yes"]).word_classes == "none"
+    assert args.freq_mask is None       # resolved by the data: kws.train.trainer.freq_mask_of
     args = parser.parse_args(["train", "--words", "yes,no", "--data", "speech-commands",
                               "--data-dir", str(tiny), "--out", str(tmp_path / "r2"),
                               "--cache-dir", str(tmp_path / "c"), "--word-classes", "go,stop"])
@@ -333,6 +334,34 @@ def test_spec_mask_bands():
             assert cols[-1] - cols[0] + 1 == len(cols)
         changed += diff.any()
     assert changed > 48
+
+
+def test_freq_mask_default_by_data() -> None:
+    """freq_mask None (the default) masks up to 2 coefficients for synthetic speech and none
+    for recorded datasets; a given width wins; negative widths are refused."""
+    from kws.train.features import FeatureSet
+
+    synth = TrainConfig(words=["yes", "no"])
+    real = TrainConfig(words=["yes", "no"], data="speech-commands")
+    assert synth.freq_mask is None and trainer.freq_mask_of(synth) == trainer.SYNTH_FREQ_MASK == 2
+    assert trainer.freq_mask_of(real) == 0
+    assert trainer.freq_mask_of(dataclasses.replace(synth, freq_mask=0)) == 0
+    assert trainer.freq_mask_of(dataclasses.replace(real, freq_mask=3)) == 3
+    st = FrontendSettings()
+    x = np.random.default_rng(2).integers(-128, 128, (32, 2, st.num_frames, st.num_outputs)
+                                          ).astype(np.int8)
+    fs = FeatureSet(x, np.arange(32) % 4, [])
+    masked, _ = trainer._epoch_data(fs, synth, 0, st)
+    plain, _ = trainer._epoch_data(fs, dataclasses.replace(synth, freq_mask=0), 0, st)
+    recorded, _ = trainer._epoch_data(fs, real, 0, st)
+    assert np.array_equal(plain, recorded) and not np.array_equal(masked, plain)
+    # only whole coefficient bands differ, at most 2 wide
+    for a, b in zip(masked[..., 0], plain[..., 0]):
+        cols = np.flatnonzero((a != b).any(axis=0))
+        assert len(cols) <= 2
+    for name in ("freq_mask", "time_mask"):
+        with pytest.raises(KwsError, match="at least 0"):
+            check_config(dataclasses.replace(synth, **{name: -1}))
 
 
 def test_negatives_and_a_mining_round(tiny, tmp_path) -> None:

@@ -102,7 +102,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--time-mask", type=int, default=d.time_mask,
                    help="SpecAugment: widest band of frames masked per example (0: off)")
     p.add_argument("--freq-mask", type=int, default=d.freq_mask,
-                   help="SpecAugment: widest band of coefficients masked per example (0: off)")
+                   help="SpecAugment: widest band of coefficients masked per example (0: off; "
+                        "default 2 for synthetic speech, 0 otherwise)")
     p.add_argument("--calibration-minutes", type=float, default=d.calibration_minutes,
                    help="minutes of held-out TTS running speech for calibration (0: none)")
     p.add_argument("--augment", default=d.augment, choices=("auto",) + AUGMENT_PRESETS,
