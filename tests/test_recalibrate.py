@@ -175,3 +175,97 @@ def test_kws_ensemble_calibrates_on_the_averaged_outputs(trained, tmp_path, caps
     assert main(["export", str(ens), "--out", str(tmp_path / "c")]) == 0
     assert "with 2 members" in capsys.readouterr().out
     assert (tmp_path / "c" / "kws_member1.c").is_file()
+
+
+def test_held_out_speech_is_perturbed_as_the_runs_training_clips() -> None:
+    """Synthetic runs (the ``speakers`` recipe) calibrate on held-out speech heard through
+    other speakers, rooms and microphones; recorded datasets and ``--augment basic`` do not."""
+    from kws.data.speakers import SpeakerConfig
+    from kws.train.trainer import TrainConfig
+
+    assert detector.held_out_speaker(TrainConfig(words=["yes"])) == SpeakerConfig()
+    assert detector.held_out_speaker(TrainConfig(words=["yes"], augment="basic")) is None
+    assert detector.held_out_speaker(TrainConfig(words=["yes"], data="speech-commands")) is None
+    assert detector.held_out_speaker(TrainConfig(words=["yes"], data="speech-commands",
+                                                 augment="speakers")) == SpeakerConfig()
+
+
+def test_keyword_stream_with_speakers_keeps_its_events_and_changes_the_voices(trained) -> None:
+    from kws.data.augment import synthetic_background
+    from kws.data.speakers import SpeakerConfig
+    from kws.train.trainer import default_cache, read_config, resolve_examples
+
+    cfg = read_config(trained)
+    examples, _, _ = resolve_examples(cfg, Path(cfg.cache_dir or default_cache()))
+    noise = synthetic_background(part="heldout")
+    plain, ev = detector.keyword_stream(examples, cfg.words, noise, seed=0)
+    spk = SpeakerConfig(rooms=4)
+    a, ev_a = detector.keyword_stream(examples, cfg.words, noise, seed=0, speaker=spk)
+    b, ev_b = detector.keyword_stream(examples, cfg.words, noise, seed=0, speaker=spk)
+    assert ev_a == ev_b and len(a) == len(plain) == len(b)
+    assert np.array_equal(a, b)                          # seeded: the same stream again
+    assert not np.array_equal(a, plain)
+    # the same clips in the same order; their lengths change with the tempo and the room
+    assert [lab for *_, lab in ev_a] == [lab for *_, lab in ev]
+    assert ev_a[0][0] == ev[0][0]
+    changed = sum(abs((e1 - s1) - (e0 - s0)) > 1e-3 for (s0, e0, _), (s1, e1, _)
+                  in zip(ev, ev_a))
+    assert changed >= len(ev) // 2
+
+
+def test_heldout_tts_speech_gets_speakers_and_noise_user_audio_does_not(tmp_path,
+                                                                       monkeypatch) -> None:
+    import kws.data.running_speech as rs
+    from kws.data.augment import synthetic_background
+    from kws.data.speakers import SpeakerConfig
+
+    t = np.arange(8 * 16000) / 16000
+    speech = np.clip(8000 * np.sin(2 * np.pi * 300 * t) * ((t % 0.5) < 0.3), -32768,
+                     32767).astype(np.int16)
+    calls = []
+
+    def fake_running_speech(**kw):
+        calls.append(kw)
+        return speech.copy()
+
+    monkeypatch.setattr(rs, "running_speech", fake_running_speech)
+    _negatives(tmp_path / "negs", 2)
+    kw = dict(words=["yes"], cache=tmp_path, seed=1, negatives=str(tmp_path / "negs"),
+              tts_minutes=0.1, negatives_part="all")
+    plain = detector.heldout_negatives(**kw)
+    spk = SpeakerConfig(rooms=4)
+    noise = synthetic_background(part="heldout")
+    a = detector.heldout_negatives(**kw, speaker=spk, noise=noise)
+    b = detector.heldout_negatives(**kw, speaker=spk, noise=noise)
+    assert [n for n, _ in plain][-1] == "TTS running speech"
+    assert [n for n, _ in a][-1] == "TTS running speech (speakers and noise)"
+    assert np.array_equal(plain[-1][1], speech)
+    for (n0, x0), (n1, x1) in zip(plain[:-1], a[:-1]):      # the user's audio: as recorded
+        assert n0 == n1 and np.array_equal(x0, x1)
+    assert np.array_equal(a[-1][1], b[-1][1]) and not np.array_equal(a[-1][1][:len(speech)],
+                                                                     speech[:len(a[-1][1])])
+    # the pauses between the bursts now hold noise
+    pauses = (t % 0.5 > 0.35) & (t % 0.5 < 0.45)
+    assert np.abs(a[-1][1][:len(t)][pauses[:len(a[-1][1])]]).mean() > 0
+    assert all(c["seed"] == detector.CALIBRATION_SEED + 1 for c in calls)
+
+
+def test_recalibration_of_a_synthetic_run_perturbs_its_held_out_speech(trained, tmp_path,
+                                                                       monkeypatch) -> None:
+    from kws.data.speakers import SpeakerConfig
+
+    run = tmp_path / "run"
+    shutil.copytree(trained, run)
+    seen = []
+
+    class Cal:
+        def summary(self):
+            return {}
+
+    monkeypatch.setattr(detector, "calibrate_run", lambda run, **kw: seen.append(kw) or Cal())
+    detector.recalibrate(run)
+    assert seen[-1]["speaker"] is None                  # recorded speech, basic recipe
+    cfg = json.loads((run / "config.json").read_text())
+    (run / "config.json").write_text(json.dumps({**cfg, "augment": "speakers"}))
+    detector.recalibrate(run)
+    assert seen[-1]["speaker"] == SpeakerConfig()

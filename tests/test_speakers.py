@@ -160,3 +160,37 @@ def test_speaker_recipe_in_augment_clip() -> None:
             for s in (0, 0, 1)]
     assert all(o.dtype == np.int16 and o.shape == (SR,) for o in outs)
     assert np.array_equal(outs[0], outs[1]) and not np.array_equal(outs[0], outs[2])
+
+
+def _speechlike(seconds: float, seed: int = 0) -> np.ndarray:
+    """int16 bursts of tones (0.3 s on, 0.2 s off) with a little noise."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * SR)
+    t = np.arange(n) / SR
+    gate = ((t % 0.5) < 0.3).astype(np.float32)
+    x = gate * (0.3 * np.sin(2 * np.pi * 220 * t) + 0.2 * np.sin(2 * np.pi * 1300 * t))
+    x = x + rng.normal(0, 0.01, n)
+    return np.clip(np.rint(x * 32767), -32768, 32767).astype(np.int16)
+
+
+def test_perturb_long_gives_each_piece_its_own_speaker_at_its_own_level() -> None:
+    x = _speechlike(12.0)
+    cfg = spk.SpeakerConfig(rooms=4)
+    a = spk.perturb_long(x, rng=np.random.default_rng(3), config=cfg)
+    assert a.dtype == np.int16
+    assert np.array_equal(a, spk.perturb_long(x, rng=np.random.default_rng(3), config=cfg))
+    assert not np.array_equal(a, spk.perturb_long(x, rng=np.random.default_rng(4), config=cfg))
+    lo, hi = cfg.tempo
+    assert len(x) / hi - 1 <= len(a) <= len(x) / lo + 1       # tempo per piece, nothing lost
+    assert len(a) != len(x) or not np.array_equal(a, x)
+    # each piece keeps its peak level: the whole keeps the input's (within rounding)
+    assert np.abs(a).max() == pytest.approx(np.abs(x).max(), abs=2)
+    # a perturbation with everything off changes only the 10 ms fades at the joins
+    off = spk.perturb_long(x, rng=np.random.default_rng(3), config=spk.SpeakerConfig(**OFF))
+    assert len(off) == len(x)
+    joins = np.abs(off.astype(int) - x.astype(int)) > 2
+    assert 0 < joins.mean() < 0.05
+    # silence and empty input pass through
+    z = np.zeros(3 * SR, np.int16)
+    assert np.array_equal(spk.perturb_long(z, rng=np.random.default_rng(0), config=cfg), z)
+    assert len(spk.perturb_long(z[:0], rng=np.random.default_rng(0), config=cfg)) == 0

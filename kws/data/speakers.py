@@ -252,3 +252,52 @@ def perturb_speaker(x: np.ndarray, *, rng: np.random.Generator, config: SpeakerC
                                   p=1.0)(y, SAMPLE_RATE)
     return np.asarray(y, dtype=np.float32)
 
+
+#: Length range (s) of the pieces :func:`perturb_long` perturbs one at a time.
+LONG_PIECE_S = (2.0, 4.0)
+#: Fade (samples, 10 ms) at both ends of each perturbed piece, so the joins do not click.
+LONG_FADE = 160
+
+
+def perturb_long(x: np.ndarray, *, rng: np.random.Generator, config: SpeakerConfig
+                 ) -> np.ndarray:
+    """Long speech made to sound like many speakers in many rooms: consecutive pieces of 2-4 s
+    (:data:`LONG_PIECE_S`) each get their own :func:`perturb_speaker`, keep their peak level
+    and fade in and out over 10 ms.
+
+    Parameters
+    ----------
+    x : ndarray of int16, shape (T,)
+        The recording (16 kHz).
+    rng : numpy Generator, keyword-only
+        Source of every random choice (the same generator state gives the same output).
+    config : SpeakerConfig, keyword-only
+        Probabilities and ranges.
+
+    Returns
+    -------
+    ndarray of int16, shape (T',)
+        T' differs from T by the pieces' tempo changes (at most the config's tempo range).
+    """
+    from kws.audio import quantize_int16
+
+    y = np.asarray(x, dtype=np.float32) / 32768.0
+    fade = np.linspace(0.0, 1.0, LONG_FADE, dtype=np.float32)
+    out: list[np.ndarray] = []
+    pos = 0
+    while pos < len(y):
+        n = int(rng.uniform(*LONG_PIECE_S) * SAMPLE_RATE)
+        piece, pos = y[pos:pos + n], pos + n
+        peak = float(np.abs(piece).max()) if len(piece) else 0.0
+        if len(piece) < 4 * LONG_FADE or peak == 0.0:
+            out.append(piece)
+            continue
+        z = perturb_speaker(piece, rng=rng, config=config)
+        z = z * (peak / (float(np.abs(z).max()) or 1.0))
+        z[:LONG_FADE] *= fade
+        z[-LONG_FADE:] *= fade[::-1]
+        out.append(z)
+    if not out:
+        return np.zeros(0, np.int16)
+    return quantize_int16(np.clip(np.concatenate(out), -1.0, 1.0))
+

@@ -36,7 +36,7 @@ SAMPLE_RATE = 16000
 STRIDE_FRAMES = 5
 
 
-def _add_noise(x: np.ndarray, noise: Any, rng: np.random.Generator) -> np.ndarray:
+def add_noise(x: np.ndarray, noise: Any, rng: np.random.Generator) -> np.ndarray:
     """``x`` (int16) plus noise from the bank at 5-30 dB below its RMS, in 10 s pieces."""
     y = x.astype(np.float64) / 32768.0
     rms = float(np.sqrt(np.mean(y ** 2))) if len(y) else 0.0
@@ -126,7 +126,7 @@ def negative_windows(*, words: Sequence[str], settings: FrontendSettings, cache:
     parts = []
     for _, x in negative_sources(words=words, cache=cache, seed=seed, minutes=minutes,
                                  user_dir=user_dir):
-        w = stream_windows(_add_noise(x, noise, rng), settings, stride_frames=STRIDE_FRAMES)
+        w = stream_windows(add_noise(x, noise, rng), settings, stride_frames=STRIDE_FRAMES)
         n = len(w) // copies
         parts.append(w[:n * copies].reshape(n, copies, *w.shape[1:]))
     shape = (0, copies, settings.num_frames, settings.num_outputs)

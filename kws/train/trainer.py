@@ -424,12 +424,13 @@ def train(cfg: TrainConfig, *, resume: bool = False,
         metrics = evaluate_run(cfg, data, int8, flt, settings, run, history)
         metrics.update(extra)
     with _timed(times, "calibration"):
-        from kws.train.detector import calibrate_run, describe
+        from kws.train.detector import calibrate_run, describe, held_out_speaker
 
         cal = calibrate_run(run, examples=data.examples, words=cfg.words, noise=data.eval_noise,
                             cache=cache, target_fa_per_hour=cfg.target_fa_per_hour,
                             seed=cfg.seed, negatives=cfg.negatives,
-                            tts_minutes=cfg.calibration_minutes)
+                            tts_minutes=cfg.calibration_minutes,
+                            speaker=held_out_speaker(cfg))
         metrics["detector"] = cal.summary()
         _log(describe(cal))
     times["total"] = time.monotonic() - t_all
@@ -624,14 +625,15 @@ def selection_data(cfg: TrainConfig, data: TrainingData, settings: FrontendSetti
     """The held-out audio of the checkpoint choice (:func:`kws.train.select.held_out`): the
     calibration audio (:func:`kws.train.detector.heldout_negatives`) and the validation
     keyword clips."""
-    from kws.train.detector import heldout_negatives
+    from kws.train.detector import held_out_speaker, heldout_negatives
     from kws.train.select import held_out
 
     val = data.evaluation.get("validation")
     if val is None or not len(val.x):
         raise KwsError("needs validation clips of the keywords", argument="checkpoint_choice")
     negs = heldout_negatives(words=cfg.words, cache=cache, seed=cfg.seed,
-                             negatives=cfg.negatives, tts_minutes=cfg.calibration_minutes)
+                             negatives=cfg.negatives, tts_minutes=cfg.calibration_minutes,
+                             speaker=held_out_speaker(cfg), noise=data.eval_noise)
     if not negs:
         raise KwsError("needs held-out negative audio (--calibration-minutes > 0 or "
                        "--negatives)", argument="checkpoint_choice")
