@@ -17,6 +17,9 @@ another speaker in another room through another microphone:
 - the microphone: audiomentations' ``SevenBandParametricEQ`` colouring and, sometimes, a
   band limit (``BandPassFilter``, as a telephone or a small speaker has).
 
+:func:`perturb_long` does the same to long speech, a new speaker, room and microphone every
+2-4 s (the calibration's held-out TTS sentences, :mod:`kws.train.detector`).
+
 audiomentations draws its parameters from Python's and NumPy's global generators; each call
 here reseeds both from the caller's generator (and restores them), so a copy depends only on
 that generator and a feature cache keyed by its seed stays valid.

@@ -10,6 +10,10 @@ Held-out calibration audio (never trained on):
   far more often than running speech);
 - **TTS running speech**: keyword-free sentences (:mod:`kws.data.running_speech`, a sentence
   bank with its own seed, cached and shared by every keyword set);
+- the **calibration part of the user's negatives** (``--negatives DIR``; a stable hash puts a
+  quarter of the files here, :func:`negatives_part`; the rest is for training), or all of a
+  folder never trained on (``kws calibrate RUN --negatives DIR``: the product's own audio,
+  recorded after training).
 
 **Held-out speech as the run heard its training clips** (:func:`held_out_speaker`): when the
 run's augmentation recipe perturbs speakers (``speakers``, the default for synthetic speech),
@@ -19,11 +23,7 @@ the held-out noise at 5-30 dB below it (:func:`kws.train.negatives.add_noise`). 
 synthetic voices are far easier than a room of real speakers: calibrated on them, the
 synthetic default's thresholds let 1-20 false accepts an hour through on real speech for a
 target of 1 (README, "measured in session 15"). Recorded datasets (``basic``) and the user's
-own recordings are used as they are;
-- the **calibration part of the user's negatives** (``--negatives DIR``; a stable hash puts a
-  quarter of the files here, :func:`negatives_part`; the rest is for training), or all of a
-  folder never trained on (``kws calibrate RUN --negatives DIR``: the product's own audio,
-  recorded after training).
+own recordings are used as they are.
 
 :func:`kws.calibrate.calibrate` picks thresholds, smoothing window and refractory time for
 ``--target-fa-per-hour``; the run gets ``detector.json`` and ``calibration.json``.
