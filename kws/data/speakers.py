@@ -256,6 +256,29 @@ def perturb_speaker(x: np.ndarray, *, rng: np.random.Generator, config: SpeakerC
     return np.asarray(y, dtype=np.float32)
 
 
+def perturb_at_level(x: np.ndarray, *, rng: np.random.Generator, config: SpeakerConfig
+                     ) -> np.ndarray:
+    """:func:`perturb_speaker` scaled back to the input's peak level (rooms and EQ move it).
+
+    Parameters
+    ----------
+    x : ndarray of float32, shape (T,)
+        The clip, float in [-1, 1).
+    rng, config : keyword-only
+        As :func:`perturb_speaker`.
+
+    Returns
+    -------
+    ndarray of float32, shape (T',)
+        A new array; silence (or an empty clip) comes back as a copy, with nothing drawn.
+    """
+    peak = float(np.abs(x).max()) if len(x) else 0.0
+    if peak == 0.0:
+        return np.array(x, dtype=np.float32)
+    z = perturb_speaker(x, rng=rng, config=config)
+    return z * (peak / (float(np.abs(z).max()) or 1.0))
+
+
 #: Length range (s) of the pieces :func:`perturb_long` perturbs one at a time.
 LONG_PIECE_S = (2.0, 4.0)
 #: Fade (samples, 10 ms) at both ends of each perturbed piece, so the joins do not click.
@@ -291,12 +314,10 @@ def perturb_long(x: np.ndarray, *, rng: np.random.Generator, config: SpeakerConf
     while pos < len(y):
         n = int(rng.uniform(*LONG_PIECE_S) * SAMPLE_RATE)
         piece, pos = y[pos:pos + n], pos + n
-        peak = float(np.abs(piece).max()) if len(piece) else 0.0
-        if len(piece) < 4 * LONG_FADE or peak == 0.0:
+        if len(piece) < 4 * LONG_FADE:
             out.append(piece)
             continue
-        z = perturb_speaker(piece, rng=rng, config=config)
-        z = z * (peak / (float(np.abs(z).max()) or 1.0))
+        z = perturb_at_level(piece, rng=rng, config=config)
         z[:LONG_FADE] *= fade
         z[-LONG_FADE:] *= fade[::-1]
         out.append(z)

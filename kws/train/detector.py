@@ -176,16 +176,12 @@ def keyword_stream(examples: Sequence[Any], words: Sequence[str], noise: Any, *,
 
 def _perturbed_clip(path: str | os.PathLike[str], speaker: SpeakerConfig,
                     seed: list[int]) -> np.ndarray:
-    """One clip (int16) through :func:`kws.data.speakers.perturb_speaker`, at its peak level."""
-    from kws.data.speakers import perturb_speaker
+    """One clip (int16) through :func:`kws.data.speakers.perturb_at_level`."""
+    from kws.data.speakers import perturb_at_level
 
     x = load_audio(path).astype(np.float32) / 32768.0
-    peak = float(np.abs(x).max()) if len(x) else 0.0
-    if peak == 0.0:
-        return quantize_int16(x)
     rng = np.random.default_rng([*seed, SPEAKER_SEED_TAG])
-    z = perturb_speaker(x, rng=rng, config=speaker)
-    return quantize_int16(np.clip(z * (peak / (float(np.abs(z).max()) or 1.0)), -1.0, 1.0))
+    return quantize_int16(np.clip(perturb_at_level(x, rng=rng, config=speaker), -1.0, 1.0))
 
 
 def calibrate_run(run: str | os.PathLike[str], *, examples: Sequence[Any], words: Sequence[str],
