@@ -56,6 +56,33 @@ def test_screen_hears_keywords_and_caches(recs: Path, monkeypatch) -> None:
         f: [w for w in h if w == "no"] for f, h in found.items()}
 
 
+def test_a_verdict_does_not_depend_on_what_was_screened_before() -> None:
+    """One decoder serves a whole worker process, and which recordings it decodes, in which
+    order, depends on scheduling: each recording must get what a fresh decoder gives it, in
+    any order. Long recordings over noise floors far apart make PocketSphinx's carried state
+    (live cepstral mean, noise estimate) change verdicts when it is not reset."""
+    from kws.data import screen
+
+    pad = np.zeros(8000, np.int16)
+    words = [np.concatenate([pad, load_audio(f), pad]) for w in ("yes", "no")
+             for f in sorted((CLIPS / w).glob("*.flac"))[:3]]
+    rng = np.random.default_rng(0)
+    recs = []
+    for i in range(9):
+        x = np.concatenate(words[i % 6:] + words[:i % 6]).astype(np.float64)
+        x += rng.normal(0, (20, 800, 2500)[i % 3], len(x))
+        recs.append(np.clip(x, -32768, 32767).astype(np.int16))
+    th = {w: screen.word_threshold(w) for w in ("yes", "no")}
+    fresh = []
+    for x in recs:
+        screen._DECODERS.clear()
+        fresh.append(screen.heard(x, th))
+    assert any(sum(h.values()) for h in fresh)
+    forward = [screen.heard(x, th) for x in recs]
+    backward = [screen.heard(x, th) for x in recs[::-1]][::-1]
+    assert forward == fresh and backward == fresh
+
+
 def test_threshold_grows_stricter_with_length() -> None:
     from kws.data.screen import word_threshold
 

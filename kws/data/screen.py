@@ -10,8 +10,11 @@ dictionary). The search is for the keyword's *phones*, so homophones ("know" for
 found with it. Its threshold grows stricter with the keyword's length, ``THRESHOLD_PER_PHONE
 ** phones`` (PocketSphinx's advice: short words need larger thresholds, long ones smaller);
 the default is lenient, so a doubtful recording is flagged as well, and flagged recordings are
-left out. Measured on the scoring half of a development set of recorded game dialogue
-(1,784 lines): the default flags 899 (758 for "no", 257 for "yes"); of 97 of those lines
+left out. Each recording is decoded from the recognizer's state as loaded (:func:`heard`), so
+a verdict does not depend on which recordings a worker process decoded before it. Measured on
+the scoring half of a development set of recorded game dialogue (1,784 lines): the default
+flags 902 (761 for "no", 254 for "yes"; 899 / 758 / 257 while the state carried over from
+recording to recording, in an order that scheduling decided); of 97 of the flagged lines
 transcribed with PocketSphinx's full language model, 4 transcripts hold "yes", "no" or
 "know" and the screen flags 3 of them ("i know that you're wearing some protection" passes).
 A stricter screen would add the full-model transcript (about 0.33x real time, six times the
@@ -39,12 +42,13 @@ from kws.errors import KwsError
 THRESHOLD_PER_PHONE = 1e-3
 SAMPLE_RATE = 16000
 
-_DECODERS: dict[tuple[tuple[str, float], ...], object] = {}
+#: Decoders by word list, each with its cepstral mean as loaded (one per process).
+_DECODERS: dict[tuple[tuple[str, float], ...], tuple[object, str]] = {}
 
 
-def _decoder(thresholds: dict[str, float]) -> object:
+def _decoder(thresholds: dict[str, float]) -> tuple[object, str]:
     """A PocketSphinx keyword-search decoder for every word at its threshold, all in one pass
-    (one per process and word list, reused)."""
+    (one per process and word list, reused), and its initial cepstral mean."""
     import tempfile
 
     key = tuple(sorted(thresholds.items()))
@@ -57,7 +61,8 @@ def _decoder(thresholds: dict[str, float]) -> object:
         with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
             f.write("".join(f"{w} /{t:.3e}/\n" for w, t in key))
         try:
-            _DECODERS[key] = Decoder(samprate=SAMPLE_RATE, kws=f.name, loglevel="FATAL")
+            d = Decoder(samprate=SAMPLE_RATE, kws=f.name, loglevel="FATAL")
+            _DECODERS[key] = (d, d.get_cmn())
         finally:
             os.unlink(f.name)
     return _DECODERS[key]
@@ -96,12 +101,19 @@ def word_threshold(word: str, per_phone: float = THRESHOLD_PER_PHONE) -> float:
 
 def heard(samples: "object", thresholds: dict[str, float]) -> dict[str, int]:
     """How many times the keyword search finds each word of ``thresholds`` (word -> its
-    PocketSphinx threshold) in ``samples`` (int16, 16 kHz)."""
+    PocketSphinx threshold) in ``samples`` (int16, 16 kHz).
+
+    Each call starts from the decoder's state as loaded: PocketSphinx otherwise carries its
+    feature state (the live cepstral mean, the noise estimate) from one recording to the next,
+    and a worker's verdicts would depend on which recordings it happened to decode before.
+    """
     import numpy as np
 
     x = np.ascontiguousarray(samples, dtype=np.int16)
     words = {w.lower(): float(t) for w, t in thresholds.items()}
-    d = _decoder(words)
+    d, cmn = _decoder(words)
+    d.reinit_feat()
+    d.set_cmn(cmn)
     d.start_utt()
     d.process_raw(x.tobytes(), full_utt=True)
     d.end_utt()
@@ -110,11 +122,12 @@ def heard(samples: "object", thresholds: dict[str, float]) -> dict[str, int]:
 
 
 def cache_key(word: str, threshold: float) -> str:
-    """The cache file stem of one keyword and threshold (with PocketSphinx's version)."""
+    """The cache file stem of one keyword and threshold (with PocketSphinx's version; ``fresh``:
+    each recording decoded from the loaded state, see :func:`heard`)."""
     import importlib.metadata
 
     version = importlib.metadata.version("pocketsphinx")
-    return f"{word.lower()}-{threshold:g}-ps{version}"
+    return f"{word.lower()}-{threshold:g}-ps{version}-fresh"
 
 
 def _file_id(path: Path) -> str:
