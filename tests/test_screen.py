@@ -83,6 +83,48 @@ def test_a_verdict_does_not_depend_on_what_was_screened_before() -> None:
     assert forward == fresh and backward == fresh
 
 
+def test_transcripts_say_real_words_and_are_matched_by_sound() -> None:
+    from kws.data.screen import said, transcribe
+
+    pad = np.zeros(8000, np.int16)
+    for w in ("yes", "no"):
+        f = sorted((CLIPS / w).glob("*.flac"))[0]
+        x = np.concatenate([pad, load_audio(f), pad])
+        assert transcribe(x) == w == transcribe(x)
+    assert transcribe(np.random.default_rng(0).normal(0, 300, 32000).astype(np.int16)) == ""
+    assert said("why do you want to know", "no") and said("No trouble", "NO")
+    assert said("yes i'm gaining control", "yes")
+    assert not said("nothing now, not a note", "no") and not said("yesterday yeah", "yes")
+    assert not said("", "yes")
+
+
+def _deaf(args: tuple[str, dict[str, float]]) -> dict[str, int]:
+    """A keyword search that hears nothing (picklable for the screen's worker processes)."""
+    return {w: 0 for w in args[1]}
+
+
+def _knows(path: str) -> str:
+    """Transcripts: "know" in the first hiss, nothing elsewhere."""
+    return "you would know" if Path(path).name == "hiss_0.wav" else ""
+
+
+def test_the_transcript_catches_what_the_keyword_search_passes(recs: Path, tmp_path: Path,
+                                                                monkeypatch) -> None:
+    """A recording the keyword search passes is left out when its transcript says the keyword
+    or its homophone; transcripts are cached by file, whatever the keywords."""
+    from kws.data import screen
+
+    files = sorted(recs.iterdir())
+    monkeypatch.setattr(screen, "_screen_one", _deaf)
+    monkeypatch.setattr(screen, "_transcribe_one", _knows)
+    found = screen.screen(files, ["yes", "no"], cache_dir=tmp_path, workers=1)
+    assert {f.name for f, h in found.items() if h} == {"hiss_0.wav"}
+    assert found[recs / "hiss_0.wav"] == ["no"]
+    monkeypatch.setattr(screen, "_transcribe_one", lambda *_: pytest.fail("not cached"))
+    again = screen.screen(files, ["no", "up"], cache_dir=tmp_path, workers=1)
+    assert {f.name: h for f, h in again.items() if h} == {"hiss_0.wav": ["no"]}
+
+
 def test_threshold_grows_stricter_with_length() -> None:
     from kws.data.screen import word_threshold
 

@@ -390,7 +390,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         n_out = len(results["screened_out"])
         print(f"running speech screened: {n_out} of {n_out + len(lines)} lines left out, where "
               f"PocketSphinx keyword search (threshold {THRESHOLD_PER_PHONE:g} per phone) hears "
-              f"{', '.join(words)} or a homophone (kws.data.screen)")
+              f"{', '.join(words)} or a homophone, or its transcript says one (kws.data.screen)")
     th = ",".join(f"{lab}={t}" for lab, t in zip(det.labels, det.thresholds) if t <= 255)
     print(f"run {args.run}: thresholds {th}, smoothing {det.average_window}, model every "
           f"{det.model_every_hops} hops, refractory {det.refractory_ms} ms")

@@ -120,7 +120,7 @@ def run_screen(args: argparse.Namespace) -> int:
             os.symlink(f.resolve(), dst / f.relative_to(root).as_posix().replace("/", "__"))
     print(f"{root} ({args.half}): {len(kept)} of {len(files)} recordings kept, {len(out)} left "
           f"out (PocketSphinx keyword search for {', '.join(words)}, threshold "
-          f"{args.per_phone:g} per phone)"
+          f"{args.per_phone:g} per phone, then its transcript)"
           + (f"; kept ones linked in {args.out}" if args.out else ""))
     return 0
 

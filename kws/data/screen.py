@@ -16,12 +16,16 @@ the scoring half of a development set of recorded game dialogue (1,784 lines): t
 flags 902 (761 for "no", 254 for "yes"; 899 / 758 / 257 while the state carried over from
 recording to recording, in an order that scheduling decided); of 97 of the flagged lines
 transcribed with PocketSphinx's full language model, 4 transcripts hold "yes", "no" or
-"know" and the screen flags 3 of them ("i know that you're wearing some protection" passes).
-A stricter screen would add the full-model transcript (about 0.33x real time, six times the
-keyword search's cost).
+"know" and the keyword search flags 3 of them ("i know that you're wearing some protection"
+passes). So a recording the keyword search passes is also transcribed with the full language
+model (about 0.33x real time, six times the keyword search's cost) and left out when its
+transcript says a keyword or a word that sounds as one (:func:`said`): of the 882 scoring
+lines the search passes, 18 more are left out (16 for "no" or "know", 2 for "yes": "no he is
+like a brother to me", "how should i know", "yes i'm gaining control"), 920 of 1,784 in all.
 
 The result for every (keyword, threshold, file name, file size) is cached as JSON under
-``CACHE/screen/``, so a run with other keywords screens only the new ones.
+``CACHE/screen/``, and every transcript by file, so a run with other keywords screens only the
+new ones.
 
 >>> cache_key("No", 1e-06).startswith("no-1e-06-ps")
 True
@@ -107,18 +111,57 @@ def heard(samples: "object", thresholds: dict[str, float]) -> dict[str, int]:
     feature state (the live cepstral mean, the noise estimate) from one recording to the next,
     and a worker's verdicts would depend on which recordings it happened to decode before.
     """
+    words = {w.lower(): float(t) for w, t in thresholds.items()}
+    d = _decode(*_decoder(words), samples)
+    found = [seg.word.strip() for seg in (d.seg() or [])]
+    return {w: sum(1 for f in found if f == w) for w in words}
+
+
+def _decode(d: "object", cmn: str, samples: "object") -> "object":
+    """``d`` after decoding ``samples`` (int16, 16 kHz) as one utterance, started from the
+    feature state as loaded (``cmn``: its initial cepstral mean)."""
     import numpy as np
 
-    x = np.ascontiguousarray(samples, dtype=np.int16)
-    words = {w.lower(): float(t) for w, t in thresholds.items()}
-    d, cmn = _decoder(words)
     d.reinit_feat()
     d.set_cmn(cmn)
     d.start_utt()
-    d.process_raw(x.tobytes(), full_utt=True)
+    d.process_raw(np.ascontiguousarray(samples, dtype=np.int16).tobytes(), full_utt=True)
     d.end_utt()
-    found = [seg.word.strip() for seg in (d.seg() or [])]
-    return {w: sum(1 for f in found if f == w) for w in words}
+    return d
+
+
+#: This process's full-vocabulary decoder (PocketSphinx's US English language model) and its
+#: initial cepstral mean.
+_TRANSCRIBER: list[tuple[object, str]] = []
+
+
+def transcribe(samples: "object") -> str:
+    """PocketSphinx's transcript of ``samples`` (int16, 16 kHz) with its language model,
+    lower case ("" when it hears nothing), decoded from the state as loaded."""
+    if not _TRANSCRIBER:
+        try:
+            from pocketsphinx import Decoder
+        except ImportError:
+            raise KwsError("screening needs the pocketsphinx package (pip install "
+                           "pocketsphinx==5.1.1, in the train extra)") from None
+        d = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
+        _TRANSCRIBER.append((d, d.get_cmn()))
+    hyp = _decode(*_TRANSCRIBER[0], samples).hyp()
+    return hyp.hypstr.strip().lower() if hyp is not None else ""
+
+
+def said(transcript: str, word: str) -> bool:
+    """True if a word of ``transcript`` is ``word`` or sounds as it does (the same first
+    pronunciation in PocketSphinx's dictionary: "know" for "no").
+
+    >>> said("why do you want to know", "no"), said("nothing now", "no")
+    (True, False)
+    """
+    table = _dictionary()
+    word = word.lower()
+    phones = table.get(word)
+    return any(t == word or (phones is not None and table.get(t) == phones)
+               for t in transcript.lower().split())
 
 
 def cache_key(word: str, threshold: float) -> str:
@@ -141,9 +184,26 @@ def _screen_one(args: tuple[str, dict[str, float]]) -> dict[str, int]:
     return heard(load_audio(path), thresholds)
 
 
+def _transcribe_one(path: str) -> str:
+    from kws.audio import load_audio
+
+    return transcribe(load_audio(path))
+
+
+def transcripts_key() -> str:
+    """The cache file stem of the transcripts (with PocketSphinx's version)."""
+    import importlib.metadata
+
+    return f"transcripts-ps{importlib.metadata.version('pocketsphinx')}-fresh"
+
+
 def screen(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cache_dir: Path,
            per_phone: float = THRESHOLD_PER_PHONE, workers: int = 2) -> dict[Path, list[str]]:
     """The keywords heard in each recording (an empty list: none), cached.
+
+    A keyword is heard when the keyword search finds it or, in a recording where it finds
+    none, when the transcript with the full language model holds it or a word that sounds as
+    it does (:func:`said`).
 
     Parameters
     ----------
@@ -188,19 +248,36 @@ def screen(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cac
                 if i % 200 == 0 or i == len(todo):          # a killed run keeps its work
                     for w in words:
                         _save(cache_dir / f"{cache_key(w, th[w])}.json", caches[w])
-    return {p: [w for w in words if caches[w][_file_id(p)] > 0] for p in paths}
+    found = {p: [w for w in words if caches[w][_file_id(p)] > 0] for p in paths}
+    text_cache = cache_dir / f"{transcripts_key()}.json"
+    texts = _load(text_cache, str)
+    todo = [p for p in paths if not found[p] and _file_id(p) not in texts]
+    if todo:
+        with ProcessPoolExecutor(max(1, workers)) as pool:
+            done = tqdm(pool.map(_transcribe_one, [str(p) for p in todo], chunksize=8),
+                        total=len(todo), desc="transcribing (pocketsphinx)", unit="file")
+            for i, (p, text) in enumerate(zip(todo, done), 1):
+                texts[_file_id(p)] = text
+                if i % 100 == 0 or i == len(todo):
+                    _save(text_cache, texts)
+    return {p: hits or [w for w in words if said(texts[_file_id(p)], w)]
+            for p, hits in found.items()}
 
 
-def _load(path: Path) -> dict[str, int]:
+def _load(path: Path, kind: type = int) -> dict:
+    """A JSON cache of file id -> ``kind`` value ({} when missing or damaged)."""
     if not path.is_file():
         return {}
     try:
-        return {str(k): int(v) for k, v in json.loads(path.read_text()).items()}
+        table = json.loads(path.read_text())
+        if not all(isinstance(v, kind) for v in table.values()):
+            return {}
+        return {str(k): v for k, v in table.items()}
     except (ValueError, AttributeError):
         return {}                                   # a damaged cache is rebuilt
 
 
-def _save(path: Path, table: dict[str, int]) -> None:
+def _save(path: Path, table: dict) -> None:
     from kws.fileio import write_text_atomic
 
     write_text_atomic(path, json.dumps(table, sort_keys=True, indent=0) + "\n")
