@@ -38,7 +38,7 @@ import json
 import os
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Sequence
 
 from kws.errors import KwsError
 
@@ -50,6 +50,17 @@ SAMPLE_RATE = 16000
 _DECODERS: dict[tuple[tuple[str, float], ...], tuple[object, str]] = {}
 
 
+def _new_decoder(**options: Any) -> tuple[object, str]:
+    """A PocketSphinx decoder at 16 kHz with ``options`` and its cepstral mean as loaded."""
+    try:
+        from pocketsphinx import Decoder
+    except ImportError:
+        raise KwsError("screening needs the pocketsphinx package (pip install "
+                       "pocketsphinx==5.1.1, in the train extra)") from None
+    d = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL", **options)
+    return d, d.get_cmn()
+
+
 def _decoder(thresholds: dict[str, float]) -> tuple[object, str]:
     """A PocketSphinx keyword-search decoder for every word at its threshold, all in one pass
     (one per process and word list, reused), and its initial cepstral mean."""
@@ -57,16 +68,10 @@ def _decoder(thresholds: dict[str, float]) -> tuple[object, str]:
 
     key = tuple(sorted(thresholds.items()))
     if key not in _DECODERS:
-        try:
-            from pocketsphinx import Decoder
-        except ImportError:
-            raise KwsError("screening needs the pocketsphinx package (pip install "
-                           "pocketsphinx==5.1.1, in the train extra)") from None
         with tempfile.NamedTemporaryFile("w", suffix=".kws", delete=False) as f:
             f.write("".join(f"{w} /{t:.3e}/\n" for w, t in key))
         try:
-            d = Decoder(samprate=SAMPLE_RATE, kws=f.name, loglevel="FATAL")
-            _DECODERS[key] = (d, d.get_cmn())
+            _DECODERS[key] = _new_decoder(kws=f.name)
         finally:
             os.unlink(f.name)
     return _DECODERS[key]
@@ -139,13 +144,7 @@ def transcribe(samples: "object") -> str:
     """PocketSphinx's transcript of ``samples`` (int16, 16 kHz) with its language model,
     lower case ("" when it hears nothing), decoded from the state as loaded."""
     if not _TRANSCRIBER:
-        try:
-            from pocketsphinx import Decoder
-        except ImportError:
-            raise KwsError("screening needs the pocketsphinx package (pip install "
-                           "pocketsphinx==5.1.1, in the train extra)") from None
-        d = Decoder(samprate=SAMPLE_RATE, loglevel="FATAL")
-        _TRANSCRIBER.append((d, d.get_cmn()))
+        _TRANSCRIBER.append(_new_decoder())
     hyp = _decode(*_TRANSCRIBER[0], samples).hyp()
     return hyp.hypstr.strip().lower() if hyp is not None else ""
 
@@ -167,10 +166,14 @@ def said(transcript: str, word: str) -> bool:
 def cache_key(word: str, threshold: float) -> str:
     """The cache file stem of one keyword and threshold (with PocketSphinx's version; ``fresh``:
     each recording decoded from the loaded state, see :func:`heard`)."""
+    return f"{word.lower()}-{threshold:g}-ps{_version()}-fresh"
+
+
+def _version() -> str:
+    """The installed PocketSphinx's version (part of every cache key)."""
     import importlib.metadata
 
-    version = importlib.metadata.version("pocketsphinx")
-    return f"{word.lower()}-{threshold:g}-ps{version}-fresh"
+    return importlib.metadata.version("pocketsphinx")
 
 
 def _file_id(path: Path) -> str:
@@ -192,9 +195,7 @@ def _transcribe_one(path: str) -> str:
 
 def transcripts_key() -> str:
     """The cache file stem of the transcripts (with PocketSphinx's version)."""
-    import importlib.metadata
-
-    return f"transcripts-ps{importlib.metadata.version('pocketsphinx')}-fresh"
+    return f"transcripts-ps{_version()}-fresh"
 
 
 def screen(files: Sequence[str | os.PathLike[str]], words: Sequence[str], *, cache_dir: Path,
