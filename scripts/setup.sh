@@ -13,6 +13,7 @@ APT_PKGS=(
   qemu-system-arm libglib2.0-dev
   libsndfile1 sox
   espeak-ng flite festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts
+  fortunes
   python3-venv
 )
 

@@ -20,7 +20,6 @@ from kws.bench.detection import (
     smoothing_sweep,
 )
 from kws.data.labelled_stream import Event
-from kws.data.running_speech import banned_words, sentence
 from kws.errors import KwsError
 from kws.scoring import operating_points
 
@@ -48,15 +47,6 @@ def test_join_lines_indexes_every_line(tmp_path: Path) -> None:
     for x, idx in recs:
         assert x.dtype == np.int16 and idx[0][0] == 0.0
         assert all(a[0] < b[0] for a, b in zip(idx, idx[1:]))
-
-
-def test_sentences_avoid_keywords() -> None:
-    banned = banned_words(["yes", "no"])
-    assert {"yes", "no"} <= banned
-    rng = np.random.default_rng(3)
-    for _ in range(200):
-        words = {w.strip("?.,").lower() for w in sentence(rng, banned=banned).split()}
-        assert not words & banned
 
 
 def test_budgets_parse_and_reject() -> None:

@@ -87,3 +87,11 @@ def confusable_words(keyword: str, *, limit: int = 60, seed: int = 0,
         rng = np.random.default_rng([seed, len(key)])
         found = sorted(rng.choice(found, size=limit, replace=False).tolist())
     return found
+
+
+def homophones(keyword: str) -> set[str]:
+    """Dictionary words pronounced as ``keyword`` (phone distance 0: "know", "noh" for "no"),
+    the keyword itself included; just the keyword when the dictionary lacks it."""
+    table = pronunciations()
+    mine = set(table.get(keyword.lower(), ()))
+    return {keyword.lower()} | {w for w, prons in table.items() if mine & set(prons)}

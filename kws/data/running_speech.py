@@ -1,21 +1,19 @@
 """Synthetic running speech: sentences (not single words) spoken by every offline TTS voice.
 
-A keyword-free sentence is drawn from a small grammar over everyday words
-(:func:`sentence`); words that are keywords, contain one, or sound like one are left out
-(:func:`kws.data.synth.unknown_words` decides, as for ``_unknown_`` clips). Each sentence is
+The sentences come from :mod:`kws.data.sentences` (quotations and a small grammar). Each is
 spoken by an installed engine (:func:`kws.data.tts.available_engines`, weighted as
 :data:`kws.data.synth.ENGINE_WEIGHTS`: piper, the slow one, gets 10 %) and one of its voices,
 at a random speed and pitch, resampled to 16 kHz.
 
 :func:`sentence_bank` speaks and caches them (one cache for every keyword set);
-:func:`running_speech` drops the sentences that hold a keyword and concatenates the rest with
-short pauses into one long int16 recording; used
-as keyword-free audio by ``kws bench detection`` (a labelled, *synthetic* second number) and by
-training (negatives).
+:func:`running_speech` drops the sentences that hold a word of :func:`banned_words` (the
+keywords, the everyday words that :func:`kws.data.synth.unknown_words` drops for them, and
+their homophones in the CMU dictionary: "know" for "no") and concatenates the rest with short
+pauses into one long int16 recording; used as keyword-free audio by ``kws bench detection`` (a
+labelled, *synthetic* second number) and by training (negatives).
 
->>> s = sentence(np.random.default_rng(0), banned={"yes", "no"})
->>> isinstance(s, str) and len(s.split()) >= 3
-True
+>>> sorted(banned_words(["no"]) & {"no", "know", "now"})
+['know', 'no']
 """
 
 from __future__ import annotations
@@ -27,49 +25,23 @@ from typing import Callable, Sequence
 import numpy as np
 
 from kws.audio import quantize_int16
-from kws.data import tts
+from kws.data import sentences, tts
 from kws.errors import KwsError
 
 SAMPLE_RATE = 16000
 
-_SUBJECTS = ("the man", "my sister", "our neighbour", "a teacher", "the old dog", "this team",
-             "their driver", "the small child", "everyone", "the doctor", "my friend", "we",
-             "they", "she", "he", "the pilot", "a farmer", "the children", "your brother")
-_VERBS = ("walked to", "looked at", "talked about", "waited for", "painted", "cleaned",
-          "carried", "forgot", "found", "bought", "sold", "cooked", "opened", "closed",
-          "followed", "visited", "remembered", "watched", "fixed", "moved", "liked", "took")
-_OBJECTS = ("the red car", "a long letter", "the kitchen table", "an open window",
-            "the garden gate", "a cup of coffee", "the train station", "our old house",
-            "the morning paper", "a green apple", "the river bank", "some fresh bread",
-            "the radio", "a heavy box", "the city library", "the last bus", "a warm coat",
-            "the blue door", "a quiet street", "the football match", "the weather report")
-_TAILS = ("yesterday", "this morning", "after lunch", "in the rain", "before dinner",
-          "on Monday", "last winter", "very slowly", "again", "with a smile", "at night",
-          "for an hour", "near the park", "by the sea", "every day", "", "", "")
-_QUESTIONS = ("did you see", "have you heard about", "where is", "who painted", "when did we buy",
-              "what happened to", "could you bring")
-
-
-def sentence(rng: np.random.Generator, *, banned: set[str] = frozenset()) -> str:
-    """One random sentence without any word in ``banned`` (lower case)."""
-    for _ in range(100):
-        if rng.uniform() < 0.2:
-            words = f"{rng.choice(_QUESTIONS)} {rng.choice(_OBJECTS)}?"
-        else:
-            words = (f"{rng.choice(_SUBJECTS)} {rng.choice(_VERBS)} {rng.choice(_OBJECTS)} "
-                     f"{rng.choice(_TAILS)}").strip() + "."
-        if not banned & {w.strip("?.,").lower() for w in words.split()}:
-            return words[0].upper() + words[1:]
-    raise KwsError("running speech: every sentence contains a banned word")
-
 
 def banned_words(keywords: Sequence[str]) -> set[str]:
-    """The keywords and every everyday word that :func:`kws.data.synth.unknown_words` drops
-    for them (homophones, words containing them)."""
+    """The keywords, every everyday word that :func:`kws.data.synth.unknown_words` drops for
+    them (homophones, words containing them) and their homophones in the CMU dictionary."""
+    from kws.data.confusables import homophones
     from kws.data.synth import UNKNOWN_WORDS, unknown_words
 
     keep = set(unknown_words(list(keywords)))
-    return {w.lower() for w in keywords} | {w for w in UNKNOWN_WORDS if w not in keep}
+    out = {w.lower() for w in keywords} | {w for w in UNKNOWN_WORDS if w not in keep}
+    for k in keywords:
+        out |= homophones(k)
+    return out
 
 
 def _voices() -> list[tuple[str, str]]:
@@ -83,7 +55,8 @@ def _voices() -> list[tuple[str, str]]:
 
 def _speak_sentences(minutes: float, seed: int) -> tuple[list[str], list[np.ndarray]]:
     """About ``minutes`` of sentences (no words banned), float64 16 kHz, peak -20..-3 dBFS."""
-    return speak_texts(sentence, minutes=minutes, seed=seed, desc="TTS running speech")
+    return speak_texts(sentences.sentence, minutes=minutes, seed=seed,
+                       desc="TTS running speech")
 
 
 def speak_texts(text: Callable[[np.random.Generator], str], *, minutes: float, seed: int,
@@ -166,7 +139,7 @@ def sentence_bank(*, minutes: float, seed: int = 0, cache_dir: str | Path | None
     """
     path = None
     if cache_dir is not None:
-        path = Path(cache_dir) / f"sentences-{minutes:g}min-seed{seed}.npz"
+        path = Path(cache_dir) / f"sentences-{sentences.source()}-{minutes:g}min-seed{seed}.npz"
         if path.is_file():
             with np.load(path) as z:
                 audio, offsets = z["audio"], z["offsets"]
@@ -192,7 +165,7 @@ def running_speech(*, minutes: float, keywords: Sequence[str], seed: int = 0,
     rng = np.random.default_rng([seed, 0x9a5])
     parts = []
     for text, clip in zip(texts, clips):
-        if banned & {w.strip("?.,").lower() for w in text.split()}:
+        if banned & sentences.words(text):
             continue
         parts += [clip, np.zeros(int(rng.uniform(0.1, 0.8) * SAMPLE_RATE), np.int16)]
     if not parts:

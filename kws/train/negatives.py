@@ -2,7 +2,8 @@
 
 Sources (all keyword-free, generated offline and cached):
 
-- **TTS running speech**: sentences from every installed engine and voice
+- **TTS running speech**: sentences (quotations and a small grammar,
+  :mod:`kws.data.sentences`) from every installed engine and voice
   (:mod:`kws.data.running_speech`; the spoken sentence bank is cached once for every keyword
   set, the sentences holding a keyword or a homophone are dropped per run);
 - **babble**: three to five overlapping running-speech excerpts at random levels;
@@ -113,9 +114,11 @@ def negative_windows(*, words: Sequence[str], settings: FrontendSettings, cache:
     """
     user = sorted(str(p) + str(p.stat().st_size) for p in Path(user_dir).rglob("*")
                   if p.is_file()) if user_dir else []
+    from kws.data.sentences import source
+
     key = hashlib.sha256(json.dumps([sorted(w.lower() for w in words), settings.to_dict(),
                                      seed, minutes, user, copies, STRIDE_FRAMES,
-                                     noise is not None], sort_keys=True).encode()
+                                     noise is not None, source()], sort_keys=True).encode()
                          ).hexdigest()[:16]
     path = cache / "negatives" / f"{key}.npy"
     if path.is_file():
