@@ -114,3 +114,15 @@ def test_doctests() -> None:
 
     assert doctest.testmod(sentences).failed == 0
     assert doctest.testmod(running_speech).failed == 0
+
+
+def test_a_missing_package_is_said_once(monkeypatch, capsys, tmp_path: Path) -> None:
+    monkeypatch.setattr(sentences, "FORTUNES_DIR", tmp_path)
+    sentences.fortune_sentences.cache_clear()
+    try:
+        assert sentences.source(tmp_path) == "grammar" and sentences.source(tmp_path)
+        err = capsys.readouterr().err
+        assert err.count("no fortune files (Debian package fortunes)") == 1
+        assert str(tmp_path) in err
+    finally:
+        sentences.fortune_sentences.cache_clear()

@@ -96,12 +96,17 @@ def plain_sentences(text: str) -> list[str]:
 @functools.lru_cache(maxsize=4)
 def fortune_sentences(root: Path = FORTUNES_DIR) -> tuple[str, ...]:
     """Every speakable sentence of :data:`FORTUNE_FILES` under ``root``, sorted, each once;
-    empty when none of the files is there."""
+    empty when none of the files is there (with a warning for :data:`FORTUNES_DIR`)."""
     found: set[str] = set()
     for name in FORTUNE_FILES:
         path = Path(root) / name
         if path.is_file():
             found.update(plain_sentences(path.read_text(encoding="latin-1")))
+    if not found and Path(root) == FORTUNES_DIR:
+        import sys
+
+        print(f"kws: warning: {root}: no fortune files (Debian package fortunes); the TTS "
+              "running speech says only the small grammar's sentences", file=sys.stderr)
     return tuple(sorted(found))
 
 
